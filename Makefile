@@ -1,0 +1,114 @@
+# kscope: `make` builds build/kscope (static by default; `make STATIC=0` for a
+# dynamic build). `make run` and `make test` install what is missing first.
+
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+STATIC ?= 1
+OUT ?= build
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
+PYTHON ?= /usr/bin/python3
+
+VERSION := $(shell sed -n 's/^\#define KSCOPE_VERSION "\(.*\)"/\1/p' src/kscope.h)
+
+# BPF-side: one object and one skeleton per command that has kernel code
+BPF_CMDS := proc
+VMLINUX := src/vmlinux/$(ARCH)/vmlinux.h
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I src/vmlinux/$(ARCH) \
+	-Wall -Werror -Wno-unused-function
+BPF_OBJS := $(patsubst %,$(OUT)/bpf/%.bpf.o,$(BPF_CMDS))
+SKELS := $(patsubst %,$(OUT)/skel/%.skel.h,$(BPF_CMDS))
+BPF_HDRS := src/engine/kscope.bpf.h src/engine/events.h
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	-I $(OUT)/skel -I src
+LDLIBS := -lbpf -lelf -lz
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+endif
+
+ENGINE_SRCS := $(wildcard src/engine/*.c)
+CMD_SRCS := $(filter-out %.bpf.c,$(wildcard src/proc/*.c) $(wildcard src/doctor/*.c))
+SRCS := src/main.c $(ENGINE_SRCS) $(CMD_SRCS)
+OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
+DEPS := $(OBJS:.o=.d)
+
+.PHONY: all deps deps-build run test unit integration clean vmlinux help
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(OUT)/kscope
+
+help:
+	@echo "make            build $(OUT)/kscope (STATIC=0 for a dynamic binary)"
+	@echo "make run        install deps, build, run 'kscope proc' on this system for a few seconds"
+	@echo "make test       install deps, build, run every test (unit + integration)"
+	@echo "make unit       unit tests only (no privileges needed)"
+	@echo "make integration  integration tests only (root: loads BPF)"
+	@echo "make vmlinux    regenerate src/vmlinux/$(ARCH)/vmlinux.h from this kernel"
+
+deps:
+	@scripts/deps.sh
+
+deps-build:
+	@scripts/deps.sh --build
+
+$(OUT)/bpf/%.bpf.o: src/%/*.bpf.c $(BPF_HDRS) src/%/*.h $(VMLINUX)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $(filter %.bpf.c,$^) -o $@
+	$(LLVM_STRIP) -g $@
+
+$(OUT)/skel/%.skel.h: $(OUT)/bpf/%.bpf.o
+	@mkdir -p $(@D)
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(OUT)/obj/%.o: src/%.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/kscope: $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+-include $(DEPS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@echo "== kscope proc on this system for 5 seconds (a few commands run meanwhile) =="
+	@(sleep 1; sh -c 'uname -r >/dev/null; ls / >/dev/null; exit 3'; sleep 1; true) &
+	$(OUT)/kscope proc -d 5
+
+test: deps
+	@$(MAKE) --no-print-directory all unit integration
+
+# ---- tests ----------------------------------------------------------------
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+# the code under test, without main()
+UNIT_LIB_OBJS := $(filter-out $(OUT)/obj/main.o,$(OBJS))
+
+$(OUT)/tests/test_%: tests/unit/test_%.c $(UNIT_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wno-unused-parameter $< $(UNIT_LIB_OBJS) -lcmocka $(LDLIBS) -o $@
+
+WORKLOADS := $(patsubst tests/workloads/%.c,$(OUT)/workloads/%,$(wildcard tests/workloads/*.c))
+
+$(OUT)/workloads/%: tests/workloads/%.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread $< -o $@
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+integration: $(OUT)/kscope $(WORKLOADS)
+	KSCOPE=$(abspath $(OUT)/kscope) WORKLOADS=$(abspath $(OUT)/workloads) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > src/vmlinux/$(ARCH)/vmlinux.h
+
+clean:
+	rm -rf $(OUT)

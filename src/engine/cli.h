@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Command-line parsing shared by every command: the common tracing options
+ * are declared and validated here once; a command adds only its own.
+ */
+#ifndef KSCOPE_CLI_H
+#define KSCOPE_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define KS_MAX_PIDS 64
+
+struct ks_opts {
+	uint32_t pids[KS_MAX_PIDS];    /* -p */
+	int npids;
+	bool follow;                   /* --follow, or implied by -- PROGRAM */
+	const char *cgroup;            /* -c, as given */
+	int cgroup_fd;                 /* -1 if none */
+	bool uid_set;
+	uint32_t uid;                  /* -u */
+	const char *comm;              /* --comm */
+	double duration_s;             /* -d, 0 = until interrupted */
+	bool json;                     /* -j */
+	const char *output;            /* -o */
+	int out_fd;                    /* stdout or the -o file */
+	bool wallclock;                /* -T */
+	int verbose;                   /* -v */
+	const char *btf_path;          /* --btf */
+	unsigned no_hook;              /* --no-hook: KS_FAM_* mask */
+	uint32_t ringbuf_kb;           /* --ringbuf-kb */
+	uint32_t flush_ms;             /* --flush-ms */
+	double interval_s;             /* [interval [count]] */
+	uint64_t count;
+	char **program;                /* -- PROGRAM [ARGS] */
+};
+
+/* One option of a command: getopt's struct plus its help text */
+struct ks_cli_opt {
+	const char *name;       /* long name */
+	int key;                /* short letter, or a value >= 0x100 for long-only */
+	const char *arg;        /* argument name, NULL if it takes none */
+	const char *help;
+};
+
+#define KS_CLI_TRACE    (1u << 0)   /* the common tracing options */
+#define KS_CLI_INTERVAL (1u << 1)   /* positional [interval [count]] */
+#define KS_CLI_PROGRAM  (1u << 2)   /* -- PROGRAM [ARGS] */
+#define KS_CLI_JSON     (1u << 3)   /* -j/-o only (non-tracing commands) */
+
+struct ks_cli {
+	const char *cmd;               /* "proc" */
+	const char *summary;           /* one line */
+	const char *details;           /* paragraph(s) for --help, may be NULL */
+	const char *examples;          /* may be NULL */
+	const struct ks_cli_opt *opts; /* the command's own, {0}-terminated; may be NULL */
+	/* the command's options: 0, or -1 after printing an error with ks_cli_error() */
+	int (*parse)(void *state, int key, const char *arg);
+	void *state;
+	unsigned flags;
+};
+
+/* ks_cli_parse(): continue, or return this exit code */
+#define KS_CLI_CONTINUE (-1)
+
+int ks_cli_parse(const struct ks_cli *cli, int argc, char **argv, struct ks_opts *o);
+void ks_cli_usage(const struct ks_cli *cli);
+/* "kscope CMD: <message> (see 'kscope CMD --help')" on stderr */
+void ks_cli_error(const struct ks_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ks_opts_release(struct ks_opts *o);
+
+#endif

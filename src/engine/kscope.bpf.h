@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The BPF half of the engine, included once by every command's <cmd>.bpf.c:
+ * the ring buffer and loss counters, the in-kernel filters, the common event
+ * header, and (unless the command follows forks itself) the programs that
+ * follow the children of traced processes for `kscope CMD -- PROGRAM`.
+ *
+ * Rule for every handler: decide with ks_wanted() first, reserve ring buffer
+ * space last, so filtered events cost no ring buffer traffic at all.
+ */
+#ifndef KSCOPE_BPF_H
+#define KSCOPE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile struct ks_bpf_cfg ks_cfg SEC(".rodata.ks") = {
+	.wakeup_bytes = 1 << 20,
+	.page_shift = 12,
+};
+
+/* Userspace sizes it before load (--ringbuf-kb) */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} ks_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KS_LOST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ks_lost SEC(".maps");
+
+/* Traced processes (tgid -> 1) for -p and for followed descendants */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_PIDS_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} ks_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} ks_cgroup SEC(".maps");
+
+static __always_inline void ks_lost_inc(__u32 kind)
+{
+	__u64 *n = bpf_map_lookup_elem(&ks_lost, &kind);
+
+	if (n)
+		*n += 1;	/* per-CPU slot: no atomics needed */
+}
+
+/* Does the current task pass every filter the user asked for? */
+static __always_inline bool ks_wanted(void)
+{
+	__u32 filter = ks_cfg.filter;
+
+	if (filter & KS_FILTER_PID) {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+		if (!bpf_map_lookup_elem(&ks_pids, &tgid))
+			return false;
+	}
+	if ((filter & KS_FILTER_UID) &&
+	    (__u32)bpf_get_current_uid_gid() != ks_cfg.uid)
+		return false;
+	if ((filter & KS_FILTER_CGROUP) &&
+	    bpf_current_task_under_cgroup(&ks_cgroup, 0) != 1)
+		return false;
+	if (filter & KS_FILTER_COMM) {
+		char comm[KS_COMM_LEN];
+		const volatile __u64 *want = (const volatile __u64 *)ks_cfg.comm;
+		__u64 *have = (__u64 *)comm;
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (have[0] != want[0] || have[1] != want[1])
+			return false;
+	}
+	return true;
+}
+
+static __always_inline void ks_fill_hdr(struct ks_hdr *h, __u16 type)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 id = bpf_get_current_pid_tgid();
+
+	h->ts_ns = bpf_ktime_get_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->type = type;
+	h->flags = 0;
+	h->cpu = bpf_get_smp_processor_id();
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	h->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/*
+ * Wake the reader only when enough data is queued; a quiet stream is
+ * flushed by the reader's own timer instead. This is what makes a streamed
+ * event cheap: no irq_work and no reader wakeup per event.
+ */
+static __always_inline __u64 ks_rb_flags(void)
+{
+	if (bpf_ringbuf_query(&ks_events, BPF_RB_AVAIL_DATA) >= ks_cfg.wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* Reserve a fixed-size event; a failed reservation is counted, never silent. */
+static __always_inline void *ks_reserve(__u64 size)
+{
+	void *e = bpf_ringbuf_reserve(&ks_events, size, 0);
+
+	if (!e)
+		ks_lost_inc(KS_LOST_RINGBUF);
+	return e;
+}
+
+static __always_inline void ks_submit(void *e)
+{
+	bpf_ringbuf_submit(e, ks_rb_flags());
+}
+
+/* Copy a variable-size event (built in a per-CPU scratch buffer) out. */
+static __always_inline void ks_output(void *data, __u64 size)
+{
+	if (bpf_ringbuf_output(&ks_events, data, size, ks_rb_flags()))
+		ks_lost_inc(KS_LOST_RINGBUF);
+}
+
+/*
+ * Following descendants: a child of a tracked process is tracked from the
+ * moment it is forked, before it runs. Threads share the tgid, so adding
+ * them is a no-op.
+ */
+static __always_inline void ks_follow_fork(__u32 parent_tgid, __u32 child_tgid)
+{
+	__u8 one = 1;
+
+	if (!ks_cfg.follow || parent_tgid == child_tgid)
+		return;
+	if (!bpf_map_lookup_elem(&ks_pids, &parent_tgid))
+		return;
+	if (bpf_map_update_elem(&ks_pids, &child_tgid, &one, BPF_ANY))
+		ks_lost_inc(KS_LOST_PIDMAP);
+}
+
+/* The last thread of a process is gone: forget it (its pid may be reused). */
+static __always_inline void ks_follow_exit(__u32 tgid, bool group_dead)
+{
+	if (group_dead && (ks_cfg.filter & KS_FILTER_PID))
+		bpf_map_delete_elem(&ks_pids, &tgid);
+}
+
+/*
+ * Has the whole thread group exited? do_exit() decrements signal->live
+ * before sched_process_exit on every kernel (the tracepoint's own
+ * group_dead argument only exists since 6.16), so this works everywhere.
+ */
+static __always_inline bool ks_group_dead(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, signal, live.counter) == 0;
+}
+
+/* task_struct::state became __state in 5.14 (commit 2f064a59a11f) */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 ks_task_state(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->__state))
+		return BPF_CORE_READ(task, __state);
+	return BPF_CORE_READ((struct task_struct___pre514 *)task, state);
+}
+
+#ifndef KS_SELF_FOLLOW
+/*
+ * For commands that have no fork/exit probes of their own. Loaded only in
+ * follow mode; alternatives in the engine's plan (tp_btf -> raw_tp -> tp).
+ */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(ks_follow_fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	ks_follow_fork(parent->tgid, child->tgid);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(ks_follow_fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	ks_follow_fork(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid));
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_fork")
+int ks_follow_fork_tp(struct trace_event_raw_sched_process_fork *ctx)
+{
+	/*
+	 * The tracepoint gives thread ids only; a new process's tid is its
+	 * tgid, and a new thread's tid added here is never looked up.
+	 */
+	ks_follow_fork(bpf_get_current_pid_tgid() >> 32, ctx->child_pid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(ks_follow_exit_btf, struct task_struct *task)
+{
+	ks_follow_exit(task->tgid, ks_group_dead(task));
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(ks_follow_exit_raw, struct task_struct *task)
+{
+	ks_follow_exit(BPF_CORE_READ(task, tgid), ks_group_dead(task));
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int ks_follow_exit_tp(void *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	ks_follow_exit(bpf_get_current_pid_tgid() >> 32, ks_group_dead(task));
+	return 0;
+}
+#endif /* KS_SELF_FOLLOW */
+
+#endif /* KSCOPE_BPF_H */

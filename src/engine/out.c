@@ -1,0 +1,765 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "out.h"
+#include "util.h"
+
+#define OUT_BUF_SIZE (256 * 1024)
+
+int ks_out_init(struct ks_out *o, int fd, bool json, bool wallclock)
+{
+	memset(o, 0, sizeof(*o));
+	o->fd = fd;
+	o->json = json;
+	o->wallclock = wallclock;
+	o->cap = OUT_BUF_SIZE;
+	o->buf = malloc(o->cap);
+	o->tm_sec = -1;
+	if (!o->buf)
+		return -ENOMEM;
+	ks_out_set_epoch(o);
+	return 0;
+}
+
+void ks_out_free(struct ks_out *o)
+{
+	free(o->buf);
+	o->buf = NULL;
+}
+
+void ks_out_set_epoch(struct ks_out *o)
+{
+	uint64_t mono = ks_now_ns(CLOCK_MONOTONIC);
+	uint64_t real = ks_now_ns(CLOCK_REALTIME);
+
+	o->t0_ns = mono;
+	o->real_off_ns = (int64_t)(real - mono);
+}
+
+int ks_out_flush(struct ks_out *o)
+{
+	size_t off = 0;
+
+	while (off < o->len && !o->err) {
+		ssize_t n = write(o->fd, o->buf + off, o->len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			o->err = -errno;
+			break;
+		}
+		off += n;
+	}
+	o->len = 0;
+	return o->err;
+}
+
+/* Make room for n more bytes: flush, then grow for an oversized item */
+static inline char *reserve(struct ks_out *o, size_t n)
+{
+	if (o->len + n > o->cap) {
+		ks_out_flush(o);
+		if (n > o->cap) {
+			char *p = realloc(o->buf, n);
+
+			if (!p)
+				abort();	/* out of memory while printing: nothing sane left */
+			o->buf = p;
+			o->cap = n;
+		}
+	}
+	return o->buf + o->len;
+}
+
+void ks_out_mem(struct ks_out *o, const void *p, size_t n)
+{
+	memcpy(reserve(o, n), p, n);
+	o->len += n;
+}
+
+void ks_out_cstr(struct ks_out *o, const char *s)
+{
+	ks_out_mem(o, s, strlen(s));
+}
+
+void ks_out_char(struct ks_out *o, char c)
+{
+	*reserve(o, 1) = c;
+	o->len++;
+}
+
+void ks_out_u64(struct ks_out *o, uint64_t v)
+{
+	char tmp[20];
+	int i = sizeof(tmp);
+
+	do {
+		tmp[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	ks_out_mem(o, tmp + i, sizeof(tmp) - i);
+}
+
+void ks_out_s64(struct ks_out *o, int64_t v)
+{
+	if (v < 0) {
+		ks_out_char(o, '-');
+		ks_out_u64(o, -(uint64_t)v);
+	} else {
+		ks_out_u64(o, v);
+	}
+}
+
+void ks_out_printf(struct ks_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	reserve(o, n + 1);
+	va_start(ap, fmt);
+	vsnprintf(o->buf + o->len, n + 1, fmt, ap);
+	va_end(ap);
+	o->len += n;
+}
+
+void ks_out_pad(struct ks_out *o, size_t start, size_t width)
+{
+	size_t used = o->len >= start ? o->len - start : width;
+
+	/* a flush inside the field loses `start`; then just use one space */
+	if (o->len < start)
+		used = width - 1;
+	if (used < width) {
+		memset(reserve(o, width - used), ' ', width - used);
+		o->len += width - used;
+	}
+}
+
+/* ---- escaping ------------------------------------------------------------ */
+
+/*
+ * Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes are not
+ * valid UTF-8 (overlong, surrogate, > U+10FFFF, truncated). *cp gets the
+ * code point.
+ */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t len, i;
+	uint32_t v;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if (c >= 0xc2 && c <= 0xdf) {
+		len = 2, v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3, v = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4, v = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+/*
+ * Code points that are valid but must not reach a terminal raw: C1
+ * controls, line/paragraph separators, and bidirectional overrides
+ * ("Trojan Source") that can make a path display as something else.
+ */
+static bool cp_unsafe(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+/*
+ * One escaper for both sinks, writing into dst (which the caller sized for
+ * the worst case: 6 bytes per input byte).
+ * Table: \\ \n \t \r, \xNN for control and invalid bytes, \uNNNN for the
+ * unsafe code points above; `quote` (if not 0) is escaped as \".
+ * JSON: RFC 8259 escapes; invalid bytes become \udcNN (a lone surrogate,
+ * Python's "surrogateescape": lossless, and strict parsers show U+FFFD).
+ */
+static size_t escape(char *dst, const char *src, size_t n, bool json, char quote)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	char *d = dst;
+	size_t i = 0;
+
+	while (i < n && s[i]) {
+		unsigned char c = s[i];
+		uint32_t cp;
+		size_t len;
+
+		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+			*d++ = c;
+			i++;
+			continue;
+		}
+		if (c == '\\' || (c == '"' && (json || quote == '"'))) {
+			*d++ = '\\';
+			*d++ = c;
+			i++;
+			continue;
+		}
+		if (c == '"') {
+			*d++ = c;
+			i++;
+			continue;
+		}
+		if (c == '\n' || c == '\t' || c == '\r' || (json && (c == '\b' || c == '\f'))) {
+			*d++ = '\\';
+			*d++ = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : c == '\b' ? 'b' : 'f';
+			i++;
+			continue;
+		}
+		len = c < 0x80 ? 0 : utf8_seq(s + i, n - i, &cp);
+		if (len && !cp_unsafe(cp)) {
+			memcpy(d, s + i, len);
+			d += len;
+			i += len;
+			continue;
+		}
+		if (len) {	/* valid but unsafe code point */
+			*d++ = '\\';
+			*d++ = 'u';
+			*d++ = hexdig[(cp >> 12) & 0xf];
+			*d++ = hexdig[(cp >> 8) & 0xf];
+			*d++ = hexdig[(cp >> 4) & 0xf];
+			*d++ = hexdig[cp & 0xf];
+			i += len;
+			continue;
+		}
+		/* control byte (< 0x20, 0x7f) or a byte that is not UTF-8 */
+		*d++ = '\\';
+		if (json) {
+			memcpy(d, c < 0x80 ? "u00" : "udc", 3);
+			d += 3;
+		} else {
+			*d++ = 'x';
+		}
+		*d++ = hexdig[c >> 4];
+		*d++ = hexdig[c & 0xf];
+		i++;
+	}
+	return d - dst;
+}
+
+static size_t bounded_len(const char *s, size_t n)
+{
+	const char *z = memchr(s, '\0', n);
+
+	return z ? (size_t)(z - s) : n;
+}
+
+static size_t escape_into(char *dst, size_t cap, const char *s, size_t n, bool json)
+{
+	char *tmp;
+	size_t len;
+
+	n = bounded_len(s, n);
+	tmp = malloc(n * 6 + 1);
+	if (!tmp)
+		return 0;
+	len = escape(tmp, s, n, json, 0);
+	if (cap) {
+		size_t c = len < cap - 1 ? len : cap - 1;
+
+		memcpy(dst, tmp, c);
+		dst[c] = '\0';
+	}
+	free(tmp);
+	return len;
+}
+
+size_t ks_escape_text(char *dst, size_t cap, const char *s, size_t n)
+{
+	return escape_into(dst, cap, s, n, false);
+}
+
+size_t ks_escape_json(char *dst, size_t cap, const char *s, size_t n)
+{
+	return escape_into(dst, cap, s, n, true);
+}
+
+static void out_escaped(struct ks_out *o, const char *s, size_t n, bool json, char quote)
+{
+	char *d;
+
+	n = bounded_len(s, n);
+	d = reserve(o, n * 6);
+	o->len += escape(d, s, n, json, quote);
+}
+
+void ks_out_text(struct ks_out *o, const char *s, size_t n)
+{
+	out_escaped(o, s, n, false, 0);
+}
+
+void ks_out_json_str(struct ks_out *o, const char *s, size_t n)
+{
+	ks_out_char(o, '"');
+	out_escaped(o, s, n, true, 0);
+	ks_out_char(o, '"');
+}
+
+/* ---- human formats ------------------------------------------------------- */
+
+void ks_fmt_ns(char *buf, size_t cap, uint64_t ns)
+{
+	if (ns < 1000)
+		snprintf(buf, cap, "%lluns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, cap, "%.2fus", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, cap, "%.2fms", ns / 1e6);
+	else
+		snprintf(buf, cap, "%.2fs", ns / 1e9);
+}
+
+void ks_fmt_bytes(char *buf, size_t cap, uint64_t b)
+{
+	if (b < 1024)
+		snprintf(buf, cap, "%lluB", (unsigned long long)b);
+	else if (b < 1024 * 1024)
+		snprintf(buf, cap, "%.1fKiB", b / 1024.0);
+	else if (b < 1024ull * 1024 * 1024)
+		snprintf(buf, cap, "%.1fMiB", b / (1024.0 * 1024));
+	else
+		snprintf(buf, cap, "%.1fGiB", b / (1024.0 * 1024 * 1024));
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+/*
+ * comma[depth]: the next member or element at this depth needs a comma.
+ * after_key: a key was written and its value is pending.
+ */
+static void json_value(struct ks_out *o)
+{
+	if (o->after_key) {
+		o->after_key = false;
+		return;
+	}
+	if (o->comma[o->depth])
+		ks_out_char(o, ',');
+	o->comma[o->depth] = true;
+}
+
+static void json_open(struct ks_out *o, char c)
+{
+	json_value(o);
+	ks_out_char(o, c);
+	if (o->depth < KS_JSON_DEPTH - 1)
+		o->depth++;
+	o->comma[o->depth] = false;
+}
+
+static void json_close(struct ks_out *o, char c)
+{
+	ks_out_char(o, c);
+	if (o->depth)
+		o->depth--;
+}
+
+void ks_json_begin(struct ks_out *o)
+{
+	json_open(o, '{');
+}
+
+void ks_json_end(struct ks_out *o)
+{
+	json_close(o, '}');
+	if (!o->depth) {
+		ks_out_char(o, '\n');
+		o->comma[0] = false;
+	}
+}
+
+void ks_json_key(struct ks_out *o, const char *key)
+{
+	if (o->comma[o->depth])
+		ks_out_char(o, ',');
+	o->comma[o->depth] = true;
+	ks_out_char(o, '"');
+	ks_out_cstr(o, key);	/* keys are literals in our code, never untrusted */
+	ks_out_mem(o, "\":", 2);
+	o->after_key = true;
+}
+
+void ks_json_arr_begin(struct ks_out *o)
+{
+	json_open(o, '[');
+}
+
+void ks_json_arr_end(struct ks_out *o)
+{
+	json_close(o, ']');
+}
+
+void ks_json_u64(struct ks_out *o, uint64_t v)
+{
+	json_value(o);
+	ks_out_u64(o, v);
+}
+
+void ks_json_s64(struct ks_out *o, int64_t v)
+{
+	json_value(o);
+	ks_out_s64(o, v);
+}
+
+void ks_json_str(struct ks_out *o, const char *s, size_t n)
+{
+	json_value(o);
+	ks_out_json_str(o, s, n);
+}
+
+void ks_json_bool(struct ks_out *o, bool v)
+{
+	json_value(o);
+	ks_out_cstr(o, v ? "true" : "false");
+}
+
+void ks_json_null(struct ks_out *o)
+{
+	json_value(o);
+	ks_out_mem(o, "null", 4);
+}
+
+void ks_json_kv_u64(struct ks_out *o, const char *key, uint64_t v)
+{
+	ks_json_key(o, key);
+	ks_json_u64(o, v);
+}
+
+void ks_json_kv_s64(struct ks_out *o, const char *key, int64_t v)
+{
+	ks_json_key(o, key);
+	ks_json_s64(o, v);
+}
+
+void ks_json_kv_str(struct ks_out *o, const char *key, const char *s, size_t n)
+{
+	ks_json_key(o, key);
+	ks_json_str(o, s, n);
+}
+
+void ks_json_kv_bool(struct ks_out *o, const char *key, bool v)
+{
+	ks_json_key(o, key);
+	ks_json_bool(o, v);
+}
+
+void ks_json_kv_null(struct ks_out *o, const char *key)
+{
+	ks_json_key(o, key);
+	ks_json_null(o);
+}
+
+void ks_json_kv_double(struct ks_out *o, const char *key, double v)
+{
+	ks_json_key(o, key);
+	json_value(o);
+	ks_out_printf(o, "%.9g", v);
+}
+
+/* ---- timestamps ---------------------------------------------------------- */
+
+static void wall_prefix(struct ks_out *o, int64_t sec)
+{
+	time_t t = sec;
+	struct tm tm;
+
+	if (sec == o->tm_sec)
+		return;
+	o->tm_sec = sec;
+	localtime_r(&t, &tm);
+	strftime(o->tm_text, sizeof(o->tm_text), "%H:%M:%S", &tm);
+	gmtime_r(&t, &tm);
+	strftime(o->tm_json, sizeof(o->tm_json), "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+static void out_frac(struct ks_out *o, uint64_t v, int digits)
+{
+	char tmp[10];
+
+	for (int i = digits - 1; i >= 0; i--, v /= 10)
+		tmp[i] = '0' + v % 10;
+	ks_out_mem(o, tmp, digits);
+}
+
+void ks_out_time_text(struct ks_out *o, uint64_t ts_ns)
+{
+	if (o->wallclock) {
+		int64_t real = (int64_t)ts_ns + o->real_off_ns;
+
+		wall_prefix(o, real / 1000000000);
+		ks_out_cstr(o, o->tm_text);
+		ks_out_char(o, '.');
+		out_frac(o, (real % 1000000000) / 1000, 6);
+	} else {
+		uint64_t rel = ts_ns > o->t0_ns ? ts_ns - o->t0_ns : 0;
+
+		ks_out_u64(o, rel / 1000000000);
+		ks_out_char(o, '.');
+		out_frac(o, (rel % 1000000000) / 1000, 6);
+	}
+}
+
+void ks_out_time_json(struct ks_out *o, uint64_t ts_ns)
+{
+	ks_json_kv_u64(o, "ts_ns", ts_ns);
+	if (o->wallclock) {
+		int64_t real = (int64_t)ts_ns + o->real_off_ns;
+
+		wall_prefix(o, real / 1000000000);
+		ks_json_key(o, "time");
+		json_value(o);
+		ks_out_char(o, '"');
+		ks_out_cstr(o, o->tm_json);
+		ks_out_char(o, '.');
+		out_frac(o, real % 1000000000, 9);
+		ks_out_mem(o, "Z\"", 2);
+	}
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+#define COL_EVENT 7
+#define COL_PID   7
+
+void ks_rec_header(struct ks_out *o)
+{
+	if (o->json)
+		return;
+	ks_out_printf(o, "%-*s %-*s %-*s %-*s %-*s %-*s %s\n",
+		      o->wallclock ? 15 : 11, o->wallclock ? "TIME" : "TIME(s)",
+		      COL_EVENT, "EVENT", COL_PID, "PID", COL_PID, "TID",
+		      COL_PID, "PPID", KS_COMM_LEN, "COMM", "DETAILS");
+}
+
+static void col_u64(struct ks_out *o, uint64_t v, size_t width)
+{
+	size_t start = o->len;
+
+	ks_out_u64(o, v);
+	ks_out_pad(o, start, width);
+	ks_out_char(o, ' ');
+}
+
+void ks_rec_begin(struct ks_out *o, const char *type, const struct ks_hdr *h)
+{
+	size_t start;
+
+	if (o->json) {
+		ks_json_begin(o);
+		ks_json_kv_str(o, "type", type, strlen(type));
+		ks_out_time_json(o, h->ts_ns);
+		ks_json_kv_u64(o, "pid", h->pid);
+		ks_json_kv_u64(o, "tid", h->tid);
+		ks_json_kv_u64(o, "ppid", h->ppid);
+		ks_json_kv_u64(o, "uid", h->uid);
+		ks_json_kv_str(o, "comm", h->comm, sizeof(h->comm));
+		ks_json_kv_u64(o, "cgroup_id", h->cgroup_id);
+		ks_json_kv_u64(o, "cpu", h->cpu);
+		return;
+	}
+	start = o->len;
+	ks_out_time_text(o, h->ts_ns);
+	ks_out_pad(o, start, o->wallclock ? 15 : 11);
+	ks_out_char(o, ' ');
+	start = o->len;
+	ks_out_cstr(o, type);
+	ks_out_pad(o, start, COL_EVENT);
+	ks_out_char(o, ' ');
+	col_u64(o, h->pid, COL_PID);
+	col_u64(o, h->tid, COL_PID);
+	col_u64(o, h->ppid, COL_PID);
+	start = o->len;
+	ks_out_text(o, h->comm, sizeof(h->comm));
+	ks_out_pad(o, start, KS_COMM_LEN);
+}
+
+/* Table: separator and "key=" before a detail field; false if hidden */
+static bool txt_field(struct ks_out *o, const char *key, unsigned flags)
+{
+	if (flags & KS_TXT_HIDE)
+		return false;
+	ks_out_char(o, ' ');
+	if (!(flags & KS_TXT_BARE)) {
+		ks_out_cstr(o, key);
+		ks_out_char(o, '=');
+	}
+	return true;
+}
+
+void ks_rec_u64(struct ks_out *o, const char *key, uint64_t v, unsigned flags)
+{
+	if (o->json) {
+		if (!(flags & KS_JSON_HIDE))
+			ks_json_kv_u64(o, key, v);
+	} else if (!((flags & KS_TXT_NONZERO) && !v) && txt_field(o, key, flags)) {
+		ks_out_u64(o, v);
+	}
+}
+
+void ks_rec_s64(struct ks_out *o, const char *key, int64_t v, unsigned flags)
+{
+	if (o->json) {
+		if (!(flags & KS_JSON_HIDE))
+			ks_json_kv_s64(o, key, v);
+	} else if (!((flags & KS_TXT_NONZERO) && !v) && txt_field(o, key, flags)) {
+		ks_out_s64(o, v);
+	}
+}
+
+void ks_rec_bool(struct ks_out *o, const char *key, bool v, unsigned flags)
+{
+	if (o->json) {
+		if (!(flags & KS_JSON_HIDE))
+			ks_json_kv_bool(o, key, v);
+	} else if (flags & KS_TXT_FLAG) {
+		if (v && txt_field(o, key, flags | KS_TXT_BARE))
+			ks_out_cstr(o, key);
+	} else if (txt_field(o, key, flags)) {
+		ks_out_cstr(o, v ? "yes" : "no");
+	}
+}
+
+void ks_rec_null(struct ks_out *o, const char *key, unsigned flags)
+{
+	if (o->json) {
+		if (!(flags & KS_JSON_HIDE))
+			ks_json_kv_null(o, key);
+	} else if (!(flags & KS_TXT_NONZERO) && txt_field(o, key, flags)) {
+		ks_out_char(o, '-');
+	}
+}
+
+void ks_rec_str(struct ks_out *o, const char *key, const char *s, size_t n, unsigned flags)
+{
+	if (o->json) {
+		if (!(flags & KS_JSON_HIDE))
+			ks_json_kv_str(o, key, s, n);
+	} else if (txt_field(o, key, flags)) {
+		ks_out_text(o, s, n);
+	}
+}
+
+/* A table word needs quotes if it is empty or would split or look quoted */
+static bool needs_quotes(const char *s, size_t n)
+{
+	if (!n)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == ' ' || s[i] == '"' || s[i] == '\'')
+			return true;
+	return false;
+}
+
+void ks_out_argv(struct ks_out *o, const char *block, size_t n, bool truncated)
+{
+	for (size_t i = 0; i < n;) {
+		size_t len = bounded_len(block + i, n - i);
+
+		if (i)
+			ks_out_char(o, ' ');
+		if (needs_quotes(block + i, len)) {
+			ks_out_char(o, '"');
+			out_escaped(o, block + i, len, false, '"');
+			ks_out_char(o, '"');
+		} else {
+			out_escaped(o, block + i, len, false, 0);
+		}
+		i += len + 1;
+	}
+	if (truncated)
+		ks_out_cstr(o, " ...");
+}
+
+void ks_json_strv(struct ks_out *o, const char *block, size_t n)
+{
+	ks_json_arr_begin(o);
+	for (size_t i = 0; i < n;) {
+		size_t len = bounded_len(block + i, n - i);
+
+		ks_json_str(o, block + i, len);
+		i += len + 1;
+	}
+	ks_json_arr_end(o);
+}
+
+void ks_rec_strv(struct ks_out *o, const char *key, const char *block, size_t n,
+		 bool truncated, unsigned flags)
+{
+	if (o->json) {
+		if (!(flags & KS_JSON_HIDE)) {
+			ks_json_key(o, key);
+			ks_json_strv(o, block, n);
+		}
+	} else if (txt_field(o, key, flags)) {
+		ks_out_argv(o, block, n, truncated);
+	}
+}
+
+void ks_rec_ns(struct ks_out *o, const char *key, uint64_t ns, unsigned flags)
+{
+	char buf[32];
+
+	if (o->json) {
+		if (!(flags & KS_JSON_HIDE))
+			ks_json_kv_u64(o, key, ns);
+	} else if (txt_field(o, key, flags)) {
+		ks_fmt_ns(buf, sizeof(buf), ns);
+		ks_out_cstr(o, buf);
+	}
+}
+
+void ks_rec_bytes(struct ks_out *o, const char *key, uint64_t bytes, unsigned flags)
+{
+	char buf[32];
+
+	if (o->json) {
+		if (!(flags & KS_JSON_HIDE))
+			ks_json_kv_u64(o, key, bytes);
+	} else if (txt_field(o, key, flags)) {
+		ks_fmt_bytes(buf, sizeof(buf), bytes);
+		ks_out_cstr(o, buf);
+	}
+}
+
+void ks_rec_end(struct ks_out *o)
+{
+	if (o->json)
+		ks_json_end(o);
+	else
+		ks_out_char(o, '\n');
+}

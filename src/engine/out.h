@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one writer every command prints through. Two sinks share one API:
+ * a human table (fixed columns, COMM 16 wide) and NDJSON (one object per
+ * line with a "type"). Every string that came from the kernel or a process
+ * goes through an escaping function here; nothing else writes to stdout.
+ *
+ * Output is buffered and written once per batch of events (ks_out_flush),
+ * not once per event.
+ */
+#ifndef KSCOPE_OUT_H
+#define KSCOPE_OUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "events.h"
+
+/* Field flags for the ks_rec_* calls: how the table sink shows a field */
+#define KS_TXT_HIDE    (1u << 0)  /* JSON only */
+#define KS_TXT_BARE    (1u << 1)  /* value without "name=" */
+#define KS_TXT_FLAG    (1u << 2)  /* bool: print the name when true, nothing when false */
+#define KS_TXT_NONZERO (1u << 3)  /* number: only when non-zero */
+#define KS_JSON_HIDE   (1u << 4)  /* table only */
+
+#define KS_JSON_DEPTH 1100   /* process trees nest deep */
+
+struct ks_out {
+	int fd;
+	bool json;
+	bool wallclock;        /* -T */
+	int err;               /* first write error (-EPIPE when the reader left) */
+	char *buf;
+	size_t len, cap;
+
+	uint64_t t0_ns;        /* CLOCK_MONOTONIC at start: TIME column origin */
+	int64_t real_off_ns;   /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+
+	/* JSON nesting: does the next value at this depth need a comma? */
+	int depth;
+	bool comma[KS_JSON_DEPTH];
+	bool after_key;        /* a key was written, its value is pending */
+
+	/* cached wall-clock prefix for the current second */
+	int64_t tm_sec;
+	char tm_text[32], tm_json[32];
+};
+
+int ks_out_init(struct ks_out *o, int fd, bool json, bool wallclock);
+void ks_out_free(struct ks_out *o);
+int ks_out_flush(struct ks_out *o);
+/* Set the TIME origin and wall-clock offset (call when tracing starts) */
+void ks_out_set_epoch(struct ks_out *o);
+
+/* Raw appends (no escaping: for text this module generates itself) */
+void ks_out_mem(struct ks_out *o, const void *p, size_t n);
+void ks_out_cstr(struct ks_out *o, const char *s);
+void ks_out_char(struct ks_out *o, char c);
+void ks_out_u64(struct ks_out *o, uint64_t v);
+void ks_out_s64(struct ks_out *o, int64_t v);
+void ks_out_printf(struct ks_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Pad with spaces to `width` columns since `start` (a previous o->len) */
+void ks_out_pad(struct ks_out *o, size_t start, size_t width);
+
+/* Untrusted strings: stop at the first NUL or n bytes */
+void ks_out_text(struct ks_out *o, const char *s, size_t n);        /* table */
+void ks_out_json_str(struct ks_out *o, const char *s, size_t n);    /* "..." */
+/* NUL-separated strings (argv): space-joined, quoted where needed, " ..." if truncated */
+void ks_out_argv(struct ks_out *o, const char *block, size_t n, bool truncated);
+
+/* Pure escapers (for tests and for callers with their own buffers).
+ * Return the escaped length; write at most cap-1 bytes plus a NUL. */
+size_t ks_escape_text(char *dst, size_t cap, const char *s, size_t n);
+size_t ks_escape_json(char *dst, size_t cap, const char *s, size_t n);
+
+/* Human formats: "1.23ms", "4.0MiB" */
+void ks_fmt_ns(char *buf, size_t cap, uint64_t ns);
+void ks_fmt_bytes(char *buf, size_t cap, uint64_t bytes);
+
+/* ---- JSON building blocks ---- */
+void ks_json_begin(struct ks_out *o);      /* { at depth 0 starts a line */
+void ks_json_end(struct ks_out *o);        /* } ; at depth 0 ends the line */
+void ks_json_key(struct ks_out *o, const char *key);
+void ks_json_arr_begin(struct ks_out *o);
+void ks_json_arr_end(struct ks_out *o);
+void ks_json_u64(struct ks_out *o, uint64_t v);   /* array element or after key */
+void ks_json_s64(struct ks_out *o, int64_t v);
+void ks_json_str(struct ks_out *o, const char *s, size_t n);
+void ks_json_bool(struct ks_out *o, bool v);
+void ks_json_null(struct ks_out *o);
+void ks_json_strv(struct ks_out *o, const char *block, size_t n);  /* array of strings */
+void ks_json_kv_u64(struct ks_out *o, const char *key, uint64_t v);
+void ks_json_kv_s64(struct ks_out *o, const char *key, int64_t v);
+void ks_json_kv_str(struct ks_out *o, const char *key, const char *s, size_t n);
+void ks_json_kv_bool(struct ks_out *o, const char *key, bool v);
+void ks_json_kv_null(struct ks_out *o, const char *key);
+void ks_json_kv_double(struct ks_out *o, const char *key, double v);
+
+/* ---- event records: one call sequence, both sinks ---- */
+
+/* Table header for event streams: TIME EVENT PID TID PPID COMM DETAILS */
+void ks_rec_header(struct ks_out *o);
+/* Starts a record with the common fields from the event header */
+void ks_rec_begin(struct ks_out *o, const char *type, const struct ks_hdr *h);
+void ks_rec_u64(struct ks_out *o, const char *key, uint64_t v, unsigned flags);
+void ks_rec_s64(struct ks_out *o, const char *key, int64_t v, unsigned flags);
+void ks_rec_bool(struct ks_out *o, const char *key, bool v, unsigned flags);
+void ks_rec_null(struct ks_out *o, const char *key, unsigned flags);
+void ks_rec_str(struct ks_out *o, const char *key, const char *s, size_t n, unsigned flags);
+/* NUL-separated strings (argv): JSON array; table: space-joined, quoted */
+void ks_rec_strv(struct ks_out *o, const char *key, const char *block, size_t n,
+		 bool truncated, unsigned flags);
+void ks_rec_ns(struct ks_out *o, const char *key, uint64_t ns, unsigned flags);
+void ks_rec_bytes(struct ks_out *o, const char *key, uint64_t bytes, unsigned flags);
+void ks_rec_end(struct ks_out *o);
+
+/* Timestamps: TIME column text, and the JSON "ts_ns"/"time" fields */
+void ks_out_time_text(struct ks_out *o, uint64_t ts_ns);
+void ks_out_time_json(struct ks_out *o, uint64_t ts_ns);
+
+#endif

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <linux/magic.h>
+#include <linux/perf_event.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+
+#include "probe.h"
+#include "util.h"
+
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524	/* kernel-internal: "operation is not supported" */
+#endif
+
+struct probe_cache {
+	enum ks_hook_kind kind;
+	char target[KS_HOOK_TARGET_MAX];
+	int err;
+	const char *why;
+};
+
+static struct probe_cache cache[64];
+static int ncache;
+static struct btf *vmlinux_btf;
+static int vmlinux_btf_err;
+
+bool ks_kernel_has_btf(void)
+{
+	return access(VMLINUX_BTF, R_OK) == 0;
+}
+
+static struct btf *kernel_btf(void)
+{
+	if (!vmlinux_btf && !vmlinux_btf_err) {
+		vmlinux_btf = btf__load_vmlinux_btf();
+		if (!vmlinux_btf)
+			vmlinux_btf_err = -errno ?: -ENOENT;
+	}
+	return vmlinux_btf;
+}
+
+void ks_probe_cleanup(void)
+{
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
+	vmlinux_btf_err = 0;
+}
+
+static bool is_tracefs(const char *path)
+{
+	struct statfs fs;
+
+	return !statfs(path, &fs) && fs.f_type == TRACEFS_MAGIC;
+}
+
+const char *ks_tracefs(void)
+{
+	static const char *path;
+	static bool tried;
+
+	if (tried)
+		return path;
+	tried = true;
+	if (is_tracefs("/sys/kernel/tracing"))
+		path = "/sys/kernel/tracing";
+	else if (is_tracefs("/sys/kernel/debug/tracing"))
+		path = "/sys/kernel/debug/tracing";
+	else if (!mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		path = "/sys/kernel/tracing";	/* left mounted: it is the standard place */
+	return path;
+}
+
+int ks_kprobe_support(void)
+{
+	const char *tfs;
+	char path[256];
+
+	if (!access("/sys/bus/event_source/devices/kprobe/type", R_OK))
+		return 1;
+	tfs = ks_tracefs();
+	if (tfs) {
+		snprintf(path, sizeof(path), "%s/kprobe_events", tfs);
+		if (!access(path, W_OK))
+			return 2;
+	}
+	return 0;
+}
+
+static int read_int_file(const char *path, int *v)
+{
+	FILE *f = fopen(path, "re");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%d", v) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+/* "r0 = 0; exit": enough for the kernel to decide whether the hook works */
+static int load_trivial(enum bpf_prog_type type, enum bpf_attach_type eat, __u32 btf_id)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = eat,
+		    .attach_btf_id = btf_id);
+	int fd = bpf_prog_load(type, "ks_probe", "GPL", insns, ARRAY_SIZE(insns), &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int perf_open(struct perf_event_attr *attr)
+{
+	int fd = syscall(SYS_perf_event_open, attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* fentry, fexit, tp_btf, lsm: BTF-typed programs attached by BTF id */
+static int probe_btf_hook(const struct ks_hook *h, const char **why)
+{
+	enum bpf_prog_type type = BPF_PROG_TYPE_TRACING;
+	enum bpf_attach_type eat;
+	char name[KS_HOOK_TARGET_MAX + 16];
+	int kind = BTF_KIND_FUNC, id, fd, lfd;
+	struct btf *btf;
+
+	if (!ks_kernel_has_btf()) {
+		*why = "kernel has no BTF (" VMLINUX_BTF ")";
+		return -EOPNOTSUPP;
+	}
+	btf = kernel_btf();
+	if (!btf) {
+		*why = "cannot parse kernel BTF";
+		return vmlinux_btf_err;
+	}
+	switch (h->kind) {
+	case KS_HOOK_FENTRY:
+		eat = BPF_TRACE_FENTRY;
+		snprintf(name, sizeof(name), "%s", h->target);
+		break;
+	case KS_HOOK_FEXIT:
+		eat = BPF_TRACE_FEXIT;
+		snprintf(name, sizeof(name), "%s", h->target);
+		break;
+	case KS_HOOK_LSM:
+		type = BPF_PROG_TYPE_LSM;
+		eat = BPF_LSM_MAC;
+		snprintf(name, sizeof(name), "bpf_lsm_%s", h->target);
+		break;
+	default:	/* tp_btf */
+		eat = BPF_TRACE_RAW_TP;
+		kind = BTF_KIND_TYPEDEF;
+		snprintf(name, sizeof(name), "btf_trace_%s", h->target);
+		break;
+	}
+	id = btf__find_by_name_kind(btf, name, kind);
+	if (id < 0) {
+		*why = h->kind == KS_HOOK_TP_BTF ? "no such tracepoint in kernel BTF"
+						 : "no such function in kernel BTF";
+		return -ENOENT;
+	}
+	fd = load_trivial(type, eat, id);
+	if (fd < 0) {
+		*why = fd == -EPERM ? "kernel refuses to load it (EPERM)" : "kernel refuses to load it";
+		return fd;
+	}
+	lfd = bpf_raw_tracepoint_open(NULL, fd);
+	close(fd);
+	if (lfd < 0) {
+		*why = lfd == -ENOTSUPP || lfd == -EOPNOTSUPP ?
+			"loads, but the kernel cannot attach it (ENOTSUPP)" :
+			"loads, but attaching fails";
+		return lfd;
+	}
+	close(lfd);
+	return 0;
+}
+
+static int probe_kprobe(const struct ks_hook *h, const char **why)
+{
+	struct perf_event_attr attr = { .size = sizeof(attr) };
+	int type, bit = 0, fd, support = ks_kprobe_support();
+
+	if (!support) {
+		*why = "kprobes not available (kernel built without CONFIG_KPROBE_EVENTS)";
+		return -EOPNOTSUPP;
+	}
+	if (support == 2)
+		return 0;	/* legacy tracefs kprobes: libbpf attaches through kprobe_events */
+	if (read_int_file("/sys/bus/event_source/devices/kprobe/type", &type)) {
+		*why = "cannot read the kprobe PMU type";
+		return -EOPNOTSUPP;
+	}
+	if (h->kind == KS_HOOK_KRETPROBE) {
+		FILE *f = fopen("/sys/bus/event_source/devices/kprobe/format/retprobe", "re");
+
+		if (!f || fscanf(f, "config:%d", &bit) != 1)
+			bit = 0;
+		if (f)
+			fclose(f);
+		attr.config = 1ull << bit;
+	}
+	attr.type = type;
+	attr.config1 = (__u64)(unsigned long)h->target;
+	fd = perf_open(&attr);
+	if (fd < 0) {
+		*why = fd == -ENOENT || fd == -EINVAL ? "no such kprobe-able function" :
+						       "cannot create the kprobe";
+		return fd;
+	}
+	close(fd);
+	return 0;
+}
+
+static int probe_raw_tp(const struct ks_hook *h, const char **why)
+{
+	int fd = load_trivial(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0), lfd;
+
+	if (fd < 0) {
+		*why = "kernel refuses raw tracepoint programs";
+		return fd;
+	}
+	lfd = bpf_raw_tracepoint_open(h->target, fd);
+	close(fd);
+	if (lfd < 0) {
+		*why = lfd == -ENOENT ? "no such tracepoint" : "attaching fails";
+		return lfd;
+	}
+	close(lfd);
+	return 0;
+}
+
+static int probe_tracepoint(const struct ks_hook *h, const char **why)
+{
+	struct perf_event_attr attr = { .size = sizeof(attr), .type = PERF_TYPE_TRACEPOINT,
+					.sample_period = 1, .wakeup_events = 1 };
+	const char *tfs = ks_tracefs();
+	char path[512];
+	int id, fd, pfd, err = 0;
+
+	if (!tfs) {
+		*why = "tracefs is not mounted and cannot be mounted";
+		return -ENOENT;
+	}
+	snprintf(path, sizeof(path), "%s/events/%s/id", tfs, h->target);
+	if (read_int_file(path, &id)) {
+		*why = "no such tracepoint";
+		return -ENOENT;
+	}
+	fd = load_trivial(BPF_PROG_TYPE_TRACEPOINT, 0, 0);
+	if (fd < 0) {
+		*why = "kernel refuses tracepoint programs";
+		return fd;
+	}
+	attr.config = id;
+	pfd = perf_open(&attr);
+	if (pfd < 0) {
+		*why = "cannot open the tracepoint";
+		err = pfd;
+	} else if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, fd)) {
+		*why = "attaching fails";
+		err = -errno;
+	}
+	if (pfd >= 0)
+		close(pfd);
+	close(fd);
+	return err;
+}
+
+int ks_probe_hook(const struct ks_hook *h, void *ctx, const char **why)
+{
+	struct probe_cache *c;
+	const char *reason = NULL;
+	int err;
+
+	(void)ctx;
+	for (int i = 0; i < ncache; i++) {
+		c = &cache[i];
+		if (c->kind == h->kind && !strcmp(c->target, h->target)) {
+			*why = c->why;
+			return c->err;
+		}
+	}
+	switch (h->kind) {
+	case KS_HOOK_FENTRY:
+	case KS_HOOK_FEXIT:
+	case KS_HOOK_TP_BTF:
+	case KS_HOOK_LSM:
+		err = probe_btf_hook(h, &reason);
+		break;
+	case KS_HOOK_KPROBE:
+	case KS_HOOK_KRETPROBE:
+		err = probe_kprobe(h, &reason);
+		break;
+	case KS_HOOK_RAW_TP:
+		err = probe_raw_tp(h, &reason);
+		break;
+	case KS_HOOK_TRACEPOINT:
+		err = probe_tracepoint(h, &reason);
+		break;
+	default:
+		err = -EINVAL;
+		reason = "unknown hook type";
+	}
+	if (ncache < (int)ARRAY_SIZE(cache)) {
+		c = &cache[ncache++];
+		c->kind = h->kind;
+		snprintf(c->target, sizeof(c->target), "%s", h->target);
+		c->err = err;
+		c->why = reason;
+	}
+	*why = reason;
+	return err;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the running kernel offers, found out by trying: each hook is probed
+ * by loading a two-instruction program of that type and attaching it to
+ * the real target, then detaching at once. Results are cached per process.
+ */
+#ifndef KSCOPE_PROBE_H
+#define KSCOPE_PROBE_H
+
+#include <stdbool.h>
+
+#include "plan.h"
+
+/* ks_hook_avail_fn for ks_plan_choose(): the real kernel */
+int ks_probe_hook(const struct ks_hook *h, void *ctx, const char **why);
+
+/* tracefs mount point, mounting it at /sys/kernel/tracing if needed; NULL if none */
+const char *ks_tracefs(void);
+bool ks_kernel_has_btf(void);
+/* kprobe support: 1 PMU, 2 legacy kprobe_events only, 0 none */
+int ks_kprobe_support(void);
+/* Release the cached vmlinux BTF (after the last probe) */
+void ks_probe_cleanup(void);
+
+#endif

@@ -1,0 +1,768 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../kscope.h"
+#include "events.h"
+#include "probe.h"
+#include "trace.h"
+#include "util.h"
+
+/* The engine's own probes, present in objects built without KS_SELF_FOLLOW */
+static const struct ks_probe follow_probes[] = {
+	{ "follow-fork", { "ks_follow_fork_btf", "ks_follow_fork_raw", "ks_follow_fork_tp" } },
+	{ "follow-exit", { "ks_follow_exit_btf", "ks_follow_exit_raw", "ks_follow_exit_tp" } },
+};
+
+struct ks_run {
+	const struct ks_tracer *t;
+	struct ks_opts *o;
+	void *state;
+
+	void *skel;
+	struct bpf_object *obj;
+	struct ks_probe_plan plans[KS_MAX_PROBES];
+	int nplans;
+	struct bpf_link *links[KS_MAX_PROBES];
+	int nlinks;
+
+	struct ring_buffer *rb;
+	struct ks_out out;
+	int epfd;
+	int ncpus;
+	uint64_t lost_seen[KS_LOST_MAX];
+	uint64_t malformed;
+	uint64_t last_lost_warn_ns;
+
+	pid_t child;
+	int child_go, child_err;
+	int child_status;
+	bool child_done;
+};
+
+/* ---- signals ------------------------------------------------------------- */
+
+static volatile sig_atomic_t stop_count, stop_sig, child_exited;
+
+static void on_stop(int sig)
+{
+	stop_sig = sig;
+	stop_count++;
+}
+
+static void on_child(int sig)
+{
+	(void)sig;
+	child_exited = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	/* no SA_RESTART: a signal must interrupt epoll_wait() and write() */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	/* a closed pipe shows up as EPIPE from write(): stop cleanly, exit 0 */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- libbpf messages ----------------------------------------------------- */
+
+static int verbose_level;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (verbose_level < 1 || (level == LIBBPF_DEBUG && verbose_level < 2))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* ---- plans --------------------------------------------------------------- */
+
+static int add_plan(struct ks_probe_plan *plans, int *n, const struct ks_probe *p,
+		    struct bpf_object *obj, bool wanted, bool engine)
+{
+	struct ks_probe_plan *pl;
+
+	if (*n >= KS_MAX_PROBES)
+		return -E2BIG;
+	pl = &plans[(*n)++];
+	memset(pl, 0, sizeof(*pl));
+	pl->name = p->name;
+	pl->wanted = wanted;
+	pl->engine = engine;
+	pl->chosen = -1;
+	for (int i = 0; i < KS_MAX_ALTS && p->progs[i]; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, p->progs[i]);
+		struct ks_alt *a = &pl->alts[pl->nalts++];
+
+		a->prog = p->progs[i];
+		if (!prog || ks_hook_from_section(bpf_program__section_name(prog), &a->hook)) {
+			fprintf(stderr, "kscope: internal error: probe '%s': no usable program '%s'\n",
+				p->name, p->progs[i]);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+static int build_plans(const struct ks_tracer *t, void *state, struct bpf_object *obj,
+		       bool follow, struct ks_probe_plan *plans, int *n)
+{
+	int err;
+
+	*n = 0;
+	for (int i = 0; i < t->nprobes; i++) {
+		const struct ks_probe *p = &t->probes[i];
+		bool wanted = !(p->flags & KS_PROBE_OPTIONAL) ||
+			      (state && t->wanted && t->wanted(state, p));
+
+		err = add_plan(plans, n, p, obj, wanted, false);
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(follow_probes); i++) {
+		if (!bpf_object__find_program_by_name(obj, follow_probes[i].progs[0]))
+			continue;	/* the command follows forks itself */
+		err = add_plan(plans, n, &follow_probes[i], obj, follow, true);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Choose for every wanted probe; a required probe with no hook is fatal */
+static int choose_plans(struct ks_probe_plan *plans, int n, unsigned forbid, bool report)
+{
+	int err = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct ks_probe_plan *pl = &plans[i];
+
+		pl->chosen = -1;
+		if (!pl->wanted)
+			continue;
+		pl->chosen = ks_plan_choose(pl->alts, pl->nalts, forbid, ks_probe_hook, NULL);
+		if (pl->chosen >= 0 || !report)
+			continue;
+		fprintf(stderr, "kscope: no usable hook for probe '%s':", pl->name);
+		for (int j = 0; j < pl->nalts; j++)
+			fprintf(stderr, "%s %s/%s: %s", j ? ";" : "",
+				ks_hook_kind_name(pl->alts[j].hook.kind), pl->alts[j].hook.target,
+				pl->alts[j].why ? pl->alts[j].why : strerror(-pl->alts[j].err));
+		fprintf(stderr, "\n");
+		err = -ENOENT;
+	}
+	return err;
+}
+
+int ks_plan_for_kernel(const struct ks_tracer *t, bool follow, unsigned forbid,
+		       struct ks_probe_plan *plans, int *nplans)
+{
+	void *skel = t->skel->open(NULL);
+	int err;
+
+	if (!skel)
+		return -errno;
+	err = build_plans(t, NULL, t->skel->object(skel), follow, plans, nplans);
+	t->skel->destroy(skel);
+	if (err)
+		return err;
+	choose_plans(plans, *nplans, forbid, false);
+	return 0;
+}
+
+static void print_plans(struct ks_run *r)
+{
+	for (int i = 0; i < r->nplans; i++) {
+		struct ks_probe_plan *pl = &r->plans[i];
+		struct ks_alt *a;
+
+		if (!pl->wanted || pl->chosen < 0)
+			continue;
+		a = &pl->alts[pl->chosen];
+		fprintf(stderr, "kscope: probe %s: %s/%s", pl->name,
+			ks_hook_kind_name(a->hook.kind), a->hook.target);
+		for (int j = 0; j < pl->chosen; j++)
+			fprintf(stderr, "%s%s/%s: %s", j ? "; " : " (skipped ",
+				ks_hook_kind_name(pl->alts[j].hook.kind), pl->alts[j].hook.target,
+				pl->alts[j].why ? pl->alts[j].why : strerror(-pl->alts[j].err));
+		fprintf(stderr, "%s\n", pl->chosen ? ")" : "");
+	}
+}
+
+/* ---- load and attach ----------------------------------------------------- */
+
+static unsigned page_shift(void)
+{
+	long sz = sysconf(_SC_PAGESIZE);
+	unsigned s = 0;
+
+	while ((1L << s) < sz)
+		s++;
+	return s;
+}
+
+/* Open the skeleton and set everything that must be set before load */
+static int open_configured(struct ks_run *r, void **skelp)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = r->o->btf_path);
+	struct ks_opts *o = r->o;
+	struct ks_bpf_cfg cfg = {};
+	struct bpf_object *obj;
+	struct bpf_map *map;
+	void *skel;
+	int err;
+
+	skel = r->t->skel->open(&oo);
+	if (!skel)
+		return -errno;
+	obj = r->t->skel->object(skel);
+
+	if (o->npids || o->program)
+		cfg.filter |= KS_FILTER_PID;
+	if (o->uid_set)
+		cfg.filter |= KS_FILTER_UID;
+	if (o->cgroup_fd >= 0)
+		cfg.filter |= KS_FILTER_CGROUP;
+	if (o->comm) {
+		cfg.filter |= KS_FILTER_COMM;
+		strncpy(cfg.comm, o->comm, KS_COMM_LEN - 1);	/* the kernel keeps 15 */
+	}
+	cfg.uid = o->uid;
+	cfg.follow = o->follow;
+	cfg.page_shift = page_shift();
+	/* wake the reader at 1/8 full: room for bursts while it catches up */
+	cfg.wakeup_bytes = (uint64_t)o->ringbuf_kb * 1024 / 8;
+
+	map = bpf_object__find_map_by_name(obj, ".rodata.ks");
+	err = map ? bpf_map__set_initial_value(map, &cfg, sizeof(cfg)) : -ENOENT;
+	if (!err) {
+		map = bpf_object__find_map_by_name(obj, "ks_events");
+		err = map ? bpf_map__set_max_entries(map, o->ringbuf_kb * 1024) : -ENOENT;
+	}
+	if (!err && r->t->configure)
+		err = r->t->configure(r->state, skel);
+	if (err) {
+		r->t->skel->destroy(skel);
+		return err;
+	}
+	*skelp = skel;
+	return 0;
+}
+
+static void set_autoload(struct bpf_object *obj, struct ks_probe_plan *plans, int n, int only)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_autoload(prog, false);
+	for (int i = 0; i < n; i++) {
+		if (plans[i].chosen < 0 || (only >= 0 && i != only))
+			continue;
+		prog = bpf_object__find_program_by_name(obj, plans[i].alts[plans[i].chosen].prog);
+		bpf_program__set_autoload(prog, true);
+	}
+}
+
+/*
+ * The object as a whole failed to load. Load each chosen program alone to
+ * find which ones the kernel rejects, and mark them failed so the next
+ * attempt uses their probe's next alternative.
+ */
+static int diagnose_load(struct ks_run *r)
+{
+	int culprits = 0;
+
+	for (int i = 0; i < r->nplans; i++) {
+		struct ks_probe_plan *pl = &r->plans[i];
+		struct ks_alt *a;
+		void *skel;
+		int err;
+
+		if (pl->chosen < 0)
+			continue;
+		if (open_configured(r, &skel))
+			return 0;
+		set_autoload(r->t->skel->object(skel), r->plans, r->nplans, i);
+		err = bpf_object__load(r->t->skel->object(skel));
+		r->t->skel->destroy(skel);
+		if (!err)
+			continue;
+		a = &pl->alts[pl->chosen];
+		a->failed = true;
+		a->err = err;
+		a->why = "the kernel rejected the program (verifier or missing field; -v shows the log)";
+		culprits++;
+	}
+	return culprits;
+}
+
+static void detach_all(struct ks_run *r)
+{
+	for (int i = 0; i < r->nlinks; i++)
+		bpf_link__destroy(r->links[i]);
+	r->nlinks = 0;
+	if (r->skel)
+		r->t->skel->destroy(r->skel);
+	r->skel = NULL;
+	r->obj = NULL;
+}
+
+static int attach_chosen(struct ks_run *r)
+{
+	int failed = 0;
+
+	for (int i = 0; i < r->nplans; i++) {
+		struct ks_probe_plan *pl = &r->plans[i];
+		struct bpf_program *prog;
+		struct bpf_link *link;
+		struct ks_alt *a;
+
+		if (pl->chosen < 0)
+			continue;
+		a = &pl->alts[pl->chosen];
+		prog = bpf_object__find_program_by_name(r->obj, a->prog);
+		link = bpf_program__attach(prog);
+		if (!link) {
+			a->failed = true;
+			a->err = -errno;
+			a->why = "loaded, but attaching failed";
+			failed++;
+			continue;
+		}
+		r->links[r->nlinks++] = link;
+	}
+	return failed;
+}
+
+static int load_and_attach(struct ks_run *r)
+{
+	for (int attempt = 0; attempt < 4 * KS_MAX_ALTS; attempt++) {
+		int err = open_configured(r, &r->skel);
+
+		if (err) {
+			fprintf(stderr, "kscope: cannot open BPF object: %s\n", strerror(-err));
+			return err;
+		}
+		r->obj = r->t->skel->object(r->skel);
+		if (!attempt) {
+			err = build_plans(r->t, r->state, r->obj, r->o->follow, r->plans, &r->nplans);
+			if (err)
+				goto fail;
+		}
+		err = choose_plans(r->plans, r->nplans, r->o->no_hook, true);
+		if (err)
+			goto fail;
+		set_autoload(r->obj, r->plans, r->nplans, -1);
+		err = bpf_object__load(r->obj);
+		if (err) {
+			detach_all(r);
+			if (diagnose_load(r))
+				continue;
+			fprintf(stderr, "kscope: cannot load BPF programs: %s%s\n", strerror(-err),
+				r->o->verbose ? "" : " (run with -v for the kernel's log; "
+				"'kscope doctor' checks the kernel)");
+			return err;
+		}
+		if (attach_chosen(r)) {
+			detach_all(r);
+			continue;
+		}
+		if (r->o->verbose)
+			print_plans(r);
+		return 0;
+fail:
+		detach_all(r);
+		return err;
+	}
+	fprintf(stderr, "kscope: giving up after repeated load/attach failures\n");
+	return -ELOOP;
+}
+
+/* ---- filters in maps ----------------------------------------------------- */
+
+static int track_pid(struct ks_run *r, uint32_t pid)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_pids");
+	uint8_t one = 1;
+
+	return bpf_map_update_elem(bpf_map__fd(map), &pid, &one, BPF_ANY) ? -errno : 0;
+}
+
+static int setup_filters(struct ks_run *r)
+{
+	struct ks_opts *o = r->o;
+	int err = 0;
+
+	for (int i = 0; i < o->npids && !err; i++)
+		err = track_pid(r, o->pids[i]);
+	if (!err && o->cgroup_fd >= 0) {
+		struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_cgroup");
+		uint32_t key = 0, fd = o->cgroup_fd;
+
+		if (bpf_map_update_elem(bpf_map__fd(map), &key, &fd, BPF_ANY))
+			err = -errno;
+	}
+	if (err)
+		fprintf(stderr, "kscope: cannot set up filters: %s\n", strerror(-err));
+	return err;
+}
+
+/* ---- -- PROGRAM ---------------------------------------------------------- */
+
+/* Fork PROGRAM stopped before exec: it runs only once tracing is attached */
+static int spawn_program(struct ks_run *r)
+{
+	int go[2], err[2];
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC))
+		return -errno;
+	if (pipe2(err, O_CLOEXEC)) {
+		close(go[0]);
+		close(go[1]);
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int e;
+		char c;
+
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		close(go[1]);
+		close(err[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);	/* kscope gave up before tracing started */
+		execvp(r->o->program[0], r->o->program);
+		e = errno;
+		if (write(err[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	close(go[0]);
+	close(err[1]);
+	r->child = pid;
+	r->child_go = go[1];
+	r->child_err = err[0];
+	return 0;
+}
+
+static void release_program(struct ks_run *r)
+{
+	ssize_t n;
+	int e;
+
+	if (write(r->child_go, "g", 1) != 1)
+		return;
+	close(r->child_go);
+	r->child_go = -1;
+	/* EOF when exec succeeded (close-on-exec), errno when it failed */
+	do {
+		n = read(r->child_err, &e, sizeof(e));
+	} while (n < 0 && errno == EINTR);
+	close(r->child_err);
+	r->child_err = -1;
+	if (n == sizeof(e))
+		fprintf(stderr, "kscope: cannot run '%s': %s\n", r->o->program[0], strerror(e));
+}
+
+static void reap_program(struct ks_run *r, bool block)
+{
+	int status;
+	pid_t p;
+
+	if (r->child <= 0 || r->child_done)
+		return;
+	do {
+		p = waitpid(r->child, &status, block ? 0 : WNOHANG);
+	} while (p < 0 && errno == EINTR);
+	if (p == r->child) {
+		r->child_done = true;
+		r->child_status = status;
+	}
+}
+
+static int program_exit_code(struct ks_run *r)
+{
+	if (!r->child_done)
+		return KS_EXIT_OK;
+	if (WIFEXITED(r->child_status))
+		return WEXITSTATUS(r->child_status);
+	if (WIFSIGNALED(r->child_status))
+		return 128 + WTERMSIG(r->child_status);
+	return KS_EXIT_FAIL;
+}
+
+/* ---- losses -------------------------------------------------------------- */
+
+static const char *const lost_reason[KS_LOST_MAX] = {
+	[KS_LOST_RINGBUF] = "ringbuf",
+	[KS_LOST_PIDMAP] = "pid_map",
+};
+
+static void check_lost(struct ks_run *r)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_lost");
+	uint64_t *vals = calloc(r->ncpus, sizeof(uint64_t));
+	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
+
+	if (!vals || !map) {
+		free(vals);
+		return;
+	}
+	for (uint32_t k = 0; k < KS_LOST_MAX; k++) {
+		uint64_t sum = 0, delta;
+
+		if (bpf_map_lookup_elem(bpf_map__fd(map), &k, vals))
+			continue;
+		for (int c = 0; c < r->ncpus; c++)
+			sum += vals[c];
+		if (sum <= r->lost_seen[k])
+			continue;
+		delta = sum - r->lost_seen[k];
+		r->lost_seen[k] = sum;
+		if (r->o->json) {
+			ks_json_begin(&r->out);
+			ks_json_kv_str(&r->out, "type", "lost", 4);
+			ks_json_kv_u64(&r->out, "ts_ns", now);
+			ks_json_kv_str(&r->out, "reason", lost_reason[k], strlen(lost_reason[k]));
+			ks_json_kv_u64(&r->out, "count", delta);
+			ks_json_kv_u64(&r->out, "total", sum);
+			ks_json_end(&r->out);
+		} else if (now - r->last_lost_warn_ns > 1000000000ull) {
+			r->last_lost_warn_ns = now;
+			fprintf(stderr, "kscope: lost %llu events (%s)\n",
+				(unsigned long long)delta, lost_reason[k]);
+		}
+	}
+	free(vals);
+}
+
+static void report_lost_summary(struct ks_run *r)
+{
+	if (r->lost_seen[KS_LOST_RINGBUF])
+		fprintf(stderr, "kscope: lost %llu events in total: the ring buffer was full "
+			"(try a larger --ringbuf-kb)\n",
+			(unsigned long long)r->lost_seen[KS_LOST_RINGBUF]);
+	if (r->lost_seen[KS_LOST_PIDMAP])
+		fprintf(stderr, "kscope: %llu new processes were not followed: "
+			"the traced-process map (%d entries) was full\n",
+			(unsigned long long)r->lost_seen[KS_LOST_PIDMAP], KS_PIDS_MAX);
+	if (r->malformed)
+		fprintf(stderr, "kscope: %llu malformed events skipped\n",
+			(unsigned long long)r->malformed);
+}
+
+/* ---- the event loop ------------------------------------------------------ */
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct ks_run *r = ctx;
+
+	if (r->t->event(r->state, &r->out, data, size) == -EINVAL)
+		r->malformed++;
+	/* a reader that left (EPIPE) ends the batch and the run */
+	return r->out.err ? r->out.err : 0;
+}
+
+enum { EP_RING = 1, EP_OUT = 2 };
+
+static int setup_loop(struct ks_run *r)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EP_RING };
+	struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_events");
+
+	r->rb = ring_buffer__new(bpf_map__fd(map), on_record, r, NULL);
+	if (!r->rb)
+		return -errno;
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->epfd < 0)
+		return -errno;
+	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(r->rb), &ev))
+		return -errno;
+	/* learn at once when the reader of a pipe goes away (EPOLLERR) */
+	ev.events = 0;
+	ev.data.u32 = EP_OUT;
+	epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->o->out_fd, &ev);	/* fails for files: fine */
+	return 0;
+}
+
+static int run_loop(struct ks_run *r)
+{
+	uint64_t start = ks_now_ns(CLOCK_MONOTONIC);
+	uint64_t deadline = r->o->duration_s ? start + r->o->duration_s * 1e9 : 0;
+	uint64_t interval = r->o->interval_s * 1e9, next_tick = interval ? start + interval : 0;
+	uint64_t last_lost = start, ticks = 0;
+	bool forwarded = false;
+
+	for (;;) {
+		struct epoll_event evs[4];
+		uint64_t now;
+		int timeout, n;
+
+		if (child_exited) {
+			child_exited = 0;
+			reap_program(r, false);
+		}
+		if (r->child_done || r->out.err)
+			break;
+		if (stop_count) {
+			/*
+			 * With -- PROGRAM, the first signal is passed on (a
+			 * terminal's Ctrl-C already reached it) and tracing
+			 * goes on until it exits; a second one stops at once.
+			 */
+			if (r->child <= 0 || stop_count > 1)
+				break;
+			if (!forwarded) {
+				forwarded = true;
+				if (stop_sig != SIGINT)
+					kill(r->child, stop_sig);
+			}
+		}
+		now = ks_now_ns(CLOCK_MONOTONIC);
+		if (deadline && now >= deadline)
+			break;
+		if (next_tick && now >= next_tick) {
+			ring_buffer__consume(r->rb);
+			if (r->t->tick)
+				r->t->tick(r->state, &r->out);
+			ks_out_flush(&r->out);
+			next_tick += interval;
+			if (r->o->count && ++ticks >= r->o->count)
+				break;
+			continue;
+		}
+		timeout = r->o->flush_ms;
+		if (deadline && (deadline - now) / 1000000 < (uint64_t)timeout)
+			timeout = (deadline - now) / 1000000 + 1;
+		if (next_tick && (next_tick - now) / 1000000 < (uint64_t)timeout)
+			timeout = (next_tick - now) / 1000000 + 1;
+		n = epoll_wait(r->epfd, evs, ARRAY_SIZE(evs), timeout);
+		if (n < 0 && errno != EINTR) {
+			fprintf(stderr, "kscope: epoll_wait: %s\n", strerror(errno));
+			return -errno;
+		}
+		for (int i = 0; i < n; i++)
+			if (evs[i].data.u32 == EP_OUT)
+				r->out.err = -EPIPE;	/* the reader is gone */
+		ring_buffer__consume(r->rb);
+		if (now - last_lost >= 250000000ull) {
+			last_lost = now;
+			check_lost(r);
+		}
+		ks_out_flush(&r->out);
+	}
+	return 0;
+}
+
+int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
+{
+	struct ks_run r = { .t = t, .o = o, .state = state, .epfd = -1,
+			    .child_go = -1, .child_err = -1 };
+	const char *missing;
+	int err, code = KS_EXIT_FAIL;
+
+	if (syscall(__NR_bpf, -1, NULL, 0) < 0 && errno == ENOSYS) {
+		fprintf(stderr, "kscope: the bpf() system call is not implemented here "
+			"(not a Linux kernel with BPF, or an emulator such as qemu-user)\n");
+		goto out_opts;
+	}
+	if (ks_check_caps(&missing)) {
+		fprintf(stderr, "kscope: missing capability %s (needs CAP_BPF and CAP_PERFMON, "
+			"or CAP_SYS_ADMIN: run as root)\n", missing);
+		goto out_opts;
+	}
+	verbose_level = o->verbose;
+	libbpf_set_print(libbpf_print);
+	install_signals();
+	ks_tracefs();
+	r.ncpus = libbpf_num_possible_cpus();
+	if (ks_out_init(&r.out, o->out_fd, o->json, o->wallclock))
+		goto out_opts;
+
+	if (load_and_attach(&r))
+		goto out;
+	ks_probe_cleanup();
+	if (setup_filters(&r))
+		goto out;
+	if (o->program) {
+		err = spawn_program(&r);
+		if (!err)
+			err = track_pid(&r, r.child);
+		if (err) {
+			fprintf(stderr, "kscope: cannot start '%s': %s\n", o->program[0], strerror(-err));
+			goto out;
+		}
+	}
+	err = setup_loop(&r);
+	if (err) {
+		fprintf(stderr, "kscope: cannot set up the ring buffer: %s\n", strerror(-err));
+		goto out;
+	}
+	ks_out_set_epoch(&r.out);
+	if (t->start)
+		t->start(state, &r.out);
+	ks_out_flush(&r.out);
+	if (isatty(STDERR_FILENO) && !o->program)
+		fprintf(stderr, "Tracing %s... Hit Ctrl-C to end.\n", t->what);
+	if (o->program)
+		release_program(&r);
+
+	if (run_loop(&r))
+		goto out;
+	/* drain what was queued before the stop, then summarize */
+	if (!r.out.err)
+		ring_buffer__consume(r.rb);
+	check_lost(&r);
+	if (t->finish && !r.out.err)
+		t->finish(state, &r.out);
+	ks_out_flush(&r.out);
+	code = KS_EXIT_OK;
+out:
+	report_lost_summary(&r);
+	ring_buffer__free(r.rb);
+	if (r.epfd >= 0)
+		close(r.epfd);
+	detach_all(&r);
+	ks_probe_cleanup();
+	if (r.child > 0) {
+		if (r.child_go >= 0)
+			close(r.child_go);	/* never released: it exits 127 */
+		if (r.child_err >= 0)
+			close(r.child_err);
+		reap_program(&r, true);
+		if (code == KS_EXIT_OK)
+			code = program_exit_code(&r);
+	}
+	ks_out_free(&r.out);
+out_opts:
+	ks_opts_release(o);
+	return code;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The tracing engine. A command describes what to collect (a skeleton,
+ * its logical probes, how to decode an event) in a struct ks_tracer; the
+ * engine does the rest: privileges, loading with per-probe fallback,
+ * in-kernel filters, the ring buffer, signals, `-- PROGRAM`, loss
+ * accounting and clean detach.
+ */
+#ifndef KSCOPE_TRACE_H
+#define KSCOPE_TRACE_H
+
+#include <stddef.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "out.h"
+#include "plan.h"
+
+/* Generic access to a bpftool-generated skeleton */
+struct ks_skel_ops {
+	void *(*open)(const struct bpf_object_open_opts *opts);
+	void (*destroy)(void *skel);
+	struct bpf_object *(*object)(void *skel);
+};
+
+#define KS_SKEL_OPS(name)							\
+	static void *name##__ks_open(const struct bpf_object_open_opts *o)	\
+	{ return name##__open_opts(o); }					\
+	static void name##__ks_destroy(void *s) { name##__destroy(s); }	\
+	static struct bpf_object *name##__ks_object(void *s)			\
+	{ return ((struct name *)s)->obj; }					\
+	static const struct ks_skel_ops name##_ops = {				\
+		name##__ks_open, name##__ks_destroy, name##__ks_object }
+
+#define KS_PROBE_OPTIONAL (1u << 0)   /* loaded only if tracer->wanted() says so */
+
+/* A logical probe: its programs, preferred first */
+struct ks_probe {
+	const char *name;
+	const char *progs[KS_MAX_ALTS + 1];   /* NULL-terminated */
+	unsigned flags;
+};
+
+struct ks_tracer {
+	const char *name;              /* command name */
+	const char *what;              /* "process lifecycle": for the status line */
+	const struct ks_skel_ops *skel;
+	const struct ks_probe *probes;
+	int nprobes;
+	/* before load: the command's own rodata */
+	int (*configure)(void *state, void *skel);
+	/* optional probes to load; NULL: none */
+	bool (*wanted)(void *state, const struct ks_probe *p);
+	/* after attach, before events: headers */
+	int (*start)(void *state, struct ks_out *out);
+	/* one ring buffer record; 0, or -EINVAL for a malformed one */
+	int (*event)(void *state, struct ks_out *out, const void *data, size_t size);
+	/* every interval (with [interval [count]]) */
+	int (*tick)(void *state, struct ks_out *out);
+	/* after the last event: summaries, trees */
+	int (*finish)(void *state, struct ks_out *out);
+};
+
+/* Run a tracer to completion; returns the process exit code. */
+int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state);
+
+/* The plan of one probe, as chosen for the running kernel (doctor) */
+struct ks_probe_plan {
+	const char *name;
+	struct ks_alt alts[KS_MAX_ALTS];
+	int nalts;
+	int chosen;                    /* index into alts, -1 none */
+	bool wanted;
+	bool engine;                   /* the engine's own (follow) probe */
+};
+
+#define KS_MAX_PROBES 32
+
+/*
+ * Read a tracer's plans from its skeleton (opened, never loaded) and choose
+ * per probe for this kernel. follow: include the follow-children probes.
+ */
+int ks_plan_for_kernel(const struct ks_tracer *t, bool follow, unsigned forbid,
+		       struct ks_probe_plan *plans, int *nplans);
+
+#endif

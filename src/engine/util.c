@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+#include "util.h"
+
+int ks_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int ks_parse_seconds(const char *s, double *out)
+{
+	double v;
+	char *end;
+
+	if (!s || !*s || !(isdigit((unsigned char)*s) || *s == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end || errno == ERANGE || !isfinite(v))
+		return -EINVAL;
+	if (v <= 0 || v > 1e7)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int ks_parse_uid(const char *s, uint32_t *uid)
+{
+	uint64_t v;
+	char line[1024];
+	size_t n = strlen(s);
+	FILE *f;
+
+	if (!ks_parse_u64(s, 0, UINT32_MAX - 1, &v)) {
+		*uid = v;
+		return 0;
+	}
+	if (!n || strchr(s, ':'))
+		return -EINVAL;
+	f = fopen("/etc/passwd", "re");
+	if (!f)
+		return -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		char *p;
+
+		if (strncmp(line, s, n) || line[n] != ':')
+			continue;
+		p = strchr(line + n + 1, ':');	/* skip the password field */
+		if (p && !ks_parse_u64(strtok(p + 1, ":"), 0, UINT32_MAX - 1, &v)) {
+			fclose(f);
+			*uid = v;
+			return 0;
+		}
+	}
+	fclose(f);
+	return -ENOENT;
+}
+
+uint64_t ks_now_ns(int clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static const char *const signames[] = {
+	[SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",     [SIGQUIT] = "SIGQUIT",
+	[SIGILL] = "SIGILL",   [SIGTRAP] = "SIGTRAP",   [SIGABRT] = "SIGABRT",
+	[SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",     [SIGKILL] = "SIGKILL",
+	[SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV",   [SIGUSR2] = "SIGUSR2",
+	[SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM",   [SIGTERM] = "SIGTERM",
+	[SIGSTKFLT] = "SIGSTKFLT", [SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT",
+	[SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP",   [SIGTTIN] = "SIGTTIN",
+	[SIGTTOU] = "SIGTTOU", [SIGURG] = "SIGURG",     [SIGXCPU] = "SIGXCPU",
+	[SIGXFSZ] = "SIGXFSZ", [SIGVTALRM] = "SIGVTALRM", [SIGPROF] = "SIGPROF",
+	[SIGWINCH] = "SIGWINCH", [SIGIO] = "SIGIO",     [SIGPWR] = "SIGPWR",
+	[SIGSYS] = "SIGSYS",
+};
+
+const char *ks_signal_name(int sig)
+{
+	if (sig <= 0 || (size_t)sig >= ARRAY_SIZE(signames))
+		return NULL;
+	return signames[sig];
+}
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+int ks_check_caps(const char **missing)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	uint64_t eff;
+	bool bpf, perfmon;
+
+	if (syscall(SYS_capget, &hdr, data)) {
+		*missing = "CAP_BPF and CAP_PERFMON (cannot read capabilities)";
+		return -EPERM;
+	}
+	eff = (uint64_t)data[1].effective << 32 | data[0].effective;
+	if (eff & (1ull << CAP_SYS_ADMIN))
+		return 0;
+	bpf = eff & (1ull << CAP_BPF);
+	perfmon = eff & (1ull << CAP_PERFMON);
+	if (bpf && perfmon)
+		return 0;
+	if (!bpf && !perfmon)
+		*missing = "CAP_BPF and CAP_PERFMON";
+	else
+		*missing = bpf ? "CAP_PERFMON" : "CAP_BPF";
+	return -EPERM;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KSCOPE_UTIL_H
+#define KSCOPE_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Strict number parsing: the whole string, in range, or -EINVAL/-ERANGE. */
+int ks_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int ks_parse_seconds(const char *s, double *out);   /* > 0, finite */
+
+/* "root" or "0" -> uid, from /etc/passwd without NSS (static binary) */
+int ks_parse_uid(const char *s, uint32_t *uid);
+
+uint64_t ks_now_ns(int clock);            /* clock_gettime in ns */
+
+/* Signal number -> "SIGKILL" (or NULL) */
+const char *ks_signal_name(int sig);
+
+/*
+ * Capabilities: 0 if the process can load and attach tracing programs,
+ * otherwise -EPERM with a description of what is missing in *missing.
+ */
+int ks_check_caps(const char **missing);
+
+#endif

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The command table: a command is a row, git's cmd_struct and bpftool's style. */
+#ifndef KSCOPE_H
+#define KSCOPE_H
+
+#define KSCOPE_VERSION "0.1.0"
+
+/* Exit codes (docs/exit-codes.md) */
+#define KS_EXIT_OK    0   /* success, and Ctrl-C / SIGTERM / closed pipe */
+#define KS_EXIT_FAIL  1   /* runtime failure: cannot load, attach, no privilege */
+#define KS_EXIT_USAGE 2   /* bad command line */
+
+struct ks_tracer;
+
+struct ks_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	const struct ks_tracer *tracer;   /* its probes, for `kscope doctor` */
+};
+
+extern const struct ks_cmd ks_cmds[];
+const struct ks_cmd *ks_cmd_find(const char *name);
+
+int cmd_proc(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+extern const struct ks_tracer proc_tracer;
+
+#endif /* KSCOPE_H */

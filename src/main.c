@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kscope: one binary, one command table. A command is a row; adding one
+ * touches this table and the command's own files, nothing else.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "kscope.h"
+
+const struct ks_cmd ks_cmds[] = {
+	{ "proc", cmd_proc, "process lifecycle: fork, exec, exit, and the process tree", &proc_tracer },
+	{ "doctor", cmd_doctor, "what this kernel offers, and which hook each probe will use", NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct ks_cmd *ks_cmd_find(const char *name)
+{
+	for (const struct ks_cmd *c = ks_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: kscope <command> [options]\n"
+		   "       kscope help [command]\n\n"
+		   "kscope %s: Linux observability with eBPF, in one binary.\n\ncommands:\n",
+		KSCOPE_VERSION);
+	for (const struct ks_cmd *c = ks_cmds; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\nglobal options:\n"
+		   "  -h, --help      this help\n"
+		   "  -V, --version   print the version\n\n"
+		   "'kscope <command> --help' shows a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const struct ks_cmd *cmd;
+	const char *name;
+
+	if (argc < 2) {
+		usage(stderr);
+		return KS_EXIT_USAGE;
+	}
+	name = argv[1];
+	if (!strcmp(name, "-h") || !strcmp(name, "--help")) {
+		usage(stdout);
+		return KS_EXIT_OK;
+	}
+	if (!strcmp(name, "-V") || !strcmp(name, "--version")) {
+		printf("kscope %s\n", KSCOPE_VERSION);
+		return KS_EXIT_OK;
+	}
+	if (!strcmp(name, "help")) {
+		char *help_argv[] = { argv[2], "--help", NULL };
+
+		if (argc < 3) {
+			usage(stdout);
+			return KS_EXIT_OK;
+		}
+		if (argc > 3) {
+			fprintf(stderr, "kscope help: too many arguments (see 'kscope help')\n");
+			return KS_EXIT_USAGE;
+		}
+		cmd = ks_cmd_find(argv[2]);
+		if (!cmd) {
+			fprintf(stderr, "kscope: unknown command '%s' (see 'kscope help')\n", argv[2]);
+			return KS_EXIT_USAGE;
+		}
+		return cmd->fn(2, help_argv);
+	}
+	cmd = ks_cmd_find(name);
+	if (!cmd) {
+		fprintf(stderr, "kscope: unknown command '%s' (see 'kscope help')\n", name);
+		return KS_EXIT_USAGE;
+	}
+	return cmd->fn(argc - 1, argv + 1);
+}

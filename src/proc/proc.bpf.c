@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kscope proc: the task lifecycle (fork, exec, exit).
+ *
+ * Each logical probe has several programs, one per hook type; userspace
+ * (proc.c's plan) loads the best one the running kernel accepts. All of
+ * them funnel into one handler per event so the hook only decides where
+ * the arguments come from.
+ */
+#define KS_SELF_FOLLOW	/* the fork/exit handlers below follow children */
+#include "../engine/kscope.bpf.h"
+#include "proc.h"
+
+/* Per-CPU scratch for the variable-size exec event (too big for the stack) */
+struct exec_buf {
+	struct proc_exec_event e;
+	char data[PROC_FILENAME_MAX + PROC_ARGS_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_buf);
+} exec_scratch SEC(".maps");
+
+/* ---- fork ---------------------------------------------------------------- */
+
+static __always_inline int handle_fork(__u32 child_tgid, __u32 child_tid)
+{
+	__u32 parent_tgid = bpf_get_current_pid_tgid() >> 32;
+	struct proc_fork_event *e;
+
+	ks_follow_fork(parent_tgid, child_tgid);
+	if (!ks_wanted())
+		return 0;
+	e = ks_reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	ks_fill_hdr(&e->hdr, PROC_EV_FORK);
+	if (child_tgid != child_tid)
+		e->hdr.flags |= PROC_F_THREAD;
+	e->child_pid = child_tgid;
+	e->child_tid = child_tid;
+	ks_submit(e);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	return handle_fork(child->tgid, child->pid);
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(handle_fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	return handle_fork(BPF_CORE_READ(child, tgid), BPF_CORE_READ(child, pid));
+}
+
+/*
+ * The tracepoint only carries the child's thread id. A new thread is
+ * appended to the tail of its group's signal->thread_head list before the
+ * tracepoint fires, so look for it near the tail; otherwise it is a process
+ * and its tid is its tgid.
+ */
+#define FORK_TAIL_SCAN 4
+
+SEC("tracepoint/sched/sched_process_fork")
+int handle_fork_tp(struct trace_event_raw_sched_process_fork *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct signal_struct *sig = BPF_CORE_READ(task, signal);
+	__u32 child = ctx->child_pid;
+	struct list_head *head, *pos;
+	__u32 child_tgid = child;
+
+	head = __builtin_preserve_access_index(&sig->thread_head);
+	pos = BPF_CORE_READ(sig, thread_head.prev);
+	for (int i = 0; i < FORK_TAIL_SCAN && pos && pos != head; i++) {
+		struct task_struct *t = (void *)pos -
+			bpf_core_field_offset(struct task_struct, thread_node);
+
+		if ((__u32)BPF_CORE_READ(t, pid) == child) {
+			child_tgid = bpf_get_current_pid_tgid() >> 32;
+			break;
+		}
+		pos = BPF_CORE_READ(pos, prev);
+	}
+	return handle_fork(child_tgid, child);
+}
+
+/* ---- exec ---------------------------------------------------------------- */
+
+static __always_inline int handle_exec(const char *filename, __u32 old_tid)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct exec_buf *b;
+	__u64 arg_start, arg_end, total, size;
+	__u32 zero = 0, off, n;
+	long len;
+
+	if (!ks_wanted())
+		return 0;
+	b = bpf_map_lookup_elem(&exec_scratch, &zero);
+	if (!b)
+		return 0;
+	ks_fill_hdr(&b->e.hdr, PROC_EV_EXEC);
+	b->e.ret = 0;
+	b->e.old_tid = old_tid;
+
+	len = bpf_probe_read_kernel_str(b->data, PROC_FILENAME_MAX, filename);
+	if (len < 1) {
+		b->data[0] = '\0';
+		len = 1;
+	}
+	off = len;
+	if (off > PROC_FILENAME_MAX)
+		off = PROC_FILENAME_MAX;
+	b->e.filename_len = off;
+
+	task = (struct task_struct *)bpf_get_current_task();
+	mm = BPF_CORE_READ(task, mm);
+	arg_start = BPF_CORE_READ(mm, arg_start);
+	arg_end = BPF_CORE_READ(mm, arg_end);
+	total = arg_end > arg_start ? arg_end - arg_start : 0;
+	b->e.args_total = total > 0xffffffff ? 0xffffffff : total;
+	n = total > PROC_ARGS_MAX ? PROC_ARGS_MAX : total;
+	/* re-bound for the verifier: clang may fold the clamp above */
+	n &= (2 * PROC_ARGS_MAX - 1);
+	if (n > PROC_ARGS_MAX)
+		n = PROC_ARGS_MAX;
+	off &= (2 * PROC_FILENAME_MAX - 1);
+	if (off > PROC_FILENAME_MAX)
+		off = PROC_FILENAME_MAX;
+	if (n && bpf_probe_read_user(&b->data[off], n, (void *)arg_start)) {
+		b->e.hdr.flags |= PROC_F_ARGS_FAULT;
+		n = 0;
+	}
+	b->e.args_len = n;
+
+	size = sizeof(b->e) + off + n;
+	if (size > sizeof(*b))
+		return 0;
+	ks_output(b, size);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec_btf, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	return handle_exec(BPF_CORE_READ(bprm, filename), old_pid);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(handle_exec_raw, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	return handle_exec(BPF_CORE_READ(bprm, filename), old_pid);
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int handle_exec_tp(struct trace_event_raw_sched_process_exec *ctx)
+{
+	/* __data_loc: low 16 bits are the offset from the record start */
+	__u32 loc = ctx->__data_loc_filename;
+
+	return handle_exec((const char *)ctx + (loc & 0xffff), ctx->old_pid);
+}
+
+/* ---- exit ---------------------------------------------------------------- */
+
+/* mm->rss_stat was an mm_rss_stat of atomics before 6.2 (f1a7941243c1) */
+struct mm_rss_stat___pre62 {
+	atomic_long_t count[4];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___pre62 {
+	struct mm_rss_stat___pre62 rss_stat;
+} __attribute__((preserve_access_index));
+
+/* MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES (MM_SWAPENTS, 2, is not RSS) */
+static __always_inline __s64 mm_rss_pages(struct mm_struct *mm)
+{
+	__s64 file, anon, shmem;
+
+	if (bpf_core_type_exists(struct mm_rss_stat___pre62)) {
+		struct mm_struct___pre62 *old = (void *)mm;
+
+		file = BPF_CORE_READ(old, rss_stat.count[0].counter);
+		anon = BPF_CORE_READ(old, rss_stat.count[1].counter);
+		shmem = BPF_CORE_READ(old, rss_stat.count[3].counter);
+	} else {
+		file = BPF_CORE_READ(mm, rss_stat[0].count);
+		anon = BPF_CORE_READ(mm, rss_stat[1].count);
+		shmem = BPF_CORE_READ(mm, rss_stat[3].count);
+	}
+	file = file < 0 ? 0 : file;
+	anon = anon < 0 ? 0 : anon;
+	shmem = shmem < 0 ? 0 : shmem;
+	return file + anon + shmem;
+}
+
+static __always_inline int handle_exit(struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	bool group_dead = ks_group_dead(task);
+	struct proc_exit_event *e;
+	struct mm_struct *mm;
+	__u64 maxrss, rss, shift = ks_cfg.page_shift;
+
+	if (!ks_wanted())
+		goto out;
+	e = ks_reserve(sizeof(*e));
+	if (!e)
+		goto out;
+	ks_fill_hdr(&e->hdr, PROC_EV_EXIT);
+	if (BPF_CORE_READ(task, pid) != tgid)
+		e->hdr.flags |= PROC_F_THREAD;
+	if (group_dead)
+		e->hdr.flags |= PROC_F_GROUP_DEAD;
+	e->lifetime_ns = bpf_ktime_get_ns() - BPF_CORE_READ(task, start_time);
+	e->cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+	e->exit_code = BPF_CORE_READ(task, exit_code);
+	e->prio = BPF_CORE_READ(task, prio);
+	e->state = ks_task_state(task);
+	e->pad = 0;
+
+	maxrss = BPF_CORE_READ(task, signal, maxrss);
+	e->vm_bytes = 0;
+	/*
+	 * Since 6.16 sched_process_exit fires before exit_mm(); before that
+	 * the tracepoint sees mm == NULL and only signal->maxrss (set for the
+	 * last thread just before exit_mm) is left.
+	 */
+	mm = BPF_CORE_READ(task, mm);
+	if (mm) {
+		e->hdr.flags |= PROC_F_MM;
+		e->vm_bytes = BPF_CORE_READ(mm, total_vm) << shift;
+		rss = mm_rss_pages(mm);
+		if (rss > maxrss)
+			maxrss = rss;
+		rss = BPF_CORE_READ(mm, hiwater_rss);
+		if (rss > maxrss)
+			maxrss = rss;
+	}
+	e->max_rss_bytes = maxrss << shift;
+	ks_submit(e);
+out:
+	ks_follow_exit(tgid, group_dead);
+	return 0;
+}
+
+/*
+ * taskstats_exit() runs in do_exit() after exit_code is set and
+ * signal->live is decremented, but before exit_mm(): the mm is still
+ * there on every kernel version.
+ */
+SEC("fentry/taskstats_exit")
+int BPF_PROG(handle_exit_fentry, struct task_struct *tsk, int group_dead)
+{
+	return handle_exit(tsk);
+}
+
+SEC("kprobe/taskstats_exit")
+int BPF_KPROBE(handle_exit_kprobe, struct task_struct *tsk)
+{
+	return handle_exit(tsk);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit_btf, struct task_struct *p)
+{
+	return handle_exit(p);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(handle_exit_raw, struct task_struct *p)
+{
+	return handle_exit(p);
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int handle_exit_tp(void *ctx)
+{
+	return handle_exit((struct task_struct *)bpf_get_current_task());
+}

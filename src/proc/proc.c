@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kscope proc: process and thread lifecycle -- fork/clone, exec, exit --
+ * streamed as a table or NDJSON, or summarized as a process tree.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kscope.h"
+#include "../engine/cli.h"
+#include "../engine/out.h"
+#include "../engine/trace.h"
+#include "../engine/util.h"
+#include "proc.h"
+#include "proc.skel.h"
+
+KS_SKEL_OPS(proc_bpf);
+
+#define EV_FORK (1u << PROC_EV_FORK)
+#define EV_EXEC (1u << PROC_EV_EXEC)
+#define EV_EXIT (1u << PROC_EV_EXIT)
+#define EV_ALL  (EV_FORK | EV_EXEC | EV_EXIT)
+
+struct proc_state {
+	const struct ks_opts *opts;
+	unsigned events;          /* EV_* to show */
+	bool tree;
+	struct proc_tree *t;
+};
+
+/* ---- decoding ------------------------------------------------------------ */
+
+int proc_event_check(const void *data, size_t size)
+{
+	const struct ks_hdr *h = data;
+	struct proc_exec_view v;
+
+	if (size < sizeof(*h))
+		return -EINVAL;
+	switch (h->type) {
+	case PROC_EV_FORK:
+		return size >= sizeof(struct proc_fork_event) ? PROC_EV_FORK : -EINVAL;
+	case PROC_EV_EXEC:
+		return proc_exec_view(data, size, &v) ? -EINVAL : PROC_EV_EXEC;
+	case PROC_EV_EXIT:
+		return size >= sizeof(struct proc_exit_event) ? PROC_EV_EXIT : -EINVAL;
+	}
+	return -EINVAL;
+}
+
+int proc_exec_view(const void *data, size_t size, struct proc_exec_view *v)
+{
+	const struct proc_exec_event *e = data;
+	const char *p = (const char *)(e + 1);
+
+	if (size < sizeof(*e) || e->hdr.type != PROC_EV_EXEC || !e->filename_len ||
+	    sizeof(*e) + e->filename_len + e->args_len > size)
+		return -EINVAL;
+	v->e = e;
+	v->filename = p;
+	v->filename_len = strnlen(p, e->filename_len);
+	v->args = p + e->filename_len;
+	v->args_len = e->args_len;
+	/* the block ends in a NUL; a trailing one is not an empty argument */
+	if (v->args_len && v->args[v->args_len - 1] == '\0')
+		v->args_len--;
+	v->args_truncated = e->args_total > e->args_len;
+	return 0;
+}
+
+/* ---- printing ------------------------------------------------------------ */
+
+static void print_fork(struct ks_out *o, const struct proc_fork_event *e)
+{
+	bool thread = e->hdr.flags & PROC_F_THREAD;
+
+	ks_rec_begin(o, "fork", &e->hdr);
+	ks_rec_u64(o, "child_pid", e->child_pid, thread ? KS_TXT_HIDE : 0);
+	ks_rec_u64(o, "child_tid", e->child_tid, thread ? 0 : KS_TXT_HIDE);
+	ks_rec_bool(o, "thread", thread, KS_TXT_FLAG);
+	ks_rec_end(o);
+}
+
+static void print_exec(struct ks_out *o, const struct proc_exec_view *v)
+{
+	ks_rec_begin(o, "exec", &v->e->hdr);
+	ks_rec_s64(o, "ret", v->e->ret, KS_TXT_NONZERO);
+	ks_rec_str(o, "filename", v->filename, v->filename_len, 0);
+	ks_rec_strv(o, "argv", v->args, v->args_len, v->args_truncated, 0);
+	ks_rec_bool(o, "argv_truncated", v->args_truncated, KS_TXT_HIDE);
+	ks_rec_end(o);
+}
+
+static void print_exit(struct ks_out *o, const struct proc_exit_event *e)
+{
+	unsigned code = (e->exit_code >> 8) & 0xff, sig = e->exit_code & 0x7f;
+	bool core = e->exit_code & 0x80;
+	const char *name = ks_signal_name(sig);
+
+	ks_rec_begin(o, "exit", &e->hdr);
+	ks_rec_u64(o, "exit_code", code, sig ? KS_TXT_HIDE : 0);
+	ks_rec_u64(o, "signal", sig, KS_TXT_HIDE);
+	if (sig)
+		ks_rec_str(o, "signal", name ? name : "?", 16, KS_JSON_HIDE);
+	ks_rec_bool(o, "core_dumped", core, KS_TXT_FLAG);
+	ks_rec_ns(o, "lifetime_ns", e->lifetime_ns, KS_TXT_HIDE);
+	ks_rec_ns(o, "lifetime", e->lifetime_ns, KS_JSON_HIDE);
+	ks_rec_ns(o, "cpu_ns", e->cpu_ns, KS_TXT_HIDE);
+	ks_rec_ns(o, "cpu", e->cpu_ns, KS_JSON_HIDE);
+	ks_rec_bytes(o, "max_rss_bytes", e->max_rss_bytes, KS_TXT_HIDE);
+	ks_rec_bytes(o, "rss", e->max_rss_bytes, KS_JSON_HIDE);
+	if (e->hdr.flags & PROC_F_MM) {
+		ks_rec_bytes(o, "vm_bytes", e->vm_bytes, KS_TXT_HIDE);
+		ks_rec_bytes(o, "vm", e->vm_bytes, KS_JSON_HIDE);
+	} else {
+		ks_rec_null(o, "vm_bytes", KS_TXT_HIDE);
+	}
+	ks_rec_s64(o, "prio", e->prio, 0);
+	ks_rec_u64(o, "state", e->state, KS_TXT_HIDE);
+	ks_rec_bool(o, "thread", e->hdr.flags & PROC_F_THREAD, KS_TXT_FLAG);
+	ks_rec_bool(o, "group_dead", e->hdr.flags & PROC_F_GROUP_DEAD, KS_TXT_HIDE);
+	ks_rec_end(o);
+}
+
+int proc_event_print(struct ks_out *o, const void *data, size_t size)
+{
+	struct proc_exec_view v;
+
+	switch (proc_event_check(data, size)) {
+	case PROC_EV_FORK:
+		print_fork(o, data);
+		return 0;
+	case PROC_EV_EXEC:
+		proc_exec_view(data, size, &v);
+		print_exec(o, &v);
+		return 0;
+	case PROC_EV_EXIT:
+		print_exit(o, data);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* ---- the tracer ---------------------------------------------------------- */
+
+static const struct ks_probe proc_probes[] = {
+	{ "fork", { "handle_fork_btf", "handle_fork_raw", "handle_fork_tp" }, KS_PROBE_OPTIONAL },
+	{ "exec", { "handle_exec_btf", "handle_exec_raw", "handle_exec_tp" }, KS_PROBE_OPTIONAL },
+	{ "exit", { "handle_exit_fentry", "handle_exit_kprobe", "handle_exit_btf",
+		    "handle_exit_raw", "handle_exit_tp" }, KS_PROBE_OPTIONAL },
+};
+
+static bool proc_wanted(void *state, const struct ks_probe *p)
+{
+	struct proc_state *st = state;
+	/* fork and exit also keep the followed-process set up to date */
+	bool follow = st->opts->follow;
+
+	if (!strcmp(p->name, "fork"))
+		return (st->events & EV_FORK) || follow;
+	if (!strcmp(p->name, "exec"))
+		return st->events & EV_EXEC;
+	if (!strcmp(p->name, "exit"))
+		return (st->events & EV_EXIT) || follow;
+	return false;
+}
+
+static int proc_start(void *state, struct ks_out *o)
+{
+	struct proc_state *st = state;
+
+	if (!st->tree)
+		ks_rec_header(o);
+	return 0;
+}
+
+static int proc_event(void *state, struct ks_out *o, const void *data, size_t size)
+{
+	struct proc_state *st = state;
+	int type = proc_event_check(data, size);
+
+	if (type < 0)
+		return -EINVAL;
+	if (st->tree)
+		return proc_tree_add(st->t, data, size);
+	if (!(st->events & (1u << type)))
+		return 0;	/* loaded only to follow children */
+	return proc_event_print(o, data, size);
+}
+
+static int proc_finish(void *state, struct ks_out *o)
+{
+	struct proc_state *st = state;
+
+	if (st->tree)
+		proc_tree_print(st->t, o);
+	return 0;
+}
+
+const struct ks_tracer proc_tracer = {
+	.name = "proc",
+	.what = "process lifecycle (fork, exec, exit)",
+	.skel = &proc_bpf_ops,
+	.probes = proc_probes,
+	.nprobes = ARRAY_SIZE(proc_probes),
+	.wanted = proc_wanted,
+	.start = proc_start,
+	.event = proc_event,
+	.finish = proc_finish,
+};
+
+/* ---- command line -------------------------------------------------------- */
+
+enum { OPT_TREE = 0x200 };
+
+static const struct ks_cli_opt proc_opts[] = {
+	{ "event", 'e', "LIST", "only these events: fork,exec,exit (default: all)" },
+	{ "tree", OPT_TREE, NULL, "at the end, print the process tree of everything seen" },
+	{ 0 }
+};
+
+static struct ks_cli proc_cli;
+
+static int parse_events(const char *arg, unsigned *mask)
+{
+	char *list = strdup(arg), *save = NULL, *tok;
+	int err = 0;
+
+	*mask = 0;
+	for (tok = strtok_r(list, ",", &save); tok && !err; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "fork"))
+			*mask |= EV_FORK;
+		else if (!strcmp(tok, "exec"))
+			*mask |= EV_EXEC;
+		else if (!strcmp(tok, "exit"))
+			*mask |= EV_EXIT;
+		else
+			err = -EINVAL;
+	}
+	free(list);
+	return err || !*mask ? -EINVAL : 0;
+}
+
+static int proc_parse(void *state, int key, const char *arg)
+{
+	struct proc_state *st = state;
+
+	switch (key) {
+	case 'e':
+		if (parse_events(arg, &st->events)) {
+			ks_cli_error(&proc_cli, "invalid --event '%s' (fork,exec,exit)", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_TREE:
+		st->tree = true;
+		return 0;
+	}
+	return -1;
+}
+
+static struct ks_cli proc_cli = {
+	.cmd = "proc",
+	.summary = "Trace the process lifecycle: fork/clone, exec and exit, with task_struct details.",
+	.details =
+	"Each event shows the process (PID), thread (TID), parent (PPID) and command name.\n"
+	"fork: the child and whether it is a thread. exec: filename and argv (the first\n"
+	"4096 bytes of the argument block; longer lists are marked truncated). exit: exit\n"
+	"code or signal, lifetime, CPU time, peak RSS, virtual memory size and priority.",
+	.examples =
+	"  kscope proc                       # every fork, exec and exit on the system\n"
+	"  kscope proc -e exec -j            # execs as NDJSON\n"
+	"  kscope proc --tree -- make -j2    # run make, print its process tree\n",
+	.opts = proc_opts,
+	.parse = proc_parse,
+	.flags = KS_CLI_TRACE | KS_CLI_PROGRAM,
+};
+
+int cmd_proc(int argc, char **argv)
+{
+	struct proc_state st = { .events = EV_ALL };
+	struct ks_opts opts;
+	int rc;
+
+	proc_cli.state = &st;
+	rc = ks_cli_parse(&proc_cli, argc, argv, &opts);
+	if (rc != KS_CLI_CONTINUE)
+		return rc;
+	st.opts = &opts;
+	if (st.tree) {
+		st.events = EV_ALL;
+		st.t = proc_tree_new();
+		if (!st.t) {
+			ks_opts_release(&opts);
+			return KS_EXIT_FAIL;
+		}
+	}
+	rc = ks_trace_run(&proc_tracer, &opts, &st);
+	proc_tree_free(st.t);
+	return rc;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* kscope proc: events shared by proc.bpf.c and proc.c */
+#ifndef KSCOPE_PROC_H
+#define KSCOPE_PROC_H
+
+#include "../engine/events.h"
+
+enum proc_event_type {
+	PROC_EV_FORK = 1,
+	PROC_EV_EXEC = 2,
+	PROC_EV_EXIT = 3,
+};
+
+/* ks_hdr.flags bits */
+#define PROC_F_THREAD     (1u << 0)  /* fork: a thread was created; exit: task is not the leader */
+#define PROC_F_GROUP_DEAD (1u << 1)  /* exit: last thread of the process */
+#define PROC_F_MM         (1u << 2)  /* exit: task still had its mm: vm_bytes is known */
+#define PROC_F_ARGS_FAULT (1u << 3)  /* exec: the argument block could not be read */
+
+/* The header describes the parent (the task that forked). */
+struct proc_fork_event {
+	struct ks_hdr hdr;
+	__u32 child_pid;
+	__u32 child_tid;
+};
+_Static_assert(sizeof(struct proc_fork_event) == 64, "proc_fork_event layout");
+
+/*
+ * Limits on what an exec event carries. The filename is whole (the kernel
+ * caps it at PATH_MAX); argv is the first PROC_ARGS_MAX bytes of the
+ * process's NUL-separated argument block (mm->arg_start..arg_end). Both are
+ * powers of two so the verifier can bound offsets by masking.
+ */
+#define PROC_FILENAME_MAX 4096
+#define PROC_ARGS_MAX     4096
+
+struct proc_exec_event {
+	struct ks_hdr hdr;
+	__s32 ret;            /* 0: sched_process_exec only fires on success */
+	__u32 old_tid;        /* tid before exec (differs when a thread execs) */
+	__u32 args_total;     /* size of the whole argument block in bytes */
+	__u16 filename_len;   /* bytes of filename, including its NUL */
+	__u16 args_len;       /* bytes of the argument block after the filename */
+	/* followed by the filename (filename_len bytes), then the arguments */
+};
+_Static_assert(sizeof(struct proc_exec_event) == 72, "proc_exec_event layout");
+
+struct proc_exit_event {
+	struct ks_hdr hdr;
+	__u64 lifetime_ns;    /* now - task->start_time */
+	__u64 cpu_ns;         /* task->se.sum_exec_runtime: this task's CPU time */
+	__u64 max_rss_bytes;  /* peak RSS of the process (signal->maxrss, mm hiwater) */
+	__u64 vm_bytes;       /* mm->total_vm in bytes (valid with PROC_F_MM) */
+	__u32 exit_code;      /* raw task->exit_code: status << 8 | core 0x80 | signal */
+	__s32 prio;
+	__u32 state;          /* task->__state (task->state before 5.14) */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct proc_exit_event) == 104, "proc_exit_event layout");
+
+#ifndef __BPF__
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ks_out;
+
+/* A validated view of an exec event's variable part */
+struct proc_exec_view {
+	const struct proc_exec_event *e;
+	const char *filename;
+	size_t filename_len;      /* without the NUL */
+	const char *args;         /* NUL-separated */
+	size_t args_len;
+	bool args_truncated;
+};
+
+/* Check a ring buffer record: its proc_event_type, or -EINVAL */
+int proc_event_check(const void *data, size_t size);
+int proc_exec_view(const void *data, size_t size, struct proc_exec_view *v);
+/* Print one (checked) event as a record: table row or JSON line */
+int proc_event_print(struct ks_out *o, const void *data, size_t size);
+
+/* --tree: everything seen, as a process tree */
+struct proc_tree;
+struct proc_tree *proc_tree_new(void);
+void proc_tree_free(struct proc_tree *t);
+int proc_tree_add(struct proc_tree *t, const void *data, size_t size);
+void proc_tree_print(struct proc_tree *t, struct ks_out *o);
+#endif
+
+#endif /* KSCOPE_PROC_H */
