@@ -21,6 +21,7 @@ enum {
 	OPT_COMM,
 	OPT_BTF,
 	OPT_NO_HOOK,
+	OPT_NO_PRECHECK,
 	OPT_RINGBUF_KB,
 	OPT_FLUSH_MS,
 };
@@ -38,6 +39,7 @@ static const struct ks_cli_opt trace_opts[] = {
 	{ "verbose", 'v', NULL, "libbpf messages and the hook each probe uses" },
 	{ "btf", OPT_BTF, "FILE", "kernel BTF for kernels without /sys/kernel/btf/vmlinux" },
 	{ "no-hook", OPT_NO_HOOK, "LIST", "never use these hook types: fentry,kprobe,tp_btf,raw_tp,tracepoint,lsm" },
+	{ "no-precheck", OPT_NO_PRECHECK, NULL, "do not test hooks first: load the preferred ones, fall back on failure" },
 	{ "ringbuf-kb", OPT_RINGBUF_KB, "KB", "ring buffer size, a power of two (default 4096)" },
 	{ "flush-ms", OPT_FLUSH_MS, "MS", "longest time an event waits in the ring buffer (default 100)" },
 	{ 0 }
@@ -249,6 +251,9 @@ static int parse_common(const struct ks_cli *cli, int key, const char *arg, stru
 			ks_cli_error(cli, "invalid --no-hook '%s' (fentry,kprobe,tp_btf,raw_tp,tracepoint,lsm)", arg);
 			return -1;
 		}
+		return 0;
+	case OPT_NO_PRECHECK:
+		o->no_precheck = true;
 		return 0;
 	case OPT_RINGBUF_KB:
 		if (ks_parse_u64(arg, 4, 1 << 20, &v) || (v & (v - 1))) {

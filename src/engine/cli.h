@@ -29,6 +29,7 @@ struct ks_opts {
 	int verbose;                   /* -v */
 	const char *btf_path;          /* --btf */
 	unsigned no_hook;              /* --no-hook: KS_FAM_* mask */
+	bool no_precheck;              /* --no-precheck: rely on load/attach fallback only */
 	uint32_t ringbuf_kb;           /* --ringbuf-kb */
 	uint32_t flush_ms;             /* --flush-ms */
 	double interval_s;             /* [interval [count]] */

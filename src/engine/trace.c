@@ -151,7 +151,8 @@ static int build_plans(const struct ks_tracer *t, void *state, struct bpf_object
 }
 
 /* Choose for every wanted probe; a required probe with no hook is fatal */
-static int choose_plans(struct ks_probe_plan *plans, int n, unsigned forbid, bool report)
+static int choose_plans(struct ks_probe_plan *plans, int n, unsigned forbid, bool precheck,
+			bool report)
 {
 	int err = 0;
 
@@ -161,7 +162,8 @@ static int choose_plans(struct ks_probe_plan *plans, int n, unsigned forbid, boo
 		pl->chosen = -1;
 		if (!pl->wanted)
 			continue;
-		pl->chosen = ks_plan_choose(pl->alts, pl->nalts, forbid, ks_probe_hook, NULL);
+		pl->chosen = ks_plan_choose(pl->alts, pl->nalts, forbid,
+					    precheck ? ks_probe_hook : NULL, NULL);
 		if (pl->chosen >= 0 || !report)
 			continue;
 		fprintf(stderr, "kscope: no usable hook for probe '%s':", pl->name);
@@ -187,7 +189,7 @@ int ks_plan_for_kernel(const struct ks_tracer *t, bool follow, unsigned forbid,
 	t->skel->destroy(skel);
 	if (err)
 		return err;
-	choose_plans(plans, *nplans, forbid, false);
+	choose_plans(plans, *nplans, forbid, true, false);
 	return 0;
 }
 
@@ -311,7 +313,8 @@ static int diagnose_load(struct ks_run *r)
 		a = &pl->alts[pl->chosen];
 		a->failed = true;
 		a->err = err;
-		a->why = "the kernel rejected the program (verifier or missing field; -v shows the log)";
+		a->why = err == -EPERM ? "the kernel refuses to load it (EPERM)" :
+			 "the kernel rejected the program (-v shows the verifier log)";
 		culprits++;
 	}
 	return culprits;
@@ -370,7 +373,7 @@ static int load_and_attach(struct ks_run *r)
 			if (err)
 				goto fail;
 		}
-		err = choose_plans(r->plans, r->nplans, r->o->no_hook, true);
+		err = choose_plans(r->plans, r->nplans, r->o->no_hook, !r->o->no_precheck, true);
 		if (err)
 			goto fail;
 		set_autoload(r->obj, r->plans, r->nplans, -1);
