@@ -11,10 +11,13 @@
 #include "../engine/kscope.bpf.h"
 #include "proc.h"
 
-/* Per-CPU scratch for the variable-size exec event (too big for the stack) */
+/*
+ * Per-CPU scratch for the variable-size exec event (too big for the stack).
+ * Sized so that any masked offset plus any masked length stays inside.
+ */
 struct exec_buf {
 	struct proc_exec_event e;
-	char data[PROC_FILENAME_MAX + PROC_ARGS_MAX];
+	char data[PROC_FILENAME_MAX + 2 * PROC_ARGS_MAX];
 };
 
 struct {
@@ -168,6 +171,123 @@ int handle_exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 	__u32 loc = ctx->__data_loc_filename;
 
 	return handle_exec((const char *)ctx + (loc & 0xffff), ctx->old_pid);
+}
+
+/*
+ * Failed execs (-x). sched_process_exec fires only for an exec that
+ * succeeded, so failures need the execve/execveat syscall tracepoints:
+ * remember the user pointers at entry, and build the event at exit only
+ * when the call failed (the caller's memory is still intact then).
+ */
+struct exec_args {
+	__u64 filename;
+	__u64 argv;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);	/* a task killed mid-exec leaves no leak */
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct exec_args);
+} exec_pending SEC(".maps");
+
+static __always_inline int exec_enter(__u64 filename, __u64 argv)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct exec_args a = { .filename = filename, .argv = argv };
+
+	if (!ks_wanted())
+		return 0;
+	bpf_map_update_elem(&exec_pending, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int exec_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0, off, aoff = 0, sz;
+	struct exec_args *a = bpf_map_lookup_elem(&exec_pending, &tid);
+	struct exec_buf *b;
+	__u64 filename, argv, size;
+	long len;
+	int i;
+
+	if (!a)
+		return 0;
+	filename = a->filename;
+	argv = a->argv;
+	bpf_map_delete_elem(&exec_pending, &tid);
+	if (ret >= 0)
+		return 0;	/* reported by sched_process_exec */
+	b = bpf_map_lookup_elem(&exec_scratch, &zero);
+	if (!b)
+		return 0;
+	ks_fill_hdr(&b->e.hdr, PROC_EV_EXEC);
+	b->e.ret = ret;
+	b->e.old_tid = tid;
+
+	len = bpf_probe_read_user_str(b->data, PROC_FILENAME_MAX, (void *)filename);
+	if (len < 1) {
+		b->data[0] = '\0';
+		len = 1;
+	}
+	off = len;
+	off &= (2 * PROC_FILENAME_MAX - 1);
+	if (off > PROC_FILENAME_MAX)
+		off = PROC_FILENAME_MAX;
+	b->e.filename_len = off;
+
+	for (i = 0; i < PROC_FAIL_ARGC_MAX && argv; i++) {
+		__u64 p = 0;
+
+		if (bpf_probe_read_user(&p, sizeof(p), (void *)(argv + i * sizeof(p))) || !p)
+			break;
+		aoff &= PROC_ARGS_MAX - 1;
+		sz = PROC_ARGS_MAX - aoff;
+		len = bpf_probe_read_user_str(&b->data[off + aoff], sz, (void *)p);
+		if (len < 1)
+			break;
+		aoff += len;
+		if (aoff >= PROC_ARGS_MAX) {
+			aoff = PROC_ARGS_MAX;
+			i++;	/* the block is full: the last string may be cut */
+			break;
+		}
+	}
+	/* no exact size of the caller's list: mark truncation by a bigger total */
+	b->e.args_total = aoff + ((i == PROC_FAIL_ARGC_MAX || aoff == PROC_ARGS_MAX) ? 1 : 0);
+	if (aoff > PROC_ARGS_MAX)
+		aoff = PROC_ARGS_MAX;
+	b->e.args_len = aoff;
+
+	size = sizeof(b->e) + off + aoff;
+	if (size > sizeof(*b))
+		return 0;
+	ks_output(b, size);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int handle_execve_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return exec_enter(ctx->args[0], ctx->args[1]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int handle_execveat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return exec_enter(ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int handle_execve_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return exec_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int handle_execveat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return exec_exit(ctx->ret);
 }
 
 /* ---- exit ---------------------------------------------------------------- */

@@ -27,6 +27,7 @@ struct proc_state {
 	const struct ks_opts *opts;
 	unsigned events;          /* EV_* to show */
 	bool tree;
+	bool failed_execs;        /* -x */
 	struct proc_tree *t;
 };
 
@@ -150,6 +151,11 @@ static const struct ks_probe proc_probes[] = {
 	{ "exec", { "handle_exec_btf", "handle_exec_raw", "handle_exec_tp" }, KS_PROBE_OPTIONAL },
 	{ "exit", { "handle_exit_fentry", "handle_exit_kprobe", "handle_exit_btf",
 		    "handle_exit_raw", "handle_exit_tp" }, KS_PROBE_OPTIONAL },
+	/* -x: failed execs, from the syscall tracepoints */
+	{ "execve-enter", { "handle_execve_enter" }, KS_PROBE_OPTIONAL },
+	{ "execve-exit", { "handle_execve_exit" }, KS_PROBE_OPTIONAL },
+	{ "execveat-enter", { "handle_execveat_enter" }, KS_PROBE_OPTIONAL },
+	{ "execveat-exit", { "handle_execveat_exit" }, KS_PROBE_OPTIONAL },
 };
 
 static bool proc_wanted(void *state, const struct ks_probe *p)
@@ -164,7 +170,7 @@ static bool proc_wanted(void *state, const struct ks_probe *p)
 		return st->events & EV_EXEC;
 	if (!strcmp(p->name, "exit"))
 		return (st->events & EV_EXIT) || follow;
-	return false;
+	return !strncmp(p->name, "execve", 6) && st->failed_execs && (st->events & EV_EXEC);
 }
 
 static int proc_start(void *state, struct ks_out *o)
@@ -217,6 +223,7 @@ enum { OPT_TREE = 0x200 };
 
 static const struct ks_cli_opt proc_opts[] = {
 	{ "event", 'e', "LIST", "only these events: fork,exec,exit (default: all)" },
+	{ "failed", 'x', NULL, "also failed execs, with their error (ret < 0); slows every syscall a little" },
 	{ "tree", OPT_TREE, NULL, "at the end, print the process tree of everything seen" },
 	{ 0 }
 };
@@ -254,6 +261,9 @@ static int proc_parse(void *state, int key, const char *arg)
 			return -1;
 		}
 		return 0;
+	case 'x':
+		st->failed_execs = true;
+		return 0;
 	case OPT_TREE:
 		st->tree = true;
 		return 0;
@@ -272,6 +282,7 @@ static struct ks_cli proc_cli = {
 	.examples =
 	"  kscope proc                       # every fork, exec and exit on the system\n"
 	"  kscope proc -e exec -j            # execs as NDJSON\n"
+	"  kscope proc -e exec -x            # execs, including the ones that failed\n"
 	"  kscope proc --tree -- make -j2    # run make, print its process tree\n",
 	.opts = proc_opts,
 	.parse = proc_parse,

@@ -33,10 +33,12 @@ _Static_assert(sizeof(struct proc_fork_event) == 64, "proc_fork_event layout");
  */
 #define PROC_FILENAME_MAX 4096
 #define PROC_ARGS_MAX     4096
+/* failed execs (-x) read argv from the caller's pointer array: at most this many */
+#define PROC_FAIL_ARGC_MAX 64
 
 struct proc_exec_event {
 	struct ks_hdr hdr;
-	__s32 ret;            /* 0: sched_process_exec only fires on success */
+	__s32 ret;            /* 0, or -errno of a failed exec (-x) */
 	__u32 old_tid;        /* tid before exec (differs when a thread execs) */
 	__u32 args_total;     /* size of the whole argument block in bytes */
 	__u16 filename_len;   /* bytes of filename, including its NUL */
