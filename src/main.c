@@ -1,26 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
- * kscope: one binary, one command table. A command is a row; adding one
- * touches this table and the command's own files, nothing else.
- */
+/* kscope: dispatch to the command table (commands.c) */
 #include <stdio.h>
 #include <string.h>
 
 #include "kscope.h"
-
-const struct ks_cmd ks_cmds[] = {
-	{ "proc", cmd_proc, "process lifecycle: fork, exec, exit, and the process tree", &proc_tracer },
-	{ "doctor", cmd_doctor, "what this kernel offers, and which hook each probe will use", NULL },
-	{ NULL, NULL, NULL, NULL },
-};
-
-const struct ks_cmd *ks_cmd_find(const char *name)
-{
-	for (const struct ks_cmd *c = ks_cmds; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
-}
 
 static void usage(FILE *f)
 {

@@ -29,7 +29,7 @@ enum {
 static const struct ks_cli_opt trace_opts[] = {
 	{ "pid", 'p', "PID", "only these processes (comma list; threads included)" },
 	{ "follow", OPT_FOLLOW, NULL, "with -p: also the processes they start from now on" },
-	{ "cgroup", 'c', "PATH", "only tasks in this cgroup v2 directory or below it" },
+	{ "cgroup", 'c', "PATH", "only tasks in this cgroup v2 directory or below it (absolute, or relative to the cgroup2 mount)" },
 	{ "uid", 'u', "UID", "only tasks of this user (number or name)" },
 	{ "comm", OPT_COMM, "NAME", "only tasks whose command name (comm) is NAME" },
 	{ "duration", 'd', "SECONDS", "stop after SECONDS" },
@@ -172,8 +172,9 @@ static int open_cgroup(const char *path)
 	int fd;
 
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 && path[0] != '/') {
-		snprintf(buf, sizeof(buf), "/sys/fs/cgroup/%s", path);
+	if (fd < 0 && path[0] != '/' && ks_cgroup2_root()) {
+		/* "system.slice/foo.service": relative to the cgroup v2 mount */
+		snprintf(buf, sizeof(buf), "%s/%s", ks_cgroup2_root(), path);
 		fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
 	if (fd < 0)

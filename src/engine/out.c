@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,7 +489,10 @@ void ks_json_kv_double(struct ks_out *o, const char *key, double v)
 {
 	ks_json_key(o, key);
 	json_value(o);
-	ks_out_printf(o, "%.9g", v);
+	if (isfinite(v))
+		ks_out_printf(o, "%.9g", v);
+	else
+		ks_out_mem(o, "null", 4);	/* JSON has no NaN or infinity */
 }
 
 /* ---- timestamps ---------------------------------------------------------- */

@@ -60,8 +60,14 @@ int ks_hook_from_section(const char *sec, struct ks_hook *h)
 		if (!*target || strlen(target) >= sizeof(h->target))
 			return -EINVAL;
 		/* a tracepoint is "category/name"; the others a single name */
-		if ((sec_prefixes[i].kind == KS_HOOK_TRACEPOINT) != (strchr(target, '/') != NULL))
+		if (sec_prefixes[i].kind == KS_HOOK_TRACEPOINT) {
+			const char *slash = strchr(target, '/');
+
+			if (!slash || slash == target || !slash[1] || strchr(slash + 1, '/'))
+				return -EINVAL;
+		} else if (strchr(target, '/')) {
 			return -EINVAL;
+		}
 		h->kind = sec_prefixes[i].kind;
 		strcpy(h->target, target);
 		return 0;

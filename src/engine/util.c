@@ -79,6 +79,27 @@ int ks_parse_uid(const char *s, uint32_t *uid)
 	return -ENOENT;
 }
 
+const char *ks_cgroup2_root(void)
+{
+	static char root[256];
+	char dev[64], dir[256], type[64];
+	FILE *f;
+
+	if (root[0])
+		return root;
+	f = fopen("/proc/self/mounts", "re");
+	if (!f)
+		return NULL;
+	while (fscanf(f, "%63s %255s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(root, sizeof(root), "%s", dir);
+			break;
+		}
+	}
+	fclose(f);
+	return root[0] ? root : NULL;
+}
+
 uint64_t ks_now_ns(int clock)
 {
 	struct timespec ts;

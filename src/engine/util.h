@@ -15,7 +15,10 @@ int ks_parse_seconds(const char *s, double *out);   /* > 0, finite */
 /* "root" or "0" -> uid, from /etc/passwd without NSS (static binary) */
 int ks_parse_uid(const char *s, uint32_t *uid);
 
-uint64_t ks_now_ns(int clock);            /* clock_gettime in ns */
+uint64_t ks_now_ns(int clock);
+
+/* Where cgroup v2 is mounted (/sys/fs/cgroup, or .../unified on hybrid systems) */
+const char *ks_cgroup2_root(void);            /* clock_gettime in ns */
 
 /* Signal number -> "SIGKILL" (or NULL) */
 const char *ks_signal_name(int sig);

@@ -63,10 +63,8 @@ int proc_exec_view(const void *data, size_t size, struct proc_exec_view *v)
 	v->filename = p;
 	v->filename_len = strnlen(p, e->filename_len);
 	v->args = p + e->filename_len;
+	/* NUL-terminated strings; the last one has no NUL if it was cut */
 	v->args_len = e->args_len;
-	/* the block ends in a NUL; a trailing one is not an empty argument */
-	if (v->args_len && v->args[v->args_len - 1] == '\0')
-		v->args_len--;
 	v->args_truncated = e->args_total > e->args_len;
 	return 0;
 }
@@ -103,8 +101,10 @@ static void print_exit(struct ks_out *o, const struct proc_exit_event *e)
 	ks_rec_begin(o, "exit", &e->hdr);
 	ks_rec_u64(o, "exit_code", code, sig ? KS_TXT_HIDE : 0);
 	ks_rec_u64(o, "signal", sig, KS_TXT_HIDE);
-	if (sig)
-		ks_rec_str(o, "signal", name ? name : "?", 16, KS_JSON_HIDE);
+	if (sig && name)
+		ks_rec_str(o, "signal", name, strlen(name), KS_JSON_HIDE);
+	else if (sig)
+		ks_rec_u64(o, "signal", sig, KS_JSON_HIDE);
 	ks_rec_bool(o, "core_dumped", core, KS_TXT_FLAG);
 	ks_rec_ns(o, "lifetime_ns", e->lifetime_ns, KS_TXT_HIDE);
 	ks_rec_ns(o, "lifetime", e->lifetime_ns, KS_JSON_HIDE);

@@ -71,7 +71,7 @@ struct proc_exec_view {
 	const struct proc_exec_event *e;
 	const char *filename;
 	size_t filename_len;      /* without the NUL */
-	const char *args;         /* NUL-separated */
+	const char *args;         /* NUL-terminated strings, back to back */
 	size_t args_len;
 	bool args_truncated;
 };

@@ -289,7 +289,8 @@ static void print_text(struct ks_out *o, const struct tree_node *n, char *prefix
 	ks_out_char(o, '\n');
 	if (depth >= TREE_MAX_DEPTH) {
 		if (n->nkids)
-			ks_out_printf(o, "%.*s    ... %zu more levels cut\n", (int)plen, prefix, n->nkids);
+			ks_out_printf(o, "%.*s    ... %zu children and their descendants not shown\n",
+				      (int)plen, prefix, n->nkids);
 		return;
 	}
 	if (depth)

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The command table: a command is a row (git's cmd_struct, bpftool's
+ * command tables). Adding one touches this table and the command's own
+ * files, nothing else. Names match exactly; there is no prefix guessing.
+ */
+#include <string.h>
+
+#include "kscope.h"
+
+const struct ks_cmd ks_cmds[] = {
+	{ "proc", cmd_proc, "process lifecycle: fork, exec, exit, and the process tree", &proc_tracer },
+	{ "doctor", cmd_doctor, "what this kernel offers, and which hook each probe will use", NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct ks_cmd *ks_cmd_find(const char *name)
+{
+	for (const struct ks_cmd *c = ks_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}

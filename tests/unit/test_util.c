@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests for src/engine/util.c: strict parsing, signal names, capabilities. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "engine/util.h"
+
+static void check_u64(const char *s, uint64_t min, uint64_t max, int err, uint64_t want)
+{
+	uint64_t v = 12345;
+
+	assert_int_equal(ks_parse_u64(s, min, max, &v), err);
+	assert_int_equal(v, err ? 12345 : want);	/* untouched on error */
+}
+
+static void test_parse_u64(void **state)
+{
+	check_u64("0", 0, 10, 0, 0);
+	check_u64("10", 0, 10, 0, 10);
+	check_u64("007", 0, 10, 0, 7);
+	check_u64("5", 5, 5, 0, 5);
+	check_u64("18446744073709551615", 0, UINT64_MAX, 0, UINT64_MAX);
+
+	check_u64("11", 0, 10, -ERANGE, 0);
+	check_u64("4", 5, 10, -ERANGE, 0);
+	check_u64("18446744073709551616", 0, UINT64_MAX, -ERANGE, 0);
+	check_u64("99999999999999999999999", 0, UINT64_MAX, -ERANGE, 0);
+
+	check_u64("", 0, 10, -EINVAL, 0);
+	check_u64("12x", 0, 100, -EINVAL, 0);
+	check_u64("-1", 0, UINT64_MAX, -EINVAL, 0);
+	check_u64("+1", 0, 10, -EINVAL, 0);
+	check_u64(" 1", 0, 10, -EINVAL, 0);
+	check_u64("1 ", 0, 10, -EINVAL, 0);
+	check_u64("0x10", 0, 100, -EINVAL, 0);
+	check_u64("1.5", 0, 10, -EINVAL, 0);
+	check_u64("abc", 0, 10, -EINVAL, 0);
+	check_u64(NULL, 0, 10, -EINVAL, 0);
+}
+
+static void check_seconds(const char *s, int err, double want)
+{
+	double v = -7;
+
+	assert_int_equal(ks_parse_seconds(s, &v), err);
+	if (err)
+		assert_true(v == -7);
+	else
+		assert_true(v == want);
+}
+
+static void test_parse_seconds(void **state)
+{
+	check_seconds("1", 0, 1);
+	check_seconds("1.5", 0, 1.5);
+	check_seconds(".25", 0, 0.25);
+	check_seconds("0.001", 0, 0.001);
+	check_seconds("1e3", 0, 1000);
+	check_seconds("10000000", 0, 1e7);
+
+	check_seconds("0", -ERANGE, 0);
+	check_seconds("0.0", -ERANGE, 0);
+	check_seconds("10000001", -ERANGE, 0);
+	check_seconds("1e8", -ERANGE, 0);
+
+	check_seconds("", -EINVAL, 0);
+	check_seconds("-1", -EINVAL, 0);
+	check_seconds("+1", -EINVAL, 0);
+	check_seconds(" 1", -EINVAL, 0);
+	check_seconds("x", -EINVAL, 0);
+	check_seconds("1s", -EINVAL, 0);
+	check_seconds("1.5 ", -EINVAL, 0);
+	check_seconds("inf", -EINVAL, 0);
+	check_seconds("nan", -EINVAL, 0);
+	check_seconds("1e400", -EINVAL, 0);
+	check_seconds(".", -EINVAL, 0);
+	check_seconds(NULL, -EINVAL, 0);
+}
+
+static void check_uid(const char *s, int err, uint32_t want)
+{
+	uint32_t uid = 4242;
+
+	assert_int_equal(ks_parse_uid(s, &uid), err);
+	assert_int_equal(uid, err ? 4242 : want);
+}
+
+static void test_parse_uid(void **state)
+{
+	check_uid("0", 0, 0);
+	check_uid("1000", 0, 1000);
+	check_uid("4294967294", 0, 4294967294u);
+	check_uid("root", 0, 0);
+
+	check_uid("", -EINVAL, 0);
+	check_uid("a:b", -EINVAL, 0);
+	check_uid("root:", -EINVAL, 0);
+	check_uid("nosuchuser_zz", -ENOENT, 0);
+	check_uid("roo", -ENOENT, 0);		/* a prefix of a name is not the name */
+	check_uid("rootx", -ENOENT, 0);
+	check_uid("4294967295", -ENOENT, 0);	/* (uid_t)-1 is not a uid: looked up as a name */
+}
+
+static void test_signal_name(void **state)
+{
+	assert_string_equal(ks_signal_name(SIGKILL), "SIGKILL");
+	assert_string_equal(ks_signal_name(9), "SIGKILL");
+	assert_string_equal(ks_signal_name(1), "SIGHUP");
+	assert_string_equal(ks_signal_name(6), "SIGABRT");
+	assert_string_equal(ks_signal_name(11), "SIGSEGV");
+	assert_string_equal(ks_signal_name(13), "SIGPIPE");
+	assert_string_equal(ks_signal_name(15), "SIGTERM");
+	assert_string_equal(ks_signal_name(SIGSYS), "SIGSYS");
+	for (int sig = 1; sig <= SIGSYS; sig++) {
+		const char *name = ks_signal_name(sig);
+
+		if (!name)
+			fail_msg("no name for signal %d", sig);
+		assert_int_equal(strncmp(name, "SIG", 3), 0);
+	}
+
+	assert_null(ks_signal_name(0));
+	assert_null(ks_signal_name(-1));
+	assert_null(ks_signal_name(SIGSYS + 1));
+	assert_null(ks_signal_name(99));
+}
+
+static void test_now_ns(void **state)
+{
+	struct timespec ts;
+	uint64_t a, b, real;
+
+	a = ks_now_ns(CLOCK_MONOTONIC);
+	b = ks_now_ns(CLOCK_MONOTONIC);
+	assert_true(a > 0);
+	assert_true(b >= a);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	real = ks_now_ns(CLOCK_REALTIME);
+	assert_true(real >= (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec);
+	assert_true(real - ((uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec) < 1000000000ull);
+}
+
+static void test_check_caps(void **state)
+{
+	const char *missing = "untouched";
+
+	if (geteuid() != 0) {
+		/* an unprivileged run: the missing capabilities are named */
+		assert_int_equal(ks_check_caps(&missing), -EPERM);
+		assert_non_null(strstr(missing, "CAP_"));
+		return;
+	}
+	assert_int_equal(ks_check_caps(&missing), 0);
+	assert_string_equal(missing, "untouched");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_parse_seconds),
+		cmocka_unit_test(test_parse_uid),
+		cmocka_unit_test(test_signal_name),
+		cmocka_unit_test(test_now_ns),
+		cmocka_unit_test(test_check_caps),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
