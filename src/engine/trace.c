@@ -374,6 +374,8 @@ static int load_and_attach(struct ks_run *r)
 				goto fail;
 		}
 		err = choose_plans(r->plans, r->nplans, r->o->no_hook, !r->o->no_precheck, true);
+		/* the pre-check's copy of vmlinux BTF must not coexist with libbpf's */
+		ks_probe_cleanup();
 		if (err)
 			goto fail;
 		set_autoload(r->obj, r->plans, r->nplans, -1);
@@ -712,7 +714,6 @@ int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
 
 	if (load_and_attach(&r))
 		goto out;
-	ks_probe_cleanup();
 	if (setup_filters(&r))
 		goto out;
 	if (o->program) {
