@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +49,22 @@ int ks_out_flush(struct ks_out *o)
 	size_t off = 0;
 
 	while (off < o->len && !o->err) {
-		ssize_t n = write(o->fd, o->buf + off, o->len - off);
+		ssize_t n;
 
+		/*
+		 * Once the user asked to stop, a reader that does not read
+		 * (a paused pager, a full pipe) must not hold kscope forever:
+		 * wait at most a second for room, then drop the rest.
+		 */
+		if (o->stop && *o->stop) {
+			struct pollfd p = { .fd = o->fd, .events = POLLOUT };
+
+			if (poll(&p, 1, 1000) == 0) {
+				o->err = -ETIMEDOUT;
+				break;
+			}
+		}
+		n = write(o->fd, o->buf + off, o->len - off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -11,6 +11,7 @@
 #ifndef KSCOPE_OUT_H
 #define KSCOPE_OUT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,8 @@ struct ks_out {
 	bool json;
 	bool wallclock;        /* -T */
 	int err;               /* first write error (-EPIPE when the reader left) */
+	/* set by a signal handler: then wait at most 1 s for a stalled reader */
+	volatile sig_atomic_t *stop;
 	char *buf;
 	size_t len, cap;
 

@@ -506,7 +506,8 @@ static void reap_program(struct ks_run *r, bool block)
 		return;
 	do {
 		p = waitpid(r->child, &status, block ? 0 : WNOHANG);
-	} while (p < 0 && errno == EINTR);
+		/* a second stop signal means: stop now, do not wait for PROGRAM */
+	} while (p < 0 && errno == EINTR && stop_count < 2);
 	if (p == r->child) {
 		r->child_done = true;
 		r->child_status = status;
@@ -711,6 +712,7 @@ int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
 	r.ncpus = libbpf_num_possible_cpus();
 	if (ks_out_init(&r.out, o->out_fd, o->json, o->wallclock))
 		goto out_opts;
+	r.out.stop = &stop_count;
 
 	if (load_and_attach(&r))
 		goto out;
@@ -761,7 +763,7 @@ out:
 			close(r.child_go);	/* never released: it exits 127 */
 		if (r.child_err >= 0)
 			close(r.child_err);
-		reap_program(&r, true);
+		reap_program(&r, stop_count < 2);
 		if (code == KS_EXIT_OK)
 			code = program_exit_code(&r);
 	}

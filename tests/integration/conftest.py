@@ -1,0 +1,382 @@
+# SPDX-License-Identifier: GPL-2.0
+"""
+Shared fixtures and helpers for kscope's integration tests.
+
+The tests drive the real binary (KSCOPE) as root and use the small C
+workloads built into WORKLOADS (see tests/workloads/*.c): every workload
+writes the pids/tids the test needs to a file, so tests assert exact ids.
+
+Rules kept by every test here:
+  * every line kscope writes in -j mode must parse as one JSON object;
+  * no assertion on wall-clock durations: timeouts only guard against hangs;
+  * kscope runs either with -- PROGRAM (only that tree is traced) or with a
+    filter matching only what the test started, so other processes and
+    other BPF tools on the machine cannot disturb the exact assertions.
+"""
+import json
+import os
+import pty
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+KSCOPE = os.path.abspath(os.environ.get("KSCOPE") or os.path.join(REPO, "build", "kscope"))
+WORKLOADS = os.path.abspath(os.environ.get("WORKLOADS") or os.path.join(REPO, "build", "workloads"))
+
+# Guards against hangs only; never used to judge speed.
+TIMEOUT = 120
+
+EVENT_TYPES = ("fork", "exec", "exit")
+HDR_FIELDS = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu")
+FORK_FIELDS = HDR_FIELDS + ("child_pid", "child_tid", "thread")
+EXEC_FIELDS = HDR_FIELDS + ("ret", "filename", "argv", "argv_truncated")
+EXIT_FIELDS = HDR_FIELDS + ("exit_code", "signal", "core_dumped", "lifetime_ns", "cpu_ns",
+                            "max_rss_bytes", "vm_bytes", "prio", "state", "thread",
+                            "group_dead")
+FIELDS = {"fork": FORK_FIELDS, "exec": EXEC_FIELDS, "exit": EXIT_FIELDS}
+
+# Hook variants for the exact-event tests: extra kscope options, and the hook
+# type every proc probe must then report with -v ("kscope: probe NAME: HOOK/...").
+HOOK_VARIANTS = {
+    "default": ([], "tp_btf"),
+    "raw_tp": (["--no-hook", "tp_btf"], "raw_tp"),
+    "tracepoint": (["--no-hook", "tp_btf,raw_tp"], "tracepoint"),
+    "no_precheck": (["--no-precheck"], "tp_btf"),
+}
+
+
+def workload(name):
+    path = os.path.join(WORKLOADS, name)
+    assert os.access(path, os.X_OK), f"workload {path} is not built (make integration)"
+    return path
+
+
+def expected_prio():
+    """The kernel prio of a SCHED_OTHER task started from here: 120 + nice."""
+    return 120 + os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def parse_ndjson(text, where="output"):
+    """Every line is one JSON object with a string "type"; returns them all."""
+    if text:
+        assert text.endswith("\n"), f"{where}: last line is not terminated: {text[-200:]!r}"
+    events = []
+    for n, line in enumerate(text.splitlines(), 1):
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            raise AssertionError(f"{where}: line {n} is not JSON ({e}): {line!r}") from None
+        assert isinstance(obj, dict), f"{where}: line {n} is not an object: {line!r}"
+        assert isinstance(obj.get("type"), str), f"{where}: line {n} has no type: {line!r}"
+        if obj["type"] in FIELDS:
+            missing = [f for f in FIELDS[obj["type"]] if f not in obj]
+            assert not missing, f"{where}: line {n} lacks {missing}: {line!r}"
+        events.append(obj)
+    return events
+
+
+def read_text(path):
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "surrogateescape")
+
+
+def read_ints(path):
+    with open(path) as f:
+        return [int(x) for x in f.read().split()]
+
+
+def wait_for_file(path, proc=None, timeout=TIMEOUT):
+    """Wait until path exists (bail out if proc dies first)."""
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process exited with {proc.returncode} before {path} appeared")
+        assert time.monotonic() < deadline, f"timed out waiting for {path}"
+        time.sleep(0.01)
+
+
+def cgroup2_mount():
+    """Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or .../unified)."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            if fields[sep + 1] == "cgroup2":
+                return fields[4]
+    raise AssertionError("no cgroup v2 hierarchy mounted")
+
+
+def cgroup_id_of(pid="self"):
+    """The cgroup v2 id (the directory's inode number) of a process."""
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            if line.startswith("0::"):
+                rel = line[3:].rstrip("\n")
+                return os.stat(cgroup2_mount() + rel.rstrip("/")).st_ino
+    raise AssertionError("no cgroup v2 entry in /proc/self/cgroup")
+
+
+def of_type(events, kind):
+    return [e for e in events if e["type"] == kind]
+
+
+class Result:
+    def __init__(self, rc, events, stderr, stdout, cmd):
+        self.rc = rc
+        self.events = events
+        self.stderr = stderr
+        self.stdout = stdout
+        self.cmd = cmd
+
+    def of(self, kind):
+        return of_type(self.events, kind)
+
+    def __repr__(self):
+        return f"Result(rc={self.rc}, {len(self.events)} events, stderr={self.stderr!r})"
+
+
+class Kscope:
+    """Runs kscope with -j -o FILE in a per-test directory."""
+
+    def __init__(self, tmpdir):
+        self.tmpdir = tmpdir
+        self.n = 0
+
+    def path(self, name):
+        return os.path.join(self.tmpdir, name)
+
+    def _out(self):
+        self.n += 1
+        return self.path(f"kscope-{self.n}.ndjson")
+
+    def run(self, args, program=None, timeout=TIMEOUT, json_mode=True, **kw):
+        """kscope proc ARGS -j -o FILE [-- PROGRAM]: Result with every event."""
+        out = self._out()
+        cmd = [KSCOPE, "proc", *args]
+        if json_mode:
+            cmd += ["-j"]
+        cmd += ["-o", out]
+        if program is not None:
+            cmd += ["--", *program]
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=timeout, **kw)
+        stderr = p.stderr.decode("utf-8", "surrogateescape")
+        stdout = p.stdout.decode("utf-8", "surrogateescape")
+        text = read_text(out) if os.path.exists(out) else ""
+        events = parse_ndjson(text, f"{cmd!r} output") if json_mode else text
+        return Result(p.returncode, events, stderr, stdout, cmd)
+
+    def start(self, args, json_mode=True):
+        """kscope proc ARGS (no PROGRAM) in the background, returned once tracing."""
+        out = self._out()
+        cmd = [KSCOPE, "proc", *args] + (["-j"] if json_mode else []) + ["-o", out]
+        return Tracer(cmd, out, json_mode)
+
+
+class Tracer:
+    """
+    A background `kscope proc ... -o FILE` with its stderr on a pseudo
+    terminal: kscope prints "Tracing ..." there only once its programs are
+    attached, its filters set and its ring buffer reader running (and only
+    to a terminal), which is exactly the moment events start to count.
+    """
+
+    def __init__(self, cmd, out=None, json_mode=True, stdout=subprocess.PIPE):
+        self.out = out
+        self.json_mode = json_mode
+        self.cmd = cmd
+        master, slave = pty.openpty()
+        self.master = master
+        self.chunks = []
+        self.ready = threading.Event()
+        try:
+            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
+                                         stdout=stdout, stderr=slave)
+        finally:
+            os.close(slave)
+        self.reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self.reader.start()
+        deadline = time.monotonic() + TIMEOUT
+        while not self.ready.wait(0.05):
+            if self.proc.poll() is not None:
+                self.reader.join(TIMEOUT)
+                raise AssertionError(f"{self.cmd!r} exited with {self.proc.returncode} "
+                                     f"before tracing: {self.stderr_text()!r}")
+            if time.monotonic() > deadline:
+                self.kill()
+                raise AssertionError(f"{self.cmd!r} did not start tracing")
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def _read_stderr(self):
+        buf = b""
+        while True:
+            try:
+                r, _, _ = select.select([self.master], [], [], 0.2)
+                if not r:
+                    if self.proc.poll() is not None:
+                        break
+                    continue
+                data = os.read(self.master, 4096)
+            except OSError:		# EIO: the slave side is closed
+                break
+            if not data:
+                break
+            self.chunks.append(data)
+            buf += data
+            if b"Tracing" in buf:
+                self.ready.set()
+        os.close(self.master)
+
+    def stderr_text(self):
+        return b"".join(self.chunks).decode("utf-8", "surrogateescape").replace("\r\n", "\n")
+
+    def stop(self, sig=signal.SIGINT):
+        """Stop kscope with sig; Result with every event it wrote."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            stdout, _ = self.proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"{self.cmd!r} did not stop on {sig!r}")
+        self.reader.join(TIMEOUT)
+        text = read_text(self.out) if self.out and os.path.exists(self.out) else ""
+        events = parse_ndjson(text, f"{self.cmd!r} output") if self.json_mode else text
+        return Result(self.proc.returncode, events, self.stderr_text(),
+                      stdout.decode("utf-8", "surrogateescape"), self.cmd)
+
+    def wait(self, timeout=TIMEOUT):
+        """Wait for kscope to end by itself (-d); Result."""
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"{self.cmd!r} did not end by itself")
+        return self.stop()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Background:
+    """Processes a test starts; all killed (by process group) at teardown."""
+
+    def __init__(self):
+        self.procs = []
+
+    def start(self, cmd, **kw):
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        p = subprocess.Popen(cmd, start_new_session=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def cleanup(self):
+        for p in self.procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                p.wait(TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+class Noise:
+    """
+    An unrelated process tree: a shell running /bin/true in a loop, counting
+    its iterations in a file (a shell builtin: no fork). Its events must never
+    show up in a filtered or -- PROGRAM trace.
+    """
+
+    def __init__(self, bg, tmpdir):
+        self.count_file = os.path.join(tmpdir, "noise.count")
+        script = 'i=0; while :; do /bin/true; /bin/sleep 0.01; i=$((i+1)); echo $i > "$1"; done'
+        self.proc = bg.start(["/bin/sh", "-c", script, "noise", self.count_file])
+        self.pid = self.proc.pid
+        wait_for_file(self.count_file, self.proc)
+
+    def count(self):
+        for _ in range(100):
+            try:
+                with open(self.count_file) as f:
+                    return int(f.read())
+            except (OSError, ValueError):
+                time.sleep(0.01)
+        raise AssertionError("cannot read the noise counter")
+
+    def assert_progress(self, before):
+        """The loop ran on while we traced: it really was concurrent."""
+        deadline = time.monotonic() + TIMEOUT
+        while self.count() <= before:
+            assert self.proc.poll() is None, "the noise loop died"
+            assert time.monotonic() < deadline, "the noise loop made no progress"
+            time.sleep(0.01)
+
+    def assert_absent(self, events):
+        for e in events:
+            assert self.pid not in (e.get("pid"), e.get("ppid")), f"noise event traced: {e}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _check_env():
+    assert os.access(KSCOPE, os.X_OK), f"{KSCOPE} is not built (make integration)"
+    assert os.geteuid() == 0, "the integration tests load BPF programs: run them as root"
+
+
+@pytest.fixture
+def kscope(tmp_path):
+    return Kscope(str(tmp_path))
+
+
+@pytest.fixture
+def bg():
+    b = Background()
+    yield b
+    b.cleanup()
+
+
+@pytest.fixture
+def noise(bg, tmp_path):
+    return Noise(bg, str(tmp_path))
+
+
+@pytest.fixture
+def shared_dir():
+    """A directory that uid 65534 can write to (tmp_path's parents are 0700)."""
+    d = tempfile.mkdtemp(prefix="kscope-it-", dir="/tmp")
+    os.chmod(d, 0o777)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def shared_bin(shared_dir):
+    """Copies of kscope and the workloads that any uid can execute."""
+    d = os.path.join(shared_dir, "bin")
+    os.mkdir(d)
+    os.chmod(d, 0o755)
+
+    def copy(src, name=None):
+        dst = os.path.join(d, name or os.path.basename(src))
+        if not os.path.exists(dst):
+            shutil.copy2(src, dst)
+            os.chmod(dst, 0o755)
+        return dst
+    return copy
