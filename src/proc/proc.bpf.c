@@ -95,33 +95,62 @@ int handle_fork_tp(struct trace_event_raw_sched_process_fork *ctx)
 
 /* ---- exec ---------------------------------------------------------------- */
 
+/*
+ * An exec event is built in the per-CPU scratch buffer: exec_begin() fills
+ * the fixed part and the filename and returns where the arguments go;
+ * exec_submit() sends header + filename + args_len bytes of arguments.
+ */
+static __always_inline struct exec_buf *exec_begin(__s32 ret, __u32 old_tid,
+						   const char *filename, bool user, __u32 *off)
+{
+	struct exec_buf *b;
+	__u32 zero = 0;
+	long len;
+
+	b = bpf_map_lookup_elem(&exec_scratch, &zero);
+	if (!b)
+		return NULL;
+	ks_fill_hdr(&b->e.hdr, PROC_EV_EXEC);
+	b->e.ret = ret;
+	b->e.old_tid = old_tid;
+	if (user)
+		len = bpf_probe_read_user_str(b->data, PROC_FILENAME_MAX, filename);
+	else
+		len = bpf_probe_read_kernel_str(b->data, PROC_FILENAME_MAX, filename);
+	if (len < 1) {
+		b->data[0] = '\0';
+		len = 1;
+	}
+	/* bounded twice: clang may fold a single clamp the verifier needs */
+	*off = len & (2 * PROC_FILENAME_MAX - 1);
+	if (*off > PROC_FILENAME_MAX)
+		*off = PROC_FILENAME_MAX;
+	b->e.filename_len = *off;
+	return b;
+}
+
+static __always_inline void exec_submit(struct exec_buf *b, __u32 off, __u32 args_len)
+{
+	__u64 size = sizeof(b->e) + off + args_len;
+
+	b->e.args_len = args_len;
+	if (size <= sizeof(*b))
+		ks_output(b, size);
+}
+
 static __always_inline int handle_exec(const char *filename, __u32 old_tid)
 {
 	struct task_struct *task;
 	struct mm_struct *mm;
 	struct exec_buf *b;
-	__u64 arg_start, arg_end, total, size;
-	__u32 zero = 0, off, n;
-	long len;
+	__u64 arg_start, arg_end, total;
+	__u32 off, n;
 
 	if (!ks_wanted())
 		return 0;
-	b = bpf_map_lookup_elem(&exec_scratch, &zero);
+	b = exec_begin(0, old_tid, filename, false, &off);
 	if (!b)
 		return 0;
-	ks_fill_hdr(&b->e.hdr, PROC_EV_EXEC);
-	b->e.ret = 0;
-	b->e.old_tid = old_tid;
-
-	len = bpf_probe_read_kernel_str(b->data, PROC_FILENAME_MAX, filename);
-	if (len < 1) {
-		b->data[0] = '\0';
-		len = 1;
-	}
-	off = len;
-	if (off > PROC_FILENAME_MAX)
-		off = PROC_FILENAME_MAX;
-	b->e.filename_len = off;
 
 	task = (struct task_struct *)bpf_get_current_task();
 	mm = BPF_CORE_READ(task, mm);
@@ -130,23 +159,14 @@ static __always_inline int handle_exec(const char *filename, __u32 old_tid)
 	total = arg_end > arg_start ? arg_end - arg_start : 0;
 	b->e.args_total = total > 0xffffffff ? 0xffffffff : total;
 	n = total > PROC_ARGS_MAX ? PROC_ARGS_MAX : total;
-	/* re-bound for the verifier: clang may fold the clamp above */
 	n &= (2 * PROC_ARGS_MAX - 1);
 	if (n > PROC_ARGS_MAX)
 		n = PROC_ARGS_MAX;
-	off &= (2 * PROC_FILENAME_MAX - 1);
-	if (off > PROC_FILENAME_MAX)
-		off = PROC_FILENAME_MAX;
 	if (n && bpf_probe_read_user(&b->data[off], n, (void *)arg_start)) {
 		b->e.hdr.flags |= PROC_F_ARGS_FAULT;
 		n = 0;
 	}
-	b->e.args_len = n;
-
-	size = sizeof(b->e) + off + n;
-	if (size > sizeof(*b))
-		return 0;
-	ks_output(b, size);
+	exec_submit(b, off, n);
 	return 0;
 }
 
@@ -204,10 +224,10 @@ static __always_inline int exec_enter(__u64 filename, __u64 argv)
 
 static __always_inline int exec_exit(long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0, off, aoff = 0, sz;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), off, aoff = 0, sz;
 	struct exec_args *a = bpf_map_lookup_elem(&exec_pending, &tid);
 	struct exec_buf *b;
-	__u64 filename, argv, size;
+	__u64 filename, argv;
 	long len;
 	int i;
 
@@ -218,23 +238,9 @@ static __always_inline int exec_exit(long ret)
 	bpf_map_delete_elem(&exec_pending, &tid);
 	if (ret >= 0)
 		return 0;	/* reported by sched_process_exec */
-	b = bpf_map_lookup_elem(&exec_scratch, &zero);
+	b = exec_begin(ret, tid, (const char *)filename, true, &off);
 	if (!b)
 		return 0;
-	ks_fill_hdr(&b->e.hdr, PROC_EV_EXEC);
-	b->e.ret = ret;
-	b->e.old_tid = tid;
-
-	len = bpf_probe_read_user_str(b->data, PROC_FILENAME_MAX, (void *)filename);
-	if (len < 1) {
-		b->data[0] = '\0';
-		len = 1;
-	}
-	off = len;
-	off &= (2 * PROC_FILENAME_MAX - 1);
-	if (off > PROC_FILENAME_MAX)
-		off = PROC_FILENAME_MAX;
-	b->e.filename_len = off;
 
 	for (i = 0; i < PROC_FAIL_ARGC_MAX && argv; i++) {
 		__u64 p = 0;
@@ -255,14 +261,7 @@ static __always_inline int exec_exit(long ret)
 	}
 	/* no exact size of the caller's list: mark truncation by a bigger total */
 	b->e.args_total = aoff + ((i == PROC_FAIL_ARGC_MAX || aoff == PROC_ARGS_MAX) ? 1 : 0);
-	if (aoff > PROC_ARGS_MAX)
-		aoff = PROC_ARGS_MAX;
-	b->e.args_len = aoff;
-
-	size = sizeof(b->e) + off + aoff;
-	if (size > sizeof(*b))
-		return 0;
-	ks_output(b, size);
+	exec_submit(b, off, aoff > PROC_ARGS_MAX ? PROC_ARGS_MAX : aoff);
 	return 0;
 }
 
