@@ -14,7 +14,7 @@ PYTHON ?= /usr/bin/python3
 VERSION := $(shell sed -n 's/^\#define KSCOPE_VERSION "\(.*\)"/\1/p' src/kscope.h)
 
 # BPF-side: one object and one skeleton per command that has kernel code
-BPF_CMDS := proc
+BPF_CMDS := proc sched
 VMLINUX := src/vmlinux/$(ARCH)/vmlinux.h
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I src/vmlinux/$(ARCH) \
 	-Wall -Werror -Wno-unused-function
@@ -31,7 +31,7 @@ LDFLAGS += -static
 endif
 
 ENGINE_SRCS := $(wildcard src/engine/*.c)
-CMD_SRCS := $(filter-out %.bpf.c,$(wildcard src/proc/*.c) $(wildcard src/doctor/*.c))
+CMD_SRCS := $(filter-out %.bpf.c,$(foreach d,$(BPF_CMDS) doctor,$(wildcard src/$(d)/*.c)))
 SRCS := src/main.c src/commands.c $(ENGINE_SRCS) $(CMD_SRCS)
 OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
 DEPS := $(OBJS:.o=.d)

@@ -165,11 +165,35 @@ static int parse_pids(const struct ks_cli *cli, const char *arg, struct ks_opts 
 	return err;
 }
 
-static int open_cgroup(const char *path)
+/* Depth of an open cgroup directory below the cgroup2 mount (root: 0) */
+static int cgroup_level(int fd)
+{
+	const char *root = ks_cgroup2_root();
+	char link[64], path[4096];
+	ssize_t n;
+	int level = 0;
+	size_t rl;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n < 0 || !root)
+		return -ENOENT;
+	path[n] = '\0';
+	rl = strlen(root);
+	if (strncmp(path, root, rl) || (path[rl] && path[rl] != '/'))
+		return -ENOENT;
+	for (const char *p = path + rl; *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			level++;
+	return level;
+}
+
+static int open_cgroup(const char *path, struct ks_opts *o)
 {
 	struct statfs fs;
+	struct stat st;
 	char buf[4096];
-	int fd;
+	int fd, level;
 
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 && path[0] != '/' && ks_cgroup2_root()) {
@@ -179,10 +203,13 @@ static int open_cgroup(const char *path)
 	}
 	if (fd < 0)
 		return -errno;
-	if (fstatfs(fd, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC) {
+	level = cgroup_level(fd);
+	if (fstatfs(fd, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC || fstat(fd, &st) || level < 0) {
 		close(fd);
 		return -ENOTDIR;
 	}
+	o->cgroup_id = st.st_ino;	/* a cgroup's id is its kernfs inode number */
+	o->cgroup_level = level;
 	return fd;
 }
 
@@ -201,7 +228,7 @@ static int parse_common(const struct ks_cli *cli, int key, const char *arg, stru
 		if (o->cgroup_fd >= 0)
 			close(o->cgroup_fd);
 		o->cgroup = arg;
-		o->cgroup_fd = open_cgroup(arg);
+		o->cgroup_fd = open_cgroup(arg, o);
 		if (o->cgroup_fd < 0) {
 			ks_cli_error(cli, "not a cgroup v2 directory: %s", arg);
 			return -1;

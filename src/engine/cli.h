@@ -18,6 +18,8 @@ struct ks_opts {
 	bool follow;                   /* --follow, or implied by -- PROGRAM */
 	const char *cgroup;            /* -c, as given */
 	int cgroup_fd;                 /* -1 if none */
+	uint64_t cgroup_id;            /* its id (inode number) */
+	uint32_t cgroup_level;         /* its depth below the cgroup2 root */
 	bool uid_set;
 	uint32_t uid;                  /* -u */
 	const char *comm;              /* --comm */

@@ -44,6 +44,7 @@ _Static_assert(sizeof(struct ks_hdr) == 56, "ks_hdr layout");
 enum ks_lost_kind {
 	KS_LOST_RINGBUF = 0,   /* ring buffer full: event dropped */
 	KS_LOST_PIDMAP  = 1,   /* followed child not tracked: ks_pids full */
+	KS_LOST_MAPFULL = 2,   /* an aggregation map was full: a key went uncounted */
 	KS_LOST_MAX     = 4,
 };
 
@@ -60,8 +61,11 @@ struct ks_bpf_cfg {
 	__u8 pad[6];
 	__u64 wakeup_bytes;    /* wake the reader once this much data is queued */
 	char comm[KS_COMM_LEN];
+	__u64 cgroup_id;       /* -c: the cgroup's id (its inode number) ... */
+	__u32 cgroup_level;    /* ... and depth below the cgroup2 root */
+	__u32 pad2;
 };
-_Static_assert(sizeof(struct ks_bpf_cfg) == 40, "ks_bpf_cfg layout");
+_Static_assert(sizeof(struct ks_bpf_cfg) == 56, "ks_bpf_cfg layout");
 
 #define KS_PIDS_MAX 16384
 

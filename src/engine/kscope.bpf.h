@@ -89,6 +89,66 @@ static __always_inline bool ks_wanted(void)
 	return true;
 }
 
+/* cgroup::ancestor_ids[] became cgroup::ancestors[] in 6.1 (7f203bc89eb6) */
+struct cgroup___pre61 {
+	int level;
+	__u64 ancestor_ids[];
+} __attribute__((preserve_access_index));
+
+/* Is the task's cgroup (v2) the filter cgroup or below it? */
+static __always_inline bool ks_task_in_cgroup(struct task_struct *task)
+{
+	struct cgroup *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	__u32 level = ks_cfg.cgroup_level;
+	__u64 id = 0;
+
+	if (!cg || BPF_CORE_READ(cg, level) < (int)level)
+		return false;
+	if (bpf_core_field_exists(cg->ancestors)) {
+		struct cgroup *anc = NULL;
+
+		bpf_probe_read_kernel(&anc, sizeof(anc), (void *)cg +
+				      bpf_core_field_offset(cg->ancestors) + level * sizeof(anc));
+		id = BPF_CORE_READ(anc, kn, id);
+	} else {
+		struct cgroup___pre61 *old = (void *)cg;
+
+		bpf_probe_read_kernel(&id, sizeof(id), (void *)old +
+				      bpf_core_field_offset(old->ancestor_ids) + level * sizeof(id));
+	}
+	return id == ks_cfg.cgroup_id;
+}
+
+/*
+ * ks_wanted() for a task that is not current (the next task of a switch,
+ * the woken task): the same filters, read from the task itself.
+ */
+static __always_inline bool ks_task_wanted(struct task_struct *task)
+{
+	__u32 filter = ks_cfg.filter;
+
+	if (filter & KS_FILTER_PID) {
+		__u32 tgid = BPF_CORE_READ(task, tgid);
+
+		if (!bpf_map_lookup_elem(&ks_pids, &tgid))
+			return false;
+	}
+	if ((filter & KS_FILTER_UID) && BPF_CORE_READ(task, cred, uid.val) != ks_cfg.uid)
+		return false;
+	if ((filter & KS_FILTER_CGROUP) && !ks_task_in_cgroup(task))
+		return false;
+	if (filter & KS_FILTER_COMM) {
+		char comm[KS_COMM_LEN] = {};
+		const volatile __u64 *want = (const volatile __u64 *)ks_cfg.comm;
+		__u64 *have = (__u64 *)comm;
+
+		BPF_CORE_READ_STR_INTO(&comm, task, comm);
+		if (have[0] != want[0] || have[1] != want[1])
+			return false;
+	}
+	return true;
+}
+
 static __always_inline void ks_fill_hdr(struct ks_hdr *h, __u16 type)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();

@@ -215,6 +215,8 @@ static bool cp_unsafe(uint32_t cp)
 
 static const char hexdig[] = "0123456789abcdef";
 
+static void out_frac(struct ks_out *o, uint64_t v, int digits);
+
 /*
  * One escaper for both sinks, writing into dst (which the caller sized for
  * the worst case: 6 bytes per input byte).
@@ -508,6 +510,15 @@ void ks_json_kv_double(struct ks_out *o, const char *key, double v)
 		ks_out_printf(o, "%.9g", v);
 	else
 		ks_out_mem(o, "null", 4);	/* JSON has no NaN or infinity */
+}
+
+void ks_json_kv_milli(struct ks_out *o, const char *key, uint64_t v)
+{
+	ks_json_key(o, key);
+	json_value(o);
+	ks_out_u64(o, v / 1000);
+	ks_out_char(o, '.');
+	out_frac(o, v % 1000, 3);
 }
 
 /* ---- timestamps ---------------------------------------------------------- */

@@ -100,6 +100,8 @@ void ks_json_kv_str(struct ks_out *o, const char *key, const char *s, size_t n);
 void ks_json_kv_bool(struct ks_out *o, const char *key, bool v);
 void ks_json_kv_null(struct ks_out *o, const char *key);
 void ks_json_kv_double(struct ks_out *o, const char *key, double v);
+/* v thousandths as a decimal with three places: 1234567 -> 1234.567 */
+void ks_json_kv_milli(struct ks_out *o, const char *key, uint64_t v);
 
 /* ---- event records: one call sequence, both sinks ---- */
 

@@ -251,6 +251,8 @@ static int open_configured(struct ks_run *r, void **skelp)
 		strncpy(cfg.comm, o->comm, KS_COMM_LEN - 1);	/* the kernel keeps 15 */
 	}
 	cfg.uid = o->uid;
+	cfg.cgroup_id = o->cgroup_id;
+	cfg.cgroup_level = o->cgroup_level;
 	cfg.follow = o->follow;
 	cfg.page_shift = page_shift();
 	/* wake the reader at 1/8 full: room for bursts while it catches up */
@@ -530,6 +532,7 @@ static int program_exit_code(struct ks_run *r)
 static const char *const lost_reason[KS_LOST_MAX] = {
 	[KS_LOST_RINGBUF] = "ringbuf",
 	[KS_LOST_PIDMAP] = "pid_map",
+	[KS_LOST_MAPFULL] = "map_full",
 };
 
 static void check_lost(struct ks_run *r)
@@ -549,7 +552,7 @@ static void check_lost(struct ks_run *r)
 			continue;
 		for (int c = 0; c < r->ncpus; c++)
 			sum += vals[c];
-		if (sum <= r->lost_seen[k])
+		if (sum <= r->lost_seen[k] || !lost_reason[k])
 			continue;
 		delta = sum - r->lost_seen[k];
 		r->lost_seen[k] = sum;
@@ -580,6 +583,9 @@ static void report_lost_summary(struct ks_run *r)
 		fprintf(stderr, "kscope: %llu new processes were not followed: "
 			"the traced-process map (%d entries) was full\n",
 			(unsigned long long)r->lost_seen[KS_LOST_PIDMAP], KS_PIDS_MAX);
+	if (r->lost_seen[KS_LOST_MAPFULL])
+		fprintf(stderr, "kscope: %llu updates were not counted: an aggregation map was full\n",
+			(unsigned long long)r->lost_seen[KS_LOST_MAPFULL]);
 	if (r->malformed)
 		fprintf(stderr, "kscope: %llu malformed events skipped\n",
 			(unsigned long long)r->malformed);
@@ -624,7 +630,7 @@ static int run_loop(struct ks_run *r)
 	uint64_t start = ks_now_ns(CLOCK_MONOTONIC);
 	uint64_t deadline = r->o->duration_s ? start + r->o->duration_s * 1e9 : 0;
 	uint64_t interval = r->o->interval_s * 1e9, next_tick = interval ? start + interval : 0;
-	uint64_t last_lost = start, ticks = 0;
+	uint64_t last_lost = start, last_housekeeping = start, ticks = 0;
 	bool forwarded = false;
 
 	for (;;) {
@@ -683,6 +689,10 @@ static int run_loop(struct ks_run *r)
 			last_lost = now;
 			check_lost(r);
 		}
+		if (r->t->housekeeping && now - last_housekeeping >= 1000000000ull) {
+			last_housekeeping = now;
+			r->t->housekeeping(r->state);
+		}
 		ks_out_flush(&r->out);
 	}
 	return 0;
@@ -733,8 +743,8 @@ int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
 		goto out;
 	}
 	ks_out_set_epoch(&r.out);
-	if (t->start)
-		t->start(state, &r.out);
+	if (t->start && t->start(state, r.skel, &r.out))
+		goto out;
 	ks_out_flush(&r.out);
 	if (isatty(STDERR_FILENO) && !o->program)
 		fprintf(stderr, "Tracing %s... Hit Ctrl-C to end.\n", t->what);

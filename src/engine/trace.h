@@ -51,12 +51,14 @@ struct ks_tracer {
 	int (*configure)(void *state, void *skel);
 	/* optional probes to load; NULL: none */
 	bool (*wanted)(void *state, const struct ks_probe *p);
-	/* after attach, before events: headers */
-	int (*start)(void *state, struct ks_out *out);
+	/* after attach, before events: find maps in the loaded skeleton, print headers */
+	int (*start)(void *state, void *skel, struct ks_out *out);
 	/* one ring buffer record; 0, or -EINVAL for a malformed one */
 	int (*event)(void *state, struct ks_out *out, const void *data, size_t size);
 	/* every interval (with [interval [count]]) */
 	int (*tick)(void *state, struct ks_out *out);
+	/* about once a second: drain what the kernel side has finished with */
+	void (*housekeeping)(void *state);
 	/* after the last event: summaries, trees */
 	int (*finish)(void *state, struct ks_out *out);
 };

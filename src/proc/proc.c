@@ -173,10 +173,11 @@ static bool proc_wanted(void *state, const struct ks_probe *p)
 	return !strncmp(p->name, "execve", 6) && st->failed_execs && (st->events & EV_EXEC);
 }
 
-static int proc_start(void *state, struct ks_out *o)
+static int proc_start(void *state, void *skel, struct ks_out *o)
 {
 	struct proc_state *st = state;
 
+	(void)skel;
 	if (!st->tree)
 		ks_rec_header(o);
 	return 0;

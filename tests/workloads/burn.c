@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * burn INFO_FILE NTHREADS MS [CPU...]
+ *
+ * Starts NTHREADS threads that each burn MS milliseconds of their own CPU
+ * time (CLOCK_THREAD_CPUTIME_ID), pinned to the CPUs given (thread i to
+ * CPU[i % n]; unpinned without any). All threads start together. When a
+ * thread is done it reads, about itself, the kernel's accounting:
+ * /proc/self/task/TID/schedstat (ns on CPU, ns waiting on a run queue,
+ * timeslices) and voluntary/nonvoluntary_ctxt_switches from .../status,
+ * then blocks until every thread is done, so nothing runs after the
+ * reading but the exit. INFO_FILE gets one line per thread:
+ *   tid cpu_ns runq_wait_ns voluntary involuntary
+ * and a first line: pid.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+struct th {
+	pthread_t t;
+	int cpu;
+	long ms;
+	pid_t tid;
+	unsigned long long cpu_ns, wait_ns, vol, invol;
+};
+
+static pthread_barrier_t start_line, finish_line;
+
+static unsigned long long thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void read_self(struct th *th)
+{
+	char path[128], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", th->tid);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%llu %llu", &th->cpu_ns, &th->wait_ns) != 2)
+		exit(2);
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", th->tid);
+	f = fopen(path, "r");
+	if (!f)
+		exit(2);
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "voluntary_ctxt_switches: %llu", &th->vol);
+		sscanf(line, "nonvoluntary_ctxt_switches: %llu", &th->invol);
+	}
+	fclose(f);
+}
+
+static void *run(void *arg)
+{
+	struct th *th = arg;
+	unsigned long long end;
+	volatile unsigned long x = 0;
+
+	th->tid = syscall(SYS_gettid);
+	if (th->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(th->cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			exit(3);
+	}
+	pthread_barrier_wait(&start_line);
+	end = thread_cpu_ns() + th->ms * 1000000ull;
+	while (thread_cpu_ns() < end)
+		for (int i = 0; i < 1000; i++)
+			x += i;
+	read_self(th);
+	pthread_barrier_wait(&finish_line);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int n, ncpus = argc - 4;
+	struct th *ths;
+	FILE *f;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: burn INFO_FILE NTHREADS MS [CPU...]\n");
+		return 2;
+	}
+	n = atoi(argv[2]);
+	ths = calloc(n, sizeof(*ths));
+	if (n < 1 || !ths)
+		return 2;
+	pthread_barrier_init(&start_line, NULL, n);
+	pthread_barrier_init(&finish_line, NULL, n);
+	for (int i = 0; i < n; i++) {
+		ths[i].ms = atol(argv[3]);
+		ths[i].cpu = ncpus > 0 ? atoi(argv[4 + i % ncpus]) : -1;
+		if (pthread_create(&ths[i].t, NULL, run, &ths[i]))
+			return 3;
+	}
+	for (int i = 0; i < n; i++)
+		pthread_join(ths[i].t, NULL);
+	f = fopen(argv[1], "w");
+	if (!f)
+		return 2;
+	fprintf(f, "%d\n", getpid());
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%d %llu %llu %llu %llu\n", ths[i].tid, ths[i].cpu_ns, ths[i].wait_ns,
+			ths[i].vol, ths[i].invol);
+	fclose(f);
+	return 0;
+}
