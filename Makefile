@@ -36,7 +36,7 @@ SRCS := src/main.c src/commands.c $(ENGINE_SRCS) $(CMD_SRCS)
 OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
 DEPS := $(OBJS:.o=.d)
 
-.PHONY: all deps deps-build run test unit integration clean vmlinux help
+.PHONY: all deps deps-build run test unit integration bench clean vmlinux help
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -48,6 +48,7 @@ help:
 	@echo "make test       install deps, build, run every test (unit + integration)"
 	@echo "make unit       unit tests only (no privileges needed)"
 	@echo "make integration  integration tests only (root: loads BPF)"
+	@echo "make bench      benchmarks against peers, side by side (reports, never gates CI)"
 	@echo "make vmlinux    regenerate src/vmlinux/$(ARCH)/vmlinux.h from this kernel"
 
 deps:
@@ -107,6 +108,18 @@ unit: $(UNIT_BINS)
 integration: $(OUT)/kscope $(WORKLOADS)
 	KSCOPE=$(abspath $(OUT)/kscope) WORKLOADS=$(abspath $(OUT)/workloads) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(wildcard bench/*.c))
+
+$(OUT)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread $< -o $@
+
+bench:
+	@scripts/deps.sh --bench
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	$(PYTHON) bench/run.py --kscope $(abspath $(OUT)/kscope) --bin $(abspath $(OUT)/bench) \
+		--out BENCHMARKS.json
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > src/vmlinux/$(ARCH)/vmlinux.h

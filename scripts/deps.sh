@@ -5,6 +5,7 @@
 #
 #   scripts/deps.sh            build + test dependencies
 #   scripts/deps.sh --build    build dependencies only
+#   scripts/deps.sh --bench    build + the peers the benchmarks compare against
 set -euo pipefail
 
 build_pkgs=(
@@ -20,8 +21,17 @@ test_pkgs=(
 	libcap2-bin                  # capsh: run kscope without CAP_BPF in a test
 )
 
+bench_pkgs=(
+	libbpf-tools                 # the peers: runqlat, syscount, opensnoop, execsnoop...
+	python3
+)
+
 pkgs=("${build_pkgs[@]}")
-[ "${1:-}" = "--build" ] || pkgs+=("${test_pkgs[@]}")
+case "${1:-}" in
+--build) ;;
+--bench) pkgs+=("${bench_pkgs[@]}") ;;
+*) pkgs+=("${test_pkgs[@]}") ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
