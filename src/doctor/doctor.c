@@ -170,12 +170,12 @@ static void plan_row(struct doctor *d, const char *cmd, const struct ks_probe_pl
 		return;
 	}
 	if (c)
-		ks_out_printf(&d->out, "%-10s %-12s %s/%s\n", cmd, pl->name,
+		ks_out_printf(&d->out, "%-10s %-15s %s/%s\n", cmd, pl->name,
 			      ks_hook_kind_name(c->hook.kind), c->hook.target);
 	else
-		ks_out_printf(&d->out, "%-10s %-12s NONE\n", cmd, pl->name);
+		ks_out_printf(&d->out, "%-10s %-15s NONE\n", cmd, pl->name);
 	for (int j = 0; j < skipped; j++)
-		ks_out_printf(&d->out, "%-10s %-12s   skipped %s/%s: %s\n", "", "",
+		ks_out_printf(&d->out, "%-10s %-15s   skipped %s/%s: %s\n", "", "",
 			      ks_hook_kind_name(pl->alts[j].hook.kind), pl->alts[j].hook.target,
 			      pl->alts[j].why ? pl->alts[j].why : "");
 	if (!c)
@@ -188,7 +188,7 @@ static void check_commands(struct doctor *d)
 		ks_json_key(&d->out, "probes");
 		ks_json_arr_begin(&d->out);
 	} else {
-		ks_out_printf(&d->out, "\n%-10s %-12s %s\n", "COMMAND", "PROBE", "HOOK USED HERE");
+		ks_out_printf(&d->out, "\n%-10s %-15s %s\n", "COMMAND", "PROBE", "HOOK USED HERE");
 	}
 	for (const struct ks_cmd *c = ks_cmds; c->name; c++) {
 		struct ks_probe_plan plans[KS_MAX_PROBES];
