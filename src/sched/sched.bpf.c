@@ -141,10 +141,18 @@ static __always_inline void runq_record(struct sched_task_stat *st, struct sched
 /* ---- sched_switch ------------------------------------------------------------ */
 
 /*
+ * tp_btf hands us BTF-typed task pointers, which can be read with plain
+ * loads; the other hooks need bpf_probe_read_kernel(). `btf` is a constant
+ * after inlining, so each program keeps only its own branch.
+ */
+#define TASK_READ(btf, task, field) ((btf) ? (task)->field : BPF_CORE_READ(task, field))
+
+/*
  * The state the sched_switch tracepoint reports, from the raw prev_state
  * the BTF hooks get (kernel's __trace_sched_switch_state()).
  */
-static __always_inline __u32 state_report(bool preempt, __u32 raw, struct task_struct *prev)
+static __always_inline __u32 state_report(bool btf, bool preempt, __u32 raw,
+					  struct task_struct *prev)
 {
 	__u32 s;
 
@@ -154,7 +162,9 @@ static __always_inline __u32 state_report(bool preempt, __u32 raw, struct task_s
 		return 0x80;			/* TASK_REPORT_IDLE */
 	if (raw & 0x1000)			/* TASK_RTLOCK_WAIT */
 		raw = 0x2;			/* TASK_UNINTERRUPTIBLE */
-	s = (raw | BPF_CORE_READ(prev, exit_state)) & 0x7f;	/* TASK_REPORT */
+	s = raw & 0x7f;				/* TASK_REPORT */
+	if (!s && raw)				/* TASK_DEAD: zombie or dead */
+		s = TASK_READ(btf, prev, exit_state) & 0x7f;
 	return s ? 1u << ks_log2_u64(s) : 0;
 }
 
@@ -182,11 +192,11 @@ static __always_inline void emit_switch_event(__u32 state, __u32 next_pid, __u32
  * One switch on this CPU from current (prev) to next. next may be NULL
  * (plain tracepoint): then only a task already known is accounted.
  */
-static __always_inline void on_switch(__u32 state, __u32 next_tid, struct task_struct *next,
+static __always_inline void on_switch(bool btf, struct task_struct *prev, __u32 state,
+				      __u32 next_tid, struct task_struct *next,
 				      const char *next_comm, __s32 prev_prio, __s32 next_prio)
 {
-	struct task_struct *prev = (struct task_struct *)bpf_get_current_task();
-	__u32 prev_tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 prev_tid = TASK_READ(btf, prev, pid);
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct sched_task_stat *ps = NULL, *ns = NULL;
 	struct sched_cpu_stat *cs;
@@ -198,7 +208,7 @@ static __always_inline void on_switch(__u32 state, __u32 next_tid, struct task_s
 	if (prev_tid) {
 		ps = task_stat(prev_tid, prev, true);
 		if (ps) {
-			ps->rt_last = BPF_CORE_READ(prev, se.sum_exec_runtime);
+			ps->rt_last = TASK_READ(btf, prev, se.sum_exec_runtime);
 			ps->on_cpu = 0;
 			if (state == SCHED_STATE_RUNNING || state == SCHED_STATE_PREEMPTED) {
 				ps->involuntary++;
@@ -218,7 +228,7 @@ static __always_inline void on_switch(__u32 state, __u32 next_tid, struct task_s
 			 * last switch-out was never reported (seen on some VMs).
 			 */
 			if (next)
-				ns->rt_last = BPF_CORE_READ(next, se.sum_exec_runtime);
+				ns->rt_last = TASK_READ(btf, next, se.sum_exec_runtime);
 			ns->switches++;
 			if (ns->enq_ns) {
 				runq_record(ns, cs, now - ns->enq_ns, next);
@@ -249,7 +259,7 @@ static __always_inline void on_switch(__u32 state, __u32 next_tid, struct task_s
 			cs->switches++;
 	}
 	if (emit_switch && flags)
-		emit_switch_event(state, next ? BPF_CORE_READ(next, tgid) : ns ? ns->pid : 0,
+		emit_switch_event(state, next ? TASK_READ(btf, next, tgid) : ns ? ns->pid : 0,
 				  next_tid, next_comm, prev_prio, next_prio, flags);
 }
 
@@ -259,8 +269,8 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(handle_switch_btf, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	on_switch(state_report(preempt, prev_state, prev), next->pid, next, next->comm,
-		  prev->prio, next->prio);
+	on_switch(true, prev, state_report(true, preempt, prev_state, prev), next->pid, next,
+		  next->comm, prev->prio, next->prio);
 	return 0;
 }
 
@@ -268,24 +278,25 @@ SEC("raw_tp/sched_switch")
 int BPF_PROG(handle_switch_raw, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	on_switch(state_report(preempt, prev_state, prev), BPF_CORE_READ(next, pid), next,
-		  __builtin_preserve_access_index(&next->comm[0]), BPF_CORE_READ(prev, prio),
-		  BPF_CORE_READ(next, prio));
+	on_switch(false, prev, state_report(false, preempt, prev_state, prev),
+		  BPF_CORE_READ(next, pid), next, __builtin_preserve_access_index(&next->comm[0]),
+		  BPF_CORE_READ(prev, prio), BPF_CORE_READ(next, prio));
 	return 0;
 }
 
 SEC("tracepoint/sched/sched_switch")
 int handle_switch_tp(struct trace_event_raw_sched_switch *ctx)
 {
-	on_switch(ctx->prev_state, ctx->next_pid, NULL, ctx->next_comm, ctx->prev_prio,
-		  ctx->next_prio);
+	on_switch(false, (struct task_struct *)bpf_get_current_task(), ctx->prev_state,
+		  ctx->next_pid, NULL, ctx->next_comm, ctx->prev_prio, ctx->next_prio);
 	return 0;
 }
 
 /* ---- wakeups -------------------------------------------------------------- */
 
-static __always_inline void on_wakeup(__u32 tid, struct task_struct *task, bool new_task,
-				      __s32 target_cpu)
+/* task: NULL on the plain tracepoint, which gives tid and target CPU instead */
+static __always_inline void on_wakeup(bool btf, __u32 tid, struct task_struct *task,
+				      bool new_task, __s32 tp_target_cpu)
 {
 	struct sched_task_stat *st;
 	struct sched_wakeup_event *e;
@@ -293,7 +304,7 @@ static __always_inline void on_wakeup(__u32 tid, struct task_struct *task, bool 
 	if (new_task && task) {
 		/* a new task with a recycled tid must not inherit an old entry */
 		st = bpf_map_lookup_elem(&task_stats, &tid);
-		if (st && st->start_ns != BPF_CORE_READ(task, start_time))
+		if (st && st->start_ns != TASK_READ(btf, task, start_time))
 			bpf_map_delete_elem(&task_stats, &tid);
 	}
 	st = task_stat(tid, task, false);
@@ -309,7 +320,7 @@ static __always_inline void on_wakeup(__u32 tid, struct task_struct *task, bool 
 	e->pid = st->pid;
 	e->tid = tid;
 	__builtin_memcpy(e->comm, st->comm, sizeof(e->comm));
-	e->target_cpu = target_cpu;
+	e->target_cpu = task ? TASK_READ(btf, task, wake_cpu) : tp_target_cpu;
 	e->new_task = new_task;
 	ks_submit(e);
 }
@@ -317,42 +328,42 @@ static __always_inline void on_wakeup(__u32 tid, struct task_struct *task, bool 
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(handle_wakeup_btf, struct task_struct *p)
 {
-	on_wakeup(p->pid, p, false, BPF_CORE_READ(p, wake_cpu));
+	on_wakeup(true, p->pid, p, false, 0);
 	return 0;
 }
 
 SEC("raw_tp/sched_wakeup")
 int BPF_PROG(handle_wakeup_raw, struct task_struct *p)
 {
-	on_wakeup(BPF_CORE_READ(p, pid), p, false, BPF_CORE_READ(p, wake_cpu));
+	on_wakeup(false, BPF_CORE_READ(p, pid), p, false, 0);
 	return 0;
 }
 
 SEC("tracepoint/sched/sched_wakeup")
 int handle_wakeup_tp(struct trace_event_raw_sched_wakeup_template *ctx)
 {
-	on_wakeup(ctx->pid, NULL, false, ctx->target_cpu);
+	on_wakeup(false, ctx->pid, NULL, false, ctx->target_cpu);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(handle_wakeup_new_btf, struct task_struct *p)
 {
-	on_wakeup(p->pid, p, true, BPF_CORE_READ(p, wake_cpu));
+	on_wakeup(true, p->pid, p, true, 0);
 	return 0;
 }
 
 SEC("raw_tp/sched_wakeup_new")
 int BPF_PROG(handle_wakeup_new_raw, struct task_struct *p)
 {
-	on_wakeup(BPF_CORE_READ(p, pid), p, true, BPF_CORE_READ(p, wake_cpu));
+	on_wakeup(false, BPF_CORE_READ(p, pid), p, true, 0);
 	return 0;
 }
 
 SEC("tracepoint/sched/sched_wakeup_new")
 int handle_wakeup_new_tp(struct trace_event_raw_sched_wakeup_template *ctx)
 {
-	on_wakeup(ctx->pid, NULL, true, ctx->target_cpu);
+	on_wakeup(false, ctx->pid, NULL, true, ctx->target_cpu);
 	return 0;
 }
 
