@@ -386,10 +386,8 @@ static void fold_gone(struct sched_state *st)
 	st->ngone = 0;
 }
 
-static void collect(struct sched_state *st)
+static void collect(struct sched_state *st, uint64_t now)
 {
-	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
-
 	collect_cpus(st, now);		/* first: the tasks use what runs where */
 	collect_tasks(st, now);
 	if (st->hist_view)
@@ -397,9 +395,11 @@ static void collect(struct sched_state *st)
 	fold_gone(st);
 }
 
+static void new_period(struct sched_state *st, uint64_t now);
+
 static void sched_housekeeping(void *state)
 {
-	collect(state);
+	collect(state, ks_now_ns(CLOCK_MONOTONIC));
 }
 
 /* ---- printing ----------------------------------------------------------- */
@@ -746,7 +746,7 @@ static void report(struct sched_state *st, struct ks_out *o)
 {
 	uint64_t now = ks_now_ns(CLOCK_MONOTONIC), period = now - st->period_start;
 
-	collect(st);
+	collect(st, now);
 	if (!o->json && st->interval_mode) {
 		time_t t = time(NULL);
 		struct tm tm;
@@ -762,8 +762,12 @@ static void report(struct sched_state *st, struct ks_out *o)
 		print_cpus(st, o, now, period);
 	else
 		print_tasks(st, o, now, period);
+	new_period(st, now);
+}
 
-	/* new period: clear sums, free what is gone */
+/* Start a period at @now: clear the sums, free what is gone */
+static void new_period(struct sched_state *st, uint64_t now)
+{
 	for (unsigned b = 0; b < TASK_BUCKETS; b++) {
 		for (struct task_ent **pp = &st->buckets[b]; *pp;) {
 			struct task_ent *e = *pp;
@@ -972,10 +976,17 @@ static int sched_start(void *state, void *skel, struct ks_out *o)
 	struct sched_state *st = state;
 
 	st->skel = skel;
-	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
 	st->cpus = calloc(st->ncpus, sizeof(*st->cpus));
 	if (!st->cpus)
 		return -ENOMEM;
+	/*
+	 * The programs have been counting since they were attached: take that
+	 * as the baseline so the first period, like every other, holds only
+	 * what happened within its interval_ns.
+	 */
+	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
+	collect(st, st->period_start);
+	new_period(st, st->period_start);
 	if (st->timeline && tl_open(st))
 		return -EIO;
 	if (st->timeline)
@@ -1039,7 +1050,7 @@ static int sched_finish(void *state, struct ks_out *o)
 	if (!(st->opts->count && st->ticks >= st->opts->count))
 		report(st, o);
 	else
-		collect(st);
+		collect(st, ks_now_ns(CLOCK_MONOTONIC));
 	for (int c = 0; c < st->ncpus; c++)
 		missed += st->cpus[c].missed;
 	if (missed)
