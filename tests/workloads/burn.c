@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * burn INFO_FILE NTHREADS MS [CPU...]
+ * burn [-g GO_FILE] [-s] INFO_FILE NTHREADS MS [CPU...]
  *
  * Starts NTHREADS threads that each burn MS milliseconds of their own CPU
  * time (CLOCK_THREAD_CPUTIME_ID), pinned to the CPUs given (thread i to
@@ -12,7 +12,14 @@
  * reading but the exit. INFO_FILE gets one line per thread:
  *   tid cpu_ns runq_wait_ns voluntary involuntary
  * and a first line: pid.
+ *
+ * -g GO_FILE: start no thread before GO_FILE exists (polled every 5 ms), so
+ *   a tracer can be set up for this pid first.
+ * -s: after the start line every thread sleeps 1 ms before burning: a
+ *   voluntary switch-out before any CPU time is burnt (a tracer that only
+ *   learns of a task at its first switch-out then misses just its start-up).
  */
+#include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -31,6 +38,7 @@ struct th {
 };
 
 static pthread_barrier_t start_line, finish_line;
+static int settle;
 
 static unsigned long long thread_cpu_ns(void)
 {
@@ -77,6 +85,12 @@ static void *run(void *arg)
 			exit(3);
 	}
 	pthread_barrier_wait(&start_line);
+	if (settle) {
+		struct timespec ms = { 0, 1000000 };
+
+		while (nanosleep(&ms, &ms))
+			;
+	}
 	end = thread_cpu_ns() + th->ms * 1000000ull;
 	while (thread_cpu_ns() < end)
 		for (int i = 0; i < 1000; i++)
@@ -88,13 +102,35 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
-	int n, ncpus = argc - 4;
+	const char *go = NULL;
+	int n, ncpus, opt;
 	struct th *ths;
 	FILE *f;
 
+	while ((opt = getopt(argc, argv, "+g:s")) != -1) {
+		switch (opt) {
+		case 'g':
+			go = optarg;
+			break;
+		case 's':
+			settle = 1;
+			break;
+		default:
+			argc = 0;	/* usage */
+		}
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
+	ncpus = argc - 4;
 	if (argc < 4) {
-		fprintf(stderr, "usage: burn INFO_FILE NTHREADS MS [CPU...]\n");
+		fprintf(stderr, "usage: burn [-g GO_FILE] [-s] INFO_FILE NTHREADS MS [CPU...]\n");
 		return 2;
+	}
+	if (go) {
+		struct timespec ms5 = { 0, 5000000 };
+
+		while (access(go, F_OK))
+			nanosleep(&ms5, NULL);
 	}
 	n = atoi(argv[2]);
 	ths = calloc(n, sizeof(*ths));

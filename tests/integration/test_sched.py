@@ -1,0 +1,970 @@
+# SPDX-License-Identifier: GPL-2.0
+"""
+`kscope sched` on the real kernel, checked against the kernel's own
+accounting: the burn workload (tests/workloads/burn.c) makes each of its
+threads read, about itself, /proc/self/task/TID/schedstat (CPU time and
+run-queue wait) and its voluntary/nonvoluntary context switches just before
+it stops, and writes them to an INFO file; kscope's numbers for those exact
+tids must agree.
+
+Tolerances, and why they cannot be zero:
+  * CPU time: kscope reads se.sum_exec_runtime, the same counter schedstat
+    shows, but at the thread's last switch-out, after burn's reading (the
+    thread still waits at a barrier and exits): kscope >= schedstat, and
+    at most 2% more (measured here: ~0.1%).
+  * Switch counts: after its reading a thread can still block at the
+    barrier (+1 voluntary), be preempted before it and again after being
+    woken (+2 involuntary at most), and its final switch-out as a dead task
+    is voluntary (+1). So kscope - recorded is in 0..2 for both
+    (measured here: voluntary +1..2, involuntary +0..2).
+  * This VM's sandbox agent (pid 1, threads "tokio-rt-worker") makes
+    context switches that the sched_switch tracepoint never reports; kscope
+    says so on stderr ("the kernel did not report N context switches"). A
+    missed switch *to* one of our threads costs it a switch-in and the wait
+    before it, never a switch-out: the asserts below allow exactly that and
+    say so where it matters. That stderr line is not asserted absent.
+"""
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import (HOOK_VARIANTS, KSCOPE, TIMEOUT, Tracer, cgroup2_mount, cgroup_id_of,
+                      expected_prio, parse_ndjson, read_text, workload)
+
+SETPRIV_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+TASK_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "tid", "comm", "cpu_ns", "switches",
+               "voluntary", "involuntary", "runq_count", "runq_avg_ns", "runq_p50_ns",
+               "runq_p99_ns", "runq_max_ns", "cpus")
+PROCESS_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "threads", "comm", "cpu_ns",
+                  "switches", "voluntary", "involuntary", "runq_count", "runq_avg_ns",
+                  "runq_p50_ns", "runq_p99_ns", "runq_max_ns", "cpus")
+CPU_FIELDS = ("type", "ts_ns", "interval_ns", "cpu", "busy_ns", "idle_ns", "switches",
+              "runq_count", "runq_avg_ns", "runq_p50_ns", "runq_p99_ns", "runq_max_ns")
+SWITCH_FIELDS = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu",
+                 "prev_state", "prev_prio", "next_comm", "next_pid", "next_tid", "next_prio")
+PREV_STATES = {"R", "R+", "S", "D", "T", "t", "X", "Z", "P", "I"}
+
+CPU_TOL = 0.02          # kscope's cpu_ns vs schedstat (see the module docstring)
+SWITCH_SLACK = 2        # kscope's voluntary / involuntary - recorded, at most
+MISSED_RE = re.compile(r"^kscope: the kernel did not report \d+ context switches \(sched_switch\)")
+
+# the probes of `kscope sched`: -v names each one's hook
+SCHED_PROBES = ("switch", "wakeup", "wakeup-new", "exit", "exec")
+
+
+def possible_cpus():
+    with open("/sys/devices/system/cpu/possible") as f:
+        return int(f.read().strip().split(",")[-1].split("-")[-1]) + 1
+
+
+NCPUS = possible_cpus()
+
+
+# ---- running kscope sched and burn ----------------------------------------------
+
+class Burn:
+    """What burn recorded: its pid and, per worker tid, the kernel's accounting."""
+
+    def __init__(self, path):
+        with open(path) as f:
+            lines = [line.split() for line in f.read().splitlines() if line.strip()]
+        self.pid = int(lines[0][0])
+        self.threads = {}
+        for tid, cpu_ns, wait_ns, vol, invol in lines[1:]:
+            self.threads[int(tid)] = {"cpu_ns": int(cpu_ns), "wait_ns": int(wait_ns),
+                                      "voluntary": int(vol), "involuntary": int(invol)}
+
+    @property
+    def tids(self):
+        return set(self.threads)
+
+
+class Run:
+    def __init__(self, rc, rows, stderr, stdout, wall_ns, cmd):
+        self.rc, self.rows, self.stderr, self.stdout = rc, rows, stderr, stdout
+        self.wall_ns, self.cmd = wall_ns, cmd
+
+    def of(self, kind):
+        return [r for r in self.rows if r["type"] == kind]
+
+    def __repr__(self):
+        return f"Run(rc={self.rc}, {len(self.rows)} rows, stderr={self.stderr!r}, cmd={self.cmd!r})"
+
+
+class Sched:
+    """Runs `kscope sched -j -o FILE ARGS [-- PROGRAM]` in the test's directory."""
+
+    def __init__(self, tmpdir):
+        self.tmpdir = tmpdir
+        self.n = 0
+
+    def path(self, name):
+        return os.path.join(self.tmpdir, name)
+
+    def out(self):
+        self.n += 1
+        return self.path(f"sched-{self.n}.ndjson")
+
+    def run(self, args, program=None, json_mode=True):
+        out = self.out()
+        cmd = [KSCOPE, "sched", *(["-j"] if json_mode else []), "-o", out, *args]
+        if program is not None:
+            cmd += ["--", *program]
+        t0 = time.monotonic_ns()
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
+        wall = time.monotonic_ns() - t0
+        text = read_text(out) if os.path.exists(out) else ""
+        rows = parse_ndjson(text, f"{cmd!r} output") if json_mode else text
+        return Run(p.returncode, rows, p.stderr.decode("utf-8", "surrogateescape"),
+                   p.stdout.decode("utf-8", "surrogateescape"), wall, cmd)
+
+    def burn(self, args, nthreads, ms, cpus=(), burn_opts=(), prefix=()):
+        """kscope sched ARGS -- [PREFIX] burn INFO NTHREADS MS [CPU...]: (Run, Burn)."""
+        self.n += 1
+        info = self.path(f"burn-{self.n}.info")
+        res = self.run(args, program=[*prefix, workload("burn"), *burn_opts, info, str(nthreads),
+                                      str(ms), *map(str, cpus)])
+        assert os.path.exists(info), f"burn did not finish: {res}"
+        b = Burn(info)
+        assert len(b.threads) == nthreads, b.threads
+        return res, b
+
+
+@pytest.fixture
+def sched(tmp_path):
+    return Sched(str(tmp_path))
+
+
+def check_stderr(stderr, verbose=False, tracer=False):
+    """Nothing on stderr but -v's lines and the missed-switches note (see above)."""
+    for line in stderr.splitlines():
+        if MISSED_RE.match(line):
+            continue
+        if tracer and line == "Tracing the scheduler... Hit Ctrl-C to end.":
+            continue
+        if verbose and (line.startswith("kscope: probe ") or line.startswith("libbpf: ")):
+            continue
+        raise AssertionError(f"unexpected stderr line {line!r} in {stderr!r}")
+
+
+def probe_hooks(stderr):
+    """-v: {probe: "HOOK/TARGET ..."}"""
+    lines = {}
+    for line in stderr.splitlines():
+        if line.startswith("kscope: probe "):
+            name, rest = line[len("kscope: probe "):].split(": ", 1)
+            lines[name] = rest
+    return lines
+
+
+def check_fields(row, fields):
+    missing = [f for f in fields if f not in row]
+    assert not missing, f"{row['type']} lacks {missing}: {row}"
+    for f in fields:
+        if f in ("type", "comm", "cpus", "next_comm", "prev_state"):
+            continue
+        assert isinstance(row[f], int) and not isinstance(row[f], bool), (f, row)
+        if f not in ("prev_prio", "next_prio"):
+            assert row[f] >= 0, (f, row)
+
+
+def check_metrics(row):
+    """What holds for any sched_task / sched_process / sched_cpu row."""
+    assert row["runq_max_ns"] >= row["runq_p99_ns"] >= row["runq_p50_ns"] >= 0, row
+    if row["runq_count"]:
+        # the mean lies between the smallest and the largest wait
+        assert row["runq_avg_ns"] <= row["runq_max_ns"], row
+        assert row["runq_max_ns"] > 0, row
+    else:
+        assert row["runq_avg_ns"] == row["runq_p50_ns"] == row["runq_max_ns"] == 0, row
+    if "cpus" in row:
+        assert row["cpus"] == sorted(set(row["cpus"])), row
+        assert all(isinstance(c, int) and 0 <= c < NCPUS for c in row["cpus"]), row
+
+
+def task_rows(res):
+    rows = res.of("sched_task")
+    assert [r["type"] for r in res.rows] == ["sched_task"] * len(rows), res.rows
+    for r in rows:
+        check_fields(r, TASK_FIELDS)
+        check_metrics(r)
+    return rows
+
+
+def by_tid(rows):
+    out = {}
+    for r in rows:
+        assert r["tid"] not in out, f"two rows for tid {r['tid']}: {rows}"
+        out[r["tid"]] = r
+    return out
+
+
+def check_cpu_time(row, rec, exact_start=True):
+    """kscope's cpu_ns vs the thread's schedstat reading (see the docstring)."""
+    got, want = row["cpu_ns"], rec["cpu_ns"]
+    assert abs(got - want) <= CPU_TOL * want, f"cpu_ns {got} vs schedstat {want}: {row}"
+    if exact_start:
+        # seen from its birth: kscope also has what ran after the reading
+        assert got >= want, f"cpu_ns {got} < schedstat {want}: {row}"
+
+
+def check_switch_counts(row, rec):
+    for k in ("voluntary", "involuntary"):
+        extra = row[k] - rec[k]
+        assert 0 <= extra <= SWITCH_SLACK, f"{k}: kscope {row[k]}, kernel {rec[k]}: {row}"
+
+
+def check_workers(rows, b, exact_start=True):
+    """The rows of burn's workers: one each, burn's pid, comm burn, kernel's numbers."""
+    tids = by_tid(rows)
+    for tid, rec in b.threads.items():
+        assert tid in tids, f"no row for worker {tid}: {rows}"
+        r = tids[tid]
+        assert r["pid"] == b.pid and r["comm"] == "burn", r
+        check_cpu_time(r, rec, exact_start)
+        check_switch_counts(r, rec)
+    return tids
+
+
+# ---- a: CPU time, b: switch counts, d: on every hook path ------------------------
+
+@pytest.mark.parametrize("variant", list(HOOK_VARIANTS))
+def test_cpu_time_and_switches(sched, variant):
+    """
+    burn 3 threads x 300 ms: per worker, cpu_ns agrees with schedstat and
+    voluntary/involuntary with /proc/.../status (the documented slack), on
+    each hook path. On the plain tracepoint path a task's accounting starts
+    at its first switch-out (no task pointer for a task not seen yet), and
+    a thread that never blocked before burning would lose its first time
+    slice (measured: up to 1.9% of 300 ms): burn -s has every thread sleep
+    1 ms before burning, so only its start-up is lost there and the same
+    2% holds. The first switch-out is itself counted (prev is current).
+    """
+    opts, hook = HOOK_VARIANTS[variant]
+    tracepoint = variant == "tracepoint"
+    res, b = sched.burn(["-v", *opts], 3, 300, burn_opts=["-s"] if tracepoint else [])
+    assert res.rc == 0, res
+    check_stderr(res.stderr, verbose=True)
+    hooks = probe_hooks(res.stderr)
+    for probe in SCHED_PROBES:
+        assert probe in hooks, f"-v did not report probe {probe}: {res.stderr!r}"
+        assert hooks[probe].startswith(hook + "/"), (probe, hooks[probe])
+    target = {"tp_btf": "tp_btf/sched_switch", "raw_tp": "raw_tp/sched_switch",
+              "tracepoint": "tracepoint/sched/sched_switch"}[hook]
+    assert hooks["switch"].split()[0] == target, hooks["switch"]
+
+    rows = task_rows(res)
+    # -- PROGRAM: burn's threads and nothing else
+    assert {r["pid"] for r in rows} == {b.pid}, rows
+    assert {r["tid"] for r in rows} <= b.tids | {b.pid}, rows
+    tids = check_workers(rows, b, exact_start=not tracepoint)
+    for tid in b.tids:
+        r = tids[tid]
+        assert r["interval_ns"] > 0 and r["ts_ns"] > 0, r
+        # each of these switch-outs began a wait that ended in a switch-in, except the
+        # last (the exit); a switch-in the kernel did not report lowers both counts
+        assert r["runq_count"] <= r["switches"] <= r["voluntary"] + r["involuntary"], r
+        if not tracepoint:
+            # a worker runs first through wake_up_new_task: every switch-in ends a wait
+            assert r["runq_count"] == r["switches"], r
+        assert r["runq_count"] > 0, r
+    # the same run end to end: one period for every row
+    assert len({(r["ts_ns"], r["interval_ns"]) for r in rows}) == 1, rows
+    assert rows[0]["interval_ns"] <= res.wall_ns, (rows[0], res.wall_ns)
+
+
+# ---- c: run-queue latency ----------------------------------------------------------
+
+def test_runq_latency(sched):
+    """
+    Two threads pinned to one CPU wait for each other (EEVDF slices:
+    ~1.4 ms here); the same two on two CPUs hardly wait at all. On a shared
+    VM the second CPU may be busy with someone else's work (a benchmark, a
+    build), and then an ordinary thread there waits for time slices too: so
+    the two-CPU run is made with SCHED_FIFO threads (chrt), which no ordinary
+    task delays; what they still wait for is the wakeup itself.
+    """
+    res, b = sched.burn([], 2, 200, cpus=(0, 0))
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    tids = check_workers(task_rows(res), b)
+    together = []
+    for tid, rec in b.threads.items():
+        r = tids[tid]
+        assert 0 in r["cpus"], r
+        assert r["runq_count"] > 10, r
+        assert r["runq_avg_ns"] >= 500_000, r
+        assert r["runq_max_ns"] >= r["runq_p99_ns"] >= r["runq_p50_ns"] > 0, r
+        # The sum of the waits kscope saw vs schedstat's run_delay: not equal, because
+        # kscope measures from the wakeup tracepoint (or the preempting switch-out) to
+        # the switch-in, schedstat from the enqueue (sched_info_enqueue) to
+        # sched_info_arrive, which differ for wakeups of tasks still on the run queue
+        # (EEVDF delayed dequeue) and by where each clock is read; burn reads schedstat
+        # before its last waits (at the barrier, before the exit); and a switch-in the
+        # kernel did not report (see the docstring) loses its wait for kscope. Here the
+        # waits are ~all preemptions of one thread by the other, so the sums are close.
+        seen = r["runq_avg_ns"] * r["runq_count"]       # avg is rounded down
+        assert abs(seen - rec["wait_ns"]) <= 0.2 * rec["wait_ns"], (r, rec)
+        together.append(r["runq_avg_ns"])
+    limit = min(min(together) / 5, 500_000)
+
+    # Apart, as real-time threads: each attempt must be consistent, and (against a
+    # stray real-time task of someone else's) one of three must show the small latency.
+    attempts = []
+    for _ in range(3):
+        res, b = sched.burn([], 2, 200, cpus=(0, 1), prefix=["chrt", "-f", "10"])
+        assert res.rc == 0, res
+        tids = check_workers(task_rows(res), b)
+        (t0, t1) = list(b.threads)      # in burn's order: thread i on CPU[i % 2]
+        assert 0 in tids[t0]["cpus"] and 1 in tids[t1]["cpus"], (tids[t0], tids[t1])
+        avgs = [tids[t]["runq_avg_ns"] for t in (t0, t1)]
+        for t in (t0, t1):
+            assert tids[t]["runq_count"] > 0, tids[t]
+        attempts.append(avgs)
+        if max(avgs) < limit:
+            break
+    else:
+        pytest.fail(f"two threads on two CPUs: run-queue averages {attempts} (ns), never all "
+                    f"below {limit:.0f} (together: {together})")
+
+
+# ---- e: --by process ----------------------------------------------------------------
+
+def test_by_process(sched):
+    res, b = sched.burn(["--by", "process"], 3, 300)
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    assert [r["type"] for r in res.rows] == ["sched_process"], res.rows
+    (p,) = res.rows
+    check_fields(p, PROCESS_FIELDS)
+    check_metrics(p)
+    assert p["pid"] == b.pid and p["comm"] == "burn", p
+    assert p["threads"] == 4, p           # main + 3 workers
+    total = sum(t["cpu_ns"] for t in b.threads.values())
+    # the workers' CPU time, plus main's (exec, thread creation: a little)
+    assert total * (1 - CPU_TOL) <= p["cpu_ns"] <= total * 1.05, (p, total)
+    for k in ("voluntary", "involuntary"):
+        assert p[k] >= sum(t[k] for t in b.threads.values()), (k, p)
+    assert p["switches"] >= p["runq_count"] > 0, p
+
+
+# ---- f: --cpu -------------------------------------------------------------------------
+
+def test_cpu_view(sched):
+    res, b = sched.burn(["--cpu"], 1, 300, cpus=(0,))
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    rows = res.of("sched_cpu")
+    assert len(rows) == len(res.rows), res.rows
+    assert [r["cpu"] for r in rows] == list(range(NCPUS)), rows
+    (worker,) = b.threads.values()
+    for r in rows:
+        check_fields(r, CPU_FIELDS)
+        check_metrics(r)
+        # wall time on one CPU cannot exceed the wall time of the whole run
+        assert r["busy_ns"] + r["idle_ns"] <= res.wall_ns, (r, res.wall_ns)
+        assert r["interval_ns"] <= res.wall_ns, (r, res.wall_ns)
+        assert r["switches"] >= r["runq_count"], r
+    cpu0 = rows[0]
+    # burn's worker ran ~300 ms on CPU 0 (its busy time is wall time, so usually a
+    # little more than its CPU time; a switch to it the kernel did not report
+    # leaves a stretch unattributed, hence 5/6)
+    assert cpu0["busy_ns"] >= worker["cpu_ns"] * 5 / 6, (cpu0, worker)
+    assert cpu0["switches"] > 0 and cpu0["runq_count"] > 0, cpu0
+
+
+def test_cpu_view_busy_idle_within_period(bg, sched):
+    """
+    Each sched_cpu row covers one period of interval_ns (docs/json.md), so a
+    CPU cannot be busy and idle for longer than that. naps keeps every CPU
+    switching every few tens of microseconds, and without filters every task
+    counts as busy: busy_ns + idle_ns is then the whole time kscope accounted
+    for on that CPU, which must fit in the period it prints.
+    """
+    naps = bg.start([workload("naps"), "60", *map(str, range(NCPUS))])
+    deadline = time.monotonic() + TIMEOUT
+    while len(os.listdir(f"/proc/{naps.pid}/task")) < NCPUS + 1:
+        assert naps.poll() is None, "naps died"
+        assert time.monotonic() < deadline, "naps did not start its threads"
+        time.sleep(0.01)
+    res = sched.run(["--cpu", "-d", "1"])
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    rows = res.of("sched_cpu")
+    assert [r["cpu"] for r in rows] == list(range(NCPUS)), res.rows
+    over = {r["cpu"]: r["busy_ns"] + r["idle_ns"] - r["interval_ns"] for r in rows}
+    assert all(v <= 0 for v in over.values()), \
+        f"busy_ns + idle_ns exceed interval_ns by {over} ns: {rows}"
+
+
+# ---- g: --hist -------------------------------------------------------------------------
+
+def check_hist(h, by):
+    assert h["type"] == "hist" and h["name"] == "runq_latency" and h["unit"] == "us", h
+    assert h["by"] == by, h
+    assert isinstance(h["ts_ns"], int) and isinstance(h["interval_ns"], int), h
+    buckets = h["buckets"]
+    assert buckets, h
+    for i, bk in enumerate(buckets):
+        assert set(bk) == {"low", "high", "count"}, bk
+        assert bk["low"] == (0 if i == 0 else 1 << i), (i, bk)
+        assert bk["high"] == (1 << (i + 1)) - 1, (i, bk)
+        assert isinstance(bk["count"], int) and bk["count"] >= 0, bk
+    assert buckets[-1]["count"] > 0, h        # listed up to the last non-empty one
+    assert sum(bk["count"] for bk in buckets) == h["count"] > 0, h
+
+
+def test_hist_all(sched):
+    res, b = sched.burn(["--hist"], 2, 200, cpus=(0, 0))
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    assert [r["type"] for r in res.rows] == ["hist"], res.rows
+    (h,) = res.rows
+    check_hist(h, "all")
+    assert "pid" not in h and "cgroup_id" not in h, h
+    # the two workers alone wait more than 10 times each (test_runq_latency)
+    assert h["count"] > 20, h
+    # ... for each other's time slices (~1.4 ms here), at least 512 us: some of them
+    assert sum(bk["count"] for bk in h["buckets"] if bk["low"] >= 512) > 0, h
+
+
+def test_hist_by_process(sched):
+    res, b = sched.burn(["--hist", "--by", "process"], 2, 200, cpus=(0, 0))
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    assert [r["type"] for r in res.rows] == ["hist"], res.rows
+    (h,) = res.rows                  # -- PROGRAM: burn's process only
+    check_hist(h, "process")
+    assert h["pid"] == b.pid and h["comm"] == "burn", h
+    assert "cgroup_id" not in h, h
+    assert h["count"] > 20, h
+
+
+@pytest.fixture
+def cgroup(bg):
+    """A fresh cgroup v2 directory; its processes moved back out, then removed."""
+    root = cgroup2_mount()
+    with open("/proc/self/cgroup") as f:
+        mine = [line[3:].strip() for line in f if line.startswith("0::")][0]
+    home = root + mine.rstrip("/")
+    path = os.path.join(root, f"kscope-sched-{os.getpid()}-{secrets.token_hex(3)}")
+    os.mkdir(path)
+    yield path
+    try:
+        with open(os.path.join(path, "cgroup.procs")) as f:
+            left = [int(x) for x in f.read().split()]
+        for pid in left:
+            try:
+                with open(os.path.join(home, "cgroup.procs"), "w") as f:
+                    f.write(str(pid))
+            except OSError:
+                pass
+    finally:
+        bg.cleanup()
+        for _ in range(500):    # a task that just exited may linger a moment
+            try:
+                os.rmdir(path)
+                break
+            except OSError:
+                time.sleep(0.01)
+        else:
+            os.rmdir(path)
+
+
+def test_hist_by_cgroup(sched, cgroup):
+    """PROGRAM moves itself into a new cgroup, then execs burn: its waits are keyed by it."""
+    info = sched.path("burn-cg.info")
+    script = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
+    res = sched.run(["--hist", "--by", "cgroup"],
+                    program=["/bin/sh", "-c", script, "sh", cgroup, workload("burn"), info,
+                             "2", "200", "0", "0"])
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    assert os.path.exists(info), res
+    b = Burn(info)
+    assert len(b.threads) == 2, b.threads
+    hists = res.of("hist")
+    assert len(hists) == len(res.rows), res.rows
+    for h in hists:
+        check_hist(h, "cgroup")
+        assert "pid" not in h, h
+    ids = {h["cgroup_id"]: h for h in hists}
+    assert len(ids) == len(hists), hists
+    cgid = os.stat(cgroup).st_ino
+    # the shell's first waits are in our cgroup, everything after the move in the new one
+    assert set(ids) <= {cgid, cgroup_id_of()}, (ids, cgid)
+    assert cgid in ids, hists
+    assert ids[cgid]["count"] > 20, ids[cgid]
+
+
+def test_hist_text(sched):
+    res = sched.run(["--hist"], program=[workload("burn"), sched.path("t.info"), "2", "100",
+                                         "0", "0"], json_mode=False)
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    lines = res.rows.splitlines()
+    assert lines[0] == "     usecs               : count    distribution", lines
+    row = re.compile(r"^ *(\d+) -> (\d+) +: (\d+) +\|([* ]{40})\|$")
+    assert len(lines) > 1, lines
+    counts = []
+    for i, line in enumerate(lines[1:]):
+        m = row.match(line)
+        assert m, f"not a histogram row: {line!r}"
+        lo, hi, n, bar = int(m[1]), int(m[2]), int(m[3]), m[4]
+        assert (lo, hi) == (0 if i == 0 else 1 << i, (1 << (i + 1)) - 1), line
+        assert line.index("->") == 11 and line.index(":") == 25, line   # fixed columns
+        assert bar == "*" * bar.count("*") + " " * (40 - bar.count("*")), line
+        counts.append((n, bar.count("*")))
+    top = max(n for n, _ in counts)
+    for n, stars in counts:
+        assert stars == n * 40 // top, (n, stars, top)
+
+
+# ---- h: --events ------------------------------------------------------------------------
+
+def test_events(sched):
+    res, b = sched.burn(["--events"], 3, 300)
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    switches = res.of("switch")
+    rows = res.of("sched_task")
+    assert len(switches) + len(rows) == len(res.rows), {r["type"] for r in res.rows}
+    assert switches, res.rows
+    kscope_pid = None
+    for e in switches:
+        check_fields(e, SWITCH_FIELDS)
+        assert e["prev_state"] in PREV_STATES, e
+        assert 0 <= e["cpu"] < NCPUS, e
+        # a switch is streamed when prev or next is traced: burn's tree only
+        assert e["pid"] == b.pid or e["next_pid"] == b.pid, e
+        if e["pid"] == b.pid and e["comm"] == "burn":
+            assert e["prev_prio"] == expected_prio(), e
+            kscope_pid = kscope_pid or e["ppid"]
+            assert e["ppid"] == kscope_pid, e
+        if e["next_pid"] == b.pid and e["next_comm"] == "burn":
+            assert e["next_prio"] == expected_prio(), e
+    tids = check_workers(rows, b)
+    for tid in b.tids:
+        outs = [e for e in switches if e["tid"] == tid]
+        ins = [e for e in switches if e["next_tid"] == tid]
+        assert ins, f"no switch-in of worker {tid}"
+        assert all(e["pid"] == b.pid and e["comm"] == "burn" for e in outs), outs
+        assert all(e["next_pid"] == b.pid and e["next_comm"] == "burn" for e in ins), ins
+        # the stream and the summary count the same switches, exactly
+        r = tids[tid]
+        assert sum(e["prev_state"] in ("R", "R+") for e in outs) == r["involuntary"], r
+        assert sum(e["prev_state"] not in ("R", "R+") for e in outs) == r["voluntary"], r
+        assert len(ins) == r["switches"], r
+        # a worker's last switch-out is its exit
+        assert outs[-1]["prev_state"] in ("X", "Z"), outs[-1]
+        # in time order: in, out, in, out... (a missed switch-in aside: see the docstring)
+        seq = sorted([(e["ts_ns"], 1) for e in ins] + [(e["ts_ns"], 0) for e in outs])
+        assert seq[0][1] == 1, seq[:3]
+        assert all(not (a[1] == 1 and b_[1] == 1) for a, b_ in zip(seq, seq[1:])), \
+            "a worker switched in twice without a switch-out between"
+    ts = [e["ts_ns"] for e in switches]
+    for cpu in range(NCPUS):
+        on = [e["ts_ns"] for e in switches if e["cpu"] == cpu]
+        assert on == sorted(on), f"CPU {cpu}: switches out of order"
+    assert min(ts) > 0
+
+
+# ---- i: --timeline ----------------------------------------------------------------------
+
+def missed_in_time(events, tid):
+    """
+    Upper bound of the time a worker ran after a switch to it that the kernel
+    did not report (see the docstring): such a stretch ends at the worker's
+    switch-out and began after the previous streamed switch on that CPU, to
+    another task. The timeline cannot show it.
+    """
+    last = {}
+    lost = 0
+    for e in sorted(events, key=lambda e: e["ts_ns"]):
+        prev = last.get(e["cpu"])
+        if e["tid"] == tid and prev is not None and prev["next_tid"] != tid:
+            lost += e["ts_ns"] - prev["ts_ns"]
+        last[e["cpu"]] = e
+    return lost
+
+
+def test_timeline(sched):
+    tl = sched.path("timeline.json")
+    res, b = sched.burn(["--timeline", tl, "--events"], 3, 300)
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    with open(tl) as f:
+        doc = json.load(f)
+    assert set(doc) == {"displayTimeUnit", "traceEvents"}, doc.keys()
+    assert doc["displayTimeUnit"] == "ns"
+    evs = doc["traceEvents"]
+    assert {e["ph"] for e in evs} == {"M", "X", "i"}, {e["ph"] for e in evs}
+
+    meta = [e for e in evs if e["ph"] == "M"]
+    assert {"name": "process_name", "ph": "M", "pid": 0, "args": {"name": "CPUs"}} in meta, meta
+    names = {e["tid"]: e["args"]["name"] for e in meta if e["name"] == "thread_name"}
+    assert names == {c: f"CPU {c}" for c in range(NCPUS)}, names
+    for e in meta:
+        assert e["pid"] == 0, e
+
+    xs = [e for e in evs if e["ph"] == "X"]
+    assert xs
+    for e in xs:
+        assert e["pid"] == 0 and e["cat"] == "sched", e
+        assert isinstance(e["ts"], (int, float)) and e["ts"] >= 0, e
+        assert isinstance(e["dur"], (int, float)) and e["dur"] >= 0, e
+        assert isinstance(e["tid"], int) and 0 <= e["tid"] < NCPUS, e
+        a = e["args"]
+        assert e["name"] == a["comm"], e
+        assert a["pid"] == b.pid, e          # -- PROGRAM: burn's tree only
+        assert "end_state" not in a or a["end_state"] in PREV_STATES, e
+    for cpu in range(NCPUS):
+        track = sorted((e for e in xs if e["tid"] == cpu), key=lambda e: e["ts"])
+        for p, n in zip(track, track[1:]):
+            assert n["ts"] >= p["ts"] + p["dur"] - 0.001, f"CPU {cpu}: {p} overlaps {n}"
+    # "burn" slices: the workers' tids exactly (main's own, after its exec, too)
+    burn_tids = {e["args"]["tid"] for e in xs if e["name"] == "burn"}
+    assert b.tids <= burn_tids <= b.tids | {b.pid}, (burn_tids, b.tids)
+    switches = res.of("switch")
+    for tid, rec in b.threads.items():
+        on_cpu = sum(e["dur"] for e in xs if e["args"]["tid"] == tid) * 1000   # us -> ns
+        unseen = missed_in_time(switches, tid)
+        assert on_cpu <= rec["cpu_ns"] * 1.10, (tid, on_cpu, rec)
+        assert on_cpu + unseen >= rec["cpu_ns"] * 0.90, (tid, on_cpu, unseen, rec)
+
+    inst = [e for e in evs if e["ph"] == "i"]
+    assert inst
+    for e in inst:
+        assert e["name"].split(" ", 1)[0] in ("wakeup", "wakeup_new"), e
+        assert e["s"] == "t" and e["pid"] == 0 and 0 <= e["tid"] < NCPUS, e
+        assert e["ts"] >= 0 and e["args"]["pid"] == b.pid, e
+    # every worker was created by burn's main thread: one wakeup_new each
+    new = [e["args"]["tid"] for e in inst if e["name"].startswith("wakeup_new ")]
+    assert sorted(t for t in new if t in b.tids) == sorted(b.tids), new
+    for e in inst:
+        if e["name"].startswith("wakeup_new ") and e["args"]["tid"] in b.tids:
+            assert e["args"]["waker_tid"] == b.pid and e["name"] == "wakeup_new burn", e
+
+
+# ---- j: interval mode -----------------------------------------------------------------------
+
+def periods(rows):
+    out = {}
+    for r in rows:
+        out.setdefault(r["ts_ns"], []).append(r)
+    return [out[k] for k in sorted(out)]
+
+
+def test_interval_mode(sched):
+    """Every second, then the last partial period at PROGRAM's exit; sums agree."""
+    res, b = sched.burn(["1", "30"], 2, 1500)
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    rows = task_rows(res)
+    ps = periods(rows)
+    assert len(ps) >= 2, ps
+    for p in ps:
+        assert len({r["interval_ns"] for r in p}) == 1, p
+        assert len({r["tid"] for r in p}) == len(p), p
+    for p in ps[:-1]:
+        assert 0.5e9 <= p[0]["interval_ns"] <= 2e9, p[0]
+    assert 0 < ps[-1][0]["interval_ns"] <= 2e9, ps[-1][0]
+    # periods follow each other: each one ends where the next begins
+    for p, n in zip(ps, ps[1:]):
+        assert n[0]["ts_ns"] - p[0]["ts_ns"] == n[0]["interval_ns"], (p[0], n[0])
+    for tid, rec in b.threads.items():
+        mine = [r for r in rows if r["tid"] == tid]
+        assert mine and all(r["pid"] == b.pid and r["comm"] == "burn" for r in mine), mine
+        total = {k: sum(r[k] for r in mine) for k in ("cpu_ns", "voluntary", "involuntary")}
+        check_cpu_time(total, rec)
+        check_switch_counts(total, rec)
+
+
+def test_interval_count_stops(bg, sched):
+    """`1 2`: two periods, then kscope ends by itself with status 0."""
+    info = sched.path("long.info")
+    go = sched.path("long.go")
+    burn = bg.start([workload("burn"), "-g", go, info, "1", "60000"])
+    tracer = Tracer([KSCOPE, "sched", "-j", "-o", sched.path("count.ndjson"), "-p",
+                     str(burn.pid), "1", "2"], sched.path("count.ndjson"))
+    with open(go, "w"):
+        pass
+    res = tracer.wait()
+    assert res.rc == 0, res
+    assert burn.poll() is None, "burn ended before kscope"
+    ps = periods(res.events)
+    assert len(ps) == 2, ps
+    for p in ps:
+        assert all(r["type"] == "sched_task" and r["pid"] == burn.pid for r in p), p
+        assert 0.5e9 <= p[0]["interval_ns"] <= 2e9, p[0]
+    assert ps[1][0]["ts_ns"] - ps[0][0]["ts_ns"] == ps[1][0]["interval_ns"]
+
+
+# ---- k: filters -------------------------------------------------------------------------------
+
+def gated_burn(bg, d, prefix=(), burn=None, nthreads=2, ms=200):
+    """burn -g GO waiting for GO: (process, info path, go path)."""
+    info = os.path.join(d, f"gated-{secrets.token_hex(3)}.info")
+    go = info + ".go"
+    p = bg.start([*prefix, burn or workload("burn"), "-g", go, info, str(nthreads), str(ms)])
+    return p, info, go
+
+
+def run_filtered(sched, args, proc, info, go):
+    """kscope sched ARGS traced while the gated burn runs to its end: (Result, Burn)."""
+    out = sched.out()
+    tracer = Tracer([KSCOPE, "sched", "-j", "-o", out, *args], out)
+    try:
+        with open(go, "w"):
+            pass
+        assert proc.wait(TIMEOUT) == 0, "burn failed"
+    finally:
+        res = tracer.stop()
+    assert res.rc == 0, res
+    check_stderr(res.stderr, tracer=True)
+    rows = res.events
+    for r in rows:
+        assert r["type"] == "sched_task", r
+        check_fields(r, TASK_FIELDS)
+        check_metrics(r)
+    b = Burn(info)
+    assert b.pid == proc.pid
+    return rows, b
+
+
+def check_only(rows, b, noise):
+    assert rows, "nothing traced"
+    assert {r["pid"] for r in rows} == {b.pid}, rows
+    assert noise.pid not in {r["pid"] for r in rows}
+    # tracing began before burn started its threads: their whole life is there
+    check_workers(rows, b)
+
+
+def test_filter_pid(bg, sched, noise):
+    proc, info, go = gated_burn(bg, sched.tmpdir)
+    rows, b = run_filtered(sched, ["-p", str(proc.pid)], proc, info, go)
+    check_only(rows, b, noise)
+
+
+def test_filter_comm(bg, sched, noise, tmp_path):
+    name = "ksb" + secrets.token_hex(4)         # 11 chars: fits comm's 15
+    link = os.path.join(str(tmp_path), name)
+    os.symlink(workload("burn"), link)
+    proc, info, go = gated_burn(bg, sched.tmpdir, burn=link)
+    rows, b = run_filtered(sched, ["--comm", name], proc, info, go)
+    assert {r["comm"] for r in rows} == {name}, rows
+    assert {r["pid"] for r in rows} == {b.pid}, rows
+    assert noise.pid not in {r["pid"] for r in rows}
+    tids = by_tid(rows)
+    for tid, rec in b.threads.items():
+        check_cpu_time(tids[tid], rec)
+        check_switch_counts(tids[tid], rec)
+
+
+def test_filter_uid(bg, sched, noise, shared_dir, shared_bin):
+    """-u 65534 with a burn of uid 65534 (rows carry no uid: checked by pid)."""
+    proc, info, go = gated_burn(bg, shared_dir, prefix=SETPRIV_NOBODY,
+                                burn=shared_bin(workload("burn")))
+    rows, b = run_filtered(sched, ["-u", "65534"], proc, info, go)
+    assert rows, "nothing traced"
+    # Only burn here; but uid 65534 is shared (another test run on this machine may
+    # have its processes): any other pid must be one of uid 65534 if still there,
+    # and never the root processes we know of.
+    others = {r["pid"] for r in rows} - {b.pid}
+    assert not others & {noise.pid, os.getpid()}, others
+    for pid in others:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                uids = [line.split()[1:] for line in f if line.startswith("Uid:")][0]
+        except OSError:
+            continue            # gone: nothing to check
+        assert uids[0] == "65534", (pid, uids)
+    check_workers([r for r in rows if r["pid"] == b.pid], b)
+
+
+def test_filter_cgroup(bg, sched, noise, cgroup):
+    proc, info, go = gated_burn(bg, sched.tmpdir)
+    with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
+        f.write(str(proc.pid))
+    rows, b = run_filtered(sched, ["-c", cgroup], proc, info, go)
+    check_only(rows, b, noise)
+
+
+# ---- sorting, -n, the table --------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["cpu", "switches", "runq", "runq_max"])
+def test_sort_and_top(sched, key):
+    res, b = sched.burn(["-s", key, "-n", "3"], 3, 100, cpus=(0, 0, 1))
+    assert res.rc == 0, res
+    rows = task_rows(res)
+    assert len(rows) == 3, rows            # 4 threads did something: -n 3 shows 3
+    for a, n in zip(rows, rows[1:]):
+        if key == "cpu":
+            assert a["cpu_ns"] >= n["cpu_ns"], rows
+        elif key == "switches":
+            assert a["switches"] >= n["switches"], rows
+        elif key == "runq_max":
+            assert a["runq_max_ns"] >= n["runq_max_ns"], rows
+        else:   # by the total wait; the mean is rounded down
+            assert a["runq_avg_ns"] * a["runq_count"] + a["runq_count"] > \
+                n["runq_avg_ns"] * n["runq_count"], rows
+    if key == "cpu":
+        assert {r["tid"] for r in rows} == b.tids, rows   # the burners come first
+
+
+def test_table(sched):
+    info = sched.path("table.info")
+    res = sched.run([], program=[workload("burn"), info, "2", "100"], json_mode=False)
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    b = Burn(info)
+    lines = res.rows.splitlines()
+    assert lines[0].split() == ["PID", "TID", "COMM", "CPU", "SWITCHES", "VOL", "INVOL",
+                                "RUNQ-AVG", "RUNQ-P50", "RUNQ-P99", "RUNQ-MAX", "CPUS"], lines
+    rows = {int(line.split()[1]): line.split() for line in lines[1:]}
+    assert b.tids <= set(rows), lines
+    for tid in b.tids:
+        assert rows[tid][0] == str(b.pid) and rows[tid][2] == "burn", rows[tid]
+        assert re.fullmatch(r"\d+(\.\d+)?(ns|us|ms|s)", rows[tid][3]), rows[tid]
+
+
+# ---- l: command line ---------------------------------------------------------------------------
+
+def run_cli(args):
+    p = subprocess.run([KSCOPE, *args], stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=TIMEOUT)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+USAGE_ERRORS = [
+    ["--by", "cgroup"],
+    ["--hist", "--cpu"],
+    ["--cpu", "--hist", "--by", "process"],
+    ["--by", "bogus"],
+    ["--by"],
+    ["-s", "bogus"],
+    ["-s"],
+    ["-n", "0"],
+    ["-n", "x"],
+    ["-n", "-1"],
+    ["0"],
+    ["x"],
+    ["1", "0"],
+    ["1", "x"],
+    ["1", "2", "3"],
+    ["--bogus"],
+]
+
+
+@pytest.mark.parametrize("args", USAGE_ERRORS, ids=" ".join)
+def test_usage_error(args):
+    rc, out, err = run_cli(["sched", *args])
+    assert rc == 2, (rc, out, err)
+    assert out == ""
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    assert err.startswith("kscope sched: "), err
+
+
+def test_usage_error_timeline(tmp_path):
+    """An unwritable --timeline path is a usage error: a directory, a missing one."""
+    for path in (str(tmp_path), os.path.join(str(tmp_path), "no", "such", "t.json")):
+        rc, out, err = run_cli(["sched", "--timeline", path, "-d", "1"])
+        assert rc == 2, (rc, out, err)
+        assert out == "" and err.count("\n") == 1 and path in err, err
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_help():
+    rc, out, err = run_cli(["sched", "--help"])
+    assert rc == 0, err
+    assert out.startswith("usage: kscope sched "), out
+    for opt in ("--by", "--hist", "--cpu", "--events", "--timeline", "--sort", "--top"):
+        assert opt in out, opt
+
+
+def test_doctor_lists_sched_probes():
+    rc, out, err = run_cli(["doctor", "-j"])
+    assert rc == 0, err
+    (doc,) = parse_ndjson(out)
+    probes = {p["probe"]: p for p in doc["probes"] if p["command"] == "sched"}
+    for name in SCHED_PROBES:
+        assert name in probes, probes
+        assert probes[name]["hook"] in ("tp_btf", "raw_tp", "tracepoint"), probes[name]
+        assert probes[name]["target"], probes[name]
+    assert probes["switch"]["target"].endswith("sched_switch"), probes["switch"]
+
+
+# ---- m: signals ---------------------------------------------------------------------------------
+
+def bpf_objects(pid):
+    """{"prog": ids, "map": ids, "link": ids} held open by process pid (as test_signals.py)."""
+    owned = {"prog": set(), "map": set(), "link": set()}
+    fddir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fddir):
+        try:
+            target = os.readlink(os.path.join(fddir, fd))
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                info = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        info = {k.strip(): v.strip() for k, v in info.items()}
+        if target == "anon_inode:bpf_link" and "link_id" in info:
+            owned["link"].add(int(info["link_id"]))
+        elif target == "anon_inode:bpf-prog" and "prog_id" in info:
+            owned["prog"].add(int(info["prog_id"]))
+        elif target == "anon_inode:bpf-map" and "map_id" in info:
+            owned["map"].add(int(info["map_id"]))
+    return owned
+
+
+def bpftool_list(kind):
+    p = subprocess.run(["bpftool", kind, "show", "-j"], capture_output=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p
+    return {o["id"]: o for o in json.loads(p.stdout or b"[]")}
+
+
+def test_sigint_summary_and_cleanup(bg, sched):
+    """
+    SIGINT ends `kscope sched` (no PROGRAM): it prints the summary, exits 0
+    and leaves none of its programs, links and maps behind.
+    """
+    out = sched.out()
+    tracer = Tracer([KSCOPE, "sched", "-j", "-o", out], out)
+    try:
+        owned = bpf_objects(tracer.pid)
+        progs = bpftool_list("prog")
+        names = {progs[i]["name"] for i in owned["prog"] if i in progs}
+        for prefix in ("handle_switch", "handle_wakeup", "handle_exit", "handle_exec"):
+            assert any(n.startswith(prefix) for n in names), names
+        assert len(owned["link"]) >= len(SCHED_PROBES), owned
+        assert owned["map"], owned
+        # something to summarize, whose numbers we know
+        proc, info, go = gated_burn(bg, sched.tmpdir, nthreads=2, ms=100)
+        with open(go, "w"):
+            pass
+        assert proc.wait(TIMEOUT) == 0
+    finally:
+        res = tracer.stop(signal.SIGINT)
+    assert res.rc == 0, res
+    check_stderr(res.stderr, tracer=True)
+    rows = res.events
+    assert rows and all(r["type"] == "sched_task" for r in rows), rows[:5]
+    for r in rows:
+        check_fields(r, TASK_FIELDS)
+    b = Burn(info)
+    check_workers([r for r in rows if r["pid"] == b.pid], b)
+    # all gone (programs and links at once; maps may wait for an RCU grace period)
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        left = {kind: ids & set(bpftool_list(kind)) for kind, ids in owned.items()}
+        if not any(left.values()):
+            break
+        assert time.monotonic() < deadline, f"left behind: {left}"
+        time.sleep(0.1)
