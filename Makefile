@@ -14,7 +14,8 @@ PYTHON ?= /usr/bin/python3
 VERSION := $(shell sed -n 's/^\#define KSCOPE_VERSION "\(.*\)"/\1/p' src/kscope.h)
 
 # BPF-side: one object and one skeleton per command that has kernel code
-BPF_CMDS := proc sched
+# (src/CMD/CMD.bpf.c); a command's userspace is every other .c in src/CMD/
+BPF_CMDS := $(sort $(patsubst src/%/,%,$(dir $(wildcard src/*/*.bpf.c))))
 VMLINUX := src/vmlinux/$(ARCH)/vmlinux.h
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I src/vmlinux/$(ARCH) \
 	-Wall -Werror -Wno-unused-function
@@ -33,7 +34,7 @@ endif
 ENGINE_SRCS := $(wildcard src/engine/*.c)
 CMD_SRCS := $(filter-out %.bpf.c,$(foreach d,$(BPF_CMDS) doctor,$(wildcard src/$(d)/*.c)))
 SRCS := src/main.c src/commands.c $(ENGINE_SRCS) $(CMD_SRCS)
-OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
+OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS)) $(OUT)/obj/gen/tables.o
 DEPS := $(OBJS:.o=.d)
 
 .PHONY: all deps deps-build run test unit integration bench clean vmlinux help
@@ -69,6 +70,15 @@ $(OUT)/skel/%.skel.h: $(OUT)/bpf/%.bpf.o
 $(OUT)/obj/%.o: src/%.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# syscall, errno and open-flag names from the target's uapi headers
+$(OUT)/gen/tables.c: scripts/gen-tables.sh
+	@mkdir -p $(@D)
+	scripts/gen-tables.sh "$(CC)" > $@.tmp && mv $@.tmp $@
+
+$(OUT)/obj/gen/tables.o: $(OUT)/gen/tables.c src/engine/names.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUT)/kscope: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -115,9 +125,22 @@ $(OUT)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread $< -o $@
 
+# bench/floor: empty (and single-operation) BPF programs and their loader, the
+# floor under any tracer's per-event cost
+FLOOR_BINS := $(OUT)/bench/floor \
+	$(patsubst bench/floor/%.bpf.c,$(OUT)/bench/%.bpf.o,$(wildcard bench/floor/*.bpf.c))
+
+$(OUT)/bench/%.bpf.o: bench/floor/%.bpf.c $(VMLINUX)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/bench/floor: bench/floor/floor.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $< -lbpf -lelf -lz -o $@
+
 bench:
 	@scripts/deps.sh --bench
-	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(FLOOR_BINS)
 	$(PYTHON) bench/run.py --kscope $(abspath $(OUT)/kscope) --bin $(abspath $(OUT)/bench) \
 		--out BENCHMARKS.json
 

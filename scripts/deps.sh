@@ -23,6 +23,7 @@ test_pkgs=(
 
 bench_pkgs=(
 	libbpf-tools                 # the peers: runqlat, syscount, opensnoop, execsnoop...
+	bpftrace                     # the scripting peer (one-liners, bench/peers/*.bt)
 	python3
 )
 
