@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -111,6 +112,15 @@ void ks_cli_usage(const struct ks_cli *cli)
 		printf("\nexamples:\n%s", cli->examples);
 }
 
+/* Does the command's option KEY take an optional argument ("[NAME]")? */
+static bool optional_arg(const struct ks_cli *cli, int key)
+{
+	for (const struct ks_cli_opt *p = cli->opts; p && p->name; p++)
+		if (p->key == key)
+			return p->arg && p->arg[0] == '[';
+	return false;
+}
+
 /* Append a table of options to getopt's long options and short string */
 static int add_opts(const struct ks_cli_opt *src, struct option *lo, int *nlo,
 		    char *so, int *nso, int max)
@@ -118,12 +128,16 @@ static int add_opts(const struct ks_cli_opt *src, struct option *lo, int *nlo,
 	for (; src && src->name; src++) {
 		if (*nlo >= max - 1)
 			return -E2BIG;
-		lo[*nlo] = (struct option){ src->name, src->arg ? required_argument : no_argument,
+		lo[*nlo] = (struct option){ src->name,
+					    !src->arg ? no_argument :
+					    src->arg[0] == '[' ? optional_argument : required_argument,
 					    NULL, src->key };
 		(*nlo)++;
 		if (src->key < 0x100) {
 			so[(*nso)++] = src->key;
 			if (src->arg)
+				so[(*nso)++] = ':';
+			if (src->arg && src->arg[0] == '[')
 				so[(*nso)++] = ':';
 		}
 	}
@@ -405,6 +419,13 @@ int ks_cli_parse(const struct ks_cli *cli, int argc, char **argv, struct ks_opts
 			ks_opts_release(o);
 			return KS_EXIT_USAGE;
 		}
+		/*
+		 * An optional argument ("--hist [SYSCALL]") may also be the next
+		 * word, unless that is an option or a number ([interval [count]]).
+		 */
+		if (!optarg && optind < dd && optional_arg(cli, key) &&
+		    argv[optind][0] != '-' && !isdigit((unsigned char)argv[optind][0]))
+			optarg = argv[optind++];
 		err = (cli->flags & (KS_CLI_TRACE | KS_CLI_JSON)) ? parse_common(cli, key, optarg, o) : 1;
 		if (err > 0)
 			err = cli->parse ? cli->parse(cli->state, key, optarg) : -1;

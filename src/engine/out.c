@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -668,6 +669,25 @@ void ks_rec_s64(struct ks_out *o, const char *key, int64_t v, unsigned flags)
 			ks_json_kv_s64(o, key, v);
 	} else if (!((flags & KS_TXT_NONZERO) && !v) && txt_field(o, key, flags)) {
 		ks_out_s64(o, v);
+	}
+}
+
+void ks_rec_u64v(struct ks_out *o, const char *key, const uint64_t *v, size_t n,
+		 unsigned flags)
+{
+	if (o->json) {
+		if (flags & KS_JSON_HIDE)
+			return;
+		ks_json_key(o, key);
+		ks_json_arr_begin(o);
+		for (size_t i = 0; i < n; i++)
+			ks_json_u64(o, v[i]);
+		ks_json_arr_end(o);
+	} else if (txt_field(o, key, flags)) {
+		ks_out_char(o, '(');
+		for (size_t i = 0; i < n; i++)
+			ks_out_printf(o, "%s%#" PRIx64, i ? ", " : "", v[i]);
+		ks_out_char(o, ')');
 	}
 }
 

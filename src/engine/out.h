@@ -111,6 +111,9 @@ void ks_rec_header(struct ks_out *o);
 void ks_rec_begin(struct ks_out *o, const char *type, const struct ks_hdr *h);
 void ks_rec_u64(struct ks_out *o, const char *key, uint64_t v, unsigned flags);
 void ks_rec_s64(struct ks_out *o, const char *key, int64_t v, unsigned flags);
+/* numbers: JSON array; table: "(0x1, 0x7ffc...)" in hex (raw syscall arguments) */
+void ks_rec_u64v(struct ks_out *o, const char *key, const uint64_t *v, size_t n,
+		 unsigned flags);
 void ks_rec_bool(struct ks_out *o, const char *key, bool v, unsigned flags);
 void ks_rec_null(struct ks_out *o, const char *key, unsigned flags);
 void ks_rec_str(struct ks_out *o, const char *key, const char *s, size_t n, unsigned flags);
