@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kscope syscall: count, time and classify the syscalls of the selected
+ * tasks in maps; optionally stream each call (--events).
+ *
+ * sys_enter/sys_exit fire for every syscall on the machine, so the
+ * handlers are as small as they can be: the filters first (rodata, so a
+ * disabled filter is compiled out by the verifier), then one task-local
+ * slot for the call in flight and one per-CPU array slot per call. Errors
+ * touch a hash map, and only when a call fails.
+ */
+#include "../engine/kscope.bpf.h"
+#include "syscall.h"
+
+const volatile __u8 use_task_storage;   /* else: in-flight calls in an LRU hash by tid */
+const volatile __u8 filter_nr;          /* -e: only the syscalls in nr_mask */
+const volatile __u8 errors_only;        /* --errors */
+const volatile __u8 by_process;         /* --by process */
+const volatile __u8 want_hist;          /* --hist */
+const volatile __u8 emit_events;        /* --events */
+const volatile __u64 nr_mask[SYS_MASK_WORDS];
+
+/* Userspace moves it on at every report: max_ns is per period */
+volatile __u32 period;
+
+/*
+ * The call in flight per task. Task-local storage (5.11+) where the kernel
+ * has it: it dies with its task. Userspace turns this map into an LRU hash
+ * keyed by tid on older kernels (and for `--no-task-storage`).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sys_inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SYS_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sys_stat);
+} sys_stats SEC(".maps");
+
+/* --by process; userspace sizes it to 1 otherwise */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, SYS_MAX_PROC_KEYS);
+	__type(key, struct sys_proc_key);
+	__type(value, struct sys_stat);
+} proc_stats SEC(".maps");
+
+/* --by process: the process's comm, as it was when first counted */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SYS_MAX_PROC_KEYS);
+	__type(key, __u32);
+	__type(value, char[KS_COMM_LEN]);
+} proc_comm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, SYS_MAX_ERR_KEYS);
+	__type(key, struct sys_err_key);
+	__type(value, __u64);
+} err_stats SEC(".maps");
+
+/* --hist: log2 of the latency in microseconds, per syscall; else 1 entry */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SYS_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32[KS_LOG2_SLOTS]);
+} sys_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SYS_SKIP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} skipped SEC(".maps");
+
+static __always_inline void skip_inc(__u32 kind)
+{
+	__u64 *n = bpf_map_lookup_elem(&skipped, &kind);
+
+	if (n)
+		*n += 1;
+}
+
+/* A 32-bit task's syscall numbers are another table's: not ours to name */
+static __always_inline bool is_compat(struct task_struct *t)
+{
+#if defined(__TARGET_ARCH_x86)
+	return t->thread_info.status & 0x0002;          /* TS_COMPAT */
+#elif defined(__TARGET_ARCH_arm64)
+	return t->thread_info.flags & (1ul << 22);      /* TIF_32BIT */
+#else
+	return false;
+#endif
+}
+
+static __always_inline struct sys_inflight *slot(bool create)
+{
+	if (use_task_storage)
+		return bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	{
+		int tid = (__u32)bpf_get_current_pid_tgid();
+		struct sys_inflight *s = bpf_map_lookup_elem(&inflight, &tid);
+		struct sys_inflight zero = {};
+
+		if (s || !create)
+			return s;
+		if (bpf_map_update_elem(&inflight, &tid, &zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&inflight, &tid))
+			return NULL;
+		return bpf_map_lookup_elem(&inflight, &tid);
+	}
+}
+
+static __always_inline int on_enter(long id, struct pt_regs *regs, const unsigned long *tp_args)
+{
+	struct sys_inflight *s;
+	__u32 nr = id;
+
+	if (id < 0)
+		return 0;
+	if (nr >= SYS_SLOTS) {
+		skip_inc(SYS_SKIP_RANGE);
+		return 0;
+	}
+	barrier_var(nr);	/* keep the masks below: they are for the verifier */
+	if (filter_nr && !(nr_mask[(nr / 64) & (SYS_MASK_WORDS - 1)] & (1ull << (nr % 64))))
+		return 0;
+	if (!ks_wanted())
+		return 0;
+	if (use_task_storage && is_compat(bpf_get_current_task_btf())) {
+		skip_inc(SYS_SKIP_COMPAT);
+		return 0;
+	}
+	s = slot(true);
+	if (!s)
+		return 0;
+	s->nr = nr;
+	if (emit_events) {
+		if (tp_args) {
+			for (int i = 0; i < SYS_NARGS; i++)
+				s->args[i] = tp_args[i];
+		} else {
+			s->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+			s->args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
+			s->args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
+			s->args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
+			s->args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
+#if defined(__TARGET_ARCH_x86)
+			s->args[5] = BPF_CORE_READ(regs, r9);
+#elif defined(__TARGET_ARCH_arm64)
+			s->args[5] = BPF_CORE_READ((struct user_pt_regs *)regs, regs[5]);
+#endif
+		}
+	}
+	s->ts_ns = bpf_ktime_get_ns();	/* last: the call starts now */
+	return 0;
+}
+
+static __always_inline void stat_add(struct sys_stat *st, __u64 lat, bool err)
+{
+	__u32 p = period;
+
+	st->count++;
+	st->total_ns += lat;
+	if (st->max_period != p) {
+		st->max_period = p;
+		st->max_ns = lat;
+	} else if (lat > st->max_ns) {
+		st->max_ns = lat;
+	}
+	if (err)
+		st->errors++;
+}
+
+static __always_inline void count_proc(__u32 pid, __u32 nr, __u64 lat, bool err)
+{
+	struct sys_proc_key k = { .pid = pid, .nr = nr };
+	struct sys_stat *st = bpf_map_lookup_elem(&proc_stats, &k);
+
+	if (!st) {
+		struct sys_stat zero = {};
+		char comm[KS_COMM_LEN];
+
+		if (bpf_map_update_elem(&proc_stats, &k, &zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&proc_stats, &k)) {
+			ks_lost_inc(KS_LOST_MAPFULL);
+			return;
+		}
+		/* the latest name: a new (process, syscall) pair comes soon after exec */
+		bpf_get_current_comm(comm, sizeof(comm));
+		bpf_map_update_elem(&proc_comm, &pid, comm, BPF_ANY);
+		st = bpf_map_lookup_elem(&proc_stats, &k);
+		if (!st)
+			return;
+	}
+	stat_add(st, lat, err);
+}
+
+static __always_inline void count_errno(__u32 pid, __u32 nr, __u16 err)
+{
+	struct sys_err_key k = { .pid = pid, .nr = nr, .err = err };
+	__u64 *n = bpf_map_lookup_elem(&err_stats, &k), one = 1;
+
+	if (n) {
+		*n += 1;
+		return;
+	}
+	if (bpf_map_update_elem(&err_stats, &k, &one, BPF_NOEXIST)) {
+		n = bpf_map_lookup_elem(&err_stats, &k);
+		if (n)
+			*n += 1;
+		else
+			ks_lost_inc(KS_LOST_MAPFULL);
+	}
+}
+
+static __always_inline void emit(struct sys_inflight *s, __u64 now, long ret)
+{
+	struct sys_event *e = ks_reserve(sizeof(*e));
+
+	if (!e)
+		return;
+	ks_fill_hdr(&e->hdr, SYS_EV_CALL);
+	e->hdr.ts_ns = now;
+	e->enter_ns = s->ts_ns;
+	e->ret = ret;
+	e->nr = s->nr;
+	e->pad = 0;
+	for (int i = 0; i < SYS_NARGS; i++)
+		e->args[i] = s->args[i];
+	ks_submit(e);
+}
+
+static __always_inline int on_exit(long ret)
+{
+	struct sys_inflight *s = slot(false);
+	bool err = ret < 0 && ret >= -4095;
+	__u64 now, lat, enter;
+	__u32 nr, pid;
+
+	if (!s || !s->ts_ns)
+		return 0;
+	enter = s->ts_ns;
+	s->ts_ns = 0;
+	if (errors_only && !err)
+		return 0;
+	now = bpf_ktime_get_ns();
+	lat = now - enter;
+	nr = s->nr & (SYS_SLOTS - 1);
+	if (by_process) {
+		pid = bpf_get_current_pid_tgid() >> 32;
+		count_proc(pid, nr, lat, err);
+	} else {
+		struct sys_stat *st = bpf_map_lookup_elem(&sys_stats, &nr);
+
+		pid = 0;
+		if (st)
+			stat_add(st, lat, err);
+	}
+	if (err)
+		count_errno(pid, nr, -ret);
+	if (want_hist) {
+		__u32 *h = bpf_map_lookup_elem(&sys_hist, &nr);
+
+		if (h) {
+			__u32 b = ks_log2_slot(lat / 1000);
+
+			barrier_var(b);		/* keep the mask: it is for the verifier */
+			h[b & (KS_LOG2_SLOTS - 1)]++;
+		}
+	}
+	if (emit_events) {
+		s->ts_ns = enter;	/* for emit(); cleared again below */
+		emit(s, now, ret);
+		s->ts_ns = 0;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
+{
+	return on_enter(id, regs, NULL);
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(sys_enter_raw, struct pt_regs *regs, long id)
+{
+	return on_enter(id, regs, NULL);
+}
+
+SEC("tracepoint/raw_syscalls/sys_enter")
+int sys_enter_tp(struct trace_event_raw_sys_enter *ctx)
+{
+	unsigned long args[SYS_NARGS];
+
+	/* the verifier wants constant offsets into ctx: copy, and only if needed */
+	if (emit_events) {
+		args[0] = ctx->args[0];
+		args[1] = ctx->args[1];
+		args[2] = ctx->args[2];
+		args[3] = ctx->args[3];
+		args[4] = ctx->args[4];
+		args[5] = ctx->args[5];
+	}
+	return on_enter(ctx->id, NULL, args);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
+{
+	return on_exit(ret);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
+{
+	return on_exit(ret);
+}
+
+SEC("tracepoint/raw_syscalls/sys_exit")
+int sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(ctx->ret);
+}

@@ -1,0 +1,871 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kscope syscall: what processes ask of the kernel. Counts, errors (by
+ * errno), latency and log2 latency histograms per syscall or per process and
+ * syscall, aggregated in the kernel; or the stream of calls (--events).
+ *
+ * The kernel side keeps cumulative per-CPU counters; every collection (about
+ * once a second, and at each report) folds what changed since the last one
+ * into the current period, so a process whose entries are removed when it
+ * exits still counts, and no counter is ever reset under the kernel's feet.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "kscope.h"
+#include "engine/cli.h"
+#include "engine/hist.h"
+#include "engine/names.h"
+#include "engine/out.h"
+#include "engine/trace.h"
+#include "engine/util.h"
+#include "syscall.h"
+#include "syscall.skel.h"
+
+KS_SKEL_OPS(syscall_bpf);
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ENT_BUCKETS 4096
+
+enum sort_key { SORT_COUNT, SORT_TIME, SORT_ERRORS };
+
+struct sums {
+	uint64_t count, errors, total_ns, max_ns;
+};
+
+struct errn {
+	uint16_t err;
+	uint64_t snap, acc;
+};
+
+/* One syscall (pid 0), or one syscall of one process (--by process) */
+struct ent {
+	struct ent *next;
+	uint32_t pid, nr;
+	struct sums snap, acc;        /* snap: cumulative count/errors/total seen */
+	uint32_t hist_snap[KS_LOG2_SLOTS], hist_acc[KS_LOG2_SLOTS];
+	struct errn *errs;
+	size_t nerrs;
+	char comm[KS_COMM_LEN];
+	bool gone;                    /* its process exited: freed after printing */
+};
+
+struct sys_state {
+	struct ks_opts *opts;
+	struct syscall_bpf *skel;
+	/* options */
+	bool by_process, hist, errors_only, events, no_task_storage;
+	enum sort_key sort;
+	uint64_t top;
+	uint64_t mask[SYS_MASK_WORDS];
+	bool masked;
+	long hist_nr;                 /* --hist SYSCALL, or -1 */
+	/* state */
+	int ncpus;
+	struct ent *buckets[ENT_BUCKETS];
+	size_t nents;
+	uint64_t period_start;
+	uint32_t period;
+	bool interval_mode;
+	uint64_t ticks;
+	uint64_t skipped[SYS_SKIP_MAX];
+	void *vals;                   /* per-CPU lookup buffer */
+};
+
+/* ---- entries ------------------------------------------------------------ */
+
+static struct ent *ent_get(struct sys_state *st, uint32_t pid, uint32_t nr)
+{
+	unsigned b = (pid * 2654435761u ^ nr) % ENT_BUCKETS;
+	struct ent *e;
+
+	for (e = st->buckets[b]; e; e = e->next)
+		if (e->pid == pid && e->nr == nr)
+			return e;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->pid = pid;
+	e->nr = nr;
+	e->next = st->buckets[b];
+	st->buckets[b] = e;
+	st->nents++;
+	return e;
+}
+
+static struct errn *errn_get(struct ent *e, uint16_t err)
+{
+	struct errn *n;
+
+	for (size_t i = 0; i < e->nerrs; i++)
+		if (e->errs[i].err == err)
+			return &e->errs[i];
+	n = realloc(e->errs, (e->nerrs + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	e->errs = n;
+	n = &e->errs[e->nerrs++];
+	memset(n, 0, sizeof(*n));
+	n->err = err;
+	return n;
+}
+
+/* Fold the kernel's cumulative per-CPU values of one key into e */
+static void fold_stat(struct sys_state *st, struct ent *e, const struct sys_stat *v)
+{
+	struct sums cur = {};
+	uint64_t max = 0;
+
+	for (int c = 0; c < st->ncpus; c++) {
+		cur.count += v[c].count;
+		cur.errors += v[c].errors;
+		cur.total_ns += v[c].total_ns;
+		if (v[c].max_period == st->period && v[c].count && v[c].max_ns > max)
+			max = v[c].max_ns;
+	}
+	if (cur.count >= e->snap.count) {
+		e->acc.count += cur.count - e->snap.count;
+		e->acc.errors += cur.errors - e->snap.errors;
+		e->acc.total_ns += cur.total_ns - e->snap.total_ns;
+	}
+	e->snap = cur;
+	if (max > e->acc.max_ns)
+		e->acc.max_ns = max;
+}
+
+static bool pid_alive(uint32_t pid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%u", pid);
+	return access(path, F_OK) == 0;
+}
+
+static void collect_syscalls(struct sys_state *st)
+{
+	int fd = bpf_map__fd(st->skel->maps.sys_stats);
+	long max = ks_syscall_max();
+
+	if (max >= SYS_SLOTS)
+		max = SYS_SLOTS - 1;
+	/* unnamed numbers too (a kernel newer than our headers): up to the end */
+	for (uint32_t nr = 0; nr < SYS_SLOTS; nr++) {
+		const struct sys_stat *v = st->vals;
+		struct ent *e;
+		bool any = false;
+
+		if (bpf_map_lookup_elem(fd, &nr, st->vals))
+			continue;
+		for (int c = 0; c < st->ncpus && !any; c++)
+			any = v[c].count != 0;
+		if (!any)
+			continue;
+		e = ent_get(st, 0, nr);
+		if (e)
+			fold_stat(st, e, v);
+	}
+	(void)max;
+}
+
+static void collect_procs(struct sys_state *st)
+{
+	int fd = bpf_map__fd(st->skel->maps.proc_stats);
+	int cfd = bpf_map__fd(st->skel->maps.proc_comm);
+	struct sys_proc_key key, next, *prev = NULL;
+	struct sys_proc_key *dead = NULL;
+	size_t ndead = 0, cap = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct ent *e;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, st->vals))
+			continue;
+		e = ent_get(st, key.pid, key.nr);
+		if (!e)
+			continue;
+		if (!e->comm[0])
+			bpf_map_lookup_elem(cfd, &key.pid, e->comm);
+		fold_stat(st, e, st->vals);
+		if (!pid_alive(key.pid)) {
+			if (ndead == cap) {
+				struct sys_proc_key *n = realloc(dead, (cap ? cap * 2 : 64) * sizeof(*n));
+
+				if (!n)
+					continue;
+				dead = n;
+				cap = cap ? cap * 2 : 64;
+			}
+			dead[ndead++] = key;
+			e->gone = true;
+			memset(&e->snap, 0, sizeof(e->snap));	/* a reused pid starts at 0 */
+		}
+	}
+	for (size_t i = 0; i < ndead; i++) {
+		bpf_map_delete_elem(fd, &dead[i]);
+		bpf_map_delete_elem(cfd, &dead[i].pid);
+	}
+	free(dead);
+}
+
+static void collect_errnos(struct sys_state *st)
+{
+	int fd = bpf_map__fd(st->skel->maps.err_stats);
+	struct sys_err_key key, next, *prev = NULL;
+	struct sys_err_key *dead = NULL;
+	size_t ndead = 0, cap = 0;
+	uint64_t *v = st->vals;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		uint64_t sum = 0;
+		struct ent *e;
+		struct errn *n;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, v))
+			continue;
+		for (int c = 0; c < st->ncpus; c++)
+			sum += v[c];
+		e = ent_get(st, key.pid, key.nr);
+		n = e ? errn_get(e, key.err) : NULL;
+		if (!n)
+			continue;
+		if (sum >= n->snap)
+			n->acc += sum - n->snap;
+		n->snap = sum;
+		if (key.pid && !pid_alive(key.pid)) {
+			if (ndead == cap) {
+				struct sys_err_key *d = realloc(dead, (cap ? cap * 2 : 64) * sizeof(*d));
+
+				if (!d)
+					continue;
+				dead = d;
+				cap = cap ? cap * 2 : 64;
+			}
+			dead[ndead++] = key;
+			n->snap = 0;
+		}
+	}
+	for (size_t i = 0; i < ndead; i++)
+		bpf_map_delete_elem(fd, &dead[i]);
+	free(dead);
+}
+
+static void collect_hists(struct sys_state *st)
+{
+	int fd = bpf_map__fd(st->skel->maps.sys_hist);
+
+	for (unsigned b = 0; b < ENT_BUCKETS; b++)
+		for (struct ent *e = st->buckets[b]; e; e = e->next) {
+			const uint32_t *v = st->vals;
+			uint32_t cur[KS_LOG2_SLOTS] = {};
+			size_t stride = (KS_LOG2_SLOTS * sizeof(uint32_t) + 7) / 8 * 8 / sizeof(uint32_t);
+
+			if (e->pid || bpf_map_lookup_elem(fd, &e->nr, st->vals))
+				continue;
+			for (int c = 0; c < st->ncpus; c++)
+				for (int s = 0; s < KS_LOG2_SLOTS; s++)
+					cur[s] += v[c * stride + s];
+			for (int s = 0; s < KS_LOG2_SLOTS; s++) {
+				e->hist_acc[s] += cur[s] - e->hist_snap[s];
+				e->hist_snap[s] = cur[s];
+			}
+		}
+}
+
+static void collect_skipped(struct sys_state *st)
+{
+	int fd = bpf_map__fd(st->skel->maps.skipped);
+	uint64_t *v = st->vals;
+
+	for (uint32_t k = 0; k < SYS_SKIP_MAX; k++) {
+		uint64_t sum = 0;
+
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (int c = 0; c < st->ncpus; c++)
+			sum += v[c];
+		st->skipped[k] = sum;
+	}
+}
+
+static void collect(struct sys_state *st)
+{
+	if (st->events)
+		return;
+	if (st->by_process)
+		collect_procs(st);
+	else
+		collect_syscalls(st);
+	collect_errnos(st);
+	if (st->hist)
+		collect_hists(st);
+	collect_skipped(st);
+}
+
+/* ---- printing ----------------------------------------------------------- */
+
+static const char *sys_name(uint32_t nr, char *buf, size_t n)
+{
+	const char *s = ks_syscall_name(nr);
+
+	if (s)
+		return s;
+	snprintf(buf, n, "syscall_%u", nr);
+	return buf;
+}
+
+static enum sort_key sort_by;
+
+static int errn_cmp(const void *a, const void *b)
+{
+	const struct errn *x = a, *y = b;
+
+	if (x->acc != y->acc)
+		return x->acc < y->acc ? 1 : -1;
+	return x->err - y->err;
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct ent *x = *(struct ent *const *)a, *y = *(struct ent *const *)b;
+	uint64_t kx, ky;
+
+	switch (sort_by) {
+	case SORT_TIME:
+		kx = x->acc.total_ns, ky = y->acc.total_ns;
+		break;
+	case SORT_ERRORS:
+		kx = x->acc.errors, ky = y->acc.errors;
+		break;
+	default:
+		kx = x->acc.count, ky = y->acc.count;
+	}
+	if (kx != ky)
+		return kx < ky ? 1 : -1;
+	if (x->acc.count != y->acc.count)
+		return x->acc.count < y->acc.count ? 1 : -1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->nr < y->nr ? -1 : x->nr > y->nr;
+}
+
+/* The rows of this period, sorted, cut to --top */
+static struct ent **period_rows(struct sys_state *st, size_t *n)
+{
+	struct ent **rows = calloc(st->nents + 1, sizeof(*rows));
+	size_t k = 0;
+
+	if (!rows) {
+		*n = 0;
+		return NULL;
+	}
+	for (unsigned b = 0; b < ENT_BUCKETS; b++)
+		for (struct ent *e = st->buckets[b]; e; e = e->next)
+			if (e->acc.count) {
+				rows[k++] = e;
+				qsort(e->errs, e->nerrs, sizeof(*e->errs), errn_cmp);
+			}
+	sort_by = st->sort;
+	qsort(rows, k, sizeof(*rows), ent_cmp);
+	if (st->top && k > st->top)
+		k = st->top;
+	*n = k;
+	return rows;
+}
+
+static void print_errnos_text(struct ks_out *o, const struct ent *e)
+{
+	int shown = 0;
+
+	for (size_t i = 0; i < e->nerrs && shown < 3; i++) {
+		const char *name = ks_errno_name(e->errs[i].err);
+
+		if (!e->errs[i].acc)
+			continue;
+		if (name)
+			ks_out_printf(o, "%s%s:%" PRIu64, shown ? " " : "  ", name, e->errs[i].acc);
+		else
+			ks_out_printf(o, "%s%u:%" PRIu64, shown ? " " : "  ", e->errs[i].err,
+				      e->errs[i].acc);
+		shown++;
+	}
+}
+
+static void print_stats(struct sys_state *st, struct ks_out *o, uint64_t now, uint64_t period)
+{
+	size_t n;
+	struct ent **rows = period_rows(st, &n);
+	char nb[32];
+
+	if (!o->json) {
+		if (st->by_process)
+			ks_out_printf(o, "%-7s %-16s ", "PID", "COMM");
+		ks_out_printf(o, "%-20s %10s %8s %12s %10s %10s  %s\n", "SYSCALL", "COUNT",
+			      "ERRORS", "TOTAL(ms)", "AVG(us)", "MAX(us)", "ERRNOS");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ent *e = rows[i];
+		const char *name = sys_name(e->nr, nb, sizeof(nb));
+		uint64_t avg = e->acc.count ? e->acc.total_ns / e->acc.count : 0;
+
+		if (o->json) {
+			ks_json_begin(o);
+			ks_json_kv_str(o, "type", "syscall_stat", 12);
+			ks_json_kv_u64(o, "ts_ns", now);
+			ks_json_kv_u64(o, "interval_ns", period);
+			if (st->by_process) {
+				ks_json_kv_u64(o, "pid", e->pid);
+				ks_json_kv_str(o, "comm", e->comm, sizeof(e->comm));
+			}
+			ks_json_kv_str(o, "syscall", name, strlen(name));
+			ks_json_kv_u64(o, "nr", e->nr);
+			ks_json_kv_u64(o, "count", e->acc.count);
+			ks_json_kv_u64(o, "errors", e->acc.errors);
+			ks_json_key(o, "errnos");
+			ks_json_begin(o);
+			for (size_t k = 0; k < e->nerrs; k++) {
+				const char *en = ks_errno_name(e->errs[k].err);
+				char num[16];
+
+				if (!e->errs[k].acc)
+					continue;
+				if (!en) {
+					snprintf(num, sizeof(num), "%u", e->errs[k].err);
+					en = num;
+				}
+				ks_json_kv_u64(o, en, e->errs[k].acc);
+			}
+			ks_json_end(o);
+			ks_json_kv_u64(o, "total_ns", e->acc.total_ns);
+			ks_json_kv_u64(o, "avg_ns", avg);
+			ks_json_kv_u64(o, "max_ns", e->acc.max_ns);
+			ks_json_end(o);
+			continue;
+		}
+		if (st->by_process) {
+			size_t start = o->len;
+
+			ks_out_printf(o, "%-7u ", e->pid);
+			start = o->len;
+			ks_out_text(o, e->comm, sizeof(e->comm));
+			ks_out_pad(o, start, 17);
+		}
+		ks_out_printf(o, "%-20s %10" PRIu64 " %8" PRIu64 " %12.3f %10.3f %10.3f", name,
+			      e->acc.count, e->acc.errors, e->acc.total_ns / 1e6, avg / 1e3,
+			      e->acc.max_ns / 1e3);
+		print_errnos_text(o, e);
+		ks_out_char(o, '\n');
+	}
+	free(rows);
+}
+
+static void print_hists(struct sys_state *st, struct ks_out *o, uint64_t now, uint64_t period)
+{
+	size_t n;
+	struct ent **rows = period_rows(st, &n);
+	char nb[32];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ent *e = rows[i];
+		const char *name = sys_name(e->nr, nb, sizeof(nb));
+		uint64_t count = 0;
+
+		if (st->hist_nr >= 0 && e->nr != st->hist_nr)
+			continue;
+		for (int s = 0; s < KS_LOG2_SLOTS; s++)
+			count += e->hist_acc[s];
+		if (o->json) {
+			ks_json_begin(o);
+			ks_json_kv_str(o, "type", "hist", 4);
+			ks_json_kv_str(o, "name", "syscall_latency", 15);
+			ks_json_kv_str(o, "unit", "us", 2);
+			ks_json_kv_u64(o, "ts_ns", now);
+			ks_json_kv_u64(o, "interval_ns", period);
+			ks_json_kv_str(o, "syscall", name, strlen(name));
+			ks_json_kv_u64(o, "nr", e->nr);
+			ks_json_kv_u64(o, "count", count);
+			ks_log2_json_buckets(o, e->hist_acc);
+			ks_json_end(o);
+		} else {
+			ks_out_printf(o, "\nsyscall = %s (%" PRIu64 " calls)\n", name, count);
+			ks_log2_print(o, e->hist_acc, "usecs");
+		}
+	}
+	free(rows);
+}
+
+/*
+ * The engine loads with bpf_object__load(), which does not map .bss into
+ * the skeleton: write the kernel's copy (it holds only `period`).
+ */
+static void set_period(struct sys_state *st)
+{
+	struct bpf_map *m = st->skel->maps.bss;
+	size_t size = bpf_map__value_size(m);
+	uint32_t key = 0;
+	char *v = calloc(1, size);
+
+	if (!v)
+		return;
+	if (!bpf_map_lookup_elem(bpf_map__fd(m), &key, v)) {
+		memcpy(v + ((char *)&st->skel->bss->period - (char *)st->skel->bss), &st->period,
+		       sizeof(st->period));
+		bpf_map_update_elem(bpf_map__fd(m), &key, v, BPF_ANY);
+	}
+	free(v);
+}
+
+static void new_period(struct sys_state *st, uint64_t now)
+{
+	for (unsigned b = 0; b < ENT_BUCKETS; b++)
+		for (struct ent **pp = &st->buckets[b]; *pp;) {
+			struct ent *e = *pp;
+
+			if (e->gone) {
+				*pp = e->next;
+				free(e->errs);
+				free(e);
+				st->nents--;
+				continue;
+			}
+			memset(&e->acc, 0, sizeof(e->acc));
+			memset(e->hist_acc, 0, sizeof(e->hist_acc));
+			for (size_t i = 0; i < e->nerrs; i++)
+				e->errs[i].acc = 0;
+			pp = &e->next;
+		}
+	/* max_ns of the kernel's counters now belongs to the next period */
+	st->period++;
+	set_period(st);
+	st->period_start = now;
+}
+
+static void report(struct sys_state *st, struct ks_out *o)
+{
+	uint64_t now = ks_now_ns(CLOCK_MONOTONIC), period = now - st->period_start;
+
+	collect(st);
+	if (!o->json && st->interval_mode) {
+		time_t t = time(NULL);
+		struct tm tm;
+		char buf[16];
+
+		localtime_r(&t, &tm);
+		strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
+		ks_out_printf(o, "\n%s\n", buf);
+	}
+	if (st->hist)
+		print_hists(st, o, now, period);
+	else
+		print_stats(st, o, now, period);
+	new_period(st, now);
+}
+
+/* ---- the tracer --------------------------------------------------------- */
+
+static const struct ks_probe syscall_probes[] = {
+	{ "sys-enter", { "sys_enter_btf", "sys_enter_raw", "sys_enter_tp" } },
+	{ "sys-exit", { "sys_exit_btf", "sys_exit_raw", "sys_exit_tp" } },
+};
+
+static int syscall_configure(void *state, void *skel)
+{
+	struct sys_state *st = state;
+	struct syscall_bpf *s = skel;
+	bool tls = !st->no_task_storage &&
+		   libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
+	int err = 0;
+
+	s->rodata->use_task_storage = tls;
+	s->rodata->filter_nr = st->masked;
+	memcpy((void *)s->rodata->nr_mask, st->mask, sizeof(st->mask));
+	s->rodata->errors_only = st->errors_only;
+	s->rodata->by_process = st->by_process;
+	s->rodata->want_hist = st->hist;
+	s->rodata->emit_events = st->events;
+	if (!tls) {
+		/* before 5.11: the calls in flight in an LRU hash keyed by tid */
+		err = err ?: bpf_map__set_type(s->maps.inflight, BPF_MAP_TYPE_LRU_HASH);
+		err = err ?: bpf_map__set_map_flags(s->maps.inflight, 0);
+		err = err ?: bpf_map__set_max_entries(s->maps.inflight, SYS_MAX_TASKS);
+	}
+	if (!st->by_process) {
+		err = err ?: bpf_map__set_max_entries(s->maps.proc_stats, 1);
+		err = err ?: bpf_map__set_max_entries(s->maps.proc_comm, 1);
+	}
+	if (!st->hist)
+		err = err ?: bpf_map__set_max_entries(s->maps.sys_hist, 1);
+	if (st->opts->verbose)
+		fprintf(stderr, "kscope: calls in flight kept in %s\n",
+			tls ? "task-local storage" : "an LRU hash by thread id");
+	return err;
+}
+
+static int syscall_start(void *state, void *skel, struct ks_out *o)
+{
+	struct sys_state *st = state;
+
+	st->skel = skel;
+	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
+	/* counting began at attach: start the first period here, like the others */
+	collect(st);
+	new_period(st, st->period_start);
+	if (st->events)
+		ks_rec_header(o);
+	return 0;
+}
+
+static int syscall_event(void *state, struct ks_out *o, const void *data, size_t size)
+{
+	const struct sys_event *e = data;
+	const char *name, *en;
+	char nb[32];
+	bool err;
+
+	(void)state;
+	if (size < sizeof(*e) || e->hdr.type != SYS_EV_CALL)
+		return -EINVAL;
+	name = sys_name(e->nr, nb, sizeof(nb));
+	err = e->ret < 0 && e->ret >= -4095;
+	en = err ? ks_errno_name(-e->ret) : NULL;
+	ks_rec_begin(o, "syscall", &e->hdr);
+	ks_rec_str(o, "syscall", name, strlen(name), KS_TXT_BARE);
+	ks_rec_u64(o, "nr", e->nr, KS_TXT_HIDE);
+	ks_rec_u64v(o, "args", (const uint64_t *)e->args, SYS_NARGS, KS_TXT_BARE);
+	ks_rec_s64(o, "ret", e->ret, 0);
+	if (en)
+		ks_rec_str(o, "errno", en, strlen(en), 0);
+	else if (err)
+		ks_rec_s64(o, "errno", -e->ret, 0);
+	else
+		ks_rec_null(o, "errno", KS_TXT_HIDE);
+	ks_rec_u64(o, "latency_ns", e->hdr.ts_ns - e->enter_ns, KS_TXT_HIDE);
+	ks_rec_ns(o, "lat", e->hdr.ts_ns - e->enter_ns, KS_JSON_HIDE);
+	ks_rec_end(o);
+	return 0;
+}
+
+static int syscall_tick(void *state, struct ks_out *o)
+{
+	struct sys_state *st = state;
+
+	st->ticks++;
+	if (!st->events)
+		report(st, o);
+	return 0;
+}
+
+static void syscall_housekeeping(void *state)
+{
+	collect(state);
+}
+
+static int syscall_finish(void *state, struct ks_out *o)
+{
+	struct sys_state *st = state;
+
+	if (st->events)
+		return 0;
+	if (!(st->opts->count && st->ticks >= st->opts->count))
+		report(st, o);
+	else
+		collect(st);
+	if (st->skipped[SYS_SKIP_COMPAT])
+		fprintf(stderr, "kscope: %" PRIu64 " syscalls of 32-bit (compat) tasks were not "
+			"counted (their numbers are another table's)\n", st->skipped[SYS_SKIP_COMPAT]);
+	if (st->skipped[SYS_SKIP_RANGE])
+		fprintf(stderr, "kscope: %" PRIu64 " syscalls with numbers >= %d were not counted\n",
+			st->skipped[SYS_SKIP_RANGE], SYS_SLOTS);
+	return 0;
+}
+
+const struct ks_tracer syscall_tracer = {
+	.name = "syscall",
+	.what = "syscalls",
+	.skel = &syscall_bpf_ops,
+	.probes = syscall_probes,
+	.nprobes = ARRAY_SIZE(syscall_probes),
+	.configure = syscall_configure,
+	.start = syscall_start,
+	.event = syscall_event,
+	.tick = syscall_tick,
+	.housekeeping = syscall_housekeeping,
+	.finish = syscall_finish,
+};
+
+/* ---- command line ------------------------------------------------------- */
+
+enum { OPT_BY = 0x200, OPT_HIST, OPT_ERRORS, OPT_EVENTS, OPT_NO_TLS };
+
+static const struct ks_cli_opt syscall_opts[] = {
+	{ "syscall", 'e', "NAME[,NAME]", "only these syscalls (filtered in the kernel)" },
+	{ "by", OPT_BY, "KIND", "syscall (default) or process" },
+	{ "hist", OPT_HIST, "[SYSCALL]", "log2 latency histograms, per syscall or of one" },
+	{ "errors", OPT_ERRORS, NULL, "only failing calls" },
+	{ "events", OPT_EVENTS, NULL, "one line per call: args, return value, errno, latency" },
+	{ "sort", 's', "KEY", "order rows by count (default), time or errors" },
+	{ "top", 'n', "N", "show the first N rows only" },
+	{ "no-task-storage", OPT_NO_TLS, NULL,
+	  "keep calls in flight in a hash map, as on kernels before 5.11" },
+	{ 0 }
+};
+
+static struct ks_cli syscall_cli;
+
+static int add_syscall(struct sys_state *st, const char *name)
+{
+	long nr = ks_syscall_nr(name);
+
+	if (nr < 0 || nr >= SYS_SLOTS) {
+		ks_cli_error(&syscall_cli, "unknown syscall '%s'", name);
+		return -1;
+	}
+	st->mask[nr / 64] |= 1ull << (nr % 64);
+	st->masked = true;
+	return (int)nr;
+}
+
+static int syscall_parse(void *state, int key, const char *arg)
+{
+	struct sys_state *st = state;
+	uint64_t v;
+
+	switch (key) {
+	case 'e': {
+		char *list = strdup(arg), *save = NULL, *tok;
+		int rc = 0;
+
+		if (!list)
+			return -1;
+		for (tok = strtok_r(list, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save))
+			rc = add_syscall(st, tok) < 0 ? -1 : 0;
+		if (!rc && !st->masked) {
+			ks_cli_error(&syscall_cli, "no syscall named in '%s'", arg);
+			rc = -1;
+		}
+		free(list);
+		return rc;
+	}
+	case OPT_BY:
+		if (!strcmp(arg, "process"))
+			st->by_process = true;
+		else if (!strcmp(arg, "syscall"))
+			st->by_process = false;
+		else
+			break;
+		return 0;
+	case OPT_HIST:
+		st->hist = true;
+		if (arg) {
+			int nr = add_syscall(st, arg);
+
+			if (nr < 0)
+				return -1;
+			st->hist_nr = nr;
+		}
+		return 0;
+	case OPT_ERRORS:
+		st->errors_only = true;
+		return 0;
+	case OPT_EVENTS:
+		st->events = true;
+		return 0;
+	case OPT_NO_TLS:
+		st->no_task_storage = true;
+		return 0;
+	case 's':
+		if (!strcmp(arg, "count"))
+			st->sort = SORT_COUNT;
+		else if (!strcmp(arg, "time"))
+			st->sort = SORT_TIME;
+		else if (!strcmp(arg, "errors"))
+			st->sort = SORT_ERRORS;
+		else
+			break;
+		return 0;
+	case 'n':
+		if (ks_parse_u64(arg, 1, 1000000, &v))
+			break;
+		st->top = v;
+		return 0;
+	}
+	ks_cli_error(&syscall_cli, "invalid value '%s' for --%s", arg,
+		     key == OPT_BY ? "by" : key == 's' ? "sort" : "top");
+	return -1;
+}
+
+static struct ks_cli syscall_cli = {
+	.cmd = "syscall",
+	.summary = "Syscalls: counts, errors by errno, latency, per syscall or per process.",
+	.details =
+	"Counted in the kernel (raw_syscalls sys_enter/sys_exit); printed every interval,\n"
+	"or once at the end. Latency is from entry to exit of each call. Calls that never\n"
+	"return (exit, exit_group) are not counted. --events streams every call instead.",
+	.examples =
+	"  kscope syscall                        # per-syscall summary at Ctrl-C\n"
+	"  kscope syscall -p 1234 1 5            # one process, every second, 5 times\n"
+	"  kscope syscall --by process -s time   # per process, by time spent\n"
+	"  kscope syscall --errors -- make       # which calls fail, and how\n"
+	"  kscope syscall --hist read -d 10      # read() latency histogram\n"
+	"  kscope syscall --events -e openat,read,close -- cat /etc/hostname\n",
+	.opts = syscall_opts,
+	.parse = syscall_parse,
+	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
+};
+
+int cmd_syscall(int argc, char **argv)
+{
+	struct sys_state st = { .sort = SORT_COUNT, .hist_nr = -1 };
+	struct ks_opts opts;
+	size_t vsize;
+	int rc;
+
+	syscall_cli.state = &st;
+	rc = ks_cli_parse(&syscall_cli, argc, argv, &opts);
+	if (rc != KS_CLI_CONTINUE)
+		return rc;
+	if (st.hist && st.by_process) {
+		ks_cli_error(&syscall_cli, "--hist is per syscall: it does not go with --by process");
+		ks_opts_release(&opts);
+		return KS_EXIT_USAGE;
+	}
+	if (st.events && (st.hist || st.by_process)) {
+		ks_cli_error(&syscall_cli, "--events streams calls: it does not go with %s",
+			     st.hist ? "--hist" : "--by process");
+		ks_opts_release(&opts);
+		return KS_EXIT_USAGE;
+	}
+	st.opts = &opts;
+	st.interval_mode = opts.interval_s > 0;
+	st.ncpus = libbpf_num_possible_cpus();
+	if (st.ncpus <= 0)
+		st.ncpus = 1;
+	/* the largest per-CPU value we read: a histogram row */
+	vsize = sizeof(uint32_t) * KS_LOG2_SLOTS;
+	if (vsize < sizeof(struct sys_stat))
+		vsize = sizeof(struct sys_stat);
+	st.vals = calloc(st.ncpus, (vsize + 7) / 8 * 8);
+	if (!st.vals) {
+		ks_opts_release(&opts);
+		return KS_EXIT_FAIL;
+	}
+	rc = ks_trace_run(&syscall_tracer, &opts, &st);
+	for (unsigned b = 0; b < ENT_BUCKETS; b++)
+		for (struct ent *e = st.buckets[b], *n; e; e = n) {
+			n = e->next;
+			free(e->errs);
+			free(e);
+		}
+	free(st.vals);
+	return rc;
+}
