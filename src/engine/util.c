@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 
+#include "events.h"
 #include "util.h"
 
 int ks_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -159,4 +160,23 @@ int ks_check_caps(const char **missing)
 	else
 		*missing = bpf ? "CAP_PERFMON" : "CAP_BPF";
 	return -EPERM;
+}
+
+bool ks_proc_comm(uint32_t pid, char *comm)
+{
+	char path[64], buf[KS_COMM_LEN + 1];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, KS_COMM_LEN, f);
+	fclose(f);
+	if (n && buf[n - 1] == '\n')
+		n--;
+	memset(comm, 0, KS_COMM_LEN);
+	memcpy(comm, buf, n < KS_COMM_LEN ? n : KS_COMM_LEN - 1);
+	return n > 0;
 }

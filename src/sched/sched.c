@@ -500,26 +500,6 @@ static bool active(const struct sums *s)
 	return s->cpu_ns || s->switches || s->voluntary || s->involuntary || s->runq_count;
 }
 
-/* A process's name from /proc when its leader was not seen (it may be gone) */
-static bool proc_comm(uint32_t pid, char *comm)
-{
-	char path[64], buf[KS_COMM_LEN + 1];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, KS_COMM_LEN, f);
-	fclose(f);
-	if (n && buf[n - 1] == '\n')
-		n--;
-	memset(comm, 0, KS_COMM_LEN);
-	memcpy(comm, buf, n < KS_COMM_LEN ? n : KS_COMM_LEN - 1);
-	return n > 0;
-}
-
 /* Rows of the period: per task, or folded per process */
 static struct task_ent **period_rows(struct sched_state *st, size_t *n, struct task_ent **procs)
 {
@@ -553,7 +533,7 @@ static struct task_ent **period_rows(struct sched_state *st, size_t *n, struct t
 			if (!q) {
 				q = &p[np++];
 				q->pid = q->tid = e->pid;
-				if (!e->pid || !proc_comm(e->pid, q->comm))
+				if (!e->pid || !ks_proc_comm(e->pid, q->comm))
 					memcpy(q->comm, e->comm, sizeof(q->comm));
 			}
 			if (e->tid == e->pid)	/* the leader names the process */
@@ -693,7 +673,7 @@ static const char *process_comm(struct sched_state *st, uint32_t pid)
 				return e->comm;
 			any = e->comm;
 		}
-	return proc_comm(pid, from_proc) ? from_proc : any;
+	return ks_proc_comm(pid, from_proc) ? from_proc : any;
 }
 
 static void print_hists(struct sched_state *st, struct ks_out *o, uint64_t now, uint64_t period)

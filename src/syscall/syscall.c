@@ -192,10 +192,10 @@ static void collect_procs(struct sys_state *st)
 		e = ent_get(st, key.pid, key.nr);
 		if (!e)
 			continue;
-		if (!e->comm[0])
-			bpf_map_lookup_elem(cfd, &key.pid, e->comm);
 		fold_stat(st, e, st->vals);
 		if (!pid_alive(key.pid)) {
+			/* the name the kernel saw last; live ones are named at printing */
+			bpf_map_lookup_elem(cfd, &key.pid, e->comm);
 			if (ndead == cap) {
 				struct sys_proc_key *n = realloc(dead, (cap ? cap * 2 : 64) * sizeof(*n));
 
@@ -414,9 +414,13 @@ static void print_stats(struct sys_state *st, struct ks_out *o, uint64_t now, ui
 			      "ERRORS", "TOTAL(ms)", "AVG(us)", "MAX(us)", "ERRNOS");
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct ent *e = rows[i];
+		struct ent *e = rows[i];
 		const char *name = sys_name(e->nr, nb, sizeof(nb));
 		uint64_t avg = e->acc.count ? e->acc.total_ns / e->acc.count : 0;
+
+		/* a live process by its current name, a gone one by its last */
+		if (st->by_process && !e->gone && !ks_proc_comm(e->pid, e->comm) && !e->comm[0])
+			bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.proc_comm), &e->pid, e->comm);
 
 		if (o->json) {
 			ks_json_begin(o);
@@ -453,7 +457,7 @@ static void print_stats(struct sys_state *st, struct ks_out *o, uint64_t now, ui
 			continue;
 		}
 		if (st->by_process) {
-			size_t start = o->len;
+			size_t start;
 
 			ks_out_printf(o, "%-7u ", e->pid);
 			start = o->len;
