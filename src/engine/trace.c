@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -438,6 +440,51 @@ static int setup_filters(struct ks_run *r)
 /* ---- -- PROGRAM ---------------------------------------------------------- */
 
 /* Fork PROGRAM stopped before exec: it runs only once tracing is attached */
+/* PROGRAM's path as execvp would find it (NULL: let execvp report why not) */
+static const char *find_program(const char *name)
+{
+	static char buf[4096];
+	const char *p = getenv("PATH");
+
+	if (strchr(name, '/'))
+		return name;
+	if (!p)
+		p = "/usr/local/bin:/usr/bin:/bin";
+	while (*p) {
+		size_t n = strcspn(p, ":");
+
+		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)n, n ? p : ".",
+			     n ? "/" : "", name) < (int)sizeof(buf) &&
+		    access(buf, X_OK) == 0)
+			return buf;
+		p += n + (p[n] == ':');
+	}
+	return NULL;
+}
+
+/* Wait (at most a second) until the child sleeps in its read of the go pipe */
+static void wait_blocked(pid_t pid)
+{
+	char path[64], buf[256];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (int i = 0; i < 10000; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		char *rp;
+
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			return;
+		buf[n] = 0;
+		rp = strrchr(buf, ')');
+		if (!rp || (rp[1] == ' ' && rp[2] != 'R'))
+			return;		/* sleeping (or stopped, or gone) */
+		usleep(100);
+	}
+}
+
 static int spawn_program(struct ks_run *r)
 {
 	int go[2], err[2];
@@ -457,6 +504,13 @@ static int spawn_program(struct ks_run *r)
 		int e;
 		char c;
 
+		const char *path;
+
+		/*
+		 * Everything the child does before exec happens before it
+		 * blocks, so that once it is released (and traced) its next
+		 * call is PROGRAM's execve: no kscope work shows up as PROGRAM's.
+		 */
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
@@ -464,9 +518,12 @@ static int spawn_program(struct ks_run *r)
 		signal(SIGCHLD, SIG_DFL);
 		close(go[1]);
 		close(err[0]);
+		path = find_program(r->o->program[0]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);	/* kscope gave up before tracing started */
-		execvp(r->o->program[0], r->o->program);
+		if (path)
+			execve(path, r->o->program, environ);
+		execvp(r->o->program[0], r->o->program);	/* errors as the shell reports them */
 		e = errno;
 		if (write(err[1], &e, sizeof(e)) < 0)
 			_exit(127);
@@ -474,6 +531,7 @@ static int spawn_program(struct ks_run *r)
 	}
 	close(go[0]);
 	close(err[1]);
+	wait_blocked(pid);
 	r->child = pid;
 	r->child_go = go[1];
 	r->child_err = err[0];
