@@ -20,7 +20,8 @@ const volatile __u8 want_hist;          /* --hist */
 const volatile __u8 emit_events;        /* --events */
 const volatile __u64 nr_mask[SYS_MASK_WORDS];
 
-/* Userspace moves it on at every report: max_ns is per period */
+/* The period: 0 until userspace starts counting, then moved on at every
+ * report, so that max_ns is per period */
 volatile __u32 period;
 
 /*
@@ -164,10 +165,8 @@ static __always_inline int on_enter(long id, struct pt_regs *regs, const unsigne
 	return 0;
 }
 
-static __always_inline void stat_add(struct sys_stat *st, __u64 lat, bool err)
+static __always_inline void stat_add(struct sys_stat *st, __u64 lat, __u32 p)
 {
-	__u32 p = period;
-
 	st->count++;
 	st->total_ns += lat;
 	if (st->max_period != p) {
@@ -176,11 +175,9 @@ static __always_inline void stat_add(struct sys_stat *st, __u64 lat, bool err)
 	} else if (lat > st->max_ns) {
 		st->max_ns = lat;
 	}
-	if (err)
-		st->errors++;
 }
 
-static __always_inline void count_proc(__u32 pid, __u32 nr, __u64 lat, bool err)
+static __always_inline void count_proc(__u32 pid, __u32 nr, __u64 lat, __u32 p)
 {
 	struct sys_proc_key k = { .pid = pid, .nr = nr };
 	struct sys_stat *st = bpf_map_lookup_elem(&proc_stats, &k);
@@ -201,7 +198,7 @@ static __always_inline void count_proc(__u32 pid, __u32 nr, __u64 lat, bool err)
 		if (!st)
 			return;
 	}
-	stat_add(st, lat, err);
+	stat_add(st, lat, p);
 }
 
 static __always_inline void count_errno(__u32 pid, __u32 nr, __u16 err)
@@ -244,27 +241,30 @@ static __always_inline int on_exit(long ret)
 	struct sys_inflight *s = slot(false);
 	bool err = ret < 0 && ret >= -4095;
 	__u64 now, lat, enter;
-	__u32 nr, pid;
+	__u32 nr, pid, p;
 
 	if (!s || !s->ts_ns)
 		return 0;
 	enter = s->ts_ns;
 	s->ts_ns = 0;
-	if (errors_only && !err)
-		return 0;
+	p = period;
+	if (!p || (errors_only && !err))
+		return 0;	/* period 0: userspace has not started yet */
 	now = bpf_ktime_get_ns();
 	lat = now - enter;
 	nr = s->nr & (SYS_SLOTS - 1);
 	if (by_process) {
 		pid = bpf_get_current_pid_tgid() >> 32;
-		count_proc(pid, nr, lat, err);
+		count_proc(pid, nr, lat, p);
 	} else {
 		struct sys_stat *st = bpf_map_lookup_elem(&sys_stats, &nr);
 
 		pid = 0;
 		if (st)
-			stat_add(st, lat, err);
+			stat_add(st, lat, p);
 	}
+	/* after the count: userspace reads errnos first, then counts, so the
+	 * errors it sees (the sum of the errnos) never exceed the calls */
 	if (err)
 		count_errno(pid, nr, -ret);
 	if (want_hist) {

@@ -117,22 +117,24 @@ static struct errn *errn_get(struct ent *e, uint16_t err)
 	return n;
 }
 
-/* Fold the kernel's cumulative per-CPU values of one key into e */
-static void fold_stat(struct sys_state *st, struct ent *e, const struct sys_stat *v)
+/*
+ * Fold the kernel's cumulative per-CPU values of one key into e; max_ns is
+ * taken from the CPUs whose max belongs to period `period`.
+ */
+static void fold_stat(struct sys_state *st, struct ent *e, const struct sys_stat *v,
+		      uint32_t period)
 {
 	struct sums cur = {};
 	uint64_t max = 0;
 
 	for (int c = 0; c < st->ncpus; c++) {
 		cur.count += v[c].count;
-		cur.errors += v[c].errors;
 		cur.total_ns += v[c].total_ns;
-		if (v[c].max_period == st->period && v[c].count && v[c].max_ns > max)
+		if (v[c].max_period == period && v[c].count && v[c].max_ns > max)
 			max = v[c].max_ns;
 	}
 	if (cur.count >= e->snap.count) {
 		e->acc.count += cur.count - e->snap.count;
-		e->acc.errors += cur.errors - e->snap.errors;
 		e->acc.total_ns += cur.total_ns - e->snap.total_ns;
 	}
 	e->snap = cur;
@@ -148,7 +150,7 @@ static bool pid_alive(uint32_t pid)
 	return access(path, F_OK) == 0;
 }
 
-static void collect_syscalls(struct sys_state *st)
+static void collect_syscalls(struct sys_state *st, uint32_t period)
 {
 	int fd = bpf_map__fd(st->skel->maps.sys_stats);
 	long max = ks_syscall_max();
@@ -169,12 +171,12 @@ static void collect_syscalls(struct sys_state *st)
 			continue;
 		e = ent_get(st, 0, nr);
 		if (e)
-			fold_stat(st, e, v);
+			fold_stat(st, e, v, period);
 	}
 	(void)max;
 }
 
-static void collect_procs(struct sys_state *st)
+static void collect_procs(struct sys_state *st, uint32_t period)
 {
 	int fd = bpf_map__fd(st->skel->maps.proc_stats);
 	int cfd = bpf_map__fd(st->skel->maps.proc_comm);
@@ -192,7 +194,7 @@ static void collect_procs(struct sys_state *st)
 		e = ent_get(st, key.pid, key.nr);
 		if (!e)
 			continue;
-		fold_stat(st, e, st->vals);
+		fold_stat(st, e, st->vals, period);
 		if (!pid_alive(key.pid)) {
 			/* the name the kernel saw last; live ones are named at printing */
 			bpf_map_lookup_elem(cfd, &key.pid, e->comm);
@@ -298,15 +300,20 @@ static void collect_skipped(struct sys_state *st)
 	}
 }
 
-static void collect(struct sys_state *st)
+/*
+ * Errnos first, then counts: the kernel counts a call before its errno, so
+ * every errno seen here belongs to a call the counts include. A row's
+ * errors are the sum of its errnos. `period`: whose max_ns to take.
+ */
+static void collect(struct sys_state *st, uint32_t period)
 {
 	if (st->events)
 		return;
-	if (st->by_process)
-		collect_procs(st);
-	else
-		collect_syscalls(st);
 	collect_errnos(st);
+	if (st->by_process)
+		collect_procs(st, period);
+	else
+		collect_syscalls(st, period);
 	if (st->hist)
 		collect_hists(st);
 	collect_skipped(st);
@@ -372,6 +379,9 @@ static struct ent **period_rows(struct sys_state *st, size_t *n)
 	for (unsigned b = 0; b < ENT_BUCKETS; b++)
 		for (struct ent *e = st->buckets[b]; e; e = e->next)
 			if (e->acc.count) {
+				e->acc.errors = 0;
+				for (size_t i = 0; i < e->nerrs; i++)
+					e->acc.errors += e->errs[i].acc;
 				rows[k++] = e;
 				qsort(e->errs, e->nerrs, sizeof(*e->errs), errn_cmp);
 			}
@@ -548,17 +558,23 @@ static void new_period(struct sys_state *st, uint64_t now)
 				e->errs[i].acc = 0;
 			pp = &e->next;
 		}
-	/* max_ns of the kernel's counters now belongs to the next period */
-	st->period++;
-	set_period(st);
 	st->period_start = now;
 }
 
-static void report(struct sys_state *st, struct ks_out *o)
+/* final: the last report, after which nothing is counted */
+static void report(struct sys_state *st, struct ks_out *o, bool final)
 {
 	uint64_t now = ks_now_ns(CLOCK_MONOTONIC), period = now - st->period_start;
+	uint32_t closing = st->period;
 
-	collect(st);
+	/*
+	 * Calls from now on are the next period's, max_ns included; after the
+	 * last period (0) the kernel stops counting, so the last collection
+	 * sees counts and errnos that agree exactly.
+	 */
+	st->period = final ? 0 : st->period + 1;
+	set_period(st);
+	collect(st, closing);
 	if (!o->json && st->interval_mode) {
 		time_t t = time(NULL);
 		struct tm tm;
@@ -620,10 +636,10 @@ static int syscall_start(void *state, void *skel, struct ks_out *o)
 	struct sys_state *st = state;
 
 	st->skel = skel;
+	/* the programs count nothing until the first period starts, here */
+	st->period = 1;
+	set_period(st);
 	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
-	/* counting began at attach: start the first period here, like the others */
-	collect(st);
-	new_period(st, st->period_start);
 	if (st->events)
 		ks_rec_header(o);
 	return 0;
@@ -665,13 +681,15 @@ static int syscall_tick(void *state, struct ks_out *o)
 
 	st->ticks++;
 	if (!st->events)
-		report(st, o);
+		report(st, o, st->opts->count && st->ticks >= st->opts->count);
 	return 0;
 }
 
 static void syscall_housekeeping(void *state)
 {
-	collect(state);
+	struct sys_state *st = state;
+
+	collect(st, st->period);
 }
 
 static int syscall_finish(void *state, struct ks_out *o)
@@ -681,9 +699,7 @@ static int syscall_finish(void *state, struct ks_out *o)
 	if (st->events)
 		return 0;
 	if (!(st->opts->count && st->ticks >= st->opts->count))
-		report(st, o);
-	else
-		collect(st);
+		report(st, o, true);
 	if (st->skipped[SYS_SKIP_COMPAT])
 		fprintf(stderr, "kscope: %" PRIu64 " syscalls of 32-bit (compat) tasks were not "
 			"counted (their numbers are another table's)\n", st->skipped[SYS_SKIP_COMPAT]);

@@ -16,8 +16,7 @@
 
 /* Per syscall (array index: nr), or per (process, syscall) */
 struct sys_stat {
-	__u64 count;          /* calls that returned */
-	__u64 errors;         /* ... with -4095 <= ret <= -1 */
+	__u64 count;          /* calls that returned (errors: in err_stats) */
 	__u64 total_ns;       /* sum of entry-to-exit latencies */
 	__u64 max_ns;         /* the longest call of period max_period */
 	__u32 max_period;     /* the period (.bss `period`) max_ns belongs to */
