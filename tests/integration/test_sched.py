@@ -34,7 +34,7 @@ import time
 
 import pytest
 
-from conftest import (HOOK_VARIANTS, KSCOPE, TIMEOUT, Tracer, cgroup2_mount, cgroup_id_of,
+from conftest import (bpf_objects, bpftool_list, check_gone, HOOK_VARIANTS, KSCOPE, TIMEOUT, Tracer, cgroup2_mount, cgroup_id_of,
                       expected_prio, parse_ndjson, read_text, workload)
 
 SETPRIV_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
@@ -903,33 +903,6 @@ def test_doctor_lists_sched_probes():
 
 # ---- m: signals ---------------------------------------------------------------------------------
 
-def bpf_objects(pid):
-    """{"prog": ids, "map": ids, "link": ids} held open by process pid (as test_signals.py)."""
-    owned = {"prog": set(), "map": set(), "link": set()}
-    fddir = f"/proc/{pid}/fd"
-    for fd in os.listdir(fddir):
-        try:
-            target = os.readlink(os.path.join(fddir, fd))
-            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                info = dict(line.split(":", 1) for line in f if ":" in line)
-        except OSError:
-            continue
-        info = {k.strip(): v.strip() for k, v in info.items()}
-        if target == "anon_inode:bpf_link" and "link_id" in info:
-            owned["link"].add(int(info["link_id"]))
-        elif target == "anon_inode:bpf-prog" and "prog_id" in info:
-            owned["prog"].add(int(info["prog_id"]))
-        elif target == "anon_inode:bpf-map" and "map_id" in info:
-            owned["map"].add(int(info["map_id"]))
-    return owned
-
-
-def bpftool_list(kind):
-    p = subprocess.run(["bpftool", kind, "show", "-j"], capture_output=True, timeout=TIMEOUT)
-    assert p.returncode == 0, p
-    return {o["id"]: o for o in json.loads(p.stdout or b"[]")}
-
-
 def test_sigint_summary_and_cleanup(bg, sched):
     """
     SIGINT ends `kscope sched` (no PROGRAM): it prints the summary, exits 0
@@ -961,10 +934,4 @@ def test_sigint_summary_and_cleanup(bg, sched):
     b = Burn(info)
     check_workers([r for r in rows if r["pid"] == b.pid], b)
     # all gone (programs and links at once; maps may wait for an RCU grace period)
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        left = {kind: ids & set(bpftool_list(kind)) for kind, ids in owned.items()}
-        if not any(left.values()):
-            break
-        assert time.monotonic() < deadline, f"left behind: {left}"
-        time.sleep(0.1)
+    check_gone(owned)

@@ -16,35 +16,8 @@ import time
 
 import pytest
 
-from conftest import (KSCOPE, TIMEOUT, Tracer, parse_ndjson, read_ints, read_text,
+from conftest import (KSCOPE, bpf_objects, bpftool_list, check_gone, TIMEOUT, Tracer, parse_ndjson, read_ints, read_text,
                       wait_for_file, workload)
-
-
-def bpf_objects(pid):
-    """{"prog": ids, "map": ids, "link": ids} held open by process pid."""
-    owned = {"prog": set(), "map": set(), "link": set()}
-    fddir = f"/proc/{pid}/fd"
-    for fd in os.listdir(fddir):
-        try:
-            target = os.readlink(os.path.join(fddir, fd))
-            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                info = dict(line.split(":", 1) for line in f if ":" in line)
-        except OSError:
-            continue
-        info = {k.strip(): v.strip() for k, v in info.items()}
-        if target == "anon_inode:bpf_link" and "link_id" in info:
-            owned["link"].add(int(info["link_id"]))
-        elif target == "anon_inode:bpf-prog" and "prog_id" in info:
-            owned["prog"].add(int(info["prog_id"]))
-        elif target == "anon_inode:bpf-map" and "map_id" in info:
-            owned["map"].add(int(info["map_id"]))
-    return owned
-
-
-def bpftool_list(kind):
-    p = subprocess.run(["bpftool", kind, "show", "-j"], capture_output=True, timeout=TIMEOUT)
-    assert p.returncode == 0, p
-    return {o["id"]: o for o in json.loads(p.stdout or b"[]")}
 
 
 def check_owned(owned):
@@ -55,18 +28,6 @@ def check_owned(owned):
         assert any(n.startswith(f"handle_{probe}") for n in names), names
     assert len(owned["link"]) >= 3, owned
     assert owned["map"], owned
-
-
-def check_gone(owned):
-    """None of kscope's objects survives it (ids are not reused soon)."""
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        left = {kind: ids & set(bpftool_list(kind)) for kind, ids in owned.items()}
-        if not any(left.values()):
-            return
-        # programs and links go at once; maps may wait for an RCU grace period
-        assert time.monotonic() < deadline, f"left behind: {left}"
-        time.sleep(0.1)
 
 
 def blocked_in_pipe_write(pid):
