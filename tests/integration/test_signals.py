@@ -6,7 +6,6 @@ behind. What kscope owns is read from /proc/PID/fdinfo (this bpftool cannot
 list owner pids), so other BPF tools running meanwhile do not matter.
 """
 import fcntl
-import json
 import os
 import secrets
 import signal

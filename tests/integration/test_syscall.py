@@ -22,18 +22,16 @@ count is asserted exactly:
 Nothing here asserts a duration: latencies are only checked for
 consistency (avg within total, max >= avg), and timeouts guard hangs.
 """
-import json
 import os
 import platform
 import re
 import secrets
 import signal
 import subprocess
-import time
 
 import pytest
 
-from conftest import (bpf_objects, bpftool_list, check_gone, HOOK_VARIANTS, KSCOPE, TIMEOUT, Tracer, cgroup_id_of, parse_ndjson,
+from conftest import (bpf_objects, check_gone, HOOK_VARIANTS, KSCOPE, TIMEOUT, Tracer, cgroup_id_of, parse_ndjson,
                       read_text, workload)
 
 STAT_FIELDS = ("type", "ts_ns", "interval_ns", "syscall", "nr", "count", "errors", "errnos",
