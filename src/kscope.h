@@ -25,9 +25,11 @@ const struct ks_cmd *ks_cmd_find(const char *name);
 int cmd_proc(int argc, char **argv);
 int cmd_sched(int argc, char **argv);
 int cmd_syscall(int argc, char **argv);
+int cmd_fileio(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 extern const struct ks_tracer proc_tracer;
 extern const struct ks_tracer sched_tracer;
+extern const struct ks_tracer fileio_tracer;
 extern const struct ks_tracer syscall_tracer;
 
 #endif /* KSCOPE_H */

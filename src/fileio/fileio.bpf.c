@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kscope fileio: file opens, and reads, writes and fsyncs per open file.
+ *
+ * Two programs, on the entry and the exit of every system call (the
+ * raw_syscalls tracepoints: tp_btf, raw_tp or the plain tracepoint), do
+ * everything. The first thing each does is a look-up of the syscall number
+ * in sys_op, a table userspace fills from the target's own syscall numbers;
+ * any other syscall costs that and nothing more.
+ *
+ * Open files are tracked per (process, fd) in the fds map, from the open
+ * that returned the fd to its close, with the path as the process gave it.
+ * dup/dup2/dup3/fcntl(F_DUPFD) copy the entry to the new fd; a child process
+ * finds an fd it inherited in its ancestors' entries (the same struct file).
+ * Every call checks that the fd still holds the struct file (and inode) it
+ * was opened as, so an fd closed behind our back (close-on-exec, close_range,
+ * process exit) and reused is never taken for the old file.
+ *
+ * Reads, writes and fsyncs are summed per (process, open) in the stats map;
+ * nothing goes through the ring buffer for them unless --slow asked for
+ * calls slower than a threshold. Opens are streamed (unless summary only).
+ */
+#include "../engine/kscope.bpf.h"
+#include "fileio.h"
+
+/* syscall number -> enum fio_op; 0 for every syscall not of interest */
+const volatile __u8 sys_op[FIO_NR_MAX];
+const volatile __u8 emit_opens;        /* stream open events */
+const volatile __u8 failed_only;       /* ... only those that failed (--failed) */
+const volatile __u8 emit_slow;         /* stream calls slower than slow_ns (--slow) */
+const volatile __u64 slow_ns;
+const volatile __u32 self_pid;         /* kscope itself is never traced */
+
+/* A traced task made 32-bit (compat) calls: not followed, but said so at exit */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} compat_seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FIO_MAX_FDS);
+	__type(key, struct fio_fd_key);
+	__type(value, struct fio_file);
+} fds SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FIO_MAX_STATS);
+	__type(key, struct fio_stat_key);
+	__type(value, struct fio_stat);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FIO_MAX_CALLS);
+	__type(key, __u32);
+	__type(value, struct fio_call);
+} calls SEC(".maps");
+
+/* Per-CPU scratch for values too big for the stack */
+struct scratch {
+	struct fio_open_event e;
+	char path[FIO_OPEN_PATH_MAX];   /* right after e: the event's variable part */
+	struct fio_file f;
+	struct fio_stat s;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* Per-CPU counter for open ids: (count << 16) | cpu is unique without atomics */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} id_seq SEC(".maps");
+
+static __always_inline struct scratch *get_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+static __always_inline __u64 new_id(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&id_seq, &zero);
+
+	if (!n)
+		return 0;
+	*n += 1;
+	return (*n << 16) | (bpf_get_smp_processor_id() & 0xffff);
+}
+
+/* ---- where the syscall arguments come from --------------------------------- */
+
+enum { SRC_BTF, SRC_RAW, SRC_TP };
+
+/*
+ * The arguments of the syscall being entered. The tracepoint has them in
+ * its record and tp_btf in registers it can load from directly: both are
+ * copied up front (a few plain loads). raw_tp needs a probe read per
+ * argument: those are read only once the syscall is known to matter.
+ */
+struct sys_args {
+	int src;
+	struct pt_regs *regs;      /* SRC_RAW */
+	__u64 a[4];                /* SRC_BTF, SRC_TP */
+};
+
+static __always_inline __u64 sys_arg(struct sys_args *args, int n)
+{
+	struct pt_regs *regs = args->regs;
+
+	if (args->src != SRC_RAW)
+		return args->a[n & 3];
+	switch (n) {
+	case 0: return PT_REGS_PARM1_CORE_SYSCALL(regs);
+	case 1: return PT_REGS_PARM2_CORE_SYSCALL(regs);
+	case 2: return PT_REGS_PARM3_CORE_SYSCALL(regs);
+	default: return PT_REGS_PARM4_CORE_SYSCALL(regs);
+	}
+}
+
+/* The syscall number at sys_exit, from the registers (the BTF hooks) */
+struct pt_regs___arm64 {
+	int syscallno;
+} __attribute__((preserve_access_index));
+
+static __always_inline long regs_nr(bool btf, struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return btf ? regs->orig_ax : BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	return BPF_CORE_READ((struct pt_regs___arm64 *)regs, syscallno);
+#else
+#error "fileio: syscall number at sys_exit unknown for this architecture"
+#endif
+}
+
+/*
+ * A 32-bit (compat) syscall has numbers of its own: the per-syscall
+ * tracepoints ignore those calls, and so do we. On tp_btf, the task is a
+ * BTF pointer (bpf_get_current_task_btf, 5.11+: older kernels refuse the
+ * program and raw_tp is used) and its fields are plain loads.
+ */
+static __always_inline bool compat_syscall(bool btf)
+{
+	struct task_struct *task = btf ? bpf_get_current_task_btf() :
+				   (struct task_struct *)bpf_get_current_task();
+
+#if defined(__TARGET_ARCH_x86)
+	return (btf ? task->thread_info.status : BPF_CORE_READ(task, thread_info.status)) &
+	       0x0002;	/* TS_COMPAT */
+#elif defined(__TARGET_ARCH_arm64)
+	return (btf ? task->thread_info.flags : BPF_CORE_READ(task, thread_info.flags)) &
+	       (1ull << 22);	/* TIF_32BIT */
+#else
+	return false;
+#endif
+}
+
+/* ---- descriptors ---------------------------------------------------------------- */
+
+/* The struct file at fd in the current task's table, or NULL */
+static __always_inline struct file *fd_file(bool btf, int fd)
+{
+	struct file **arr, *f = NULL;
+	struct fdtable *fdt;
+
+	if (btf) {
+		fdt = bpf_get_current_task_btf()->files->fdt;
+		if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
+			return NULL;
+		arr = fdt->fd;
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		fdt = BPF_CORE_READ(task, files, fdt);
+		if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+			return NULL;
+		arr = BPF_CORE_READ(fdt, fd);
+	}
+	if (bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]))
+		return NULL;
+	return f;
+}
+
+static __always_inline __u64 file_inode(struct file *f)
+{
+	return f ? (__u64)BPF_CORE_READ(f, f_inode) : 0;
+}
+
+static __always_inline void stat_mark_closed(__u32 pid, __u64 id)
+{
+	struct fio_stat_key k = { .pid = pid, .id = id };
+	struct fio_stat *s = bpf_map_lookup_elem(&stats, &k);
+
+	if (s)
+		s->closed = 1;
+}
+
+/* The fd is gone (closed, replaced, or found reused): drop its entry */
+static __always_inline void fd_forget(__u32 pid, int fd)
+{
+	struct fio_fd_key k = { .pid = pid, .fd = fd };
+	struct fio_file *f = bpf_map_lookup_elem(&fds, &k);
+
+	if (!f)
+		return;
+	stat_mark_closed(pid, f->id);
+	bpf_map_delete_elem(&fds, &k);
+}
+
+/*
+ * An fd this process did not open itself: inherited at fork from an
+ * ancestor that did (the same struct file in both tables)?
+ */
+static __always_inline struct fio_file *fd_inherited(bool btf, __u32 pid, int fd)
+{
+	struct task_struct *t = btf ? bpf_get_current_task_btf() :
+				(struct task_struct *)bpf_get_current_task();
+	struct fio_fd_key k = { .pid = pid, .fd = fd };
+	struct fio_file *pf = NULL;
+	struct file *file;
+
+	for (int i = 0; i < FIO_INHERIT_DEPTH && !pf; i++) {
+		struct fio_fd_key pk = { .fd = fd };
+
+		t = btf ? t->real_parent : BPF_CORE_READ(t, real_parent);
+		if (!t)
+			return NULL;
+		pk.pid = btf ? t->tgid : BPF_CORE_READ(t, tgid);
+		if (!pk.pid || pk.pid == pid)
+			return NULL;
+		pf = bpf_map_lookup_elem(&fds, &pk);
+	}
+	if (!pf)
+		return NULL;
+	file = fd_file(btf, fd);
+	if (!file || pf->file != (__u64)file || pf->inode != file_inode(file))
+		return NULL;
+	if (bpf_map_update_elem(&fds, &k, pf, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&fds, &k)) {
+		ks_lost_inc(KS_LOST_MAPFULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&fds, &k);
+}
+
+/* The tracked open file at fd, verified, or NULL */
+static __always_inline struct fio_file *fd_lookup(bool btf, __u32 pid, int fd)
+{
+	struct fio_fd_key k = { .pid = pid, .fd = fd };
+	struct fio_file *f = bpf_map_lookup_elem(&fds, &k);
+	struct file *file;
+
+	if (!f)
+		return fd_inherited(btf, pid, fd);
+	file = fd_file(btf, fd);
+	if (f->file == (__u64)file && f->inode == file_inode(file))
+		return f;
+	/* closed without close(2) (exec, close_range, exit) and reused */
+	stat_mark_closed(pid, f->id);
+	bpf_map_delete_elem(&fds, &k);
+	return NULL;
+}
+
+/* The stats entry of (pid, open), made on first use */
+static __always_inline struct fio_stat *stat_get(__u32 pid, struct fio_file *f)
+{
+	struct fio_stat_key k = { .pid = pid, .id = f->id };
+	struct fio_stat *s = bpf_map_lookup_elem(&stats, &k);
+	struct scratch *sc;
+
+	if (s)
+		return s;
+	sc = get_scratch();
+	if (!sc)
+		return NULL;
+	__builtin_memset(&sc->s, 0, offsetof(struct fio_stat, comm));
+	sc->s.id = f->id;
+	sc->s.pid = pid;
+	sc->s.truncated = f->truncated;
+	sc->s.path_len = f->path_len;
+	bpf_get_current_comm(sc->s.comm, sizeof(sc->s.comm));
+	__builtin_memcpy(sc->s.path, f->path, FIO_PATH_MAX);
+	if (bpf_map_update_elem(&stats, &k, &sc->s, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&stats, &k)) {
+		ks_lost_inc(KS_LOST_MAPFULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&stats, &k);
+}
+
+/* ---- syscall entry ---------------------------------------------------------------- */
+
+static __always_inline int on_enter(struct sys_args *args, long nr)
+{
+	bool btf = args->src == SRC_BTF;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id;
+	struct fio_call call = {};
+	struct fio_stat *s = NULL;
+	struct fio_file *f;
+	__u8 op;
+
+	if ((__u64)nr >= FIO_NR_MAX)
+		return 0;
+	op = sys_op[nr & (FIO_NR_MAX - 1)];
+	if (op == FIO_OP_NONE || pid == self_pid)
+		return 0;
+	if (compat_syscall(btf)) {
+		__u32 zero = 0;
+		__u64 *seen;
+
+		if (ks_wanted() && (seen = bpf_map_lookup_elem(&compat_seen, &zero)))
+			*seen = 1;
+		return 0;
+	}
+	if (op == FIO_OP_CLOSE) {
+		/* the fd is released even when close() fails; no filter: the
+		 * entry must go whatever the task has become */
+		fd_forget(pid, (int)sys_arg(args, 0));
+		return 0;
+	}
+	if (!ks_wanted())
+		return 0;
+	call.op = op;
+	switch (op) {
+	case FIO_OP_OPEN:
+		call.arg[0] = sys_arg(args, 0);
+		call.arg[1] = sys_arg(args, 1);
+		call.arg[2] = sys_arg(args, 2);
+		call.fd = FIO_AT_FDCWD;
+		break;
+	case FIO_OP_CREAT:
+		call.arg[0] = sys_arg(args, 0);
+		call.arg[2] = sys_arg(args, 1);
+		call.fd = FIO_AT_FDCWD;
+		break;
+	case FIO_OP_OPENAT:
+	case FIO_OP_OPENAT2:
+		call.fd = (int)sys_arg(args, 0);
+		call.arg[0] = sys_arg(args, 1);
+		call.arg[1] = sys_arg(args, 2);	/* openat2: struct open_how * */
+		call.arg[2] = sys_arg(args, 3);
+		break;
+	case FIO_OP_FCNTL: {
+		__u64 cmd = sys_arg(args, 1);
+
+		if (cmd != FIO_F_DUPFD && cmd != FIO_F_DUPFD_CLOEXEC)
+			return 0;
+		call.fd = (int)sys_arg(args, 0);
+		break;
+	}
+	case FIO_OP_DUP:
+	case FIO_OP_DUP2:
+	case FIO_OP_DUP3:
+		call.fd = (int)sys_arg(args, 0);
+		break;
+	default:	/* read, write, fsync and their variants */
+		call.fd = (int)sys_arg(args, 0);
+		f = fd_lookup(btf, pid, call.fd);
+		if (!f || !(s = stat_get(pid, f)))
+			return 0;	/* not a file we saw opened */
+		call.id = f->id;
+		if (op == FIO_OP_READ || op == FIO_OP_WRITE ||
+		    op == FIO_OP_PREAD64 || op == FIO_OP_PWRITE64)
+			call.arg[0] = sys_arg(args, 2);
+	}
+	call.ts = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&calls, &tid, &call, BPF_ANY)) {
+		ks_lost_inc(KS_LOST_MAPFULL);
+		return 0;
+	}
+	/* userspace keeps the entry while a call runs on it */
+	if (s)
+		__sync_fetch_and_add(&s->inflight, 1);
+	return 0;
+}
+
+/* ---- syscall exit ------------------------------------------------------------------- */
+
+static __always_inline void open_exit(bool btf, __u32 pid, struct fio_call *call, long ret)
+{
+	struct scratch *sc = get_scratch();
+	struct fio_open_event *e;
+	struct fio_file *f;
+	bool emit, name_only;
+	long len;
+	__u32 n;
+
+	if (!sc)
+		return;
+	e = &sc->e;
+	f = &sc->f;
+	if (call->op == FIO_OP_OPENAT2) {
+		struct open_how how = {};
+
+		bpf_probe_read_user(&how, sizeof(how), (void *)call->arg[1]);
+		call->arg[1] = how.flags;
+		call->arg[2] = how.mode;
+	}
+	/* at exit the kernel has just read the string: its page is in memory */
+	len = bpf_probe_read_user_str(sc->path, FIO_OPEN_PATH_MAX, (void *)call->arg[0]);
+	if (len < 1) {
+		sc->path[0] = '\0';
+		len = 1;
+	}
+	/* bounded twice: clang may fold a single clamp the verifier needs */
+	n = len & (2 * FIO_OPEN_PATH_MAX - 1);
+	if (n > FIO_OPEN_PATH_MAX)
+		n = FIO_OPEN_PATH_MAX;
+
+	e->id = 0;
+	if (ret >= 0) {
+		struct fio_fd_key k = { .pid = pid, .fd = ret };
+		struct file *file = fd_file(btf, ret);
+
+		f->id = new_id();
+		f->file = (__u64)file;
+		f->inode = file_inode(file);
+		f->flags = call->arg[1];
+		f->truncated = n > FIO_PATH_MAX;
+		f->path_len = n > FIO_PATH_MAX ? FIO_PATH_MAX : n;
+		f->pad = 0;
+		__builtin_memcpy(f->path, sc->path, FIO_PATH_MAX);
+		f->path[FIO_PATH_MAX - 1] = '\0';
+		e->id = f->id;
+		/* an entry left at this fd (closed behind our back) ends here */
+		fd_forget(pid, ret);
+		if (bpf_map_update_elem(&fds, &k, f, BPF_ANY))
+			ks_lost_inc(KS_LOST_MAPFULL);
+	}
+	emit = emit_opens && (!failed_only || ret < 0);
+	/* a path longer than the maps keep: userspace learns it in full here */
+	name_only = !emit && ret >= 0 && n > FIO_PATH_MAX;
+	if (!emit && !name_only)
+		return;
+	ks_fill_hdr(&e->hdr, FIO_EV_OPEN);
+	if (name_only)
+		e->hdr.flags |= FIO_F_NAME_ONLY;
+	if (len >= FIO_OPEN_PATH_MAX)
+		e->hdr.flags |= FIO_F_PATH_CUT;
+	e->ret = ret;
+	e->flags = call->op == FIO_OP_CREAT ? 0 : call->arg[1];
+	e->mode = call->arg[2];
+	e->dfd = call->fd;
+	e->op = call->op;
+	e->pad = 0;
+	e->path_len = n;
+	e->pad2 = 0;
+	ks_output(e, sizeof(*e) + n);
+}
+
+static __always_inline void slow_event(struct fio_call *call, struct fio_stat *s, long ret,
+				       __u64 lat)
+{
+	struct fio_slow_event *e = ks_reserve(sizeof(*e));
+
+	if (!e)
+		return;
+	ks_fill_hdr(&e->hdr, FIO_EV_SLOW);
+	if (s->truncated)
+		e->hdr.flags |= FIO_F_MAP_CUT;
+	e->latency_ns = lat;
+	e->ret = ret;
+	e->id = call->id;
+	e->count = call->arg[0];
+	e->fd = call->fd;
+	e->op = call->op;
+	e->pad = 0;
+	e->path_len = s->path_len;
+	__builtin_memcpy(e->path, s->path, FIO_PATH_MAX);
+	ks_submit(e);
+}
+
+/* -ERESTARTSYS and friends: the call is restarted, or becomes -EINTR */
+static __always_inline bool restarting(long ret)
+{
+	return ret <= -512 && ret >= -516;
+}
+
+static __always_inline void io_exit(__u32 pid, struct fio_call *call, long ret, __u64 lat)
+{
+	struct fio_stat_key k = { .pid = pid, .id = call->id };
+	struct fio_stat *s = bpf_map_lookup_elem(&stats, &k);
+	__u8 op = call->op;
+
+	if (!s) {
+		/* deleted while the call ran (its process was taken for gone):
+		 * made again from the fd if it is still there */
+		struct fio_fd_key fk = { .pid = pid, .fd = call->fd };
+		struct fio_file *f = bpf_map_lookup_elem(&fds, &fk);
+
+		if (!f || f->id != call->id || !(s = stat_get(pid, f)))
+			return;
+	} else if (s->inflight) {
+		__sync_fetch_and_add(&s->inflight, -1);
+	}
+	if (ret < 0) {
+		if (!restarting(ret))
+			__sync_fetch_and_add(&s->errors, 1);
+	} else if (FIO_IS_READ(op)) {
+		__sync_fetch_and_add(&s->reads, 1);
+		__sync_fetch_and_add(&s->read_bytes, ret);
+		__sync_fetch_and_add(&s->read_ns, lat);
+	} else if (FIO_IS_WRITE(op)) {
+		__sync_fetch_and_add(&s->writes, 1);
+		__sync_fetch_and_add(&s->write_bytes, ret);
+		__sync_fetch_and_add(&s->write_ns, lat);
+	} else {
+		__sync_fetch_and_add(&s->fsyncs, 1);
+		__sync_fetch_and_add(&s->fsync_ns, lat);
+	}
+	if (emit_slow && lat >= slow_ns)
+		slow_event(call, s, ret, lat);
+}
+
+static __always_inline void dup_exit(__u32 pid, struct fio_call *call, long ret)
+{
+	struct fio_fd_key ok = { .pid = pid, .fd = call->fd }, nk = { .pid = pid, .fd = ret };
+	struct fio_file *f;
+
+	if (ret < 0 || ret == call->fd)
+		return;
+	/* dup2/dup3 onto an open fd closed it first */
+	fd_forget(pid, ret);
+	f = bpf_map_lookup_elem(&fds, &ok);
+	if (f && bpf_map_update_elem(&fds, &nk, f, BPF_ANY))
+		ks_lost_inc(KS_LOST_MAPFULL);
+}
+
+static __always_inline int on_exit(bool btf, long nr, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id;
+	struct fio_call *c, call;
+	__u8 op;
+
+	if ((__u64)nr >= FIO_NR_MAX)
+		return 0;
+	op = sys_op[nr & (FIO_NR_MAX - 1)];
+	if (op == FIO_OP_NONE || op == FIO_OP_CLOSE)
+		return 0;
+	c = bpf_map_lookup_elem(&calls, &tid);
+	if (!c)
+		return 0;
+	call = *c;
+	bpf_map_delete_elem(&calls, &tid);
+	if (call.op != op)
+		return 0;	/* not the call we saw enter */
+	if (FIO_IS_OPEN(op))
+		open_exit(btf, pid, &call, ret);
+	else if (FIO_IS_DUP(op))
+		dup_exit(pid, &call, ret);
+	else
+		io_exit(pid, &call, ret, bpf_ktime_get_ns() - call.ts);
+	return 0;
+}
+
+/* ---- the programs: one logical probe each for entry and exit ---------------------- */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(fio_enter_btf, struct pt_regs *regs, long nr)
+{
+	struct sys_args args = { .src = SRC_BTF, .a = {
+		PT_REGS_PARM1_SYSCALL(regs), PT_REGS_PARM2_SYSCALL(regs),
+		PT_REGS_PARM3_SYSCALL(regs), PT_REGS_PARM4_SYSCALL(regs) } };
+
+	return on_enter(&args, nr);
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(fio_enter_raw, struct pt_regs *regs, long nr)
+{
+	struct sys_args args = { .src = SRC_RAW, .regs = regs };
+
+	return on_enter(&args, nr);
+}
+
+SEC("tracepoint/raw_syscalls/sys_enter")
+int fio_enter_tp(struct trace_event_raw_sys_enter *ctx)
+{
+	struct sys_args args = { .src = SRC_TP, .a = {
+		ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3] } };
+
+	return on_enter(&args, ctx->id);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(fio_exit_btf, struct pt_regs *regs, long ret)
+{
+	return on_exit(true, regs_nr(true, regs), ret);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(fio_exit_raw, struct pt_regs *regs, long ret)
+{
+	return on_exit(false, regs_nr(false, regs), ret);
+}
+
+SEC("tracepoint/raw_syscalls/sys_exit")
+int fio_exit_tp(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(false, ctx->id, ctx->ret);
+}

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kscope fileio: file opens (opensnoop, with flags, mode and errors
+ * decoded), calls slower than a threshold (fileslower), and a per-file,
+ * per-process summary of reads, writes, bytes and latency (filetop).
+ *
+ * The kernel side sums the I/O per (process, open) in a map; this side
+ * collects it about once a second, deletes what is final (closed files,
+ * exited processes), and prints the summary at the end or every interval.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "../kscope.h"
+#include "../engine/cli.h"
+#include "../engine/names.h"
+#include "../engine/out.h"
+#include "../engine/trace.h"
+#include "../engine/util.h"
+#include "fileio.h"
+#include "fileio.skel.h"
+
+KS_SKEL_OPS(fileio_bpf);
+
+#define FDS_GC_NS (5 * 1000000000ull)   /* entries of exited processes: every 5 s */
+#define COMPACT_AT 4096                  /* fold finished entries once there are this many */
+
+struct fileio_state {
+	const struct ks_opts *opts;
+	bool top;                  /* summary only */
+	bool failed;               /* --failed */
+	bool slow;                 /* --slow */
+	uint64_t slow_ns;
+	enum fio_sort sort;
+	unsigned rows;             /* -n */
+
+	struct fileio_bpf *skel;
+	struct fio_summary *sum;
+	uint64_t period_start;
+	uint64_t last_fds_gc;
+	uint64_t ticks;
+};
+
+/* The syscalls kscope needs, by name: their numbers come from the target's uapi */
+static const struct { const char *name; enum fio_op op; } syscalls[] = {
+	{ "open", FIO_OP_OPEN },         { "openat", FIO_OP_OPENAT },
+	{ "openat2", FIO_OP_OPENAT2 },   { "creat", FIO_OP_CREAT },
+	{ "read", FIO_OP_READ },         { "pread64", FIO_OP_PREAD64 },
+	{ "readv", FIO_OP_READV },       { "preadv", FIO_OP_PREADV },
+	{ "preadv2", FIO_OP_PREADV2 },   { "write", FIO_OP_WRITE },
+	{ "pwrite64", FIO_OP_PWRITE64 }, { "writev", FIO_OP_WRITEV },
+	{ "pwritev", FIO_OP_PWRITEV },   { "pwritev2", FIO_OP_PWRITEV2 },
+	{ "fsync", FIO_OP_FSYNC },       { "fdatasync", FIO_OP_FDATASYNC },
+	{ "close", FIO_OP_CLOSE },       { "dup", FIO_OP_DUP },
+	{ "dup2", FIO_OP_DUP2 },         { "dup3", FIO_OP_DUP3 },
+	{ "fcntl", FIO_OP_FCNTL },
+};
+
+/* ---- collecting from the kernel ------------------------------------------- */
+
+static bool process_gone(uint32_t pid)
+{
+	return kill(pid, 0) && errno == ESRCH;
+}
+
+/* Delete keys gathered while iterating (deleting during get_next_key restarts it) */
+struct keys {
+	void *k;
+	size_t n, cap, size;
+};
+
+static void keys_add(struct keys *ks, const void *key)
+{
+	if (ks->n == ks->cap) {
+		size_t cap = ks->cap ? ks->cap * 2 : 64;
+		void *p = realloc(ks->k, cap * ks->size);
+
+		if (!p)
+			return;
+		ks->k = p;
+		ks->cap = cap;
+	}
+	memcpy((char *)ks->k + ks->n++ * ks->size, key, ks->size);
+}
+
+static void keys_delete(struct keys *ks, int fd)
+{
+	for (size_t i = 0; i < ks->n; i++)
+		bpf_map_delete_elem(fd, (char *)ks->k + i * ks->size);
+	free(ks->k);
+}
+
+static void collect_stats(struct fileio_state *st)
+{
+	int fd = bpf_map__fd(st->skel->maps.stats);
+	struct fio_stat_key key, *prev = NULL;
+	struct keys dead = { .size = sizeof(key) };
+	struct fio_stat v;
+
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		struct fio_sums cur;
+		int final;
+
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		cur = (struct fio_sums){
+			.reads = v.reads, .writes = v.writes,
+			.read_bytes = v.read_bytes, .write_bytes = v.write_bytes,
+			.read_ns = v.read_ns, .write_ns = v.write_ns,
+			.fsyncs = v.fsyncs, .fsync_ns = v.fsync_ns, .errors = v.errors,
+		};
+		/* closed, and no call still running on it */
+		final = fio_summary_update(st->sum, key.pid, key.id, v.comm, v.path, sizeof(v.path),
+					   v.truncated, v.closed && !v.inflight, &cur);
+		if (final < 0)
+			continue;
+		/* closed and collected twice, or its process is gone: nothing can change it */
+		if (final || process_gone(key.pid)) {
+			keys_add(&dead, &key);
+			fio_summary_gone(st->sum, key.pid, key.id);
+		}
+	}
+	keys_delete(&dead, fd);
+}
+
+/* The fds of processes that exited without closing them */
+static void collect_fds(struct fileio_state *st)
+{
+	int fd = bpf_map__fd(st->skel->maps.fds);
+	struct fio_fd_key key, *prev = NULL;
+	struct keys dead = { .size = sizeof(key) };
+	uint32_t last_pid = 0;
+	bool last_gone = false;
+	unsigned n = 0;
+
+	/* the kernel deletes entries meanwhile, which can restart the walk: bounded */
+	while (n++ < 4 * FIO_MAX_FDS && !bpf_map_get_next_key(fd, prev, &key)) {
+		prev = &key;
+		if (key.pid != last_pid) {
+			last_pid = key.pid;
+			last_gone = process_gone(key.pid);
+		}
+		if (last_gone)
+			keys_add(&dead, &key);
+	}
+	keys_delete(&dead, fd);
+}
+
+static void collect(struct fileio_state *st)
+{
+	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
+
+	collect_stats(st);
+	fio_summary_compact(st->sum, COMPACT_AT);
+	if (now - st->last_fds_gc >= FDS_GC_NS) {
+		st->last_fds_gc = now;
+		collect_fds(st);
+	}
+}
+
+static void fileio_housekeeping(void *state)
+{
+	collect(state);
+}
+
+/*
+ * Print the period's summary and start a new period. The last, partial
+ * period of an interval run is printed only if something happened in it.
+ */
+static void report(struct fileio_state *st, struct ks_out *o, bool last)
+{
+	uint64_t now;
+
+	collect(st);
+	now = ks_now_ns(CLOCK_MONOTONIC);
+	if (last && st->opts->interval_s > 0 && !fio_summary_any(st->sum))
+		return;
+	if (!o->json && st->opts->interval_s > 0) {
+		time_t t = time(NULL);
+		struct tm tm;
+		char buf[16];
+
+		localtime_r(&t, &tm);
+		strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
+		ks_out_printf(o, "%s%s\n", st->ticks > 1 ? "\n" : "", buf);
+	}
+	fio_summary_print(st->sum, o, now, now - st->period_start, st->sort, st->rows);
+	fio_summary_new_period(st->sum);
+	st->period_start = now;
+}
+
+/* ---- the tracer --------------------------------------------------------- */
+
+static const struct ks_probe fileio_probes[] = {
+	{ "sys-enter", { "fio_enter_btf", "fio_enter_raw", "fio_enter_tp" } },
+	{ "sys-exit", { "fio_exit_btf", "fio_exit_raw", "fio_exit_tp" } },
+};
+
+static int fileio_configure(void *state, void *skel)
+{
+	struct fileio_state *st = state;
+	struct fileio_bpf *s = skel;
+
+	for (size_t i = 0; i < ARRAY_SIZE(syscalls); i++) {
+		long nr = ks_syscall_nr(syscalls[i].name);
+
+		/* a syscall this architecture does not have (arm64: open, creat) */
+		if (nr >= 0 && nr < FIO_NR_MAX)
+			s->rodata->sys_op[nr] = syscalls[i].op;
+	}
+	s->rodata->emit_opens = !st->top && (!st->slow || st->failed);
+	s->rodata->failed_only = st->failed;
+	s->rodata->emit_slow = st->slow;
+	s->rodata->slow_ns = st->slow_ns;
+	s->rodata->self_pid = getpid();
+	return 0;
+}
+
+static int fileio_start(void *state, void *skel, struct ks_out *o)
+{
+	struct fileio_state *st = state;
+
+	st->skel = skel;
+	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
+	st->last_fds_gc = st->period_start;
+	if (!st->top)
+		ks_rec_header(o);
+	return 0;
+}
+
+static int fileio_event(void *state, struct ks_out *o, const void *data, size_t size)
+{
+	struct fileio_state *st = state;
+	const char *path;
+	size_t len;
+
+	switch (fio_event_check(data, size)) {
+	case FIO_EV_OPEN: {
+		const struct fio_open_event *e = data;
+
+		path = fio_open_path(e, &len);
+		/* longer than the maps keep: the summary needs the whole name */
+		if (e->id && len >= FIO_PATH_MAX)
+			fio_summary_name(st->sum, e->id, path, len);
+		if (e->hdr.flags & FIO_F_NAME_ONLY)
+			return 0;
+		fio_print_open(o, e);
+		return 0;
+	}
+	case FIO_EV_SLOW: {
+		const struct fio_slow_event *e = data;
+
+		path = e->hdr.flags & FIO_F_MAP_CUT ? fio_summary_full_name(st->sum, e->id, &len) : NULL;
+		fio_print_slow(o, e, path, path ? len : 0);
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
+static int fileio_tick(void *state, struct ks_out *o)
+{
+	struct fileio_state *st = state;
+
+	st->ticks++;
+	report(st, o, false);
+	return 0;
+}
+
+static int fileio_finish(void *state, struct ks_out *o)
+{
+	struct fileio_state *st = state;
+	uint64_t compat = 0;
+	uint32_t zero = 0;
+
+	if (!bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.compat_seen), &zero, &compat) && compat)
+		fprintf(stderr, "kscope: 32-bit (compat) processes made system calls: fileio "
+			"follows 64-bit calls only, their files are not in this output\n");
+	/* after the last of [count] intervals there is nothing left to print */
+	if (st->opts->count && st->ticks >= st->opts->count)
+		return 0;
+	if (!st->top && !o->json)
+		ks_out_char(o, '\n');	/* the summary after the event stream */
+	st->ticks++;
+	report(st, o, true);
+	return 0;
+}
+
+const struct ks_tracer fileio_tracer = {
+	.name = "fileio",
+	.what = "file opens and I/O",
+	.skel = &fileio_bpf_ops,
+	.probes = fileio_probes,
+	.nprobes = ARRAY_SIZE(fileio_probes),
+	.configure = fileio_configure,
+	.start = fileio_start,
+	.event = fileio_event,
+	.tick = fileio_tick,
+	.housekeeping = fileio_housekeeping,
+	.finish = fileio_finish,
+};
+
+/* ---- command line ------------------------------------------------------- */
+
+enum { OPT_SLOW = 0x200, OPT_TOP };
+
+static const struct ks_cli_opt fileio_opts[] = {
+	{ "failed", 'x', NULL, "only opens that failed (filtered in the kernel)" },
+	{ "slow", OPT_SLOW, "MS", "stream read/write/fsync calls that took MS milliseconds or more, instead of opens" },
+	{ "top", OPT_TOP, NULL, "only the per-file summary (every interval with [interval [count]])" },
+	{ "sort", 's', "KEY", "order the summary by bytes (default), calls or time" },
+	{ "rows", 'n', "N", "show the first N summary rows only" },
+	{ 0 }
+};
+
+static struct ks_cli fileio_cli;
+
+/* Milliseconds, a decimal >= 0, as nanoseconds */
+static int parse_ms(const char *s, uint64_t *ns)
+{
+	char *end;
+	double v;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < 0 || v > 3600e3)
+		return -EINVAL;
+	*ns = (uint64_t)(v * 1e6 + 0.5);
+	return 0;
+}
+
+static int fileio_parse(void *state, int key, const char *arg)
+{
+	struct fileio_state *st = state;
+	uint64_t v;
+
+	switch (key) {
+	case 'x':
+		st->failed = true;
+		return 0;
+	case OPT_SLOW:
+		if (parse_ms(arg, &st->slow_ns)) {
+			ks_cli_error(&fileio_cli, "invalid --slow '%s' (milliseconds, >= 0)", arg);
+			return -1;
+		}
+		st->slow = true;
+		return 0;
+	case OPT_TOP:
+		st->top = true;
+		return 0;
+	case 's':
+		if (!strcmp(arg, "bytes"))
+			st->sort = FIO_SORT_BYTES;
+		else if (!strcmp(arg, "calls"))
+			st->sort = FIO_SORT_CALLS;
+		else if (!strcmp(arg, "time"))
+			st->sort = FIO_SORT_TIME;
+		else
+			break;
+		return 0;
+	case 'n':
+		if (ks_parse_u64(arg, 1, 1000000, &v))
+			break;
+		st->rows = v;
+		return 0;
+	}
+	ks_cli_error(&fileio_cli, "invalid value '%s' for --%s", arg, key == 's' ? "sort" : "rows");
+	return -1;
+}
+
+static struct ks_cli fileio_cli = {
+	.cmd = "fileio",
+	.summary = "File opens, slow reads/writes/fsyncs, and I/O per file and process.",
+	.details =
+	"By default every open (open, openat, openat2, creat) is streamed with its flags,\n"
+	"mode, fd or error and the path as the process gave it; at the end a summary shows,\n"
+	"per process and file, the reads, writes and fsyncs, their bytes and their time\n"
+	"(syscall entry to exit), sorted by bytes. Reads and writes are counted in the\n"
+	"kernel, per file opened while kscope runs (descriptors are tracked from the open,\n"
+	"through dup and fork, to the close). --top prints the summary only, every interval\n"
+	"given; --slow streams the calls that took at least MS milliseconds instead of opens.",
+	.examples =
+	"  kscope fileio                         # opens as they happen, per-file I/O at Ctrl-C\n"
+	"  kscope fileio -x                      # failed opens only\n"
+	"  kscope fileio --top 1 -n 10           # the 10 busiest files, every second\n"
+	"  kscope fileio --slow 10 -p 1234       # calls of 10 ms or more by process 1234\n"
+	"  kscope fileio -j -- make              # a build's opens and I/O as NDJSON\n",
+	.opts = fileio_opts,
+	.parse = fileio_parse,
+	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
+};
+
+int cmd_fileio(int argc, char **argv)
+{
+	struct fileio_state st = { .sort = FIO_SORT_BYTES };
+	struct ks_opts opts;
+	int rc;
+
+	fileio_cli.state = &st;
+	rc = ks_cli_parse(&fileio_cli, argc, argv, &opts);
+	if (rc != KS_CLI_CONTINUE)
+		return rc;
+	if (opts.interval_s > 0 && (st.slow || st.failed) && !st.top) {
+		ks_cli_error(&fileio_cli, "an interval prints the summary only (--top): "
+			     "it cannot be combined with --%s", st.slow ? "slow" : "failed");
+		ks_opts_release(&opts);
+		return KS_EXIT_USAGE;
+	}
+	if (st.top && (st.slow || st.failed)) {
+		ks_cli_error(&fileio_cli, "--top prints the summary only: it cannot be combined "
+			     "with --%s", st.slow ? "slow" : "failed");
+		ks_opts_release(&opts);
+		return KS_EXIT_USAGE;
+	}
+	if (opts.interval_s > 0)
+		st.top = true;
+	st.opts = &opts;
+	st.sum = fio_summary_new();
+	if (!st.sum) {
+		ks_opts_release(&opts);
+		return KS_EXIT_FAIL;
+	}
+	rc = ks_trace_run(&fileio_tracer, &opts, &st);
+	fio_summary_free(st.sum);
+	return rc;
+}

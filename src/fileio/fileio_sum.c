@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kscope fileio: the per-file summary. The kernel keeps cumulative counters
+ * per (process, open); this side turns them into per-period sums, and at
+ * print time folds the opens of one path by one process into one row.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine/out.h"
+#include "fileio.h"
+
+#define ENT_BUCKETS  4096
+#define NAME_BUCKETS 1024
+#define NAMES_MAX    65536     /* full names of long paths kept at most */
+
+struct ent {
+	uint32_t pid;
+	uint64_t id;
+	char comm[KS_COMM_LEN];
+	char *path;                /* the map's copy (may be truncated) */
+	size_t path_len;
+	bool truncated;
+	bool gone;                 /* its kernel entry is deleted */
+	bool dropped;              /* folded into another gone entry: to free */
+	bool closed_seen;          /* the kernel said closed at the last update */
+	struct fio_sums snap;      /* cumulative values at the last update */
+	struct fio_sums acc;       /* this period */
+	struct ent *next;
+};
+
+struct name {
+	uint64_t id;
+	char *path;
+	size_t len;
+	struct name *next;
+};
+
+struct fio_summary {
+	struct ent *ents[ENT_BUCKETS];
+	size_t nents;
+	size_t ngone;
+	struct name *names[NAME_BUCKETS];
+	size_t nnames;
+};
+
+struct row {
+	uint32_t pid;
+	uint64_t id;               /* the latest open folded in: names the comm */
+	const char *comm;
+	const char *path;
+	size_t path_len;
+	bool truncated;
+	struct fio_sums s;
+};
+
+struct fio_summary *fio_summary_new(void)
+{
+	return calloc(1, sizeof(struct fio_summary));
+}
+
+void fio_summary_free(struct fio_summary *s)
+{
+	if (!s)
+		return;
+	for (unsigned b = 0; b < ENT_BUCKETS; b++)
+		for (struct ent *e = s->ents[b], *n; e; e = n) {
+			n = e->next;
+			free(e->path);
+			free(e);
+		}
+	for (unsigned b = 0; b < NAME_BUCKETS; b++)
+		for (struct name *e = s->names[b], *n; e; e = n) {
+			n = e->next;
+			free(e->path);
+			free(e);
+		}
+	free(s);
+}
+
+size_t fio_summary_entries(const struct fio_summary *s)
+{
+	return s->nents;
+}
+
+static unsigned ent_hash(uint32_t pid, uint64_t id)
+{
+	uint64_t h = (id ^ ((uint64_t)pid << 32)) * 0x9e3779b97f4a7c15ull;
+
+	return (h >> 40) % ENT_BUCKETS;
+}
+
+static unsigned name_hash(uint64_t id)
+{
+	return ((id * 0x9e3779b97f4a7c15ull) >> 40) % NAME_BUCKETS;
+}
+
+/* The live (not gone) entry of (pid, id) */
+static struct ent *ent_find(struct fio_summary *s, uint32_t pid, uint64_t id)
+{
+	for (struct ent *e = s->ents[ent_hash(pid, id)]; e; e = e->next)
+		if (e->pid == pid && e->id == id && !e->gone)
+			return e;
+	return NULL;
+}
+
+static void sums_add(struct fio_sums *d, const struct fio_sums *x);
+
+static void sums_delta(struct fio_sums *acc, struct fio_sums *snap, const struct fio_sums *cur)
+{
+#define D(f) do { if (cur->f > snap->f) acc->f += cur->f - snap->f; snap->f = cur->f; } while (0)
+	D(reads);
+	D(writes);
+	D(read_bytes);
+	D(write_bytes);
+	D(read_ns);
+	D(write_ns);
+	D(fsyncs);
+	D(fsync_ns);
+	D(errors);
+#undef D
+}
+
+static bool sums_equal(const struct fio_sums *a, const struct fio_sums *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+int fio_summary_update(struct fio_summary *s, uint32_t pid, uint64_t id, const char *comm,
+		       const char *path, size_t path_len, bool truncated, bool closed,
+		       const struct fio_sums *cur)
+{
+	struct ent *e = ent_find(s, pid, id);
+	bool final;
+
+	if (!e) {
+		unsigned h = ent_hash(pid, id);
+
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		e->path_len = strnlen(path, path_len);
+		e->path = malloc(e->path_len + 1);
+		if (!e->path) {
+			free(e);
+			return -ENOMEM;
+		}
+		memcpy(e->path, path, e->path_len);
+		e->path[e->path_len] = '\0';
+		e->pid = pid;
+		e->id = id;
+		e->truncated = truncated;
+		e->next = s->ents[h];
+		s->ents[h] = e;
+		s->nents++;
+	}
+	/* closed at the last look and unchanged since: no call can still be running on it */
+	final = closed && e->closed_seen && sums_equal(&e->snap, cur);
+	e->closed_seen = closed;
+	memcpy(e->comm, comm, KS_COMM_LEN);
+	sums_delta(&e->acc, &e->snap, cur);
+	return final;
+}
+
+void fio_summary_gone(struct fio_summary *s, uint32_t pid, uint64_t id)
+{
+	struct ent *e = ent_find(s, pid, id);
+
+	if (e) {
+		e->gone = true;
+		s->ngone++;
+	}
+}
+
+int fio_summary_name(struct fio_summary *s, uint64_t id, const char *path, size_t len)
+{
+	unsigned h = name_hash(id);
+	struct name *n;
+
+	for (n = s->names[h]; n; n = n->next)
+		if (n->id == id)
+			return 0;
+	if (s->nnames >= NAMES_MAX)
+		return -ENOSPC;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->len = strnlen(path, len);
+	n->path = malloc(n->len + 1);
+	if (!n->path) {
+		free(n);
+		return -ENOMEM;
+	}
+	memcpy(n->path, path, n->len);
+	n->path[n->len] = '\0';
+	n->id = id;
+	n->next = s->names[h];
+	s->names[h] = n;
+	s->nnames++;
+	return 0;
+}
+
+const char *fio_summary_full_name(struct fio_summary *s, uint64_t id, size_t *len)
+{
+	for (struct name *n = s->names[name_hash(id)]; n; n = n->next)
+		if (n->id == id) {
+			*len = n->len;
+			return n->path;
+		}
+	return NULL;
+}
+
+void fio_summary_new_period(struct fio_summary *s)
+{
+	for (unsigned b = 0; b < ENT_BUCKETS; b++)
+		for (struct ent **pp = &s->ents[b]; *pp;) {
+			struct ent *e = *pp;
+
+			if (e->gone) {
+				*pp = e->next;
+				free(e->path);
+				free(e);
+				s->nents--;
+				continue;
+			}
+			memset(&e->acc, 0, sizeof(e->acc));
+			pp = &e->next;
+		}
+	s->ngone = 0;
+}
+
+/* The name a row shows: the whole path when the map's copy was cut and it is known */
+static void ent_name(struct fio_summary *s, const struct ent *e, const char **path, size_t *len,
+		     bool *truncated)
+{
+	const char *full;
+	size_t n;
+
+	*path = e->path;
+	*len = e->path_len;
+	*truncated = e->truncated;
+	if (e->truncated && (full = fio_summary_full_name(s, e->id, &n))) {
+		*path = full;
+		*len = n;
+		*truncated = false;
+	}
+}
+
+static int gone_cmp(const void *pa, const void *pb)
+{
+	const struct ent *a = *(struct ent *const *)pa, *b = *(struct ent *const *)pb;
+	size_t n = a->path_len < b->path_len ? a->path_len : b->path_len;
+	int c;
+
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	c = memcmp(a->path, b->path, n);
+	if (c)
+		return c;
+	if (a->path_len != b->path_len)
+		return a->path_len < b->path_len ? -1 : 1;
+	if (a->truncated != b->truncated)
+		return a->truncated - b->truncated;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+size_t fio_summary_compact(struct fio_summary *s, size_t min_gone)
+{
+	struct ent **gone;
+	size_t n = 0, kept = 0;
+
+	if (s->ngone < min_gone)
+		return s->ngone;
+	gone = malloc(s->ngone * sizeof(*gone));
+	if (!gone)
+		return s->ngone;
+	for (unsigned b = 0; b < ENT_BUCKETS; b++)
+		for (struct ent *e = s->ents[b]; e; e = e->next) {
+			const char *path;
+			size_t len;
+			bool cut;
+
+			if (!e->gone || n == s->ngone)
+				continue;
+			/* names first: entries are folded by the name their row shows */
+			ent_name(s, e, &path, &len, &cut);
+			if (path != e->path) {
+				char *copy = malloc(len + 1);
+
+				if (copy) {
+					memcpy(copy, path, len);
+					copy[len] = '\0';
+					free(e->path);
+					e->path = copy;
+					e->path_len = len;
+					e->truncated = false;
+				}
+			}
+			gone[n++] = e;
+		}
+	qsort(gone, n, sizeof(*gone), gone_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct ent *k = kept ? gone[kept - 1] : NULL;
+
+		if (k && k->pid == gone[i]->pid && k->truncated == gone[i]->truncated &&
+		    k->path_len == gone[i]->path_len &&
+		    !memcmp(k->path, gone[i]->path, k->path_len)) {
+			sums_add(&k->acc, &gone[i]->acc);
+			memcpy(k->comm, gone[i]->comm, KS_COMM_LEN);	/* the latest open's */
+			gone[i]->dropped = true;
+			continue;
+		}
+		gone[kept++] = gone[i];
+	}
+	free(gone);
+	for (unsigned b = 0; b < ENT_BUCKETS; b++)
+		for (struct ent **pp = &s->ents[b]; *pp;) {
+			struct ent *e = *pp;
+
+			if (!e->dropped) {
+				pp = &e->next;
+				continue;
+			}
+			*pp = e->next;
+			free(e->path);
+			free(e);
+			s->nents--;
+		}
+	s->ngone = kept;
+	return kept;
+}
+
+/* ---- printing ---------------------------------------------------------------- */
+
+static bool active(const struct fio_sums *x)
+{
+	return x->reads || x->writes || x->fsyncs || x->errors;
+}
+
+bool fio_summary_any(const struct fio_summary *s)
+{
+	for (unsigned b = 0; b < ENT_BUCKETS; b++)
+		for (struct ent *e = s->ents[b]; e; e = e->next)
+			if (active(&e->acc))
+				return true;
+	return false;
+}
+
+static void sums_add(struct fio_sums *d, const struct fio_sums *x)
+{
+	d->reads += x->reads;
+	d->writes += x->writes;
+	d->read_bytes += x->read_bytes;
+	d->write_bytes += x->write_bytes;
+	d->read_ns += x->read_ns;
+	d->write_ns += x->write_ns;
+	d->fsyncs += x->fsyncs;
+	d->fsync_ns += x->fsync_ns;
+	d->errors += x->errors;
+}
+
+static int path_cmp(const struct row *a, const struct row *b)
+{
+	size_t n = a->path_len < b->path_len ? a->path_len : b->path_len;
+	int c = memcmp(a->path, b->path, n);
+
+	if (c)
+		return c;
+	if (a->path_len != b->path_len)
+		return a->path_len < b->path_len ? -1 : 1;
+	return a->truncated - b->truncated;
+}
+
+static int row_group_cmp(const void *pa, const void *pb)
+{
+	const struct row *a = pa, *b = pb;
+	int c;
+
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	c = path_cmp(a, b);
+	if (c)
+		return c;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static enum fio_sort g_sort;
+
+static uint64_t sort_key(const struct row *r)
+{
+	switch (g_sort) {
+	case FIO_SORT_CALLS:
+		return r->s.reads + r->s.writes + r->s.fsyncs;
+	case FIO_SORT_TIME:
+		return r->s.read_ns + r->s.write_ns + r->s.fsync_ns;
+	default:
+		return r->s.read_bytes + r->s.write_bytes;
+	}
+}
+
+static int row_order_cmp(const void *pa, const void *pb)
+{
+	const struct row *a = pa, *b = pb;
+	uint64_t x = sort_key(a), y = sort_key(b);
+	uint64_t ca = a->s.reads + a->s.writes + a->s.fsyncs;
+	uint64_t cb = b->s.reads + b->s.writes + b->s.fsyncs;
+
+	if (x != y)
+		return x > y ? -1 : 1;
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return path_cmp(a, b);
+}
+
+#define COL_PID   7
+#define COL_NUM   8
+#define COL_HUMAN 9
+
+static void text_header(struct ks_out *o)
+{
+	ks_out_printf(o, "%-*s %-*s %-*s %-*s %-*s %-*s %-*s %-*s %-*s %s\n",
+		      COL_PID, "PID", KS_COMM_LEN, "COMM", COL_NUM, "READS", COL_NUM, "WRITES",
+		      COL_HUMAN, "R-BYTES", COL_HUMAN, "W-BYTES", COL_HUMAN, "R-AVG",
+		      COL_HUMAN, "W-AVG", COL_NUM, "FSYNCS", "PATH");
+}
+
+static void text_avg(struct ks_out *o, uint64_t total, uint64_t n)
+{
+	char buf[32];
+
+	if (!n)
+		snprintf(buf, sizeof(buf), "-");
+	else
+		ks_fmt_ns(buf, sizeof(buf), total / n);
+	ks_out_printf(o, "%-*s ", COL_HUMAN, buf);
+}
+
+static void text_bytes(struct ks_out *o, uint64_t v)
+{
+	char buf[32];
+
+	ks_fmt_bytes(buf, sizeof(buf), v);
+	ks_out_printf(o, "%-*s ", COL_HUMAN, buf);
+}
+
+static void text_row(struct ks_out *o, const struct row *r)
+{
+	size_t start;
+
+	ks_out_printf(o, "%-*u ", COL_PID, r->pid);
+	start = o->len;
+	ks_out_text(o, r->comm, KS_COMM_LEN);
+	ks_out_pad(o, start, KS_COMM_LEN);
+	ks_out_char(o, ' ');
+	ks_out_printf(o, "%-*llu %-*llu ", COL_NUM, (unsigned long long)r->s.reads,
+		      COL_NUM, (unsigned long long)r->s.writes);
+	text_bytes(o, r->s.read_bytes);
+	text_bytes(o, r->s.write_bytes);
+	text_avg(o, r->s.read_ns, r->s.reads);
+	text_avg(o, r->s.write_ns, r->s.writes);
+	ks_out_printf(o, "%-*llu ", COL_NUM, (unsigned long long)r->s.fsyncs);
+	ks_out_text(o, r->path, r->path_len);
+	if (r->truncated)
+		ks_out_cstr(o, "...");
+	ks_out_char(o, '\n');
+}
+
+static void json_row(struct ks_out *o, const struct row *r, uint64_t ts_ns, uint64_t interval_ns)
+{
+	ks_json_begin(o);
+	ks_json_kv_str(o, "type", "file_stat", 9);
+	ks_json_kv_u64(o, "ts_ns", ts_ns);
+	ks_json_kv_u64(o, "interval_ns", interval_ns);
+	ks_json_kv_u64(o, "pid", r->pid);
+	ks_json_kv_str(o, "comm", r->comm, KS_COMM_LEN);
+	ks_json_kv_str(o, "path", r->path, r->path_len);
+	ks_json_kv_bool(o, "path_truncated", r->truncated);
+	ks_json_kv_u64(o, "reads", r->s.reads);
+	ks_json_kv_u64(o, "writes", r->s.writes);
+	ks_json_kv_u64(o, "read_bytes", r->s.read_bytes);
+	ks_json_kv_u64(o, "write_bytes", r->s.write_bytes);
+	ks_json_kv_u64(o, "read_ns", r->s.read_ns);
+	ks_json_kv_u64(o, "write_ns", r->s.write_ns);
+	ks_json_kv_u64(o, "fsyncs", r->s.fsyncs);
+	ks_json_kv_u64(o, "fsync_ns", r->s.fsync_ns);
+	ks_json_kv_u64(o, "errors", r->s.errors);
+	ks_json_end(o);
+}
+
+void fio_summary_print(struct fio_summary *s, struct ks_out *o, uint64_t ts_ns,
+		       uint64_t interval_ns, enum fio_sort sort, unsigned top)
+{
+	struct row *rows = calloc(s->nents ? s->nents : 1, sizeof(*rows));
+	size_t n = 0, m = 0;
+
+	if (!o->json)
+		text_header(o);
+	if (!rows)
+		return;
+	for (unsigned b = 0; b < ENT_BUCKETS; b++)
+		for (struct ent *e = s->ents[b]; e; e = e->next) {
+			struct row *r;
+
+			if (!active(&e->acc))
+				continue;
+			r = &rows[n++];
+			r->pid = e->pid;
+			r->id = e->id;
+			r->comm = e->comm;
+			ent_name(s, e, &r->path, &r->path_len, &r->truncated);
+			r->s = e->acc;
+		}
+	/* one row per process and path: the opens of one file folded together */
+	qsort(rows, n, sizeof(*rows), row_group_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (m && rows[m - 1].pid == rows[i].pid && !path_cmp(&rows[m - 1], &rows[i])) {
+			sums_add(&rows[m - 1].s, &rows[i].s);
+			rows[m - 1].id = rows[i].id;
+			rows[m - 1].comm = rows[i].comm;	/* the latest open's */
+			continue;
+		}
+		rows[m++] = rows[i];
+	}
+	g_sort = sort;
+	qsort(rows, m, sizeof(*rows), row_order_cmp);
+	if (top && m > top)
+		m = top;
+	for (size_t i = 0; i < m; i++) {
+		if (o->json)
+			json_row(o, &rows[i], ts_ns, interval_ns);
+		else
+			text_row(o, &rows[i]);
+	}
+	free(rows);
+}
