@@ -18,6 +18,7 @@ const volatile __u8 errors_only;        /* --errors */
 const volatile __u8 by_process;         /* --by process */
 const volatile __u8 want_hist;          /* --hist */
 const volatile __u8 emit_events;        /* --events */
+const volatile __u8 count_only;         /* --count-only: sys_exit alone, no latency */
 const volatile __u64 nr_mask[SYS_MASK_WORDS];
 
 /* The period: 0 until userspace starts counting, then moved on at every
@@ -285,6 +286,52 @@ static __always_inline int on_exit(long ret)
 	return 0;
 }
 
+/* The syscall number at sys_exit, from the registers (BTF hooks) */
+#if defined(__TARGET_ARCH_x86)
+#define SYS_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define SYS_NR(regs) BPF_CORE_READ(regs, syscallno)
+#endif
+
+/*
+ * --count-only: one program per call, at exit, with the number from the
+ * registers: counts and errors, no latency (no state per call in flight).
+ */
+static __always_inline int on_exit_count(long id, long ret)
+{
+	bool err = ret < 0 && ret >= -4095;
+	__u32 nr = id, p = period, pid = 0;
+
+	if (id < 0 || !p)
+		return 0;
+	if (nr >= SYS_SLOTS) {
+		skip_inc(SYS_SKIP_RANGE);
+		return 0;
+	}
+	barrier_var(nr);
+	if (filter_nr && !(nr_mask[(nr / 64) & (SYS_MASK_WORDS - 1)] & (1ull << (nr % 64))))
+		return 0;
+	if ((errors_only && !err) || !ks_wanted())
+		return 0;
+	if (use_task_storage && is_compat(bpf_get_current_task_btf())) {
+		skip_inc(SYS_SKIP_COMPAT);
+		return 0;
+	}
+	nr &= SYS_SLOTS - 1;
+	if (by_process) {
+		pid = bpf_get_current_pid_tgid() >> 32;
+		count_proc(pid, nr, 0, p);
+	} else {
+		struct sys_stat *st = bpf_map_lookup_elem(&sys_stats, &nr);
+
+		if (st)
+			st->count++;
+	}
+	if (err)
+		count_errno(pid, nr, -ret);
+	return 0;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
 {
@@ -317,17 +364,23 @@ int sys_enter_tp(struct trace_event_raw_sys_enter *ctx)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 {
+	if (count_only)
+		return on_exit_count(SYS_NR(regs), ret);
 	return on_exit(ret);
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 {
+	if (count_only)
+		return on_exit_count(SYS_NR(regs), ret);
 	return on_exit(ret);
 }
 
 SEC("tracepoint/raw_syscalls/sys_exit")
 int sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
 {
+	if (count_only)
+		return on_exit_count(ctx->id, ctx->ret);
 	return on_exit(ctx->ret);
 }

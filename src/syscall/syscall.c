@@ -61,7 +61,7 @@ struct sys_state {
 	struct ks_opts *opts;
 	struct syscall_bpf *skel;
 	/* options */
-	bool by_process, hist, errors_only, events, no_task_storage;
+	bool by_process, hist, errors_only, events, no_task_storage, count_only;
 	enum sort_key sort;
 	uint64_t top;
 	uint64_t mask[SYS_MASK_WORDS];
@@ -460,9 +460,15 @@ static void print_stats(struct sys_state *st, struct ks_out *o, uint64_t now, ui
 				ks_json_kv_u64(o, en, e->errs[k].acc);
 			}
 			ks_json_end(o);
-			ks_json_kv_u64(o, "total_ns", e->acc.total_ns);
-			ks_json_kv_u64(o, "avg_ns", avg);
-			ks_json_kv_u64(o, "max_ns", e->acc.max_ns);
+			if (st->count_only) {	/* not measured */
+				ks_json_kv_null(o, "total_ns");
+				ks_json_kv_null(o, "avg_ns");
+				ks_json_kv_null(o, "max_ns");
+			} else {
+				ks_json_kv_u64(o, "total_ns", e->acc.total_ns);
+				ks_json_kv_u64(o, "avg_ns", avg);
+				ks_json_kv_u64(o, "max_ns", e->acc.max_ns);
+			}
 			ks_json_end(o);
 			continue;
 		}
@@ -474,9 +480,13 @@ static void print_stats(struct sys_state *st, struct ks_out *o, uint64_t now, ui
 			ks_out_text(o, e->comm, sizeof(e->comm));
 			ks_out_pad(o, start, 17);
 		}
-		ks_out_printf(o, "%-20s %10" PRIu64 " %8" PRIu64 " %12.3f %10.3f %10.3f", name,
-			      e->acc.count, e->acc.errors, e->acc.total_ns / 1e6, avg / 1e3,
-			      e->acc.max_ns / 1e3);
+		if (st->count_only)
+			ks_out_printf(o, "%-20s %10" PRIu64 " %8" PRIu64 " %12s %10s %10s", name,
+				      e->acc.count, e->acc.errors, "-", "-", "-");
+		else
+			ks_out_printf(o, "%-20s %10" PRIu64 " %8" PRIu64 " %12.3f %10.3f %10.3f",
+				      name, e->acc.count, e->acc.errors, e->acc.total_ns / 1e6,
+				      avg / 1e3, e->acc.max_ns / 1e3);
 		print_errnos_text(o, e);
 		ks_out_char(o, '\n');
 	}
@@ -594,7 +604,7 @@ static void report(struct sys_state *st, struct ks_out *o, bool final)
 /* ---- the tracer --------------------------------------------------------- */
 
 static const struct ks_probe syscall_probes[] = {
-	{ "sys-enter", { "sys_enter_btf", "sys_enter_raw", "sys_enter_tp" } },
+	{ "sys-enter", { "sys_enter_btf", "sys_enter_raw", "sys_enter_tp" }, KS_PROBE_OPTIONAL },
 	{ "sys-exit", { "sys_exit_btf", "sys_exit_raw", "sys_exit_tp" } },
 };
 
@@ -613,6 +623,7 @@ static int syscall_configure(void *state, void *skel)
 	s->rodata->by_process = st->by_process;
 	s->rodata->want_hist = st->hist;
 	s->rodata->emit_events = st->events;
+	s->rodata->count_only = st->count_only;
 	if (!tls) {
 		/* before 5.11: the calls in flight in an LRU hash keyed by tid */
 		err = err ?: bpf_map__set_type(s->maps.inflight, BPF_MAP_TYPE_LRU_HASH);
@@ -629,6 +640,14 @@ static int syscall_configure(void *state, void *skel)
 		fprintf(stderr, "kscope: calls in flight kept in %s\n",
 			tls ? "task-local storage" : "an LRU hash by thread id");
 	return err;
+}
+
+/* --count-only needs no entry probe */
+static bool syscall_wanted(void *state, const struct ks_probe *p)
+{
+	const struct sys_state *st = state;
+
+	return !(st->count_only && !strcmp(p->name, "sys-enter"));
 }
 
 static int syscall_start(void *state, void *skel, struct ks_out *o)
@@ -716,6 +735,7 @@ const struct ks_tracer syscall_tracer = {
 	.probes = syscall_probes,
 	.nprobes = ARRAY_SIZE(syscall_probes),
 	.configure = syscall_configure,
+	.wanted = syscall_wanted,
 	.start = syscall_start,
 	.event = syscall_event,
 	.tick = syscall_tick,
@@ -725,13 +745,14 @@ const struct ks_tracer syscall_tracer = {
 
 /* ---- command line ------------------------------------------------------- */
 
-enum { OPT_BY = 0x200, OPT_HIST, OPT_ERRORS, OPT_EVENTS, OPT_NO_TLS };
+enum { OPT_BY = 0x200, OPT_HIST, OPT_ERRORS, OPT_EVENTS, OPT_NO_TLS, OPT_COUNT_ONLY };
 
 static const struct ks_cli_opt syscall_opts[] = {
 	{ "syscall", 'e', "NAME[,NAME]", "only these syscalls (filtered in the kernel)" },
 	{ "by", OPT_BY, "KIND", "syscall (default) or process" },
 	{ "hist", OPT_HIST, "[SYSCALL]", "log2 latency histograms, per syscall or of one" },
 	{ "errors", OPT_ERRORS, NULL, "only failing calls" },
+	{ "count-only", OPT_COUNT_ONLY, NULL, "counts and errors only, no latency: the cheapest mode" },
 	{ "events", OPT_EVENTS, NULL, "one line per call: args, return value, errno, latency" },
 	{ "sort", 's', "KEY", "order rows by count (default), time or errors" },
 	{ "top", 'n', "N", "show the first N rows only" },
@@ -803,6 +824,9 @@ static int syscall_parse(void *state, int key, const char *arg)
 	case OPT_NO_TLS:
 		st->no_task_storage = true;
 		return 0;
+	case OPT_COUNT_ONLY:
+		st->count_only = true;
+		return 0;
 	case 's':
 		if (!strcmp(arg, "count"))
 			st->sort = SORT_COUNT;
@@ -856,6 +880,12 @@ int cmd_syscall(int argc, char **argv)
 		return rc;
 	if (st.hist && st.by_process) {
 		ks_cli_error(&syscall_cli, "--hist is per syscall: it does not go with --by process");
+		ks_opts_release(&opts);
+		return KS_EXIT_USAGE;
+	}
+	if (st.count_only && (st.hist || st.events)) {
+		ks_cli_error(&syscall_cli, "--count-only measures no latency: it does not go with %s",
+			     st.hist ? "--hist" : "--events");
 		ks_opts_release(&opts);
 		return KS_EXIT_USAGE;
 	}

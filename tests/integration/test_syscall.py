@@ -275,6 +275,35 @@ def test_counts_program(sysc, variant):
     assert not set(names) & set(NEVER_RETURN), names
 
 
+@pytest.mark.parametrize("variant", ["default", "raw_tp", "tracepoint"])
+def test_count_only(sysc, variant):
+    """
+    --count-only: the exit probe alone (the number from the registers or the
+    tracepoint record), the same exact counts, errors and errnos; latency
+    fields are null, and no sys-enter probe is attached.
+    """
+    opts, hook = VARIANTS[variant]
+    res, inf = sysc.calls(["-v", "--count-only", *opts], 500, 300, opts=["-t", "50"])
+    assert res.rc == inf.get("rc", res.rc), res
+    hooks = probe_hooks(res.stderr)
+    assert "sys-enter" not in hooks, res.stderr
+    assert hooks["sys-exit"].split(" ")[0] in HOOK_TARGETS[hook], hooks
+    rows = res.rows
+    assert rows and all(r["type"] == "syscall_stat" for r in rows), rows
+    for r in rows:
+        assert r["total_ns"] is None and r["avg_ns"] is None and r["max_ns"] is None, r
+    one_period(rows)
+    check_calls(rows, inf, 550, 300)
+
+
+def test_count_only_usage():
+    for extra in (["--hist"], ["--events"]):
+        p = subprocess.run([KSCOPE, "syscall", "--count-only", *extra], capture_output=True,
+                           text=True, timeout=TIMEOUT)
+        assert p.returncode == 2 and p.stdout == "", p
+        assert len(p.stderr.splitlines()) == 1 and "--count-only" in p.stderr, p
+
+
 # ---- b: exact counts with -p, against a gated workload ---------------------------------
 
 def gated_calls(bg, d, n, m, opts=()):
