@@ -450,3 +450,11 @@ void ks_opts_release(struct ks_opts *o)
 		close(o->out_fd);
 	o->out_fd = STDOUT_FILENO;
 }
+
+int ks_cli_choice(const char *arg, const char *const names[])
+{
+	for (int i = 0; arg && names[i]; i++)
+		if (!strcmp(arg, names[i]))
+			return i;
+	return -1;
+}

@@ -73,5 +73,7 @@ void ks_cli_usage(const struct ks_cli *cli);
 void ks_cli_error(const struct ks_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ks_opts_release(struct ks_opts *o);
+/* The index of arg in names (NULL-terminated): for -s/--sort and the like; -1 if absent */
+int ks_cli_choice(const char *arg, const char *const names[]);
 
 #endif

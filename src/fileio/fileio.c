@@ -358,16 +358,16 @@ static int fileio_parse(void *state, int key, const char *arg)
 	case OPT_TOP:
 		st->top = true;
 		return 0;
-	case 's':
-		if (!strcmp(arg, "bytes"))
-			st->sort = FIO_SORT_BYTES;
-		else if (!strcmp(arg, "calls"))
-			st->sort = FIO_SORT_CALLS;
-		else if (!strcmp(arg, "time"))
-			st->sort = FIO_SORT_TIME;
-		else
+	case 's': {
+		/* in enum fio_sort's order */
+		static const char *const keys[] = { "bytes", "calls", "time", NULL };
+		int k = ks_cli_choice(arg, keys);
+
+		if (k < 0)
 			break;
+		st->sort = k;
 		return 0;
+	}
 	case 'n':
 		if (ks_parse_u64(arg, 1, 1000000, &v))
 			break;

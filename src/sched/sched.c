@@ -1099,18 +1099,16 @@ static int sched_parse(void *state, int key, const char *arg)
 	case OPT_TIMELINE:
 		st->timeline = arg;
 		return 0;
-	case 's':
-		if (!strcmp(arg, "cpu"))
-			st->sort = SORT_CPU;
-		else if (!strcmp(arg, "switches"))
-			st->sort = SORT_SWITCHES;
-		else if (!strcmp(arg, "runq"))
-			st->sort = SORT_RUNQ;
-		else if (!strcmp(arg, "runq_max"))
-			st->sort = SORT_RUNQ_MAX;
-		else
+	case 's': {
+		/* in enum sort_key's order */
+		static const char *const keys[] = { "cpu", "switches", "runq", "runq_max", NULL };
+		int k = ks_cli_choice(arg, keys);
+
+		if (k < 0)
 			break;
+		st->sort = k;
 		return 0;
+	}
 	case 'n':
 		if (ks_parse_u64(arg, 1, 1000000, &v))
 			break;
