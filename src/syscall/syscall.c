@@ -130,7 +130,14 @@ static void fold_stat(struct sys_state *st, struct ent *e, const struct sys_stat
 	for (int c = 0; c < st->ncpus; c++) {
 		cur.count += v[c].count;
 		cur.total_ns += v[c].total_ns;
-		if (v[c].max_period == period && v[c].count && v[c].max_ns > max)
+		/*
+		 * A call counted here may have returned just after the period
+		 * moved on: its max carries the next period's tag. Taking that
+		 * too can lend this period a max from a call counted in the
+		 * next, never leave it without one.
+		 */
+		if ((v[c].max_period == period || v[c].max_period == period + 1) &&
+		    v[c].count && v[c].max_ns > max)
 			max = v[c].max_ns;
 	}
 	if (cur.count >= e->snap.count) {
@@ -827,16 +834,16 @@ static int syscall_parse(void *state, int key, const char *arg)
 	case OPT_COUNT_ONLY:
 		st->count_only = true;
 		return 0;
-	case 's':
-		if (!strcmp(arg, "count"))
-			st->sort = SORT_COUNT;
-		else if (!strcmp(arg, "time"))
-			st->sort = SORT_TIME;
-		else if (!strcmp(arg, "errors"))
-			st->sort = SORT_ERRORS;
-		else
+	case 's': {
+		/* in enum sort_key's order */
+		static const char *const keys[] = { "count", "time", "errors", NULL };
+		int k = ks_cli_choice(arg, keys);
+
+		if (k < 0)
 			break;
+		st->sort = k;
 		return 0;
+	}
 	case 'n':
 		if (ks_parse_u64(arg, 1, 1000000, &v))
 			break;
