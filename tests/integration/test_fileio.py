@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from conftest import (HOOK_VARIANTS, KSCOPE, TIMEOUT, Tracer, cgroup2_mount, parse_ndjson,
+from conftest import (bpf_objects, bpftool_list, check_gone, HOOK_VARIANTS, KSCOPE, TIMEOUT, Tracer, cgroup2_mount, parse_ndjson,
                       read_text, wait_for_file, workload)
 
 HDR = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu")
@@ -757,34 +757,6 @@ def test_doctor_lists_fileio_probes():
         assert probes[name]["target"] == target, probes[name]
 
 
-def bpf_objects(pid):
-    """{"prog": ids, "map": ids, "link": ids} held open by process pid (as test_signals.py)."""
-    owned = {"prog": set(), "map": set(), "link": set()}
-    fddir = f"/proc/{pid}/fd"
-    for fd in os.listdir(fddir):
-        try:
-            target = os.readlink(os.path.join(fddir, fd))
-            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                info = dict(line.split(":", 1) for line in f if ":" in line)
-        except OSError:
-            continue
-        info = {k.strip(): v.strip() for k, v in info.items()}
-        if target == "anon_inode:bpf_link" and "link_id" in info:
-            owned["link"].add(int(info["link_id"]))
-        elif target == "anon_inode:bpf-prog" and "prog_id" in info:
-            owned["prog"].add(int(info["prog_id"]))
-        elif target == "anon_inode:bpf-map" and "map_id" in info:
-            owned["map"].add(int(info["map_id"]))
-    return owned
-
-
-def bpftool_list(kind):
-    import json
-    p = subprocess.run(["bpftool", kind, "show", "-j"], capture_output=True, timeout=TIMEOUT)
-    assert p.returncode == 0, p
-    return {o["id"]: o for o in json.loads(p.stdout or b"[]")}
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_summary_and_cleanup(bg, fio, sig):
     """
@@ -814,10 +786,4 @@ def test_signal_summary_and_cleanup(bg, fio, sig):
     rows = check_rows(res.events)
     (row,) = [r for r in rows if r["pid"] == p.pid and r["path"] == a]
     check_io(row, writes=7, write_bytes=231)
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        left = {kind: ids & set(bpftool_list(kind)) for kind, ids in owned.items()}
-        if not any(left.values()):
-            break
-        assert time.monotonic() < deadline, f"left behind: {left}"
-        time.sleep(0.1)
+    check_gone(owned)
