@@ -383,7 +383,8 @@ static int load_and_attach(struct ks_run *r)
 		if (err)
 			goto fail;
 		set_autoload(r->obj, r->plans, r->nplans, -1);
-		err = bpf_object__load(r->obj);
+		/* through the skeleton: its .bss/.data pointers become the kernel's */
+		err = r->t->skel->load(r->skel);
 		if (err) {
 			detach_all(r);
 			if (diagnose_load(r))

@@ -21,6 +21,8 @@ struct ks_skel_ops {
 	void *(*open)(const struct bpf_object_open_opts *opts);
 	void (*destroy)(void *skel);
 	struct bpf_object *(*object)(void *skel);
+	/* bpf_object__load_skeleton(): loads, and maps .bss/.data into skel */
+	int (*load)(void *skel);
 };
 
 #define KS_SKEL_OPS(name)							\
@@ -29,8 +31,10 @@ struct ks_skel_ops {
 	static void name##__ks_destroy(void *s) { name##__destroy(s); }	\
 	static struct bpf_object *name##__ks_object(void *s)			\
 	{ return ((struct name *)s)->obj; }					\
+	static int name##__ks_load(void *s) { return name##__load(s); }	\
 	static const struct ks_skel_ops name##_ops = {				\
-		name##__ks_open, name##__ks_destroy, name##__ks_object }
+		name##__ks_open, name##__ks_destroy, name##__ks_object,	\
+		name##__ks_load }
 
 #define KS_PROBE_OPTIONAL (1u << 0)   /* loaded only if tracer->wanted() says so */
 

@@ -535,25 +535,10 @@ static void print_hists(struct sys_state *st, struct ks_out *o, uint64_t now, ui
 	free(rows);
 }
 
-/*
- * The engine loads with bpf_object__load(), which does not map .bss into
- * the skeleton: write the kernel's copy (it holds only `period`).
- */
+/* The kernel reads `period` from .bss, mapped into the skeleton at load */
 static void set_period(struct sys_state *st)
 {
-	struct bpf_map *m = st->skel->maps.bss;
-	size_t size = bpf_map__value_size(m);
-	uint32_t key = 0;
-	char *v = calloc(1, size);
-
-	if (!v)
-		return;
-	if (!bpf_map_lookup_elem(bpf_map__fd(m), &key, v)) {
-		memcpy(v + ((char *)&st->skel->bss->period - (char *)st->skel->bss), &st->period,
-		       sizeof(st->period));
-		bpf_map_update_elem(bpf_map__fd(m), &key, v, BPF_ANY);
-	}
-	free(v);
+	st->skel->bss->period = st->period;
 }
 
 static void new_period(struct sys_state *st, uint64_t now)
