@@ -21,17 +21,20 @@
 
 /* ---- a command of our own ------------------------------------------------ */
 
-enum { OPT_TREE = 0x200 };
+enum { OPT_TREE = 0x200, OPT_HIST };
 
 static const struct ks_cli_opt test_opts[] = {
 	{ "event", 'e', "LIST", "only these events" },
 	{ "tree", OPT_TREE, NULL, "print a tree" },
+	{ "hist", OPT_HIST, "[NAME]", "a histogram, of all or of NAME" },
 	{ 0 }
 };
 
 struct test_state {
 	const char *event;
 	bool tree;
+	bool hist;
+	const char *hist_name;
 	int calls;
 };
 
@@ -44,6 +47,10 @@ static int test_parse(void *state, int key, const char *arg)
 
 	s->calls++;
 	switch (key) {
+	case OPT_HIST:
+		s->hist = true;
+		s->hist_name = arg;
+		return 0;
 	case 'e':
 		if (!strcmp(arg, "bad")) {
 			ks_cli_error(&cli, "invalid --event '%s'", arg);
@@ -234,6 +241,46 @@ static void test_command_options(void **state)
 	assert_string_equal(st.event, "exec");
 
 	USAGE("invalid --event 'bad'", &o, "-e", "bad");
+}
+
+/* "--hist [NAME]": the name may follow as --hist=NAME or as the next word,
+ * unless that word is an option or a number ([interval [count]]) */
+static void test_optional_argument(void **state)
+{
+	struct ks_opts o;
+
+	PARSE_OK(&o, "--hist");
+	assert_true(st.hist);
+	assert_null(st.hist_name);
+
+	PARSE_OK(&o, "--hist=read");
+	assert_string_equal(st.hist_name, "read");
+
+	PARSE_OK(&o, "--hist", "write", "-j");
+	assert_string_equal(st.hist_name, "write");
+	assert_true(o.json);
+
+	st.hist_name = NULL;
+	PARSE_OK(&o, "--hist", "-j");
+	assert_null(st.hist_name);
+	assert_true(o.json);
+
+	set_cli(KS_CLI_TRACE | KS_CLI_INTERVAL);
+	PARSE_OK(&o, "--hist", "2", "3");
+	assert_null(st.hist_name);
+	assert_true(o.interval_s == 2.0);
+	assert_int_equal(o.count, 3);
+}
+
+static void test_choice(void **state)
+{
+	static const char *const keys[] = { "cpu", "switches", "runq", NULL };
+
+	assert_int_equal(ks_cli_choice("cpu", keys), 0);
+	assert_int_equal(ks_cli_choice("runq", keys), 2);
+	assert_int_equal(ks_cli_choice("run", keys), -1);
+	assert_int_equal(ks_cli_choice("", keys), -1);
+	assert_int_equal(ks_cli_choice(NULL, keys), -1);
 }
 
 /* ---- -p ------------------------------------------------------------------ */
@@ -621,6 +668,8 @@ int main(void)
 		cmocka_unit_test_setup(test_defaults, setup_trace),
 		cmocka_unit_test_setup(test_flags, setup_trace),
 		cmocka_unit_test_setup(test_command_options, setup_trace),
+		cmocka_unit_test_setup(test_optional_argument, setup_trace),
+		cmocka_unit_test_setup(test_choice, setup_trace),
 		cmocka_unit_test_setup(test_pids, setup_trace),
 		cmocka_unit_test_setup(test_pids_limit, setup_trace),
 		cmocka_unit_test_setup(test_follow, setup_trace),

@@ -362,6 +362,35 @@ static void test_rec_json(void **state)
 	out_close(&o);
 }
 
+/* ks_rec_u64v: raw numbers (syscall arguments) as a JSON array, hex in text */
+static void test_rec_u64v(void **state)
+{
+	static const uint64_t args[] = { 3, 0, 0xffffffffffffff9cull };
+	struct ks_out o;
+	struct ks_hdr h = mkhdr(1500000000, "bash");
+
+	out_open(&o, true, false);
+	ks_rec_begin(&o, "syscall", &h);
+	ks_rec_u64v(&o, "args", args, 3, KS_TXT_BARE);
+	ks_rec_u64v(&o, "hidden", args, 1, KS_JSON_HIDE);
+	ks_rec_u64v(&o, "none", args, 0, 0);
+	ks_rec_end(&o);
+	check_buf(&o, JSON_HDR("syscall", "1500000000")
+		  ",\"args\":[3,0,18446744073709551516],\"none\":[]}\n");
+	out_close(&o);
+
+	out_open(&o, false, false);
+	o.t0_ns = 0;
+	ks_rec_begin(&o, "syscall", &h);
+	ks_rec_u64v(&o, "args", args, 3, KS_TXT_BARE);
+	ks_rec_u64v(&o, "named", args, 1, 0);
+	ks_rec_u64v(&o, "hidden", args, 1, KS_TXT_HIDE);
+	ks_rec_end(&o);
+	check_buf(&o, "1.500000    syscall 10      11      1       bash            "
+		  " (0x3, 0, 0xffffffffffffff9c) named=(0x3)\n");
+	out_close(&o);
+}
+
 static void test_rec_json_comm_escaped(void **state)
 {
 	struct ks_out o;
@@ -697,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_json_arrays),
 		cmocka_unit_test(test_json_consecutive_lines),
 		cmocka_unit_test(test_rec_json),
+		cmocka_unit_test(test_rec_u64v),
 		cmocka_unit_test(test_rec_json_comm_escaped),
 		cmocka_unit_test(test_rec_json_wallclock),
 		cmocka_unit_test(test_rec_text_header),
