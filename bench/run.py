@@ -219,6 +219,10 @@ SYSOPS = [
     ("empty-exit", None, "empty", "nothing, sys_exit alone (the floor of one hook)"),
     ("count-exit-only", None, "cnt_pcpu", "count at exit, sys_exit alone: per-CPU "
                                           "array[regs->orig_ax]++"),
+    ("count-exit-core", None, "cnt_core", "the same, the number read with BPF_CORE_READ "
+                                          "(bpf_probe_read_kernel)"),
+    ("count-exit-compat", None, "cnt_compat", "the same as count-exit-only, plus a compat "
+                                              "check through the current task"),
     ("empty", "empty", "empty", "nothing (the floor: tp_btf enter + exit)"),
     ("pid", "pid", "pid", "the pid filter check (bpf_get_current_pid_tgid) at both"),
     ("count-enter", "cnt_pcpu", "empty", "count at enter: per-CPU array[id]++"),

@@ -14,6 +14,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -118,6 +119,30 @@ int BPF_PROG(en_cnt_pcpu, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(ex_cnt_pcpu, struct pt_regs *regs, long ret)
 {
+	pcpu_add(exit_nr(regs), 0);
+	return 0;
+}
+
+/* the same with the number read through BPF_CORE_READ (bpf_probe_read_kernel) */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(ex_cnt_core, struct pt_regs *regs, long ret)
+{
+#if defined(__TARGET_ARCH_x86)
+	pcpu_add(BPF_CORE_READ(regs, orig_ax), 0);
+#elif defined(__TARGET_ARCH_arm64)
+	pcpu_add(BPF_CORE_READ(regs, syscallno), 0);
+#endif
+	return 0;
+}
+
+/* count at exit, plus a compat-task check (a load through the current task) */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(ex_cnt_compat, struct pt_regs *regs, long ret)
+{
+#if defined(__TARGET_ARCH_x86)
+	if (bpf_get_current_task_btf()->thread_info.status & 0x0002)	/* TS_COMPAT */
+		return 0;
+#endif
 	pcpu_add(exit_nr(regs), 0);
 	return 0;
 }
