@@ -85,6 +85,9 @@ $(OUT)/kscope: $(OBJS)
 
 -include $(DEPS)
 
+# mk/*.mk: larger target families kept in their own files (mk/vmtest.mk: the VM matrix)
+include $(sort $(wildcard mk/*.mk))
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	@echo "== kscope proc on this system for 5 seconds (a few commands run meanwhile) =="
