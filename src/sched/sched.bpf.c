@@ -254,6 +254,7 @@ static __always_inline void on_switch(bool btf, struct task_struct *prev, __u32 
 		else if (cs->cur == SCHED_CUR_SELECTED)
 			cs->busy_ns += delta;
 		cs->last_ts = now;
+		cs->prev = cs->cur;
 		cs->cur = !next_tid ? SCHED_CUR_IDLE : ns ? SCHED_CUR_SELECTED : SCHED_CUR_OTHER;
 		if (ns)
 			cs->switches++;

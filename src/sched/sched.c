@@ -302,6 +302,21 @@ static void collect_cpus(struct sched_state *st, uint64_t now)
 			run = now - v.last_ts;	/* the slice in progress */
 		busy = v.busy_ns + (v.cur == SCHED_CUR_SELECTED ? run : 0);
 		idle = v.idle_ns + (v.cur == SCHED_CUR_IDLE ? run : 0);
+		if (v.last_ts > now) {
+			/*
+			 * The CPU switched after `now` was read: the slice that
+			 * ended then is counted up to last_ts. Its part after
+			 * `now` belongs to the next period (which gets it back,
+			 * the counters being cumulative), so a period never
+			 * holds more than its interval_ns.
+			 */
+			uint64_t over = v.last_ts - now;
+
+			if (v.prev == SCHED_CUR_SELECTED)
+				busy -= over < busy ? over : busy;
+			else if (v.prev == SCHED_CUR_IDLE)
+				idle -= over < idle ? over : idle;
+		}
 		if (busy > ce->busy_snap)
 			ce->busy_acc += busy - ce->busy_snap;
 		if (idle > ce->idle_snap)

@@ -52,7 +52,8 @@ struct sched_cpu_stat {
 	__u64 missed;         /* switches the kernel did not report (see sched.bpf.c) */
 	__u32 cur_tid;        /* the task we saw go on this CPU last */
 	__u8 cur;             /* what runs now: SCHED_CUR_* */
-	__u8 pad[3];
+	__u8 prev;            /* what ran in the slice that ended at last_ts */
+	__u8 pad[2];
 	__u32 runq_hist[KS_LL_SLOTS];
 };
 
