@@ -6,6 +6,9 @@
 #   scripts/deps.sh            build + test dependencies
 #   scripts/deps.sh --build    build dependencies only
 #   scripts/deps.sh --bench    build + the peers the benchmarks compare against
+#   scripts/deps.sh --arm64    build + the aarch64 cross build (`make ARCH=arm64`):
+#                              adds the arm64 dpkg architecture, the cross gcc,
+#                              arm64 static libraries and qemu-user-static
 set -euo pipefail
 
 build_pkgs=(
@@ -27,10 +30,24 @@ bench_pkgs=(
 	python3
 )
 
+# make ARCH=arm64: Debian's cross gcc and the arm64 (multiarch) static libraries
+arm64_pkgs=(
+	gcc-aarch64-linux-gnu         # aarch64-linux-gnu-gcc, with the arm64 glibc (libc6-dev-arm64-cross)
+	linux-libc-dev-arm64-cross    # arm64 uapi headers: gen-tables.sh's syscall numbers and O_* flags
+	libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64  # libbpf.a, libelf.a, libz.a for aarch64
+	qemu-user-static              # run build/arm64/kscope here (it reports that bpf() is missing)
+)
+
 pkgs=("${build_pkgs[@]}")
 case "${1:-}" in
 --build) ;;
 --bench) pkgs+=("${bench_pkgs[@]}") ;;
+--arm64)
+	if [ "$(dpkg --print-architecture)" = arm64 ]; then
+		:	# native: build_pkgs already are the arm64 ones (and gcc is aarch64-linux-gnu-gcc)
+	else
+		pkgs+=("${arm64_pkgs[@]}")
+	fi ;;
 *) pkgs+=("${test_pkgs[@]}") ;;
 esac
 
@@ -46,10 +63,19 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing packages: ${missing[*]} (run as root to install them)" >&2
 	exit 1
 fi
-echo "deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+updated=0
+# arm64 packages (name:arm64) need the architecture and its package lists
+if [ "${1:-}" = --arm64 ] && [ "$(dpkg --print-architecture)" != arm64 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	echo "deps: adding the arm64 architecture (dpkg --add-architecture arm64)" >&2
+	dpkg --add-architecture arm64
+	apt-get update -q >/dev/null
+	updated=1
+fi
+echo "deps: installing ${missing[*]}" >&2
 apt_install() { apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
 if ! apt_install "${missing[@]}"; then
+	[ $updated -eq 1 ] && exit 1
 	apt-get update -q >/dev/null
 	apt_install "${missing[@]}"
 fi
