@@ -131,17 +131,17 @@ static __always_inline __u64 sys_arg(struct sys_args *args, int n)
 	}
 }
 
-/* The syscall number at sys_exit, from the registers (the BTF hooks) */
-struct pt_regs___arm64 {
-	int syscallno;
-} __attribute__((preserve_access_index));
-
+/*
+ * The syscall number at sys_exit, from the registers (the BTF hooks): what
+ * syscall_get_nr() reads, x86 orig_ax, arm64 syscallno (an s32: NO_SYSCALL,
+ * -1, stays negative). vmlinux.h is the target's, so struct pt_regs is too.
+ */
 static __always_inline long regs_nr(bool btf, struct pt_regs *regs)
 {
 #if defined(__TARGET_ARCH_x86)
 	return btf ? regs->orig_ax : BPF_CORE_READ(regs, orig_ax);
 #elif defined(__TARGET_ARCH_arm64)
-	return BPF_CORE_READ((struct pt_regs___arm64 *)regs, syscallno);
+	return btf ? regs->syscallno : BPF_CORE_READ(regs, syscallno);
 #else
 #error "fileio: syscall number at sys_exit unknown for this architecture"
 #endif
