@@ -1,9 +1,45 @@
 # kscope: `make` builds build/kscope (static by default; `make STATIC=0` for a
 # dynamic build). `make run` and `make test` install what is missing first.
+# `make ARCH=arm64` (or `make CROSS=aarch64`) builds a static aarch64
+# build/arm64/kscope with Debian's cross gcc, installing it first if missing.
 
-ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ifeq ($(CROSS),aarch64)
+ifneq ($(filter-out arm64,$(ARCH)),)
+$(error CROSS=aarch64 builds ARCH=arm64, not ARCH=$(ARCH))
+endif
+ARCH := arm64
+else ifneq ($(CROSS),)
+$(error CROSS=$(CROSS): only CROSS=aarch64 is known (or ARCH=arm64))
+endif
+ARCH ?= $(HOST_ARCH)
+override ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(ARCH)))
+ifeq ($(filter x86 arm64,$(ARCH)),)
+$(error ARCH=$(ARCH): kscope builds for ARCH=x86 or ARCH=arm64)
+endif
+# another architecture's binaries do not run here (the VM matrix runs them)
+ifneq ($(ARCH),$(HOST_ARCH))
+ifneq ($(filter run test unit integration bench,$(MAKECMDGOALS)),)
+$(error ARCH=$(ARCH) on a $(HOST_ARCH) host builds only: $(filter run test unit integration bench,$(MAKECMDGOALS)) would run $(ARCH) binaries here)
+endif
+endif
 STATIC ?= 1
+
+ifeq ($(ARCH),arm64)
+OUT ?= build/arm64
+# `cc` is make's built-in default: replace it, but not a CC the user gave
+ifeq ($(origin CC),default)
+CC := aarch64-linux-gnu-gcc
+endif
+# the cross gcc and the arm64 libraries (scripts/deps.sh --arm64), checked
+# before anything is built: a quick no-op when they are there
+ARCH_DEPS := deps-arm64
+else
 OUT ?= build
+ifeq ($(origin CC)-$(HOST_ARCH),default-arm64)
+CC := x86_64-linux-gnu-gcc
+endif
+endif
 
 CC ?= gcc
 CLANG ?= clang
@@ -37,7 +73,7 @@ SRCS := src/main.c src/commands.c $(ENGINE_SRCS) $(CMD_SRCS)
 OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS)) $(OUT)/obj/gen/tables.o
 DEPS := $(OBJS:.o=.d)
 
-.PHONY: all deps deps-build run test unit integration bench clean vmlinux help
+.PHONY: all deps deps-build deps-arm64 run test unit integration workloads bench clean vmlinux help
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -50,7 +86,9 @@ help:
 	@echo "make unit       unit tests only (no privileges needed)"
 	@echo "make integration  integration tests only (root: loads BPF)"
 	@echo "make bench      benchmarks against peers, side by side (reports, never gates CI)"
-	@echo "make vmlinux    regenerate src/vmlinux/$(ARCH)/vmlinux.h from this kernel"
+	@echo "make workloads  build the integration tests' workloads into $(OUT)/workloads"
+	@echo "make vmlinux    regenerate src/vmlinux/$(ARCH)/vmlinux.h (x86: this kernel; arm64: Debian's arm64 kernel)"
+	@echo "make ARCH=arm64 [all workloads]  static aarch64 build in build/arm64 (CROSS=aarch64 too)"
 
 deps:
 	@scripts/deps.sh
@@ -58,7 +96,10 @@ deps:
 deps-build:
 	@scripts/deps.sh --build
 
-$(OUT)/bpf/%.bpf.o: src/%/*.bpf.c $(BPF_HDRS) src/%/*.h $(VMLINUX)
+deps-arm64:
+	@scripts/deps.sh --arm64
+
+$(OUT)/bpf/%.bpf.o: src/%/*.bpf.c $(BPF_HDRS) src/%/*.h $(VMLINUX) | $(ARCH_DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $(filter %.bpf.c,$^) -o $@
 	$(LLVM_STRIP) -g $@
@@ -67,12 +108,12 @@ $(OUT)/skel/%.skel.h: $(OUT)/bpf/%.bpf.o
 	@mkdir -p $(@D)
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(OUT)/obj/%.o: src/%.c | $(SKELS)
+$(OUT)/obj/%.o: src/%.c | $(SKELS) $(ARCH_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # syscall, errno and open-flag names from the target's uapi headers
-$(OUT)/gen/tables.c: scripts/gen-tables.sh
+$(OUT)/gen/tables.c: scripts/gen-tables.sh | $(ARCH_DEPS)
 	@mkdir -p $(@D)
 	scripts/gen-tables.sh "$(CC)" > $@.tmp && mv $@.tmp $@
 
@@ -80,7 +121,7 @@ $(OUT)/obj/gen/tables.o: $(OUT)/gen/tables.c src/engine/names.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUT)/kscope: $(OBJS)
+$(OUT)/kscope: $(OBJS) | $(ARCH_DEPS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 -include $(DEPS)
@@ -109,10 +150,14 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(UNIT_LIB_OBJS)
 	$(CC) $(CFLAGS) -Wno-unused-parameter $< $(UNIT_LIB_OBJS) -lcmocka $(LDLIBS) -o $@
 
 WORKLOADS := $(patsubst tests/workloads/%.c,$(OUT)/workloads/%,$(wildcard tests/workloads/*.c))
+# arm64 workloads run in a VM guest (the VM matrix): static, like kscope
+WORKLOAD_LDFLAGS := $(if $(filter arm64,$(ARCH)),-static)
 
-$(OUT)/workloads/%: tests/workloads/%.c
+workloads: $(WORKLOADS)
+
+$(OUT)/workloads/%: tests/workloads/%.c | $(ARCH_DEPS)
 	@mkdir -p $(@D)
-	$(CC) -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread $< -o $@
+	$(CC) -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread $< $(WORKLOAD_LDFLAGS) -o $@
 
 # every test binary runs; the target fails if any of them failed
 unit: $(UNIT_BINS)
@@ -147,8 +192,14 @@ bench:
 	$(PYTHON) bench/run.py --kscope $(abspath $(OUT)/kscope) --bin $(abspath $(OUT)/bench) \
 		--out BENCHMARKS.json
 
-vmlinux:
+# x86: this kernel's BTF. arm64: the BTF inside Debian's arm64 kernel image
+# (downloaded to ~/.cache/kscope/kernels, never installed; see the script)
+vmlinux: | $(ARCH_DEPS)
+ifeq ($(ARCH),arm64)
+	BPFTOOL=$(BPFTOOL) $(PYTHON) scripts/vmlinux-btf.py --arch arm64 --out src/vmlinux/arm64/vmlinux.h
+else
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > src/vmlinux/$(ARCH)/vmlinux.h
+endif
 
 clean:
 	rm -rf $(OUT)
