@@ -42,6 +42,7 @@ struct doctor {
 	struct ks_out out;
 	bool json;
 	unsigned forbid;
+	bool bpf_syscall;	/* bpf() exists (no ENOSYS: not qemu-user) */
 	bool privileged;
 	const char *missing_cap;
 	struct utsname uts;
@@ -89,6 +90,11 @@ static void check_kernel(struct doctor *d)
 	else
 		line(d, "BTF", false, "no /sys/kernel/btf/vmlinux: CO-RE needs --btf FILE; "
 		     "fentry, tp_btf and lsm hooks are unavailable");
+	if (!d->bpf_syscall) {
+		line(d, "bpf() syscall", false, "not available (ENOSYS): qemu-user, or a kernel "
+		     "built without CONFIG_BPF_SYSCALL");
+		return;
+	}
 	line(d, "privileges", d->privileged, "%s%s", d->privileged ? "CAP_BPF, CAP_PERFMON" :
 	     "missing ", d->privileged ? "" : d->missing_cap);
 	if (!d->privileged)
@@ -254,10 +260,8 @@ int cmd_doctor(int argc, char **argv)
 	if (rc != KS_CLI_CONTINUE)
 		return rc;
 	d.json = opts.json;
-	d.privileged = !ks_check_caps(&d.missing_cap) &&
-		       !(syscall(__NR_bpf, -1, NULL, 0) < 0 && errno == ENOSYS);
-	if (!d.privileged && !d.missing_cap)
-		d.missing_cap = "the bpf() system call (ENOSYS)";
+	d.bpf_syscall = !(syscall(__NR_bpf, -1, NULL, 0) < 0 && errno == ENOSYS);
+	d.privileged = d.bpf_syscall && !ks_check_caps(&d.missing_cap);
 	libbpf_set_print(NULL);
 	if (ks_out_init(&d.out, opts.out_fd, d.json, false)) {
 		ks_opts_release(&opts);
@@ -272,6 +276,7 @@ int cmd_doctor(int argc, char **argv)
 		ks_json_kv_str(&d.out, "arch", d.uts.machine, sizeof(d.uts.machine));
 		ks_json_kv_bool(&d.out, "kernel_ok", d.kernel_ok);
 		ks_json_kv_bool(&d.out, "btf", d.btf);
+		ks_json_kv_bool(&d.out, "bpf_syscall", d.bpf_syscall);
 		ks_json_kv_bool(&d.out, "privileged", d.privileged);
 		ks_json_kv_bool(&d.out, "ringbuf", d.ringbuf);
 		if (d.tracefs)
@@ -287,7 +292,8 @@ int cmd_doctor(int argc, char **argv)
 		check_hooks(&d);
 		check_commands(&d);
 	} else if (!d.json) {
-		ks_out_printf(&d.out, "\nrun as root to probe hook types and plans\n");
+		ks_out_printf(&d.out, "\n%s\n", d.bpf_syscall ? "run as root to probe hook types and plans"
+				: "no bpf() here: hook types and plans cannot be probed");
 	}
 	if (d.json) {
 		ks_json_kv_bool(&d.out, "ok", !d.problems);

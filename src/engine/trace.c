@@ -764,9 +764,10 @@ int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
 	const char *missing;
 	int err, code = KS_EXIT_FAIL;
 
+	/* first, before anything touches BPF: qemu-user does not emulate bpf() */
 	if (syscall(__NR_bpf, -1, NULL, 0) < 0 && errno == ENOSYS) {
-		fprintf(stderr, "kscope: the bpf() system call is not implemented here "
-			"(not a Linux kernel with BPF, or an emulator such as qemu-user)\n");
+		fprintf(stderr, "kscope: the bpf() system call is not available here (ENOSYS): "
+			"is this qemu-user or a kernel without CONFIG_BPF_SYSCALL?\n");
 		goto out_opts;
 	}
 	if (ks_check_caps(&missing)) {
