@@ -26,6 +26,8 @@ import time
 
 import pytest
 
+import hooks
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
@@ -44,14 +46,15 @@ EXIT_FIELDS = HDR_FIELDS + ("exit_code", "signal", "core_dumped", "lifetime_ns",
                             "group_dead")
 FIELDS = {"fork": FORK_FIELDS, "exec": EXEC_FIELDS, "exit": EXIT_FIELDS}
 
-# Hook variants for the exact-event tests: extra kscope options, and the hook
-# type every proc probe must then report with -v ("kscope: probe NAME: HOOK/...").
-HOOK_VARIANTS = {
-    "default": ([], "tp_btf"),
-    "raw_tp": (["--no-hook", "tp_btf"], "raw_tp"),
-    "tracepoint": (["--no-hook", "tp_btf,raw_tp"], "tracepoint"),
-    "no_precheck": (["--no-precheck"], "tp_btf"),
-}
+# Hook variants for the exact-event tests (tests/integration/hooks.py): extra
+# kscope options, and the hook type the tracepoint-based probes (sched, syscall,
+# fileio, proc's fork and exec) must then report with -v ("kscope: probe NAME:
+# HOOK/..."). Only the variants that plan differently on this kernel.
+HOOK_VARIANTS = {v: (hooks.VARIANTS[v], hooks.plan(hooks.TP, v))
+                 for v in hooks.variants_for(hooks.TP)}
+# proc's probes: its exit probe has fentry and kprobe alternatives too, so a
+# kernel with them runs more variants; expected hooks per probe: hooks.plan()
+PROC_VARIANTS = hooks.variants_for(hooks.TP, hooks.EXIT)
 
 
 def workload(name):

@@ -6,10 +6,11 @@ forking and exec'ing at the same time produces no events.
 """
 import pytest
 
-from conftest import HOOK_VARIANTS, read_ints, workload
+import hooks
+from conftest import PROC_VARIANTS, read_ints, workload
 
 
-@pytest.mark.parametrize("variant", list(HOOK_VARIANTS))
+@pytest.mark.parametrize("variant", PROC_VARIANTS)
 def test_grandchild_followed_nothing_else(kscope, noise, variant):
     info = kscope.path("spawner.info")
     spawner, ew = workload("spawner"), workload("exit_with")
@@ -18,7 +19,7 @@ def test_grandchild_followed_nothing_else(kscope, noise, variant):
     program = [spawner, info, "0", "/bin/sh", "-c", script, ew]
 
     before = noise.count()
-    res = kscope.run(HOOK_VARIANTS[variant][0], program=program)
+    res = kscope.run(hooks.VARIANTS[variant], program=program)
     noise.assert_progress(before)
 
     assert res.rc == 0, res

@@ -1,36 +1,44 @@
 # SPDX-License-Identifier: GPL-2.0
 """
 fork / exec / exit events of `kscope proc -- PROGRAM`, asserted exactly
-(every event, every id), with each hook type kscope can fall back to:
-tp_btf (default here), raw_tp (--no-hook tp_btf), plain tracepoints
-(--no-hook tp_btf,raw_tp: the fork event's thread flag is derived from the
-thread list there, not read from the child task) and the runtime fallback
-(--no-precheck: fentry fails to load, kprobe fails to attach).
+(every event, every id), with each hook type kscope can fall back to
+(hooks.py: the variants that plan differently on this kernel): the default
+choice (here tp_btf; fentry/taskstats_exit for exit on kernels that allow
+it), kprobe/taskstats_exit (--no-hook fentry), tp_btf (--no-hook
+fentry,kprobe), raw_tp, plain tracepoints (the fork event's thread flag is
+derived from the thread list there, not read from the child task) and the
+attach-time fallback (--no-precheck: every better alternative is really
+tried and fails to load or attach).
 """
 import os
 
 import pytest
 
-from conftest import (HOOK_VARIANTS, cgroup_id_of, expected_prio, read_ints, workload)
+import hooks
+from conftest import (PROC_VARIANTS, cgroup_id_of, expected_prio, read_ints,
+                      workload)
 
-VARIANTS = list(HOOK_VARIANTS)
+VARIANTS = PROC_VARIANTS
 
 
 def check_hooks(stderr, variant):
-    """-v names the hook every probe uses; it must be the variant's."""
-    want = HOOK_VARIANTS[variant][1]
+    """
+    -v names the hook every probe uses; it must be the one this kernel and
+    the variant's --no-hook leave first (hooks.plan). Under --no-precheck,
+    every better alternative was really tried at run time and skipped.
+    """
     lines = {}
     for line in stderr.splitlines():
         if line.startswith("kscope: probe "):
             name, rest = line[len("kscope: probe "):].split(": ", 1)
             lines[name] = rest
-    for probe in ("fork", "exec", "exit"):
+    for probe, alts in (("fork", hooks.TP), ("exec", hooks.TP), ("exit", hooks.EXIT)):
+        want = hooks.plan(alts, variant)
         assert probe in lines, f"-v did not report probe {probe}: {stderr!r}"
-        assert lines[probe].startswith(want + "/"), f"probe {probe}: {lines[probe]!r}"
+        assert lines[probe].startswith(want + "/"), f"probe {probe}: want {want}: {lines[probe]!r}"
     if variant == "no_precheck":
-        # both better alternatives were really tried at run time and skipped
-        assert "skipped fentry/taskstats_exit" in lines["exit"], lines["exit"]
-        assert "kprobe/taskstats_exit" in lines["exit"], lines["exit"]
+        for alt in hooks.skipped_before(hooks.EXIT, variant):
+            assert f"{alt}/{hooks.EXIT_TARGET}" in lines["exit"].split(" ", 1)[-1], lines["exit"]
     return lines
 
 
@@ -69,7 +77,7 @@ def run_spawner(kscope, variant, code, args=("7", "alpha", "beta gamma")):
     info = kscope.path("spawner.info")
     spawner, ew = workload("spawner"), workload("exit_with")
     program = [spawner, info, str(code), ew, *args]
-    res = kscope.run(["-v", *HOOK_VARIANTS[variant][0]], program=program)
+    res = kscope.run(["-v", *hooks.VARIANTS[variant]], program=program)
     assert os.path.exists(info), f"spawner did not finish: {res}"
     parent, child, status = read_ints(info)
     return res, program, parent, child, status
@@ -136,7 +144,7 @@ def test_killed_by_sigkill(kscope, variant):
     kinfo = kscope.path("killself.info")
     info = kscope.path("spawner.info")
     ks = workload("killself")
-    res = kscope.run(["-v", *HOOK_VARIANTS[variant][0]],
+    res = kscope.run(["-v", *hooks.VARIANTS[variant]],
                      program=[workload("spawner"), info, "0", ks, kinfo])
     check_hooks(res.stderr, variant)
     assert res.rc == 0, res
@@ -168,7 +176,7 @@ def test_threads(kscope, variant):
     n = 8
     info = kscope.path("threads.info")
     th = workload("threads")
-    res = kscope.run(["-v", *HOOK_VARIANTS[variant][0]], program=[th, info, str(n)])
+    res = kscope.run(["-v", *hooks.VARIANTS[variant]], program=[th, info, str(n)])
     assert res.rc == 0, res
     check_hooks(res.stderr, variant)
     check_common(res.events)
