@@ -458,3 +458,36 @@ int ks_cli_choice(const char *arg, const char *const names[])
 			return i;
 	return -1;
 }
+
+static const char *opt_long_name(const struct ks_cli *cli, int key)
+{
+	for (const struct ks_cli_opt *p = cli->opts; p && p->name; p++)
+		if (p->key == key)
+			return p->name;
+	return "?";
+}
+
+int ks_cli_summary_opt(const struct ks_cli *cli, int key, const char *arg,
+		       const char *const sort_keys[], int *sort, unsigned *rows)
+{
+	uint64_t v;
+	int k;
+
+	switch (key) {
+	case 's':
+		k = ks_cli_choice(arg, sort_keys);
+		if (k < 0)
+			break;
+		*sort = k;
+		return 0;
+	case 'n':
+		if (ks_parse_u64(arg, 1, 1000000, &v))
+			break;
+		*rows = v;
+		return 0;
+	default:
+		return 1;
+	}
+	ks_cli_error(cli, "invalid value '%s' for --%s", arg, opt_long_name(cli, key));
+	return -1;
+}

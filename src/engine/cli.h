@@ -75,5 +75,13 @@ void ks_cli_error(const struct ks_cli *cli, const char *fmt, ...)
 void ks_opts_release(struct ks_opts *o);
 /* The index of arg in names (NULL-terminated): for -s/--sort and the like; -1 if absent */
 int ks_cli_choice(const char *arg, const char *const names[]);
+/*
+ * The summary options of the aggregating commands: -s KEY (the index of KEY
+ * in sort_keys, NULL-terminated, into *sort) and -n N (1..1000000 into
+ * *rows). 0 when key was one of them, -1 after a usage error naming the
+ * command's long option, 1 when key is neither.
+ */
+int ks_cli_summary_opt(const struct ks_cli *cli, int key, const char *arg,
+		       const char *const sort_keys[], int *sort, unsigned *rows);
 
 #endif

@@ -38,7 +38,7 @@ struct fileio_state {
 	bool failed;               /* --failed */
 	bool slow;                 /* --slow */
 	uint64_t slow_ns;
-	enum fio_sort sort;
+	int sort;                  /* enum fio_sort */
 	unsigned rows;             /* -n */
 
 	struct fileio_bpf *skel;
@@ -342,7 +342,6 @@ static int parse_ms(const char *s, uint64_t *ns)
 static int fileio_parse(void *state, int key, const char *arg)
 {
 	struct fileio_state *st = state;
-	uint64_t v;
 
 	switch (key) {
 	case 'x':
@@ -358,23 +357,14 @@ static int fileio_parse(void *state, int key, const char *arg)
 	case OPT_TOP:
 		st->top = true;
 		return 0;
-	case 's': {
+	case 's':
+	case 'n': {
 		/* in enum fio_sort's order */
 		static const char *const keys[] = { "bytes", "calls", "time", NULL };
-		int k = ks_cli_choice(arg, keys);
 
-		if (k < 0)
-			break;
-		st->sort = k;
-		return 0;
+		return ks_cli_summary_opt(&fileio_cli, key, arg, keys, &st->sort, &st->rows);
 	}
-	case 'n':
-		if (ks_parse_u64(arg, 1, 1000000, &v))
-			break;
-		st->rows = v;
-		return 0;
 	}
-	ks_cli_error(&fileio_cli, "invalid value '%s' for --%s", arg, key == 's' ? "sort" : "rows");
 	return -1;
 }
 

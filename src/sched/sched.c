@@ -85,7 +85,7 @@ struct sched_state {
 	bool cpu_view, hist_view, events;
 	const char *timeline;
 	int tl_fd;                 /* opened while parsing: a bad path is a usage error */
-	enum sort_key sort;
+	int sort;                  /* enum sort_key */
 	unsigned top;
 
 	struct sched_bpf *skel;
@@ -1089,7 +1089,6 @@ static struct ks_cli sched_cli;
 static int sched_parse(void *state, int key, const char *arg)
 {
 	struct sched_state *st = state;
-	uint64_t v;
 
 	switch (key) {
 	case OPT_BY:
@@ -1114,24 +1113,15 @@ static int sched_parse(void *state, int key, const char *arg)
 	case OPT_TIMELINE:
 		st->timeline = arg;
 		return 0;
-	case 's': {
+	case 's':
+	case 'n': {
 		/* in enum sort_key's order */
 		static const char *const keys[] = { "cpu", "switches", "runq", "runq_max", NULL };
-		int k = ks_cli_choice(arg, keys);
 
-		if (k < 0)
-			break;
-		st->sort = k;
-		return 0;
+		return ks_cli_summary_opt(&sched_cli, key, arg, keys, &st->sort, &st->top);
 	}
-	case 'n':
-		if (ks_parse_u64(arg, 1, 1000000, &v))
-			break;
-		st->top = v;
-		return 0;
 	}
-	ks_cli_error(&sched_cli, "invalid value '%s' for --%s", arg,
-		     key == OPT_BY ? "by" : key == 's' ? "sort" : "top");
+	ks_cli_error(&sched_cli, "invalid value '%s' for --by", arg);
 	return -1;
 }
 

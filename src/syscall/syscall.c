@@ -62,8 +62,8 @@ struct sys_state {
 	struct syscall_bpf *skel;
 	/* options */
 	bool by_process, hist, errors_only, events, no_task_storage, count_only;
-	enum sort_key sort;
-	uint64_t top;
+	int sort;                  /* enum sort_key */
+	unsigned top;
 	uint64_t mask[SYS_MASK_WORDS];
 	bool masked;
 	long hist_nr;                 /* --hist SYSCALL, or -1 */
@@ -771,7 +771,6 @@ static int add_syscall(struct sys_state *st, const char *name)
 static int syscall_parse(void *state, int key, const char *arg)
 {
 	struct sys_state *st = state;
-	uint64_t v;
 
 	switch (key) {
 	case 'e': {
@@ -819,24 +818,15 @@ static int syscall_parse(void *state, int key, const char *arg)
 	case OPT_COUNT_ONLY:
 		st->count_only = true;
 		return 0;
-	case 's': {
+	case 's':
+	case 'n': {
 		/* in enum sort_key's order */
 		static const char *const keys[] = { "count", "time", "errors", NULL };
-		int k = ks_cli_choice(arg, keys);
 
-		if (k < 0)
-			break;
-		st->sort = k;
-		return 0;
+		return ks_cli_summary_opt(&syscall_cli, key, arg, keys, &st->sort, &st->top);
 	}
-	case 'n':
-		if (ks_parse_u64(arg, 1, 1000000, &v))
-			break;
-		st->top = v;
-		return 0;
 	}
-	ks_cli_error(&syscall_cli, "invalid value '%s' for --%s", arg,
-		     key == OPT_BY ? "by" : key == 's' ? "sort" : "top");
+	ks_cli_error(&syscall_cli, "invalid value '%s' for --by", arg);
 	return -1;
 }
 

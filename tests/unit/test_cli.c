@@ -27,6 +27,8 @@ static const struct ks_cli_opt test_opts[] = {
 	{ "event", 'e', "LIST", "only these events" },
 	{ "tree", OPT_TREE, NULL, "print a tree" },
 	{ "hist", OPT_HIST, "[NAME]", "a histogram, of all or of NAME" },
+	{ "sort", 's', "KEY", "order by KEY" },
+	{ "top", 'n', "N", "the first N rows" },
 	{ 0 }
 };
 
@@ -35,6 +37,8 @@ struct test_state {
 	bool tree;
 	bool hist;
 	const char *hist_name;
+	int sort;
+	unsigned top;
 	int calls;
 };
 
@@ -61,6 +65,12 @@ static int test_parse(void *state, int key, const char *arg)
 	case OPT_TREE:
 		s->tree = true;
 		return 0;
+	case 's':
+	case 'n': {
+		static const char *const keys[] = { "cpu", "switches", "runq", NULL };
+
+		return ks_cli_summary_opt(&cli, key, arg, keys, &s->sort, &s->top);
+	}
 	}
 	return -1;
 }
@@ -281,6 +291,34 @@ static void test_choice(void **state)
 	assert_int_equal(ks_cli_choice("run", keys), -1);
 	assert_int_equal(ks_cli_choice("", keys), -1);
 	assert_int_equal(ks_cli_choice(NULL, keys), -1);
+}
+
+/* -s KEY and -n N, shared by the aggregating commands */
+static void test_summary_opts(void **state)
+{
+	struct ks_opts o;
+	int sort = -1;
+	unsigned rows = 0;
+	static const char *const keys[] = { "a", "b", NULL };
+
+	(void)state;
+	set_cli(KS_CLI_TRACE);
+	PARSE_OK(&o, "-s", "runq", "-n", "5");
+	assert_int_equal(st.sort, 2);
+	assert_int_equal(st.top, 5);
+	ks_opts_release(&o);
+	PARSE_OK(&o, "--sort=switches", "--top", "1000000");
+	assert_int_equal(st.sort, 1);
+	assert_int_equal(st.top, 1000000);
+	ks_opts_release(&o);
+	check_usage("invalid value 'bogus' for --sort", &o, "-s", "bogus", NULL);
+	check_usage("invalid value '0' for --top", &o, "-n", "0", NULL);
+	check_usage("invalid value '1000001' for --top", &o, "--top", "1000001", NULL);
+	check_usage("invalid value '-1' for --top", &o, "-n", "-1", NULL);
+	/* not a summary key: left to the command */
+	assert_int_equal(ks_cli_summary_opt(&cli, 'e', "x", keys, &sort, &rows), 1);
+	assert_int_equal(sort, -1);
+	assert_int_equal(rows, 0);
 }
 
 /* ---- -p ------------------------------------------------------------------ */
@@ -670,6 +708,7 @@ int main(void)
 		cmocka_unit_test_setup(test_command_options, setup_trace),
 		cmocka_unit_test_setup(test_optional_argument, setup_trace),
 		cmocka_unit_test_setup(test_choice, setup_trace),
+		cmocka_unit_test_setup(test_summary_opts, setup_trace),
 		cmocka_unit_test_setup(test_pids, setup_trace),
 		cmocka_unit_test_setup(test_pids_limit, setup_trace),
 		cmocka_unit_test_setup(test_follow, setup_trace),
