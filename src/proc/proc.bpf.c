@@ -134,6 +134,12 @@ static __always_inline void exec_submit(struct exec_buf *b, __u32 off, __u32 arg
 	__u64 size = sizeof(b->e) + off + args_len;
 
 	b->e.args_len = args_len;
+	/*
+	 * Keep this check: clang knows off and args_len are bounded and drops
+	 * it, and the verifier of 6.1 (Debian bookworm's kernel) loses those
+	 * bounds on the way here and rejects the program ("R3 unbounded").
+	 */
+	barrier_var(size);
 	if (size <= sizeof(*b))
 		ks_output(b, size);
 }
