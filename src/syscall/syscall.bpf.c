@@ -102,6 +102,20 @@ static __always_inline bool is_compat(struct task_struct *t)
 #endif
 }
 
+/*
+ * A number past the table (rare): said so for the traced tasks only. A 32-bit
+ * task's calls there are compat calls like its others (arm64: ARM's private
+ * calls from 0xf0000, set_tls in every program's start-up); x86's x32 calls
+ * (bit 30 set) are not compat, and stay out of range.
+ */
+static __always_inline void skip_out_of_range(void)
+{
+	if (!ks_wanted())
+		return;
+	skip_inc(use_task_storage && is_compat(bpf_get_current_task_btf()) ?
+		 SYS_SKIP_COMPAT : SYS_SKIP_RANGE);
+}
+
 static __always_inline struct sys_inflight *slot(bool create)
 {
 	if (use_task_storage)
@@ -129,7 +143,7 @@ static __always_inline int on_enter(long id, struct pt_regs *regs, const unsigne
 	if (id < 0)
 		return 0;
 	if (nr >= SYS_SLOTS) {
-		skip_inc(SYS_SKIP_RANGE);
+		skip_out_of_range();
 		return 0;
 	}
 	barrier_var(nr);	/* keep the masks below: they are for the verifier */
@@ -305,7 +319,7 @@ static __always_inline int on_exit_count(long id, long ret)
 	if (id < 0 || !p)
 		return 0;
 	if (nr >= SYS_SLOTS) {
-		skip_inc(SYS_SKIP_RANGE);
+		skip_out_of_range();
 		return 0;
 	}
 	barrier_var(nr);
