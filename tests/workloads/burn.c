@@ -6,8 +6,8 @@
  * time (CLOCK_THREAD_CPUTIME_ID), pinned to the CPUs given (thread i to
  * CPU[i % n]; unpinned without any). All threads start together. When a
  * thread is done it reads, about itself, the kernel's accounting:
- * /proc/self/task/TID/schedstat (ns on CPU, ns waiting on a run queue,
- * timeslices) and voluntary/nonvoluntary_ctxt_switches from .../status,
+ * its CPU time (the thread CPU clock: schedstat's runtime brought up to
+ * date), /proc/self/task/TID/schedstat (ns waiting on a run queue) and voluntary/nonvoluntary_ctxt_switches from .../status,
  * then blocks until every thread is done, so nothing runs after the
  * reading but the exit. INFO_FILE gets one line per thread:
  *   tid cpu_ns runq_wait_ns voluntary involuntary
@@ -53,11 +53,22 @@ static void read_self(struct th *th)
 	char path[128], line[256];
 	FILE *f;
 
+	struct timespec ts;
+
 	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", th->tid);
 	f = fopen(path, "r");
 	if (!f || fscanf(f, "%llu %llu", &th->cpu_ns, &th->wait_ns) != 2)
 		exit(2);
 	fclose(f);
+	/*
+	 * schedstat's first field is se.sum_exec_runtime as last updated (at a
+	 * tick or a switch): for the running thread itself it lags by up to one
+	 * tick (4 ms on HZ=250 kernels). The thread CPU clock brings the same
+	 * counter up to date first (task_sched_runtime), so it is exact.
+	 */
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		exit(2);
+	th->cpu_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	snprintf(path, sizeof(path), "/proc/self/task/%d/status", th->tid);
 	f = fopen(path, "r");
 	if (!f)
