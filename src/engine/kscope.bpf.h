@@ -78,7 +78,13 @@ static __always_inline bool ks_wanted(void)
 	    bpf_current_task_under_cgroup(&ks_cgroup, 0) != 1)
 		return false;
 	if (filter & KS_FILTER_COMM) {
-		char comm[KS_COMM_LEN];
+		/*
+		 * Zeroed: before 6.3-ish the helper copies with strscpy(), not
+		 * strscpy_pad(), so the bytes after the NUL are whatever the
+		 * stack held, and the 16-byte compare failed at random (found
+		 * by the VM matrix on Debian's 6.1).
+		 */
+		char comm[KS_COMM_LEN] = {};
 		const volatile __u64 *want = (const volatile __u64 *)ks_cfg.comm;
 		__u64 *have = (__u64 *)comm;
 
