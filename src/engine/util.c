@@ -180,3 +180,13 @@ bool ks_proc_comm(uint32_t pid, char *comm)
 	memcpy(comm, buf, n < KS_COMM_LEN ? n : KS_COMM_LEN - 1);
 	return n > 0;
 }
+
+void ks_bpf_quiesce(void)
+{
+	/* MEMBARRIER_CMD_GLOBAL (1): synchronize_rcu() in the kernel */
+	if (syscall(SYS_membarrier, 1, 0, 0) < 0) {
+		struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+}

@@ -15,12 +15,21 @@ int ks_parse_seconds(const char *s, double *out);   /* > 0, finite */
 /* "root" or "0" -> uid, from /etc/passwd without NSS (static binary) */
 int ks_parse_uid(const char *s, uint32_t *uid);
 
-uint64_t ks_now_ns(int clock);
+uint64_t ks_now_ns(int clock);                 /* clock_gettime in ns */
 
-/* Where cgroup v2 is mounted (/sys/fs/cgroup, or .../unified on hybrid systems) */
 /* A process's current name from /proc/PID/comm into comm[KS_COMM_LEN]; false if gone */
 bool ks_proc_comm(uint32_t pid, char *comm);
-const char *ks_cgroup2_root(void);            /* clock_gettime in ns */
+/* Where cgroup v2 is mounted (/sys/fs/cgroup, or .../unified on hybrid systems) */
+const char *ks_cgroup2_root(void);
+
+/*
+ * Wait until every BPF program that is running now has returned: tracing
+ * programs run inside an RCU read-side section, and membarrier's GLOBAL
+ * command waits for an RCU grace period. After a flag in a map or .bss
+ * changes, no program still acts on the old value. Best effort (a short
+ * sleep) where membarrier is unavailable.
+ */
+void ks_bpf_quiesce(void);
 
 /* Signal number -> "SIGKILL" (or NULL) */
 const char *ks_signal_name(int sig);

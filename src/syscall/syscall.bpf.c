@@ -184,11 +184,13 @@ static __always_inline void stat_add(struct sys_stat *st, __u64 lat, __u32 p)
 {
 	st->count++;
 	st->total_ns += lat;
-	if (st->max_period != p) {
-		st->max_period = p;
-		st->max_ns = lat;
-	} else if (lat > st->max_ns) {
-		st->max_ns = lat;
+	__u32 i = p & 1;
+
+	if (st->max_period[i] != p) {
+		st->max_period[i] = p;
+		st->max_ns[i] = lat;
+	} else if (lat > st->max_ns[i]) {
+		st->max_ns[i] = lat;
 	}
 }
 
@@ -199,7 +201,7 @@ static __always_inline void count_proc(__u32 pid, __u32 nr, __u64 lat, __u32 p)
 
 	if (!st) {
 		struct sys_stat zero = {};
-		char comm[KS_COMM_LEN];
+		char comm[KS_COMM_LEN] = {};	/* the helper does not pad before 6.3-ish */
 
 		if (bpf_map_update_elem(&proc_stats, &k, &zero, BPF_NOEXIST) &&
 		    !bpf_map_lookup_elem(&proc_stats, &k)) {

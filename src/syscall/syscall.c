@@ -136,9 +136,10 @@ static void fold_stat(struct sys_state *st, struct ent *e, const struct sys_stat
 		 * too can lend this period a max from a call counted in the
 		 * next, never leave it without one.
 		 */
-		if ((v[c].max_period == period || v[c].max_period == period + 1) &&
-		    v[c].count && v[c].max_ns > max)
-			max = v[c].max_ns;
+		for (int i = 0; i < 2; i++)
+			if ((v[c].max_period[i] == period || v[c].max_period[i] == period + 1) &&
+			    v[c].count && v[c].max_ns[i] > max)
+				max = v[c].max_ns[i];
 	}
 	if (cur.count >= e->snap.count) {
 		e->acc.count += cur.count - e->snap.count;
@@ -539,6 +540,13 @@ static void print_hists(struct sys_state *st, struct ks_out *o, uint64_t now, ui
 static void set_period(struct sys_state *st)
 {
 	st->skel->bss->period = st->period;
+	/*
+	 * A program that read the old period may still be adding its call
+	 * (seen on a slow VM: a vCPU stalled between the two); once it has
+	 * returned, the collection that follows sees every call tagged with
+	 * the old period, so a period's max_ns always covers its total.
+	 */
+	ks_bpf_quiesce();
 }
 
 static void new_period(struct sys_state *st, uint64_t now)

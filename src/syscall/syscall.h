@@ -18,9 +18,13 @@
 struct sys_stat {
 	__u64 count;          /* calls that returned (errors: in err_stats) */
 	__u64 total_ns;       /* sum of entry-to-exit latencies */
-	__u64 max_ns;         /* the longest call of period max_period */
-	__u32 max_period;     /* the period (.bss `period`) max_ns belongs to */
-	__u32 pad;
+	/*
+	 * The longest call of period max_period[i], in slot period & 1: the
+	 * closing period's max survives the calls of the next one, which
+	 * userspace may only collect after a moment (see set_period()).
+	 */
+	__u64 max_ns[2];
+	__u32 max_period[2];  /* the period (.bss `period`) of max_ns[i] */
 };
 
 /* --by process: key of proc_stats */
