@@ -5,11 +5,12 @@
  * Starts NTHREADS threads that each burn MS milliseconds of their own CPU
  * time (CLOCK_THREAD_CPUTIME_ID), pinned to the CPUs given (thread i to
  * CPU[i % n]; unpinned without any). All threads start together. When a
- * thread is done it reads, about itself, the kernel's accounting:
- * its CPU time (the thread CPU clock: schedstat's runtime brought up to
- * date), /proc/self/task/TID/schedstat (ns waiting on a run queue) and voluntary/nonvoluntary_ctxt_switches from .../status,
- * then blocks until every thread is done, so nothing runs after the
- * reading but the exit. INFO_FILE gets one line per thread:
+ * thread is done it waits for the others, then reads, about itself, the
+ * kernel's accounting: its CPU time (the thread CPU clock: schedstat's
+ * runtime brought up to date), /proc/self/task/TID/schedstat (ns waiting
+ * on a run queue) and voluntary/nonvoluntary_ctxt_switches from
+ * .../status, then blocks until every thread has read, so nothing runs
+ * after the reading but the exit. INFO_FILE gets one line per thread:
  *   tid cpu_ns runq_wait_ns voluntary involuntary
  * and a first line: pid.
  *
@@ -37,7 +38,7 @@ struct th {
 	unsigned long long cpu_ns, wait_ns, vol, invol;
 };
 
-static pthread_barrier_t start_line, finish_line;
+static pthread_barrier_t start_line, done_line, finish_line;
 static int settle;
 
 static unsigned long long thread_cpu_ns(void)
@@ -106,6 +107,13 @@ static void *run(void *arg)
 	while (thread_cpu_ns() < end)
 		for (int i = 0; i < 1000; i++)
 			x += i;
+	/*
+	 * Everyone has burnt its share before anyone reads: nothing competes
+	 * for the CPUs between a thread's reading and its blocking at the
+	 * finish line, so few switches can follow the reading (on a slow,
+	 * loaded VM a burner still running preempted readers several times).
+	 */
+	pthread_barrier_wait(&done_line);
 	read_self(th);
 	pthread_barrier_wait(&finish_line);
 	return NULL;
@@ -148,6 +156,7 @@ int main(int argc, char **argv)
 	if (n < 1 || !ths)
 		return 2;
 	pthread_barrier_init(&start_line, NULL, n);
+	pthread_barrier_init(&done_line, NULL, n);
 	pthread_barrier_init(&finish_line, NULL, n);
 	for (int i = 0; i < n; i++) {
 		ths[i].ms = atol(argv[3]);

@@ -266,6 +266,7 @@ struct reader {
 	long size;
 	pid_t tid;
 	ssize_t n;
+	bool done;
 };
 
 static void *reader_run(void *arg)
@@ -277,6 +278,7 @@ static void *reader_run(void *arg)
 		exit(2);
 	__atomic_store_n(&r->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
 	r->n = read(r->fd, buf, r->size);
+	__atomic_store_n(&r->done, true, __ATOMIC_SEQ_CST);
 	free(buf);
 	return NULL;
 }
@@ -294,7 +296,8 @@ static bool in_read(pid_t tid)
 	if (!fgets(line, sizeof(line), f))
 		line[0] = 0;
 	fclose(f);
-	return !strncmp(line, "0 ", 2);
+	/* the first field is the syscall number: read's is 0 on x86-64, 63 on arm64 */
+	return strtol(line, NULL, 10) == SYS_read && line[0] >= '0' && line[0] <= '9';
 }
 
 static void fifoclose_step(const char *path, long size)
@@ -309,8 +312,13 @@ static void fifoclose_step(const char *path, long size)
 	record("fifoclose", r.fd);
 	if (pthread_create(&t, NULL, reader_run, &r))
 		exit(2);
-	while (!__atomic_load_n(&r.tid, __ATOMIC_SEQ_CST) || !in_read(r.tid))
+	while (!__atomic_load_n(&r.tid, __ATOMIC_SEQ_CST) || !in_read(r.tid)) {
+		if (__atomic_load_n(&r.done, __ATOMIC_SEQ_CST)) {
+			fprintf(stderr, "fileio_rw: fifoclose: the read returned before the close\n");
+			exit(3);
+		}
 		nanosleep(&ms1, NULL);
+	}
 	xclose(r.fd);
 	pthread_join(t, NULL);
 	if (r.n != size)
