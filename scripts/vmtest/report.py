@@ -40,6 +40,12 @@ HOOK_FAMILY = {"fentry": "fentry", "fexit": "fentry", "kprobe": "kprobe",
                "kretprobe": "kprobe", "tp_btf": "tp_btf", "raw_tp": "raw_tp",
                "tracepoint": "tracepoint", "lsm": "lsm"}
 FAMILIES = ["fentry", "kprobe", "lsm", "tp_btf", "raw_tp", "tracepoint"]
+# kscope's order of preference (docs/hooks.md), for listing alternatives
+HOOK_RANK = ["fentry", "fexit", "lsm", "kprobe", "kretprobe", "tp_btf", "raw_tp", "tracepoint"]
+
+
+def hook_rank(h):
+    return HOOK_RANK.index(h) if h in HOOK_RANK else len(HOOK_RANK)
 
 
 def load_json(path):
@@ -171,6 +177,11 @@ def analyse(kernels):
         tests[r["id"]] = per
     # (c) coverage: every alternative (command, probe, hook, target) seen anywhere
     alts = {}
+    probe_order = []            # (command, probe) in the order doctor lists them
+    for r in results:
+        for (c, p) in hooks[r["id"]]:
+            if (c, p) not in probe_order:
+                probe_order.append((c, p))
     for r in results:
         for v, d in r["doctor"].items():
             for p in (d or {}).get("probes", []):
@@ -192,7 +203,8 @@ def analyse(kernels):
                  "untested": [x for x in w if not x["tests_passed"] or x["tests_failed"]]}
                 for (c, pr, h, tg), w in sorted(alts.items(), key=lambda kv: (
                     COMMAND_ORDER.index(kv[0][0]) if kv[0][0] in COMMAND_ORDER else 99,
-                    kv[0][1], kv[0][2]))]
+                    probe_order.index(kv[0][:2]) if kv[0][:2] in probe_order else 999,
+                    hook_rank(kv[0][2])))]
     problems = [p for r in results for p in r["problems"]]
     for c in coverage:
         if not c["tested"]:
@@ -200,6 +212,14 @@ def analyse(kernels):
                             + (f" (chosen on {untested_text(c)})" if c["untested"] else
                                " (never chosen)"))
     return results, hooks, tests, coverage, problems
+
+
+def where_text(ws, sep="; "):
+    """[{kernel, variant}] as "kernel: v1, v2; kernel2: v" (kernels in matrix order)."""
+    per = {}
+    for w in ws:
+        per.setdefault(w["kernel"], []).append(w["variant"])
+    return sep.join(f"{k}: {', '.join(vs)}" for k, vs in per.items())
 
 
 def untested_text(c):
@@ -273,10 +293,9 @@ def text_report(results, hooks, tests, coverage, problems):
     out.append(table(rows, ["kernel"] + cmds))
     out.append("")
     out.append("== (c) coverage: each alternative, where it was chosen and its command's "
-               "tests passed (kernel:variant)")
+               "tests passed (kernel: variants)")
     rows = [[c["command"], c["probe"], f"{c['hook']}/{c['target']}",
-             " ".join(f"{w['kernel']}:{w['variant']}" for w in c["tested"])
-             or f"NOT TESTED ({untested_text(c) or 'never chosen'})"]
+             where_text(c["tested"]) or f"NOT TESTED ({untested_text(c) or 'never chosen'})"]
             for c in coverage]
     out.append(table(rows, ["command", "probe", "alternative", "tested on"]))
     out.append("")
@@ -355,7 +374,7 @@ def compat_md(results, hooks, tests, coverage, problems):
         for r in results:
             per = hooks[r["id"]].get((c, p), {})
             d = per.get("default") or per.get(next(iter(per), None), "—")
-            others = sorted({h for v, h in per.items() if h != d})
+            others = sorted({h for v, h in per.items() if h != d}, key=hook_rank)
             row.append(d + (f" ({', '.join(others)})" if others else ""))
         rows.append(row)
     L.append(md_table(rows, ["command", "probe"] + [r["id"] for r in results]))
@@ -363,7 +382,7 @@ def compat_md(results, hooks, tests, coverage, problems):
           "An alternative counts as tested on a kernel and variant when doctor chose it "
           "there and that command's integration tests for the variant passed.", ""]
     rows = [[c["command"], c["probe"], f"`{c['hook']}/{c['target']}`",
-             ", ".join(f"{w['kernel']} ({w['variant']})" for w in c["tested"])
+             where_text(c["tested"], "<br>")
              or f"**NOT TESTED** (chosen on {untested_text(c) or 'no kernel'})"]
             for c in coverage]
     L.append(md_table(rows, ["command", "probe", "alternative", "tested on"]))
