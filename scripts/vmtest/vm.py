@@ -380,11 +380,14 @@ def qemu_cmd(k, kern, accel, cpu, initrd, out):
            "-smp", str(q["smp"]), "-m", q["memory"], "-nodefaults", "-no-reboot",
            "-display", "none", "-serial", "stdio",
            "-kernel", kern["vmlinuz"], "-initrd", initrd,
-           "-append", f"console={q['console']} panic=-1 loglevel=4 " + q.get("append", ""),
+           "-append", f"console={q['console']} panic=-1 loglevel=5 " + q.get("append", ""),
            "-virtfs", f"local,path={out},mount_tag=out,security_model=none,multidevs=remap"]
     if k["root"] == "hostroot":
         cmd += ["-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
                 "multidevs=remap"]
+    if accel == "tcg":
+        cmd += q.get("tcg_args", [])
+    cmd += shlex.split(os.environ.get("VMTEST_QEMU_ARGS", ""))
     return cmd
 
 
