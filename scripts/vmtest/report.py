@@ -253,7 +253,12 @@ def durations(r):
     m = r["meta"] or {}
     parts = []
     if m.get("boot") == "qemu":
-        parts.append(f"prepare {m.get('prepare_s')} s")
+        d = m.get("prepare_detail") or {}
+        parts.append(f"prepare {m.get('prepare_s')} s" + (
+            " (" + ", ".join(f"{k[:-2].replace('_', ' ')} {v} s" for k, v in d.items()) + ")"
+            if d else " (cached)"))
+        if m.get("accel_check_s"):
+            parts.append(f"KVM check {m['accel_check_s']} s")
         parts.append(f"boot {m.get('boot_s')} s")
     parts.append(f"tests {m.get('test_duration_s')} s")
     parts.append(f"wall {m.get('wall_s')} s")

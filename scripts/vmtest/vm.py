@@ -7,7 +7,7 @@ settings and the hooks each kernel is declared to offer are in matrix.json.
   vm.py list                 the kernel ids
   vm.py prepare ID           fetch the kernel (and arm64 userland) into the cache
   vm.py run ID...            run the matrix's runner there -> build/vmtest/ID/
-  vm.py run --select WHAT    all, host, or the guests of an arch (x86_64, arm64)
+  vm.py run --select WHAT    all, host, guests, or the guests of an arch (x86_64, arm64)
   vm.py accel                what qemu-system-x86_64 can use here: kvm or tcg
   vm.py possible             exit 0 when the guests can run here (qemu present or
                              installable, a Debian apt, root), else say why
@@ -44,6 +44,9 @@ BOOT_ALLOWANCE_S = 120              # guest timeout minus pytest's own limit
 
 # apt, for another architecture's packages, without touching the host's dpkg state
 # (an empty status file: nothing counts as installed) or its package caches
+# seconds spent on first-run steps in this process (download, unpack, userland)
+TIMES = {}
+
 APT_FOREIGN = ["-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache=",
                "-o", "Debug::NoLocking=1"]
 
@@ -131,7 +134,9 @@ def fetch_debs(names, deb_arch, dest):
         if p.returncode:
             die(f"apt-get download {' '.join(missing)} failed")
         have = {f for f in os.listdir(dest) if f.endswith(".deb")}
-        log(f"downloaded in {time.monotonic() - t0:.1f} s")
+        dt = time.monotonic() - t0
+        TIMES["download_s"] = round(TIMES.get("download_s", 0) + dt, 1)
+        log(f"downloaded in {dt:.1f} s")
     paths = []
     for nv in names:
         found = deb_name(nv)
@@ -153,7 +158,8 @@ def prepare_kernel(k):
         t0 = time.monotonic()
         run(["dpkg", "-x", deb, root])
         open(stamp, "w").close()
-        log(f"{name} {version} unpacked into {root} in {time.monotonic() - t0:.1f} s")
+        TIMES["kernel_unpack_s"] = round(time.monotonic() - t0, 1)
+        log(f"{name} {version} unpacked into {root} in {TIMES['kernel_unpack_s']} s")
     boot = os.path.join(root, "boot")
     (vmlinuz,) = [os.path.join(boot, f) for f in os.listdir(boot) if f.startswith("vmlinuz-")]
     kver = os.path.basename(vmlinuz)[len("vmlinuz-"):]
@@ -212,6 +218,7 @@ def prepare_userland(k):
     c.node("dev/null", stat.S_IFCHR | 0o666, 1, 3)
     c.close()
     shutil.rmtree(root)
+    TIMES["userland_build_s"] = round(time.monotonic() - t0, 1)
     log(f"{k['deb_arch']} userland ({len(names)} packages, "
         f"{os.path.getsize(base) >> 20} MiB) built in {time.monotonic() - t0:.1f} s")
     return base, names
@@ -226,6 +233,7 @@ def cmd_prepare(kid):
     if k.get("root") == "initramfs":
         kern["userland"], kern["userland_packages"] = prepare_userland(k)
     kern["prepare_s"] = round(time.monotonic() - t0, 1)
+    kern["first_run"] = dict(TIMES)     # empty when everything came from the cache
     return kern
 
 
@@ -391,24 +399,28 @@ def qemu_cmd(k, kern, accel, cpu, initrd, out):
     return cmd
 
 
-def stream(cmd, console_path, timeout, tag, markers, **kw):
+def stream(cmd, console_path, timeout, tag, markers, must_see=None, **kw):
     """Run cmd with its stdout (and stderr) into console_path, echoing progress;
-    kill it at timeout. Returns (rc or None on timeout, {marker: seconds})."""
+    kill it at timeout, or when must_see = (marker, seconds) has not appeared by
+    then. Returns (rc or None when killed, why killed or None, {marker: seconds})."""
     t0 = time.monotonic()
     seen = {}
+    killed = None
     with open(console_path, "wb") as con:
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, start_new_session=True, **kw)
         sel = selectors.DefaultSelector()
         sel.register(p.stdout, selectors.EVENT_READ)
         buf = b""
-        timed_out = False
         while True:
-            left = t0 + timeout - time.monotonic()
-            if left <= 0:
-                timed_out = True
+            now = time.monotonic() - t0
+            if now >= timeout:
+                killed = f"no end after {timeout} s"
                 break
-            if not sel.select(min(left, 1)):
+            if must_see and must_see[0] not in seen and now >= must_see[1]:
+                killed = f"no \"{must_see[0]}\" within {must_see[1]} s (did not boot?)"
+                break
+            if not sel.select(1):
                 continue
             chunk = os.read(p.stdout.fileno(), 65536)
             if not chunk:
@@ -423,19 +435,24 @@ def stream(cmd, console_path, timeout, tag, markers, **kw):
                     if m not in seen and m in text:
                         seen[m] = round(time.monotonic() - t0, 1)
                 if text.startswith("vmtest:") or re.search(r"\[ *\d+%\]$", text) \
-                        or "Kernel panic" in text:
+                        or "Kernel panic" in text or "BUG:" in text:
                     print(f"[{tag} {time.monotonic() - t0:6.1f}s] {text}", flush=True)
-        if timed_out:
-            log(f"{tag}: no end after {timeout} s: killing it")
+        if killed:
+            log(f"{tag}: {killed}: killing it")
             try:
                 os.killpg(p.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         rc = p.wait()
-        # drain what is left
-        rest = p.stdout.read() or b""
-        con.write(rest)
-    return (None if timed_out else rc), seen
+        # what is left in the pipe, without waiting on anything that still holds it
+        end = time.monotonic() + 2
+        while time.monotonic() < end and sel.select(0.2):
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            con.write(chunk)
+        p.stdout.close()
+    return (None if killed else rc), killed, seen
 
 
 def cmd_run(kid):
@@ -453,15 +470,18 @@ def cmd_run(kid):
     if k["boot"] == "host":
         meta["accel"] = "none"
         cmd = [sys.executable, *runner_args(k, kid, out, REPO, pytest_timeout)]
-        rc, seen = stream(cmd, os.path.join(out, "console.log"), k["timeout_s"], kid, markers,
-                          cwd=REPO)
+        rc, killed, seen = stream(cmd, os.path.join(out, "console.log"), k["timeout_s"], kid,
+                                  markers, cwd=REPO)
     else:
         kern = cmd_prepare(kid)
         meta.update({"package": kern["package"], "package_version": kern["version"],
-                     "kernel_release": kern["kver"], "prepare_s": kern["prepare_s"]})
+                     "kernel_release": kern["kver"], "prepare_s": kern["prepare_s"],
+                     "prepare_detail": kern["first_run"]})
         if "userland_packages" in kern:
             meta["userland_packages"] = kern["userland_packages"]
+        t1 = time.monotonic()
         accel, cpu, why = choose_accel(k, kern)
+        meta["accel_check_s"] = round(time.monotonic() - t1, 1)
         meta.update({"accel": accel, "cpu": cpu, "accel_why": why, "smp": k["qemu"]["smp"],
                      "memory": k["qemu"]["memory"], "machine": k["qemu"]["machine"]})
         log(f"{kid}: {kern['package']} {kern['version']}, {accel} ({why})")
@@ -474,13 +494,16 @@ def cmd_run(kid):
         meta["qemu_version"] = subprocess.run([k["qemu"]["binary"], "--version"],
                                               capture_output=True, text=True).stdout.split("\n")[0]
         t_boot = time.monotonic()
-        rc, seen = stream(cmd, os.path.join(out, "console.log"), k["timeout_s"], kid, markers)
+        rc, killed, seen = stream(cmd, os.path.join(out, "console.log"), k["timeout_s"], kid,
+                                  markers, must_see=("vmtest: runner start",
+                                                     k.get("boot_timeout_s", 180)))
         meta["qemu_rc"] = rc
         # boot: qemu started -> the runner started in the guest
         meta["boot_s"] = seen.get("vmtest: runner start")
         meta["userland_ready_s"] = seen.get("vmtest: userland ready")
         meta["guest_s"] = round(time.monotonic() - t_boot, 1)
     meta["timed_out"] = rc is None
+    meta["killed"] = killed
     meta["wall_s"] = round(time.monotonic() - t0, 1)
     try:
         with open(os.path.join(out, "runner.json")) as f:
@@ -499,7 +522,7 @@ def cmd_run(kid):
     meta["exit_status"] = r.get("exit_status")
     meta["finished"] = bool(r.get("finished")) and rc is not None
     if not meta["finished"]:
-        why = "timed out" if rc is None else (
+        why = killed if rc is None else (
             "the runner did not finish" if r else "the runner never wrote its results")
         meta["failure"] = f"{kid}: {why} (see {os.path.relpath(out, REPO)}/console.log)"
         log(meta["failure"])
@@ -529,6 +552,18 @@ def cmd_possible():
             r = subprocess.run(["apt-cache", "policy", pkg], capture_output=True, text=True)
             if "Candidate:" not in r.stdout or "Candidate: (none)" in r.stdout:
                 why.append(f"{b} missing and {pkg} not installable")
+    need_mem = max(int(k["qemu"]["memory"].rstrip("G")) for k in load_matrix()["kernels"]
+                   if k["boot"] == "qemu") + 1
+    with open("/proc/meminfo") as f:
+        avail = next(int(ln.split()[1]) for ln in f if ln.startswith("MemAvailable:")) >> 20
+    if avail < need_mem:
+        why.append(f"{avail} GiB of memory available, the guests need {need_mem} GiB")
+    probe = CACHE
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    st = os.statvfs(probe)
+    if st.f_bavail * st.f_frsize < 2 << 30:
+        why.append(f"less than 2 GiB free for the cache ({CACHE})")
     if why:
         print("vmtest: not possible here: " + "; ".join(why))
         return 1
@@ -545,9 +580,11 @@ def select(what):
         return [k["id"] for k in ks]
     if what == "host":
         return [k["id"] for k in ks if k["boot"] == "host"]
+    if what == "guests":
+        return [k["id"] for k in ks if k["boot"] == "qemu"]
     ids = [k["id"] for k in ks if k["boot"] == "qemu" and k["arch"] == arch]
     if not ids:
-        die(f"--select {what}: no such kernels in matrix.json (all, host, x86_64, arm64)")
+        die(f"--select {what}: no such kernels in matrix.json (all, host, guests, x86_64, arm64)")
     return ids
 
 
