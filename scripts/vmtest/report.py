@@ -340,10 +340,12 @@ def compat_md(results, hooks, tests, coverage, problems):
                   f"failed, {c.get('skipped', 0)} skipped") if c else "did not finish"
         if m.get("subset"):
             tested += " (subset)"
+        secs = (f"boot {m.get('boot_s')} s, " if m.get("boot") == "qemu" else "") + \
+            f"tests {m.get('test_duration_s')} s"
         rows.append([r["id"], m.get("uname_r") or "?", m.get("uname_m") or "?", pkg, how,
-                     r["matrix"]["hooks"].replace(",", ", "), tested])
+                     r["matrix"]["hooks"].replace(",", ", "), tested, secs])
     L.append(md_table(rows, ["kernel", "release", "arch", "package", "how", "declared hooks",
-                             "integration tests"]))
+                             "integration tests", "time"]))
     subsets = [(r["id"], r["meta"]["subset"]) for r in results
                if r["meta"] and r["meta"].get("subset")]
     for kid, s in subsets:
