@@ -68,5 +68,8 @@ struct ks_bpf_cfg {
 _Static_assert(sizeof(struct ks_bpf_cfg) == 56, "ks_bpf_cfg layout");
 
 #define KS_PIDS_MAX 16384
+/* ks_pids values */
+#define KS_PID_LIVE 1
+#define KS_PID_DEAD 2      /* every thread has exited; gone once reaped */
 
 #endif /* KSCOPE_EVENTS_H */

@@ -37,7 +37,7 @@ struct {
 	__type(value, __u64);
 } ks_lost SEC(".maps");
 
-/* Traced processes (tgid -> 1) for -p and for followed descendants */
+/* Traced processes for -p and for followed descendants: tgid -> KS_PID_* */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KS_PIDS_MAX);
@@ -213,20 +213,37 @@ static __always_inline void ks_output(void *data, __u64 size)
  */
 static __always_inline void ks_follow_fork(__u32 parent_tgid, __u32 child_tgid)
 {
-	__u8 one = 1;
+	__u8 live = KS_PID_LIVE;
 
 	if (!ks_cfg.follow || parent_tgid == child_tgid)
 		return;
-	if (!bpf_map_lookup_elem(&ks_pids, &parent_tgid))
+	if (!bpf_map_lookup_elem(&ks_pids, &parent_tgid)) {
+		/* a followed process's pid, reused by one we do not follow */
+		bpf_map_delete_elem(&ks_pids, &child_tgid);
 		return;
-	if (bpf_map_update_elem(&ks_pids, &child_tgid, &one, BPF_ANY))
+	}
+	if (bpf_map_update_elem(&ks_pids, &child_tgid, &live, BPF_ANY))
 		ks_lost_inc(KS_LOST_PIDMAP);
 }
 
-/* The last thread of a process is gone: forget it (its pid may be reused). */
+/*
+ * The last thread of a process is gone. Every thread decrements
+ * signal->live before its exit hook runs, so several can see the group
+ * dead, in any order: the pid is not forgotten here, or a thread whose
+ * hook runs late would lose its exit event. In follow mode it is marked
+ * dead; it goes when the pid is reused by a process we do not follow (see
+ * ks_follow_fork) or when userspace sees the process reaped. -p alone
+ * (no fork hook to see a reuse) forgets it at once.
+ */
 static __always_inline void ks_follow_exit(__u32 tgid, bool group_dead)
 {
-	if (group_dead && (ks_cfg.filter & KS_FILTER_PID))
+	__u8 dead = KS_PID_DEAD;
+
+	if (!group_dead || !(ks_cfg.filter & KS_FILTER_PID))
+		return;
+	if (ks_cfg.follow)
+		bpf_map_update_elem(&ks_pids, &tgid, &dead, BPF_EXIST);
+	else
 		bpf_map_delete_elem(&ks_pids, &tgid);
 }
 

@@ -414,9 +414,36 @@ fail:
 static int track_pid(struct ks_run *r, uint32_t pid)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_pids");
-	uint8_t one = 1;
+	uint8_t live = KS_PID_LIVE;
 
-	return bpf_map_update_elem(bpf_map__fd(map), &pid, &one, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(bpf_map__fd(map), &pid, &live, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Followed processes whose threads have all exited (KS_PID_DEAD) leave the
+ * map once reaped: /proc/PID is gone, and no thread of theirs can still
+ * reach an exit hook. Once a second, in follow mode.
+ */
+static void reap_dead_pids(struct ks_run *r)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_pids");
+	int fd = bpf_map__fd(map), n = 0;
+	uint32_t key, next, gone[256];
+	uint8_t v;
+	char path[32];
+	void *prev = NULL;
+
+	while (n < (int)ARRAY_SIZE(gone) && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v) || v != KS_PID_DEAD)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u", key);
+		if (access(path, F_OK) && errno == ENOENT)
+			gone[n++] = key;
+	}
+	for (int i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &gone[i]);
 }
 
 static int setup_filters(struct ks_run *r)
@@ -748,9 +775,12 @@ static int run_loop(struct ks_run *r)
 			last_lost = now;
 			check_lost(r);
 		}
-		if (r->t->housekeeping && now - last_housekeeping >= 1000000000ull) {
+		if (now - last_housekeeping >= 1000000000ull) {
 			last_housekeeping = now;
-			r->t->housekeeping(r->state);
+			if (r->o->follow)
+				reap_dead_pids(r);
+			if (r->t->housekeeping)
+				r->t->housekeeping(r->state);
 		}
 		ks_out_flush(&r->out);
 	}
