@@ -56,6 +56,15 @@ PREV_STATES = {"R", "R+", "S", "D", "T", "t", "X", "Z", "P", "I"}
 
 CPU_TOL = 0.02          # kscope's cpu_ns vs schedstat (see the module docstring)
 SWITCH_SLACK = 2        # kscope's voluntary / involuntary - recorded, at most
+POST_READ_NS = 0        # CPU time after the reading, beyond CPU_TOL
+# On an emulated CPU (the VM matrix's TCG guests set KSCOPE_TEST_EMULATED=1)
+# what follows a thread's reading (the barrier, the exit) runs 10-50x slower,
+# long enough for a few more switches and milliseconds of CPU: measured there
+# up to +5 switches and +10 ms. Only these upper bounds widen; kscope never
+# below the kernel's reading holds everywhere.
+if os.environ.get("KSCOPE_TEST_EMULATED") == "1":
+    SWITCH_SLACK = 8
+    POST_READ_NS = 20_000_000
 MISSED_RE = re.compile(r"^kscope: the kernel did not report \d+ context switches \(sched_switch\)")
 
 # the probes of `kscope sched`: -v names each one's hook
@@ -212,7 +221,8 @@ def by_tid(rows):
 def check_cpu_time(row, rec, exact_start=True):
     """kscope's cpu_ns vs the thread's schedstat reading (see the docstring)."""
     got, want = row["cpu_ns"], rec["cpu_ns"]
-    assert abs(got - want) <= CPU_TOL * want, f"cpu_ns {got} vs schedstat {want}: {row}"
+    assert abs(got - want) <= CPU_TOL * want + POST_READ_NS, \
+        f"cpu_ns {got} vs schedstat {want}: {row}"
     if exact_start:
         # seen from its birth: kscope also has what ran after the reading
         assert got >= want, f"cpu_ns {got} < schedstat {want}: {row}"

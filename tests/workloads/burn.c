@@ -52,24 +52,24 @@ static unsigned long long thread_cpu_ns(void)
 static void read_self(struct th *th)
 {
 	char path[128], line[256];
-	FILE *f;
-
 	struct timespec ts;
+	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", th->tid);
 	f = fopen(path, "r");
-	if (!f || fscanf(f, "%llu %llu", &th->cpu_ns, &th->wait_ns) != 2)
+	if (!f || fscanf(f, "%*u %llu", &th->wait_ns) != 1)
 		exit(2);
 	fclose(f);
 	/*
-	 * schedstat's first field is se.sum_exec_runtime as last updated (at a
-	 * tick or a switch): for the running thread itself it lags by up to one
-	 * tick (4 ms on HZ=250 kernels). The thread CPU clock brings the same
-	 * counter up to date first (task_sched_runtime), so it is exact.
+	 * Not schedstat's first field: that is se.sum_exec_runtime as last
+	 * updated (at a tick or a switch), which for the running thread itself
+	 * lags by up to one tick (4 ms on HZ=250 kernels). The thread CPU
+	 * clock brings the same counter up to date first, so it is exact.
 	 */
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
 		exit(2);
 	th->cpu_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	/* the switch counts last: their slack is the tightest */
 	snprintf(path, sizeof(path), "/proc/self/task/%d/status", th->tid);
 	f = fopen(path, "r");
 	if (!f)
