@@ -57,12 +57,12 @@ PREV_STATES = {"R", "R+", "S", "D", "T", "t", "X", "Z", "P", "I"}
 CPU_TOL = 0.02          # kscope's cpu_ns vs schedstat (see the module docstring)
 SWITCH_SLACK = 2        # kscope's voluntary / involuntary - recorded, at most
 POST_READ_NS = 0        # CPU time after the reading, beyond CPU_TOL
-# On an emulated CPU (the VM matrix's TCG guests set KSCOPE_TEST_EMULATED=1)
+# On an emulated CPU (the VM matrix's runner sets KSCOPE_TEST_ACCEL=tcg there)
 # what follows a thread's reading (the barrier, the exit) runs 10-50x slower,
 # long enough for a few more switches and milliseconds of CPU: measured there
 # up to +5 switches and +10 ms. Only these upper bounds widen; kscope never
 # below the kernel's reading holds everywhere.
-if os.environ.get("KSCOPE_TEST_EMULATED") == "1":
+if os.environ.get("KSCOPE_TEST_ACCEL") == "tcg":
     SWITCH_SLACK = 8
     POST_READ_NS = 20_000_000
 MISSED_RE = re.compile(r"^kscope: the kernel did not report \d+ context switches \(sched_switch\)")
