@@ -17,6 +17,7 @@ The cache (${KSCOPE_VM_CACHE:-$HOME/.cache/kscope/vm}) holds the downloaded
 the host from them. Results: build/vmtest/ID/{doctor*.json, junit.xml,
 pytest.log, runner.json, meta.json, console.log}.
 """
+import fcntl
 import hashlib
 import json
 import os
@@ -44,6 +45,7 @@ BOOT_ALLOWANCE_S = 120              # guest timeout minus pytest's own limit
 
 # apt, for another architecture's packages, without touching the host's dpkg state
 # (an empty status file: nothing counts as installed) or its package caches
+LOCK = None                         # build/vmtest/.lock, while this process runs
 # seconds spent on first-run steps in this process (download, unpack, userland)
 TIMES = {}
 
@@ -588,11 +590,32 @@ def select(what):
     return ids
 
 
+def lock():
+    """One run at a time per tree: a second one (another engineer's, in the same
+    working tree) would share the CPUs, which the timing tests feel, and write
+    into the same build/vmtest/. It waits for the first to end."""
+    os.makedirs(RESULTS, exist_ok=True)
+    f = open(os.path.join(RESULTS, ".lock"), "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        log(f"another vmtest run holds build/vmtest/.lock ({f.read().strip()}): waiting for it")
+        fcntl.flock(f, fcntl.LOCK_EX)
+    f.truncate(0)
+    f.write(f"pid {os.getpid()}\n")
+    f.flush()
+    return f
+
+
 def main(argv):
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__.strip())
         return 0
     cmd, args = argv[0], argv[1:]
+    if cmd in ("prepare", "run", "accel"):
+        global LOCK
+        LOCK = lock()           # held until the process ends
     if cmd == "list":
         for k in load_matrix()["kernels"]:
             print(k["id"])
