@@ -82,7 +82,8 @@ all: $(OUT)/kscope
 help:
 	@echo "make            build $(OUT)/kscope (STATIC=0 for a dynamic binary)"
 	@echo "make run        install deps, build, run 'kscope proc' on this system for a few seconds"
-	@echo "make test       install deps, build, run every test (unit + integration)"
+	@echo "make test       install deps, build, run every test (unit + integration, on every"
+	@echo "                kernel of the VM matrix when qemu can run here; NO_VMTEST=1: this kernel only)"
 	@echo "make unit       unit tests only (no privileges needed)"
 	@echo "make integration  integration tests only (root: loads BPF)"
 	@echo "make bench      benchmarks against peers, side by side (reports, never gates CI)"
@@ -135,8 +136,18 @@ run: deps
 	@(sleep 1; sh -c 'uname -r >/dev/null; ls / >/dev/null; exit 3'; sleep 1; true) &
 	$(OUT)/kscope proc -d 5
 
+# Unit tests, then the integration tests on every kernel of the VM matrix
+# (make vmtest, docs/vmtest.md; this machine's kernel is one of them) when
+# qemu can run here, else on this machine's kernel only. NO_VMTEST=1: no matrix.
 test: deps
-	@$(MAKE) --no-print-directory all unit integration
+	@$(MAKE) --no-print-directory all unit
+	@if [ "$(NO_VMTEST)" != 1 ] && scripts/vmtest/deps.sh && \
+	    $(PYTHON) scripts/vmtest/vm.py possible; then \
+		$(MAKE) --no-print-directory vmtest; \
+	else \
+		echo "make test: no VM matrix here: integration tests on this kernel only"; \
+		$(MAKE) --no-print-directory integration; \
+	fi
 
 # ---- tests ----------------------------------------------------------------
 
