@@ -2,7 +2,7 @@
 # integration tests on this machine's kernel and on Debian kernels under qemu.
 # Kernels, arches, qemu settings and declared hooks: scripts/vmtest/matrix.json.
 #
-#   make vmtest            every kernel, then the report (and docs/compat.md)
+#   make vmtest            every kernel, then the report (and build/vmtest/compat.md)
 #   make vmtest-host       this machine's kernel, no VM
 #   make vmtest-x86_64     the x86_64 guests (KVM when it works here, else TCG)
 #   make vmtest-arm64      the arm64 guests (TCG), with the static arm64 build
