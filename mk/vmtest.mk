@@ -10,7 +10,7 @@
 #   make vmtest-compat     the report, and its generated page into docs/compat.md
 #   make vmtest-possible   exit 0 when qemu guests can run here (else say why)
 #
-# Results: build/vmtest/<kernel>/; downloads: $${KSCOPE_VM_CACHE:-~/.cache/kscope/vm}.
+# Results: build/vmtest/<kernel>/; downloads: ${KSCOPE_VM_CACHE:-~/.cache/kscope/vm}.
 # VMTEST_PYTEST_ARGS='-k ...' narrows the tests (for working on one test).
 
 VMTEST := $(PYTHON) scripts/vmtest/vm.py
