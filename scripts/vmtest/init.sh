@@ -6,6 +6,8 @@
 #   VM_MODULES  kernel modules to insmod, dependencies first (/vmtest/modules/NAME.ko)
 #   VM_ROOT     "hostroot": the host's / over virtio-9p (tag hostroot), read-only,
 #               chrooted into; "initramfs": this initramfs is the userland
+#   VM_REPO     hostroot only: the repository's path, mounted again there from
+#               the 9p share "repo" (it may lie under /tmp, which gets a tmpfs)
 #   VM_CWD      directory the runner starts in
 #   VM_RUN      the runner's command line (shell-quoted)
 # Results go to the read-write 9p share "out", mounted at /run/vmtest-out
@@ -61,6 +63,9 @@ mnt debugfs debugfs $R/sys/kernel/debug
 mnt bpf bpf $R/sys/fs/bpf
 mnt cgroup2 cgroup2 $R/sys/fs/cgroup
 mnt 9p out $R/run/vmtest-out trans=virtio,version=9p2000.L,msize=512000,cache=none
+if [ -n "$VM_REPO" ]; then
+	mnt 9p repo "$R$VM_REPO" trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000
+fi
 $BB hostname vmtest 2>/dev/null
 
 echo "vmtest: userland ready at uptime $($BB cut -d' ' -f1 /proc/uptime)"

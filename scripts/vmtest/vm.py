@@ -366,6 +366,7 @@ def build_initrd(k, kern, kid, pytest_timeout, accel):
                                                            pytest_timeout, accel)])
     conf = (f"VM_MODULES={shlex.quote(' '.join(n for n, _ in mods))}\n"
             f"VM_ROOT={shlex.quote(k['root'])}\n"
+            f"VM_REPO={shlex.quote(REPO if k['root'] == 'hostroot' else '')}\n"
             f"VM_CWD={shlex.quote(cwd)}\n"
             f"VM_RUN={shlex.quote(run_cmd)}\n")
     c.file("vmtest/config", conf.encode())
@@ -394,6 +395,9 @@ def qemu_cmd(k, kern, accel, cpu, initrd, out):
            "-virtfs", f"local,path={out},mount_tag=out,security_model=none,multidevs=remap"]
     if k["root"] == "hostroot":
         cmd += ["-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
+                "multidevs=remap",
+                # the repository again: a clone under /tmp is hidden by the guest's tmpfs
+                "-virtfs", f"local,path={REPO},mount_tag=repo,security_model=none,readonly=on,"
                 "multidevs=remap"]
     if accel == "tcg":
         cmd += q.get("tcg_args", [])
