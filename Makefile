@@ -141,7 +141,7 @@ run: deps
 # qemu can run here, else on this machine's kernel only. NO_VMTEST=1: no matrix.
 test: deps
 	@$(MAKE) --no-print-directory all unit
-	@if [ "$(NO_VMTEST)" != 1 ] && scripts/vmtest/deps.sh && \
+	@if [ "$(NO_VMTEST)" != 1 ] && scripts/deps.sh --vmtest && \
 	    $(PYTHON) scripts/vmtest/vm.py possible; then \
 		$(MAKE) --no-print-directory vmtest; \
 	else \

@@ -19,7 +19,7 @@ VMTEST := $(PYTHON) scripts/vmtest/vm.py
 	vmtest-report vmtest-compat vmtest-build-x86 vmtest-build-arm64
 
 vmtest-deps:
-	@scripts/vmtest/deps.sh
+	@scripts/deps.sh --vmtest
 
 vmtest-possible:
 	@$(VMTEST) possible

@@ -9,6 +9,10 @@
 #   scripts/deps.sh --arm64    build + the aarch64 cross build (`make ARCH=arm64`):
 #                              adds the arm64 dpkg architecture, the cross gcc,
 #                              arm64 static libraries and qemu-user-static
+#   scripts/deps.sh --vmtest   the VM matrix (`make vmtest`): qemu for both guest
+#                              arches, busybox-static, and the arm64 dpkg
+#                              architecture (apt-get download of arm64 kernels
+#                              and the arm64 guest's userland)
 set -euo pipefail
 
 build_pkgs=(
@@ -38,8 +42,17 @@ arm64_pkgs=(
 	qemu-user-static              # run build/arm64/kscope here (it reports that bpf() is missing)
 )
 
+# make vmtest (the kernel .debs themselves are downloaded, never installed)
+vmtest_pkgs=(
+	qemu-system-x86     # qemu-system-x86_64: the amd64 guests
+	qemu-system-arm     # qemu-system-aarch64: the arm64 guests (TCG)
+	busybox-static      # /init of the x86_64 guests (the arm64 one comes from the arm64 userland)
+	python3             # scripts/vmtest: vm.py, runner.py, report.py
+)
+
 pkgs=("${build_pkgs[@]}")
 case "${1:-}" in
+--vmtest) pkgs=("${vmtest_pkgs[@]}") ;;
 --build) ;;
 --bench) pkgs+=("${bench_pkgs[@]}") ;;
 --arm64)
@@ -57,21 +70,32 @@ for p in "${pkgs[@]}"; do
 		missing+=("$p")
 	fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# arm64 packages (name:arm64) and arm64 downloads need the architecture and its lists
+need_arch=0
+case "${1:-}" in
+--arm64 | --vmtest)
+	if [ "$(dpkg --print-architecture)" != arm64 ] &&
+	   ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		need_arch=1
+	fi ;;
+esac
+[ ${#missing[@]} -eq 0 ] && [ $need_arch -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing packages: ${missing[*]} (run as root to install them)" >&2
+	what="${missing[*]}"
+	[ $need_arch -eq 1 ] && what="$what (and the arm64 dpkg architecture)"
+	echo "deps: missing: $what (run as root to install them)" >&2
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 updated=0
-# arm64 packages (name:arm64) need the architecture and its package lists
-if [ "${1:-}" = --arm64 ] && [ "$(dpkg --print-architecture)" != arm64 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+if [ $need_arch -eq 1 ]; then
 	echo "deps: adding the arm64 architecture (dpkg --add-architecture arm64)" >&2
 	dpkg --add-architecture arm64
 	apt-get update -q >/dev/null
 	updated=1
 fi
+[ ${#missing[@]} -eq 0 ] && exit 0
 echo "deps: installing ${missing[*]}" >&2
 apt_install() { apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
 if ! apt_install "${missing[@]}"; then
