@@ -45,7 +45,7 @@ BOOT_ALLOWANCE_S = 120              # guest timeout minus pytest's own limit
 
 # apt, for another architecture's packages, without touching the host's dpkg state
 # (an empty status file: nothing counts as installed) or its package caches
-LOCK = None                         # build/vmtest/.lock, while this process runs
+LOCK = None                         # CACHE/.lock, while this process runs
 # seconds spent on first-run steps in this process (download, unpack, userland)
 TIMES = {}
 
@@ -595,19 +595,20 @@ def select(what):
 
 
 def lock():
-    """One run at a time per tree: a second one (another engineer's, in the same
-    working tree) would share the CPUs, which the timing tests feel, and write
-    into the same build/vmtest/. It waits for the first to end."""
-    os.makedirs(RESULTS, exist_ok=True)
-    f = open(os.path.join(RESULTS, ".lock"), "a+")
+    """One run at a time per machine (per cache): a second one, from this tree or
+    another clone, would share the CPUs, which the timing tests feel, and the
+    cache it unpacks into. It waits for the first to end."""
+    os.makedirs(CACHE, exist_ok=True)
+    path = os.path.join(CACHE, ".lock")
+    f = open(path, "a+")
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         f.seek(0)
-        log(f"another vmtest run holds build/vmtest/.lock ({f.read().strip()}): waiting for it")
+        log(f"another vmtest run holds {path} ({f.read().strip()}): waiting for it")
         fcntl.flock(f, fcntl.LOCK_EX)
     f.truncate(0)
-    f.write(f"pid {os.getpid()}\n")
+    f.write(f"pid {os.getpid()} in {REPO}\n")
     f.flush()
     return f
 
