@@ -17,9 +17,10 @@ Tolerances, and why they cannot be zero:
     kscope >= the reading, and at most 2% more (measured here: ~0.1%).
   * Switch counts: after its reading a thread can still block at the
     barrier (+1 voluntary), be preempted before it and again after being
-    woken (+2 involuntary at most), and its final switch-out as a dead task
-    is voluntary (+1). So kscope - recorded is in 0..2 for both
-    (measured here: voluntary +1..2, involuntary +0..2).
+    woken, and its final switch-out as a dead task is voluntary (+1). So
+    kscope - recorded is in 0..2 for voluntary; involuntary is 0..2 on a
+    quiet machine but each preemption by a busy neighbour adds one, so it
+    is allowed 0..5 (measured: voluntary +1..2, involuntary +0..3).
   * This VM's sandbox agent (pid 1, threads "tokio-rt-worker") makes
     context switches that the sched_switch tracepoint never reports; kscope
     says so on stderr ("the kernel did not report N context switches"). A
@@ -55,16 +56,21 @@ SWITCH_FIELDS = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_i
 PREV_STATES = {"R", "R+", "S", "D", "T", "t", "X", "Z", "P", "I"}
 
 CPU_TOL = 0.02          # kscope's cpu_ns vs schedstat (see the module docstring)
-SWITCH_SLACK = 2        # kscope's voluntary / involuntary - recorded, at most
+SWITCH_SLACK = 2        # kscope's voluntary - recorded, at most
+# involuntary: preemptions between the reading and the exit depend on what
+# else runs; on a loaded 2-CPU machine (a benchmark beside the tests) +3 was seen
+INVOL_SLACK = 5
 POST_READ_NS = 0        # CPU time after the reading, beyond CPU_TOL
+RUNQ_APART_CAP = 500_000  # two threads apart wait less than this on average
 # On an emulated CPU (the VM matrix's runner sets KSCOPE_TEST_ACCEL=tcg there)
 # what follows a thread's reading (the barrier, the exit) runs 10-50x slower,
 # long enough for a few more switches and milliseconds of CPU: measured there
 # up to +5 switches and +10 ms. Only these upper bounds widen; kscope never
 # below the kernel's reading holds everywhere.
 if os.environ.get("KSCOPE_TEST_ACCEL") == "tcg":
-    SWITCH_SLACK = 8
+    SWITCH_SLACK = INVOL_SLACK = 8
     POST_READ_NS = 20_000_000
+    RUNQ_APART_CAP = None   # emulated time: only the ratio to "together" holds
 MISSED_RE = re.compile(r"^kscope: the kernel did not report \d+ context switches \(sched_switch\)")
 
 # the probes of `kscope sched`: -v names each one's hook
@@ -229,9 +235,9 @@ def check_cpu_time(row, rec, exact_start=True):
 
 
 def check_switch_counts(row, rec):
-    for k in ("voluntary", "involuntary"):
+    for k, slack in (("voluntary", SWITCH_SLACK), ("involuntary", INVOL_SLACK)):
         extra = row[k] - rec[k]
-        assert 0 <= extra <= SWITCH_SLACK, f"{k}: kscope {row[k]}, kernel {rec[k]}: {row}"
+        assert 0 <= extra <= slack, f"{k}: kscope {row[k]}, kernel {rec[k]}: {row}"
 
 
 def check_workers(rows, b, exact_start=True):
@@ -326,7 +332,9 @@ def test_runq_latency(sched):
         seen = r["runq_avg_ns"] * r["runq_count"]       # avg is rounded down
         assert abs(seen - rec["wait_ns"]) <= 0.2 * rec["wait_ns"], (r, rec)
         together.append(r["runq_avg_ns"])
-    limit = min(min(together) / 5, 500_000)
+    limit = min(together) / 5
+    if RUNQ_APART_CAP is not None:
+        limit = min(limit, RUNQ_APART_CAP)
 
     # Apart, as real-time threads: each attempt must be consistent, and (against a
     # stray real-time task of someone else's) one of three must show the small latency.
