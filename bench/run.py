@@ -4,6 +4,7 @@ bench/run.py: kscope against no tracer and against peer tools, side by side.
 
     bench/run.py --kscope build/kscope --bin build/bench --out BENCHMARKS.json
     bench/run.py ... --scenario sched-storm-pipe --rounds 3     # a quick look
+    bench/run.py ... --scenario open-stream --merge --out BENCHMARKS.json
     bench/run.py --render BENCHMARKS.json                       # tables only
 
 The unit is a *scenario*: one workload (a program with an exact operation
@@ -30,6 +31,29 @@ Benchmarks report, they never gate: nothing here fails on a number. The exit
 status is non-zero only when the benchmark itself cannot run (no root,
 missing binary, a workload that fails).
 
+Streaming scenarios (open-stream, exec-stream, and the overload one) also
+count what each tracer delivered: its output file (kscope -j -o FILE, a
+peer's stdout, on tmpfs so disk writeback is not in the measurement) is
+searched for the workload's own events (each run's workload uses a path
+unique to that run), and the losses the tool itself reported are read
+(kscope's "lost" records, "Lost N events" from perf-buffer peers). After
+the workload the runner waits until the tracer has drained what it was
+sent (its CPU use falls quiet) before it reads the tracer's CPU time, so
+a tracer that batches its output is charged for all of it. Counting
+scenarios (write-storm) read the count the tracer printed instead.
+
+The start-up scenario (kind "startup") has no workload: bench/startup.c
+runs each tracer, watches its file descriptors from the other CPU, and
+reports the time from execve() to the last of its BPF attachments (links
+and perf events, whatever the tool uses), its peak RSS (VmHWM) and its
+steady RSS one second later; the same scenario records binary and
+install sizes. --render also prints a table of the issue-6 targets with
+kscope's measured values, from whatever scenarios the file holds.
+
+--merge keeps the scenarios of an existing results file that this run
+did not measure (each scenario records its own date and machine), so
+one scenario can be re-measured without re-running the rest.
+
 To add a workload or peer: write the workload under bench/ (it prints one
 JSON object with at least "elapsed_ns" and its operation count), add a
 Workload, add Tracers, and a Scenario that lists them (see SCENARIOS).
@@ -39,11 +63,13 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
@@ -64,6 +90,7 @@ class Ctx:
     workload_cpu: int
     tracer_cpu: int
     verbose: bool = False
+    data: str = "OUTFILE"  # the output file of the tracer being started (-o FILE)
 
 
 @dataclass
@@ -75,6 +102,9 @@ class Workload:
     ops: Callable[[dict], int]                  # parsed output -> operations done
     check: Callable[[dict], Optional[str]]      # parsed output -> warning or None
     describe: Callable[[int], str]              # size -> one line
+    # parsed output -> events a tracer should report (streams: the timed operations;
+    # counts: everything the workload did on its file, warm-up included)
+    generated: Optional[Callable[[dict], int]] = None
 
 
 @dataclass
@@ -85,6 +115,12 @@ class Tracer:
     needs: Callable[[Ctx], Optional[str]] = lambda ctx: None  # why it cannot run, or None
     min_attach: int = 1     # attachments (BPF links, perf events) that mean "attached"
     note: str = ""
+    # streaming/counting scenarios: (Files, workload result) -> {"delivered": events of
+    # the workload found in the output, "records": all of the workload's records,
+    # "lost": losses the tool reported (None: it has no way to say)}
+    parse: Optional[Callable[["Files", dict], dict]] = None
+    sigstop: bool = False   # overload: the tracer is stopped (SIGSTOP) during the workload,
+                            # then resumed and sent one more event (a run of size 1)
 
 
 @dataclass
@@ -99,6 +135,10 @@ class Scenario:
     note: str = ""
     default: bool = True        # run without --scenario
     hooks: tuple = ()           # tracepoints someone else's tracer must not be on
+    kind: str = "storm"         # "storm" (a workload under each tracer) or "startup"
+    drain: bool = False         # wait for the tracer to go quiet before reading its CPU
+    delivered: str = ""         # "delivered" (streams) or "counted" (summaries): the
+                                # tables' column for what parse() found
 
 
 # ---- workloads ----------------------------------------------------------------
@@ -143,6 +183,220 @@ def sysstorm():
         label="sysstorm: one thread calls syscall(SYS_getppid) back to back",
         argv=argv, ops=lambda r: r["syscalls_expected"], check=check,
         describe=lambda n: "%d getppid() calls per run" % n)
+
+
+def openstorm():
+    def argv(ctx, n):
+        return [os.path.join(ctx.bin, "openstorm"), "-n", str(n), "-c", str(ctx.workload_cpu),
+                "-d", ctx.work]
+
+    def check(r):
+        if r["failed"]:
+            return "%d of %d opens failed" % (r["failed"], r["opens"])
+        return None
+
+    return Workload(
+        key="openstorm", unit="open",
+        label="openstorm: one thread opens (openat) and closes a symlink to /dev/null "
+              "back to back",
+        argv=argv, ops=lambda r: r["opens_expected"], check=check,
+        describe=lambda n: "%d opens per run" % n)
+
+
+def execstorm():
+    def argv(ctx, n):
+        return [os.path.join(ctx.bin, "execstorm"), "-n", str(n), "-c", str(ctx.workload_cpu),
+                "-d", ctx.work]
+
+    def check(r):
+        if r["failed"]:
+            return "%d of %d children did not exit 0" % (r["failed"], r["execs"])
+        return None
+
+    return Workload(
+        key="execstorm", unit="exec",
+        label="execstorm: one process forks, execs a one-page static exit(0) program and "
+              "waits, back to back",
+        argv=argv, ops=lambda r: r["execs_expected"], check=check,
+        describe=lambda n: "%d fork+exec+exit per run" % n)
+
+
+def writestorm():
+    def argv(ctx, n):
+        return [os.path.join(ctx.bin, "writestorm"), "-n", str(n), "-c", str(ctx.workload_cpu)]
+
+    def check(r):
+        if r["short"]:
+            return "%d of %d writes were short" % (r["short"], r["writes"])
+        if r["involuntary"] > max(20, r["writes"] // 100000):
+            return "%d involuntary switches: other tasks ran on CPU %d" % (r["involuntary"],
+                                                                          r["cpu"])
+        return None
+
+    return Workload(
+        key="writestorm", unit="write",
+        label="writestorm: one thread writes 64 bytes to /dev/null (opened once) back to back",
+        argv=argv, ops=lambda r: r["writes_expected"], check=check,
+        describe=lambda n: "%d write() calls per run" % n,
+        generated=lambda r: r["writes_total"])
+
+
+# ---- what a tracer delivered ----------------------------------------------------
+
+
+@dataclass
+class Files:
+    out: str    # its stdout
+    err: str    # its stderr
+    data: str   # its -o FILE (kscope)
+
+
+def _lines(path):
+    try:
+        with open(path, errors="replace") as f:
+            yield from f
+    except OSError:
+        return
+
+
+LOST_RE = re.compile(r"\bLost (\d+) events")
+
+
+def _peer_lost(files):
+    """Losses a peer reported: libbpf-tools' perf buffer callback prints "Lost N
+    events on CPU #C!" (stderr), bpftrace "Lost N events"."""
+    n = 0
+    for p in (files.err, files.out):
+        for line in _lines(p):
+            m = LOST_RE.search(line)
+            if m:
+                n += int(m.group(1))
+    return n
+
+
+def _kscope_lost(line, acc):
+    if line.startswith('{"type":"lost"'):
+        try:
+            acc["lost"] += json.loads(line).get("count", 0)
+        except ValueError:
+            pass
+        return True
+    return False
+
+
+def parse_kscope_fileio(files, res):
+    """kscope fileio -j: open records of the storm's path (open storm), or the
+    file_stat writes of the storm's file (write storm); lost records."""
+    acc = {"delivered": 0, "warm": 0, "records": 0, "lost": 0}
+    pid = '"pid":%d,' % res["pid"]
+    if "opens" in res:
+        path, warm = '"path":%s,' % json.dumps(res["path"]), \
+            '"path":%s,' % json.dumps(res["warm_path"])
+        for line in _lines(files.data):
+            if line.startswith('{"type":"open"'):
+                if path in line:
+                    acc["delivered"] += 1
+                elif warm in line:
+                    acc["warm"] += 1
+                if pid in line:
+                    acc["records"] += 1
+            else:
+                _kscope_lost(line, acc)
+    else:
+        for line in _lines(files.data):
+            if line.startswith('{"type":"file_stat"') and pid in line:
+                r = json.loads(line)
+                if r.get("path") == res["path"]:
+                    acc["delivered"] += r.get("writes", 0)
+            else:
+                _kscope_lost(line, acc)
+    return acc
+
+
+def parse_kscope_proc(files, res):
+    """kscope proc -j: the storm's execs (by filename), and all its records: the
+    forks of the storm process, the execs, the exits of the exec'd children."""
+    acc = {"delivered": 0, "warm": 0, "records": 0, "lost": 0}
+    path, warm = '"filename":%s,' % json.dumps(res["path"]), \
+        '"filename":%s,' % json.dumps(res["warm_path"])
+    parent = '"pid":%d,' % res["pid"]
+    children, exits = set(), []
+    for line in _lines(files.data):
+        if line.startswith('{"type":"exec"'):
+            if path in line:
+                acc["delivered"] += 1
+                children.add(json.loads(line)["pid"])
+            elif warm in line:
+                acc["warm"] += 1
+        elif line.startswith('{"type":"fork"'):
+            if parent in line:
+                acc["records"] += 1
+        elif line.startswith('{"type":"exit"'):
+            exits.append(line)
+        else:
+            _kscope_lost(line, acc)
+    acc["records"] += acc["delivered"] + sum(1 for line in exits
+                                             if json.loads(line)["pid"] in children)
+    return acc
+
+
+def parse_peer_lines(files, res):
+    """A peer's text output, one line per event: opensnoop and bpftrace print the
+    path last, execsnoop and execsnoop.bt print argv, whose argv[0] is the path
+    (they read argv at sys_enter_execve from the caller's memory, and show only
+    what is paged in there: here argv[0] alone)."""
+    acc = {"delivered": 0, "warm": 0, "records": 0, "lost": _peer_lost(files)}
+    if "execs" in res:
+        path, warm = " %s " % res["path"], " %s " % res["warm_path"]
+        for line in _lines(files.out):
+            line = " %s " % line.rstrip("\n")
+            if path in line:
+                acc["delivered"] += 1
+            elif warm in line:
+                acc["warm"] += 1
+        acc["records"] = acc["delivered"]
+        return acc
+    path, warm, pid = " " + res["path"], " " + res["warm_path"], str(res["pid"])
+    for line in _lines(files.out):
+        line = line.rstrip("\n")
+        if line.endswith(path):
+            acc["delivered"] += 1
+        elif line.endswith(warm):
+            acc["warm"] += 1
+        if line.split(" ", 1)[0] == pid:
+            acc["records"] += 1
+    return acc
+
+
+def parse_syscall_table(files, res):
+    """A per-syscall table printed at the end (kscope syscall, syscount): the
+    write row's count. Both count every process's writes, not only the storm's."""
+    acc = {"delivered": 0, "records": 0, "lost": None}
+    for line in _lines(files.out):
+        f = line.split()
+        if len(f) >= 2 and f[0] == "write" and f[1].isdigit():
+            acc["delivered"] += int(f[1])
+    for line in _lines(files.out):
+        if LOST_RE.search(line):
+            acc["lost"] = (acc["lost"] or 0) + int(LOST_RE.search(line).group(1))
+    return acc
+
+
+# the totals kscope prints on stderr at exit (trace.c report_lost_summary)
+KSCOPE_LOST_RE = re.compile(r"^kscope: (?:lost (\d+) events in total|(\d+) updates were not "
+                            r"counted|(\d+) new processes were not followed)")
+
+
+def parse_kscope_table(files, res):
+    """kscope syscall's table: as parse_syscall_table; losses are the totals kscope
+    prints on stderr at exit (none: 0)."""
+    acc = parse_syscall_table(files, res)
+    acc["lost"] = 0
+    for line in _lines(files.err):
+        m = KSCOPE_LOST_RE.match(line)
+        if m:
+            acc["lost"] += int(m.group(1) or m.group(2) or m.group(3))
+    return acc
 
 
 # ---- tracers --------------------------------------------------------------------
@@ -212,6 +466,10 @@ BT_COUNT = "tracepoint:raw_syscalls:sys_enter { @[%s] = count(); }"
 # bpftrace holds one perf event per CPU (its output buffer) besides the
 # tracepoint's: the probe is attached once there are ncpu + 1
 BT_ATTACH = (os.cpu_count() or 1) + 1
+NO_PRECHECK = ["--no-precheck", "--no-hook", "fentry,kprobe,lsm"]
+# the bpftrace printf one-liner of the open storm (%s: a filter, or nothing)
+BT_OPEN = 'tracepoint:syscalls:sys_enter_openat %s{ printf("%%d %%s %%s\\n", pid, comm, ' \
+          'str(args->filename)); }'
 
 # bench/floor/sysops.bpf.c: an enter and/or an exit program per configuration
 # (None: that hook stays off), tp_btf
@@ -281,12 +539,12 @@ TRACERS = {t.key: t for t in [
     for both in (False, True)
 ] + [
     Tracer("kscope-syscall", "kscope syscall", lambda ctx: [ctx.kscope, "syscall"],
-           needs=_kscope_has("syscall"), min_attach=2,
+           needs=_kscope_has("syscall"), min_attach=2, parse=parse_kscope_table,
            note="counting summary mode (per-syscall count and latency), table printed at "
                 "SIGINT (to a file)"),
     Tracer("kscope-syscall-count", "kscope syscall --count-only",
            lambda ctx: [ctx.kscope, "syscall", "--count-only"],
-           needs=_kscope_has("syscall"), min_attach=1,
+           needs=_kscope_has("syscall"), min_attach=1, parse=parse_kscope_table,
            note="counts and errors per syscall without latency: sys_exit alone, a per-CPU "
                 "array slot per call (what syscount measures without -L)"),
     Tracer("kscope-syscall-e", "kscope syscall -e getppid",
@@ -301,11 +559,12 @@ TRACERS = {t.key: t for t in [
                 "sys_enter, what kscope costs the syscalls it does not count"),
     Tracer("syscount", "syscount (libbpf-tools)", lambda ctx: ["/usr/sbin/syscount"],
            needs=_have("/usr/sbin/syscount"), min_attach=SYSCOUNT_ATTACH,
+           parse=parse_syscall_table,
            note="Debian libbpf-tools; counts per syscall (hash + atomic add at sys_exit), "
                 "top 10 printed at SIGINT"),
     Tracer("syscount-L", "syscount -L (libbpf-tools)",
            lambda ctx: ["/usr/sbin/syscount", "-L"], needs=_have("/usr/sbin/syscount"),
-           min_attach=2 * SYSCOUNT_ATTACH,
+           min_attach=2 * SYSCOUNT_ATTACH, parse=parse_syscall_table,
            note="plus latency: start time per thread in a hash at sys_enter, looked up and "
                 "deleted at sys_exit"),
     Tracer("bpftrace-probe", "bpftrace @[probe] = count()",
@@ -316,6 +575,76 @@ TRACERS = {t.key: t for t in [
            lambda ctx: [_bpftrace_path(), "-e", BT_COUNT % "pid"], needs=_bpftrace_ready,
            min_attach=BT_ATTACH,
            note="one-liner: " + BT_COUNT % "pid"),
+] + [
+    # streaming: opens (kscope fileio) and execs (kscope proc), and their peers
+    Tracer("kscope-fileio", "kscope fileio -j -o FILE",
+           lambda ctx: [ctx.kscope, "fileio", "-j", "-o", ctx.data],
+           needs=_kscope_has("fileio"), min_attach=2, parse=parse_kscope_fileio,
+           note="every open streamed as NDJSON to a file; reads/writes summed per file in "
+                "the kernel, the per-file summary at SIGINT"),
+    Tracer("kscope-fileio-stopped", "kscope fileio -j --comm openstorm, stopped",
+           lambda ctx: [ctx.kscope, "fileio", "-j", "-o", ctx.data, "--comm", "openstorm"],
+           needs=_kscope_has("fileio"), min_attach=2, parse=parse_kscope_fileio, sigstop=True,
+           note="overload: the reader is stopped (SIGSTOP) for the whole storm, so the 4 MiB "
+                "ring buffer fills and every later open is lost; --comm (in the kernel) keeps "
+                "other processes' opens out, so delivered + lost must be exactly the storm's"),
+    Tracer("kscope-fileio-top", "kscope fileio --top (no stream)",
+           lambda ctx: [ctx.kscope, "fileio", "--top", "-o", ctx.data],
+           needs=_kscope_has("fileio"), min_attach=2,
+           note="the same programs with no open streamed: descriptor tracking and per-file "
+                "sums only; what streaming adds is the difference"),
+    Tracer("opensnoop", "opensnoop (libbpf-tools)", lambda ctx: ["/usr/sbin/opensnoop"],
+           needs=_have("/usr/sbin/opensnoop"), min_attach=4, parse=parse_peer_lines,
+           note="Debian libbpf-tools; sys_enter/exit_openat tracepoints, a perf buffer, one "
+                "line per open on stdout (to a file)"),
+    Tracer("opensnoop-stopped", "opensnoop -n openstorm, stopped",
+           lambda ctx: ["/usr/sbin/opensnoop", "-n", "openstorm"],
+           needs=_have("/usr/sbin/opensnoop"), min_attach=4, parse=parse_peer_lines,
+           sigstop=True, note="overload, as kscope's; -n filters in userspace"),
+    Tracer("bpftrace-open", "bpftrace printf on sys_enter_openat",
+           lambda ctx: [_bpftrace_path(), "-e", BT_OPEN % ""], needs=_bpftrace_ready,
+           min_attach=BT_ATTACH, parse=parse_peer_lines, note="one-liner: " + BT_OPEN % ""),
+    Tracer("bpftrace-opensnoop", "bpftrace opensnoop.bt",
+           lambda ctx: [_bpftrace_path(), "/usr/sbin/opensnoop.bt"],
+           needs=lambda ctx: _bpftrace_ready(ctx) or _have("/usr/sbin/opensnoop.bt")(ctx),
+           min_attach=BT_ATTACH, parse=parse_peer_lines,
+           note="bpftrace's own opensnoop.bt (open and openat, entry and exit: fd and errno "
+                "like the others)"),
+    Tracer("bpftrace-open-stopped", "bpftrace printf /comm == openstorm/, stopped",
+           lambda ctx: [_bpftrace_path(), "-e", BT_OPEN % '/comm == "openstorm"/ '],
+           needs=_bpftrace_ready, min_attach=BT_ATTACH, parse=parse_peer_lines, sigstop=True,
+           note="overload, as kscope's; the comm filter in the kernel"),
+    Tracer("floor-proc", "empty tp_btf fork+exec+exit",
+           _floor("empty_fork", "empty_exec", "empty_exit", obj="proc.bpf.o"),
+           needs=_floor_ready("proc.bpf.o"), min_attach=3,
+           note="bench/floor/proc.bpf.c: empty programs on the three hooks kscope proc uses"),
+    Tracer("kscope-proc", "kscope proc -j -o FILE",
+           lambda ctx: [ctx.kscope, "proc", "-j", "-o", ctx.data],
+           needs=_kscope_has("proc"), min_attach=3, parse=parse_kscope_proc,
+           note="fork, exec (filename and argv) and exit streamed as NDJSON to a file: three "
+                "records per iteration"),
+    Tracer("kscope-proc-exec", "kscope proc -e exec -j -o FILE",
+           lambda ctx: [ctx.kscope, "proc", "-e", "exec", "-j", "-o", ctx.data],
+           needs=_kscope_has("proc"), min_attach=1, parse=parse_kscope_proc,
+           note="execs only, what execsnoop shows"),
+    Tracer("execsnoop", "execsnoop (libbpf-tools)", lambda ctx: ["/usr/sbin/execsnoop"],
+           needs=_have("/usr/sbin/execsnoop"), min_attach=4, parse=parse_peer_lines,
+           note="Debian libbpf-tools; sys_enter/exit_execve tracepoints (argv copied at "
+                "entry, printed at exit), a perf buffer, one line per exec"),
+    Tracer("bpftrace-execsnoop", "bpftrace execsnoop.bt",
+           lambda ctx: [_bpftrace_path(), "/usr/sbin/execsnoop.bt"],
+           needs=lambda ctx: _bpftrace_ready(ctx) or _have("/usr/sbin/execsnoop.bt")(ctx),
+           min_attach=BT_ATTACH, parse=parse_peer_lines,
+           note="bpftrace's own execsnoop.bt: printf + join(argv) at sys_enter_exec*"),
+] + [
+    Tracer("nopre-" + cmd, "kscope %s%s, no pre-check" % (cmd, " -j -o FILE" if stream else ""),
+           lambda ctx, cmd=cmd, stream=stream: [ctx.kscope, cmd] + (
+               ["-j", "-o", ctx.data] if stream else []) + NO_PRECHECK,
+           needs=_kscope_has(cmd), min_attach=n,
+           note="start-up only: " + " ".join(NO_PRECHECK) + " (tp_btf, the hook the "
+                "pre-check picks on this kernel, loaded without testing hooks first)")
+    for cmd, stream, n in (("proc", True, 3), ("sched", False, 3), ("syscall", False, 2),
+                           ("fileio", True, 2))
 ] + [
     Tracer("sop-" + key, "sysop: " + text,
            _floor(*progs, obj="sysops.bpf.o"),
@@ -339,6 +668,27 @@ SYS_HOOKS = ("sys_enter", "sys_exit")
 SYS_TRACERS = ["none", "floor-sys-btf-enter", "floor-sys-btf", "floor-sys-tp",
                "kscope-syscall", "kscope-syscall-count", "kscope-syscall-e",
                "kscope-syscall-e-other", "syscount", "syscount-L", "bpftrace-probe", "bpftrace-pid"]
+
+OPEN_HOOKS = SYS_HOOKS + ("sys_enter_openat", "sys_exit_openat", "sys_enter_open",
+                         "sys_exit_open")
+EXEC_HOOKS = ("sched_process_fork", "sched_process_exec", "sched_process_exit",
+              "sys_enter_execve", "sys_exit_execve")
+
+OPEN_TRACERS = ["none", "floor-sys-btf", "kscope-fileio", "kscope-fileio-top", "opensnoop",
+                "bpftrace-open", "bpftrace-opensnoop"]
+OVERLOAD_TRACERS = ["none", "kscope-fileio", "kscope-fileio-stopped", "opensnoop-stopped",
+                    "bpftrace-open-stopped"]
+EXEC_TRACERS = ["none", "floor-proc", "kscope-proc", "kscope-proc-exec", "execsnoop",
+                "bpftrace-execsnoop"]
+WRITE_TRACERS = ["none", "floor-sys-btf", "kscope-fileio", "kscope-syscall-count",
+                 "kscope-syscall", "syscount", "syscount-L"]
+# start-up: every kscope tracing command, its peers, and the smallest libbpf loader there
+# is (bench/floor with one empty program: the cost of libbpf itself); and each kscope
+# command without its hook pre-check (tp_btf loaded directly): what the pre-check costs
+STARTUP_TRACERS = ["floor-switch", "kscope-proc", "kscope", "kscope-syscall", "kscope-fileio",
+                   "execsnoop", "opensnoop", "syscount", "runqlat", "bpftrace-execsnoop",
+                   "bpftrace-open"] + ["nopre-" + c for c in ("proc", "sched", "syscall",
+                                                              "fileio")]
 
 SCENARIOS = [
     Scenario("sched-storm-pipe", "sched: context-switch storm (pipe ping-pong)",
@@ -368,6 +718,30 @@ SCENARIOS = [
              sysstorm(), 2000000, ["none"] + ["sop-" + k for k, _, _, _ in SYSOPS],
              reference="sop-empty", default=False, hooks=SYS_HOOKS,
              note="not run by default (--scenario syscall-ops): where per-syscall time goes"),
+    Scenario("open-stream", "fileio: open storm, every open streamed to a file",
+             openstorm(), 500000, OPEN_TRACERS, reference="opensnoop", hooks=OPEN_HOOKS,
+             drain=True, delivered="delivered",
+             note="one event per open, output to a file (tmpfs); delivered = lines/records "
+                  "of this run's path in the output"),
+    Scenario("open-overload", "fileio: open storm with the reader stopped (overload)",
+             openstorm(), 200000, OVERLOAD_TRACERS, reference="kscope-fileio",
+             hooks=OPEN_HOOKS, drain=True, delivered="delivered",
+             note="each tracer's process is stopped (SIGSTOP) from just before the storm to "
+                  "just after it: its buffer fills and the rest is lost; is the workload "
+                  "slowed, and is every event delivered or reported lost?"),
+    Scenario("exec-stream", "proc: exec storm, every exec streamed to a file",
+             execstorm(), 10000, EXEC_TRACERS, reference="execsnoop", hooks=EXEC_HOOKS,
+             drain=True, delivered="delivered",
+             note="fork + exec + exit per iteration; delivered = the execs of this run's "
+                  "path in the output"),
+    Scenario("write-storm", "fileio/syscall: write() storm, counted in the kernel",
+             writestorm(), 1000000, WRITE_TRACERS, reference="syscount", hooks=SYS_HOOKS,
+             delivered="counted",
+             note="nothing streamed: kscope fileio sums the writes to the file, syscall "
+                  "counters count write; counted = what the tracer printed for them"),
+    Scenario("startup", "start-up to attached, memory, size", None, 0, STARTUP_TRACERS,
+             kind="startup", reference="execsnoop",
+             note="exec to the last BPF attachment (bench/startup.c), peak and steady RSS"),
 ]
 
 
@@ -520,6 +894,81 @@ def prog_names():
         return {}
 
 
+class Sentinel:
+    """--wait-while NAME: processes whose name (comm) starts with NAME (e.g. the
+    qemu-system-* of someone's VM tests, or someone else's kscope: ours, the
+    descendants of this script, do not count) make a shared machine's numbers worthless.
+    A thread looks for them every second; a measurement waits until there are none
+    (up to a budget) and is repeated if one showed up while it ran."""
+
+    def __init__(self, names, budget_s=3600.0):
+        self.names = tuple(names)
+        self.budget = budget_s
+        self.last_seen = 0.0
+        self.seen = ""
+        if self.names:
+            threading.Thread(target=self._watch, daemon=True).start()
+
+    @staticmethod
+    def _mine(pid, me):
+        """pid is this script or one of its descendants (our own tracers)"""
+        for _ in range(8):
+            if pid == me:
+                return True
+            try:
+                pid = int(read("/proc/%d/stat" % pid).rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                return False
+            if pid <= 1:
+                return False
+        return False
+
+    def present(self):
+        me = os.getpid()
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                comm = read("/proc/%s/comm" % d).strip()
+            except OSError:
+                continue
+            if comm.startswith(self.names) and not self._mine(int(d), me):
+                return "%s (pid %s)" % (comm, d)
+        return ""
+
+    def _watch(self):
+        while True:
+            found = self.present()
+            if found:
+                self.last_seen, self.seen = time.monotonic(), found
+            time.sleep(1.0)
+
+    def wait(self):
+        """Until none is there (or the budget is spent); returns the wait in s."""
+        if not self.names:
+            return 0.0
+        t0 = time.monotonic()
+        announced = False
+        while self.present() and self.budget > 0:
+            if not announced:
+                print("bench:   waiting: %s is running" % self.present(), file=sys.stderr)
+                announced = True
+            time.sleep(5.0)
+            self.budget -= 5.0
+        # the watcher's last sighting must be behind us too
+        while time.monotonic() - self.last_seen < 2.5 and self.budget > 0:
+            time.sleep(1.0)
+            self.budget -= 1.0
+        return time.monotonic() - t0
+
+    def since(self, t0):
+        """Was one seen after monotonic time t0? (what, or "")"""
+        return self.seen if self.names and self.last_seen >= t0 else ""
+
+
+SENTINEL = Sentinel(())
+
+
 # ---- one measurement -------------------------------------------------------------
 
 
@@ -534,6 +983,9 @@ class Running:
         self.tracer = tracer
         self.out = os.path.join(ctx.work, tag + ".out")
         self.err = os.path.join(ctx.work, tag + ".err")
+        self.data = ctx.data = os.path.join(ctx.work, tag + ".data")
+        if os.path.exists(self.data):
+            os.unlink(self.data)
         cpu = ctx.tracer_cpu
         with open(self.out, "wb") as o, open(self.err, "wb") as e:
             try:
@@ -588,6 +1040,19 @@ class Running:
                 return
             last = now
 
+    def drain(self, window=0.25, busy_ns=2000000, timeout=60.0):
+        """After the workload: wait until the tracer has used < 2 ms of CPU over
+        250 ms (it has formatted and written what it was sent). Returns the wait."""
+        t0 = time.monotonic()
+        last = task_cpu_ns(self.pid)
+        while time.monotonic() - t0 < timeout:
+            time.sleep(window)
+            now = task_cpu_ns(self.pid)
+            if now is None or last is None or now - last < busy_ns:
+                break
+            last = now
+        return time.monotonic() - t0
+
     def kill(self):
         if self.p.returncode is None:
             try:
@@ -636,6 +1101,8 @@ def run_workload(ctx, workload, size):
 def measure(ctx, sc, tracer, size, tag, bpf_stats=False):
     """One run of the workload under one tracer configuration."""
     rec = {"tracer": tracer.key}
+    SENTINEL.wait()
+    t_begin = time.monotonic()
     run = Running(ctx, tracer, tag) if tracer.argv else None
     try:
         foreign = wait_no_foreign(sc.hooks, {run.pid} if run else set())
@@ -643,12 +1110,26 @@ def measure(ctx, sc, tracer, size, tag, bpf_stats=False):
         if run:
             cpu0 = task_cpu_ns(run.pid)
             _, progs0 = bpf_fds(run.pid)
-        res = run_workload(ctx, sc.workload, size)
+            if tracer.sigstop:
+                os.kill(run.pid, signal.SIGSTOP)
+        try:
+            res = run_workload(ctx, sc.workload, size)
+        finally:
+            if run and tracer.sigstop:
+                os.kill(run.pid, signal.SIGCONT)
         if run:
-            cpu1 = task_cpu_ns(run.pid)
             links, progs1 = bpf_fds(run.pid)
-            hwm = vm_hwm_kb(run.pid)
             names = prog_names() if bpf_stats else {}
+            if sc.drain:
+                # what it was sent and has not written yet is its work too
+                drain_s = run.drain()
+            if tracer.sigstop:
+                # a perf buffer reports a loss (PERF_RECORD_LOST) only with the next event
+                # on that CPU's buffer: give every tool one, from the workload's CPU
+                run_workload(ctx, sc.workload, 1)
+                drain_s += run.drain()
+            cpu1 = task_cpu_ns(run.pid)
+            hwm = vm_hwm_kb(run.pid)
         foreign = foreign or wait_no_foreign(sc.hooks, {run.pid} if run else set(), 0)
     except BaseException:
         if run:
@@ -656,6 +1137,9 @@ def measure(ctx, sc, tracer, size, tag, bpf_stats=False):
         raise
     ops = sc.workload.ops(res)
     rec.update(ns_per_op=res["elapsed_ns"] / ops, ops=ops, workload=res)
+    intruder = SENTINEL.since(t_begin)
+    if intruder:
+        foreign = "%s ran during the measurement" % intruder
     if foreign:
         rec["foreign"] = True
     for warn in (foreign, busy, sc.workload.check(res)):
@@ -671,7 +1155,25 @@ def measure(ctx, sc, tracer, size, tag, bpf_stats=False):
         tracer_cpu_total_ns=int((ru.ru_utime + ru.ru_stime) * 1e9),
         vm_hwm_kb=hwm, maxrss_kb=ru.ru_maxrss,
         attachments=[(a.get("tp") or a.get("type") or a["kind"]) for a in run.links],
-        output_bytes=os.path.getsize(run.out))
+        output_bytes=os.path.getsize(run.out) + (os.path.getsize(run.data)
+                                                  if os.path.exists(run.data) else 0))
+    if sc.drain:
+        rec["drain_s"] = round(drain_s, 3)
+    if sc.delivered and tracer.parse:
+        got = tracer.parse(Files(run.out, run.err, run.data), res)
+        gen = (sc.workload.generated or sc.workload.ops)(res)
+        rec.update(generated=gen, delivered=got["delivered"], records=got["records"],
+                   lost=got["lost"])
+        if "warm" in got:
+            rec["delivered_warm"] = got["warm"]
+            if tracer.sigstop and got["lost"] is not None:
+                # all of the storm's events (warm-up included): each delivered or lost?
+                rec["expected_all"] = gen + res.get("warmup", 0)
+                rec["accounted"] = got["delivered"] + got["warm"] + got["lost"]
+        if got["lost"] is not None and got["delivered"] <= gen:
+            # the storm's events neither delivered nor reported lost (the tool's
+            # lost count may include other processes' events: at least 0)
+            rec["unaccounted"] = max(0, gen - got["delivered"] - got["lost"])
     if stop_warning:
         rec.setdefault("warnings", []).append(stop_warning)
     elif status != 0:
@@ -694,6 +1196,144 @@ def measure(ctx, sc, tracer, size, tag, bpf_stats=False):
                       "ns_per_op": sum(p["ns"] for p in per.values()) / ops,
                       "runs_per_op": sum(p["runs"] for p in per.values()) / ops}
     return rec
+
+
+# ---- start-up, memory, size ------------------------------------------------------
+
+
+def measure_startup(ctx, tracer, tag):
+    """One start of a tracer under bench/startup.c: exec to attached, CPU used by
+    then, VmHWM and VmRSS one second after it settled."""
+    out = os.path.join(ctx.work, tag + ".out")
+    err = os.path.join(ctx.work, tag + ".err")
+    ctx.data = os.path.join(ctx.work, tag + ".data")
+    busy = wait_quiet_cpu(ctx.tracer_cpu)
+    argv = [os.path.join(ctx.bin, "startup"), "-c", str(ctx.tracer_cpu),
+            "-C", str(ctx.workload_cpu), "-m", str(tracer.min_attach), "-s", "1000",
+            "-S", "1000", "-o", out, "-e", err, "--"] + tracer.argv(ctx)
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=180)
+    try:
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise BenchError("%s: startup printed no JSON (%d): %s" % (
+            tracer.key, r.returncode, r.stderr.strip()[-300:]))
+    if res.get("error"):
+        raise BenchError("%s: %s: %s" % (tracer.key, res["error"], read(err)[-300:].strip()))
+    rec = {"tracer": tracer.key, "attached_ms": res["attached_ns"] / 1e6,
+           "cpu_ms_attached": res["cpu_ns_attached"] / 1e6,
+           "vm_hwm_kb": res["vm_hwm_kb"], "vm_rss_kb": res["vm_rss_kb"],
+           "attachments": res["settled_count"], "exit": res["exit"],
+           "timeline": res["timeline"]}
+    if busy:
+        rec["warnings"] = [busy]
+    return rec
+
+
+def summarize_startup(sc, rounds):
+    s = {}
+    for k in sc.tracers:
+        rs = [r[k] for r in rounds if k in r and "error" not in r[k]]
+        if not any(k in r for r in rounds):
+            continue
+        if not rs:
+            s[k] = {"runs": 0}
+            continue
+        e = {"runs": len(rs)}
+        for f in ("attached_ms", "cpu_ms_attached", "vm_hwm_kb", "vm_rss_kb"):
+            v = [r[f] for r in rs if r.get(f) is not None and r[f] >= 0]
+            if v:
+                e[f] = med(v)
+                e[f + "_min"], e[f + "_max"] = min(v), max(v)
+        e["attachments"] = med([r["attachments"] for r in rs])
+        warns = sorted({w for r in rs for w in r.get("warnings", [])})
+        if warns:
+            e["warnings"] = warns
+        s[k] = e
+    return s
+
+
+def _elf_static(path):
+    """An ELF executable without PT_INTERP (no dynamic loader)."""
+    import struct
+    with open(path, "rb") as f:
+        h = f.read(64)
+        if h[:4] != b"\x7fELF" or h[4] != 2:
+            return False
+        phoff, = struct.unpack_from("<Q", h, 32)
+        phentsize, phnum = struct.unpack_from("<HH", h, 54)
+        f.seek(phoff)
+        ph = f.read(phentsize * phnum)
+    return all(struct.unpack_from("<I", ph, i * phentsize)[0] != 3 for i in range(phnum))
+
+
+def _is_elf(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def _run(argv):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def _shared_libs(binary):
+    """The shared libraries `binary` loads (ldd), as {path: bytes}."""
+    libs = {}
+    for line in _run(["ldd", binary]).splitlines():
+        m = re.search(r"=> (/\S+)", line) or re.match(r"\s*(/\S+)", line)
+        if m and os.path.exists(m.group(1)):
+            p = os.path.realpath(m.group(1))
+            libs[p] = os.path.getsize(p)
+    return libs
+
+
+def _installed_kb(pkg):
+    v = _run(["dpkg-query", "-W", "-f=${Installed-Size}", pkg]).strip()
+    return int(v) if v.isdigit() else None
+
+
+def sizes(ctx):
+    """Binary and install sizes: kscope as given (and a stripped copy), the
+    libbpf-tools binaries (dpkg -L), bpftrace with the libraries it loads."""
+    out = {}
+    stripped = os.path.join(ctx.work, "kscope.stripped")
+    for strip in ("strip", "llvm-strip"):
+        if shutil.which(strip) and subprocess.run([strip, "-o", stripped, ctx.kscope],
+                                                  capture_output=True).returncode == 0:
+            break
+    cmds = [c for c in ("proc", "sched", "syscall", "fileio", "doctor")
+            if c == "doctor" or not _kscope_has(c)(ctx)]
+    out["kscope"] = {"bytes": os.path.getsize(ctx.kscope),
+                     "stripped_bytes": os.path.getsize(stripped)
+                     if os.path.exists(stripped) else None,
+                     "static": _elf_static(ctx.kscope), "commands": cmds,
+                     "shared_libs": sum(_shared_libs(ctx.kscope).values())}
+    names = [f for f in _run(["dpkg", "-L", "libbpf-tools"]).splitlines()
+             if f.startswith("/usr/sbin/") and os.path.isfile(f) and _is_elf(f)]
+    files = [f for f in names if not os.path.islink(f)]
+    if files:
+        libs = _shared_libs(files[0])
+        out["libbpf-tools"] = {"binaries": len(files), "symlinks": len(names) - len(files),
+                               "bytes": sum(os.path.getsize(f) for f in files),
+                               "installed_kb": _installed_kb("libbpf-tools"),
+                               "shared_libs": sorted(os.path.basename(p) for p in libs),
+                               "shared_libs_bytes": sum(libs.values())}
+    bt = shutil.which("bpftrace")
+    if bt:
+        libs = _shared_libs(bt)
+        heavy = {p: n for p, n in libs.items()
+                 if re.search(r"lib(LLVM|clang|bcc|bpfcc)", os.path.basename(p))}
+        out["bpftrace"] = {"bytes": os.path.getsize(os.path.realpath(bt)),
+                           "installed_kb": _installed_kb("bpftrace"),
+                           "shared_libs": len(libs), "shared_libs_bytes": sum(libs.values()),
+                           "llvm_clang_bcc": sorted(os.path.basename(p) for p in heavy),
+                           "llvm_clang_bcc_bytes": sum(heavy.values())}
+    return out
 
 
 # ---- summaries ---------------------------------------------------------------------
@@ -738,6 +1378,30 @@ def summarize(sc, rounds, stats_rounds):
             v = [r[f] for r in good[k] if r.get(f) is not None]
             if v:
                 e[f] = med(v)
+        v = [r["vm_hwm_kb"] for r in good[k] if r.get("vm_hwm_kb") is not None]
+        if v:
+            e["vm_hwm_kb_max"] = max(v)
+        # did the workload ever wait (sleep) while it ran? (workloads that report it)
+        v = [r["workload"]["voluntary"] for r in good[k] if "voluntary" in r.get("workload", {})]
+        if v:
+            e["workload_voluntary_max"] = max(v)
+        # streams: what reached the output, what the tool said it lost
+        for f in ("generated", "delivered", "delivered_warm", "records", "lost", "unaccounted",
+                  "drain_s"):
+            v = [r[f] for r in good[k] if r.get(f) is not None]
+            if v:
+                e[f] = med(v)
+                e[f + "_min"], e[f + "_max"] = min(v), max(v)
+        v = [r["accounted"] == r["expected_all"] for r in good[k] if "accounted" in r]
+        if v:
+            e["exact_rounds"] = sum(v)
+            e["expected_all"] = med([r["expected_all"] for r in good[k] if "accounted" in r])
+        v = [r["tracer_cpu_ns"] / r["records"] for r in good[k]
+             if r.get("tracer_cpu_ns") is not None and r.get("records")]
+        if v:
+            e["tracer_cpu_ns_per_event"] = med(v)
+            e["events_per_op"] = med([r["records"] / r["ops"] for r in good[k]
+                                      if r.get("records")])
         warns = sorted({w for r in good[k] for w in r.get("warnings", [])})
         if warns:
             e["warnings"] = warns
@@ -773,6 +1437,36 @@ def fmt(v, spec="%.0f", none="-"):
     return none if v is None else spec % v
 
 
+def _mib(kb):
+    return fmt(kb and kb / 1024, "%.1f MiB")
+
+
+def _pair(e, lo, hi, spec="%+.0f"):
+    return "%s..%s" % (fmt(e.get(lo), spec), fmt(e.get(hi), spec)) \
+        if e.get(lo) is not None else "-"
+
+
+def _delivered(t, e):
+    """delivered/generated: the median, and the worst round if it differs"""
+    if e.get("delivered") is None:
+        return "-"
+    v = "%d/%d" % (e["delivered"], e["generated"])
+    if e.get("delivered_min") is not None and e["delivered_min"] != e["delivered"]:
+        v += " (min %d)" % e["delivered_min"]
+    return v
+
+
+def _lost(t, e):
+    if e.get("delivered") is None:
+        return "-"
+    if e.get("lost") is None:
+        return "(no report)"
+    v = "%d" % e["lost"]
+    if e.get("lost_max") is not None and e["lost_max"] != e["lost"]:
+        v += " (max %d)" % e["lost_max"]
+    return v
+
+
 COLUMNS = [
     # header, markdown header, value
     ("config", "configuration", lambda t, e: t),
@@ -782,28 +1476,51 @@ COLUMNS = [
     ("IQR", "IQR", lambda t, e: "%s-%s" % (fmt(e.get("q1")), fmt(e.get("q3")))
      if e.get("q1") is not None else "-"),
     ("added", "added ns/{unit}", lambda t, e: fmt(e.get("added_ns"), "%+.0f")),
-    ("added [min-max]", "added min..max", lambda t, e: "%s..%s" % (
-        fmt(e.get("added_min"), "%+.0f"), fmt(e.get("added_max"), "%+.0f"))
-     if e.get("added_min") is not None else "-"),
+    ("added [min-max]", "added min..max", lambda t, e: _pair(e, "added_min", "added_max")),
     ("x {ref}", "added / {ref}'s", lambda t, e: fmt(e.get("ratio_vs_reference"), "%.2f")),
     ("slowdown", "slowdown", lambda t, e: fmt(e.get("slowdown"), "%.3fx")),
     ("BPF ns/{u}", "BPF ns/{unit} (bpf_stats)", lambda t, e: fmt(e.get("bpf_ns_per_op"), "%.0f")),
     ("BPF x {ref}", "BPF / {ref}'s", lambda t, e: fmt(e.get("bpf_ratio_vs_reference"), "%.2f")),
     ("tracer CPU ns/{u}", "tracer CPU ns/{unit}", lambda t, e: fmt(e.get("tracer_cpu_ns_per_op"),
                                                                     "%.2f")),
-    ("peak RSS", "peak RSS (VmHWM)", lambda t, e: fmt(e.get("vm_hwm_kb") and e["vm_hwm_kb"] / 1024,
-                                                      "%.1f MB")),
+    ("peak RSS", "peak RSS (VmHWM)", lambda t, e: _mib(e.get("vm_hwm_kb"))),
 ]
+
+# streaming and counting scenarios: what reached the output instead of the IQR
+STREAM_COLUMNS = [
+    ("config", "configuration", lambda t, e: t),
+    ("ns/{u} med", "ns/{unit} (median)", lambda t, e: fmt(e.get("median"))),
+    ("[min-max]", "min-max", lambda t, e: "%s-%s" % (fmt(e.get("min")), fmt(e.get("max")))
+     if e.get("min") is not None else "-"),
+    ("added", "added ns/{unit}", lambda t, e: fmt(e.get("added_ns"), "%+.0f")),
+    ("added [min-max]", "added min..max", lambda t, e: _pair(e, "added_min", "added_max")),
+    ("x {ref}", "added / {ref}'s", lambda t, e: fmt(e.get("ratio_vs_reference"), "%.3f")),
+    ("slowdown", "slowdown", lambda t, e: fmt(e.get("slowdown"), "%.2fx")),
+    ("BPF ns/{u}", "BPF ns/{unit} (bpf_stats)", lambda t, e: fmt(e.get("bpf_ns_per_op"), "%.0f")),
+    ("CPU ns/{u}", "tracer CPU ns/{unit}", lambda t, e: fmt(e.get("tracer_cpu_ns_per_op"), "%.0f")),
+    ("CPU ns/ev", "tracer CPU ns/event", lambda t, e: fmt(e.get("tracer_cpu_ns_per_event"),
+                                                          "%.0f")),
+    ("{dl}/generated", "{dl}/generated", _delivered),
+    ("lost", "lost (reported)", _lost),
+    ("unaccounted", "neither (silent loss)", lambda t, e: fmt(e.get("unaccounted"), "%d")
+     if e.get("lost") is not None else "-"),
+    ("peak RSS", "peak RSS (VmHWM)", lambda t, e: _mib(e.get("vm_hwm_kb_max"))),
+]
+
+
+def columns(scen):
+    return STREAM_COLUMNS if scen.get("delivered") else COLUMNS
 
 
 def headers(scen, md):
     unit = scen["workload"]["unit"]
-    return [c[1 if md else 0].format(unit=unit, u=unit[:2], ref=scen["reference"])
-            for c in COLUMNS]
+    return [c[1 if md else 0].format(unit=unit, u=unit[:2], ref=scen["reference"],
+                                     dl=scen.get("delivered") or "delivered")
+            for c in columns(scen)]
 
 
 def table_rows(scen):
-    rows = []
+    rows, cols = [], columns(scen)
     for k in scen["order"]:
         e = scen["summary"].get(k)
         if e is None:
@@ -811,13 +1528,20 @@ def table_rows(scen):
         label = scen["labels"][k]
         if not e.get("runs"):
             rows.append([label] + ["(%s)" % scen.get("skipped", {}).get(k, "failed")] +
-                        [""] * (len(COLUMNS) - 2))
+                        [""] * (len(cols) - 2))
             continue
-        rows.append([c[2](label, e) for c in COLUMNS])
+        rows.append([c[2](label, e) for c in cols])
     for k, why in scen.get("skipped", {}).items():
         if k not in scen["summary"]:
-            rows.append([scen["labels"].get(k, k), "skipped: " + why] + [""] * (len(COLUMNS) - 2))
+            rows.append([scen["labels"].get(k, k), "skipped: " + why] + [""] * (len(cols) - 2))
     return rows
+
+
+def _print_rows(rows, f):
+    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  " + "  ".join(v.ljust(widths[i]) if i == 0 else v.rjust(widths[i])
+                               for i, v in enumerate(r)).rstrip(), file=f)
 
 
 def print_table(scen, f=sys.stdout):
@@ -825,25 +1549,216 @@ def print_table(scen, f=sys.stdout):
     print("   %s; %s; %d rounds; workload on CPU %d, tracers on CPU %d" % (
         scen["workload"]["label"], scen["workload"]["size_text"], scen["rounds"],
         scen["workload_cpu"], scen["tracer_cpu"]), file=f)
-    rows = [headers(scen, False)] + table_rows(scen)
-    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(len(COLUMNS))]
-    for r in rows:
-        print("  " + "  ".join(v.ljust(widths[i]) if i == 0 else v.rjust(widths[i])
-                               for i, v in enumerate(r)).rstrip(), file=f)
+    _print_rows([headers(scen, False)] + table_rows(scen), f)
     for k in scen["order"]:
         for w in scen["summary"].get(k, {}).get("warnings", []):
             print("   warning (%s): %s" % (k, w), file=f)
+
+
+STARTUP_HEADERS = ["configuration", "exec to attached, ms (median)", "min-max",
+                   "CPU ms by then", "attachments", "peak RSS (VmHWM)", "steady RSS (VmRSS)"]
+
+
+def startup_rows(scen):
+    rows = []
+    for k in scen["order"]:
+        e = scen["summary"].get(k, {})
+        label = scen["labels"][k]
+        if not e.get("runs"):
+            rows.append([label, "(failed)"] + [""] * (len(STARTUP_HEADERS) - 2))
+            continue
+        rows.append([label, fmt(e.get("attached_ms"), "%.1f"),
+                     "%s-%s" % (fmt(e.get("attached_ms_min"), "%.1f"),
+                                fmt(e.get("attached_ms_max"), "%.1f")),
+                     fmt(e.get("cpu_ms_attached"), "%.1f"), fmt(e.get("attachments")),
+                     _mib(e.get("vm_hwm_kb")), _mib(e.get("vm_rss_kb"))])
+    for k, why in scen.get("skipped", {}).items():
+        rows.append([scen["labels"].get(k, k), "skipped: " + why] +
+                    [""] * (len(STARTUP_HEADERS) - 2))
+    return rows
+
+
+def _mb(n):
+    return fmt(n and n / 1e6, "%.2f MB")
+
+
+def size_rows(sz):
+    rows = []
+    k = sz.get("kscope")
+    if k:
+        rows.append(["kscope", "1 %s binary, %d commands (%s)" % (
+            "static" if k["static"] else "dynamic", len(k["commands"]),
+            ", ".join(k["commands"])), "%s stripped (%s as built)" % (
+            _mb(k["stripped_bytes"]), _mb(k["bytes"]))])
+    lt = sz.get("libbpf-tools")
+    if lt:
+        rows.append(["libbpf-tools", "%d binaries in /usr/sbin (dpkg -L; %d more names are "
+                     "symlinks), dynamic: %s" % (lt["binaries"], lt.get("symlinks", 0),
+                                                 ", ".join(lt["shared_libs"])),
+            "%s (package Installed-Size %s)" % (
+                _mb(lt["bytes"]), _mb(lt["installed_kb"] and lt["installed_kb"] * 1024))])
+    bt = sz.get("bpftrace")
+    if bt:
+        rows.append(["bpftrace", "binary + the %d shared libraries it loads (ldd), of which "
+                     "%s" % (bt["shared_libs"], ", ".join(bt["llvm_clang_bcc"])),
+                     "%s + %s = %s, %s of them LLVM/clang/bcc (package Installed-Size %s)" % (
+                         _mb(bt["bytes"]), _mb(bt["shared_libs_bytes"]),
+                         _mb(bt["bytes"] + bt["shared_libs_bytes"]),
+                         _mb(bt["llvm_clang_bcc_bytes"]),
+                         _mb(bt["installed_kb"] and bt["installed_kb"] * 1024))])
+    return rows
+
+
+def print_startup(scen, f=sys.stdout):
+    print("\n== %s" % scen["title"], file=f)
+    print("   %d rounds; tracer on CPU %d, watched from CPU %d" % (
+        scen["rounds"], scen["tracer_cpu"], scen["workload_cpu"]), file=f)
+    _print_rows([STARTUP_HEADERS] + startup_rows(scen), f)
+    for r in size_rows(scen.get("sizes", {})):
+        print("  %s: %s: %s" % tuple(r), file=f)
+
+
+# ---- the issue-6 targets -------------------------------------------------------------
+
+
+def _scen(doc, key):
+    return next((s for s in doc["scenarios"] if s["key"] == key), None)
+
+
+def _verdict(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def targets(doc):
+    """[target, kscope's value, met/missed, by how much] from the scenarios there are."""
+    rows = []
+    op = _scen(doc, "open-stream")
+    if op:
+        s = op["summary"]
+        k, ref = s.get("kscope-fileio", {}), s.get(op["reference"], {})
+        if k.get("added_ns") is not None and ref.get("added_ns"):
+            r = k["added_ns"] / ref["added_ns"]
+            rows.append(["open stream: added ns per open <= 1/10 of opensnoop's",
+                         "%+.0f ns vs %+.0f ns: %.3f" % (k["added_ns"], ref["added_ns"], r),
+                         _verdict(r <= 0.1), "%.1fx under the limit" % (0.1 / r) if r <= 0.1
+                         else "%.1fx over (%+.0f ns too many)" % (
+                             r / 0.1, k["added_ns"] - 0.1 * ref["added_ns"])])
+    for key, tk, what in (("open-stream", "kscope-fileio", "open"),
+                          ("exec-stream", "kscope-proc", "exec")):
+        sc = _scen(doc, key)
+        if not sc or sc["summary"].get(tk, {}).get("delivered") is None:
+            continue
+        e = sc["summary"][tk]
+        ok = e["lost_max"] == 0 and e["delivered_min"] == e["generated"]
+        rows.append(["%s stream: zero lost events" % what,
+                     "lost %d (max over %d rounds), delivered %d/%d (worst round)" % (
+                         e["lost_max"], e["runs"], e["delivered_min"], e["generated"]),
+                     _verdict(ok), "" if ok else "%d events short" % (
+                         e["generated"] - e["delivered_min"])])
+        v = e.get("tracer_cpu_ns_per_event")
+        if v is not None:
+            rows.append(["%s stream: tracer CPU per event < 0.5 us" % what,
+                         "%.0f ns per event (%.1f events per %s)" % (
+                             v, e.get("events_per_op", 1), what),
+                         _verdict(v < 500), "%.0f%% of the limit" % (v / 5) if v < 500 else
+                         "%.2fx the limit (%+.0f ns)" % (v / 500, v - 500)])
+    ov = _scen(doc, "open-overload")
+    if ov:
+        s = ov["summary"]
+        st, run_ = s.get("kscope-fileio-stopped", {}), s.get("kscope-fileio", {})
+        if st.get("workload_voluntary_max") is not None:
+            ok = st["workload_voluntary_max"] == 0
+            rows.append(["overload: the workload is never blocked",
+                         "the storm never slept (%d voluntary context switches, most in "
+                         "any round), with the reader stopped" % st["workload_voluntary_max"],
+                         _verdict(ok), ""])
+        if st.get("added_ns") is not None and run_.get("added_ns") is not None:
+            ok = st["added_ns"] <= max(run_["added_ns"] * 1.1, run_["added_ns"] + 50)
+            rows.append(["overload: an event costs no more than with the reader keeping up",
+                         "%+.0f ns per open with the reader stopped, %+.0f with it running" % (
+                             st["added_ns"], run_["added_ns"]), _verdict(ok),
+                         "" if ok else "%.2fx (%+.0f ns)" % (st["added_ns"] / run_["added_ns"],
+                                                             st["added_ns"] - run_["added_ns"])])
+        if st.get("exact_rounds") is not None:
+            ok = st["exact_rounds"] == st["runs"] and (st.get("lost_min") or 0) > 0
+            rows.append(["overload: lost events counted exactly and reported",
+                         "delivered + lost = opens in %d of %d rounds (lost %d of %d, "
+                         "reported as lost records)" % (st["exact_rounds"], st["runs"],
+                                                        st.get("lost", 0),
+                                                        st.get("expected_all", 0)),
+                         _verdict(ok), ""])
+    su = _scen(doc, "startup")
+    if su:
+        s = su["summary"]
+        for k, cmd in (("kscope-proc", "proc"), ("kscope", "sched"),
+                       ("kscope-syscall", "syscall"), ("kscope-fileio", "fileio")):
+            e = s.get(k, {})
+            if e.get("attached_ms") is None:
+                continue
+            v = e["attached_ms"]
+            rows.append(["start-up to attached <= 30 ms: %s" % cmd,
+                         "%.1f ms (median; %.1f-%.1f)" % (v, e["attached_ms_min"],
+                                                          e["attached_ms_max"]),
+                         _verdict(v <= 30), "%.1f ms to spare" % (30 - v) if v <= 30 else
+                         "%.1f ms over (%.2fx)" % (v - 30, v / 30)])
+        peaks = []
+        for k, cmd in (("kscope-proc", "proc"), ("kscope", "sched"),
+                       ("kscope-syscall", "syscall"), ("kscope-fileio", "fileio")):
+            if s.get(k, {}).get("vm_hwm_kb_max") is not None:
+                peaks.append((s[k]["vm_hwm_kb_max"], "%s at start-up" % cmd))
+        for sc in doc["scenarios"]:
+            if sc.get("kind", "storm") != "storm":
+                continue
+            for k, e in sc["summary"].items():
+                if k.startswith("kscope") and not k.endswith("stopped") and \
+                        e.get("vm_hwm_kb_max") is not None:
+                    peaks.append((e["vm_hwm_kb_max"], "%s in %s" % (sc["labels"][k],
+                                                                   sc["key"])))
+        if peaks:
+            top = max(peaks)
+            ok = top[0] <= 12 * 1024
+            rows.append(["peak RSS <= 12 MiB",
+                         "%.1f MiB (the highest: %s; %d measurements)" % (
+                             top[0] / 1024, top[1], len(peaks)),
+                         _verdict(ok), "%.1f MiB to spare" % (12 - top[0] / 1024) if ok else
+                         "%.1f MiB over" % (top[0] / 1024 - 12)])
+        k = su.get("sizes", {}).get("kscope")
+        if k and k.get("stripped_bytes"):
+            ok = k["static"] and k["stripped_bytes"] <= 3e6
+            rows.append(["one static binary, every command, <= 3 MB stripped",
+                         "%s, %s stripped, %d commands" % (
+                             "static" if k["static"] else "dynamic",
+                             _mb(k["stripped_bytes"]), len(k["commands"])),
+                         _verdict(ok), "%.1fx under" % (3e6 / k["stripped_bytes"])
+                         if ok else ""])
+    return rows
 
 
 def markdown(doc):
     out = []
     for scen in doc["scenarios"]:
         out.append("### %s\n" % scen["title"])
-        out.append("%s; %s; %d rounds, workload on CPU %d, tracers on CPU %d.\n" % (
+        if scen.get("kind") == "startup":
+            out.append("%d rounds, each tracer started on CPU %d and watched from CPU %d; "
+                       "%s.\n" % (scen["rounds"], scen["tracer_cpu"], scen["workload_cpu"],
+                                  scen.get("date", "")))
+            out.append("| " + " | ".join(STARTUP_HEADERS) + " |")
+            out.append("|---|" + "---:|" * (len(STARTUP_HEADERS) - 1))
+            for r in startup_rows(scen):
+                out.append("| " + " | ".join(r) + " |")
+            if scen.get("sizes"):
+                out.append("\n| binary | what | size |\n|---|---|---|")
+                for r in size_rows(scen["sizes"]):
+                    out.append("| " + " | ".join(r) + " |")
+            out.append("")
+            continue
+        out.append("%s; %s; %d rounds, workload on CPU %d, tracers on CPU %d%s.\n" % (
             scen["workload"]["label"], scen["workload"]["size_text"], scen["rounds"],
-            scen["workload_cpu"], scen["tracer_cpu"]))
+            scen["workload_cpu"], scen["tracer_cpu"],
+            "; " + scen["date"] if scen.get("date") else ""))
+        cols = columns(scen)
         out.append("| " + " | ".join(headers(scen, True)) + " |")
-        out.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(COLUMNS))) + "|")
+        out.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(cols))) + "|")
         for r in table_rows(scen):
             out.append("| " + " | ".join(r) + " |")
         progs = []
@@ -854,9 +1769,17 @@ def markdown(doc):
             if busy:
                 progs.append("%s: %s" % (scen["labels"][k], ", ".join(busy)))
         if progs:
+            unit = scen["workload"]["unit"]
             out.append("\nBPF ns per program run (bpf_stats, median; programs that ran at least "
-                       "once per 100 %ss): " % scen["workload"]["unit"] +
+                       "once per 100 %s%s): " % (unit, "es" if unit.endswith("ch") else "s") +
                        "; ".join(progs) + ".")
+        out.append("")
+    rows = targets(doc)
+    if rows:
+        out.append("### Targets (issue 6)\n")
+        out.append("| target | kscope measured | verdict | margin |\n|---|---|---|---|")
+        for r in rows:
+            out.append("| " + " | ".join(r) + " |")
         out.append("")
     return "\n".join(out)
 
@@ -892,6 +1815,65 @@ def machine():
 # ---- main --------------------------------------------------------------------------
 
 
+def machine_date():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def merge(old, new):
+    """new's scenarios replace old's of the same key; old's others stay, in place.
+    Each scenario keeps its own date, machine and settings."""
+    for scen in old.get("scenarios", []):
+        scen.setdefault("machine", old.get("machine"))
+        scen.setdefault("date", old.get("machine", {}).get("date"))
+        scen.setdefault("settings", old.get("settings"))
+    for scen in new["scenarios"]:
+        scen["settings"] = new["settings"]
+    fresh = {s["key"]: s for s in new["scenarios"]}
+    out = [fresh.pop(s["key"], s) for s in old.get("scenarios", [])]
+    out += [s for s in new["scenarios"] if s["key"] in fresh]
+    doc = dict(new)
+    doc["scenarios"] = out
+    doc["merged"] = True
+    return doc
+
+
+def run_startup(ctx, sc, keys, skipped, rounds_n):
+    rounds = []
+    for r in range(rounds_n):
+        order = keys[r % len(keys):] + keys[:r % len(keys)]
+        rec = {}
+        for k in order:
+            for t in range(8):
+                SENTINEL.wait()
+                t_begin = time.monotonic()
+                try:
+                    rec[k] = measure_startup(ctx, TRACERS[k], "%s-%s" % (sc.key, k))
+                except BenchError as e:
+                    print("bench:   %s: %s" % (k, e), file=sys.stderr)
+                    rec[k] = {"tracer": k, "error": str(e)}
+                intruder = SENTINEL.since(t_begin)
+                if not intruder:
+                    break
+                rec[k].setdefault("warnings", []).append("%s ran during the measurement" %
+                                                         intruder)
+                print("bench:   %s: %s ran during the measurement%s" % (
+                    k, intruder, ": measuring again" if t < 7 else ""), file=sys.stderr)
+        rounds.append(rec)
+        print("bench:   round %d/%d: %s" % (r + 1, rounds_n, "  ".join(
+            "%s %s ms" % (k, fmt(rec[k].get("attached_ms"), "%.1f")) for k in keys)),
+            file=sys.stderr)
+    return {
+        "key": sc.key, "title": sc.title, "note": sc.note, "kind": sc.kind,
+        "date": machine_date(), "machine": machine(), "rounds": rounds_n,
+        "workload_cpu": ctx.workload_cpu, "tracer_cpu": ctx.tracer_cpu,
+        "reference": sc.reference, "order": keys, "skipped": skipped,
+        "labels": {k: TRACERS[k].label for k in sc.tracers},
+        "tracers": {k: {"label": TRACERS[k].label, "note": TRACERS[k].note,
+                        "argv": TRACERS[k].argv(ctx)} for k in keys},
+        "summary": summarize_startup(sc, rounds), "sizes": sizes(ctx), "raw": rounds,
+    }
+
+
 def set_bpf_stats(value):
     path = "/proc/sys/kernel/bpf_stats_enabled"
     old = read(path).strip()
@@ -921,11 +1903,41 @@ def main():
     ap.add_argument("--tracer-cpu", type=int, default=0)
     ap.add_argument("--render", metavar="JSON", help="print the markdown tables of a results "
                     "file and exit")
+    ap.add_argument("--resummarize", metavar="JSON", help="recompute a results file's "
+                    "summaries from its raw rounds (after a change to the summary code), "
+                    "in place, and exit")
+    ap.add_argument("--wait-while", action="append", default=[], metavar="NAME",
+                    help="before each measurement wait while a process whose name starts "
+                         "with NAME runs (e.g. qemu-system), and measure again if one "
+                         "started during it (repeatable)")
+    ap.add_argument("--kscope-commit", help="the commit the kscope binary was built from "
+                    "(recorded in the results)")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the scenarios of the existing --out file that this run does "
+                         "not measure (those it measures are replaced)")
+    ap.add_argument("--work", help="where tracer outputs go (default: /dev/shm/kscope-bench "
+                    "if /dev/shm is there, so no disk writeback is measured; else BIN/out)")
     args = ap.parse_args()
 
     if args.render:
         with open(args.render) as f:
             print(markdown(json.load(f)))
+        return 0
+    if args.resummarize:
+        with open(args.resummarize) as f:
+            doc = json.load(f)
+        known = {sc.key: sc for sc in SCENARIOS}
+        for scen in doc["scenarios"]:
+            sc = known.get(scen["key"])
+            if not sc:
+                continue
+            if scen.get("kind") == "startup":
+                scen["summary"] = summarize_startup(sc, scen["raw"])
+            else:
+                scen["summary"] = summarize(sc, scen["raw"], scen.get("raw_bpf_stats", []))
+        with open(args.resummarize, "w") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
         return 0
 
     if os.geteuid() != 0:
@@ -945,12 +1957,15 @@ def main():
     if args.no_bpf_stats:
         args.bpf_stats_rounds = 0
 
-    work = os.path.join(args.bin, "out")
+    work = args.work or ("/dev/shm/kscope-bench" if os.path.isdir("/dev/shm") else
+                         os.path.join(args.bin, "out"))
     os.makedirs(work, exist_ok=True)
     ctx = Ctx(os.path.abspath(args.kscope), os.path.abspath(args.bin), work,
               args.workload_cpu, args.tracer_cpu)
     # this script polls /proc while the workload runs: keep it off the workload's CPU
     os.sched_setaffinity(0, {ctx.tracer_cpu})
+    global SENTINEL
+    SENTINEL = Sentinel(args.wait_while)
 
     scenarios = [s for s in SCENARIOS if (any(a in s.key for a in args.scenario)
                                           if args.scenario else s.default)]
@@ -958,7 +1973,7 @@ def main():
         print("bench: no such scenario", file=sys.stderr)
         return 1
     for sc in scenarios:
-        p = sc.workload.argv(ctx, 1)[0]
+        p = sc.workload.argv(ctx, 1)[0] if sc.workload else os.path.join(ctx.bin, "startup")
         if not os.access(p, os.X_OK):
             print("bench: %s missing (make bench builds it)" % p, file=sys.stderr)
             return 1
@@ -971,7 +1986,10 @@ def main():
         "rounds": args.rounds, "bpf_stats_rounds": args.bpf_stats_rounds,
         "workload_cpu": ctx.workload_cpu, "tracer_cpu": ctx.tracer_cpu,
         "bpf_stats_enabled_during_rounds": stats_on != "0",
-        "kscope": ctx.kscope}, "scenarios": []}
+        "kscope": ctx.kscope, "kscope_commit": args.kscope_commit,
+        "kscope_version": _run([ctx.kscope, "--version"]).strip() or None,
+        "wait_while": args.wait_while},
+        "scenarios": []}
     t_all = time.monotonic()
     for sc in scenarios:
         size = args.size or sc.size
@@ -984,14 +2002,23 @@ def main():
                 skipped[k] = why
             else:
                 keys.append(k)
-        print("bench: %s: %s, %d rounds of %s" % (sc.key, sc.workload.describe(size),
-                                                   args.rounds, ", ".join(keys)), file=sys.stderr)
+        print("bench: %s: %s, %d rounds of %s" % (
+            sc.key, sc.workload.describe(size) if sc.workload else "start-up",
+            args.rounds, ", ".join(keys)), file=sys.stderr)
         for k, why in skipped.items():
             print("bench:   skipping %s: %s" % (k, why), file=sys.stderr)
+        if sc.kind == "startup":
+            scen = run_startup(ctx, sc, keys, skipped, args.rounds)
+            doc["scenarios"].append(scen)
+            print_startup(scen)
+            sys.stdout.flush()
+            save(doc, args, t_all)
+            continue
 
-        def one(k, n, tag, stats=False, tries=3):
+        def one(k, n, tag, stats=False, tries=8):
             """A measurement; again (up to `tries` in all) if another tracer was on
-            the scenario's hooks, which makes it worthless."""
+            the scenario's hooks or a --wait-while process ran, which makes it
+            worthless."""
             for t in range(tries):
                 try:
                     rec = measure(ctx, sc, TRACERS[k], n, tag, stats)
@@ -1000,8 +2027,9 @@ def main():
                     return {"tracer": k, "error": str(e)}
                 if not rec.pop("foreign", False):
                     break
-                print("bench:   %s: another tracer was attached%s" % (
-                    k, ": measuring again" if t + 1 < tries else ""), file=sys.stderr)
+                print("bench:   %s: %s%s" % (
+                    k, rec["warnings"][0], ": measuring again" if t + 1 < tries else ""),
+                    file=sys.stderr)
             return rec
 
         # warm-up: page cache, first-load costs; results dropped
@@ -1027,7 +2055,8 @@ def main():
                 set_bpf_stats(old)
         summary = summarize(sc, rounds, stats_rounds)
         scen = {
-            "key": sc.key, "title": sc.title, "note": sc.note,
+            "key": sc.key, "title": sc.title, "note": sc.note, "kind": sc.kind,
+            "delivered": sc.delivered, "date": machine_date(), "machine": doc["machine"],
             "workload": {"key": sc.workload.key, "label": sc.workload.label,
                          "unit": sc.workload.unit, "size": size,
                          "size_text": sc.workload.describe(size),
@@ -1044,14 +2073,34 @@ def main():
         doc["scenarios"].append(scen)
         print_table(scen)
         sys.stdout.flush()
-    doc["settings"]["elapsed_s"] = round(time.monotonic() - t_all, 1)
+        save(doc, args, t_all)
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(doc, f, indent=1)
-            f.write("\n")
         print("\nbench: results in %s (%.0f s); `bench/run.py --render %s` prints them as "
               "markdown" % (args.out, doc["settings"]["elapsed_s"], args.out))
     return 0
+
+
+def save(doc, args, t_all):
+    """Write what is measured so far (after every scenario: an interrupted run keeps
+    its finished scenarios); with --merge, into the file's existing results."""
+    doc["settings"]["elapsed_s"] = round(time.monotonic() - t_all, 1)
+    if not args.out:
+        return
+    out = doc
+    if args.merge:
+        if not hasattr(args, "merge_base"):
+            args.merge_base = None
+            if os.path.exists(args.out):
+                with open(args.out) as f:
+                    args.merge_base = json.load(f)
+        if args.merge_base:
+            out = merge(json.loads(json.dumps(args.merge_base)), dict(doc, scenarios=list(
+                doc["scenarios"])))
+    tmp = args.out + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, args.out)
 
 
 if __name__ == "__main__":
