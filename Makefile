@@ -180,7 +180,7 @@ integration: $(OUT)/kscope $(WORKLOADS)
 
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(wildcard bench/*.c))
 
-$(OUT)/bench/%: bench/%.c
+$(OUT)/bench/%: bench/%.c bench/bench.h
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread $< -o $@
 

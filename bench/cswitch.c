@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 enum mode { MODE_PIPE, MODE_FUTEX };
 
 struct counts {
@@ -54,20 +56,6 @@ static long round_trips = 200000, warmup = 1000;
 static int ping[2], pong[2];			/* main -> partner, partner -> main */
 static _Atomic uint32_t turn;			/* futex: 0 main's turn, 1 partner's */
 static struct counts partner_before, partner_after;
-
-static void die(const char *what)
-{
-	fprintf(stderr, "cswitch: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
-
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static void snapshot(struct counts *c)
 {
@@ -158,9 +146,9 @@ int main(int argc, char **argv)
 	unsigned long long t0, t1, vol, invol, ru_sum, pr_sum;
 	struct rusage self;
 	pthread_t t;
-	cpu_set_t set;
 	int cpu = 1, opt;
 
+	bench_name = "cswitch";
 	while ((opt = getopt(argc, argv, "n:c:m:w:h")) != -1) {
 		switch (opt) {
 		case 'n': round_trips = strtol(optarg, NULL, 10); break;
@@ -181,10 +169,7 @@ int main(int argc, char **argv)
 		usage();
 
 	/* pin before the partner exists: it inherits the mask */
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("sched_setaffinity");
+	pin_cpu(cpu);
 	if (pipe(ping) || pipe(pong))
 		die("pipe");
 	if ((errno = pthread_create(&t, NULL, partner, NULL)))

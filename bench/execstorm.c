@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 static char dir[PATH_MAX - 16], path[PATH_MAX], warm[PATH_MAX];
 static int own_program;
 
@@ -57,21 +59,6 @@ static void cleanup(void)
 	}
 	if (dir[0])
 		rmdir(dir);
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "execstorm: %s: %s\n", what, strerror(errno));
-	cleanup();
-	exit(2);
-}
-
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 static void usage(void)
@@ -174,9 +161,10 @@ int main(int argc, char **argv)
 	long execs = 20000, warmup = 200, failed;
 	const char *base = "/tmp", *program = NULL;
 	unsigned long long t0, t1;
-	cpu_set_t set;
 	int cpu = 1, opt;
 
+	bench_name = "execstorm";
+	bench_cleanup = cleanup;
 	while ((opt = getopt(argc, argv, "n:c:w:d:e:h")) != -1) {
 		switch (opt) {
 		case 'n': execs = strtol(optarg, NULL, 10); break;
@@ -190,10 +178,7 @@ int main(int argc, char **argv)
 	if (execs <= 0 || warmup < 0 || cpu < 0 || cpu >= CPU_SETSIZE)
 		usage();
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("sched_setaffinity");
+	pin_cpu(cpu);
 	if (program) {
 		snprintf(path, sizeof(path), "%s", program);
 		snprintf(warm, sizeof(warm), "%s", program);

@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 static char dir[PATH_MAX - 16], path[PATH_MAX], warm[PATH_MAX];
 
 static void cleanup(void)
@@ -50,21 +52,6 @@ static void cleanup(void)
 		unlink(warm);
 	if (dir[0])
 		rmdir(dir);
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "openstorm: %s: %s\n", what, strerror(errno));
-	cleanup();
-	exit(2);
-}
-
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 static void usage(void)
@@ -95,9 +82,10 @@ int main(int argc, char **argv)
 	const char *base = "/tmp";
 	unsigned long long t0, t1;
 	struct rusage before, after;
-	cpu_set_t set;
 	int cpu = 1, opt;
 
+	bench_name = "openstorm";
+	bench_cleanup = cleanup;
 	while ((opt = getopt(argc, argv, "n:c:w:d:h")) != -1) {
 		switch (opt) {
 		case 'n': opens = strtol(optarg, NULL, 10); break;
@@ -110,10 +98,7 @@ int main(int argc, char **argv)
 	if (opens <= 0 || warmup < 0 || cpu < 0 || cpu >= CPU_SETSIZE)
 		usage();
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("sched_setaffinity");
+	pin_cpu(cpu);
 	if (snprintf(dir, sizeof(dir), "%s/ksbench-open.XXXXXX", base) >= (int)sizeof(dir))
 		usage();
 	if (!mkdtemp(dir)) {

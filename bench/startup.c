@@ -54,21 +54,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #define MAX_CHANGES 4096
-
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "startup: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
 
 static void usage(void)
 {
@@ -76,16 +64,6 @@ static void usage(void)
 		"[-s SETTLE_MS] [-S STEADY_MS] [-t TIMEOUT_MS] [-i POLL_US] [-o OUT] [-e ERR] "
 		"-- PROGRAM [ARGS]\n");
 	exit(2);
-}
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("sched_setaffinity");
 }
 
 /* BPF links and perf events among pid's descriptors; -1 if it is gone */
@@ -187,6 +165,7 @@ int main(int argc, char **argv)
 	long hwm, rss;
 	pid_t pid;
 
+	bench_name = "startup";
 	while ((opt = getopt(argc, argv, "+c:C:m:s:S:t:i:o:e:h")) != -1) {
 		switch (opt) {
 		case 'c': tracer_cpu = atoi(optarg); break;
@@ -204,7 +183,7 @@ int main(int argc, char **argv)
 	if (optind >= argc || min_attach < 1 || poll_us < 1)
 		usage();
 
-	pin(poll_cpu);
+	pin_cpu(poll_cpu);
 	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED)
 		die("mmap");
@@ -215,7 +194,7 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		int in = open("/dev/null", O_RDONLY), o, e;
 
-		pin(tracer_cpu);
+		pin_cpu(tracer_cpu);
 		o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (in < 0 || o < 0 || e < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 ||

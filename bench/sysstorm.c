@@ -34,19 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void die(const char *what)
-{
-	fprintf(stderr, "sysstorm: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
-
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
+#include "bench.h"
 
 static void usage(void)
 {
@@ -69,9 +57,9 @@ int main(int argc, char **argv)
 	long calls = 2000000, warmup = 10000, ppid, bad;
 	unsigned long long t0, t1;
 	struct rusage before, after;
-	cpu_set_t set;
 	int cpu = 1, opt;
 
+	bench_name = "sysstorm";
 	while ((opt = getopt(argc, argv, "n:c:w:h")) != -1) {
 		switch (opt) {
 		case 'n': calls = strtol(optarg, NULL, 10); break;
@@ -83,10 +71,7 @@ int main(int argc, char **argv)
 	if (calls <= 0 || warmup < 0 || cpu < 0 || cpu >= CPU_SETSIZE)
 		usage();
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("sched_setaffinity");
+	pin_cpu(cpu);
 	ppid = getppid();
 
 	storm(warmup, ppid);

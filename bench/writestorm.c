@@ -35,19 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void die(const char *what)
-{
-	fprintf(stderr, "writestorm: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
-
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
+#include "bench.h"
 
 static void usage(void)
 {
@@ -75,9 +63,9 @@ int main(int argc, char **argv)
 	unsigned long long t0, t1;
 	struct rusage before, after;
 	size_t len = 64;
-	cpu_set_t set;
 	int cpu = 1, opt, fd;
 
+	bench_name = "writestorm";
 	while ((opt = getopt(argc, argv, "n:c:w:s:f:h")) != -1) {
 		switch (opt) {
 		case 'n': writes = strtol(optarg, NULL, 10); break;
@@ -92,10 +80,7 @@ int main(int argc, char **argv)
 	    len > sizeof(buf))
 		usage();
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("sched_setaffinity");
+	pin_cpu(cpu);
 	memset(buf, 'x', sizeof(buf));
 	fd = open(file, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
