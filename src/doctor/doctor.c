@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -260,7 +259,7 @@ int cmd_doctor(int argc, char **argv)
 	if (rc != KS_CLI_CONTINUE)
 		return rc;
 	d.json = opts.json;
-	d.bpf_syscall = !(syscall(__NR_bpf, -1, NULL, 0) < 0 && errno == ENOSYS);
+	d.bpf_syscall = ks_bpf_syscall_exists();
 	d.privileged = d.bpf_syscall && !ks_check_caps(&d.missing_cap);
 	libbpf_set_print(NULL);
 	if (ks_out_init(&d.out, opts.out_fd, d.json, false)) {

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -795,7 +794,7 @@ int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
 	int err, code = KS_EXIT_FAIL;
 
 	/* first, before anything touches BPF: qemu-user does not emulate bpf() */
-	if (syscall(__NR_bpf, -1, NULL, 0) < 0 && errno == ENOSYS) {
+	if (!ks_bpf_syscall_exists()) {
 		fprintf(stderr, "kscope: the bpf() system call is not available here (ENOSYS): "
 			"is this qemu-user or a kernel without CONFIG_BPF_SYSCALL?\n");
 		goto out_opts;

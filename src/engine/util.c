@@ -190,3 +190,8 @@ void ks_bpf_quiesce(void)
 		nanosleep(&ts, NULL);
 	}
 }
+
+bool ks_bpf_syscall_exists(void)
+{
+	return !(syscall(__NR_bpf, -1, NULL, 0) < 0 && errno == ENOSYS);
+}

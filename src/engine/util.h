@@ -31,6 +31,9 @@ const char *ks_cgroup2_root(void);
  */
 void ks_bpf_quiesce(void);
 
+/* Does this kernel have the bpf() syscall at all? (qemu-user: ENOSYS) */
+bool ks_bpf_syscall_exists(void);
+
 /* Signal number -> "SIGKILL" (or NULL) */
 const char *ks_signal_name(int sig);
 

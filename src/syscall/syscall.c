@@ -540,13 +540,6 @@ static void print_hists(struct sys_state *st, struct ks_out *o, uint64_t now, ui
 static void set_period(struct sys_state *st)
 {
 	st->skel->bss->period = st->period;
-	/*
-	 * A program that read the old period may still be adding its call
-	 * (seen on a slow VM: a vCPU stalled between the two); once it has
-	 * returned, the collection that follows sees every call tagged with
-	 * the old period, so a period's max_ns always covers its total.
-	 */
-	ks_bpf_quiesce();
 }
 
 static void new_period(struct sys_state *st, uint64_t now)
@@ -584,6 +577,14 @@ static void report(struct sys_state *st, struct ks_out *o, bool final)
 	 */
 	st->period = final ? 0 : st->period + 1;
 	set_period(st);
+	/*
+	 * A program that read the closing period may still be adding its call
+	 * (seen on a slow VM: a vCPU stalled between the two); once it has
+	 * returned, the collection sees every call tagged with that period,
+	 * so a period's max_ns always covers its total. (Not at the start:
+	 * nothing is counted before the first period.)
+	 */
+	ks_bpf_quiesce();
 	collect(st, closing);
 	if (!o->json && st->interval_mode) {
 		time_t t = time(NULL);
