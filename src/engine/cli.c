@@ -25,6 +25,7 @@ enum {
 	OPT_NO_PRECHECK,
 	OPT_RINGBUF_KB,
 	OPT_FLUSH_MS,
+	OPT_NO_TASK_STORAGE,
 };
 
 static const struct ks_cli_opt trace_opts[] = {
@@ -43,6 +44,8 @@ static const struct ks_cli_opt trace_opts[] = {
 	{ "no-precheck", OPT_NO_PRECHECK, NULL, "do not test hooks first: load the preferred ones, fall back on failure" },
 	{ "ringbuf-kb", OPT_RINGBUF_KB, "KB", "ring buffer size, a power of two (default 4096)" },
 	{ "flush-ms", OPT_FLUSH_MS, "MS", "longest time an event waits in the ring buffer (default 100)" },
+	{ "no-task-storage", OPT_NO_TASK_STORAGE, NULL,
+	  "keep per-task state (calls in flight) in a hash map, as on kernels before 5.11" },
 	{ 0 }
 };
 
@@ -296,6 +299,9 @@ static int parse_common(const struct ks_cli *cli, int key, const char *arg, stru
 		return 0;
 	case OPT_NO_PRECHECK:
 		o->no_precheck = true;
+		return 0;
+	case OPT_NO_TASK_STORAGE:
+		o->no_task_storage = true;
 		return 0;
 	case OPT_RINGBUF_KB:
 		if (ks_parse_u64(arg, 4, 1 << 20, &v) || (v & (v - 1))) {

@@ -32,6 +32,7 @@ struct ks_opts {
 	const char *btf_path;          /* --btf */
 	unsigned no_hook;              /* --no-hook: KS_FAM_* mask */
 	bool no_precheck;              /* --no-precheck: rely on load/attach fallback only */
+	bool no_task_storage;          /* --no-task-storage: per-task state in LRU hashes */
 	uint32_t ringbuf_kb;           /* --ringbuf-kb */
 	uint32_t flush_ms;             /* --flush-ms */
 	double interval_s;             /* [interval [count]] */

@@ -58,7 +58,8 @@ struct ks_bpf_cfg {
 	__u32 uid;
 	__u8 follow;           /* track children of tracked pids (fork -> ks_pids) */
 	__u8 page_shift;       /* log2(page size): mm counters are in pages */
-	__u8 pad[6];
+	__u8 task_storage;     /* KS_TASK_SLOTS maps are task storage (else LRU hashes by tid) */
+	__u8 pad[5];
 	__u64 wakeup_bytes;    /* wake the reader once this much data is queued */
 	char comm[KS_COMM_LEN];
 	__u64 cgroup_id;       /* -c: the cgroup's id (its inode number) ... */
@@ -68,6 +69,8 @@ struct ks_bpf_cfg {
 _Static_assert(sizeof(struct ks_bpf_cfg) == 56, "ks_bpf_cfg layout");
 
 #define KS_PIDS_MAX 16384
+/* threads with per-task state at once, where task storage is not used */
+#define KS_TASK_SLOTS_MAX 32768
 /* ks_pids values */
 #define KS_PID_LIVE 1
 #define KS_PID_DEAD 2      /* every thread has exited; gone once reaped */

@@ -95,6 +95,43 @@ static __always_inline bool ks_wanted(void)
 	return true;
 }
 
+/*
+ * Per-task state (a call in flight between sys_enter and sys_exit): a
+ * task-local storage map (5.11+), which needs no hash lookup or lock and
+ * dies with its task. Where the kernel has none (or --no-task-storage),
+ * the engine turns every such map into an LRU hash keyed by thread id
+ * before load and clears ks_cfg.task_storage; the verifier drops the
+ * branch not taken, so each kernel sees only the helpers it has.
+ */
+#define KS_TASK_SLOTS(name, value_type)				\
+	struct {						\
+		__uint(type, BPF_MAP_TYPE_TASK_STORAGE);	\
+		__uint(map_flags, BPF_F_NO_PREALLOC);		\
+		__type(key, int);				\
+		__type(value, value_type);			\
+	} name SEC(".maps")
+
+/* The current task's slot in map; create: make it (from *zero) if missing */
+static __always_inline void *ks_task_slot(void *map, bool create, const void *zero)
+{
+	__u32 tid;
+	void *v;
+
+	if (ks_cfg.task_storage)
+		return bpf_task_storage_get(map, bpf_get_current_task_btf(), 0,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	tid = (__u32)bpf_get_current_pid_tgid();
+	v = bpf_map_lookup_elem(map, &tid);
+	if (v || !create)
+		return v;
+	if (bpf_map_update_elem(map, &tid, zero, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(map, &tid)) {
+		ks_lost_inc(KS_LOST_MAPFULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(map, &tid);
+}
+
 /* cgroup::ancestor_ids[] became cgroup::ancestors[] in 6.1 (7f203bc89eb6) */
 struct cgroup___pre61 {
 	int level;
@@ -155,9 +192,13 @@ static __always_inline bool ks_task_wanted(struct task_struct *task)
 	return true;
 }
 
-static __always_inline void ks_fill_hdr(struct ks_hdr *h, __u16 type)
+/*
+ * The common header of every event, for the current task. btf: the program
+ * is BTF-typed (tp_btf, fentry; 5.11+), so the parent's tgid is two plain
+ * loads through bpf_get_current_task_btf() instead of two probe reads.
+ */
+static __always_inline void ks_fill_hdr_btf(struct ks_hdr *h, __u16 type, bool btf)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 id = bpf_get_current_pid_tgid();
 
 	h->ts_ns = bpf_ktime_get_ns();
@@ -167,19 +208,46 @@ static __always_inline void ks_fill_hdr(struct ks_hdr *h, __u16 type)
 	h->cpu = bpf_get_smp_processor_id();
 	h->pid = id >> 32;
 	h->tid = (__u32)id;
-	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	if (btf) {
+		h->ppid = bpf_get_current_task_btf()->real_parent->tgid;
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	}
 	h->uid = (__u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-/*
- * Wake the reader only when enough data is queued; a quiet stream is
- * flushed by the reader's own timer instead. This is what makes a streamed
- * event cheap: no irq_work and no reader wakeup per event.
- */
-static __always_inline __u64 ks_rb_flags(void)
+static __always_inline void ks_fill_hdr(struct ks_hdr *h, __u16 type)
 {
-	if (bpf_ringbuf_query(&ks_events, BPF_RB_AVAIL_DATA) >= ks_cfg.wakeup_bytes)
+	ks_fill_hdr_btf(h, type, false);
+}
+
+/*
+ * Space a record takes in the ring: its 8-byte header, rounded up to 8
+ * (kernel/bpf/ringbuf.c).
+ */
+#define KS_RB_SPACE(size) ((((__u64)(size)) + 8 + 7) & ~7ull)
+
+/*
+ * Wake the reader once per crossing of the fill threshold: only the record
+ * that takes the unread data from below wakeup_bytes to at or above it
+ * forces a wakeup; every other one is submitted without (a quiet stream is
+ * flushed by the reader's own timer, --flush-ms). No irq_work and no reader
+ * wakeup per event, also while the reader is behind: a record above the
+ * threshold does not wake it again (it was woken, or it is stopped), so an
+ * overloaded reader costs an event no more than a keeping-up one.
+ * `queued` is the unread data including this record (after a reservation)
+ * or excluding it (before bpf_ringbuf_output). Concurrent producers and the
+ * consumer can make a crossing be missed; the timer still bounds the delay.
+ */
+static __always_inline __u64 ks_rb_flags(__u64 space, bool included)
+{
+	__u64 queued = bpf_ringbuf_query(&ks_events, BPF_RB_AVAIL_DATA);
+	__u64 before = !included ? queued : queued > space ? queued - space : 0;
+
+	if (before < ks_cfg.wakeup_bytes && before + space >= ks_cfg.wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -194,15 +262,13 @@ static __always_inline void *ks_reserve(__u64 size)
 	return e;
 }
 
-static __always_inline void ks_submit(void *e)
-{
-	bpf_ringbuf_submit(e, ks_rb_flags());
-}
+/* Submit a record reserved with ks_reserve() (size: the reserved size) */
+#define ks_submit(e) bpf_ringbuf_submit((e), ks_rb_flags(KS_RB_SPACE(sizeof(*(e))), true))
 
 /* Copy a variable-size event (built in a per-CPU scratch buffer) out. */
 static __always_inline void ks_output(void *data, __u64 size)
 {
-	if (bpf_ringbuf_output(&ks_events, data, size, ks_rb_flags()))
+	if (bpf_ringbuf_output(&ks_events, data, size, ks_rb_flags(KS_RB_SPACE(size), false)))
 		ks_lost_inc(KS_LOST_RINGBUF);
 }
 

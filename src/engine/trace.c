@@ -225,6 +225,36 @@ static unsigned page_shift(void)
 	return s;
 }
 
+/*
+ * KS_TASK_SLOTS maps: task storage where the kernel has it (5.11+), else
+ * (or with --no-task-storage) LRU hashes keyed by thread id.
+ */
+static int task_slots(struct bpf_object *obj, const struct ks_opts *o, struct ks_bpf_cfg *cfg)
+{
+	static int have = -1;
+	struct bpf_map *map;
+	bool any = false;
+	int err = 0;
+
+	if (have < 0)
+		have = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
+	cfg->task_storage = have && !o->no_task_storage;
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__type(map) != BPF_MAP_TYPE_TASK_STORAGE)
+			continue;
+		any = true;
+		if (cfg->task_storage)
+			continue;
+		err = err ?: bpf_map__set_type(map, BPF_MAP_TYPE_LRU_HASH);
+		err = err ?: bpf_map__set_map_flags(map, 0);
+		err = err ?: bpf_map__set_max_entries(map, KS_TASK_SLOTS_MAX);
+	}
+	if (any && o->verbose)
+		fprintf(stderr, "kscope: calls in flight kept in %s\n",
+			cfg->task_storage ? "task-local storage" : "an LRU hash by thread id");
+	return err;
+}
+
 /* Open the skeleton and set everything that must be set before load */
 static int open_configured(struct ks_run *r, void **skelp)
 {
@@ -258,6 +288,12 @@ static int open_configured(struct ks_run *r, void **skelp)
 	cfg.page_shift = page_shift();
 	/* wake the reader at 1/8 full: room for bursts while it catches up */
 	cfg.wakeup_bytes = (uint64_t)o->ringbuf_kb * 1024 / 8;
+
+	err = task_slots(obj, o, &cfg);
+	if (err) {
+		r->t->skel->destroy(skel);
+		return err;
+	}
 
 	map = bpf_object__find_map_by_name(obj, ".rodata.ks");
 	err = map ? bpf_map__set_initial_value(map, &cfg, sizeof(cfg)) : -ENOENT;

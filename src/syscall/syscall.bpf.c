@@ -12,7 +12,6 @@
 #include "../engine/kscope.bpf.h"
 #include "syscall.h"
 
-const volatile __u8 use_task_storage;   /* else: in-flight calls in an LRU hash by tid */
 const volatile __u8 filter_nr;          /* -e: only the syscalls in nr_mask */
 const volatile __u8 errors_only;        /* --errors */
 const volatile __u8 by_process;         /* --by process */
@@ -25,17 +24,8 @@ const volatile __u64 nr_mask[SYS_MASK_WORDS];
  * report, so that max_ns is per period */
 volatile __u32 period;
 
-/*
- * The call in flight per task. Task-local storage (5.11+) where the kernel
- * has it: it dies with its task. Userspace turns this map into an LRU hash
- * keyed by tid on older kernels (and for `--no-task-storage`).
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct sys_inflight);
-} inflight SEC(".maps");
+/* The call in flight per task (task storage, or an LRU hash by tid) */
+KS_TASK_SLOTS(inflight, struct sys_inflight);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -112,27 +102,15 @@ static __always_inline void skip_out_of_range(void)
 {
 	if (!ks_wanted())
 		return;
-	skip_inc(use_task_storage && is_compat(bpf_get_current_task_btf()) ?
+	skip_inc(ks_cfg.task_storage && is_compat(bpf_get_current_task_btf()) ?
 		 SYS_SKIP_COMPAT : SYS_SKIP_RANGE);
 }
 
 static __always_inline struct sys_inflight *slot(bool create)
 {
-	if (use_task_storage)
-		return bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
-					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
-	{
-		int tid = (__u32)bpf_get_current_pid_tgid();
-		struct sys_inflight *s = bpf_map_lookup_elem(&inflight, &tid);
-		struct sys_inflight zero = {};
+	struct sys_inflight zero = {};
 
-		if (s || !create)
-			return s;
-		if (bpf_map_update_elem(&inflight, &tid, &zero, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&inflight, &tid))
-			return NULL;
-		return bpf_map_lookup_elem(&inflight, &tid);
-	}
+	return ks_task_slot(&inflight, create, &zero);
 }
 
 static __always_inline int on_enter(long id, struct pt_regs *regs, const unsigned long *tp_args)
@@ -151,7 +129,7 @@ static __always_inline int on_enter(long id, struct pt_regs *regs, const unsigne
 		return 0;
 	if (!ks_wanted())
 		return 0;
-	if (use_task_storage && is_compat(bpf_get_current_task_btf())) {
+	if (ks_cfg.task_storage && is_compat(bpf_get_current_task_btf())) {
 		skip_inc(SYS_SKIP_COMPAT);
 		return 0;
 	}
@@ -329,7 +307,7 @@ static __always_inline int on_exit_count(long id, long ret)
 		return 0;
 	if ((errors_only && !err) || !ks_wanted())
 		return 0;
-	if (use_task_storage && is_compat(bpf_get_current_task_btf())) {
+	if (ks_cfg.task_storage && is_compat(bpf_get_current_task_btf())) {
 		skip_inc(SYS_SKIP_COMPAT);
 		return 0;
 	}

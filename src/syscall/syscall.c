@@ -61,7 +61,7 @@ struct sys_state {
 	struct ks_opts *opts;
 	struct syscall_bpf *skel;
 	/* options */
-	bool by_process, hist, errors_only, events, no_task_storage, count_only;
+	bool by_process, hist, errors_only, events, count_only;
 	int sort;                  /* enum sort_key */
 	unsigned top;
 	uint64_t mask[SYS_MASK_WORDS];
@@ -613,11 +613,8 @@ static int syscall_configure(void *state, void *skel)
 {
 	struct sys_state *st = state;
 	struct syscall_bpf *s = skel;
-	bool tls = !st->no_task_storage &&
-		   libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
 	int err = 0;
 
-	s->rodata->use_task_storage = tls;
 	s->rodata->filter_nr = st->masked;
 	memcpy((void *)s->rodata->nr_mask, st->mask, sizeof(st->mask));
 	s->rodata->errors_only = st->errors_only;
@@ -625,21 +622,12 @@ static int syscall_configure(void *state, void *skel)
 	s->rodata->want_hist = st->hist;
 	s->rodata->emit_events = st->events;
 	s->rodata->count_only = st->count_only;
-	if (!tls) {
-		/* before 5.11: the calls in flight in an LRU hash keyed by tid */
-		err = err ?: bpf_map__set_type(s->maps.inflight, BPF_MAP_TYPE_LRU_HASH);
-		err = err ?: bpf_map__set_map_flags(s->maps.inflight, 0);
-		err = err ?: bpf_map__set_max_entries(s->maps.inflight, SYS_MAX_TASKS);
-	}
 	if (!st->by_process) {
 		err = err ?: bpf_map__set_max_entries(s->maps.proc_stats, 1);
 		err = err ?: bpf_map__set_max_entries(s->maps.proc_comm, 1);
 	}
 	if (!st->hist)
 		err = err ?: bpf_map__set_max_entries(s->maps.sys_hist, 1);
-	if (st->opts->verbose)
-		fprintf(stderr, "kscope: calls in flight kept in %s\n",
-			tls ? "task-local storage" : "an LRU hash by thread id");
 	return err;
 }
 
@@ -746,7 +734,7 @@ const struct ks_tracer syscall_tracer = {
 
 /* ---- command line ------------------------------------------------------- */
 
-enum { OPT_BY = 0x200, OPT_HIST, OPT_ERRORS, OPT_EVENTS, OPT_NO_TLS, OPT_COUNT_ONLY };
+enum { OPT_BY = 0x200, OPT_HIST, OPT_ERRORS, OPT_EVENTS, OPT_COUNT_ONLY };
 
 static const struct ks_cli_opt syscall_opts[] = {
 	{ "syscall", 'e', "NAME[,NAME]", "only these syscalls (filtered in the kernel)" },
@@ -757,8 +745,6 @@ static const struct ks_cli_opt syscall_opts[] = {
 	{ "events", OPT_EVENTS, NULL, "one line per call: args, return value, errno, latency" },
 	{ "sort", 's', "KEY", "order rows by count (default), time or errors" },
 	{ "top", 'n', "N", "show the first N rows only" },
-	{ "no-task-storage", OPT_NO_TLS, NULL,
-	  "keep calls in flight in a hash map, as on kernels before 5.11" },
 	{ 0 }
 };
 
@@ -820,9 +806,6 @@ static int syscall_parse(void *state, int key, const char *arg)
 		return 0;
 	case OPT_EVENTS:
 		st->events = true;
-		return 0;
-	case OPT_NO_TLS:
-		st->no_task_storage = true;
 		return 0;
 	case OPT_COUNT_ONLY:
 		st->count_only = true;
