@@ -53,12 +53,8 @@ struct {
 	__type(value, struct fio_stat);
 } stats SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FIO_MAX_CALLS);
-	__type(key, __u32);
-	__type(value, struct fio_call);
-} calls SEC(".maps");
+/* The traced call each task is in (op 0: none) */
+KS_TASK_SLOTS(calls, struct fio_call);
 
 /* Per-CPU scratch for values too big for the stack */
 struct scratch {
@@ -200,24 +196,16 @@ static __always_inline __u64 file_inode(struct file *f)
 	return f ? (__u64)BPF_CORE_READ(f, f_inode) : 0;
 }
 
-static __always_inline void stat_mark_closed(__u32 pid, __u64 id)
-{
-	struct fio_stat_key k = { .pid = pid, .id = id };
-	struct fio_stat *s = bpf_map_lookup_elem(&stats, &k);
-
-	if (s)
-		s->closed = 1;
-}
-
-/* The fd is gone (closed, replaced, or found reused): drop its entry */
+/*
+ * The fd is closed: drop its entry. One map operation, nothing else: a
+ * file whose (process, open) no longer appears in fds is closed, and
+ * userspace tells that from the maps (an fd replaced by open or dup2 is
+ * overwritten, one found reused is deleted, the same way).
+ */
 static __always_inline void fd_forget(__u32 pid, int fd)
 {
 	struct fio_fd_key k = { .pid = pid, .fd = fd };
-	struct fio_file *f = bpf_map_lookup_elem(&fds, &k);
 
-	if (!f)
-		return;
-	stat_mark_closed(pid, f->id);
 	bpf_map_delete_elem(&fds, &k);
 }
 
@@ -270,7 +258,6 @@ static __always_inline struct fio_file *fd_lookup(bool btf, __u32 pid, int fd)
 	if (f->file == (__u64)file && f->inode == file_inode(file))
 		return f;
 	/* closed without close(2) (exec, close_range, exit) and reused */
-	stat_mark_closed(pid, f->id);
 	bpf_map_delete_elem(&fds, &k);
 	return NULL;
 }
@@ -308,8 +295,8 @@ static __always_inline int on_enter(struct sys_args *args, long nr)
 {
 	bool btf = args->src == SRC_BTF;
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 pid = id >> 32, tid = (__u32)id;
-	struct fio_call call = {};
+	__u32 pid = id >> 32;
+	struct fio_call call = {}, *slot;
 	struct fio_stat *s = NULL;
 	struct fio_file *f;
 	__u8 op;
@@ -379,10 +366,10 @@ static __always_inline int on_enter(struct sys_args *args, long nr)
 			call.arg[0] = sys_arg(args, 2);
 	}
 	call.ts = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&calls, &tid, &call, BPF_ANY)) {
-		ks_lost_inc(KS_LOST_MAPFULL);
-		return 0;
-	}
+	slot = ks_task_slot(&calls, true, &call);
+	if (!slot)
+		return 0;	/* counted */
+	*slot = call;
 	/* userspace keeps the entry while a call runs on it */
 	if (s)
 		__sync_fetch_and_add(&s->inflight, 1);
@@ -437,8 +424,7 @@ static __always_inline void open_exit(bool btf, __u32 pid, struct fio_call *call
 		__builtin_memcpy(f->path, sc->path, FIO_PATH_MAX);
 		f->path[FIO_PATH_MAX - 1] = '\0';
 		e->id = f->id;
-		/* an entry left at this fd (closed behind our back) ends here */
-		fd_forget(pid, ret);
+		/* replaces an entry left at this fd (closed behind our back) */
 		if (bpf_map_update_elem(&fds, &k, f, BPF_ANY))
 			ks_lost_inc(KS_LOST_MAPFULL);
 	}
@@ -447,7 +433,7 @@ static __always_inline void open_exit(bool btf, __u32 pid, struct fio_call *call
 	name_only = !emit && ret >= 0 && n > FIO_PATH_MAX;
 	if (!emit && !name_only)
 		return;
-	ks_fill_hdr(&e->hdr, FIO_EV_OPEN);
+	ks_fill_hdr_btf(&e->hdr, FIO_EV_OPEN, btf);
 	if (name_only)
 		e->hdr.flags |= FIO_F_NAME_ONLY;
 	if (len >= FIO_OPEN_PATH_MAX)
@@ -534,17 +520,17 @@ static __always_inline void dup_exit(__u32 pid, struct fio_call *call, long ret)
 
 	if (ret < 0 || ret == call->fd)
 		return;
-	/* dup2/dup3 onto an open fd closed it first */
-	fd_forget(pid, ret);
+	/* dup2/dup3 onto an open fd closed it first: its entry goes */
 	f = bpf_map_lookup_elem(&fds, &ok);
-	if (f && bpf_map_update_elem(&fds, &nk, f, BPF_ANY))
+	if (!f)
+		fd_forget(pid, ret);
+	else if (bpf_map_update_elem(&fds, &nk, f, BPF_ANY))
 		ks_lost_inc(KS_LOST_MAPFULL);
 }
 
 static __always_inline int on_exit(bool btf, long nr, long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 pid = id >> 32, tid = (__u32)id;
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct fio_call *c, call;
 	__u8 op;
 
@@ -553,11 +539,11 @@ static __always_inline int on_exit(bool btf, long nr, long ret)
 	op = sys_op[nr & (FIO_NR_MAX - 1)];
 	if (op == FIO_OP_NONE || op == FIO_OP_CLOSE)
 		return 0;
-	c = bpf_map_lookup_elem(&calls, &tid);
-	if (!c)
+	c = ks_task_slot(&calls, false, NULL);
+	if (!c || !c->op)
 		return 0;
 	call = *c;
-	bpf_map_delete_elem(&calls, &tid);
+	c->op = FIO_OP_NONE;	/* done with it */
 	if (call.op != op)
 		return 0;	/* not the call we saw enter */
 	if (FIO_IS_OPEN(op))

@@ -97,7 +97,77 @@ static void keys_delete(struct keys *ks, int fd)
 	free(ks->k);
 }
 
-static void collect_stats(struct fileio_state *st)
+/* (process, open) pairs that still have a descriptor: the files not closed */
+struct live {
+	struct fio_stat_key *k;
+	size_t n, cap;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct fio_stat_key *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void live_add(struct live *l, uint32_t pid, uint64_t id)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		void *p = realloc(l->k, cap * sizeof(*l->k));
+
+		if (!p)
+			return;	/* then taken for closed a little later than it was */
+		l->k = p;
+		l->cap = cap;
+	}
+	l->k[l->n++] = (struct fio_stat_key){ .pid = pid, .id = id };
+}
+
+static bool live_has(const struct live *l, uint32_t pid, uint64_t id)
+{
+	struct fio_stat_key k = { .pid = pid, .id = id };
+
+	return l->n && bsearch(&k, l->k, l->n, sizeof(k), key_cmp);
+}
+
+/*
+ * Walk fds: which (process, open) pairs still have a descriptor, and (every
+ * FDS_GC_NS) drop the entries of processes that exited without closing.
+ * Walked before stats: a stats entry is made only while its fds entry
+ * exists, so one made after this walk can look closed once, never twice in
+ * a row, and "final" needs two (fio_summary_update).
+ */
+static void collect_fds(struct fileio_state *st, struct live *live, bool gc)
+{
+	int fd = bpf_map__fd(st->skel->maps.fds);
+	struct fio_fd_key key, *prev = NULL;
+	struct keys dead = { .size = sizeof(key) };
+	struct fio_file f;
+	uint32_t last_pid = 0;
+	bool last_gone = false;
+	unsigned n = 0;
+
+	/* the kernel deletes entries meanwhile, which can restart the walk: bounded */
+	while (n++ < 4 * FIO_MAX_FDS && !bpf_map_get_next_key(fd, prev, &key)) {
+		prev = &key;
+		if (gc && key.pid != last_pid) {
+			last_pid = key.pid;
+			last_gone = process_gone(key.pid);
+		}
+		if (gc && last_gone)
+			keys_add(&dead, &key);
+		else if (!bpf_map_lookup_elem(fd, &key, &f))
+			live_add(live, key.pid, f.id);
+	}
+	keys_delete(&dead, fd);
+	if (live->n)
+		qsort(live->k, live->n, sizeof(*live->k), key_cmp);
+}
+
+static void collect_stats(struct fileio_state *st, const struct live *live)
 {
 	int fd = bpf_map__fd(st->skel->maps.stats);
 	struct fio_stat_key key, *prev = NULL;
@@ -106,6 +176,7 @@ static void collect_stats(struct fileio_state *st)
 
 	while (!bpf_map_get_next_key(fd, prev, &key)) {
 		struct fio_sums cur;
+		bool closed;
 		int final;
 
 		prev = &key;
@@ -118,8 +189,9 @@ static void collect_stats(struct fileio_state *st)
 			.fsyncs = v.fsyncs, .fsync_ns = v.fsync_ns, .errors = v.errors,
 		};
 		/* closed, and no call still running on it */
+		closed = !live_has(live, key.pid, key.id) && !v.inflight;
 		final = fio_summary_update(st->sum, key.pid, key.id, v.comm, v.path, sizeof(v.path),
-					   v.truncated, v.closed && !v.inflight, &cur);
+					   v.truncated, closed, &cur);
 		if (final < 0)
 			continue;
 		/* closed and collected twice, or its process is gone: nothing can change it */
@@ -131,39 +203,18 @@ static void collect_stats(struct fileio_state *st)
 	keys_delete(&dead, fd);
 }
 
-/* The fds of processes that exited without closing them */
-static void collect_fds(struct fileio_state *st)
-{
-	int fd = bpf_map__fd(st->skel->maps.fds);
-	struct fio_fd_key key, *prev = NULL;
-	struct keys dead = { .size = sizeof(key) };
-	uint32_t last_pid = 0;
-	bool last_gone = false;
-	unsigned n = 0;
-
-	/* the kernel deletes entries meanwhile, which can restart the walk: bounded */
-	while (n++ < 4 * FIO_MAX_FDS && !bpf_map_get_next_key(fd, prev, &key)) {
-		prev = &key;
-		if (key.pid != last_pid) {
-			last_pid = key.pid;
-			last_gone = process_gone(key.pid);
-		}
-		if (last_gone)
-			keys_add(&dead, &key);
-	}
-	keys_delete(&dead, fd);
-}
-
 static void collect(struct fileio_state *st)
 {
 	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
+	struct live live = {};
+	bool gc = now - st->last_fds_gc >= FDS_GC_NS;
 
-	collect_stats(st);
-	fio_summary_compact(st->sum, COMPACT_AT);
-	if (now - st->last_fds_gc >= FDS_GC_NS) {
+	if (gc)
 		st->last_fds_gc = now;
-		collect_fds(st);
-	}
+	collect_fds(st, &live, gc);
+	collect_stats(st, &live);
+	free(live.k);
+	fio_summary_compact(st->sum, COMPACT_AT);
 }
 
 static void fileio_housekeeping(void *state)

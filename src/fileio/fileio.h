@@ -18,7 +18,6 @@
 
 #define FIO_MAX_FDS       16384   /* open files tracked at once: (pid, fd) */
 #define FIO_MAX_STATS     16384   /* (pid, open) pairs with I/O not yet collected */
-#define FIO_MAX_CALLS     8192    /* tasks inside a traced syscall at once */
 #define FIO_NR_MAX        1024    /* syscall numbers the filter table covers */
 #define FIO_INHERIT_DEPTH 3       /* ancestors searched for an inherited fd */
 
@@ -94,9 +93,9 @@ struct fio_stat_key {
 
 /*
  * Cumulative I/O of one process on one open file (stats map). Created at
- * the first call; marked closed when its descriptor is closed; userspace
- * collects it about once a second and deletes it once it is final (closed,
- * no call in flight, unchanged since the previous collection).
+ * the first call; userspace collects it about once a second and deletes it
+ * once it is final: closed (no (pid, fd) entry in fds holds its id any
+ * more), no call in flight, and unchanged since the previous collection.
  */
 struct fio_stat {
 	__u64 reads;         /* read calls that returned >= 0 */
@@ -110,7 +109,7 @@ struct fio_stat {
 	__u64 errors;        /* read/write/fsync calls that failed */
 	__u64 id;
 	__u32 pid;
-	__u8 closed;         /* its descriptor was closed */
+	__u8 pad0;
 	__u8 truncated;
 	__u16 path_len;
 	__u32 inflight;      /* calls entered and not returned yet */
@@ -120,7 +119,7 @@ struct fio_stat {
 };
 _Static_assert(sizeof(struct fio_stat) == 368, "fio_stat layout");
 
-/* A traced syscall in progress (calls map, key: tid) */
+/* A traced syscall in progress (calls: per-task slot; op 0 when none) */
 struct fio_call {
 	__u64 ts;            /* entry time */
 	__u64 id;            /* I/O: fio_file.id of the descriptor */

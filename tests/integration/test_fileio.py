@@ -140,7 +140,8 @@ def check_stderr(stderr, verbose=False, tracer=False):
     for line in stderr.splitlines():
         if tracer and line == TRACING_LINE:
             continue
-        if verbose and (line.startswith("kscope: probe ") or line.startswith("libbpf: ")):
+        if verbose and (line.startswith("kscope: probe ") or line.startswith("libbpf: ") or
+                        line.startswith("kscope: calls in flight kept in ")):
             continue
         raise AssertionError(f"unexpected stderr line {line!r} in {stderr!r}")
 
@@ -158,10 +159,15 @@ def check_io(row, reads=0, writes=0, read_bytes=0, write_bytes=0, fsyncs=0):
 
 # ---- exact counts, on every hook path -----------------------------------------------------
 
-@pytest.mark.parametrize("variant", list(HOOK_VARIANTS))
+# the hook paths, and calls in flight in an LRU hash instead of task storage
+IO_VARIANTS = dict(HOOK_VARIANTS)
+IO_VARIANTS["no_task_storage"] = (["--no-task-storage"], "tp_btf")
+
+
+@pytest.mark.parametrize("variant", list(IO_VARIANTS))
 def test_exact_io(fio, variant):
     """K calls of SIZE bytes per path: exactly K and K*SIZE, per variant of every call."""
-    extra, hook = HOOK_VARIANTS[variant]
+    extra, hook = IO_VARIANTS[variant]
     p = {k: fio.path(k) for k in "ABCDEG"}
     res = fio.rw(["-v", *extra], [
         "write", p["A"], "10", "1000", "read", p["A"], "5", "2000",
@@ -172,6 +178,9 @@ def test_exact_io(fio, variant):
         "fork", p["G"], "3", "7"])
     assert res.rc == 0, res
     check_stderr(res.stderr, verbose=True)
+    store = re.findall(r"^kscope: calls in flight kept in (.*)$", res.stderr, re.M)
+    assert store == ["an LRU hash by thread id" if variant == "no_task_storage"
+                     else "task-local storage"], res.stderr
     hooks = dict(re.findall(r"^kscope: probe (sys-enter|sys-exit): (\S+)", res.stderr, re.M))
     assert hooks == {"sys-enter": f"{hook}/" + ("raw_syscalls/" if hook == "tracepoint" else "")
                      + "sys_enter", "sys-exit": f"{hook}/" +
