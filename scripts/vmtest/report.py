@@ -425,7 +425,7 @@ def compat_md(results, hooks, tests, coverage, problems):
         rows.append([cmd, "; ".join(least), ", ".join(tested) or "—"])
     L.append(md_table(rows, ["command", "per probe, any one of", "tests passed on"]))
     L += ["",
-          "- `syscall`: the call in flight is kept in task-local storage (5.11+); without it "
+          "- `syscall`, `fileio`: the call in flight is kept in task-local storage (5.11+); without it "
           "kscope uses an LRU hash (`--no-task-storage`, tested on every kernel) — *assumed* "
           "from docs/hooks.md; doctor does not report task storage.",
           "- `sched`: the `tp_btf`/`raw_tp` `sched_switch` alternatives need `prev_state` as an "
