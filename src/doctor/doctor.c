@@ -115,6 +115,8 @@ static void check_hooks(struct doctor *d)
 	} else {
 		ks_out_printf(&d->out, "\n%-11s %-20s %s\n", "HOOK", "TARGET", "WORKS HERE");
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(kind_probes); i++)
+		ks_probe_want(&kind_probes[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(kind_probes); i++) {
 		const struct ks_hook *h = &kind_probes[i];
 		const char *why = NULL;
@@ -207,6 +209,9 @@ static void check_commands(struct doctor *d)
 			d->problems++;
 			continue;
 		}
+		for (int i = 0; i < n; i++)
+			for (int j = 0; j < plans[i].nalts; j++)
+				ks_probe_want(&plans[i].alts[j].hook);
 		for (int i = 0; i < n; i++) {
 			plans[i].wanted = true;	/* show optional probes too */
 			if (plans[i].chosen < 0)

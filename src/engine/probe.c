@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 
+#include "btf_scan.h"
 #include "probe.h"
 #include "util.h"
 
@@ -36,6 +37,21 @@ static int ncache;
 static struct btf *vmlinux_btf;
 static int vmlinux_btf_err;
 
+/*
+ * The BTF names the pre-check looks up (btf_trace_<tp>, <function>,
+ * bpf_lsm_<hook>), resolved in one read-only walk of the kernel BTF
+ * (btf_scan.h) for every name wanted so far; ids, not BTF, are kept.
+ */
+struct btf_name {
+	char name[KS_HOOK_TARGET_MAX + 16];
+	int kind;
+	int id;		/* > 0 the id, -ENOENT none, 0 not looked up yet */
+};
+
+static struct btf_name btf_names[64];
+static int nbtf_names;
+static bool btf_scan_failed;	/* the walk cannot read this BTF: libbpf's parse instead */
+
 bool ks_kernel_has_btf(void)
 {
 	return access(VMLINUX_BTF, R_OK) == 0;
@@ -56,6 +72,99 @@ void ks_probe_cleanup(void)
 	btf__free(vmlinux_btf);
 	vmlinux_btf = NULL;
 	vmlinux_btf_err = 0;
+}
+
+/* The BTF name a hook is attached by, and its kind; false if it has none */
+static bool hook_btf_name(const struct ks_hook *h, char *name, size_t size, int *kind)
+{
+	switch (h->kind) {
+	case KS_HOOK_FENTRY:
+	case KS_HOOK_FEXIT:
+		*kind = BTF_KIND_FUNC;
+		snprintf(name, size, "%s", h->target);
+		return true;
+	case KS_HOOK_LSM:
+		*kind = BTF_KIND_FUNC;
+		snprintf(name, size, "bpf_lsm_%s", h->target);
+		return true;
+	case KS_HOOK_TP_BTF:
+		*kind = BTF_KIND_TYPEDEF;
+		snprintf(name, size, "btf_trace_%s", h->target);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static struct btf_name *btf_name_slot(const char *name, int kind, bool add)
+{
+	for (int i = 0; i < nbtf_names; i++)
+		if (btf_names[i].kind == kind && !strcmp(btf_names[i].name, name))
+			return &btf_names[i];
+	if (!add || nbtf_names >= (int)ARRAY_SIZE(btf_names))
+		return NULL;
+	snprintf(btf_names[nbtf_names].name, sizeof(btf_names[0].name), "%s", name);
+	btf_names[nbtf_names].kind = kind;
+	btf_names[nbtf_names].id = 0;
+	return &btf_names[nbtf_names++];
+}
+
+void ks_probe_want(const struct ks_hook *h)
+{
+	char name[sizeof(btf_names[0].name)];
+	int kind;
+
+	if (hook_btf_name(h, name, sizeof(name), &kind))
+		btf_name_slot(name, kind, true);
+}
+
+/* One walk for every name wanted and not looked up yet */
+static int scan_wanted(void)
+{
+	struct ks_btf_want want[ARRAY_SIZE(btf_names)];
+	int idx[ARRAY_SIZE(btf_names)], n = 0, err;
+
+	for (int i = 0; i < nbtf_names; i++) {
+		if (btf_names[i].id)
+			continue;
+		want[n] = (struct ks_btf_want){ btf_names[i].name, btf_names[i].kind, 0 };
+		idx[n++] = i;
+	}
+	if (!n)
+		return 0;
+	err = ks_btf_scan_file(VMLINUX_BTF, want, n);
+	if (err)
+		return err;
+	for (int i = 0; i < n; i++)
+		btf_names[idx[i]].id = want[i].id ?: -ENOENT;
+	return 0;
+}
+
+/* The kernel BTF id of a name: > 0, -ENOENT if absent, or why BTF cannot be read */
+static int kernel_btf_id(const char *name, int kind, const char **why)
+{
+	struct btf_name *slot = btf_name_slot(name, kind, true);
+	struct btf *btf;
+	int id;
+
+	if (slot && slot->id)
+		return slot->id;
+	if (slot && !btf_scan_failed) {
+		if (!scan_wanted())
+			return slot->id;
+		btf_scan_failed = true;
+	}
+	btf = kernel_btf();
+	if (!btf) {
+		*why = "cannot parse kernel BTF";
+		return vmlinux_btf_err;
+	}
+	id = btf__find_by_name_kind(btf, name, kind);
+	if (id <= 0)
+		id = -ENOENT;
+	if (slot)
+		slot->id = id;
+	return id;
 }
 
 static bool is_tracefs(const char *path)
@@ -137,44 +246,36 @@ static int probe_btf_hook(const struct ks_hook *h, const char **why)
 	enum bpf_prog_type type = BPF_PROG_TYPE_TRACING;
 	enum bpf_attach_type eat;
 	char name[KS_HOOK_TARGET_MAX + 16];
-	int kind = BTF_KIND_FUNC, id, fd, lfd;
-	struct btf *btf;
+	int kind = 0, id, fd, lfd;
 
 	if (!ks_kernel_has_btf()) {
 		*why = "kernel has no BTF (" VMLINUX_BTF ")";
 		return -EOPNOTSUPP;
 	}
-	btf = kernel_btf();
-	if (!btf) {
-		*why = "cannot parse kernel BTF";
-		return vmlinux_btf_err;
-	}
+	hook_btf_name(h, name, sizeof(name), &kind);
 	switch (h->kind) {
 	case KS_HOOK_FENTRY:
 		eat = BPF_TRACE_FENTRY;
-		snprintf(name, sizeof(name), "%s", h->target);
 		break;
 	case KS_HOOK_FEXIT:
 		eat = BPF_TRACE_FEXIT;
-		snprintf(name, sizeof(name), "%s", h->target);
 		break;
 	case KS_HOOK_LSM:
 		type = BPF_PROG_TYPE_LSM;
 		eat = BPF_LSM_MAC;
-		snprintf(name, sizeof(name), "bpf_lsm_%s", h->target);
 		break;
 	default:	/* tp_btf */
 		eat = BPF_TRACE_RAW_TP;
-		kind = BTF_KIND_TYPEDEF;
-		snprintf(name, sizeof(name), "btf_trace_%s", h->target);
 		break;
 	}
-	id = btf__find_by_name_kind(btf, name, kind);
-	if (id < 0) {
+	id = kernel_btf_id(name, kind, why);
+	if (id == -ENOENT) {
 		*why = h->kind == KS_HOOK_TP_BTF ? "no such tracepoint in kernel BTF"
 						 : "no such function in kernel BTF";
 		return -ENOENT;
 	}
+	if (id < 0)
+		return id;
 	fd = load_trivial(type, eat, id);
 	if (fd < 0) {
 		*why = fd == -EPERM ? "kernel refuses to load it (EPERM)" : "kernel refuses to load it";

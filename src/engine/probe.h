@@ -11,6 +11,11 @@
 
 #include "plan.h"
 
+/*
+ * A hook ks_probe_hook() will be asked about: the kernel BTF names of all
+ * hooks announced before a look-up are resolved in one walk of the BTF.
+ */
+void ks_probe_want(const struct ks_hook *h);
 /* ks_hook_avail_fn for ks_plan_choose(): the real kernel */
 int ks_probe_hook(const struct ks_hook *h, void *ctx, const char **why);
 
