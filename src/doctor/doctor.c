@@ -246,8 +246,9 @@ static int doctor_parse(void *state, int key, const char *arg)
 static struct ks_cli doctor_cli = {
 	.cmd = "doctor",
 	.summary = "Check what this kernel offers kscope, and which hook each probe will use.",
-	.details = "Each hook type is tried for real: a tiny program is loaded and attached, then\n"
-		   "removed. Exit status 0 when every command can run here, 1 otherwise.",
+	.details = "Each hook type is tried on this kernel: a tiny program is loaded for the real\n"
+		   "target (fentry, fexit and lsm are also attached, then removed; docs/hooks.md).\n"
+		   "Exit status 0 when every command can run here, 1 otherwise.",
 	.opts = doctor_opts,
 	.parse = doctor_parse,
 	.flags = KS_CLI_JSON,
