@@ -351,8 +351,8 @@ def compat_md(results, hooks, tests, coverage, problems):
     for kid, s in subsets:
         L += ["", f"On {kid} only a subset ran: {s}"]
     L += ["", "## Hook types each kernel offers", "",
-          "From `kscope doctor -j` (`hooks[]`: a trivial program of each type loaded and "
-          "attached for real).", ""]
+          "From `kscope doctor -j` (`hooks[]`: a trivial program of each type loaded for "
+          "its real target; fentry, fexit and lsm also attached, see docs/hooks.md).", ""]
     hook_names = []
     for r in results:
         for h in (r["doctor"].get("plain") or {}).get("hooks", []):

@@ -115,6 +115,8 @@ static void check_hooks(struct doctor *d)
 	} else {
 		ks_out_printf(&d->out, "\n%-11s %-20s %s\n", "HOOK", "TARGET", "WORKS HERE");
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(kind_probes); i++)
+		ks_probe_want(&kind_probes[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(kind_probes); i++) {
 		const struct ks_hook *h = &kind_probes[i];
 		const char *why = NULL;
@@ -207,6 +209,9 @@ static void check_commands(struct doctor *d)
 			d->problems++;
 			continue;
 		}
+		for (int i = 0; i < n; i++)
+			for (int j = 0; j < plans[i].nalts; j++)
+				ks_probe_want(&plans[i].alts[j].hook);
 		for (int i = 0; i < n; i++) {
 			plans[i].wanted = true;	/* show optional probes too */
 			if (plans[i].chosen < 0)
@@ -241,8 +246,9 @@ static int doctor_parse(void *state, int key, const char *arg)
 static struct ks_cli doctor_cli = {
 	.cmd = "doctor",
 	.summary = "Check what this kernel offers kscope, and which hook each probe will use.",
-	.details = "Each hook type is tried for real: a tiny program is loaded and attached, then\n"
-		   "removed. Exit status 0 when every command can run here, 1 otherwise.",
+	.details = "Each hook type is tried on this kernel: a tiny program is loaded for the real\n"
+		   "target (fentry, fexit and lsm are also attached, then removed; docs/hooks.md).\n"
+		   "Exit status 0 when every command can run here, 1 otherwise.",
 	.opts = doctor_opts,
 	.parse = doctor_parse,
 	.flags = KS_CLI_JSON,

@@ -157,6 +157,12 @@ static int choose_plans(struct ks_probe_plan *plans, int n, unsigned forbid, boo
 {
 	int err = 0;
 
+	/* the BTF names of every hook that may be tried, looked up in one walk */
+	for (int i = 0; precheck && i < n; i++)
+		for (int j = 0; plans[i].wanted && j < plans[i].nalts; j++)
+			if (!plans[i].alts[j].failed &&
+			    !(ks_hook_family(plans[i].alts[j].hook.kind) & forbid))
+				ks_probe_want(&plans[i].alts[j].hook);
 	for (int i = 0; i < n; i++) {
 		struct ks_probe_plan *pl = &plans[i];
 
