@@ -30,8 +30,10 @@
 
 #define REC_MAX 8192
 
+enum kind { K_OPEN, K_SLOW, K_PROC };
+
 struct rec {
-	const char *kind;   /* "open", "exec", ... */
+	enum kind kind;
 	size_t size;
 	_Alignas(8) char data[REC_MAX];
 };
@@ -69,7 +71,7 @@ static void mk_open(struct rec *r, const char *comm, const char *path, long ret,
 	e->op = op;
 	e->path_len = len;
 	memcpy(e + 1, path, len);
-	r->kind = "open";
+	r->kind = K_OPEN;
 	r->size = sizeof(*e) + len;
 }
 
@@ -89,7 +91,7 @@ static void mk_exec(struct rec *r, const char *comm, const char *file, const cha
 	e->args_len = args_len;
 	memcpy(p, file, flen);
 	memcpy(p + flen, args, args_len);
-	r->kind = "exec";
+	r->kind = K_PROC;
 	r->size = sizeof(*e) + flen + args_len;
 }
 
@@ -102,7 +104,7 @@ static void mk_fork(struct rec *r, const char *comm, bool thread, unsigned long 
 	hdr(&e->hdr, PROC_EV_FORK, thread ? PROC_F_THREAD : 0, comm, ts, pid);
 	e->child_pid = thread ? pid : pid + 1;
 	e->child_tid = pid + 1;
-	r->kind = "fork";
+	r->kind = K_PROC;
 	r->size = sizeof(*e);
 }
 
@@ -120,7 +122,7 @@ static void mk_exit(struct rec *r, const char *comm, unsigned code, unsigned fla
 	e->exit_code = code;
 	e->prio = 120;
 	e->state = 128;
-	r->kind = "exit";
+	r->kind = K_PROC;
 	r->size = sizeof(*e);
 }
 
@@ -139,15 +141,15 @@ static void mk_slow(struct rec *r, const char *comm, const char *path, long ret,
 	e->op = op;
 	e->path_len = strlen(path) + 1;
 	memcpy(e->path, path, strnlen(path, sizeof(e->path) - 1));
-	r->kind = "slow";
+	r->kind = K_SLOW;
 	r->size = sizeof(*e);
 }
 
 static void print(struct ks_out *o, const struct rec *r)
 {
-	if (!strcmp(r->kind, "open"))
+	if (r->kind == K_OPEN)
 		fio_print_open(o, (const void *)r->data);
-	else if (!strcmp(r->kind, "slow"))
+	else if (r->kind == K_SLOW)
 		fio_print_slow(o, (const void *)r->data, NULL, 0);
 	else
 		proc_event_print(o, r->data, r->size);
