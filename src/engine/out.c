@@ -79,7 +79,7 @@ int ks_out_flush(struct ks_out *o)
 }
 
 /* Make room for n more bytes: flush, then grow for an oversized item */
-static inline char *reserve(struct ks_out *o, size_t n)
+char *ks_out_reserve_slow(struct ks_out *o, size_t n)
 {
 	if (o->len + n > o->cap) {
 		ks_out_flush(o);
@@ -95,43 +95,90 @@ static inline char *reserve(struct ks_out *o, size_t n)
 	return o->buf + o->len;
 }
 
-void ks_out_mem(struct ks_out *o, const void *p, size_t n)
+#define reserve ks_out_reserve
+
+/* the end of what was written at d (inside a reserve) */
+static inline void commit(struct ks_out *o, char *d)
 {
-	memcpy(reserve(o, n), p, n);
-	o->len += n;
+	o->len = d - o->buf;
 }
 
-void ks_out_cstr(struct ks_out *o, const char *s)
+/* ---- numbers ------------------------------------------------------------- */
+
+#define U64_MAX_DIGITS 20
+#define S64_MAX_CHARS  20	/* "-9223372036854775808" */
+
+static const char digits2[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+static inline unsigned u64_len(uint64_t v)
 {
-	ks_out_mem(o, s, strlen(s));
+	unsigned n = 1;
+
+	for (;;) {
+		if (v < 10)
+			return n;
+		if (v < 100)
+			return n + 1;
+		if (v < 1000)
+			return n + 2;
+		if (v < 10000)
+			return n + 3;
+		v /= 10000;
+		n += 4;
+	}
 }
 
-void ks_out_char(struct ks_out *o, char c)
+/* v in decimal at d (room for U64_MAX_DIGITS); returns the end */
+static inline char *put_u64(char *d, uint64_t v)
 {
-	*reserve(o, 1) = c;
-	o->len++;
+	char *end = d + u64_len(v), *p = end;
+
+	while (v >= 100) {
+		unsigned r = v % 100;
+
+		v /= 100;
+		p -= 2;
+		memcpy(p, digits2 + 2 * r, 2);
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, digits2 + 2 * v, 2);
+	} else {
+		*--p = '0' + v;
+	}
+	return end;
 }
+
+/* room for S64_MAX_CHARS */
+static inline char *put_s64(char *d, int64_t v)
+{
+	if (v < 0) {
+		*d++ = '-';
+		return put_u64(d, -(uint64_t)v);
+	}
+	return put_u64(d, v);
+}
+
+/* a string of our own (a literal) */
+static inline char *put_mem(char *d, const char *s, size_t n)
+{
+	memcpy(d, s, n);
+	return d + n;
+}
+
+#define put_lit(d, s) put_mem(d, s, sizeof(s) - 1)
 
 void ks_out_u64(struct ks_out *o, uint64_t v)
 {
-	char tmp[20];
-	int i = sizeof(tmp);
-
-	do {
-		tmp[--i] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	ks_out_mem(o, tmp + i, sizeof(tmp) - i);
+	commit(o, put_u64(reserve(o, U64_MAX_DIGITS), v));
 }
 
 void ks_out_s64(struct ks_out *o, int64_t v)
 {
-	if (v < 0) {
-		ks_out_char(o, '-');
-		ks_out_u64(o, -(uint64_t)v);
-	} else {
-		ks_out_u64(o, v);
-	}
+	commit(o, put_s64(reserve(o, S64_MAX_CHARS), v));
 }
 
 void ks_out_printf(struct ks_out *o, const char *fmt, ...)
@@ -215,6 +262,43 @@ static bool cp_unsafe(uint32_t cp)
 }
 
 static const char hexdig[] = "0123456789abcdef";
+
+/*
+ * Bytes that every escaper copies as they are: printable ASCII but the
+ * backslash (SAFE_TEXT) and, for JSON and quoted table words, the double
+ * quote (SAFE_JSON). NUL and everything else goes through escape().
+ */
+#define SAFE_JSON 1
+#define SAFE_TEXT 2
+#define S_ (SAFE_JSON | SAFE_TEXT)
+static const unsigned char safe_byte[256] = {
+	/* 0x20 - 0x7f: '"' (0x22) is text-safe only, '\\' (0x5c) and DEL unsafe */
+	[0x20] = S_, S_, SAFE_TEXT, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_,
+	S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_,
+	S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_,
+	S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, 0, S_, S_, S_,
+	S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_,
+	S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, 0,
+};
+#undef S_
+
+/*
+ * Length of the leading run of s[0..n) that needs no escaping under
+ * `mask`. It stops at a NUL too (not safe), so a string that is all run up
+ * to n or to its NUL is copied as it is.
+ */
+static inline size_t safe_run(const char *src, size_t n, unsigned mask)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0;
+
+	while (i + 4 <= n && (safe_byte[s[i]] & safe_byte[s[i + 1]] &
+			      safe_byte[s[i + 2]] & safe_byte[s[i + 3]] & mask))
+		i += 4;
+	while (i < n && (safe_byte[s[i]] & mask))
+		i++;
+	return i;
+}
 
 static void out_frac(struct ks_out *o, uint64_t v, int digits);
 
@@ -328,13 +412,43 @@ size_t ks_escape_json(char *dst, size_t cap, const char *s, size_t n)
 	return escape_into(dst, cap, s, n, true);
 }
 
+/*
+ * d (in the buffer, at or after o->len: what is between is written but
+ * not yet counted) with room for `need` bytes from there on. If the buffer
+ * is short, the pending bytes are counted first, then room is made (which
+ * may flush them).
+ */
+static inline char *room_at(struct ks_out *o, char *d, size_t need)
+{
+	if (__builtin_expect((size_t)(d - o->buf) + need > o->cap, 0)) {
+		commit(o, d);
+		d = ks_out_reserve_slow(o, need);
+	}
+	return d;
+}
+
+/*
+ * s (up to n bytes or its NUL) escaped at d (see room_at), leaving room for
+ * `extra` bytes after it: returns where the escaped text ends. A plain
+ * string (the common case) is one scan and one copy; at the first byte that
+ * needs escaping, escape() takes the rest, with room for its worst case.
+ */
+static inline char *put_escaped(struct ks_out *o, char *d, size_t extra, const char *s,
+				size_t n, bool json, char quote)
+{
+	unsigned mask = json || quote == '"' ? SAFE_JSON : SAFE_TEXT;
+	size_t run = safe_run(s, n, mask);
+
+	if (run == n || !s[run])
+		return put_mem(room_at(o, d, run + extra), s, run);
+	n = run + bounded_len(s + run, n - run);
+	d = put_mem(room_at(o, d, n * 6 + extra), s, run);
+	return d + escape(d, s + run, n - run, json, quote);
+}
+
 static void out_escaped(struct ks_out *o, const char *s, size_t n, bool json, char quote)
 {
-	char *d;
-
-	n = bounded_len(s, n);
-	d = reserve(o, n * 6);
-	o->len += escape(d, s, n, json, quote);
+	commit(o, put_escaped(o, o->buf + o->len, 0, s, n, json, quote));
 }
 
 void ks_out_text(struct ks_out *o, const char *s, size_t n)
@@ -342,11 +456,19 @@ void ks_out_text(struct ks_out *o, const char *s, size_t n)
 	out_escaped(o, s, n, false, 0);
 }
 
+/* "s" at d, with room for `extra` more after it (see put_escaped) */
+static inline char *put_json_str(struct ks_out *o, char *d, size_t extra, const char *s,
+				 size_t n)
+{
+	*d++ = '"';
+	d = put_escaped(o, d, extra + 1, s, n, true, 0);
+	*d++ = '"';
+	return d;
+}
+
 void ks_out_json_str(struct ks_out *o, const char *s, size_t n)
 {
-	ks_out_char(o, '"');
-	out_escaped(o, s, n, true, 0);
-	ks_out_char(o, '"');
+	commit(o, put_json_str(o, reserve(o, 2), 0, s, n));
 }
 
 /* ---- human formats ------------------------------------------------------- */
@@ -422,14 +544,29 @@ void ks_json_end(struct ks_out *o)
 	}
 }
 
-void ks_json_key(struct ks_out *o, const char *key)
+/*
+ * ',' if this depth needs one, then "key": (keys are literals in our code,
+ * never untrusted), with room for `extra` more bytes: returns where the
+ * value goes. The value is written at once, so after_key stays false.
+ */
+static inline char *put_key(struct ks_out *o, const char *key, size_t klen, size_t extra)
 {
+	char *d = reserve(o, klen + 4 + extra);
+
 	if (o->comma[o->depth])
-		ks_out_char(o, ',');
+		*d++ = ',';
 	o->comma[o->depth] = true;
-	ks_out_char(o, '"');
-	ks_out_cstr(o, key);	/* keys are literals in our code, never untrusted */
-	ks_out_mem(o, "\":", 2);
+	o->after_key = false;
+	*d++ = '"';
+	d = put_mem(d, key, klen);
+	*d++ = '"';
+	*d++ = ':';
+	return d;
+}
+
+void ks_json_key_n(struct ks_out *o, const char *key, size_t klen)
+{
+	commit(o, put_key(o, key, klen, 0));
 	o->after_key = true;
 }
 
@@ -473,34 +610,34 @@ void ks_json_null(struct ks_out *o)
 	ks_out_mem(o, "null", 4);
 }
 
-void ks_json_kv_u64(struct ks_out *o, const char *key, uint64_t v)
+void ks_json_kv_u64_n(struct ks_out *o, const char *key, size_t klen, uint64_t v)
 {
-	ks_json_key(o, key);
-	ks_json_u64(o, v);
+	commit(o, put_u64(put_key(o, key, klen, U64_MAX_DIGITS), v));
 }
 
-void ks_json_kv_s64(struct ks_out *o, const char *key, int64_t v)
+void ks_json_kv_s64_n(struct ks_out *o, const char *key, size_t klen, int64_t v)
 {
-	ks_json_key(o, key);
-	ks_json_s64(o, v);
+	commit(o, put_s64(put_key(o, key, klen, S64_MAX_CHARS), v));
 }
 
-void ks_json_kv_str(struct ks_out *o, const char *key, const char *s, size_t n)
+void ks_json_kv_str_n(struct ks_out *o, const char *key, size_t klen, const char *s, size_t n)
 {
-	ks_json_key(o, key);
-	ks_json_str(o, s, n);
+	commit(o, put_json_str(o, put_key(o, key, klen, 2), 0, s, n));
 }
 
-void ks_json_kv_bool(struct ks_out *o, const char *key, bool v)
+static inline char *put_bool(char *d, bool v)
 {
-	ks_json_key(o, key);
-	ks_json_bool(o, v);
+	return v ? put_lit(d, "true") : put_lit(d, "false");
 }
 
-void ks_json_kv_null(struct ks_out *o, const char *key)
+void ks_json_kv_bool_n(struct ks_out *o, const char *key, size_t klen, bool v)
 {
-	ks_json_key(o, key);
-	ks_json_null(o);
+	commit(o, put_bool(put_key(o, key, klen, 5), v));
+}
+
+void ks_json_kv_null_n(struct ks_out *o, const char *key, size_t klen)
+{
+	commit(o, put_lit(put_key(o, key, klen, 4), "null"));
 }
 
 void ks_json_kv_double(struct ks_out *o, const char *key, double v)
@@ -606,23 +743,58 @@ static void col_u64(struct ks_out *o, uint64_t v, size_t width)
 	ks_out_char(o, ' ');
 }
 
+/*
+ * The JSON record's common fields, most of them in one go: after "type"
+ * every member needs its comma (comma[depth] is set), so they are written
+ * as literals ",\"pid\":" with the values, in room reserved once.
+ */
+static void rec_begin_json(struct ks_out *o, const char *type, const struct ks_hdr *h)
+{
+	char *d;
+
+	ks_json_begin(o);
+	ks_json_kv_str_n(o, "type", 4, type, strlen(type));
+	if (o->wallclock) {
+		ks_out_time_json(o, h->ts_ns);
+		d = reserve(o, 0);
+	} else {
+		d = put_lit(reserve(o, 9 + U64_MAX_DIGITS), ",\"ts_ns\":");
+		d = put_u64(d, h->ts_ns);
+	}
+	/* ,"pid":N,"tid":N,"ppid":N,"uid":N,"comm":"  (38 bytes, u32: 10 digits) */
+	d = room_at(o, d, 38 + 4 * 10);
+	d = put_lit(d, ",\"pid\":");
+	d = put_u64(d, h->pid);
+	d = put_lit(d, ",\"tid\":");
+	d = put_u64(d, h->tid);
+	d = put_lit(d, ",\"ppid\":");
+	d = put_u64(d, h->ppid);
+	d = put_lit(d, ",\"uid\":");
+	d = put_u64(d, h->uid);
+	d = put_lit(d, ",\"comm\":");
+	/* then ,"cgroup_id":N,"cpu":N (20 bytes, a u64 and a u32) */
+	d = put_json_str(o, d, 20 + U64_MAX_DIGITS + 10, h->comm, sizeof(h->comm));
+	d = put_lit(d, ",\"cgroup_id\":");
+	d = put_u64(d, h->cgroup_id);
+	d = put_lit(d, ",\"cpu\":");
+	d = put_u64(d, h->cpu);
+	commit(o, d);
+}
+
+/* worst case of the table's common columns, but COMM */
+#define TXT_HDR_ROOM (64 + 4 * U64_MAX_DIGITS)
+
 void ks_rec_begin(struct ks_out *o, const char *type, const struct ks_hdr *h)
 {
 	size_t start;
 
 	if (o->json) {
-		ks_json_begin(o);
-		ks_json_kv_str(o, "type", type, strlen(type));
-		ks_out_time_json(o, h->ts_ns);
-		ks_json_kv_u64(o, "pid", h->pid);
-		ks_json_kv_u64(o, "tid", h->tid);
-		ks_json_kv_u64(o, "ppid", h->ppid);
-		ks_json_kv_u64(o, "uid", h->uid);
-		ks_json_kv_str(o, "comm", h->comm, sizeof(h->comm));
-		ks_json_kv_u64(o, "cgroup_id", h->cgroup_id);
-		ks_json_kv_u64(o, "cpu", h->cpu);
+		rec_begin_json(o, type, h);
 		return;
 	}
+	/* room for the whole row head at once: no flush between a column's
+	 * start and its padding */
+	reserve(o, TXT_HDR_ROOM + strlen(type) + sizeof(h->comm) * 6);
 	start = o->len;
 	ks_out_time_text(o, h->ts_ns);
 	ks_out_pad(o, start, o->wallclock ? 15 : 11);
@@ -640,34 +812,43 @@ void ks_rec_begin(struct ks_out *o, const char *type, const struct ks_hdr *h)
 }
 
 /* Table: separator and "key=" before a detail field; false if hidden */
-static bool txt_field(struct ks_out *o, const char *key, unsigned flags)
+static inline bool txt_field_n(struct ks_out *o, const char *key, size_t klen, unsigned flags)
 {
+	char *d;
+
 	if (flags & KS_TXT_HIDE)
 		return false;
-	ks_out_char(o, ' ');
+	d = reserve(o, klen + 2);
+	*d++ = ' ';
 	if (!(flags & KS_TXT_BARE)) {
-		ks_out_cstr(o, key);
-		ks_out_char(o, '=');
+		d = put_mem(d, key, klen);
+		*d++ = '=';
 	}
+	commit(o, d);
 	return true;
 }
 
-void ks_rec_u64(struct ks_out *o, const char *key, uint64_t v, unsigned flags)
+static bool txt_field(struct ks_out *o, const char *key, unsigned flags)
+{
+	return txt_field_n(o, key, strlen(key), flags);
+}
+
+void ks_rec_u64_n(struct ks_out *o, const char *key, size_t klen, uint64_t v, unsigned flags)
 {
 	if (o->json) {
 		if (!(flags & KS_JSON_HIDE))
-			ks_json_kv_u64(o, key, v);
-	} else if (!((flags & KS_TXT_NONZERO) && !v) && txt_field(o, key, flags)) {
+			ks_json_kv_u64_n(o, key, klen, v);
+	} else if (!((flags & KS_TXT_NONZERO) && !v) && txt_field_n(o, key, klen, flags)) {
 		ks_out_u64(o, v);
 	}
 }
 
-void ks_rec_s64(struct ks_out *o, const char *key, int64_t v, unsigned flags)
+void ks_rec_s64_n(struct ks_out *o, const char *key, size_t klen, int64_t v, unsigned flags)
 {
 	if (o->json) {
 		if (!(flags & KS_JSON_HIDE))
-			ks_json_kv_s64(o, key, v);
-	} else if (!((flags & KS_TXT_NONZERO) && !v) && txt_field(o, key, flags)) {
+			ks_json_kv_s64_n(o, key, klen, v);
+	} else if (!((flags & KS_TXT_NONZERO) && !v) && txt_field_n(o, key, klen, flags)) {
 		ks_out_s64(o, v);
 	}
 }
@@ -691,35 +872,36 @@ void ks_rec_u64v(struct ks_out *o, const char *key, const uint64_t *v, size_t n,
 	}
 }
 
-void ks_rec_bool(struct ks_out *o, const char *key, bool v, unsigned flags)
+void ks_rec_bool_n(struct ks_out *o, const char *key, size_t klen, bool v, unsigned flags)
 {
 	if (o->json) {
 		if (!(flags & KS_JSON_HIDE))
-			ks_json_kv_bool(o, key, v);
+			ks_json_kv_bool_n(o, key, klen, v);
 	} else if (flags & KS_TXT_FLAG) {
-		if (v && txt_field(o, key, flags | KS_TXT_BARE))
-			ks_out_cstr(o, key);
-	} else if (txt_field(o, key, flags)) {
+		if (v && txt_field_n(o, key, klen, flags | KS_TXT_BARE))
+			ks_out_mem(o, key, klen);
+	} else if (txt_field_n(o, key, klen, flags)) {
 		ks_out_cstr(o, v ? "yes" : "no");
 	}
 }
 
-void ks_rec_null(struct ks_out *o, const char *key, unsigned flags)
+void ks_rec_null_n(struct ks_out *o, const char *key, size_t klen, unsigned flags)
 {
 	if (o->json) {
 		if (!(flags & KS_JSON_HIDE))
-			ks_json_kv_null(o, key);
-	} else if (!(flags & KS_TXT_NONZERO) && txt_field(o, key, flags)) {
+			ks_json_kv_null_n(o, key, klen);
+	} else if (!(flags & KS_TXT_NONZERO) && txt_field_n(o, key, klen, flags)) {
 		ks_out_char(o, '-');
 	}
 }
 
-void ks_rec_str(struct ks_out *o, const char *key, const char *s, size_t n, unsigned flags)
+void ks_rec_str_n(struct ks_out *o, const char *key, size_t klen, const char *s, size_t n,
+		  unsigned flags)
 {
 	if (o->json) {
 		if (!(flags & KS_JSON_HIDE))
-			ks_json_kv_str(o, key, s, n);
-	} else if (txt_field(o, key, flags)) {
+			ks_json_kv_str_n(o, key, klen, s, n);
+	} else if (txt_field_n(o, key, klen, flags)) {
 		ks_out_text(o, s, n);
 	}
 }
@@ -767,40 +949,41 @@ void ks_json_strv(struct ks_out *o, const char *block, size_t n)
 	ks_json_arr_end(o);
 }
 
-void ks_rec_strv(struct ks_out *o, const char *key, const char *block, size_t n,
-		 bool truncated, unsigned flags)
+void ks_rec_strv_n(struct ks_out *o, const char *key, size_t klen, const char *block, size_t n,
+		   bool truncated, unsigned flags)
 {
 	if (o->json) {
 		if (!(flags & KS_JSON_HIDE)) {
-			ks_json_key(o, key);
+			ks_json_key_n(o, key, klen);
 			ks_json_strv(o, block, n);
 		}
-	} else if (txt_field(o, key, flags)) {
+	} else if (txt_field_n(o, key, klen, flags)) {
 		ks_out_argv(o, block, n, truncated);
 	}
 }
 
-void ks_rec_ns(struct ks_out *o, const char *key, uint64_t ns, unsigned flags)
+void ks_rec_ns_n(struct ks_out *o, const char *key, size_t klen, uint64_t ns, unsigned flags)
 {
 	char buf[32];
 
 	if (o->json) {
 		if (!(flags & KS_JSON_HIDE))
-			ks_json_kv_u64(o, key, ns);
-	} else if (txt_field(o, key, flags)) {
+			ks_json_kv_u64_n(o, key, klen, ns);
+	} else if (txt_field_n(o, key, klen, flags)) {
 		ks_fmt_ns(buf, sizeof(buf), ns);
 		ks_out_cstr(o, buf);
 	}
 }
 
-void ks_rec_bytes(struct ks_out *o, const char *key, uint64_t bytes, unsigned flags)
+void ks_rec_bytes_n(struct ks_out *o, const char *key, size_t klen, uint64_t bytes,
+		    unsigned flags)
 {
 	char buf[32];
 
 	if (o->json) {
 		if (!(flags & KS_JSON_HIDE))
-			ks_json_kv_u64(o, key, bytes);
-	} else if (txt_field(o, key, flags)) {
+			ks_json_kv_u64_n(o, key, klen, bytes);
+	} else if (txt_field_n(o, key, klen, flags)) {
 		ks_fmt_bytes(buf, sizeof(buf), bytes);
 		ks_out_cstr(o, buf);
 	}

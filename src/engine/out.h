@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "events.h"
 
@@ -56,10 +57,38 @@ int ks_out_flush(struct ks_out *o);
 /* Set the TIME origin and wall-clock offset (call when tracing starts) */
 void ks_out_set_epoch(struct ks_out *o);
 
+/*
+ * Room for n more bytes at o->buf + o->len (write them, then add to
+ * o->len). Inline: the common case is one comparison; the rare one
+ * (flush, or grow for an item larger than the buffer) is out of line.
+ */
+char *ks_out_reserve_slow(struct ks_out *o, size_t n);
+
+static inline char *ks_out_reserve(struct ks_out *o, size_t n)
+{
+	if (__builtin_expect(o->len + n > o->cap, 0))
+		return ks_out_reserve_slow(o, n);
+	return o->buf + o->len;
+}
+
 /* Raw appends (no escaping: for text this module generates itself) */
-void ks_out_mem(struct ks_out *o, const void *p, size_t n);
-void ks_out_cstr(struct ks_out *o, const char *s);
-void ks_out_char(struct ks_out *o, char c);
+static inline void ks_out_mem(struct ks_out *o, const void *p, size_t n)
+{
+	memcpy(ks_out_reserve(o, n), p, n);
+	o->len += n;
+}
+
+static inline void ks_out_cstr(struct ks_out *o, const char *s)
+{
+	ks_out_mem(o, s, strlen(s));
+}
+
+static inline void ks_out_char(struct ks_out *o, char c)
+{
+	*ks_out_reserve(o, 1) = c;
+	o->len++;
+}
+
 void ks_out_u64(struct ks_out *o, uint64_t v);
 void ks_out_s64(struct ks_out *o, int64_t v);
 void ks_out_printf(struct ks_out *o, const char *fmt, ...)
@@ -85,7 +114,6 @@ void ks_fmt_bytes(char *buf, size_t cap, uint64_t bytes);
 /* ---- JSON building blocks ---- */
 void ks_json_begin(struct ks_out *o);      /* { at depth 0 starts a line */
 void ks_json_end(struct ks_out *o);        /* } ; at depth 0 ends the line */
-void ks_json_key(struct ks_out *o, const char *key);
 void ks_json_arr_begin(struct ks_out *o);
 void ks_json_arr_end(struct ks_out *o);
 void ks_json_u64(struct ks_out *o, uint64_t v);   /* array element or after key */
@@ -94,11 +122,50 @@ void ks_json_str(struct ks_out *o, const char *s, size_t n);
 void ks_json_bool(struct ks_out *o, bool v);
 void ks_json_null(struct ks_out *o);
 void ks_json_strv(struct ks_out *o, const char *block, size_t n);  /* array of strings */
-void ks_json_kv_u64(struct ks_out *o, const char *key, uint64_t v);
-void ks_json_kv_s64(struct ks_out *o, const char *key, int64_t v);
-void ks_json_kv_str(struct ks_out *o, const char *key, const char *s, size_t n);
-void ks_json_kv_bool(struct ks_out *o, const char *key, bool v);
-void ks_json_kv_null(struct ks_out *o, const char *key);
+
+/*
+ * Keys are literals in our code, never untrusted, and never escaped. The
+ * ks_json_key/ks_json_kv_* and ks_rec_* calls below are inline wrappers
+ * that pass strlen(key) on to the _n functions: with a literal key the
+ * compiler folds it to a constant.
+ */
+void ks_json_key_n(struct ks_out *o, const char *key, size_t klen);
+void ks_json_kv_u64_n(struct ks_out *o, const char *key, size_t klen, uint64_t v);
+void ks_json_kv_s64_n(struct ks_out *o, const char *key, size_t klen, int64_t v);
+void ks_json_kv_str_n(struct ks_out *o, const char *key, size_t klen, const char *s, size_t n);
+void ks_json_kv_bool_n(struct ks_out *o, const char *key, size_t klen, bool v);
+void ks_json_kv_null_n(struct ks_out *o, const char *key, size_t klen);
+
+static inline void ks_json_key(struct ks_out *o, const char *key)
+{
+	ks_json_key_n(o, key, strlen(key));
+}
+
+static inline void ks_json_kv_u64(struct ks_out *o, const char *key, uint64_t v)
+{
+	ks_json_kv_u64_n(o, key, strlen(key), v);
+}
+
+static inline void ks_json_kv_s64(struct ks_out *o, const char *key, int64_t v)
+{
+	ks_json_kv_s64_n(o, key, strlen(key), v);
+}
+
+static inline void ks_json_kv_str(struct ks_out *o, const char *key, const char *s, size_t n)
+{
+	ks_json_kv_str_n(o, key, strlen(key), s, n);
+}
+
+static inline void ks_json_kv_bool(struct ks_out *o, const char *key, bool v)
+{
+	ks_json_kv_bool_n(o, key, strlen(key), v);
+}
+
+static inline void ks_json_kv_null(struct ks_out *o, const char *key)
+{
+	ks_json_kv_null_n(o, key, strlen(key));
+}
+
 void ks_json_kv_double(struct ks_out *o, const char *key, double v);
 /* v thousandths as a decimal with three places: 1234567 -> 1234.567 */
 void ks_json_kv_milli(struct ks_out *o, const char *key, uint64_t v);
@@ -109,19 +176,65 @@ void ks_json_kv_milli(struct ks_out *o, const char *key, uint64_t v);
 void ks_rec_header(struct ks_out *o);
 /* Starts a record with the common fields from the event header */
 void ks_rec_begin(struct ks_out *o, const char *type, const struct ks_hdr *h);
-void ks_rec_u64(struct ks_out *o, const char *key, uint64_t v, unsigned flags);
-void ks_rec_s64(struct ks_out *o, const char *key, int64_t v, unsigned flags);
+void ks_rec_u64_n(struct ks_out *o, const char *key, size_t klen, uint64_t v, unsigned flags);
+void ks_rec_s64_n(struct ks_out *o, const char *key, size_t klen, int64_t v, unsigned flags);
+void ks_rec_bool_n(struct ks_out *o, const char *key, size_t klen, bool v, unsigned flags);
+void ks_rec_null_n(struct ks_out *o, const char *key, size_t klen, unsigned flags);
+void ks_rec_str_n(struct ks_out *o, const char *key, size_t klen, const char *s, size_t n,
+		  unsigned flags);
+void ks_rec_strv_n(struct ks_out *o, const char *key, size_t klen, const char *block, size_t n,
+		   bool truncated, unsigned flags);
+void ks_rec_ns_n(struct ks_out *o, const char *key, size_t klen, uint64_t ns, unsigned flags);
+void ks_rec_bytes_n(struct ks_out *o, const char *key, size_t klen, uint64_t bytes,
+		    unsigned flags);
+
+static inline void ks_rec_u64(struct ks_out *o, const char *key, uint64_t v, unsigned flags)
+{
+	ks_rec_u64_n(o, key, strlen(key), v, flags);
+}
+
+static inline void ks_rec_s64(struct ks_out *o, const char *key, int64_t v, unsigned flags)
+{
+	ks_rec_s64_n(o, key, strlen(key), v, flags);
+}
+
 /* numbers: JSON array; table: "(0x1, 0x7ffc...)" in hex (raw syscall arguments) */
 void ks_rec_u64v(struct ks_out *o, const char *key, const uint64_t *v, size_t n,
 		 unsigned flags);
-void ks_rec_bool(struct ks_out *o, const char *key, bool v, unsigned flags);
-void ks_rec_null(struct ks_out *o, const char *key, unsigned flags);
-void ks_rec_str(struct ks_out *o, const char *key, const char *s, size_t n, unsigned flags);
+static inline void ks_rec_bool(struct ks_out *o, const char *key, bool v, unsigned flags)
+{
+	ks_rec_bool_n(o, key, strlen(key), v, flags);
+}
+
+static inline void ks_rec_null(struct ks_out *o, const char *key, unsigned flags)
+{
+	ks_rec_null_n(o, key, strlen(key), flags);
+}
+
+static inline void ks_rec_str(struct ks_out *o, const char *key, const char *s, size_t n,
+			      unsigned flags)
+{
+	ks_rec_str_n(o, key, strlen(key), s, n, flags);
+}
+
 /* NUL-separated strings (argv): JSON array; table: space-joined, quoted */
-void ks_rec_strv(struct ks_out *o, const char *key, const char *block, size_t n,
-		 bool truncated, unsigned flags);
-void ks_rec_ns(struct ks_out *o, const char *key, uint64_t ns, unsigned flags);
-void ks_rec_bytes(struct ks_out *o, const char *key, uint64_t bytes, unsigned flags);
+static inline void ks_rec_strv(struct ks_out *o, const char *key, const char *block, size_t n,
+			       bool truncated, unsigned flags)
+{
+	ks_rec_strv_n(o, key, strlen(key), block, n, truncated, flags);
+}
+
+static inline void ks_rec_ns(struct ks_out *o, const char *key, uint64_t ns, unsigned flags)
+{
+	ks_rec_ns_n(o, key, strlen(key), ns, flags);
+}
+
+static inline void ks_rec_bytes(struct ks_out *o, const char *key, uint64_t bytes,
+				unsigned flags)
+{
+	ks_rec_bytes_n(o, key, strlen(key), bytes, flags);
+}
+
 void ks_rec_end(struct ks_out *o);
 
 /* Timestamps: TIME column text, and the JSON "ts_ns"/"time" fields */

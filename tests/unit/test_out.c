@@ -2,6 +2,7 @@
 /* Unit tests for src/engine/out.c: escaping, the JSON builder, records, flushing. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -219,6 +220,182 @@ static void test_raw_appends(void **state)
 	ks_out_char(&o, ' ');
 	ks_out_json_str(&o, "q\"\xff", 3);
 	check_buf(&o, "a\\nb\\x01 \"q\\\"\\udcff\"");
+	out_close(&o);
+}
+
+/* Integers at every digit count, through the raw, JSON and record calls */
+static void check_u64(struct ks_out *o, uint64_t v)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "%" PRIu64, v);
+	ks_out_u64(o, v);
+	check_buf(o, want);
+	snprintf(want, sizeof(want), "{\"n\":%" PRIu64 "}\n", v);
+	ks_json_begin(o);
+	ks_json_kv_u64(o, "n", v);
+	ks_json_end(o);
+	check_buf(o, want);
+}
+
+static void check_s64(struct ks_out *o, int64_t v)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "%" PRId64, v);
+	ks_out_s64(o, v);
+	check_buf(o, want);
+	snprintf(want, sizeof(want), "{\"n\":%" PRId64 "}\n", v);
+	ks_json_begin(o);
+	ks_json_kv_s64(o, "n", v);
+	ks_json_end(o);
+	check_buf(o, want);
+}
+
+static void test_integers(void **state)
+{
+	struct ks_out o;
+	uint64_t p = 1;
+
+	out_open(&o, true, false);
+	ks_out_u64(&o, 0);
+	ks_out_char(&o, ' ');
+	ks_out_u64(&o, 9);
+	ks_out_char(&o, ' ');
+	ks_out_u64(&o, 10);
+	ks_out_char(&o, ' ');
+	ks_out_u64(&o, 99);
+	ks_out_char(&o, ' ');
+	ks_out_u64(&o, 100);
+	ks_out_char(&o, ' ');
+	ks_out_u64(&o, UINT64_MAX);
+	ks_out_char(&o, ' ');
+	ks_out_s64(&o, INT64_MIN);
+	ks_out_char(&o, ' ');
+	ks_out_s64(&o, INT64_MAX);
+	ks_out_char(&o, ' ');
+	ks_out_s64(&o, -1);
+	ks_out_char(&o, ' ');
+	ks_out_s64(&o, 0);
+	check_buf(&o, "0 9 10 99 100 18446744073709551615 -9223372036854775808 "
+		  "9223372036854775807 -1 0");
+
+	/* every length: 10^k - 1, 10^k, 10^k + 1, and the odd ones between */
+	for (int k = 0; k < 20; k++, p *= 10) {
+		check_u64(&o, p - 1);
+		check_u64(&o, p);
+		check_u64(&o, p + 1);
+		check_u64(&o, p * 7 / 3);
+		if (p <= INT64_MAX / 10) {
+			check_s64(&o, -(int64_t)p);
+			check_s64(&o, -(int64_t)p + 1);
+			check_s64(&o, (int64_t)p - 1);
+		}
+	}
+	check_u64(&o, UINT64_MAX - 1);
+	check_s64(&o, INT64_MIN);
+	check_s64(&o, INT64_MIN + 1);
+	check_s64(&o, INT64_MAX);
+	out_close(&o);
+}
+
+/*
+ * The writer copies plain runs as they are and escapes from the first byte
+ * that needs it: compare with the pure escapers (which escape byte by
+ * byte) for a byte needing escapes at every position of runs of every
+ * length, for the table and JSON.
+ */
+static void check_fast_esc(struct ks_out *o, const char *in, size_t n)
+{
+	char want[512];
+	size_t len;
+
+	len = ks_escape_text(want, sizeof(want), in, n);
+	assert_true(len < sizeof(want));
+	ks_out_text(o, in, n);
+	assert_int_equal(o->len, len);
+	assert_memory_equal(o->buf, want, len);
+	o->len = 0;
+
+	want[0] = '"';
+	len = ks_escape_json(want + 1, sizeof(want) - 2, in, n);
+	assert_true(len < sizeof(want) - 2);
+	want[len + 1] = '"';
+	ks_out_json_str(o, in, n);
+	assert_int_equal(o->len, len + 2);
+	assert_memory_equal(o->buf, want, len + 2);
+	o->len = 0;
+}
+
+static void test_escape_runs(void **state)
+{
+	static const char *const specials[] = {
+		"\"", "\\", "\n", "\x01", "\x7f", "\xff", "\xc3\xa9", "\xe2\x80\xae",
+		"\xc3", "\0", "\x1f", " ", "~",
+	};
+	struct ks_out o;
+	char in[64];
+
+	out_open(&o, false, false);
+	for (size_t sp = 0; sp < sizeof(specials) / sizeof(specials[0]); sp++) {
+		size_t slen = strlen(specials[sp]) ? strlen(specials[sp]) : 1;
+
+		for (size_t len = 0; len <= 13; len++) {
+			for (size_t at = 0; at <= len; at++) {
+				/* `len` plain bytes with the special one at `at` */
+				for (size_t i = 0; i < at; i++)
+					in[i] = 'a' + i;
+				memcpy(in + at, specials[sp], slen);
+				for (size_t i = at; i < len; i++)
+					in[slen + i] = 'A' + i;
+				check_fast_esc(&o, in, len + slen);
+				/* cut short: n ends inside the string */
+				for (size_t n = 0; n < len + slen; n++)
+					check_fast_esc(&o, in, n);
+			}
+		}
+	}
+
+	/* the byte to escape first, in the middle, last; plain runs between */
+	ks_out_json_str(&o, "\x01" "abcdefghij\"klmnopqrstu\\", 25);
+	check_buf(&o, "\"\\u0001abcdefghij\\\"klmnopqrstu\\\\\"");
+	ks_out_text(&o, "\tabcdefghij\"klmnopqrstu\x7f", 24);
+	check_buf(&o, "\\tabcdefghij\"klmnopqrstu\\x7f");
+	/* a NUL ends the string, in a run or after an escape */
+	ks_out_json_str(&o, "abcdefgh\0ijkl", 13);
+	check_buf(&o, "\"abcdefgh\"");
+	ks_out_json_str(&o, "ab\ncdefgh\0ijkl", 14);
+	check_buf(&o, "\"ab\\ncdefgh\"");
+	out_close(&o);
+}
+
+/* keys: literal or not, with the key/value pair in one call or in two */
+static void test_json_keys(void **state)
+{
+	struct ks_out o;
+	char key[16];
+
+	out_open(&o, true, false);
+	strcpy(key, "dyn");
+	ks_json_begin(&o);
+	ks_json_kv_u64(&o, key, 1);
+	ks_json_key(&o, "k");
+	ks_json_u64(&o, 2);
+	ks_json_kv_s64(&o, "s", -3);
+	ks_json_key_n(&o, "long_key_cut", 4);
+	ks_json_str(&o, "v", 1);
+	ks_json_kv_str_n(&o, "str", 3, "x", 1);
+	ks_json_kv_bool(&o, key, true);
+	ks_json_kv_null(&o, "");
+	ks_json_key(&o, "arr");
+	ks_json_arr_begin(&o);
+	ks_json_u64(&o, 4);
+	ks_json_str(&o, "five", 4);
+	ks_json_arr_end(&o);
+	ks_json_kv_u64(&o, "after", 6);
+	ks_json_end(&o);
+	check_buf(&o, "{\"dyn\":1,\"k\":2,\"s\":-3,\"long\":\"v\",\"str\":\"x\","
+		  "\"dyn\":true,\"\":null,\"arr\":[4,\"five\"],\"after\":6}\n");
 	out_close(&o);
 }
 
@@ -672,6 +849,62 @@ static void test_flush_large(void **state)
 	close(fd);
 }
 
+/*
+ * Records written through a buffer of every small size: fields are built
+ * in place and counted at their end, so a flush in the middle of one must
+ * keep every byte, in order. The output is the same whatever the size.
+ */
+static void write_records(struct ks_out *o)
+{
+	struct ks_hdr h = mkhdr(1500000000, "b\x01sh\"x");
+	static const char path[] = "/a/plain/path/\x01with\"escapes\\and/more/plain/text\xff";
+
+	for (int i = 0; i < 6; i++) {
+		ks_rec_begin(o, "open", &h);
+		ks_rec_s64(o, "fd", -100 - i, 0);
+		ks_rec_u64(o, "flags_raw", UINT64_MAX - i, KS_TXT_HIDE);
+		ks_rec_str(o, "flags", "O_RDONLY|O_CLOEXEC", 18, 0);
+		ks_rec_null(o, "mode", KS_TXT_HIDE);
+		ks_rec_str(o, "path", path, sizeof(path) - 1, 0);
+		ks_rec_strv(o, "argv", "sh\0-c\0echo \"x\"\0", 16, true, 0);
+		ks_rec_bool(o, "cut", true, KS_TXT_FLAG);
+		ks_rec_end(o);
+		h.comm[0] = 'a' + i;
+	}
+}
+
+static void test_flush_mid_field(void **state)
+{
+	for (int json = 0; json < 2; json++) {
+		char *want = NULL, *got;
+		size_t want_len = 0, len;
+
+		for (size_t cap = 1024; cap >= 1; cap = cap > 160 ? cap - 97 : cap - 1) {
+			int fd = memfd_create("out", MFD_CLOEXEC);
+			struct ks_out o;
+
+			assert_true(fd >= 0);
+			assert_int_equal(ks_out_init(&o, fd, json, false), 0);
+			o.t0_ns = 1000000000;
+			o.cap = cap;	/* a smaller buffer (it grows for larger items) */
+			write_records(&o);
+			assert_int_equal(ks_out_flush(&o), 0);
+			got = read_all(fd, &len);
+			if (!want) {
+				want = got, want_len = len;
+				assert_true(len > 1024);
+			} else {
+				assert_int_equal(len, want_len);
+				assert_memory_equal(got, want, len);
+				free(got);
+			}
+			ks_out_free(&o);
+			close(fd);
+		}
+		free(want);
+	}
+}
+
 static void test_flush_epipe(void **state)
 {
 	struct ks_out o;
@@ -722,6 +955,9 @@ int main(void)
 		cmocka_unit_test(test_fmt_ns),
 		cmocka_unit_test(test_fmt_bytes),
 		cmocka_unit_test(test_raw_appends),
+		cmocka_unit_test(test_integers),
+		cmocka_unit_test(test_escape_runs),
+		cmocka_unit_test(test_json_keys),
 		cmocka_unit_test(test_json_nesting),
 		cmocka_unit_test(test_json_arrays),
 		cmocka_unit_test(test_json_consecutive_lines),
@@ -737,6 +973,7 @@ int main(void)
 		cmocka_unit_test(test_strv_terminators),
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_flush_large),
+		cmocka_unit_test(test_flush_mid_field),
 		cmocka_unit_test(test_flush_epipe),
 		cmocka_unit_test(test_set_epoch),
 	};
