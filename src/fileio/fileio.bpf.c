@@ -30,6 +30,9 @@ const volatile __u8 failed_only;       /* ... only those that failed (--failed) 
 const volatile __u8 emit_slow;         /* stream calls slower than slow_ns (--slow) */
 const volatile __u64 slow_ns;
 const volatile __u32 self_pid;         /* kscope itself is never traced */
+/* follow descriptors for the per-file summary and --slow; 0 (--no-summary):
+ * opens only, and userspace enables no other syscall in sys_op */
+const volatile __u8 track_fds;
 
 /* A traced task made 32-bit (compat) calls: not followed, but said so at exit */
 struct {
@@ -425,7 +428,9 @@ static __always_inline void open_exit(bool btf, __u32 pid, struct fio_call *call
 		n = FIO_OPEN_PATH_MAX;
 
 	e->id = 0;
-	if (ret >= 0) {
+	if (ret >= 0 && !track_fds)
+		e->id = new_id();
+	if (ret >= 0 && track_fds) {
 		struct fio_fd_key k = { .pid = pid, .fd = ret };
 		struct file *file = fd_file(btf, ret);
 
@@ -445,7 +450,7 @@ static __always_inline void open_exit(bool btf, __u32 pid, struct fio_call *call
 	}
 	emit = emit_opens && (!failed_only || ret < 0);
 	/* a path longer than the maps keep: userspace learns it in full here */
-	name_only = !emit && ret >= 0 && n > FIO_PATH_MAX;
+	name_only = !emit && track_fds && ret >= 0 && n > FIO_PATH_MAX;
 	if (!emit && !name_only)
 		return;
 	ks_fill_hdr_btf(&e->hdr, FIO_EV_OPEN, btf);

@@ -35,6 +35,8 @@ KS_SKEL_OPS(fileio_bpf);
 struct fileio_state {
 	const struct ks_opts *opts;
 	bool top;                  /* summary only */
+	bool no_summary;           /* --no-summary: the open stream only */
+	bool summary_opts;         /* -s or -n given */
 	bool failed;               /* --failed */
 	bool slow;                 /* --slow */
 	uint64_t slow_ns;
@@ -219,7 +221,10 @@ static void collect(struct fileio_state *st)
 
 static void fileio_housekeeping(void *state)
 {
-	collect(state);
+	struct fileio_state *st = state;
+
+	if (!st->no_summary)
+		collect(st);
 }
 
 /*
@@ -264,9 +269,13 @@ static int fileio_configure(void *state, void *skel)
 		long nr = ks_syscall_nr(syscalls[i].name);
 
 		/* a syscall this architecture does not have (arm64: open, creat) */
-		if (nr >= 0 && nr < FIO_NR_MAX)
+		if (nr < 0 || nr >= FIO_NR_MAX)
+			continue;
+		/* opens only: every other call is rejected at its first look-up */
+		if (!st->no_summary || FIO_IS_OPEN(syscalls[i].op))
 			s->rodata->sys_op[nr] = syscalls[i].op;
 	}
+	s->rodata->track_fds = !st->no_summary;
 	s->rodata->emit_opens = !st->top && (!st->slow || st->failed);
 	s->rodata->failed_only = st->failed;
 	s->rodata->emit_slow = st->slow;
@@ -336,7 +345,7 @@ static int fileio_finish(void *state, struct ks_out *o)
 		fprintf(stderr, "kscope: 32-bit (compat) processes made system calls: fileio "
 			"follows 64-bit calls only, their files are not in this output\n");
 	/* after the last of [count] intervals there is nothing left to print */
-	if (st->opts->count && st->ticks >= st->opts->count)
+	if (st->no_summary || (st->opts->count && st->ticks >= st->opts->count))
 		return 0;
 	if (!st->top && !o->json)
 		ks_out_char(o, '\n');	/* the summary after the event stream */
@@ -361,12 +370,14 @@ const struct ks_tracer fileio_tracer = {
 
 /* ---- command line ------------------------------------------------------- */
 
-enum { OPT_SLOW = 0x200, OPT_TOP };
+enum { OPT_SLOW = 0x200, OPT_TOP, OPT_NO_SUMMARY };
 
 static const struct ks_cli_opt fileio_opts[] = {
 	{ "failed", 'x', NULL, "only opens that failed (filtered in the kernel)" },
 	{ "slow", OPT_SLOW, "MS", "stream read/write/fsync calls that took MS milliseconds or more, instead of opens" },
 	{ "top", OPT_TOP, NULL, "only the per-file summary (every interval with [interval [count]])" },
+	{ "no-summary", OPT_NO_SUMMARY, NULL,
+	  "only the open stream: no per-file summary, and none of its descriptor tracking (cheapest)" },
 	{ "sort", 's', "KEY", "order the summary by bytes (default), calls or time" },
 	{ "rows", 'n', "N", "show the first N summary rows only" },
 	{ 0 }
@@ -408,11 +419,15 @@ static int fileio_parse(void *state, int key, const char *arg)
 	case OPT_TOP:
 		st->top = true;
 		return 0;
+	case OPT_NO_SUMMARY:
+		st->no_summary = true;
+		return 0;
 	case 's':
 	case 'n': {
 		/* in enum fio_sort's order */
 		static const char *const keys[] = { "bytes", "calls", "time", NULL };
 
+		st->summary_opts = true;
 		return ks_cli_summary_opt(&fileio_cli, key, arg, keys, &st->sort, &st->rows);
 	}
 	}
@@ -429,10 +444,12 @@ static struct ks_cli fileio_cli = {
 	"(syscall entry to exit), sorted by bytes. Reads and writes are counted in the\n"
 	"kernel, per file opened while kscope runs (descriptors are tracked from the open,\n"
 	"through dup and fork, to the close). --top prints the summary only, every interval\n"
-	"given; --slow streams the calls that took at least MS milliseconds instead of opens.",
+	"given; --slow streams the calls that took at least MS milliseconds instead of opens;\n"
+	"--no-summary streams the opens and tracks nothing else (the cheapest mode).",
 	.examples =
 	"  kscope fileio                         # opens as they happen, per-file I/O at Ctrl-C\n"
 	"  kscope fileio -x                      # failed opens only\n"
+	"  kscope fileio --no-summary -j -o F    # every open to a file, nothing else\n"
 	"  kscope fileio --top 1 -n 10           # the 10 busiest files, every second\n"
 	"  kscope fileio --slow 10 -p 1234       # calls of 10 ms or more by process 1234\n"
 	"  kscope fileio -j -- make              # a build's opens and I/O as NDJSON\n",
@@ -460,6 +477,13 @@ int cmd_fileio(int argc, char **argv)
 	if (st.top && (st.slow || st.failed)) {
 		ks_cli_error(&fileio_cli, "--top prints the summary only: it cannot be combined "
 			     "with --%s", st.slow ? "slow" : "failed");
+		ks_opts_release(&opts);
+		return KS_EXIT_USAGE;
+	}
+	if (st.no_summary && (st.top || st.slow || opts.interval_s > 0 || st.summary_opts)) {
+		ks_cli_error(&fileio_cli, "--no-summary streams opens only: it cannot be combined "
+			     "with %s", st.top ? "--top" : st.slow ? "--slow" :
+			     opts.interval_s > 0 ? "an interval" : "-s or -n");
 		ks_opts_release(&opts);
 		return KS_EXIT_USAGE;
 	}

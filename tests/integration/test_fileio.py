@@ -306,6 +306,37 @@ def test_opens_text(fio):
     assert row[:4] == [str(pid), "fileio_rw", "0", "2"] and row[5] == "8B", row
 
 
+def test_no_summary(fio):
+    """--no-summary: every open streamed, exactly as by default, and nothing else: no
+    file_stat rows (the kernel tracks no descriptor in this mode)."""
+    a, missing = fio.path("a"), fio.path("missing")
+    res = fio.rw(["--no-summary"], ["write", a, "3", "10", "fail", missing, "read", a, "2", "10"])
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    pid = res.info.pid
+    mine = [r for r in res.of("open", pid) if r["path"] in (a, missing)]
+    assert [(r["path"], r["errno"]) for r in mine] == [(a, None), (missing, "ENOENT"), (a, None)], mine
+    w, f, r = mine
+    assert w["fd"] == w["ret"] == res.info.fd("write") >= 0, w
+    assert w["flags"] == "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC" and w["mode"] == 0o640, w
+    assert r["flags"] == "O_RDONLY|O_CLOEXEC" and r["fd"] == res.info.fd("read"), r
+    assert w["open_id"] > 0 and r["open_id"] > 0 and w["open_id"] != r["open_id"], mine
+    assert f["open_id"] is None, f
+    assert res.of("file_stat") == [], res.of("file_stat")
+    assert {row["type"] for row in res.rows} <= {"open"}, {row["type"] for row in res.rows}
+
+
+def test_no_summary_text(fio):
+    """The table: the opens, and no blank line or summary after them."""
+    a = fio.path("a")
+    res = fio.rw(["--no-summary"], ["write", a, "1", "4"], json_mode=False)
+    assert res.rc == 0, res
+    lines = res.rows.splitlines()
+    assert lines[0].split()[:2] == ["TIME(s)", "EVENT"], lines
+    assert "" not in lines and all(x.split()[1] == "open" for x in lines[1:]), lines
+    assert [x for x in lines if x.endswith(f"path={a}")], lines
+
+
 def test_failed_only(fio):
     """-x: only failed opens are streamed (filtered in the kernel); the summary stays."""
     a, n1, n2 = fio.path("a"), fio.path("n1"), fio.path("n2")
@@ -744,6 +775,11 @@ USAGE_ERRORS = [
     ["--slow", "nan"],
     ["--top", "--slow", "5"],
     ["--top", "-x"],
+    ["--no-summary", "--top"],
+    ["--no-summary", "--slow", "5"],
+    ["--no-summary", "1"],
+    ["--no-summary", "-n", "5"],
+    ["--no-summary", "-s", "calls"],
     ["1", "--slow", "5"],
     ["-x", "1"],
     ["-s", "bogus"],
