@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Lookups in the generated name tables (see names.h) */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,61 +115,98 @@ static const struct ks_name *open_flag(const char *name)
 	return NULL;
 }
 
-/* O_NDELAY is O_NONBLOCK: of two names for a value, the first defined wins */
-static unsigned first_of_value(unsigned i)
-{
-	for (unsigned j = 0; j < i; j++)
-		if (ks_open_flag_table[j].value == ks_open_flag_table[i].value)
-			return j;
-	return i;
-}
-
 static int popcount(unsigned long v)
 {
 	return __builtin_popcountl(v);
 }
 
+/*
+ * The flags ks_open_flags() names, in the order it tries them, worked out
+ * once: widest first (O_TMPFILE before O_DIRECTORY, O_SYNC before O_DSYNC),
+ * then in table order; the access mode bits left out; of two names for one
+ * value the first defined (O_NONBLOCK, not O_NDELAY). Printing is
+ * single-threaded, and the table is built before the first record.
+ */
+static const struct open_order {
+	unsigned long accmode;
+	unsigned n;
+	unsigned short idx[64];
+} *open_order(void)
+{
+	static struct open_order o;
+	static bool done;
+
+	if (done)
+		return &o;
+	done = true;
+	{
+		const struct ks_name *acc = open_flag("O_ACCMODE");
+
+		o.accmode = acc ? (unsigned long)acc->value : 3;
+	}
+	for (int bits = 8 * sizeof(long); bits > 0; bits--) {
+		for (unsigned i = 0; i < ks_open_flag_table_len; i++) {
+			unsigned long v = ks_open_flag_table[i].value;
+			bool first = true;
+
+			if (!v || popcount(v) != bits || (v & o.accmode))
+				continue;
+			for (unsigned j = 0; j < i && first; j++)
+				first = (unsigned long)ks_open_flag_table[j].value != v;
+			if (first && o.n < sizeof(o.idx) / sizeof(o.idx[0]))
+				o.idx[o.n++] = i;
+		}
+	}
+	return &o;
+}
+
+/* Append "|s" (or s first) as snprintf would, counting the full length */
+static void flag_put(char *buf, size_t n, size_t *len, const char *s)
+{
+	size_t l = strlen(s), sep = *len ? 1 : 0;
+
+	if (*len + 1 < n) {
+		size_t room = n - *len - 1, w = 0;
+
+		if (sep && room)
+			buf[*len + w++] = '|';
+		if (room > w)
+			memcpy(buf + *len + w, s, l < room - w ? l : room - w);
+		w = sep + l < room ? sep + l : room;
+		buf[*len + w] = '\0';
+	}
+	*len += l + sep;
+}
+
 size_t ks_open_flags(char *buf, size_t n, uint64_t flags)
 {
 	static const char *const modes[] = { "O_RDONLY", "O_WRONLY", "O_RDWR" };
-	const struct ks_name *acc = open_flag("O_ACCMODE");
-	unsigned long accmode = acc ? (unsigned long)acc->value : 3, left;
+	const struct open_order *ord = open_order();
+	unsigned long accmode = ord->accmode, left;
 	size_t len = 0;
 	char tmp[32];
-
-#define PUT(s) do {							\
-		const char *s_ = (s);					\
-		size_t l_ = strlen(s_);					\
-		if (len + 1 < n)					\
-			snprintf(buf + len, n - len, "%s%s", len ? "|" : "", s_); \
-		len += l_ + (len ? 1 : 0);				\
-	} while (0)
 
 	if (n)
 		buf[0] = 0;
 	if ((flags & accmode) < 3) {
-		PUT(modes[flags & accmode]);
+		flag_put(buf, n, &len, modes[flags & accmode]);
 	} else {
 		snprintf(tmp, sizeof(tmp), "O_ACCMODE(%#lx)", (unsigned long)(flags & accmode));
-		PUT(tmp);
+		flag_put(buf, n, &len, tmp);
 	}
 	left = flags & ~accmode;
-	/* widest first: O_TMPFILE before O_DIRECTORY, O_SYNC before O_DSYNC */
-	for (int bits = 8 * sizeof(long); bits > 0 && left; bits--) {
-		for (unsigned i = 0; i < ks_open_flag_table_len; i++) {
-			unsigned long v = ks_open_flag_table[i].value;
+	for (unsigned k = 0; k < ord->n && left; k++) {
+		const struct ks_name *f = &ks_open_flag_table[ord->idx[k]];
+		unsigned long v = f->value;
 
-			if (!v || popcount(v) != bits || (v & accmode) || (left & v) != v ||
-			    first_of_value(i) != i)
-				continue;
-			PUT(ks_open_flag_table[i].name);
-			left &= ~v;
-		}
+		if ((left & v) != v)
+			continue;
+		flag_put(buf, n, &len, f->name);
+		left &= ~v;
 	}
 	if (left) {
 		snprintf(tmp, sizeof(tmp), "%#lx", left);
-		PUT(tmp);
+		flag_put(buf, n, &len, tmp);
 	}
-#undef PUT
 	return len;
 }

@@ -104,64 +104,18 @@ static void rec_errno(struct ks_out *o, long err, unsigned flags)
 	ks_rec_str(o, "errno", name, strlen(name), flags);
 }
 
-/*
- * The flags as text, from a small cache: ks_open_flags() walks its table
- * once per bit width, and a program opens with few distinct sets of flags.
- * The text is exactly ks_open_flags()'s in a 512-byte buffer. (Printing is
- * single-threaded: the cache needs no lock.)
- */
-#define FLAGS_TEXT_MAX 512
-#define FLAGS_CACHE 16
-
-static const char *open_flags_text(uint64_t flags, size_t *len)
-{
-	static struct {
-		uint64_t flags;
-		size_t len;
-		bool used;
-		char text[FLAGS_TEXT_MAX];
-	} cache[FLAGS_CACHE];
-	unsigned slot = (flags * 0x9e3779b97f4a7c15ull) >> 60;	/* 0 .. 15 */
-
-	_Static_assert(FLAGS_CACHE == 16, "the hash above gives 4 bits");
-	if (!cache[slot].used || cache[slot].flags != flags) {
-		ks_open_flags(cache[slot].text, sizeof(cache[slot].text), flags);
-		cache[slot].len = strlen(cache[slot].text);
-		cache[slot].flags = flags;
-		cache[slot].used = true;
-	}
-	*len = cache[slot].len;
-	return cache[slot].text;
-}
-
-/* "%04o" */
-static size_t fmt_mode(char *buf, uint32_t mode)
-{
-	char tmp[12];
-	size_t n = 0, len = 0;
-
-	do {
-		tmp[n++] = '0' + (mode & 7);
-		mode >>= 3;
-	} while (mode);
-	while (n < 4)
-		tmp[n++] = '0';
-	while (n)
-		buf[len++] = tmp[--n];
-	buf[len] = '\0';
-	return len;
-}
-
 void fio_print_open(struct ks_out *o, const struct fio_open_event *e)
 {
 	uint64_t flags = fio_open_flags(e);
 	bool failed = e->ret < 0;
-	const char *path, *fl, *sc;
+	const char *path, *sc;
+	char fl[512], mode[16];
 	size_t len, fl_len;
-	char mode[16];
 
 	path = fio_open_path(e, &len);
-	fl = open_flags_text(flags, &fl_len);
+	fl_len = ks_open_flags(fl, sizeof(fl), flags);
+	if (fl_len >= sizeof(fl))
+		fl_len = sizeof(fl) - 1;	/* cut, as ks_open_flags cut it */
 	ks_rec_begin(o, "open", &e->hdr);
 	if (failed) {
 		ks_rec_null(o, "fd", KS_TXT_HIDE);
@@ -177,8 +131,10 @@ void fio_print_open(struct ks_out *o, const struct fio_open_event *e)
 	 * kernel takes it as 0 otherwise, whatever the register held */
 	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
 		ks_rec_u64(o, "mode", e->mode, KS_TXT_HIDE);
-		if (!o->json)
-			ks_rec_str(o, "mode", mode, fmt_mode(mode, e->mode), KS_JSON_HIDE);
+		if (!o->json) {
+			snprintf(mode, sizeof(mode), "%04o", e->mode);
+			ks_rec_str(o, "mode", mode, strlen(mode), KS_JSON_HIDE);
+		}
 	} else {
 		ks_rec_null(o, "mode", KS_TXT_HIDE);
 	}
