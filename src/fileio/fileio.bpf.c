@@ -276,7 +276,7 @@ static __always_inline struct fio_file *fd_lookup(bool btf, __u32 pid, int fd)
 	if (f->file == (__u64)file && f->inode == file_inode(file))
 		return f;
 	/* closed without close(2) (exec, close_range, exit) and reused */
-	bpf_map_delete_elem(&fds, &k);
+	fd_forget(pid, fd);
 	return NULL;
 }
 
@@ -427,14 +427,12 @@ static __always_inline void open_exit(bool btf, __u32 pid, struct fio_call *call
 	if (n > FIO_OPEN_PATH_MAX)
 		n = FIO_OPEN_PATH_MAX;
 
-	e->id = 0;
-	if (ret >= 0 && !track_fds)
-		e->id = new_id();
+	e->id = ret >= 0 ? new_id() : 0;
 	if (ret >= 0 && track_fds) {
 		struct fio_fd_key k = { .pid = pid, .fd = ret };
 		struct file *file = fd_file(btf, ret);
 
-		f->id = new_id();
+		f->id = e->id;
 		f->file = (__u64)file;
 		f->inode = file_inode(file);
 		f->flags = call->arg[1];
@@ -443,7 +441,6 @@ static __always_inline void open_exit(bool btf, __u32 pid, struct fio_call *call
 		f->pad = 0;
 		__builtin_memcpy(f->path, sc->path, FIO_PATH_MAX);
 		f->path[FIO_PATH_MAX - 1] = '\0';
-		e->id = f->id;
 		/* replaces an entry left at this fd (closed behind our back) */
 		if (bpf_map_update_elem(&fds, &k, f, BPF_ANY))
 			ks_lost_inc(KS_LOST_MAPFULL);

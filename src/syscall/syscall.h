@@ -11,7 +11,6 @@
 #define SYS_MASK_WORDS   (SYS_SLOTS / 64)
 #define SYS_MAX_PROC_KEYS 16384      /* --by process: (process, syscall) pairs */
 #define SYS_MAX_ERR_KEYS  4096       /* (process, syscall, errno) triples */
-
 #define SYS_NARGS         6
 
 /* Per syscall (array index: nr), or per (process, syscall) */
