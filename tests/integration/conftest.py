@@ -107,6 +107,26 @@ def wait_for_file(path, proc=None, timeout=TIMEOUT):
         time.sleep(0.01)
 
 
+# nanosleep and clock_nanosleep, per machine (what sleep(1) ends up blocked in)
+SLEEP_SYSCALLS = {"x86_64": {35, 230}, "aarch64": {101, 115}}
+
+
+def wait_sleeping(pid, timeout=TIMEOUT):
+    """Wait until pid is blocked in nanosleep: past its start-up (the dynamic
+    loader, locale files), which under emulation can outlast a test's setup."""
+    want = SLEEP_SYSCALLS[os.uname().machine]
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            nr = read_text(f"/proc/{pid}/syscall").split()[0]
+        except (OSError, IndexError):
+            nr = ""
+        if nr.isdigit() and int(nr) in want:
+            return
+        assert time.monotonic() < deadline, f"pid {pid} never went to sleep (syscall {nr!r})"
+        time.sleep(0.01)
+
+
 def cgroup2_mount():
     """Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or .../unified)."""
     with open("/proc/self/mountinfo") as f:

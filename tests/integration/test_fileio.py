@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from conftest import (bpf_objects, bpftool_list, check_gone, HOOK_VARIANTS, KSCOPE, TIMEOUT, Tracer, cgroup2_mount, parse_ndjson,
+from conftest import (bpf_objects, wait_sleeping, bpftool_list, check_gone, HOOK_VARIANTS, KSCOPE, TIMEOUT, Tracer, cgroup2_mount, parse_ndjson,
                       read_text, wait_for_file, workload)
 
 HDR = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu")
@@ -743,6 +743,7 @@ def test_timestamps_and_duration(bg, fio):
     (o,) = res.of("open", res.info.pid, a)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", o["time"]), o
     sleeper = bg.start(["sleep", "60"])
+    wait_sleeping(sleeper.pid)   # its own start-up opens are not this test's
     res = fio.run(["-d", "0.5", "-p", str(sleeper.pid)])
     assert res.rc == 0, res
     check_stderr(res.stderr)
