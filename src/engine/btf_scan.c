@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -49,33 +53,82 @@ static long trailing_size(unsigned kind, unsigned vlen)
 	}
 }
 
-int ks_btf_scan(const void *data, size_t size, struct ks_btf_want *want, int n)
+/*
+ * The header of raw BTF: where its types and strings are. 0, or -EINVAL
+ * with *why saying what is wrong.
+ */
+static int btf_sections(const void *data, size_t size, const unsigned char **types,
+			const unsigned char **end, const char **strs, uint32_t *str_len,
+			const char **why)
 {
 	const struct btf_header *hdr = data;
-	const unsigned char *types, *p, *end;
-	const char *strs;
 	uint64_t meta;
-	uint32_t kinds = 0;
-	int left = 0;
 
-	if (!data || size < sizeof(*hdr) || (uintptr_t)data % 4)
+	if (!data || size < sizeof(*hdr) || (uintptr_t)data % 4) {
+		*why = size < sizeof(*hdr) ? "too short for a BTF header" : "misaligned";
 		return -EINVAL;
-	/* a byte-swapped magic is BTF of the other endianness: libbpf's business */
-	if (hdr->magic != BTF_MAGIC || hdr->version != BTF_VERSION)
+	}
+	if (hdr->magic == __builtin_bswap16(BTF_MAGIC)) {
+		*why = "BTF of the other byte order";
 		return -EINVAL;
+	}
+	if (hdr->magic != BTF_MAGIC) {
+		*why = "no BTF magic (0xeb9f) at its start";
+		return -EINVAL;
+	}
+	if (hdr->version != BTF_VERSION) {
+		*why = "unknown BTF version";
+		return -EINVAL;
+	}
 	if (hdr->hdr_len < sizeof(*hdr) || hdr->hdr_len > size || hdr->hdr_len % 4 ||
-	    hdr->type_off % 4)
+	    hdr->type_off % 4) {
+		*why = "bad BTF header";
 		return -EINVAL;
+	}
 	meta = size - hdr->hdr_len;
 	if ((uint64_t)hdr->type_off + hdr->type_len > hdr->str_off ||
-	    (uint64_t)hdr->str_off + hdr->str_len > meta || !hdr->str_len)
+	    (uint64_t)hdr->str_off + hdr->str_len > meta) {
+		*why = "truncated: its header describes more types and strings than it holds";
 		return -EINVAL;
-	types = (const unsigned char *)data + hdr->hdr_len + hdr->type_off;
-	strs = (const char *)data + hdr->hdr_len + hdr->str_off;
+	}
+	*types = (const unsigned char *)data + hdr->hdr_len + hdr->type_off;
+	*end = *types + hdr->type_len;
+	*strs = (const char *)data + hdr->hdr_len + hdr->str_off;
+	*str_len = hdr->str_len;
 	/* the string section starts with "" and ends with a NUL */
-	if (strs[0] || strs[hdr->str_len - 1])
+	if (!hdr->str_len || (*strs)[0] || (*strs)[hdr->str_len - 1]) {
+		*why = "bad string section";
 		return -EINVAL;
+	}
+	return 0;
+}
 
+/*
+ * The type at p, if all of it lies before end: its size with what trails
+ * it, or -EINVAL (a kind we do not know, or a type cut short).
+ */
+static long btf_type_size(const unsigned char *p, const unsigned char *end)
+{
+	const struct btf_type *t = (const struct btf_type *)p;
+	long extra;
+
+	if ((size_t)(end - p) < sizeof(*t))
+		return -EINVAL;
+	extra = trailing_size(BTF_INFO_KIND(t->info), BTF_INFO_VLEN(t->info));
+	if (extra < 0 || (size_t)(end - p) - sizeof(*t) < (size_t)extra)
+		return -EINVAL;
+	return sizeof(*t) + extra;
+}
+
+int ks_btf_scan(const void *data, size_t size, struct ks_btf_want *want, int n)
+{
+	const unsigned char *p, *end;
+	const char *strs, *why;
+	uint32_t kinds = 0, str_len;
+	int left = 0;
+
+	if (btf_sections(data, size, &p, &end, &strs, &str_len, &why))
+		return -EINVAL;
 	for (int i = 0; i < n; i++) {
 		want[i].id = 0;
 		if (want[i].kind <= 0 || want[i].kind >= 32 || !want[i].name || !want[i].name[0])
@@ -84,24 +137,18 @@ int ks_btf_scan(const void *data, size_t size, struct ks_btf_want *want, int n)
 		left++;
 	}
 
-	p = types;
-	end = types + hdr->type_len;
 	for (int id = 1; p < end && left; id++) {
 		const struct btf_type *t = (const struct btf_type *)p;
-		unsigned kind, vlen;
-		long extra;
+		long sz = btf_type_size(p, end);
+		unsigned kind;
 
-		if ((size_t)(end - p) < sizeof(*t) || id <= 0)
+		if (sz < 0 || id <= 0)
 			return -EINVAL;
 		kind = BTF_INFO_KIND(t->info);
-		vlen = BTF_INFO_VLEN(t->info);
-		extra = trailing_size(kind, vlen);
-		if (extra < 0 || (size_t)(end - p) - sizeof(*t) < (size_t)extra)
-			return -EINVAL;
 		if ((kinds >> kind) & 1 && t->name_off) {
 			const char *name;
 
-			if (t->name_off >= hdr->str_len)
+			if (t->name_off >= str_len)
 				return -EINVAL;
 			name = strs + t->name_off;
 			for (int i = 0; i < n; i++) {
@@ -114,9 +161,244 @@ int ks_btf_scan(const void *data, size_t size, struct ks_btf_want *want, int n)
 				left--;
 			}
 		}
-		p += sizeof(*t) + extra;
+		p += sz;
 	}
 	return 0;
+}
+
+/* ---- checking BTF a user names (--btf FILE) ---------------------------- */
+
+struct btf_refs {
+	uint32_t str_len;
+	uint32_t last_id;	/* ids above it refer to nothing */
+	uint32_t bad_id;	/* the type being checked, for the message */
+};
+
+static bool name_ok(const struct btf_refs *r, uint32_t off)
+{
+	return off < r->str_len;
+}
+
+static bool id_ok(const struct btf_refs *r, uint32_t id)
+{
+	return id <= r->last_id;	/* 0 is void */
+}
+
+/* Every name and type id that t refers to is inside this BTF */
+static bool refs_ok(const struct btf_refs *r, const struct btf_type *t)
+{
+	unsigned vlen = BTF_INFO_VLEN(t->info);
+	const void *x = t + 1;
+
+	if (!name_ok(r, t->name_off))
+		return false;
+	switch (BTF_INFO_KIND(t->info)) {
+	case BTF_KIND_PTR:
+	case BTF_KIND_TYPEDEF:
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_CONST:
+	case BTF_KIND_RESTRICT:
+	case BTF_KIND_FUNC:
+	case BTF_KIND_FUNC_PROTO:
+	case BTF_KIND_VAR:
+	case BTF_KIND_DECL_TAG:
+	case BTF_KIND_TYPE_TAG:
+		if (!id_ok(r, t->type))
+			return false;
+		break;
+	case BTF_KIND_ARRAY: {
+		const struct btf_array *a = x;
+
+		return id_ok(r, a->type) && id_ok(r, a->index_type);
+	}
+	default:
+		break;
+	}
+	for (unsigned i = 0; i < vlen; i++) {
+		switch (BTF_INFO_KIND(t->info)) {
+		case BTF_KIND_STRUCT:
+		case BTF_KIND_UNION: {
+			const struct btf_member *m = (const struct btf_member *)x + i;
+
+			if (!name_ok(r, m->name_off) || !id_ok(r, m->type))
+				return false;
+			break;
+		}
+		case BTF_KIND_ENUM:
+			if (!name_ok(r, ((const struct btf_enum *)x)[i].name_off))
+				return false;
+			break;
+		case BTF_KIND_ENUM64:
+			if (!name_ok(r, ((const struct btf_enum64 *)x)[i].name_off))
+				return false;
+			break;
+		case BTF_KIND_FUNC_PROTO: {
+			const struct btf_param *pa = (const struct btf_param *)x + i;
+
+			if (!name_ok(r, pa->name_off) || !id_ok(r, pa->type))
+				return false;
+			break;
+		}
+		case BTF_KIND_DATASEC:
+			if (!id_ok(r, ((const struct btf_var_secinfo *)x)[i].type))
+				return false;
+			break;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+int ks_btf_check(const void *data, size_t size, const char **why)
+{
+	const unsigned char *types, *end, *p;
+	struct btf_refs r = {};
+	const char *strs;
+	bool task_struct = false;
+	static char msg[96];
+
+	if (btf_sections(data, size, &types, &end, &strs, &r.str_len, why))
+		return -EINVAL;
+	/* first the layout (and the number of types), then what the types refer to */
+	for (p = types; p < end; r.last_id++) {
+		long sz = btf_type_size(p, end);
+
+		if (sz < 0 || r.last_id == INT32_MAX) {
+			snprintf(msg, sizeof(msg), "type %u is cut short or of an unknown kind",
+				 r.last_id + 1);
+			*why = msg;
+			return -EINVAL;
+		}
+		p += sz;
+	}
+	for (p = types; p < end; r.bad_id++) {
+		const struct btf_type *t = (const struct btf_type *)p;
+
+		if (!refs_ok(&r, t)) {
+			snprintf(msg, sizeof(msg), "type %u refers to a name or type it does not hold",
+				 r.bad_id + 1);
+			*why = msg;
+			return -EINVAL;
+		}
+		if (BTF_INFO_KIND(t->info) == BTF_KIND_STRUCT && !strcmp(strs + t->name_off,
+									   "task_struct"))
+			task_struct = true;
+		p += btf_type_size(p, end);
+	}
+	if (!task_struct) {
+		*why = "no struct task_struct in it: not a kernel's BTF";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The .BTF section of an ELF file (a vmlinux image), as libbpf reads one */
+static int elf_btf(const void *data, size_t size, const void **btf, size_t *btf_size,
+		   const char **why)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	Elf *elf;
+	int err = -EINVAL;
+
+	elf_version(EV_CURRENT);
+	elf = elf_memory((char *)data, size);
+	*why = "an ELF file without a .BTF section";
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx)) {
+		*why = "a damaged ELF file";
+		goto out;
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			break;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".BTF"))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || sh.sh_type == SHT_NOBITS) {
+			*why = "an ELF file whose .BTF section is empty";
+			break;
+		}
+		*btf = d->d_buf;
+		*btf_size = d->d_size;
+		err = 0;
+		break;
+	}
+out:
+	/* the data stays valid after elf_end(): it points into the caller's mapping */
+	if (elf)
+		elf_end(elf);
+	return err;
+}
+
+int ks_btf_check_data(const void *data, size_t size, const char **why)
+{
+	const void *btf = data;
+	size_t btf_size = size;
+	void *copy = NULL;
+	int err;
+
+	if (!size) {
+		*why = "empty";
+		return -EINVAL;
+	}
+	if (size >= SELFMAG && !memcmp(data, ELFMAG, SELFMAG)) {
+		err = elf_btf(data, size, &btf, &btf_size, why);
+		if (err)
+			return err;
+		if ((uintptr_t)btf % 4) {	/* a section may sit anywhere in the file */
+			copy = malloc(btf_size);
+			if (!copy)
+				return -ENOMEM;
+			memcpy(copy, btf, btf_size);
+			btf = copy;
+		}
+	}
+	err = ks_btf_check(btf, btf_size, why);
+	free(copy);
+	return err;
+}
+
+int ks_btf_check_file(const char *path, const char **why)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), err;
+	struct stat st;
+	void *data;
+
+	*why = NULL;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -EISDIR;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		*why = "not a regular file";
+		return -EINVAL;
+	}
+	if (!st.st_size) {
+		close(fd);
+		*why = "empty";
+		return -EINVAL;
+	}
+	data = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (data == MAP_FAILED)
+		return -errno;
+	err = ks_btf_check_data(data, st.st_size, why);
+	munmap(data, st.st_size);
+	return err;
 }
 
 /* the whole file in one malloc'ed buffer (sysfs files may report size 0) */

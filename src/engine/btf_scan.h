@@ -36,4 +36,20 @@ int ks_btf_scan(const void *data, size_t size, struct ks_btf_want *want, int n);
  */
 int ks_btf_scan_file(const char *path, struct ks_btf_want *want, int n);
 
+/*
+ * Is data[0..size) raw BTF that kscope can give libbpf as a kernel's
+ * (--btf FILE)? Every type is walked: its kind known, its bytes inside the
+ * type section, every name and type id it refers to inside the BTF; and a
+ * kernel's BTF has a struct task_struct. 0, or -EINVAL with *why saying
+ * what is wrong (static text).
+ */
+int ks_btf_check(const void *data, size_t size, const char **why);
+/* The same for raw BTF or an ELF file with a .BTF section (a vmlinux image) */
+int ks_btf_check_data(const void *data, size_t size, const char **why);
+/*
+ * The same for a file: -errno if it cannot be opened or mapped, -EISDIR
+ * for a directory, -EINVAL with *why (not a regular file, empty, not BTF).
+ */
+int ks_btf_check_file(const char *path, const char **why);
+
 #endif

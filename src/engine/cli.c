@@ -13,6 +13,7 @@
 #include <linux/magic.h>
 
 #include "../kscope.h"
+#include "btf_scan.h"
 #include "cli.h"
 #include "plan.h"
 #include "util.h"
@@ -284,13 +285,19 @@ static int parse_common(const struct ks_cli *cli, int key, const char *arg, stru
 	case 'v':
 		o->verbose++;
 		return 0;
-	case OPT_BTF:
-		if (access(arg, R_OK)) {
-			ks_cli_error(cli, "cannot read BTF file '%s': %s", arg, strerror(errno));
+	case OPT_BTF: {
+		const char *why;
+
+		/* libbpf would take any file and fail later, blaming every program */
+		err = ks_btf_check_file(arg, &why);
+		if (err) {
+			ks_cli_error(cli, "--btf '%s' is not usable BTF: %s", arg,
+				     why ? why : err == -EISDIR ? "a directory" : strerror(-err));
 			return -1;
 		}
 		o->btf_path = arg;
 		return 0;
+	}
 	case OPT_NO_HOOK:
 		if (ks_hook_families_parse(arg, &o->no_hook)) {
 			ks_cli_error(cli, "invalid --no-hook '%s' (fentry,kprobe,tp_btf,raw_tp,tracepoint,lsm)", arg);

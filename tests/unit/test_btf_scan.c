@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <elf.h>
 #include <linux/btf.h>
 #include <bpf/btf.h>
 #include <cmocka.h>
@@ -325,6 +326,179 @@ static void test_file(void **state)
 	assert_int_equal(ks_btf_scan_file("/nonexistent/ks-btf", blob_wants, 1), -ENOENT);
 }
 
+/* ---- ks_btf_check: BTF a user names (--btf FILE) ------------------------ */
+
+#define expect_why(b, size, why) expect_why_at(b, size, why, __LINE__)
+
+static void expect_why_at(struct blob *b, size_t size, const char *why, int line)
+{
+	const char *got = NULL;
+	int err = ks_btf_check(b->out.data, size, &got);
+
+	if (err != -EINVAL || !got || !strstr(got, why))
+		fail_msg("line %d: expected -EINVAL and '%s', got %d and '%s'", line, why, err,
+			 got ? got : "(null)");
+}
+
+/* the blob, with a struct task_struct (id 25): what a kernel's BTF has */
+static void make_kernel_blob(struct blob *b)
+{
+	make_blob(b);
+	assert_int_equal(add(b, "task_struct", BTF_KIND_STRUCT, 1, 4, 3, str(b, "pid"), 1, 0), 25);
+	finish(b);
+}
+
+static void test_check(void **state)
+{
+	static struct blob b;
+	const char *why = "unset";
+
+	make_kernel_blob(&b);
+	assert_int_equal(ks_btf_check(b.out.data, b.size, &why), 0);
+	/* every kind, but no task_struct: a program's BTF, not a kernel's */
+	make_blob(&b);
+	expect_why(&b, b.size, "not a kernel's BTF");
+
+	/* what the scan refuses, the check refuses, and says why */
+	make_kernel_blob(&b);
+	expect_why(&b, sizeof(struct btf_header) - 1, "too short");
+	expect_why(&b, b.size - 1, "truncated");
+	hdr_of(&b)->magic = 0x9FeB;
+	expect_why(&b, b.size, "other byte order");
+	hdr_of(&b)->magic = 0x4c45;
+	expect_why(&b, b.size, "no BTF magic");
+	make_kernel_blob(&b);
+	hdr_of(&b)->version = 2;
+	expect_why(&b, b.size, "version");
+	make_kernel_blob(&b);
+	b.out.data[b.size - 1] = 'x';
+	expect_why(&b, b.size, "string section");
+	make_kernel_blob(&b);
+	type_words(&b, 9)[1] = BTF_INFO_ENC(BTF_KIND_ENUM64 + 1, 0, 0);
+	expect_why(&b, b.size, "type 9 is cut short or of an unknown kind");
+	make_kernel_blob(&b);
+	type_words(&b, 23)[1] = BTF_INFO_ENC(BTF_KIND_STRUCT, 0, 1000);
+	expect_why(&b, b.size, "type 23 is cut short");
+
+	/* references the scan never follows: every one must stay inside the BTF */
+	make_kernel_blob(&b);
+	type_words(&b, 2)[2] = 26;			/* a pointer to no type */
+	expect_why(&b, b.size, "type 2 refers to a name or type");
+	make_kernel_blob(&b);
+	type_words(&b, 2)[2] = 25;			/* ... to the last one: fine */
+	assert_int_equal(ks_btf_check(b.out.data, b.size, &why), 0);
+	make_kernel_blob(&b);
+	type_words(&b, 3)[4] = 1000;			/* an array's index type */
+	expect_why(&b, b.size, "type 3 refers");
+	make_kernel_blob(&b);
+	type_words(&b, 4)[7] = 99;			/* the second member's type */
+	expect_why(&b, b.size, "type 4 refers");
+	make_kernel_blob(&b);
+	type_words(&b, 4)[3] = hdr_of(&b)->str_len;	/* the first member's name */
+	expect_why(&b, b.size, "type 4 refers");
+	make_kernel_blob(&b);
+	type_words(&b, 6)[7] = 0xffffff00u;		/* an enumerator's name */
+	expect_why(&b, b.size, "type 6 refers");
+	make_kernel_blob(&b);
+	type_words(&b, 12)[6] = 4000;			/* a parameter's type */
+	expect_why(&b, b.size, "type 12 refers");
+	make_kernel_blob(&b);
+	type_words(&b, 15)[3] = 30;			/* a section's variable */
+	expect_why(&b, b.size, "type 15 refers");
+	make_kernel_blob(&b);
+	type_words(&b, 19)[3] = hdr_of(&b)->str_len + 7;	/* an enum64 value's name */
+	expect_why(&b, b.size, "type 19 refers");
+	make_kernel_blob(&b);
+	type_words(&b, 13)[0] = hdr_of(&b)->str_len;	/* a type's own name */
+	expect_why(&b, b.size, "type 13 refers");
+}
+
+/*
+ * An ELF64 file holding blob as its .BTF section (a vmlinux image, as
+ * `--btf vmlinux` reads it): header, .shstrtab, .BTF, section headers.
+ */
+static size_t make_elf(unsigned char *out, size_t cap, const struct blob *b, size_t pad)
+{
+	static const char shstr[] = "\0.shstrtab\0.BTF";
+	Elf64_Ehdr eh = {
+		.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB, EV_CURRENT },
+		.e_type = ET_EXEC, .e_machine = EM_X86_64, .e_version = EV_CURRENT,
+		.e_ehsize = sizeof(Elf64_Ehdr), .e_shentsize = sizeof(Elf64_Shdr),
+		.e_shnum = 3, .e_shstrndx = 1,
+	};
+	size_t off_str = sizeof(eh), off_btf = off_str + sizeof(shstr) + pad;
+	size_t off_sh = (off_btf + b->size + 7) & ~7ul;
+	Elf64_Shdr sh[3] = {
+		{ 0 },
+		{ .sh_name = 1, .sh_type = SHT_STRTAB, .sh_offset = off_str, .sh_size = sizeof(shstr),
+		  .sh_addralign = 1 },
+		{ .sh_name = 11, .sh_type = SHT_PROGBITS, .sh_offset = off_btf, .sh_size = b->size,
+		  .sh_addralign = 1 },
+	};
+
+	assert_true(off_sh + sizeof(sh) <= cap);
+	eh.e_shoff = off_sh;
+	memset(out, 0, cap);
+	memcpy(out, &eh, sizeof(eh));
+	memcpy(out + off_str, shstr, sizeof(shstr));
+	memcpy(out + off_btf, b->out.data, b->size);
+	memcpy(out + off_sh, sh, sizeof(sh));
+	return off_sh + sizeof(sh);
+}
+
+static void test_check_data_and_file(void **state)
+{
+	static struct blob b;
+	static union { uint64_t align; unsigned char d[8192]; } elf;
+	char path[] = "/tmp/ks-btf-check-XXXXXX";
+	const char *why;
+	size_t n;
+	int fd;
+
+	make_kernel_blob(&b);
+	assert_int_equal(ks_btf_check_data(b.out.data, b.size, &why), 0);
+	/* in an ELF file, at an aligned and at a misaligned offset */
+	for (size_t pad = 0; pad < 4; pad++) {
+		n = make_elf(elf.d, sizeof(elf.d), &b, pad);
+		why = NULL;
+		assert_int_equal(ks_btf_check_data(elf.d, n, &why), 0);
+	}
+	/* ELF files that are no use */
+	n = make_elf(elf.d, sizeof(elf.d), &b, 0);
+	elf.d[sizeof(Elf64_Ehdr) + 12] = 'X';		/* ".BTF" becomes ".BXF" */
+	assert_int_equal(ks_btf_check_data(elf.d, n, &why), -EINVAL);
+	assert_string_equal(why, "an ELF file without a .BTF section");
+	n = make_elf(elf.d, sizeof(elf.d), &b, 0);
+	assert_int_equal(ks_btf_check_data(elf.d, 100, &why), -EINVAL);	/* cut */
+	assert_non_null(strstr(why, "ELF"));
+	make_blob(&b);					/* a program's BTF in ELF */
+	n = make_elf(elf.d, sizeof(elf.d), &b, 0);
+	assert_int_equal(ks_btf_check_data(elf.d, n, &why), -EINVAL);
+	assert_non_null(strstr(why, "not a kernel's BTF"));
+	assert_int_equal(ks_btf_check_data(elf.d, 0, &why), -EINVAL);
+	assert_string_equal(why, "empty");
+
+	/* files: regular (mapped), empty, a directory, a device, missing */
+	make_kernel_blob(&b);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(ks_btf_check_file(path, &why), -EINVAL);
+	assert_string_equal(why, "empty");
+	assert_int_equal(write(fd, b.out.data, b.size), (ssize_t)b.size);
+	close(fd);
+	assert_int_equal(ks_btf_check_file(path, &why), 0);
+	unlink(path);
+	assert_int_equal(ks_btf_check_file("/tmp", &why), -EISDIR);
+	assert_int_equal(ks_btf_check_file("/dev/null", &why), -EINVAL);
+	assert_string_equal(why, "not a regular file");
+	assert_int_equal(ks_btf_check_file("/nonexistent/ks-btf", &why), -ENOENT);
+	/* this machine's own: usable */
+	if (!access(VMLINUX_BTF, R_OK)) {
+		assert_int_equal(ks_btf_check_file(VMLINUX_BTF, &why), 0);
+		printf("test_check_data_and_file: %s passes the check\n", VMLINUX_BTF);
+	}
+}
+
 /* ---- this machine's kernel BTF ------------------------------------------ */
 
 #define NSAMPLES 400
@@ -417,6 +591,8 @@ int main(void)
 		cmocka_unit_test(test_blob),
 		cmocka_unit_test(test_broken),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_check_data_and_file),
 		cmocka_unit_test(test_vmlinux),
 	};
 
