@@ -158,7 +158,7 @@ UNIT_LIB_OBJS := $(filter-out $(OUT)/obj/main.o,$(OBJS))
 
 $(OUT)/tests/test_%: tests/unit/test_%.c $(UNIT_LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Wno-unused-parameter $< $(UNIT_LIB_OBJS) -lcmocka $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) -Wno-unused-parameter $< $(UNIT_LIB_OBJS) -lcmocka $(LDLIBS) -pthread -o $@
 
 WORKLOADS := $(patsubst tests/workloads/%.c,$(OUT)/workloads/%,$(wildcard tests/workloads/*.c))
 # arm64 workloads run in a VM guest (the VM matrix): static, like kscope

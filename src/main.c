@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kscope: dispatch to the command table (commands.c) */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "kscope.h"
+#include "engine/out.h"
+#include "engine/util.h"
 
 static void usage(FILE *f)
 {
@@ -19,7 +22,19 @@ static void usage(FILE *f)
 		   "'kscope <command> --help' shows a command's options.\n");
 }
 
-int main(int argc, char **argv)
+/*
+ * What went through stdio (help, version) must have reached stdout: a full
+ * disk or a closed stdout is an error, as for the traces (docs/exit-codes.md).
+ */
+static int stdout_done(int rc)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return rc;
+	ks_errorf("kscope: cannot write to standard output: %s", strerror(errno));
+	return rc == KS_EXIT_OK ? KS_EXIT_FAIL : rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
 	const struct ks_cmd *cmd;
 	const char *name;
@@ -50,15 +65,21 @@ int main(int argc, char **argv)
 		}
 		cmd = ks_cmd_find(argv[2]);
 		if (!cmd) {
-			fprintf(stderr, "kscope: unknown command '%s' (see 'kscope help')\n", argv[2]);
+			ks_errorf("kscope: unknown command '%s' (see 'kscope help')", argv[2]);
 			return KS_EXIT_USAGE;
 		}
 		return cmd->fn(2, help_argv);
 	}
 	cmd = ks_cmd_find(name);
 	if (!cmd) {
-		fprintf(stderr, "kscope: unknown command '%s' (see 'kscope help')\n", name);
+		ks_errorf("kscope: unknown command '%s' (see 'kscope help')", name);
 		return KS_EXIT_USAGE;
 	}
 	return cmd->fn(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+	ks_stdio_guard();
+	return stdout_done(dispatch(argc, argv));
 }

@@ -268,7 +268,8 @@ int cmd_doctor(int argc, char **argv)
 	d.bpf_syscall = ks_bpf_syscall_exists();
 	d.privileged = d.bpf_syscall && !ks_check_caps(&d.missing_cap);
 	libbpf_set_print(NULL);
-	if (ks_out_init(&d.out, opts.out_fd, d.json, false)) {
+	if (ks_out_init(&d.out, opts.out_fd, d.json, false) || ks_opts_begin_output(&opts)) {
+		ks_out_free(&d.out);
 		ks_opts_release(&opts);
 		return KS_EXIT_FAIL;
 	}
@@ -308,6 +309,8 @@ int cmd_doctor(int argc, char **argv)
 							   : "kscope can trace on this kernel");
 	}
 	ks_out_flush(&d.out);
+	if (ks_out_failed(&d.out, opts.output, NULL))
+		d.problems++;
 	ks_out_free(&d.out);
 	ks_probe_cleanup();
 	ks_opts_release(&opts);

@@ -64,13 +64,13 @@ static const struct ks_cli_opt help_opt[] = {
 
 void ks_cli_error(const struct ks_cli *cli, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "kscope %s: ", cli->cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'kscope %s --help')\n", cli->cmd);
+	ks_errorf("kscope %s: %s (see 'kscope %s --help')", cli->cmd, msg, cli->cmd);
 }
 
 static void print_opts(const struct ks_cli_opt *opts)
@@ -148,39 +148,96 @@ static int add_opts(const struct ks_cli_opt *src, struct option *lo, int *nlo,
 	return 0;
 }
 
+int ks_cli_list(const char *arg, int (*fn)(void *ctx, const char *item), void *ctx)
+{
+	char item[256];
+
+	if (!*arg)
+		return -EINVAL;
+	for (const char *p = arg;; p++) {
+		size_t n = strcspn(p, ",");
+		int err;
+
+		if (!n || n >= sizeof(item))
+			return -EINVAL;
+		memcpy(item, p, n);
+		item[n] = '\0';
+		err = fn(ctx, item);
+		if (err)
+			return err;
+		p += n;
+		if (!*p)
+			return 0;
+	}
+}
+
+/* The process a task id belongs to (its Tgid), or 0 if /proc cannot tell */
+static uint32_t tgid_of(uint32_t tid)
+{
+	char path[64], line[128];
+	unsigned long tgid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %lu", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
+struct pid_list {
+	const struct ks_cli *cli;
+	struct ks_opts *o;
+};
+
+static int add_pid(void *ctx, const char *tok)
+{
+	struct pid_list *l = ctx;
+	uint64_t pid;
+	uint32_t tgid;
+
+	if (ks_parse_u64(tok, 1, INT32_MAX, &pid)) {
+		ks_cli_error(l->cli, "invalid pid '%s'", tok);
+		return -1;
+	}
+	if (kill(pid, 0) && errno == ESRCH) {
+		ks_cli_error(l->cli, "no such process: %s", tok);
+		return -1;
+	}
+	/*
+	 * A thread id also answers kill(): but the filter is by process, and a
+	 * thread id would match nothing. Say which process it belongs to.
+	 */
+	tgid = tgid_of(pid);
+	if (tgid && tgid != pid) {
+		char comm[KS_COMM_LEN] = "?";
+
+		ks_proc_comm(tgid, comm);
+		ks_cli_error(l->cli, "%s is a thread of process %u (%s), not a process: "
+			     "-p takes process ids (-p %u: all of its threads)", tok, tgid, comm,
+			     tgid);
+		return -1;
+	}
+	if (l->o->npids >= KS_MAX_PIDS) {
+		ks_cli_error(l->cli, "too many pids (at most %d)", KS_MAX_PIDS);
+		return -1;
+	}
+	l->o->pids[l->o->npids++] = pid;
+	return 0;
+}
+
 static int parse_pids(const struct ks_cli *cli, const char *arg, struct ks_opts *o)
 {
-	char *list = strdup(arg), *save = NULL, *tok;
-	int err = 0;
+	struct pid_list l = { cli, o };
+	int err = ks_cli_list(arg, add_pid, &l);
 
-	if (!list)
-		return -1;
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		uint64_t pid;
-
-		if (ks_parse_u64(tok, 1, INT32_MAX, &pid)) {
-			ks_cli_error(cli, "invalid pid '%s'", tok);
-			err = -1;
-			break;
-		}
-		if (kill(pid, 0) && errno == ESRCH) {
-			ks_cli_error(cli, "no such process: %s", tok);
-			err = -1;
-			break;
-		}
-		if (o->npids >= KS_MAX_PIDS) {
-			ks_cli_error(cli, "too many pids (at most %d)", KS_MAX_PIDS);
-			err = -1;
-			break;
-		}
-		o->pids[o->npids++] = pid;
-	}
-	if (!err && !o->npids) {
-		ks_cli_error(cli, "invalid pid '%s'", arg);
-		err = -1;
-	}
-	free(list);
-	return err;
+	if (err == -EINVAL)
+		ks_cli_error(cli, "invalid pid list '%s' (PID[,PID...])", arg);
+	return err ? -1 : 0;
 }
 
 /* Depth of an open cgroup directory below the cgroup2 mount (root: 0) */
@@ -206,19 +263,14 @@ static int cgroup_level(int fd)
 	return level;
 }
 
-static int open_cgroup(const char *path, struct ks_opts *o)
+/* path, if it is a cgroup v2 directory: its fd (level and id in o), or -errno */
+static int open_cgroup_dir(const char *path, struct ks_opts *o)
 {
 	struct statfs fs;
 	struct stat st;
-	char buf[4096];
 	int fd, level;
 
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 && path[0] != '/' && ks_cgroup2_root()) {
-		/* "system.slice/foo.service": relative to the cgroup v2 mount */
-		snprintf(buf, sizeof(buf), "%s/%s", ks_cgroup2_root(), path);
-		fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
 	if (fd < 0)
 		return -errno;
 	level = cgroup_level(fd);
@@ -229,6 +281,27 @@ static int open_cgroup(const char *path, struct ks_opts *o)
 	o->cgroup_id = st.st_ino;	/* a cgroup's id is its kernfs inode number */
 	o->cgroup_level = level;
 	return fd;
+}
+
+/*
+ * A cgroup v2 directory as given; else the same path below the cgroup2
+ * mount, which is how /proc/PID/cgroup names cgroups ("/user.slice/x",
+ * "system.slice/y"; "/" or "." is the root).
+ */
+static int open_cgroup(const char *path, struct ks_opts *o)
+{
+	const char *root = ks_cgroup2_root();
+	char buf[4096];
+	int fd;
+
+	if (!path[0])
+		return -EINVAL;
+	fd = open_cgroup_dir(path, o);
+	if (fd >= 0 || !root)
+		return fd;
+	if (snprintf(buf, sizeof(buf), "%s/%s", root, path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	return open_cgroup_dir(buf, o);
 }
 
 static int parse_common(const struct ks_cli *cli, int key, const char *arg, struct ks_opts *o)
@@ -248,7 +321,10 @@ static int parse_common(const struct ks_cli *cli, int key, const char *arg, stru
 		o->cgroup = arg;
 		o->cgroup_fd = open_cgroup(arg, o);
 		if (o->cgroup_fd < 0) {
-			ks_cli_error(cli, "not a cgroup v2 directory: %s", arg);
+			if (o->cgroup_fd == -EINVAL)
+				ks_cli_error(cli, "empty cgroup path (the root is '/')");
+			else
+				ks_cli_error(cli, "not a cgroup v2 directory: %s", arg);
 			return -1;
 		}
 		return 0;
@@ -265,11 +341,19 @@ static int parse_common(const struct ks_cli *cli, int key, const char *arg, stru
 			ks_cli_error(cli, "empty --comm");
 			return -1;
 		}
+		/* the kernel keeps 15 bytes of a name: a longer one would match nothing */
+		if (strlen(arg) > KS_COMM_LEN - 1) {
+			ks_cli_error(cli, "--comm '%s' is %zu bytes long: the kernel keeps the first "
+				     "%d of a command name ('%.*s')", arg, strlen(arg), KS_COMM_LEN - 1,
+				     KS_COMM_LEN - 1, arg);
+			return -1;
+		}
 		o->comm = arg;
 		return 0;
 	case 'd':
 		if (ks_parse_seconds(arg, &o->duration_s)) {
-			ks_cli_error(cli, "invalid duration '%s' (seconds, > 0)", arg);
+			ks_cli_error(cli, "invalid duration '%s' (seconds, more than 0 and at most %.0f)",
+				     arg, KS_SECONDS_MAX);
 			return -1;
 		}
 		return 0;
@@ -341,7 +425,8 @@ static int parse_positional(const struct ks_cli *cli, int argc, char **argv, str
 		return -1;
 	}
 	if (n >= 1 && ks_parse_seconds(argv[optind], &o->interval_s)) {
-		ks_cli_error(cli, "invalid interval '%s' (seconds, > 0)", argv[optind]);
+		ks_cli_error(cli, "invalid interval '%s' (seconds, more than 0 and at most %.0f)",
+			     argv[optind], KS_SECONDS_MAX);
 		return -1;
 	}
 	if (n == 2 && ks_parse_u64(argv[optind + 1], 1, UINT32_MAX, &o->count)) {
@@ -364,12 +449,65 @@ static int finish_opts(const struct ks_cli *cli, struct ks_opts *o)
 	if (o->program)
 		o->follow = true;
 	if (o->output) {
-		o->out_fd = open(o->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (o->out_fd < 0) {
-			ks_cli_error(cli, "cannot open output '%s': %s", o->output, strerror(errno));
-			o->out_fd = STDOUT_FILENO;
+		const char *why;
+		int err = ks_outfile_open(&o->outfile, o->output, &why);
+
+		if (err) {
+			ks_cli_error(cli, "cannot write output to '%s': %s", o->output,
+				     why ? why : strerror(-err));
 			return -1;
 		}
+		o->out_fd = o->outfile.fd;
+	}
+	return 0;
+}
+
+int ks_opts_begin_output(struct ks_opts *o)
+{
+	int err = ks_outfile_begin(&o->outfile);
+
+	if (err)
+		ks_errorf("kscope: cannot empty output file '%s': %s", o->output, strerror(-err));
+	return err;
+}
+
+/* How an option is named in a message: "-x/--failed", "--slow", "an interval" */
+static void opt_name(const struct ks_cli *cli, int key, char *buf, size_t cap)
+{
+	const struct ks_cli_opt *tables[] = { cli->opts, trace_opts, json_opts };
+
+	snprintf(buf, cap, key == KS_CLI_KEY_INTERVAL ? "an interval" : "?");
+	for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
+		for (const struct ks_cli_opt *p = tables[t]; p && p->name; p++) {
+			if (p->key != key)
+				continue;
+			if (key < 0x100)
+				snprintf(buf, cap, "-%c/--%s", key, p->name);
+			else
+				snprintf(buf, cap, "--%s", p->name);
+			return;
+		}
+}
+
+static bool key_seen(const int *seen, int nseen, int key)
+{
+	for (int i = 0; i < nseen; i++)
+		if (seen[i] == key)
+			return true;
+	return false;
+}
+
+static int check_conflicts(const struct ks_cli *cli, const int *seen, int nseen)
+{
+	for (const struct ks_cli_conflict *c = cli->conflicts; c && c->a; c++) {
+		char a[64], b[64];
+
+		if (!key_seen(seen, nseen, c->a) || !key_seen(seen, nseen, c->b))
+			continue;
+		opt_name(cli, c->a, a, sizeof(a));
+		opt_name(cli, c->b, b, sizeof(b));
+		ks_cli_error(cli, "%s and %s cannot be combined: %s", a, b, c->why);
+		return -1;
 	}
 	return 0;
 }
@@ -378,10 +516,11 @@ int ks_cli_parse(const struct ks_cli *cli, int argc, char **argv, struct ks_opts
 {
 	struct option lo[64];
 	char so[128] = ":";	/* report a missing argument as ':' */
-	int nlo = 0, nso = 1, key, dd;
+	int nlo = 0, nso = 1, key, dd, seen[64], nseen = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->cgroup_fd = -1;
+	o->outfile.fd = -1;
 	o->out_fd = STDOUT_FILENO;
 	o->ringbuf_kb = 4096;
 	o->flush_ms = 100;
@@ -439,6 +578,8 @@ int ks_cli_parse(const struct ks_cli *cli, int argc, char **argv, struct ks_opts
 		if (!optarg && optind < dd && optional_arg(cli, key) &&
 		    argv[optind][0] != '-' && !isdigit((unsigned char)argv[optind][0]))
 			optarg = argv[optind++];
+		if (nseen < (int)ARRAY_SIZE(seen) && !key_seen(seen, nseen, key))
+			seen[nseen++] = key;
 		err = (cli->flags & (KS_CLI_TRACE | KS_CLI_JSON)) ? parse_common(cli, key, optarg, o) : 1;
 		if (err > 0)
 			err = cli->parse ? cli->parse(cli->state, key, optarg) : -1;
@@ -447,7 +588,13 @@ int ks_cli_parse(const struct ks_cli *cli, int argc, char **argv, struct ks_opts
 			return KS_EXIT_USAGE;
 		}
 	}
-	if (parse_positional(cli, dd, argv, o) || finish_opts(cli, o)) {
+	if (parse_positional(cli, dd, argv, o)) {
+		ks_opts_release(o);
+		return KS_EXIT_USAGE;
+	}
+	if (o->interval_s > 0 && nseen < (int)ARRAY_SIZE(seen))
+		seen[nseen++] = KS_CLI_KEY_INTERVAL;
+	if (check_conflicts(cli, seen, nseen) || finish_opts(cli, o)) {
 		ks_opts_release(o);
 		return KS_EXIT_USAGE;
 	}
@@ -459,8 +606,7 @@ void ks_opts_release(struct ks_opts *o)
 	if (o->cgroup_fd >= 0)
 		close(o->cgroup_fd);
 	o->cgroup_fd = -1;
-	if (o->out_fd > STDERR_FILENO)
-		close(o->out_fd);
+	ks_outfile_close(&o->outfile);
 	o->out_fd = STDOUT_FILENO;
 }
 

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "out.h"
+
 #define KS_MAX_PIDS 64
 
 struct ks_opts {
@@ -26,6 +28,7 @@ struct ks_opts {
 	double duration_s;             /* -d, 0 = until interrupted */
 	bool json;                     /* -j */
 	const char *output;            /* -o */
+	struct ks_outfile outfile;     /* -o FILE: opened when parsed, begun at tracing */
 	int out_fd;                    /* stdout or the -o file */
 	bool wallclock;                /* -T */
 	int verbose;                   /* -v */
@@ -53,12 +56,25 @@ struct ks_cli_opt {
 #define KS_CLI_PROGRAM  (1u << 2)   /* -- PROGRAM [ARGS] */
 #define KS_CLI_JSON     (1u << 3)   /* -j/-o only (non-tracing commands) */
 
+/* The key that stands for the positional [interval] in a conflict */
+#define KS_CLI_KEY_INTERVAL 0x1ff
+
+/*
+ * Two options that make no sense together (one would be silently ignored):
+ * refused with "A and B cannot be combined: why".
+ */
+struct ks_cli_conflict {
+	int a, b;                      /* option keys, or KS_CLI_KEY_INTERVAL */
+	const char *why;
+};
+
 struct ks_cli {
 	const char *cmd;               /* "proc" */
 	const char *summary;           /* one line */
 	const char *details;           /* paragraph(s) for --help, may be NULL */
 	const char *examples;          /* may be NULL */
 	const struct ks_cli_opt *opts; /* the command's own, {0}-terminated; may be NULL */
+	const struct ks_cli_conflict *conflicts; /* {0}-terminated; may be NULL */
 	/* the command's options: 0, or -1 after printing an error with ks_cli_error() */
 	int (*parse)(void *state, int key, const char *arg);
 	void *state;
@@ -69,10 +85,21 @@ struct ks_cli {
 #define KS_CLI_CONTINUE (-1)
 
 int ks_cli_parse(const struct ks_cli *cli, int argc, char **argv, struct ks_opts *o);
+/*
+ * Each item of a comma-separated list (-p 1,2, -e exec,exit): 0, the first
+ * non-zero return of fn, or -EINVAL for an empty list or an empty item
+ * ("1,,2", ",1", "1,").
+ */
+int ks_cli_list(const char *arg, int (*fn)(void *ctx, const char *item), void *ctx);
 void ks_cli_usage(const struct ks_cli *cli);
 /* "kscope CMD: <message> (see 'kscope CMD --help')" on stderr */
 void ks_cli_error(const struct ks_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * Tracing is about to start (programs attached): the -o file is emptied
+ * or kept now (ks_outfile_begin). 0, or -errno after saying why.
+ */
+int ks_opts_begin_output(struct ks_opts *o);
 void ks_opts_release(struct ks_opts *o);
 /* The index of arg in names (NULL-terminated): for -s/--sort and the like; -1 if absent */
 int ks_cli_choice(const char *arg, const char *const names[]);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +28,8 @@ int ks_out_init(struct ks_out *o, int fd, bool json, bool wallclock)
 	o->tm_sec = -1;
 	if (!o->buf)
 		return -ENOMEM;
+	if (fd == STDOUT_FILENO && ks_stdout_closed)
+		o->err = -EBADF;	/* kscope started with its stdout closed */
 	ks_out_set_epoch(o);
 	return 0;
 }
@@ -62,6 +66,7 @@ int ks_out_flush(struct ks_out *o)
 
 			if (poll(&p, 1, 1000) == 0) {
 				o->err = -ETIMEDOUT;
+				o->dropped += o->len - off;
 				break;
 			}
 		}
@@ -76,6 +81,127 @@ int ks_out_flush(struct ks_out *o)
 	}
 	o->len = 0;
 	return o->err;
+}
+
+bool ks_out_failed(const struct ks_out *o, const char *name, const char *note)
+{
+	char what[4200];
+
+	if (!o->err || o->err == -EPIPE)
+		return false;
+	if (name)
+		snprintf(what, sizeof(what), "'%s'", name);
+	else
+		snprintf(what, sizeof(what), "standard output");
+	if (o->err == -ETIMEDOUT) {
+		ks_errorf("kscope: %s took nothing for a second after the stop: the last %zu "
+			  "bytes of output were dropped", what, o->dropped);
+		return false;
+	}
+	ks_errorf("kscope: cannot write to %s: %s: the output is incomplete%s%s%s", what,
+		  strerror(-o->err), note ? " (" : "", note ? note : "", note ? ")" : "");
+	return true;
+}
+
+void ks_verrorf(const char *fmt, va_list ap)
+{
+	char msg[8192], line[sizeof(msg) * 6 + 2];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = ks_escape_text(line, sizeof(line) - 1, msg, sizeof(msg));
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	/* one write: lines from kscope and PROGRAM sharing stderr do not mix */
+	if (write(STDERR_FILENO, line, n) < 0)
+		return;
+}
+
+void ks_errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ks_verrorf(fmt, ap);
+	va_end(ap);
+}
+
+/* ---- output files -------------------------------------------------------- */
+
+int ks_outfile_open(struct ks_outfile *f, const char *path, const char **why)
+{
+	struct stat st;
+	int fd;
+
+	memset(f, 0, sizeof(*f));
+	f->path = path;
+	f->fd = -1;
+	*why = NULL;
+	if (!path[0])
+		return -ENOENT;
+	if (!lstat(path, &st) && S_ISLNK(st.st_mode)) {
+		if (stat(path, &st)) {
+			*why = "a symbolic link that leads nowhere: name the file itself";
+			return -ELOOP;
+		}
+		if (S_ISREG(st.st_mode)) {
+			*why = "a symbolic link to a regular file: name the file itself";
+			return -ELOOP;
+		}
+		/* a device, a pipe, a socket: nothing to clobber */
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	} else {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			f->created = true;
+		else if (errno == EEXIST)
+			fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		if (errno == ELOOP)
+			*why = "a symbolic link (it just appeared): name the file itself";
+		else if (errno == EISDIR)
+			*why = "a directory";
+		return -errno;
+	}
+	if (fstat(fd, &st)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	f->fd = fd;
+	f->truncate = !f->created && S_ISREG(st.st_mode) && st.st_size > 0;
+	return 0;
+}
+
+int ks_outfile_begin(struct ks_outfile *f)
+{
+	if (f->fd < 0 || f->begun)
+		return 0;
+	f->begun = true;
+	if (f->truncate && ftruncate(f->fd, 0))
+		return -errno;
+	return 0;
+}
+
+void ks_outfile_close(struct ks_outfile *f)
+{
+	if (f->fd < 0)
+		return;
+	close(f->fd);
+	f->fd = -1;
+	if (f->created && !f->begun)
+		unlink(f->path);
+}
+
+bool ks_outfile_same(const struct ks_outfile *a, const struct ks_outfile *b)
+{
+	struct stat x, y;
+
+	return a->fd >= 0 && b->fd >= 0 && !fstat(a->fd, &x) && !fstat(b->fd, &y) &&
+	       x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
 /* Make room for n more bytes: flush, then grow for an oversized item */

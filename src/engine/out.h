@@ -12,6 +12,7 @@
 #define KSCOPE_OUT_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,7 @@ struct ks_out {
 	bool json;
 	bool wallclock;        /* -T */
 	int err;               /* first write error (-EPIPE when the reader left) */
+	size_t dropped;        /* bytes not written after a stop (-ETIMEDOUT) */
 	/* set by a signal handler: then wait at most 1 s for a stalled reader */
 	volatile sig_atomic_t *stop;
 	char *buf;
@@ -54,6 +56,51 @@ struct ks_out {
 int ks_out_init(struct ks_out *o, int fd, bool json, bool wallclock);
 void ks_out_free(struct ks_out *o);
 int ks_out_flush(struct ks_out *o);
+/*
+ * After the last flush: did the output fail? A reader that left (EPIPE) is
+ * a clean stop: false. A write error (ENOSPC, EIO, EBADF...) prints one line
+ * naming the output (`name`: a path, or NULL for standard output) and the
+ * error (and `note` in parentheses, if not NULL), and returns true: the trace is incomplete, the run failed. Bytes
+ * dropped because a stalled reader did not take them within a second of a
+ * stop are said on stderr too (false: the user asked to stop).
+ */
+bool ks_out_failed(const struct ks_out *o, const char *name, const char *note);
+
+/*
+ * One error line on stderr: "kscope...: message\n". Messages quote what the
+ * user typed and what processes named: every byte a terminal would act on
+ * is escaped as the table sink escapes it (\n, \xNN, \uNNNN), so the line
+ * stays one line.
+ */
+void ks_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ks_verrorf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/*
+ * A file kscope writes: -o FILE, sched --timeline FILE. It is checked and
+ * opened when the command line is read (a bad path is a usage error), but an
+ * existing file is emptied, and a new one kept, only once tracing starts
+ * (ks_outfile_begin): a run that fails before that leaves things as they
+ * were. A symbolic link is followed only to what is not a regular file
+ * (/dev/stdout to a pipe or a terminal, /dev/null); one to a regular file,
+ * or one that leads nowhere, is refused (docs/exit-codes.md): writing
+ * through it would clobber a file the user did not name.
+ */
+struct ks_outfile {
+	const char *path;
+	int fd;          /* -1: none */
+	bool created;    /* made by ks_outfile_open: removed again unless begun */
+	bool truncate;   /* an existing regular file: emptied when begun */
+	bool begun;
+};
+
+/* 0, or -errno; *why (static text) for a refusal (a link, a directory) */
+int ks_outfile_open(struct ks_outfile *f, const char *path, const char **why);
+/* Tracing starts: empty an existing file, keep a new one. 0 or -errno */
+int ks_outfile_begin(struct ks_outfile *f);
+/* Close; a file made by ks_outfile_open and never begun is removed */
+void ks_outfile_close(struct ks_outfile *f);
+/* Are both open on the same file? */
+bool ks_outfile_same(const struct ks_outfile *a, const struct ks_outfile *b);
 /* Set the TIME origin and wall-clock offset (call when tracing starts) */
 void ks_out_set_epoch(struct ks_out *o);
 

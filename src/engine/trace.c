@@ -45,6 +45,7 @@ struct ks_run {
 	int epfd;
 	int ncpus;
 	uint64_t lost_seen[KS_LOST_MAX];
+	uint64_t lost_unsaid[KS_LOST_MAX];    /* counted, not yet in a stderr line */
 	uint64_t malformed;
 	uint64_t last_lost_warn_ns;
 
@@ -623,7 +624,7 @@ static void release_program(struct ks_run *r)
 	close(r->child_err);
 	r->child_err = -1;
 	if (n == sizeof(e))
-		fprintf(stderr, "kscope: cannot run '%s': %s\n", r->o->program[0], strerror(e));
+		ks_errorf("kscope: cannot run '%s': %s", r->o->program[0], strerror(e));
 }
 
 static void reap_program(struct ks_run *r, bool block)
@@ -662,7 +663,32 @@ static const char *const lost_reason[KS_LOST_MAX] = {
 	[KS_LOST_MAPFULL] = "map_full",
 };
 
-static void check_lost(struct ks_run *r)
+/* What each reason loses: the same words in the lines and in the summary */
+static const char *const lost_what[KS_LOST_MAX] = {
+	[KS_LOST_RINGBUF] = "events lost",
+	[KS_LOST_PIDMAP] = "new processes not followed",
+	[KS_LOST_MAPFULL] = "updates not counted",
+};
+
+/*
+ * Table mode: at most one line a second, each with everything lost since
+ * the last line, so the lines add up to the summary's total.
+ */
+static void say_lost(struct ks_run *r, uint64_t now, bool force)
+{
+	if (!force && now - r->last_lost_warn_ns < 1000000000ull)
+		return;
+	for (int k = 0; k < KS_LOST_MAX; k++) {
+		if (!r->lost_unsaid[k])
+			continue;
+		r->last_lost_warn_ns = now;
+		fprintf(stderr, "kscope: %llu %s (%s)\n",
+			(unsigned long long)r->lost_unsaid[k], lost_what[k], lost_reason[k]);
+		r->lost_unsaid[k] = 0;
+	}
+}
+
+static void check_lost(struct ks_run *r, bool last)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_lost");
 	uint64_t *vals = calloc(r->ncpus, sizeof(uint64_t));
@@ -691,28 +717,29 @@ static void check_lost(struct ks_run *r)
 			ks_json_kv_u64(&r->out, "count", delta);
 			ks_json_kv_u64(&r->out, "total", sum);
 			ks_json_end(&r->out);
-		} else if (now - r->last_lost_warn_ns > 1000000000ull) {
-			r->last_lost_warn_ns = now;
-			fprintf(stderr, "kscope: lost %llu events (%s)\n",
-				(unsigned long long)delta, lost_reason[k]);
+		} else {
+			r->lost_unsaid[k] += delta;
 		}
 	}
 	free(vals);
+	say_lost(r, now, last);
 }
 
 static void report_lost_summary(struct ks_run *r)
 {
+	say_lost(r, ks_now_ns(CLOCK_MONOTONIC), true);
 	if (r->lost_seen[KS_LOST_RINGBUF])
-		fprintf(stderr, "kscope: lost %llu events in total: the ring buffer was full "
+		fprintf(stderr, "kscope: %llu %s in total (ringbuf): the ring buffer was full "
 			"(try a larger --ringbuf-kb)\n",
-			(unsigned long long)r->lost_seen[KS_LOST_RINGBUF]);
+			(unsigned long long)r->lost_seen[KS_LOST_RINGBUF], lost_what[KS_LOST_RINGBUF]);
 	if (r->lost_seen[KS_LOST_PIDMAP])
-		fprintf(stderr, "kscope: %llu new processes were not followed: "
+		fprintf(stderr, "kscope: %llu %s in total (pid_map): "
 			"the traced-process map (%d entries) was full\n",
-			(unsigned long long)r->lost_seen[KS_LOST_PIDMAP], KS_PIDS_MAX);
+			(unsigned long long)r->lost_seen[KS_LOST_PIDMAP], lost_what[KS_LOST_PIDMAP],
+			KS_PIDS_MAX);
 	if (r->lost_seen[KS_LOST_MAPFULL])
-		fprintf(stderr, "kscope: %llu updates were not counted: an aggregation map was full\n",
-			(unsigned long long)r->lost_seen[KS_LOST_MAPFULL]);
+		fprintf(stderr, "kscope: %llu %s in total (map_full): an aggregation map was full\n",
+			(unsigned long long)r->lost_seen[KS_LOST_MAPFULL], lost_what[KS_LOST_MAPFULL]);
 	if (r->malformed)
 		fprintf(stderr, "kscope: %llu malformed events skipped\n",
 			(unsigned long long)r->malformed);
@@ -793,7 +820,18 @@ static int run_loop(struct ks_run *r)
 			if (r->t->tick)
 				r->t->tick(r->state, &r->out);
 			ks_out_flush(&r->out);
+			/*
+			 * Reports stay on the interval's grid. After a stall
+			 * (SIGSTOP, a loaded machine) the ticks that passed are
+			 * skipped, not made up for with a burst of near-empty
+			 * reports: the late report covers the whole stall, and the
+			 * next one is the first grid point at least half an
+			 * interval away, so no period is shorter than that.
+			 */
 			next_tick += interval;
+			now = ks_now_ns(CLOCK_MONOTONIC);
+			if (next_tick < now + interval / 2)
+				next_tick += ((now + interval / 2 - next_tick) / interval + 1) * interval;
 			if (r->o->count && ++ticks >= r->o->count)
 				break;
 			continue;
@@ -814,7 +852,7 @@ static int run_loop(struct ks_run *r)
 		ring_buffer__consume(r->rb);
 		if (now - last_lost >= 250000000ull) {
 			last_lost = now;
-			check_lost(r);
+			check_lost(r, false);
 		}
 		if (now - last_housekeeping >= 1000000000ull) {
 			last_housekeeping = now;
@@ -834,6 +872,7 @@ int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
 			    .child_go = -1, .child_err = -1 };
 	const char *missing;
 	int err, code = KS_EXIT_FAIL;
+	bool out_failed;
 
 	/* first, before anything touches BPF: qemu-user does not emulate bpf() */
 	if (!ks_bpf_syscall_exists()) {
@@ -854,17 +893,25 @@ int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
 	if (ks_out_init(&r.out, o->out_fd, o->json, o->wallclock))
 		goto out_opts;
 	r.out.stop = &stop_count;
+	/* an output that cannot be written (stdout closed): say so before tracing */
+	if (ks_out_failed(&r.out, o->output, NULL)) {
+		ks_out_free(&r.out);
+		goto out_opts;
+	}
 
 	if (load_and_attach(&r))
 		goto out;
 	if (setup_filters(&r))
+		goto out;
+	/* attached: now an existing -o FILE may be emptied */
+	if (ks_opts_begin_output(o))
 		goto out;
 	if (o->program) {
 		err = spawn_program(&r);
 		if (!err)
 			err = track_pid(&r, r.child);
 		if (err) {
-			fprintf(stderr, "kscope: cannot start '%s': %s\n", o->program[0], strerror(-err));
+			ks_errorf("kscope: cannot start '%s': %s", o->program[0], strerror(-err));
 			goto out;
 		}
 	}
@@ -876,7 +923,9 @@ int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
 	ks_out_set_epoch(&r.out);
 	if (t->start && t->start(state, r.skel, &r.out))
 		goto out;
-	ks_out_flush(&r.out);
+	/* an output that fails at once: PROGRAM is not run for nothing (it exits 127) */
+	if (ks_out_flush(&r.out) && r.out.err != -EPIPE)
+		goto out;
 	if (isatty(STDERR_FILENO) && !o->program)
 		fprintf(stderr, "Tracing %s... Hit Ctrl-C to end.\n", t->what);
 	if (o->program)
@@ -887,13 +936,23 @@ int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
 	/* drain what was queued before the stop, then summarize */
 	if (!r.out.err)
 		ring_buffer__consume(r.rb);
-	check_lost(&r);
-	if (t->finish && !r.out.err)
-		t->finish(state, &r.out);
-	ks_out_flush(&r.out);
+	check_lost(&r, true);
 	code = KS_EXIT_OK;
+	/* finish < 0: it could not write what it owns (sched --timeline) and said so */
+	if (t->finish && !r.out.err && t->finish(state, &r.out) < 0)
+		code = KS_EXIT_FAIL;
+	ks_out_flush(&r.out);
 out:
 	report_lost_summary(&r);
+	/*
+	 * A write error is a failed run: the trace is incomplete. It wins over
+	 * PROGRAM's exit status (docs/exit-codes.md); PROGRAM runs on to its end.
+	 */
+	out_failed = ks_out_failed(&r.out, o->output, r.child <= 0 ? NULL :
+				   r.child_go >= 0 ? "PROGRAM was not run" : !r.child_done ?
+				   "tracing stopped; kscope exits 1 once PROGRAM ends" : NULL);
+	if (out_failed)
+		code = KS_EXIT_FAIL;
 	ring_buffer__free(r.rb);
 	if (r.epfd >= 0)
 		close(r.epfd);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,7 +43,7 @@ int ks_parse_seconds(const char *s, double *out)
 	v = strtod(s, &end);
 	if (*end || errno == ERANGE || !isfinite(v))
 		return -EINVAL;
-	if (v <= 0 || v > 1e7)
+	if (v <= 0 || v > KS_SECONDS_MAX)
 		return -ERANGE;
 	*out = v;
 	return 0;
@@ -78,6 +79,26 @@ int ks_parse_uid(const char *s, uint32_t *uid)
 	}
 	fclose(f);
 	return -ENOENT;
+}
+
+bool ks_stdout_closed;
+
+void ks_stdio_guard(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int nul;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* read-only: a write to it fails with EBADF, as on the closed fd */
+		nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0 && nul != fd) {	/* a lower one was closed too and got it */
+			dup2(nul, fd);
+			close(nul);
+		}
+		if (fd == STDOUT_FILENO)
+			ks_stdout_closed = true;
+	}
 }
 
 const char *ks_cgroup2_root(void)

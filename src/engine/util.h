@@ -10,7 +10,8 @@
 
 /* Strict number parsing: the whole string, in range, or -EINVAL/-ERANGE. */
 int ks_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
-int ks_parse_seconds(const char *s, double *out);   /* > 0, finite */
+#define KS_SECONDS_MAX 1e7   /* -d, intervals: about 115 days */
+int ks_parse_seconds(const char *s, double *out);   /* > 0, at most KS_SECONDS_MAX */
 
 /* "root" or "0" -> uid, from /etc/passwd without NSS (static binary) */
 int ks_parse_uid(const char *s, uint32_t *uid);
@@ -33,6 +34,16 @@ void ks_bpf_quiesce(void);
 
 /* Does this kernel have the bpf() syscall at all? (qemu-user: ENOSYS) */
 bool ks_bpf_syscall_exists(void);
+
+/*
+ * At start-up, before anything opens a file: descriptors 0, 1 and 2 that
+ * are closed get /dev/null opened read-only, so that no file kscope opens
+ * (a BPF map, the -o file) becomes its stdout by accident, and a write to
+ * them still fails with EBADF. ks_stdout_closed remembers that stdout was
+ * closed, to refuse a trace before anything is attached.
+ */
+void ks_stdio_guard(void);
+extern bool ks_stdout_closed;
 
 /* Signal number -> "SIGKILL" (or NULL) */
 const char *ks_signal_name(int sig);

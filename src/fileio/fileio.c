@@ -36,7 +36,6 @@ struct fileio_state {
 	const struct ks_opts *opts;
 	bool top;                  /* summary only */
 	bool no_summary;           /* --no-summary: the open stream only */
-	bool summary_opts;         /* -s or -n given */
 	bool failed;               /* --failed */
 	bool slow;                 /* --slow */
 	uint64_t slow_ns;
@@ -427,12 +426,25 @@ static int fileio_parse(void *state, int key, const char *arg)
 		/* in enum fio_sort's order */
 		static const char *const keys[] = { "bytes", "calls", "time", NULL };
 
-		st->summary_opts = true;
 		return ks_cli_summary_opt(&fileio_cli, key, arg, keys, &st->sort, &st->rows);
 	}
 	}
 	return -1;
 }
+
+static const struct ks_cli_conflict fileio_conflicts[] = {
+	{ OPT_TOP, 'x', "--top prints the summary only" },
+	{ OPT_TOP, OPT_SLOW, "--top prints the summary only" },
+	{ KS_CLI_KEY_INTERVAL, 'x', "an interval prints the summary only (--top)" },
+	{ KS_CLI_KEY_INTERVAL, OPT_SLOW, "an interval prints the summary only (--top)" },
+	{ OPT_SLOW, 'x', "--slow streams slow reads and writes instead of opens" },
+	{ OPT_NO_SUMMARY, OPT_TOP, "--no-summary streams opens only" },
+	{ OPT_NO_SUMMARY, OPT_SLOW, "--no-summary streams opens only" },
+	{ OPT_NO_SUMMARY, KS_CLI_KEY_INTERVAL, "--no-summary streams opens only" },
+	{ OPT_NO_SUMMARY, 's', "--no-summary prints no summary to sort" },
+	{ OPT_NO_SUMMARY, 'n', "--no-summary prints no summary to cut" },
+	{ 0 }
+};
 
 static struct ks_cli fileio_cli = {
 	.cmd = "fileio",
@@ -454,6 +466,7 @@ static struct ks_cli fileio_cli = {
 	"  kscope fileio --slow 10 -p 1234       # calls of 10 ms or more by process 1234\n"
 	"  kscope fileio -j -- make              # a build's opens and I/O as NDJSON\n",
 	.opts = fileio_opts,
+	.conflicts = fileio_conflicts,
 	.parse = fileio_parse,
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
@@ -468,25 +481,6 @@ int cmd_fileio(int argc, char **argv)
 	rc = ks_cli_parse(&fileio_cli, argc, argv, &opts);
 	if (rc != KS_CLI_CONTINUE)
 		return rc;
-	if (opts.interval_s > 0 && (st.slow || st.failed) && !st.top) {
-		ks_cli_error(&fileio_cli, "an interval prints the summary only (--top): "
-			     "it cannot be combined with --%s", st.slow ? "slow" : "failed");
-		ks_opts_release(&opts);
-		return KS_EXIT_USAGE;
-	}
-	if (st.top && (st.slow || st.failed)) {
-		ks_cli_error(&fileio_cli, "--top prints the summary only: it cannot be combined "
-			     "with --%s", st.slow ? "slow" : "failed");
-		ks_opts_release(&opts);
-		return KS_EXIT_USAGE;
-	}
-	if (st.no_summary && (st.top || st.slow || opts.interval_s > 0 || st.summary_opts)) {
-		ks_cli_error(&fileio_cli, "--no-summary streams opens only: it cannot be combined "
-			     "with %s", st.top ? "--top" : st.slow ? "--slow" :
-			     opts.interval_s > 0 ? "an interval" : "-s or -n");
-		ks_opts_release(&opts);
-		return KS_EXIT_USAGE;
-	}
 	if (opts.interval_s > 0)
 		st.top = true;
 	st.opts = &opts;

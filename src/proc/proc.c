@@ -231,24 +231,25 @@ static const struct ks_cli_opt proc_opts[] = {
 
 static struct ks_cli proc_cli;
 
+static int add_event(void *ctx, const char *name)
+{
+	unsigned *mask = ctx;
+
+	if (!strcmp(name, "fork"))
+		*mask |= EV_FORK;
+	else if (!strcmp(name, "exec"))
+		*mask |= EV_EXEC;
+	else if (!strcmp(name, "exit"))
+		*mask |= EV_EXIT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int parse_events(const char *arg, unsigned *mask)
 {
-	char *list = strdup(arg), *save = NULL, *tok;
-	int err = 0;
-
 	*mask = 0;
-	for (tok = strtok_r(list, ",", &save); tok && !err; tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "fork"))
-			*mask |= EV_FORK;
-		else if (!strcmp(tok, "exec"))
-			*mask |= EV_EXEC;
-		else if (!strcmp(tok, "exit"))
-			*mask |= EV_EXIT;
-		else
-			err = -EINVAL;
-	}
-	free(list);
-	return err || !*mask ? -EINVAL : 0;
+	return ks_cli_list(arg, add_event, mask);
 }
 
 static int proc_parse(void *state, int key, const char *arg)
@@ -272,6 +273,12 @@ static int proc_parse(void *state, int key, const char *arg)
 	return -1;
 }
 
+static const struct ks_cli_conflict proc_conflicts[] = {
+	{ OPT_TREE, 'e', "the tree is built from every fork, exec and exit" },
+	{ OPT_TREE, 'x', "the tree shows the execs that happened, not the ones that failed" },
+	{ 0 }
+};
+
 static struct ks_cli proc_cli = {
 	.cmd = "proc",
 	.summary = "Trace the process lifecycle: fork/clone, exec and exit, with task_struct details.",
@@ -286,6 +293,7 @@ static struct ks_cli proc_cli = {
 	"  kscope proc -e exec -x            # execs, including the ones that failed\n"
 	"  kscope proc --tree -- make -j2    # run make, print its process tree\n",
 	.opts = proc_opts,
+	.conflicts = proc_conflicts,
 	.parse = proc_parse,
 	.flags = KS_CLI_TRACE | KS_CLI_PROGRAM,
 };

@@ -84,7 +84,7 @@ struct sched_state {
 	int by;                    /* SCHED_HIST_* reused: ALL = per thread */
 	bool cpu_view, hist_view, events;
 	const char *timeline;
-	int tl_fd;                 /* opened while parsing: a bad path is a usage error */
+	struct ks_outfile tl_file; /* opened while parsing: a bad path is a usage error */
 	int sort;                  /* enum sort_key */
 	unsigned top;
 
@@ -836,9 +836,13 @@ static int tl_open(struct sched_state *st)
 	char name[32];
 
 	st->tl_cpus = calloc(st->ncpus, sizeof(*st->tl_cpus));
-	if (!st->tl_cpus || ks_out_init(o, st->tl_fd, true, false))
+	if (!st->tl_cpus || ks_out_init(o, st->tl_file.fd, true, false))
 		return -ENOMEM;
-	st->tl_fd = -1;		/* the writer owns it now */
+	if (ks_outfile_begin(&st->tl_file)) {
+		ks_errorf("kscope: cannot empty timeline file '%s': %s", st->timeline,
+			  strerror(errno));
+		return -EIO;
+	}
 	st->tl_on = true;
 	ks_out_cstr(o, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
 	o->depth = 1;		/* inside the array: the builder adds the commas */
@@ -925,24 +929,27 @@ static void tl_wakeup(struct sched_state *st, const struct sched_wakeup_event *e
 	ks_json_end(o);
 }
 
-static void tl_close(struct sched_state *st)
+/* The end of the timeline: -1 if it could not all be written (said on stderr) */
+static int tl_close(struct sched_state *st)
 {
 	struct ks_out *o = &st->tl;
 	uint64_t end = ks_now_ns(CLOCK_MONOTONIC);
+	bool failed;
 
 	if (!st->tl_on)
-		return;
+		return 0;
 	if (st->last_ts > end)
 		end = st->last_ts;
 	for (int c = 0; c < st->ncpus; c++)
 		tl_slice(st, c, end, NULL);
 	o->depth = 0;
 	ks_out_cstr(o, "\n]}\n");
-	if (ks_out_flush(o))
-		fprintf(stderr, "kscope: writing timeline '%s': %s\n", st->timeline, strerror(-o->err));
-	close(o->fd);
+	ks_out_flush(o);
+	failed = ks_out_failed(o, st->timeline, NULL);
 	ks_out_free(o);
+	ks_outfile_close(&st->tl_file);
 	st->tl_on = false;
+	return failed ? -1 : 0;
 }
 
 /* ---- the tracer --------------------------------------------------------- */
@@ -1039,8 +1046,8 @@ static int sched_finish(void *state, struct ks_out *o)
 	struct sched_state *st = state;
 
 	uint64_t missed = 0;
+	int err = tl_close(st);
 
-	tl_close(st);
 	/* after the last of [count] intervals there is nothing left to print */
 	if (!(st->opts->count && st->ticks >= st->opts->count))
 		report(st, o);
@@ -1052,7 +1059,7 @@ static int sched_finish(void *state, struct ks_out *o)
 		fprintf(stderr, "kscope: the kernel did not report %llu context switches "
 			"(sched_switch); CPU time still comes from the kernel's own counters, "
 			"switch counts may be low\n", (unsigned long long)missed);
-	return 0;
+	return err;
 }
 
 const struct ks_tracer sched_tracer = {
@@ -1125,6 +1132,16 @@ static int sched_parse(void *state, int key, const char *arg)
 	return -1;
 }
 
+static const struct ks_cli_conflict sched_conflicts[] = {
+	{ OPT_HIST, OPT_CPU, "they are different views: choose one" },
+	{ OPT_HIST, 's', "a histogram has no rows to sort" },
+	{ OPT_HIST, 'n', "a histogram has no rows to cut" },
+	{ OPT_CPU, 's', "the per-CPU view lists every CPU in order" },
+	{ OPT_CPU, 'n', "the per-CPU view lists every CPU" },
+	{ OPT_CPU, OPT_BY, "the per-CPU view has a row per CPU" },
+	{ 0 }
+};
+
 static struct ks_cli sched_cli = {
 	.cmd = "sched",
 	.summary = "Scheduler view: CPU time, context switches and run-queue latency per task, process or CPU.",
@@ -1140,13 +1157,14 @@ static struct ks_cli sched_cli = {
 	"  kscope sched --cpu 2                  # per-CPU busy/idle every 2 seconds\n"
 	"  kscope sched --timeline t.json -- make   # open t.json in ui.perfetto.dev\n",
 	.opts = sched_opts,
+	.conflicts = sched_conflicts,
 	.parse = sched_parse,
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 
 int cmd_sched(int argc, char **argv)
 {
-	struct sched_state st = { .by = SCHED_HIST_ALL, .sort = SORT_CPU, .tl_fd = -1 };
+	struct sched_state st = { .by = SCHED_HIST_ALL, .sort = SORT_CPU, .tl_file.fd = -1 };
 	struct ks_opts opts;
 	int rc;
 
@@ -1159,16 +1177,18 @@ int cmd_sched(int argc, char **argv)
 		ks_opts_release(&opts);
 		return KS_EXIT_USAGE;
 	}
-	if (st.hist_view && st.cpu_view) {
-		ks_cli_error(&sched_cli, "--hist and --cpu are different views: choose one");
-		ks_opts_release(&opts);
-		return KS_EXIT_USAGE;
-	}
 	if (st.timeline) {
-		st.tl_fd = open(st.timeline, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (st.tl_fd < 0) {
-			ks_cli_error(&sched_cli, "cannot write timeline '%s': %s", st.timeline,
-				     strerror(errno));
+		const char *why;
+		int err = ks_outfile_open(&st.tl_file, st.timeline, &why);
+
+		if (err || ks_outfile_same(&st.tl_file, &opts.outfile)) {
+			if (err)
+				ks_cli_error(&sched_cli, "cannot write timeline '%s': %s", st.timeline,
+					     why ? why : strerror(-err));
+			else
+				ks_cli_error(&sched_cli, "--timeline and -o name the same file: '%s'",
+					     st.timeline);
+			ks_outfile_close(&st.tl_file);
 			ks_opts_release(&opts);
 			return KS_EXIT_USAGE;
 		}
@@ -1179,7 +1199,10 @@ int cmd_sched(int argc, char **argv)
 	if (st.ncpus <= 0)
 		st.ncpus = 1;
 	rc = ks_trace_run(&sched_tracer, &opts, &st);
-	tl_close(&st);
+	/* a run that ended early: its timeline is still closed (and said if it failed) */
+	if (tl_close(&st))
+		rc = KS_EXIT_FAIL;
+	ks_outfile_close(&st.tl_file);
 	for (unsigned b = 0; b < TASK_BUCKETS; b++)
 		for (struct task_ent *e = st.buckets[b], *n; e; e = n) {
 			n = e->next;
@@ -1188,7 +1211,5 @@ int cmd_sched(int argc, char **argv)
 	free(st.cpus);
 	free(st.hists);
 	free(st.tl_cpus);
-	if (st.tl_fd >= 0)
-		close(st.tl_fd);
 	return rc;
 }

@@ -763,26 +763,22 @@ static int add_syscall(struct sys_state *st, const char *name)
 	return (int)nr;
 }
 
+static int add_listed_syscall(void *ctx, const char *name)
+{
+	return add_syscall(ctx, name) < 0 ? -1 : 0;
+}
+
 static int syscall_parse(void *state, int key, const char *arg)
 {
 	struct sys_state *st = state;
+	int rc;
 
 	switch (key) {
-	case 'e': {
-		char *list = strdup(arg), *save = NULL, *tok;
-		int rc = 0;
-
-		if (!list)
-			return -1;
-		for (tok = strtok_r(list, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save))
-			rc = add_syscall(st, tok) < 0 ? -1 : 0;
-		if (!rc && !st->masked) {
-			ks_cli_error(&syscall_cli, "no syscall named in '%s'", arg);
-			rc = -1;
-		}
-		free(list);
-		return rc;
-	}
+	case 'e':
+		rc = ks_cli_list(arg, add_listed_syscall, st);
+		if (rc == -EINVAL)
+			ks_cli_error(&syscall_cli, "invalid syscall list '%s' (NAME[,NAME...])", arg);
+		return rc ? -1 : 0;
 	case OPT_BY:
 		if (!strcmp(arg, "process"))
 			st->by_process = true;
@@ -822,6 +818,18 @@ static int syscall_parse(void *state, int key, const char *arg)
 	return -1;
 }
 
+static const struct ks_cli_conflict syscall_conflicts[] = {
+	{ OPT_COUNT_ONLY, OPT_HIST, "--count-only measures no latency" },
+	{ OPT_COUNT_ONLY, OPT_EVENTS, "--count-only measures no latency and streams nothing" },
+	{ OPT_EVENTS, OPT_HIST, "--events streams calls, --hist summarizes them" },
+	{ OPT_EVENTS, 's', "--events streams calls in order, -s sorts a summary" },
+	{ OPT_EVENTS, 'n', "--events streams every call, -n cuts a summary" },
+	{ OPT_EVENTS, KS_CLI_KEY_INTERVAL, "--events streams calls, an interval prints summaries" },
+	{ OPT_HIST, 's', "a histogram has no rows to sort" },
+	{ OPT_HIST, 'n', "a histogram has no rows to cut" },
+	{ 0 }
+};
+
 static struct ks_cli syscall_cli = {
 	.cmd = "syscall",
 	.summary = "Syscalls: counts, errors by errno, latency, per syscall or per process.",
@@ -837,6 +845,7 @@ static struct ks_cli syscall_cli = {
 	"  kscope syscall --hist read -d 10      # read() latency histogram\n"
 	"  kscope syscall --events -e openat,read,close -- cat /etc/hostname\n",
 	.opts = syscall_opts,
+	.conflicts = syscall_conflicts,
 	.parse = syscall_parse,
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
@@ -857,15 +866,8 @@ int cmd_syscall(int argc, char **argv)
 		ks_opts_release(&opts);
 		return KS_EXIT_USAGE;
 	}
-	if (st.count_only && (st.hist || st.events)) {
-		ks_cli_error(&syscall_cli, "--count-only measures no latency: it does not go with %s",
-			     st.hist ? "--hist" : "--events");
-		ks_opts_release(&opts);
-		return KS_EXIT_USAGE;
-	}
-	if (st.events && (st.hist || st.by_process)) {
-		ks_cli_error(&syscall_cli, "--events streams calls: it does not go with %s",
-			     st.hist ? "--hist" : "--by process");
+	if (st.events && st.by_process) {
+		ks_cli_error(&syscall_cli, "--events streams calls: it does not go with --by process");
 		ks_opts_release(&opts);
 		return KS_EXIT_USAGE;
 	}

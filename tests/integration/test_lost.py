@@ -18,6 +18,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 from conftest import KSCOPE, TIMEOUT, parse_ndjson, read_text, wait_for_file, workload
 
@@ -41,7 +42,7 @@ def check_lost_records(lost, stderr):
         total += e["count"]
         assert e["total"] == total, lost
         assert isinstance(e["ts_ns"], int), e
-    m = re.search(r"kscope: lost (\d+) events in total", stderr)
+    m = re.search(r"kscope: (\d+) events lost in total \(ringbuf\)", stderr)
     assert m, stderr
     assert int(m[1]) == total, (stderr, lost)
     return total
@@ -108,3 +109,56 @@ def test_default_ring_loses_nothing(kscope):
     exits = [e for e in received if e["type"] == "exit"]
     assert {e["pid"] for e in exits} == kids | {storm}
     assert all(e["exit_code"] == 0 and e["group_dead"] for e in exits)
+
+
+def test_stderr_lines_add_up(tmp_path):
+    """
+    Table mode: the loss lines on stderr (at most one a second) add up to the
+    total of the exit summary, in one wording: two bursts of losses within a
+    second of each other both reach stderr (the second at the next allowed
+    line, or at the end), none is dropped by the rate limit.
+    """
+    n = 2000
+    d1, d2 = str(tmp_path / "1"), str(tmp_path / "2")
+    os.mkdir(d1)
+    os.mkdir(d2)
+    out, err = str(tmp_path / "out.txt"), str(tmp_path / "err.txt")
+    script = '"$0" "$1" "$2"; "$0" "$1" "$3"'
+    cmd = [KSCOPE, "proc", "--ringbuf-kb", "4", "-o", out, "--",
+           "/bin/sh", "-c", script, workload("storm"), str(n), d1, d2]
+    with open(err, "wb") as errf:
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=errf)
+    lines = re.compile(r"^kscope: (\d+) events lost \(ringbuf\)$", re.M)
+    try:
+        for burst, d in enumerate((d1, d2)):
+            wait_for_file(os.path.join(d, "ready"), p)
+            os.kill(p.pid, signal.SIGSTOP)
+            try:
+                with open(os.path.join(d, "go"), "w"):
+                    pass
+                wait_for_file(os.path.join(d, "done"))
+            finally:
+                os.kill(p.pid, signal.SIGCONT)
+            if burst == 0:
+                # the first burst's line is out: the second burst follows at once
+                deadline = time.monotonic() + TIMEOUT
+                while not lines.search(read_text(err)):
+                    assert p.poll() is None, read_text(err)
+                    assert time.monotonic() < deadline, read_text(err)
+                    time.sleep(0.01)
+        assert p.wait(TIMEOUT) == 0, read_text(err)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    stderr = read_text(err)
+    said = [int(x) for x in lines.findall(stderr)]
+    m = re.search(r"^kscope: (\d+) events lost in total \(ringbuf\): ", stderr, re.M)
+    assert m, stderr
+    assert len(said) >= 2 and sum(said) == int(m[1]), stderr
+    # every event is either a line of the table or lost: forks and exits of the
+    # storms (2n each) at least; nothing else was lost
+    table = [ln for ln in read_text(out).splitlines()[1:] if ln]
+    assert len(table) + int(m[1]) >= 4 * n, (len(table), stderr)
+    assert "updates" not in stderr and "not followed" not in stderr, stderr

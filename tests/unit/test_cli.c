@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests for src/engine/cli.c: the common command line of every command. */
 #include <sys/stat.h>
+#include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -363,11 +365,59 @@ static void test_pids(void **state)
 	USAGE("invalid pid 'abc'", &o, "-p", "abc");
 	USAGE("invalid pid '-5'", &o, "-p", "-5");
 	USAGE("invalid pid '2147483648'", &o, "-p", "2147483648");
-	USAGE("invalid pid ','", &o, "-p", ",");
-	USAGE("invalid pid ''", &o, "--pid=");
+	/* an empty list or an empty item in it */
+	USAGE("invalid pid list ',' (PID[,PID...])", &o, "-p", ",");
+	USAGE("invalid pid list '' (PID[,PID...])", &o, "--pid=");
+	USAGE("invalid pid list '1,,1' (PID[,PID...])", &o, "-p", "1,,1");
+	USAGE("invalid pid list ',1' (PID[,PID...])", &o, "-p", ",1");
+	USAGE("invalid pid list '1,' (PID[,PID...])", &o, "-p", "1,");
 	USAGE("no such process: 99999999", &o, "-p", "99999999");
 	snprintf(msg, sizeof(msg), "no such process: %s", dead);
 	USAGE(msg, &o, "-p", dead);
+}
+
+static void *sleeper(void *arg)
+{
+	pause();
+	return arg;
+}
+
+/* A thread id is not a process: refused, naming the process it belongs to */
+static void test_pid_is_thread(void **state)
+{
+	char tid[32], msg[256], comm[32] = "";
+	pthread_t t;
+	struct ks_opts o;
+	pid_t id = 0;
+	FILE *f;
+
+	assert_int_equal(pthread_create(&t, NULL, sleeper, NULL), 0);
+	/* its tid: the task of ours that is not the main thread */
+	for (int tries = 0; !id && tries < 1000; tries++) {
+		char path[64];
+		DIR *d;
+		struct dirent *e;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", getpid());
+		d = opendir(path);
+		assert_non_null(d);
+		while ((e = readdir(d)))
+			if (atoi(e->d_name) > 0 && atoi(e->d_name) != getpid())
+				id = atoi(e->d_name);
+		closedir(d);
+	}
+	assert_true(id > 0);
+	f = fopen("/proc/self/comm", "r");
+	assert_non_null(f);
+	assert_non_null(fgets(comm, sizeof(comm), f));
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	snprintf(tid, sizeof(tid), "%d", id);
+	snprintf(msg, sizeof(msg), "%d is a thread of process %d (%s), not a process: "
+		 "-p takes process ids (-p %d: all of its threads)", id, getpid(), comm, getpid());
+	USAGE(msg, &o, "-p", tid);
+	pthread_cancel(t);
+	pthread_join(t, NULL);
 }
 
 static void test_pids_limit(void **state)
@@ -410,10 +460,15 @@ static void test_duration(void **state)
 	PARSE_OK(&o, "-d.25");
 	assert_true(o.duration_s == 0.25);
 
-	USAGE("invalid duration '0' (seconds, > 0)", &o, "-d", "0");
-	USAGE("invalid duration 'x' (seconds, > 0)", &o, "-d", "x");
-	USAGE("invalid duration '-1' (seconds, > 0)", &o, "-d", "-1");
-	USAGE("invalid duration '1s' (seconds, > 0)", &o, "-d", "1s");
+	PARSE_OK(&o, "-d", "10000000");
+	assert_true(o.duration_s == 1e7);
+
+	USAGE("invalid duration '0' (seconds, more than 0 and at most 10000000)", &o, "-d", "0");
+	USAGE("invalid duration 'x' (seconds, more than 0 and at most 10000000)", &o, "-d", "x");
+	USAGE("invalid duration '-1' (seconds, more than 0 and at most 10000000)", &o, "-d", "-1");
+	USAGE("invalid duration '1s' (seconds, more than 0 and at most 10000000)", &o, "-d", "1s");
+	USAGE("invalid duration '10000001' (seconds, more than 0 and at most 10000000)",
+	      &o, "-d", "10000001");
 }
 
 static void test_uid(void **state)
@@ -437,7 +492,12 @@ static void test_comm(void **state)
 
 	PARSE_OK(&o, "--comm", "bash");
 	assert_string_equal(o.comm, "bash");
+	/* 15 bytes: what the kernel keeps; one more would never match */
+	PARSE_OK(&o, "--comm", "systemd-journal");
+	assert_string_equal(o.comm, "systemd-journal");
 	USAGE("empty --comm", &o, "--comm", "");
+	USAGE("--comm 'systemd-journald' is 16 bytes long: the kernel keeps the first 15 of a "
+	      "command name ('systemd-journal')", &o, "--comm", "systemd-journald");
 }
 
 static void test_no_hook(void **state)
@@ -538,8 +598,8 @@ static void test_positional(void **state)
 	USAGE("invalid count '0' (an integer >= 1)", &o, "2", "0");
 	USAGE("invalid count 'x' (an integer >= 1)", &o, "2", "x");
 	USAGE("unexpected argument '7'", &o, "2", "5", "7");
-	USAGE("invalid interval '0' (seconds, > 0)", &o, "0");
-	USAGE("invalid interval 'foo' (seconds, > 0)", &o, "foo");
+	USAGE("invalid interval '0' (seconds, more than 0 and at most 10000000)", &o, "0");
+	USAGE("invalid interval 'foo' (seconds, more than 0 and at most 10000000)", &o, "foo");
 	/* no PROGRAM for this command */
 	USAGE("does not run a PROGRAM after '--'", &o, "--", "/bin/true");
 }
@@ -578,27 +638,146 @@ static void test_program(void **state)
 
 /* ---- -o and -c: files ---------------------------------------------------- */
 
+static void file_is(const char *path, const char *want)
+{
+	char buf[64] = "";
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, want);
+}
+
+/*
+ * -o FILE is opened when parsed, but an existing file is emptied (and a new
+ * one kept) only when tracing starts: ks_opts_begin_output().
+ */
 static void test_output(void **state)
 {
-	char path[] = "/tmp/kscope-test-cli-XXXXXX";
+	char dir[] = "/tmp/kscope-test-cli-XXXXXX", path[128], link[128], msg[512];
 	struct ks_opts o;
-	int fd = mkstemp(path);
+	int fd;
 
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/out", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "old", 3), 3);
 	close(fd);
 
+	/* an existing file: untouched by a run that never starts */
 	PARSE_OK(&o, "-o", path);
 	assert_string_equal(o.output, path);
 	assert_true(o.out_fd > STDERR_FILENO);
-	assert_int_equal(lseek(o.out_fd, 0, SEEK_END), 0);	/* truncated */
-	assert_int_equal(write(o.out_fd, "new\n", 4), 4);
 	ks_opts_release(&o);
 	assert_int_equal(o.out_fd, STDOUT_FILENO);
+	file_is(path, "old");
+	/* ... emptied when tracing starts */
+	PARSE_OK(&o, "-o", path);
+	file_is(path, "old");
+	assert_int_equal(ks_opts_begin_output(&o), 0);
+	file_is(path, "");
+	assert_int_equal(write(o.out_fd, "new\n", 4), 4);
+	ks_opts_release(&o);
+	file_is(path, "new\n");
 	unlink(path);
 
-	USAGE("cannot open output '/nonexistent-dir/x': No such file or directory",
+	/* a new file: removed again unless tracing started */
+	PARSE_OK(&o, "-o", path);
+	assert_int_equal(access(path, F_OK), 0);
+	ks_opts_release(&o);
+	assert_int_equal(access(path, F_OK), -1);
+	PARSE_OK(&o, "-o", path);
+	assert_int_equal(ks_opts_begin_output(&o), 0);
+	ks_opts_release(&o);
+	assert_int_equal(access(path, F_OK), 0);
+
+	/* symbolic links: to a regular file or to nowhere, refused; to a device, followed */
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(symlink(path, link), 0);
+	snprintf(msg, sizeof(msg), "cannot write output to '%s': a symbolic link to a regular "
+		 "file: name the file itself", link);
+	USAGE(msg, &o, "-o", link);
+	unlink(path);
+	snprintf(msg, sizeof(msg), "cannot write output to '%s': a symbolic link that leads "
+		 "nowhere: name the file itself", link);
+	USAGE(msg, &o, "-o", link);
+	assert_int_equal(access(path, F_OK), -1);	/* nothing made through it */
+	unlink(link);
+	assert_int_equal(symlink("/dev/null", link), 0);
+	PARSE_OK(&o, "-o", link);
+	assert_int_equal(ks_opts_begin_output(&o), 0);
+	ks_opts_release(&o);
+	unlink(link);
+
+	snprintf(msg, sizeof(msg), "cannot write output to '%s': a directory", dir);
+	USAGE(msg, &o, "-o", dir);
+	USAGE("cannot write output to '/nonexistent-dir/x': No such file or directory",
 	      &o, "-o", "/nonexistent-dir/x");
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* Options a command declares as conflicting: refused, naming both */
+static void test_conflicts(void **state)
+{
+	static const struct ks_cli_conflict conflicts[] = {
+		{ OPT_TREE, 'e', "the tree has every event" },
+		{ OPT_HIST, KS_CLI_KEY_INTERVAL, "a histogram at the end only" },
+		{ 'n', 'j', "no reason" },
+		{ 0 }
+	};
+	struct ks_opts o;
+
+	set_cli(KS_CLI_TRACE | KS_CLI_INTERVAL);
+	cli.conflicts = conflicts;
+	PARSE_OK(&o, "--tree");
+	PARSE_OK(&o, "-e", "fork", "--hist");
+	PARSE_OK(&o, "--tree", "2");
+	USAGE("--tree and -e/--event cannot be combined: the tree has every event",
+	      &o, "-e", "fork", "--tree");
+	USAGE("--tree and -e/--event cannot be combined: the tree has every event",
+	      &o, "--tree", "--event=exit");
+	USAGE("--hist and an interval cannot be combined: a histogram at the end only",
+	      &o, "--hist", "1", "3");
+	/* the command's options and the common ones alike */
+	USAGE("-n/--top and -j/--json cannot be combined: no reason", &o, "-jn", "3");
+}
+
+/* Comma lists: every item given, none empty */
+static int collect_item(void *ctx, const char *item)
+{
+	char *acc = ctx;
+
+	if (!strcmp(item, "stop"))
+		return -ENOENT;
+	strcat(acc, item);
+	strcat(acc, "|");
+	return 0;
+}
+
+static void test_list(void **state)
+{
+	char acc[256] = "";
+
+	assert_int_equal(ks_cli_list("a,bb,c", collect_item, acc), 0);
+	assert_string_equal(acc, "a|bb|c|");
+	acc[0] = '\0';
+	assert_int_equal(ks_cli_list("x", collect_item, acc), 0);
+	assert_string_equal(acc, "x|");
+	for (size_t i = 0; i < 6; i++) {
+		static const char *const bad[] = { "", ",", "a,,b", ",a", "a,", ",," };
+
+		acc[0] = '\0';
+		assert_int_equal(ks_cli_list(bad[i], collect_item, acc), -EINVAL);
+	}
+	/* the callback's error stops the walk */
+	acc[0] = '\0';
+	assert_int_equal(ks_cli_list("a,stop,b", collect_item, acc), -ENOENT);
+	assert_string_equal(acc, "a|");
 }
 
 /* Where cgroup v2 is mounted, or NULL */
@@ -624,14 +803,26 @@ static void test_cgroup(void **state)
 	const char *cg = cgroup2_mount();
 	struct ks_opts o;
 
-	USAGE("not a cgroup v2 directory: /tmp", &o, "-c", "/tmp");
 	USAGE("not a cgroup v2 directory: /nonexistent", &o, "-c", "/nonexistent");
 	USAGE("not a cgroup v2 directory: /etc/passwd", &o, "-c", "/etc/passwd");
-	if (strcmp(cg ? cg : "", "/"))
-		USAGE("not a cgroup v2 directory: /", &o, "-c", "/");
+	USAGE("empty cgroup path (the root is '/')", &o, "-c", "");
 
 	/* kscope's machines mount cgroup v2: its absence is a failure, not a skip */
 	assert_non_null(cg);
+	/* "/", "." and the mount itself are the root, as /proc/PID/cgroup writes it */
+	{
+		struct stat root;
+
+		assert_int_equal(stat(cg, &root), 0);
+		for (int i = 0; i < 3; i++) {
+			const char *p = i == 0 ? "/" : i == 1 ? "." : cg;
+
+			PARSE_OK(&o, "-c", p);
+			assert_int_equal(o.cgroup_id, root.st_ino);
+			assert_int_equal(o.cgroup_level, 0);
+			ks_opts_release(&o);
+		}
+	}
 	PARSE_OK(&o, "-c", cg);
 	assert_string_equal(o.cgroup, cg);
 	assert_true(o.cgroup_fd > STDERR_FILENO);
@@ -643,15 +834,23 @@ static void test_cgroup(void **state)
 	assert_true(o.cgroup_fd > STDERR_FILENO);
 	ks_opts_release(&o);
 
-	/* a relative path is looked up under the cgroup v2 mount */
+	/* a relative path, or one as /proc/PID/cgroup shows it, is under the mount */
 	{
-		char rel[64], abs[1024];
+		char rel[64], slash[80], abs[1024];
+		struct stat d;
 
 		snprintf(rel, sizeof(rel), "kscope-unit-%d", getpid());
+		snprintf(slash, sizeof(slash), "/%s", rel);
 		snprintf(abs, sizeof(abs), "%s/%s", cg, rel);
 		assert_int_equal(mkdir(abs, 0755), 0);
+		assert_int_equal(stat(abs, &d), 0);
 		PARSE_OK(&o, "-c", rel);
 		assert_true(o.cgroup_fd > STDERR_FILENO);
+		assert_int_equal(o.cgroup_id, d.st_ino);
+		assert_int_equal(o.cgroup_level, 1);
+		ks_opts_release(&o);
+		PARSE_OK(&o, "-c", slash);
+		assert_int_equal(o.cgroup_id, d.st_ino);
 		ks_opts_release(&o);
 		assert_int_equal(rmdir(abs), 0);
 	}
@@ -718,6 +917,9 @@ int main(void)
 		cmocka_unit_test_setup(test_summary_opts, setup_trace),
 		cmocka_unit_test_setup(test_pids, setup_trace),
 		cmocka_unit_test_setup(test_pids_limit, setup_trace),
+		cmocka_unit_test_setup(test_pid_is_thread, setup_trace),
+		cmocka_unit_test_setup(test_conflicts, setup_trace),
+		cmocka_unit_test_setup(test_list, setup_trace),
 		cmocka_unit_test_setup(test_follow, setup_trace),
 		cmocka_unit_test_setup(test_duration, setup_trace),
 		cmocka_unit_test_setup(test_uid, setup_trace),
