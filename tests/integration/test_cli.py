@@ -64,7 +64,121 @@ USAGE_ERRORS = [
     ["proc", "--"],
     ["proc", "-p", "1", "--", "/bin/true"],
     ["doctor", "--bogus"],
+    # issue 12, item 9: lists with empty items, empty paths, names the kernel cuts
+    ["proc", "-p", "1,,1"],
+    ["proc", "-p", "1,"],
+    ["proc", "-e", "exec,,exit"],
+    ["proc", "-e", ","],
+    ["syscall", "-e", "read,,write"],
+    ["proc", "-c", ""],
+    ["proc", "--comm", "sixteen-bytes-xx"],
+    # options that would be ignored
+    ["syscall", "--events", "-n", "3"],
+    ["syscall", "--events", "-s", "time"],
+    ["syscall", "--events", "1"],
+    ["syscall", "--hist", "-s", "count"],
+    ["sched", "--hist", "-s", "cpu"],
+    ["sched", "--hist", "-n", "3"],
+    ["sched", "--cpu", "-s", "runq"],
+    ["sched", "--cpu", "--by", "process"],
+    ["fileio", "--slow", "5", "-x"],
+    ["proc", "--tree", "-e", "exec"],
+    ["proc", "--tree", "-x"],
+    ["proc", "--btf", "/dev/null"],
 ]
+
+
+# the one line of each: exact where the issue asked for a wording
+USAGE_LINES = {
+    ("proc", "-p", "1,,1"): "invalid pid list '1,,1' (PID[,PID...])",
+    ("proc", "-e", "exec,,exit"): "invalid --event 'exec,,exit' (fork,exec,exit)",
+    ("proc", "-c", ""): "empty cgroup path (the root is '/')",
+    ("proc", "--comm", "sixteen-bytes-xx"):
+        "--comm 'sixteen-bytes-xx' is 16 bytes long: the kernel keeps the first 15 of a "
+        "command name ('sixteen-bytes-x')",
+    ("proc", "-d", "0"): "invalid duration '0' (seconds, more than 0 and at most 10000000)",
+    ("syscall", "--events", "1"): "--events and an interval cannot be combined: --events "
+        "streams calls, an interval prints summaries",
+    ("sched", "--hist", "-s", "cpu"): "--hist and -s/--sort cannot be combined: a histogram "
+        "has no rows to sort",
+    ("fileio", "--slow", "5", "-x"): "--slow and -x/--failed cannot be combined: --slow "
+        "streams slow reads and writes instead of opens",
+    ("proc", "--tree", "-e", "exec"): "--tree and -e/--event cannot be combined: the tree is "
+        "built from every fork, exec and exit",
+    ("proc", "--btf", "/dev/null"): "--btf '/dev/null' is not usable BTF: not a regular file",
+}
+
+
+@pytest.mark.parametrize("args", list(USAGE_LINES), ids=" ".join)
+def test_usage_error_line(args):
+    rc, out, err = run(list(args))
+    assert rc == 2 and out == "", (rc, out, err)
+    assert err == f"kscope {args[0]}: {USAGE_LINES[args]} (see 'kscope {args[0]} --help')\n"
+
+
+def test_cgroup_root_spellings():
+    """'/' and '.' are the root cgroup (as /proc/PID/cgroup writes paths): accepted."""
+    for path in ("/", "."):
+        rc, out, err = run(["proc", "-c", path, "-e", "exec", "-j", "--", "/bin/true"])
+        assert rc == 0, (path, err)
+        assert [e["argv"] for e in parse_ndjson(out) if e["type"] == "exec"] == [["/bin/true"]]
+
+
+def test_pid_that_is_a_thread():
+    """-p takes process ids: a thread id is refused, naming its process (item 4)."""
+    import threading
+
+    started, stop = threading.Event(), threading.Event()
+    tid = []
+
+    def body():
+        tid.append(threading.get_native_id())
+        started.set()
+        stop.wait(TIMEOUT)
+
+    t = threading.Thread(target=body)
+    t.start()
+    try:
+        started.wait(TIMEOUT)
+        with open("/proc/self/comm") as f:
+            comm = f.read().strip()
+        rc, out, err = run(["sched", "-p", str(tid[0]), "-d", "1"])
+    finally:
+        stop.set()
+        t.join()
+    pid = os.getpid()
+    assert rc == 2 and out == "", (rc, err)
+    assert err == (f"kscope sched: {tid[0]} is a thread of process {pid} ({comm}), not a "
+                   f"process: -p takes process ids (-p {pid}: all of its threads) "
+                   "(see 'kscope sched --help')\n"), err
+
+
+# ---- untrusted bytes in error lines (item 10) ---------------------------------
+
+@pytest.mark.parametrize("args", [
+    ["bad\x1b[31mcmd\nsecond line"],
+    ["proc", "--comm", "x\ry\x1b]0;title\x07 and more than 15 bytes"],
+    ["proc", "-u", "no\nuser"],
+    ["proc", "-o", "/nonexistent/a\nb"],
+    ["syscall", "-e", "read\x1b[2J"],
+], ids=["command", "comm", "user", "output", "syscall"])
+def test_error_lines_escape_control_bytes(args):
+    rc, out, err = run(args)
+    assert rc == 2 and out == "", (rc, err)
+    assert err.endswith("\n") and err.count("\n") == 1, repr(err)
+    assert not any(ord(c) < 0x20 for c in err[:-1]), repr(err)
+    for raw in ("\x1b", "\r", "\x07"):
+        assert raw not in err, repr(err)
+    assert "\\x1b" in err or "\\n" in err or "\\r" in err, repr(err)
+
+
+def test_program_name_escaped(tmp_path):
+    """A PROGRAM that cannot run, named with control bytes: still one escaped line."""
+    out = str(tmp_path / "o")
+    rc, _, err = run(["proc", "-o", out, "--", "/nonexistent/\x1b[1mprog\nx"])
+    assert rc == 127, (rc, err)
+    assert err.count("\n") == 1 and "\x1b" not in err, repr(err)
+    assert "cannot run '/nonexistent/\\x1b[1mprog\\nx'" in err, repr(err)
 
 
 @pytest.mark.parametrize("args", USAGE_ERRORS, ids=" ".join)

@@ -926,6 +926,91 @@ static void test_flush_epipe(void **state)
 	close(p[1]);
 }
 
+/* What ks_errorf/ks_out_failed wrote on stderr, while fn runs */
+static void capture_stderr(void (*fn)(void *), void *arg, char *buf, size_t cap)
+{
+	int fd = memfd_create("err", MFD_CLOEXEC), saved = dup(STDERR_FILENO);
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0);
+	dup2(fd, STDERR_FILENO);
+	fn(arg);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, buf, cap - 1, 0);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+}
+
+static void say_hostile(void *arg)
+{
+	ks_errorf("kscope: unknown command '%s' (see 'kscope help')", (const char *)arg);
+}
+
+/* An error line quoting hostile input stays one escaped line */
+static void test_errorf_escapes(void **state)
+{
+	char err[1024];
+
+	capture_stderr(say_hostile, "bad\x1b[31m\ncmd\r\x07\xff", err, sizeof(err));
+	assert_string_equal(err, "kscope: unknown command 'bad\\x1b[31m\\ncmd\\r\\x07\\xff' "
+			    "(see 'kscope help')\n");
+	capture_stderr(say_hostile, "plain", err, sizeof(err));
+	assert_string_equal(err, "kscope: unknown command 'plain' (see 'kscope help')\n");
+}
+
+struct failed_case {
+	struct ks_out *o;
+	const char *name, *note;
+	bool ret;
+};
+
+static void call_failed(void *arg)
+{
+	struct failed_case *c = arg;
+
+	c->ret = ks_out_failed(c->o, c->name, c->note);
+}
+
+/* ks_out_failed: EPIPE is a clean stop; other errors one line and true */
+static void test_out_failed(void **state)
+{
+	struct ks_out o;
+	struct failed_case c = { &o, NULL, NULL, false };
+	char err[512];
+	int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+
+	assert_true(full >= 0);
+	assert_int_equal(ks_out_init(&o, full, false, false), 0);
+	capture_stderr(call_failed, &c, err, sizeof(err));
+	assert_false(c.ret);			/* nothing written, nothing failed */
+	assert_string_equal(err, "");
+	ks_out_cstr(&o, "x\n");
+	assert_int_equal(ks_out_flush(&o), -ENOSPC);
+	capture_stderr(call_failed, &c, err, sizeof(err));
+	assert_true(c.ret);
+	assert_string_equal(err, "kscope: cannot write to standard output: No space left on "
+			    "device: the output is incomplete\n");
+	c.name = "/dev/full";
+	c.note = "a note";
+	capture_stderr(call_failed, &c, err, sizeof(err));
+	assert_string_equal(err, "kscope: cannot write to '/dev/full': No space left on device: "
+			    "the output is incomplete (a note)\n");
+	o.err = -EPIPE;
+	capture_stderr(call_failed, &c, err, sizeof(err));
+	assert_false(c.ret);
+	assert_string_equal(err, "");
+	o.err = -ETIMEDOUT;
+	o.dropped = 123;
+	capture_stderr(call_failed, &c, err, sizeof(err));
+	assert_false(c.ret);
+	assert_string_equal(err, "kscope: '/dev/full' took nothing for a second after the stop: "
+			    "the last 123 bytes of output were dropped\n");
+	ks_out_free(&o);
+	close(full);
+}
+
 static void test_set_epoch(void **state)
 {
 	struct ks_out o;
@@ -975,6 +1060,8 @@ int main(void)
 		cmocka_unit_test(test_flush_large),
 		cmocka_unit_test(test_flush_mid_field),
 		cmocka_unit_test(test_flush_epipe),
+		cmocka_unit_test(test_errorf_escapes),
+		cmocka_unit_test(test_out_failed),
 		cmocka_unit_test(test_set_epoch),
 	};
 
