@@ -324,6 +324,32 @@ void ks_out_printf(struct ks_out *o, const char *fmt, ...)
 	o->len += n;
 }
 
+void ks_out_sep(struct ks_out *o)
+{
+	if (o->blocks++)
+		ks_out_char(o, '\n');
+}
+
+void ks_out_time_heading(struct ks_out *o)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	char buf[16];
+
+	localtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%H:%M:%S\n", &tm);
+	ks_out_sep(o);
+	ks_out_cstr(o, buf);
+}
+
+void ks_out_eol(struct ks_out *o)
+{
+	/* (padding already flushed out with a full buffer stays: harmless) */
+	while (o->len && o->buf[o->len - 1] == ' ')
+		o->len--;
+	ks_out_char(o, '\n');
+}
+
 void ks_out_pad(struct ks_out *o, size_t start, size_t width)
 {
 	size_t used = o->len >= start ? o->len - start : width;

@@ -46,6 +46,7 @@ struct ks_out {
 	/* JSON nesting: does the next value at this depth need a comma? */
 	int depth;
 	bool comma[KS_JSON_DEPTH];
+	unsigned blocks;       /* text blocks begun (ks_out_sep) */
 	bool after_key;        /* a key was written, its value is pending */
 
 	/* cached wall-clock prefix for the current second */
@@ -140,6 +141,17 @@ void ks_out_u64(struct ks_out *o, uint64_t v);
 void ks_out_s64(struct ks_out *o, int64_t v);
 void ks_out_printf(struct ks_out *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * Text sink: a new block of output (an interval report, a histogram, the
+ * summary after a stream) begins: a blank line before it, except before
+ * the first thing kscope writes.
+ */
+void ks_out_sep(struct ks_out *o);
+/* An interval report's heading: a new block, then "HH:MM:SS" (local time) */
+void ks_out_time_heading(struct ks_out *o);
+/* The end of a table row: the padding after its last column goes, then '\n' */
+void ks_out_eol(struct ks_out *o);
+
 /* Pad with spaces to `width` columns since `start` (a previous o->len) */
 void ks_out_pad(struct ks_out *o, size_t start, size_t width);
 

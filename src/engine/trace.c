@@ -318,7 +318,9 @@ static int open_configured(struct ks_run *r, void **skelp)
 	return 0;
 }
 
-static void set_autoload(struct bpf_object *obj, struct ks_probe_plan *plans, int n, int only)
+/* Only the chosen programs (only >= 0: that probe's alone), and the tracer's aux ones */
+static void set_autoload(const struct ks_tracer *t, struct bpf_object *obj,
+			 struct ks_probe_plan *plans, int n, int only)
 {
 	struct bpf_program *prog;
 
@@ -329,6 +331,11 @@ static void set_autoload(struct bpf_object *obj, struct ks_probe_plan *plans, in
 			continue;
 		prog = bpf_object__find_program_by_name(obj, plans[i].alts[plans[i].chosen].prog);
 		bpf_program__set_autoload(prog, true);
+	}
+	for (int i = 0; only < 0 && t->aux_progs && t->aux_progs[i]; i++) {
+		prog = bpf_object__find_program_by_name(obj, t->aux_progs[i]);
+		if (prog)
+			bpf_program__set_autoload(prog, true);
 	}
 }
 
@@ -351,7 +358,7 @@ static int diagnose_load(struct ks_run *r)
 			continue;
 		if (open_configured(r, &skel))
 			return 0;
-		set_autoload(r->t->skel->object(skel), r->plans, r->nplans, i);
+		set_autoload(r->t, r->t->skel->object(skel), r->plans, r->nplans, i);
 		err = bpf_object__load(r->t->skel->object(skel));
 		r->t->skel->destroy(skel);
 		if (!err)
@@ -424,7 +431,7 @@ static int load_and_attach(struct ks_run *r)
 		ks_probe_cleanup();
 		if (err)
 			goto fail;
-		set_autoload(r->obj, r->plans, r->nplans, -1);
+		set_autoload(r->t, r->obj, r->plans, r->nplans, -1);
 		/* through the skeleton: its .bss/.data pointers become the kernel's */
 		err = r->t->skel->load(r->skel);
 		if (err) {

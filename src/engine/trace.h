@@ -51,6 +51,12 @@ struct ks_tracer {
 	const struct ks_skel_ops *skel;
 	const struct ks_probe *probes;
 	int nprobes;
+	/*
+	 * Programs loaded with the probes but never attached: userspace runs
+	 * them (BPF_PROG_TEST_RUN, e.g. on each CPU in turn). NULL-terminated;
+	 * may be NULL.
+	 */
+	const char *const *aux_progs;
 	/* before load: the command's own rodata */
 	int (*configure)(void *state, void *skel);
 	/* optional probes to load; NULL: none */

@@ -38,6 +38,14 @@ struct {
 	__type(value, struct sched_cpu_stat);
 } cpu_stats SEC(".maps");
 
+/* cpu_snapshot's copies, same index */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sched_cpu_snap);
+} cpu_snaps SEC(".maps");
+
 /* --hist: key 0 (all), a process id, or a cgroup id */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -200,7 +208,7 @@ static __always_inline void on_switch(bool btf, struct task_struct *prev, __u32 
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct sched_task_stat *ps = NULL, *ns = NULL;
 	struct sched_cpu_stat *cs;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_ns(), prev_ran = 0;
 	__u16 flags = 0;
 
 	cs = bpf_map_lookup_elem(&cpu_stats, &cpu);
@@ -208,7 +216,12 @@ static __always_inline void on_switch(bool btf, struct task_struct *prev, __u32 
 	if (prev_tid) {
 		ps = task_stat(prev_tid, prev, true);
 		if (ps) {
-			ps->rt_last = TASK_READ(btf, prev, se.sum_exec_runtime);
+			__u64 rt = TASK_READ(btf, prev, se.sum_exec_runtime);
+
+			/* its CPU time since we last saw it stop or start: the kernel's own */
+			if (rt > ps->rt_last)
+				prev_ran = rt - ps->rt_last;
+			ps->rt_last = rt;
 			ps->on_cpu = 0;
 			if (state == SCHED_STATE_RUNNING || state == SCHED_STATE_PREEMPTED) {
 				ps->involuntary++;
@@ -244,17 +257,48 @@ static __always_inline void on_switch(bool btf, struct task_struct *prev, __u32 
 	}
 	if (cs) {
 		__u64 delta = cs->last_ts ? now - cs->last_ts : 0;
+		__u8 counted = cs->cur;
 
-		/* the task leaving is not the one we saw arrive: a switch went unreported */
-		if (cs->last_ts && cs->cur_tid != prev_tid)
+		/*
+		 * The task leaving is not the one we saw arrive: the kernel
+		 * switched without a sched_switch event (some kernels do, for
+		 * some tasks). The one we saw arrive left unseen: its switch-out
+		 * is not counted and it is not on this CPU any more; prev's
+		 * switch-in was not seen either. Who ran in between is unknown.
+		 */
+		if (cs->last_ts && cs->cur_tid != prev_tid) {
 			cs->missed++;
+			if (cs->cur == SCHED_CUR_SELECTED) {
+				__u32 gone_tid = cs->cur_tid;
+				struct sched_task_stat *gone = bpf_map_lookup_elem(&task_stats,
+										   &gone_tid);
+
+				if (gone) {
+					gone->unreported++;
+					gone->on_cpu = 0;
+				}
+			}
+			counted = SCHED_CUR_UNKNOWN;
+			if (ps) {
+				/*
+				 * prev ran unseen until now: as long as its runtime
+				 * grew, which the kernel counted, is prev's (busy).
+				 */
+				__u64 known = prev_ran < delta ? prev_ran : delta;
+
+				ps->unreported++;
+				cs->busy_ns += known;
+				delta -= known;
+			}
+			cs->unknown_ns += delta;
+		}
 		cs->cur_tid = next_tid;
-		if (cs->cur == SCHED_CUR_IDLE)
+		if (counted == SCHED_CUR_IDLE)
 			cs->idle_ns += delta;
-		else if (cs->cur == SCHED_CUR_SELECTED)
+		else if (counted == SCHED_CUR_SELECTED)
 			cs->busy_ns += delta;
 		cs->last_ts = now;
-		cs->prev = cs->cur;
+		cs->prev = counted;
 		cs->cur = !next_tid ? SCHED_CUR_IDLE : ns ? SCHED_CUR_SELECTED : SCHED_CUR_OTHER;
 		if (ns)
 			cs->switches++;
@@ -427,5 +471,27 @@ SEC("tracepoint/sched/sched_process_exec")
 int handle_exec_tp(void *ctx)
 {
 	on_exec();
+	return 0;
+}
+
+/* ---- consistent per-CPU reads ---------------------------------------------- */
+
+/*
+ * Never attached: userspace runs it on each CPU in turn (BPF_PROG_TEST_RUN,
+ * BPF_F_TEST_RUN_ON_CPU, Linux 5.10+). There it runs between two switches,
+ * so the copy is whole; a read from another CPU could see a switch's
+ * updates half done (weakly ordered CPUs do), and count a slice twice.
+ */
+SEC("raw_tp")
+int cpu_snapshot(void *ctx)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct sched_cpu_stat *cs = bpf_map_lookup_elem(&cpu_stats, &cpu);
+	struct sched_cpu_snap *sn = bpf_map_lookup_elem(&cpu_snaps, &cpu);
+
+	if (!cs || !sn)
+		return 0;
+	sn->ts = bpf_ktime_get_ns();
+	__builtin_memcpy(&sn->stat, cs, sizeof(*cs));
 	return 0;
 }

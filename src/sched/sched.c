@@ -30,6 +30,10 @@
 
 KS_SKEL_OPS(sched_bpf);
 
+#ifndef ENOTSUPP
+#define ENOTSUPP 524	/* kernel-internal: what test runs answer where unsupported */
+#endif
+
 #define TASK_BUCKETS 4096
 #define MAX_GONE_TASKS 16384	/* exited tasks kept apart; more are folded into one row */
 
@@ -39,6 +43,7 @@ struct sums {
 	uint64_t switches;
 	uint64_t voluntary;
 	uint64_t involuntary;
+	uint64_t unreported;     /* switches in or out the kernel did not report */
 	uint64_t runq_count;
 	uint64_t runq_total_ns;
 	uint64_t runq_max_ns;
@@ -53,16 +58,21 @@ struct task_ent {
 	bool seen;          /* in the kernel map at the last read */
 	bool gone;          /* its kernel entry is deleted: freed after printing */
 	unsigned threads;   /* process rows: threads folded in */
+	uint64_t unreported;   /* its unreported switches since the start */
 	struct sums snap;   /* cumulative values at the last read */
 	struct sums acc;    /* this period */
 	struct task_ent *next;
 };
 
+enum { CPU_BUSY, CPU_IDLE, CPU_UNKNOWN, CPU_TIMES };
+
 struct cpu_ent {
 	struct sums snap, acc;
-	uint64_t busy_snap, idle_snap, busy_acc, idle_acc;
+	/* busy, idle, unknown: at the last read, and when this period began */
+	uint64_t time_last[CPU_TIMES], time_start[CPU_TIMES];
+	uint64_t read_ts;        /* when the last read saw it (its own clock) */
+	uint64_t period_ts;      /* ... and when this period began for it */
 	uint32_t cur_tid;        /* the task on it at the last read */
-	uint64_t missed;         /* unreported switches, cumulative */
 };
 
 struct hist_ent {
@@ -97,6 +107,12 @@ struct sched_state {
 	struct task_ent *buckets[TASK_BUCKETS];
 	unsigned ntasks, ngone;
 	struct cpu_ent *cpus;
+	int snap_fd;               /* cpu_snapshot, -1 once the kernel cannot run it per CPU */
+	/* since the start: what the kernel did not report, for the closing warning */
+	uint64_t unreported, unknown_ns;
+	uint32_t worst_tid;        /* the thread with the most unreported switches */
+	uint64_t worst_n;
+	char worst_comm[KS_COMM_LEN];
 	struct hist_ent *hists;
 	size_t nhists;
 
@@ -117,6 +133,7 @@ static void sums_add_delta(struct sums *acc, struct sums *snap, const struct sum
 	DELTA(switches);
 	DELTA(voluntary);
 	DELTA(involuntary);
+	DELTA(unreported);
 	DELTA(runq_count);
 	DELTA(runq_total_ns);
 #undef DELTA
@@ -160,6 +177,7 @@ static void sums_merge(struct sums *dst, const struct sums *src)
 	dst->switches += src->switches;
 	dst->voluntary += src->voluntary;
 	dst->involuntary += src->involuntary;
+	dst->unreported += src->unreported;
 	dst->runq_count += src->runq_count;
 	dst->runq_total_ns += src->runq_total_ns;
 	if (src->runq_max_ns > dst->runq_max_ns)
@@ -254,11 +272,23 @@ static void collect_tasks(struct sched_state *st, uint64_t now)
 		cur.switches = v.switches;
 		cur.voluntary = v.voluntary;
 		cur.involuntary = v.involuntary;
+		cur.unreported = v.unreported;
 		cur.runq_count = v.runq_count;
 		cur.runq_total_ns = v.runq_total_ns;
 		cur.runq_max_ns = v.runq_max_ns;
 		memcpy(cur.hist, v.runq_hist, sizeof(cur.hist));
-		sums_add_delta(&e->acc, &e->snap, &cur);
+		{
+			uint64_t before = e->acc.unreported;
+
+			sums_add_delta(&e->acc, &e->snap, &cur);
+			e->unreported += e->acc.unreported - before;
+			st->unreported += e->acc.unreported - before;
+		}
+		if (e->unreported > st->worst_n) {
+			st->worst_n = e->unreported;
+			st->worst_tid = v.tid;
+			memcpy(st->worst_comm, v.comm, sizeof(st->worst_comm));
+		}
 		/* after its last switch-out an exited task changes no more */
 		if (v.exited && !v.on_cpu) {
 			if (ndead == cap) {
@@ -283,52 +313,117 @@ static void collect_tasks(struct sched_state *st, uint64_t now)
 			}
 }
 
+/*
+ * A CPU's counters: copied on that CPU by cpu_snapshot (whole, and taken
+ * at *ts on its own clock), or, where the kernel cannot run a program on a
+ * given CPU (before 5.10), read from here with *ts = now: then a switch may
+ * have happened after now, and on a weakly ordered CPU the read may even
+ * see one half done.
+ */
+static int read_cpu(struct sched_state *st, uint32_t cpu, uint64_t now,
+		    struct sched_cpu_stat *v, uint64_t *ts)
+{
+	struct sched_cpu_snap sn;
+
+	if (st->snap_fd >= 0) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = cpu);
+
+		if (!bpf_prog_test_run_opts(st->snap_fd, &o) &&
+		    !bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.cpu_snaps), &cpu, &sn)) {
+			*v = sn.stat;
+			*ts = sn.ts;
+			return 0;
+		}
+		if (errno != EINVAL && errno != ENOTSUPP && errno != EOPNOTSUPP)
+			return -errno;
+		st->snap_fd = -1;	/* this kernel cannot: read directly from now on */
+	}
+	*ts = now;
+	return bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.cpu_stats), &cpu, v) ? -errno : 0;
+}
+
+static int time_bucket(uint8_t what)
+{
+	return what == SCHED_CUR_SELECTED ? CPU_BUSY : what == SCHED_CUR_IDLE ? CPU_IDLE :
+	       what == SCHED_CUR_UNKNOWN ? CPU_UNKNOWN : -1;
+}
+
+/* Busy, idle and unknown time of a CPU up to ts, from its counters */
+static void cpu_times(const struct sched_cpu_stat *v, uint64_t ts, uint64_t t[CPU_TIMES])
+{
+	int cur = v->cur == SCHED_CUR_UNKNOWN ? -1 : time_bucket(v->cur);
+	int prev = time_bucket(v->prev);
+
+	t[CPU_BUSY] = v->busy_ns;
+	t[CPU_IDLE] = v->idle_ns;
+	t[CPU_UNKNOWN] = v->unknown_ns;
+	if (ts >= v->last_ts) {
+		if (cur >= 0)
+			t[cur] += ts - v->last_ts;	/* the slice in progress */
+	} else if (prev >= 0) {
+		/*
+		 * Read directly: the CPU switched after ts. The slice that
+		 * ended then was counted up to last_ts; its part after ts
+		 * belongs to the next period (which gets it back, the counters
+		 * being cumulative), so a period never holds more than its time.
+		 */
+		uint64_t over = v->last_ts - ts;
+
+		t[prev] -= over < t[prev] ? over : t[prev];
+	}
+}
+
 static void collect_cpus(struct sched_state *st, uint64_t now)
 {
-	int fd = bpf_map__fd(st->skel->maps.cpu_stats);
-	struct sched_cpu_stat v;
-
 	for (int c = 0; c < st->ncpus; c++) {
 		struct cpu_ent *ce = &st->cpus[c];
-		uint64_t busy, idle, run = 0;
-		uint32_t key = c;
+		struct sched_cpu_stat v;
+		uint64_t t[CPU_TIMES], ts = now;
 		struct sums cur = {};
 
-		if (bpf_map_lookup_elem(fd, &key, &v) || !v.last_ts)
+		/* read even before its first switch: its period starts at this read */
+		if (read_cpu(st, c, now, &v, &ts))
 			continue;
 		ce->cur_tid = v.cur_tid;
-		ce->missed = v.missed;
-		if (now > v.last_ts)
-			run = now - v.last_ts;	/* the slice in progress */
-		busy = v.busy_ns + (v.cur == SCHED_CUR_SELECTED ? run : 0);
-		idle = v.idle_ns + (v.cur == SCHED_CUR_IDLE ? run : 0);
-		if (v.last_ts > now) {
-			/*
-			 * The CPU switched after `now` was read: the slice that
-			 * ended then is counted up to last_ts. Its part after
-			 * `now` belongs to the next period (which gets it back,
-			 * the counters being cumulative), so a period never
-			 * holds more than its interval_ns.
-			 */
-			uint64_t over = v.last_ts - now;
-
-			if (v.prev == SCHED_CUR_SELECTED)
-				busy -= over < busy ? over : busy;
-			else if (v.prev == SCHED_CUR_IDLE)
-				idle -= over < idle ? over : idle;
-		}
-		if (busy > ce->busy_snap)
-			ce->busy_acc += busy - ce->busy_snap;
-		if (idle > ce->idle_snap)
-			ce->idle_acc += idle - ce->idle_snap;
-		ce->busy_snap = busy > ce->busy_snap ? busy : ce->busy_snap;
-		ce->idle_snap = idle > ce->idle_snap ? idle : ce->idle_snap;
+		ce->read_ts = ts;
+		cpu_times(&v, ts, t);
+		if (t[CPU_UNKNOWN] > ce->time_last[CPU_UNKNOWN])
+			st->unknown_ns += t[CPU_UNKNOWN] - ce->time_last[CPU_UNKNOWN];
+		memcpy(ce->time_last, t, sizeof(t));
 		cur.switches = v.switches;
 		cur.runq_count = v.runq_count;
 		cur.runq_total_ns = v.runq_total_ns;
 		cur.runq_max_ns = v.runq_max_ns;
 		memcpy(cur.hist, v.runq_hist, sizeof(cur.hist));
 		sums_add_delta(&ce->acc, &ce->snap, &cur);
+	}
+}
+
+/*
+ * A CPU's busy, idle and unknown time in this period. The slice running at
+ * a read was counted for the task on the CPU; if that task then turns out to
+ * have left unseen (an unreported switch), the slice becomes unknown time
+ * after the fact, and busy time can go back. The period's total stays
+ * exact: what a time went back by is taken from what grew in its place.
+ */
+static void cpu_period_times(const struct cpu_ent *ce, uint64_t d[CPU_TIMES])
+{
+	static const int order[] = { CPU_UNKNOWN, CPU_IDLE, CPU_BUSY };
+	uint64_t deficit = 0;
+
+	for (int i = 0; i < CPU_TIMES; i++) {
+		if (ce->time_last[i] >= ce->time_start[i]) {
+			d[i] = ce->time_last[i] - ce->time_start[i];
+		} else {
+			deficit += ce->time_start[i] - ce->time_last[i];
+			d[i] = 0;
+		}
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(order) && deficit; k++) {
+		uint64_t take = deficit < d[order[k]] ? deficit : d[order[k]];
+
+		d[order[k]] -= take;
+		deficit -= take;
 	}
 }
 
@@ -608,6 +703,7 @@ static void print_tasks(struct sched_state *st, struct ks_out *o, uint64_t now, 
 			ks_json_kv_u64(o, "switches", s->switches);
 			ks_json_kv_u64(o, "voluntary", s->voluntary);
 			ks_json_kv_u64(o, "involuntary", s->involuntary);
+			ks_json_kv_u64(o, "unreported_switches", s->unreported);
 			json_runq(o, s);
 			json_cpus(o, e->cpus);
 			ks_json_end(o);
@@ -642,30 +738,35 @@ static void print_tasks(struct sched_state *st, struct ks_out *o, uint64_t now, 
 static void print_cpus(struct sched_state *st, struct ks_out *o, uint64_t now, uint64_t period)
 {
 	if (!o->json)
-		ks_out_printf(o, "%-4s %-9s %-9s %-8s %-9s %-9s %-9s %-9s\n", "CPU", "BUSY", "IDLE",
+		ks_out_printf(o, "%-4s %-9s %-9s %-8s %-9s %-9s %-9s %s\n", "CPU", "BUSY", "IDLE",
 			      "SWITCHES", "RUNQ-AVG", "RUNQ-P50", "RUNQ-P99", "RUNQ-MAX");
 	for (int c = 0; c < st->ncpus; c++) {
 		struct cpu_ent *ce = &st->cpus[c];
+		uint64_t t[CPU_TIMES];
 
+		cpu_period_times(ce, t);
 		if (o->json) {
 			ks_json_begin(o);
 			ks_json_kv_str(o, "type", "sched_cpu", 9);
 			ks_json_kv_u64(o, "ts_ns", now);
-			ks_json_kv_u64(o, "interval_ns", period);
+			/* the time this row covers, on the CPU's own reads (docs/json.md) */
+			ks_json_kv_u64(o, "interval_ns", ce->period_ts && ce->read_ts > ce->period_ts ?
+				       ce->read_ts - ce->period_ts : period);
 			ks_json_kv_u64(o, "cpu", c);
-			ks_json_kv_u64(o, "busy_ns", ce->busy_acc);
-			ks_json_kv_u64(o, "idle_ns", ce->idle_acc);
+			ks_json_kv_u64(o, "busy_ns", t[CPU_BUSY]);
+			ks_json_kv_u64(o, "idle_ns", t[CPU_IDLE]);
+			ks_json_kv_u64(o, "unknown_ns", t[CPU_UNKNOWN]);
 			ks_json_kv_u64(o, "switches", ce->acc.switches);
 			json_runq(o, &ce->acc);
 			ks_json_end(o);
 			continue;
 		}
 		ks_out_printf(o, "%-4d ", c);
-		text_ns(o, ce->busy_acc, 9);
-		text_ns(o, ce->idle_acc, 9);
+		text_ns(o, t[CPU_BUSY], 9);
+		text_ns(o, t[CPU_IDLE], 9);
 		ks_out_printf(o, "%-8llu ", (unsigned long long)ce->acc.switches);
 		text_runq(o, &ce->acc);
-		ks_out_char(o, '\n');
+		ks_out_eol(o);
 	}
 }
 
@@ -725,12 +826,14 @@ static void print_hists(struct sched_state *st, struct ks_out *o, uint64_t now, 
 			continue;
 		}
 		if (st->by == SCHED_HIST_PROCESS) {
-			ks_out_printf(o, "\npid = %llu ", (unsigned long long)h->key);
+			ks_out_sep(o);
+			ks_out_printf(o, "pid = %llu ", (unsigned long long)h->key);
 			if (comm)
 				ks_out_text(o, comm, KS_COMM_LEN);
 			ks_out_char(o, '\n');
 		} else if (st->by == SCHED_HIST_CGROUP) {
-			ks_out_printf(o, "\ncgroup_id = %llu\n", (unsigned long long)h->key);
+			ks_out_sep(o);
+			ks_out_printf(o, "cgroup_id = %llu\n", (unsigned long long)h->key);
 		}
 		ks_log2_print(o, h->acc, "usecs");
 	}
@@ -742,15 +845,8 @@ static void report(struct sched_state *st, struct ks_out *o)
 	uint64_t now = ks_now_ns(CLOCK_MONOTONIC), period = now - st->period_start;
 
 	collect(st, now);
-	if (!o->json && st->interval_mode) {
-		time_t t = time(NULL);
-		struct tm tm;
-		char buf[16];
-
-		localtime_r(&t, &tm);
-		strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
-		ks_out_printf(o, "\n%s\n", buf);
-	}
+	if (!o->json && st->interval_mode)
+		ks_out_time_heading(o);
 	if (st->hist_view)
 		print_hists(st, o, now, period);
 	else if (st->cpu_view)
@@ -780,7 +876,8 @@ static void new_period(struct sched_state *st, uint64_t now)
 	st->ngone = 0;
 	for (int c = 0; c < st->ncpus; c++) {
 		memset(&st->cpus[c].acc, 0, sizeof(st->cpus[c].acc));
-		st->cpus[c].busy_acc = st->cpus[c].idle_acc = 0;
+		memcpy(st->cpus[c].time_start, st->cpus[c].time_last, sizeof(st->cpus[c].time_last));
+		st->cpus[c].period_ts = st->cpus[c].read_ts;
 	}
 	for (size_t i = 0; i < st->nhists; i++)
 		memset(st->hists[i].acc, 0, sizeof(st->hists[i].acc));
@@ -970,7 +1067,8 @@ static int sched_configure(void *state, void *skel)
 	s->rodata->hist_by = st->hist_view ? st->by : SCHED_HIST_OFF;
 	s->rodata->emit_switch = st->events || st->timeline;
 	s->rodata->emit_wakeup = st->timeline != NULL;
-	return bpf_map__set_max_entries(s->maps.cpu_stats, st->ncpus);
+	return bpf_map__set_max_entries(s->maps.cpu_stats, st->ncpus) ?:
+	       bpf_map__set_max_entries(s->maps.cpu_snaps, st->ncpus);
 }
 
 static int sched_start(void *state, void *skel, struct ks_out *o)
@@ -978,6 +1076,9 @@ static int sched_start(void *state, void *skel, struct ks_out *o)
 	struct sched_state *st = state;
 
 	st->skel = skel;
+	/* KSCOPE_NO_RUN_ON_CPU=1: read as on kernels before 5.10 (docs/testing.md) */
+	st->snap_fd = getenv("KSCOPE_NO_RUN_ON_CPU") ? -1 :
+		      bpf_program__fd(st->skel->progs.cpu_snapshot);
 	st->cpus = calloc(st->ncpus, sizeof(*st->cpus));
 	if (!st->cpus)
 		return -ENOMEM;
@@ -989,6 +1090,11 @@ static int sched_start(void *state, void *skel, struct ks_out *o)
 	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
 	collect(st, st->period_start);
 	new_period(st, st->period_start);
+	/* what the kernel left unreported counts from here, as everything else */
+	st->unreported = st->unknown_ns = st->worst_n = 0;
+	for (unsigned b = 0; b < TASK_BUCKETS; b++)
+		for (struct task_ent *e = st->buckets[b]; e; e = e->next)
+			e->unreported = 0;
 	if (st->timeline && tl_open(st))
 		return -EIO;
 	if (st->timeline)
@@ -1041,11 +1147,44 @@ static int sched_tick(void *state, struct ks_out *o)
 	return 0;
 }
 
+/*
+ * Some kernels switch tasks without a sched_switch event (sched.bpf.c).
+ * Say so only when the numbers shown are affected: a selected task's
+ * switch went unreported (its counts are low), or, per CPU, time could not
+ * be told busy or idle.
+ */
+static void warn_unreported(struct sched_state *st)
+{
+	char t[32];
+
+	if (st->cpu_view) {
+		if (!st->unknown_ns)
+			return;
+		ks_fmt_ns(t, sizeof(t), st->unknown_ns);
+		fprintf(stderr, "kscope: the kernel switched tasks without reporting it "
+			"(sched_switch): %s of CPU time after those switches is counted neither "
+			"busy nor idle (\"unknown_ns\" with -j)\n", t);
+		return;
+	}
+	if (!st->unreported)
+		return;
+	if (st->hist_view) {
+		fprintf(stderr, "kscope: the kernel did not report %llu switches in or out of the "
+			"traced tasks (sched_switch): up to that many run-queue latencies are "
+			"missing\n", (unsigned long long)st->unreported);
+		return;
+	}
+	ks_errorf("kscope: the kernel did not report %llu switches in or out of the traced "
+		  "tasks (sched_switch; most: tid %u %.*s, %llu): their SWITCHES, VOL and INVOL "
+		  "are low by that much (\"unreported_switches\" with -j); CPU time is the "
+		  "kernel's own and exact", (unsigned long long)st->unreported, st->worst_tid,
+		  KS_COMM_LEN, st->worst_comm, (unsigned long long)st->worst_n);
+}
+
 static int sched_finish(void *state, struct ks_out *o)
 {
 	struct sched_state *st = state;
 
-	uint64_t missed = 0;
 	int err = tl_close(st);
 
 	/* after the last of [count] intervals there is nothing left to print */
@@ -1053,14 +1192,11 @@ static int sched_finish(void *state, struct ks_out *o)
 		report(st, o);
 	else
 		collect(st, ks_now_ns(CLOCK_MONOTONIC));
-	for (int c = 0; c < st->ncpus; c++)
-		missed += st->cpus[c].missed;
-	if (missed)
-		fprintf(stderr, "kscope: the kernel did not report %llu context switches "
-			"(sched_switch); CPU time still comes from the kernel's own counters, "
-			"switch counts may be low\n", (unsigned long long)missed);
+	warn_unreported(st);
 	return err;
 }
+
+static const char *const sched_aux_progs[] = { "cpu_snapshot", NULL };
 
 const struct ks_tracer sched_tracer = {
 	.name = "sched",
@@ -1068,6 +1204,7 @@ const struct ks_tracer sched_tracer = {
 	.skel = &sched_bpf_ops,
 	.probes = sched_probes,
 	.nprobes = ARRAY_SIZE(sched_probes),
+	.aux_progs = sched_aux_progs,
 	.configure = sched_configure,
 	.start = sched_start,
 	.event = sched_event,

@@ -31,6 +31,7 @@ struct sched_task_stat {
 	__u64 runq_max_ns;
 	__u64 start_ns;       /* task->start_time: a reused tid is a new task */
 	__u64 cpus[SCHED_CPU_WORDS];
+	__u64 unreported;     /* its switches in or out the kernel did not report */
 	__u32 pid, tid;
 	__u32 last_cpu;
 	__u8 on_cpu;
@@ -40,10 +41,15 @@ struct sched_task_stat {
 	__u32 runq_hist[KS_LL_SLOTS];   /* run-queue latency, ns, log-linear */
 };
 
-/* Per CPU (array index: cpu) */
+/*
+ * Per CPU (array index: cpu). Its time is split by what ran: a selected
+ * task (busy), the idle task, another task (not counted), or, after a
+ * switch the kernel did not report, nobody knows what (unknown_ns).
+ */
 struct sched_cpu_stat {
 	__u64 busy_ns;        /* wall time a selected task was on this CPU */
 	__u64 idle_ns;        /* wall time the idle task was on it */
+	__u64 unknown_ns;     /* wall time after an unreported switch: owner unknown */
 	__u64 last_ts;        /* last switch on this CPU (ktime) */
 	__u64 switches;       /* switches to a selected task */
 	__u64 runq_count;
@@ -52,12 +58,22 @@ struct sched_cpu_stat {
 	__u64 missed;         /* switches the kernel did not report (see sched.bpf.c) */
 	__u32 cur_tid;        /* the task we saw go on this CPU last */
 	__u8 cur;             /* what runs now: SCHED_CUR_* */
-	__u8 prev;            /* what ran in the slice that ended at last_ts */
+	__u8 prev;            /* what the slice that ended at last_ts was counted as */
 	__u8 pad[2];
 	__u32 runq_hist[KS_LL_SLOTS];
 };
 
 enum { SCHED_CUR_UNKNOWN = 0, SCHED_CUR_IDLE, SCHED_CUR_SELECTED, SCHED_CUR_OTHER };
+
+/*
+ * A CPU's counters copied on that CPU by cpu_snapshot (run by userspace
+ * with BPF_PROG_TEST_RUN on each CPU in turn): no switch can be halfway
+ * through updating them there, and stat.last_ts <= ts.
+ */
+struct sched_cpu_snap {
+	__u64 ts;             /* ktime of the copy */
+	struct sched_cpu_stat stat;
+};
 
 /* --hist keys */
 enum { SCHED_HIST_OFF = 0, SCHED_HIST_ALL, SCHED_HIST_PROCESS, SCHED_HIST_CGROUP };

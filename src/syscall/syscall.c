@@ -529,7 +529,8 @@ static void print_hists(struct sys_state *st, struct ks_out *o, uint64_t now, ui
 			ks_log2_json_buckets(o, e->hist_acc);
 			ks_json_end(o);
 		} else {
-			ks_out_printf(o, "\nsyscall = %s (%" PRIu64 " calls)\n", name, count);
+			ks_out_sep(o);
+			ks_out_printf(o, "syscall = %s (%" PRIu64 " calls)\n", name, count);
 			ks_log2_print(o, e->hist_acc, "usecs");
 		}
 	}
@@ -586,15 +587,8 @@ static void report(struct sys_state *st, struct ks_out *o, bool final)
 	 */
 	ks_bpf_quiesce();
 	collect(st, closing);
-	if (!o->json && st->interval_mode) {
-		time_t t = time(NULL);
-		struct tm tm;
-		char buf[16];
-
-		localtime_r(&t, &tm);
-		strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
-		ks_out_printf(o, "\n%s\n", buf);
-	}
+	if (!o->json && st->interval_mode)
+		ks_out_time_heading(o);
 	if (st->hist)
 		print_hists(st, o, now, period);
 	else

@@ -22,11 +22,16 @@ Tolerances, and why they cannot be zero:
     quiet machine but each preemption by a busy neighbour adds one, so it
     is allowed 0..5 (measured: voluntary +1..2, involuntary +0..3).
   * This VM's sandbox agent (pid 1, threads "tokio-rt-worker") makes
-    context switches that the sched_switch tracepoint never reports; kscope
-    says so on stderr ("the kernel did not report N context switches"). A
-    missed switch *to* one of our threads costs it a switch-in and the wait
-    before it, never a switch-out: the asserts below allow exactly that and
-    say so where it matters. That stderr line is not asserted absent.
+    context switches that the sched_switch tracepoint never reports: its
+    threads leave a CPU unseen. kscope finds each such switch (the next
+    reported switch on that CPU does not start from the task it saw
+    arrive), counts it for the tasks it involves ("unreported_switches")
+    and warns only when a task it reports on is affected, with that count
+    exactly (checked by every run below); per CPU, the time after such a
+    switch is "unknown_ns", neither busy nor idle. A missed switch *to* one
+    of our threads costs it a switch-in and the wait before it, never a
+    switch-out: the asserts below allow exactly that and say so where it
+    matters.
 """
 import json
 import os
@@ -39,18 +44,19 @@ import time
 import pytest
 
 from conftest import (bpf_objects, bpftool_list, check_gone, HOOK_VARIANTS, KSCOPE, TIMEOUT, Tracer, cgroup2_mount, cgroup_id_of,
-                      expected_prio, parse_ndjson, read_text, workload)
+                      expected_prio, parse_ndjson, read_text, wait_sleeping, workload)
 
 SETPRIV_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 TASK_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "tid", "comm", "cpu_ns", "switches",
-               "voluntary", "involuntary", "runq_count", "runq_avg_ns", "runq_p50_ns",
-               "runq_p99_ns", "runq_max_ns", "cpus")
+               "voluntary", "involuntary", "unreported_switches", "runq_count", "runq_avg_ns",
+               "runq_p50_ns", "runq_p99_ns", "runq_max_ns", "cpus")
 PROCESS_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "threads", "comm", "cpu_ns",
-                  "switches", "voluntary", "involuntary", "runq_count", "runq_avg_ns",
-                  "runq_p50_ns", "runq_p99_ns", "runq_max_ns", "cpus")
-CPU_FIELDS = ("type", "ts_ns", "interval_ns", "cpu", "busy_ns", "idle_ns", "switches",
-              "runq_count", "runq_avg_ns", "runq_p50_ns", "runq_p99_ns", "runq_max_ns")
+                  "switches", "voluntary", "involuntary", "unreported_switches", "runq_count",
+                  "runq_avg_ns", "runq_p50_ns", "runq_p99_ns", "runq_max_ns", "cpus")
+CPU_FIELDS = ("type", "ts_ns", "interval_ns", "cpu", "busy_ns", "idle_ns", "unknown_ns",
+              "switches", "runq_count", "runq_avg_ns", "runq_p50_ns", "runq_p99_ns",
+              "runq_max_ns")
 SWITCH_FIELDS = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu",
                  "prev_state", "prev_prio", "next_comm", "next_pid", "next_tid", "next_prio")
 PREV_STATES = {"R", "R+", "S", "D", "T", "t", "X", "Z", "P", "I"}
@@ -71,7 +77,19 @@ if os.environ.get("KSCOPE_TEST_ACCEL") == "tcg":
     SWITCH_SLACK = INVOL_SLACK = 8
     POST_READ_NS = 20_000_000
     RUNQ_APART_CAP = None   # emulated time: only the ratio to "together" holds
-MISSED_RE = re.compile(r"^kscope: the kernel did not report \d+ context switches \(sched_switch\)")
+# the warnings about switches the kernel did not report (see the docstring)
+UNREPORTED_RE = re.compile(
+    r"^kscope: the kernel did not report (\d+) switches in or out of the traced tasks "
+    r"\(sched_switch; most: tid \d+ .{0,60}, \d+\): their SWITCHES, VOL and INVOL are low by "
+    r"that much \(\"unreported_switches\" with -j\); CPU time is the kernel's own and exact$")
+UNKNOWN_RE = re.compile(
+    r"^kscope: the kernel switched tasks without reporting it \(sched_switch\): (\S+) of "
+    r"CPU time after those switches is counted neither busy nor idle "
+    r"\(\"unknown_ns\" with -j\)$")
+HIST_MISSED_RE = re.compile(
+    r"^kscope: the kernel did not report (\d+) switches in or out of the traced tasks "
+    r"\(sched_switch\): up to that many run-queue latencies are missing$")
+MISSED_RES = (UNREPORTED_RE, UNKNOWN_RE, HIST_MISSED_RE)
 
 # the probes of `kscope sched`: -v names each one's hook
 SCHED_PROBES = ("switch", "wakeup", "wakeup-new", "exit", "exec")
@@ -130,18 +148,22 @@ class Sched:
         self.n += 1
         return self.path(f"sched-{self.n}.ndjson")
 
-    def run(self, args, program=None, json_mode=True):
+    def run(self, args, program=None, json_mode=True, env=None):
         out = self.out()
         cmd = [KSCOPE, "sched", *(["-j"] if json_mode else []), "-o", out, *args]
         if program is not None:
             cmd += ["--", *program]
         t0 = time.monotonic_ns()
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT,
+                           env={**os.environ, **env} if env else None)
         wall = time.monotonic_ns() - t0
         text = read_text(out) if os.path.exists(out) else ""
         rows = parse_ndjson(text, f"{cmd!r} output") if json_mode else text
-        return Run(p.returncode, rows, p.stderr.decode("utf-8", "surrogateescape"),
-                   p.stdout.decode("utf-8", "surrogateescape"), wall, cmd)
+        res = Run(p.returncode, rows, p.stderr.decode("utf-8", "surrogateescape"),
+                  p.stdout.decode("utf-8", "surrogateescape"), wall, cmd)
+        if json_mode and p.returncode == 0 and not any(a[:1].isdigit() for a in args):
+            check_unreported(res)
+        return res
 
     def burn(self, args, nthreads, ms, cpus=(), burn_opts=(), prefix=()):
         """kscope sched ARGS -- [PREFIX] burn INFO NTHREADS MS [CPU...]: (Run, Burn)."""
@@ -160,10 +182,26 @@ def sched(tmp_path):
     return Sched(str(tmp_path))
 
 
+def check_unreported(res):
+    """
+    One period (no interval): the warning about unreported switches is there
+    exactly when a row reported on is affected, and says by how much in all.
+    """
+    tasks = res.of("sched_task") or res.of("sched_process")
+    said = [int(m[1]) for m in map(UNREPORTED_RE.match, res.stderr.splitlines()) if m]
+    if tasks:
+        total = sum(r["unreported_switches"] for r in tasks)
+        assert said == ([total] if total else []), (total, res.stderr)
+    cpus = res.of("sched_cpu")
+    if cpus:
+        unknown = any(map(UNKNOWN_RE.match, res.stderr.splitlines()))
+        assert unknown == (sum(r["unknown_ns"] for r in cpus) > 0), (cpus, res.stderr)
+
+
 def check_stderr(stderr, verbose=False, tracer=False):
-    """Nothing on stderr but -v's lines and the missed-switches note (see above)."""
+    """Nothing on stderr but -v's lines and the unreported-switches notes (see above)."""
     for line in stderr.splitlines():
-        if MISSED_RE.match(line):
+        if any(r.match(line) for r in MISSED_RES):
             continue
         if tracer and line == "Tracing the scheduler... Hit Ctrl-C to end.":
             continue
@@ -401,13 +439,23 @@ def test_cpu_view(sched):
     assert cpu0["switches"] > 0 and cpu0["runq_count"] > 0, cpu0
 
 
-def test_cpu_view_busy_idle_within_period(bg, sched):
+@pytest.mark.parametrize("read", ["on-cpu", "direct"])
+def test_cpu_view_busy_idle_within_period(bg, sched, read):
     """
     Each sched_cpu row covers one period of interval_ns (docs/json.md), so a
-    CPU cannot be busy and idle for longer than that. naps keeps every CPU
-    switching every few tens of microseconds, and without filters every task
-    counts as busy: busy_ns + idle_ns is then the whole time kscope accounted
-    for on that CPU, which must fit in the period it prints.
+    CPU cannot be busy, idle or unknown for longer than that. naps keeps every
+    CPU switching every few tens of microseconds, and without filters every
+    task counts as busy: busy_ns + idle_ns + unknown_ns is then the whole
+    time kscope accounted for on that CPU, which must fit in the period it
+    prints.
+
+    "on-cpu": the counters are copied on each CPU itself (cpu_snapshot, run
+    with BPF_PROG_TEST_RUN on that CPU): always whole. Read from another CPU
+    instead, a copy can catch a switch half-way through its updates on a
+    weakly ordered CPU (the 6.1 arm64 guest did: a 112 us slice counted
+    twice), which is why kscope does not. "direct" is what kernels before
+    5.10 get (KSCOPE_NO_RUN_ON_CPU=1): exact on x86 (stores are seen in
+    order), within a slice elsewhere.
     """
     naps = bg.start([workload("naps"), "60", *map(str, range(NCPUS))])
     deadline = time.monotonic() + TIMEOUT
@@ -415,14 +463,56 @@ def test_cpu_view_busy_idle_within_period(bg, sched):
         assert naps.poll() is None, "naps died"
         assert time.monotonic() < deadline, "naps did not start its threads"
         time.sleep(0.01)
-    res = sched.run(["--cpu", "-d", "1"])
+    env = {"KSCOPE_NO_RUN_ON_CPU": "1"} if read == "direct" else None
+    res = sched.run(["--cpu", "-d", "1"], env=env)
     assert res.rc == 0, res
     check_stderr(res.stderr)
     rows = res.of("sched_cpu")
     assert [r["cpu"] for r in rows] == list(range(NCPUS)), res.rows
-    over = {r["cpu"]: r["busy_ns"] + r["idle_ns"] - r["interval_ns"] for r in rows}
-    assert all(v <= 0 for v in over.values()), \
-        f"busy_ns + idle_ns exceed interval_ns by {over} ns: {rows}"
+    over = {r["cpu"]: r["busy_ns"] + r["idle_ns"] + r["unknown_ns"] - r["interval_ns"]
+            for r in rows}
+    slack = 0 if read == "on-cpu" or os.uname().machine == "x86_64" else 0.01
+    assert all(v <= slack * r["interval_ns"] for r, v in zip(rows, over.values())), \
+        f"busy_ns + idle_ns + unknown_ns exceed interval_ns by {over} ns: {rows}"
+    # and naps kept every CPU accounted for nearly all of the period
+    assert all(v > -0.5 * r["interval_ns"] for r, v in zip(rows, over.values())), rows
+
+
+# ---- unreported switches (issue 12, item 3) --------------------------------------------
+
+def test_quiet_traced_process_warns_nothing(bg, sched):
+    """
+    A sleeping process, traced for a second: nothing of it went unreported, so
+    nothing is said, whatever other tasks the kernel switched unseen (this VM's
+    agent threads do, every second: kscope used to warn on every run for them).
+    """
+    sleeper = bg.start(["sleep", "60"])
+    wait_sleeping(sleeper.pid)
+    for args in ([], ["--by", "process"], ["--cpu"], ["--hist"]):
+        res = sched.run(["-p", str(sleeper.pid), "-d", "1", *args])
+        assert res.rc == 0, res
+        if "--cpu" in args:
+            # per CPU, a switch nobody reported still leaves time unknown: said if so
+            check_stderr(res.stderr)
+        else:
+            assert res.stderr == "", res
+
+
+@pytest.mark.parametrize("view", [[], ["--by", "process"], ["--cpu"]], ids=["thread", "process",
+                                                                          "cpu"])
+def test_unreported_switches_said_exactly(sched, view):
+    """
+    Everything traced, for two seconds: the warning is there exactly when a
+    row shows unreported switches (or unknown CPU time), with their total
+    (Sched.run checks it on every run; here the whole system is in view).
+    """
+    res = sched.run(["-d", "2", *view])
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    for r in res.of("sched_task") + res.of("sched_process"):
+        assert r["unreported_switches"] >= 0, r
+    for r in res.of("sched_cpu"):
+        assert r["busy_ns"] + r["idle_ns"] + r["unknown_ns"] <= r["interval_ns"], r
 
 
 # ---- g: --hist -------------------------------------------------------------------------
