@@ -33,9 +33,14 @@
  *   stale PATH             open for writing, one write of 5 bytes; then the fd is closed
  *                          without close(2) (close_range) and reused by a pipe's read end:
  *                          7 bytes through the pipe, read on that same fd number
- *   compat PATH            (x86-64) open for reading and writing; write 5 bytes; then a 32-bit
- *                          read() of them through int $0x80 (ia32 syscall 3, which is close()
- *                          in the 64-bit table); then a 64-bit write of 3 bytes on the same fd
+ *   compat PATH            open for reading and writing; write 5 bytes; then, where the
+ *                          kernel takes 32-bit calls from a 64-bit process (x86-64 without
+ *                          ia32_emulation=0), a 32-bit read() of them through int $0x80 (ia32
+ *                          syscall 3, which is close() in the 64-bit table); then a 64-bit
+ *                          write of 3 bytes on the same fd. Recorded as "compat FD 1" when the
+ *                          32-bit call was made, "compat FD 0" when the kernel refuses such
+ *                          calls (found out first by a child whose int $0x80 getpid must
+ *                          return its pid; refused, it dies of SIGSEGV) or the CPU has none
  *   sleep MS               sleep MS milliseconds
  *
  * Every descriptor is closed at the end of its step.
@@ -44,6 +49,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -233,32 +239,62 @@ static void stale_step(const char *path)
 	xclose(p[1]);
 }
 
+#if defined(__x86_64__)
+/* Does the kernel take int $0x80 from a 64-bit process? A child tries getpid (ia32: 20). */
+static bool compat_calls_work(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork", "");
+	if (pid == 0) {
+		long ret;
+
+		__asm__ volatile ("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+		_exit(ret == getpid() ? 0 : 1);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid", "");
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
+		return false;	/* ia32_emulation=0, or a kernel without IA32_EMULATION */
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		die("compat probe", "int $0x80 getpid");
+	return true;
+}
+#endif
+
 static void compat_step(const char *path)
 {
-#if defined(__x86_64__)
-	/* a 32-bit call takes 32-bit pointers */
-	char *buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	long ret;
+	bool made = false;
 
-	if (buf == MAP_FAILED || fd < 0)
+	if (fd < 0)
 		die("open", path);
-	record("compat", fd);
 	if (write(fd, "hello", 5) != 5 || lseek(fd, 0, SEEK_SET))
 		die("write", path);
-	__asm__ volatile ("int $0x80" : "=a"(ret) : "a"(3L), "b"((long)fd),
-			  "c"((long)(unsigned long)buf), "d"(5L) : "memory");
-	if (ret != 5 || memcmp(buf, "hello", 5))
-		die("compat read", path);
+#if defined(__x86_64__)
+	if (compat_calls_work()) {
+		/* a 32-bit call takes 32-bit pointers */
+		char *buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+		long ret;
+
+		if (buf == MAP_FAILED)
+			die("mmap", path);
+		__asm__ volatile ("int $0x80" : "=a"(ret) : "a"(3L), "b"((long)fd),
+				  "c"((long)(unsigned long)buf), "d"(5L) : "memory");
+		if (ret != 5 || memcmp(buf, "hello", 5))
+			die("compat read", path);
+		munmap(buf, 4096);
+		made = true;
+	}
+#endif
+	fprintf(info, "compat %d %d\n", fd, made);
+	fflush(info);
 	if (write(fd, "abc", 3) != 3)
 		die("write", path);
 	xclose(fd);
-	munmap(buf, 4096);
-#else
-	fprintf(stderr, "fileio_rw: compat %s: x86-64 only\n", path);
-	exit(2);
-#endif
 }
 
 struct reader {
