@@ -48,6 +48,18 @@ def check_lost_records(lost, stderr):
     return total
 
 
+def storm_while_stopped(p, sync):
+    """storm (waiting in SYNC) runs its forks while kscope (p) is stopped."""
+    wait_for_file(os.path.join(sync, "ready"), p)
+    os.kill(p.pid, signal.SIGSTOP)
+    try:
+        with open(os.path.join(sync, "go"), "w"):
+            pass
+        wait_for_file(os.path.join(sync, "done"))
+    finally:
+        os.kill(p.pid, signal.SIGCONT)
+
+
 def test_losses_are_counted_exactly(tmp_path):
     n = 3000
     sync = str(tmp_path)
@@ -58,14 +70,7 @@ def test_losses_are_counted_exactly(tmp_path):
                          stderr=subprocess.PIPE)
     try:
         # storm runs only once kscope traces; it then waits for "go"
-        wait_for_file(os.path.join(sync, "ready"), p)
-        os.kill(p.pid, signal.SIGSTOP)
-        try:
-            with open(os.path.join(sync, "go"), "w"):
-                pass
-            wait_for_file(os.path.join(sync, "done"))
-        finally:
-            os.kill(p.pid, signal.SIGCONT)
+        storm_while_stopped(p, sync)
         _, err = p.communicate(timeout=TIMEOUT)
     finally:
         if p.poll() is None:
@@ -132,14 +137,7 @@ def test_stderr_lines_add_up(tmp_path):
     lines = re.compile(r"^kscope: (\d+) events lost \(ringbuf\)$", re.M)
     try:
         for burst, d in enumerate((d1, d2)):
-            wait_for_file(os.path.join(d, "ready"), p)
-            os.kill(p.pid, signal.SIGSTOP)
-            try:
-                with open(os.path.join(d, "go"), "w"):
-                    pass
-                wait_for_file(os.path.join(d, "done"))
-            finally:
-                os.kill(p.pid, signal.SIGCONT)
+            storm_while_stopped(p, d)
             if burst == 0:
                 # the first burst's line is out: the second burst follows at once
                 deadline = time.monotonic() + TIMEOUT
