@@ -18,7 +18,9 @@
  *
  * Reads, writes and fsyncs are summed per (process, open) in the stats map;
  * nothing goes through the ring buffer for them unless --slow asked for
- * calls slower than a threshold. Opens are streamed (unless summary only).
+ * calls slower than a threshold, except the final sums at close(2), which
+ * free the entry at once (see stat_flush). Opens are streamed (unless
+ * summary only).
  */
 #include "../engine/kscope.bpf.h"
 #include "fileio.h"
@@ -65,6 +67,7 @@ struct scratch {
 	char path[FIO_OPEN_PATH_MAX];   /* right after e: the event's variable part */
 	struct fio_file f;
 	struct fio_stat s;
+	struct fio_close_event c;
 };
 
 struct {
@@ -214,10 +217,10 @@ static __always_inline __u64 file_inode(struct file *f)
 }
 
 /*
- * The fd is closed: drop its entry. One map operation, nothing else: a
- * file whose (process, open) no longer appears in fds is closed, and
- * userspace tells that from the maps (an fd replaced by open or dup2 is
- * overwritten, one found reused is deleted, the same way).
+ * The fd is gone: drop its entry. A file whose (process, open) no longer
+ * appears in fds is closed, and userspace tells that from the maps (an fd
+ * replaced by open or dup2 is overwritten, one found reused is deleted, the
+ * same way).
  */
 static __always_inline void fd_forget(__u32 pid, int fd)
 {
@@ -280,6 +283,68 @@ static __always_inline struct fio_file *fd_lookup(bool btf, __u32 pid, int fd)
 	return NULL;
 }
 
+/*
+ * close(2) of a file with I/O: its final sums go to userspace now and the
+ * entry is deleted, so the stats map holds the files open with I/O, not
+ * every file closed since userspace last looked (which a burst of short
+ * opens overflowed: userspace keeps an entry until it has seen it closed
+ * twice, one to two seconds). Left to that slow path, which loses nothing:
+ * a file with a call still running on it (another thread's read, which
+ * holds the file), and every close while the ring is half full, so these
+ * records never take the room of events that have no other way out (opens).
+ * Another fd of the process may still hold the open (dup): its next call
+ * makes a new entry, which userspace adds to the same row.
+ */
+static __always_inline void stat_flush(__u32 pid, __u64 id)
+{
+	struct fio_stat_key k = { .pid = pid, .id = id };
+	struct fio_stat *s = bpf_map_lookup_elem(&stats, &k);
+	struct fio_close_event *e;
+	struct scratch *sc;
+	__u32 n;
+
+	/* io_exit drops inflight after its sums: 0 means they are all in */
+	if (!s || s->inflight)
+		return;
+	if (bpf_ringbuf_query(&ks_events, BPF_RB_AVAIL_DATA) >
+	    bpf_ringbuf_query(&ks_events, BPF_RB_RING_SIZE) / 2)
+		return;
+	sc = get_scratch();
+	if (!sc)
+		return;
+	e = &sc->c;
+	__builtin_memset(&e->hdr, 0, sizeof(e->hdr));
+	e->hdr.type = FIO_EV_CLOSE;
+	__builtin_memcpy(&e->s, s, sizeof(e->s));
+	/* the path's own bytes only: the record is a third of the entry's size */
+	n = e->s.path_len & (2 * FIO_PATH_MAX - 1);
+	if (n > FIO_PATH_MAX)
+		n = FIO_PATH_MAX;
+	/*
+	 * Deleted first: once userspace has the record, the map must not show
+	 * the entry any more (it would count it again as a new one).
+	 */
+	bpf_map_delete_elem(&stats, &k);
+	n += offsetof(struct fio_close_event, s.path);
+	if (bpf_ringbuf_output(&ks_events, e, n, ks_rb_flags(KS_RB_SPACE(n), false)) &&
+	    bpf_map_update_elem(&stats, &k, &e->s, BPF_NOEXIST))
+		/* no room after all, and the entry could not go back: lost */
+		ks_lost_inc(KS_LOST_RINGBUF);
+}
+
+/* close(2): flush the file's sums if it has any, and drop the fd */
+static __always_inline void fd_close(__u32 pid, int fd)
+{
+	struct fio_fd_key k = { .pid = pid, .fd = fd };
+	struct fio_file *f = bpf_map_lookup_elem(&fds, &k);
+
+	if (!f)
+		return;
+	if (f->has_stat)
+		stat_flush(pid, f->id);
+	bpf_map_delete_elem(&fds, &k);
+}
+
 /* The stats entry of (pid, open), made on first use */
 static __always_inline struct fio_stat *stat_get(__u32 pid, struct fio_file *f)
 {
@@ -304,6 +369,7 @@ static __always_inline struct fio_stat *stat_get(__u32 pid, struct fio_file *f)
 		ks_lost_inc(KS_LOST_MAPFULL);
 		return NULL;
 	}
+	f->has_stat = 1;
 	return bpf_map_lookup_elem(&stats, &k);
 }
 
@@ -335,7 +401,7 @@ static __always_inline int on_enter(struct sys_args *args, long nr)
 	if (op == FIO_OP_CLOSE) {
 		/* the fd is released even when close() fails; no filter: the
 		 * entry must go whatever the task has become */
-		fd_forget(pid, (int)sys_arg(args, 0));
+		fd_close(pid, (int)sys_arg(args, 0));
 		return 0;
 	}
 	if (!ks_wanted())
@@ -438,7 +504,7 @@ static __always_inline void open_exit(bool btf, __u32 pid, struct fio_call *call
 		f->flags = call->arg[1];
 		f->truncated = n > FIO_PATH_MAX;
 		f->path_len = n > FIO_PATH_MAX ? FIO_PATH_MAX : n;
-		f->pad = 0;
+		f->has_stat = 0;
 		__builtin_memcpy(f->path, sc->path, FIO_PATH_MAX);
 		f->path[FIO_PATH_MAX - 1] = '\0';
 		/* replaces an entry left at this fd (closed behind our back) */
@@ -498,18 +564,24 @@ static __always_inline void io_exit(__u32 pid, struct fio_call *call, long ret, 
 {
 	struct fio_stat_key k = { .pid = pid, .id = call->id };
 	struct fio_stat *s = bpf_map_lookup_elem(&stats, &k);
+	bool entered = s != NULL;	/* and counted in inflight at entry */
 	__u8 op = call->op;
 
 	if (!s) {
-		/* deleted while the call ran (its process was taken for gone):
-		 * made again from the fd if it is still there */
+		/*
+		 * Deleted while the call ran: its process taken for gone, or
+		 * flushed by a close(2) on another thread between this call's
+		 * look-up and its inflight count. Made again from the fd if it
+		 * is still there; else this call cannot be counted: said so.
+		 */
 		struct fio_fd_key fk = { .pid = pid, .fd = call->fd };
 		struct fio_file *f = bpf_map_lookup_elem(&fds, &fk);
 
-		if (!f || f->id != call->id || !(s = stat_get(pid, f)))
+		if (!f || f->id != call->id || !(s = stat_get(pid, f))) {
+			if (!f || f->id != call->id)
+				ks_lost_inc(KS_LOST_MAPFULL);
 			return;
-	} else if (s->inflight) {
-		__sync_fetch_and_add(&s->inflight, -1);
+		}
 	}
 	if (ret < 0) {
 		if (!restarting(ret))
@@ -528,6 +600,9 @@ static __always_inline void io_exit(__u32 pid, struct fio_call *call, long ret, 
 	}
 	if (emit_slow && lat >= slow_ns)
 		slow_event(call, s, ret, lat);
+	/* last: a close that sees no call in flight sends sums with this one in */
+	if (entered && s->inflight)
+		__sync_fetch_and_add(&s->inflight, -1);
 }
 
 static __always_inline void dup_exit(__u32 pid, struct fio_call *call, long ret)

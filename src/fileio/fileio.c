@@ -4,9 +4,10 @@
  * decoded), calls slower than a threshold (fileslower), and a per-file,
  * per-process summary of reads, writes, bytes and latency (filetop).
  *
- * The kernel side sums the I/O per (process, open) in a map; this side
- * collects it about once a second, deletes what is final (closed files,
- * exited processes), and prints the summary at the end or every interval.
+ * The kernel side sums the I/O per (process, open) in a map and sends the
+ * final sums of a file at its close(2); this side collects the rest about
+ * once a second, deletes what is final (files closed otherwise, exited
+ * processes), and prints the summary at the end or every interval.
  */
 #include <errno.h>
 #include <math.h>
@@ -29,7 +30,6 @@
 
 KS_SKEL_OPS(fileio_bpf);
 
-#define FDS_GC_NS (5 * 1000000000ull)   /* entries of exited processes: every 5 s */
 #define COMPACT_AT 4096                  /* fold finished entries once there are this many */
 
 struct fileio_state {
@@ -45,7 +45,6 @@ struct fileio_state {
 	struct fileio_bpf *skel;
 	struct fio_summary *sum;
 	uint64_t period_start;
-	uint64_t last_fds_gc;
 	uint64_t ticks;
 };
 
@@ -134,38 +133,74 @@ static bool live_has(const struct live *l, uint32_t pid, uint64_t id)
 	return l->n && bsearch(&k, l->k, l->n, sizeof(k), key_cmp);
 }
 
+/* An fds entry as the walk saw it, in key_cmp's order once sorted */
+struct fd_seen {
+	uint32_t pid;
+	int32_t fd;
+	uint64_t id;
+};
+
+static int seen_cmp(const void *a, const void *b)
+{
+	const struct fd_seen *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 /*
- * Walk fds: which (process, open) pairs still have a descriptor, and (every
- * FDS_GC_NS) drop the entries of processes that exited without closing.
+ * Walk fds: which (process, open) pairs still have a descriptor, and drop
+ * the entries of processes that exited without closing (their descriptors
+ * were closed by the exit, which no hook here sees). Every walk: entries
+ * of exited processes then last a second at most, so fds holds what is
+ * open now and not what a churn of short processes left behind over the
+ * last seconds. The pairs are gathered first and sorted by process, so a
+ * process is checked once per walk whatever the number of its fds.
  * Walked before stats: a stats entry is made only while its fds entry
  * exists, so one made after this walk can look closed once, never twice in
  * a row, and "final" needs two (fio_summary_update).
  */
-static void collect_fds(struct fileio_state *st, struct live *live, bool gc)
+static void collect_fds(struct fileio_state *st, struct live *live)
 {
 	int fd = bpf_map__fd(st->skel->maps.fds);
 	struct fio_fd_key key, *prev = NULL;
+	struct keys seen = { .size = sizeof(struct fd_seen) };
 	struct keys dead = { .size = sizeof(key) };
+	const struct fd_seen *v;
 	struct fio_file f;
-	uint32_t last_pid = 0;
-	bool last_gone = false;
+	bool gone = false;
 	unsigned n = 0;
 
 	/* the kernel deletes entries meanwhile, which can restart the walk: bounded */
 	while (n++ < 4 * FIO_MAX_FDS && !bpf_map_get_next_key(fd, prev, &key)) {
 		prev = &key;
-		if (gc && key.pid != last_pid) {
-			last_pid = key.pid;
-			last_gone = process_gone(key.pid);
-		}
-		if (gc && last_gone)
-			keys_add(&dead, &key);
-		else if (!bpf_map_lookup_elem(fd, &key, &f))
-			live_add(live, key.pid, f.id);
+		if (!bpf_map_lookup_elem(fd, &key, &f))
+			keys_add(&seen, &(struct fd_seen){ key.pid, key.fd, f.id });
 	}
+	if (seen.n)
+		qsort(seen.k, seen.n, seen.size, seen_cmp);
+	v = seen.k;
+	for (size_t i = 0; i < seen.n; i++) {
+		if (!i || v[i].pid != v[i - 1].pid)
+			gone = process_gone(v[i].pid);
+		if (gone)
+			keys_add(&dead, &(struct fio_fd_key){ .pid = v[i].pid, .fd = v[i].fd });
+		else
+			live_add(live, v[i].pid, v[i].id);	/* in key_cmp's order */
+	}
+	free(seen.k);
 	keys_delete(&dead, fd);
-	if (live->n)
-		qsort(live->k, live->n, sizeof(*live->k), key_cmp);
+}
+
+static void stat_sums(struct fio_sums *cur, const struct fio_stat *v)
+{
+	*cur = (struct fio_sums){
+		.reads = v->reads, .writes = v->writes,
+		.read_bytes = v->read_bytes, .write_bytes = v->write_bytes,
+		.read_ns = v->read_ns, .write_ns = v->write_ns,
+		.fsyncs = v->fsyncs, .fsync_ns = v->fsync_ns, .errors = v->errors,
+	};
 }
 
 static void collect_stats(struct fileio_state *st, const struct live *live)
@@ -183,20 +218,19 @@ static void collect_stats(struct fileio_state *st, const struct live *live)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &v))
 			continue;
-		cur = (struct fio_sums){
-			.reads = v.reads, .writes = v.writes,
-			.read_bytes = v.read_bytes, .write_bytes = v.write_bytes,
-			.read_ns = v.read_ns, .write_ns = v.write_ns,
-			.fsyncs = v.fsyncs, .fsync_ns = v.fsync_ns, .errors = v.errors,
-		};
+		stat_sums(&cur, &v);
 		/* closed, and no call still running on it */
 		closed = !live_has(live, key.pid, key.id) && !v.inflight;
 		final = fio_summary_update(st->sum, key.pid, key.id, v.comm, v.path, sizeof(v.path),
 					   v.truncated, closed, &cur);
 		if (final < 0)
 			continue;
-		/* closed and collected twice, or its process is gone: nothing can change it */
-		if (final || process_gone(key.pid)) {
+		/*
+		 * Closed and collected twice, or its process is gone: nothing can
+		 * change it (one with a descriptor left belongs to a process the
+		 * fds walk just found alive)
+		 */
+		if (final || (!live_has(live, key.pid, key.id) && process_gone(key.pid))) {
 			keys_add(&dead, &key);
 			fio_summary_gone(st->sum, key.pid, key.id);
 		}
@@ -206,13 +240,9 @@ static void collect_stats(struct fileio_state *st, const struct live *live)
 
 static void collect(struct fileio_state *st)
 {
-	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
 	struct live live = {};
-	bool gc = now - st->last_fds_gc >= FDS_GC_NS;
 
-	if (gc)
-		st->last_fds_gc = now;
-	collect_fds(st, &live, gc);
+	collect_fds(st, &live);
 	collect_stats(st, &live);
 	free(live.k);
 	fio_summary_compact(st->sum, COMPACT_AT);
@@ -289,7 +319,6 @@ static int fileio_start(void *state, void *skel, struct ks_out *o)
 
 	st->skel = skel;
 	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
-	st->last_fds_gc = st->period_start;
 	if (!st->top)
 		ks_rec_header(o);
 	return 0;
@@ -319,6 +348,17 @@ static int fileio_event(void *state, struct ks_out *o, const void *data, size_t 
 
 		path = e->hdr.flags & FIO_F_MAP_CUT ? fio_summary_full_name(st->sum, e->id, &len) : NULL;
 		fio_print_slow(o, e, path, path ? len : 0);
+		return 0;
+	}
+	case FIO_EV_CLOSE: {
+		const struct fio_close_event *e = data;
+		struct fio_sums cur;
+
+		/* the kernel deleted the entry: these are its last values */
+		stat_sums(&cur, &e->s);
+		if (fio_summary_update(st->sum, e->s.pid, e->s.id, e->s.comm, e->s.path,
+				       e->s.path_len, e->s.truncated, true, &cur) >= 0)
+			fio_summary_gone(st->sum, e->s.pid, e->s.id);
 		return 0;
 	}
 	}

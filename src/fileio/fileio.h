@@ -16,8 +16,17 @@
 #define FIO_OPEN_PATH_MAX 4096
 #define FIO_PATH_MAX      256
 
+/*
+ * Map sizes. fds holds the descriptors open now, plus those of processes
+ * that exited without closing them until userspace sees the process gone
+ * (checked every second). stats holds the opens with I/O that are still
+ * open: a close(2) sends the final sums to userspace and deletes the entry
+ * at once (FIO_EV_CLOSE); only files closed otherwise (exit, exec,
+ * close_range, dup2 over them) or closed while a call still runs on them
+ * wait for userspace to collect them, one to two seconds.
+ */
 #define FIO_MAX_FDS       16384   /* open files tracked at once: (pid, fd) */
-#define FIO_MAX_STATS     16384   /* (pid, open) pairs with I/O not yet collected */
+#define FIO_MAX_STATS     16384   /* (pid, open) pairs with I/O, open or not yet collected */
 #define FIO_NR_MAX        1024    /* syscall numbers the filter table covers */
 #define FIO_INHERIT_DEPTH 3       /* ancestors searched for an inherited fd */
 
@@ -80,7 +89,7 @@ struct fio_file {
 	__u32 flags;         /* open flags */
 	__u16 path_len;      /* bytes of path, including the NUL */
 	__u8 truncated;      /* the path was longer than FIO_PATH_MAX - 1 */
-	__u8 pad;
+	__u8 has_stat;       /* a stats entry was made for it: close(2) flushes it */
 	char path[FIO_PATH_MAX];
 };
 _Static_assert(sizeof(struct fio_file) == 288, "fio_file layout");
@@ -93,9 +102,11 @@ struct fio_stat_key {
 
 /*
  * Cumulative I/O of one process on one open file (stats map). Created at
- * the first call; userspace collects it about once a second and deletes it
- * once it is final: closed (no (pid, fd) entry in fds holds its id any
- * more), no call in flight, and unchanged since the previous collection.
+ * the first call. A close(2) with no call in flight on the file sends it
+ * to userspace whole (FIO_EV_CLOSE) and deletes it. Otherwise userspace
+ * collects it about once a second and deletes it once it is final: closed
+ * (no (pid, fd) entry in fds holds its id any more) or its process gone, no
+ * call in flight, and unchanged since the previous collection.
  */
 struct fio_stat {
 	__u64 reads;         /* read calls that returned >= 0 */
@@ -134,6 +145,7 @@ struct fio_call {
 enum fio_event_type {
 	FIO_EV_OPEN = 1,
 	FIO_EV_SLOW = 2,
+	FIO_EV_CLOSE = 3,
 };
 
 /* ks_hdr.flags */
@@ -169,6 +181,18 @@ struct fio_slow_event {
 	char path[FIO_PATH_MAX];
 };
 _Static_assert(sizeof(struct fio_slow_event) == 352, "fio_slow_event layout");
+
+/*
+ * The final sums of a file closed with close(2), its stats entry deleted.
+ * Only the summary reads it, so the header carries its type alone (the
+ * rest is zero): filling it would cost the close more than the copy. The
+ * record ends with the path's s.path_len bytes, not the whole array.
+ */
+struct fio_close_event {
+	struct ks_hdr hdr;
+	struct fio_stat s;
+};
+_Static_assert(sizeof(struct fio_close_event) == 424, "fio_close_event layout");
 
 #ifndef __BPF__
 #include <stdbool.h>

@@ -2,6 +2,7 @@
 /* kscope fileio: checking and printing open and slow_io events (both sinks) */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,6 +72,15 @@ int fio_event_check(const void *data, size_t size)
 		if (size < sizeof(*e) || e->path_len > FIO_PATH_MAX || !FIO_IS_IO(e->op))
 			return -EINVAL;
 		return FIO_EV_SLOW;
+	}
+	if (h->type == FIO_EV_CLOSE) {
+		const struct fio_close_event *e = data;
+
+		if (size < offsetof(struct fio_close_event, s.path) ||
+		    e->s.path_len > FIO_PATH_MAX ||
+		    offsetof(struct fio_close_event, s.path) + e->s.path_len > size)
+			return -EINVAL;
+		return FIO_EV_CLOSE;
 	}
 	return -EINVAL;
 }

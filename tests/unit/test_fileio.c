@@ -162,9 +162,31 @@ static void test_check(void **state)
 	assert_int_equal(fio_event_check(&s, sizeof(s)), FIO_EV_SLOW);
 	for (unsigned type = 0; type < 8; type++) {
 		s.hdr.type = type;
-		if (type != FIO_EV_OPEN && type != FIO_EV_SLOW)
+		if (type != FIO_EV_OPEN && type != FIO_EV_SLOW && type != FIO_EV_CLOSE)
 			assert_int_equal(fio_event_check(&s, sizeof(s)), -EINVAL);
 	}
+}
+
+/* A close record ends with its path's own bytes, not the whole array */
+static void test_check_close(void **state)
+{
+	struct fio_close_event c = { .hdr.type = FIO_EV_CLOSE };
+	size_t head = offsetof(struct fio_close_event, s.path);
+
+	assert_int_equal(sizeof(c), 424);
+	assert_int_equal(head, 56 + 112);
+	c.s.path_len = 3;
+	memcpy(c.s.path, "/a", 3);
+	assert_int_equal(fio_event_check(&c, head + 3), FIO_EV_CLOSE);
+	assert_int_equal(fio_event_check(&c, head + 8), FIO_EV_CLOSE);	/* padding */
+	assert_int_equal(fio_event_check(&c, head + 2), -EINVAL);
+	assert_int_equal(fio_event_check(&c, head - 1), -EINVAL);
+	c.s.path_len = 0;
+	assert_int_equal(fio_event_check(&c, head), FIO_EV_CLOSE);
+	c.s.path_len = FIO_PATH_MAX;
+	assert_int_equal(fio_event_check(&c, sizeof(c)), FIO_EV_CLOSE);
+	c.s.path_len = FIO_PATH_MAX + 1;
+	assert_int_equal(fio_event_check(&c, sizeof(c)), -EINVAL);
 }
 
 /* ---- open events --------------------------------------------------------------- */
@@ -486,6 +508,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_op_names),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_check_close),
 		cmocka_unit_test(test_open_json),
 		cmocka_unit_test(test_open_text),
 		cmocka_unit_test(test_slow),
