@@ -31,6 +31,8 @@
 KS_SKEL_OPS(fileio_bpf);
 
 #define COMPACT_AT 4096                  /* fold finished entries once there are this many */
+/* rows of finished entries kept before those of exited processes fold (~300 bytes each) */
+#define FOLD_AT    16384
 
 struct fileio_state {
 	const struct ks_opts *opts;
@@ -68,6 +70,12 @@ static const struct { const char *name; enum fio_op op; } syscalls[] = {
 static bool process_gone(uint32_t pid)
 {
 	return kill(pid, 0) && errno == ESRCH;
+}
+
+static bool process_exited(uint32_t pid, void *arg)
+{
+	(void)arg;
+	return process_gone(pid);
 }
 
 /* Delete keys gathered while iterating (deleting during get_next_key restarts it) */
@@ -246,6 +254,7 @@ static void collect(struct fileio_state *st)
 	collect_stats(st, &live);
 	free(live.k);
 	fio_summary_compact(st->sum, COMPACT_AT);
+	fio_summary_fold(st->sum, FOLD_AT, st->sort, process_exited, NULL);
 }
 
 static void fileio_housekeeping(void *state)

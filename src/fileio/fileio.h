@@ -264,6 +264,16 @@ void fio_summary_print(struct fio_summary *s, struct ks_out *o, uint64_t ts_ns,
  * Returns the gone entries left.
  */
 size_t fio_summary_compact(struct fio_summary *s, size_t min_gone);
+/*
+ * Still more than max gone entries after that (a churn of short processes:
+ * each is rows of its own): keep the max / 2 largest (by sort) as they are,
+ * and fold the others whose process has exited (exited(pid, arg) true) into
+ * one row per command and path, pid 0 (printed as "-", JSON null) and the
+ * number of processes. Not again before max / 2 more are gone. Returns the
+ * gone entries left.
+ */
+size_t fio_summary_fold(struct fio_summary *s, size_t max, enum fio_sort sort,
+			bool (*exited)(uint32_t pid, void *arg), void *arg);
 /* Is there anything to print for the current period? */
 bool fio_summary_any(const struct fio_summary *s);
 /* Start a new period: clear the sums, forget entries that are gone */

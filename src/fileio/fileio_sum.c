@@ -3,6 +3,12 @@
  * kscope fileio: the per-file summary. The kernel keeps cumulative counters
  * per (process, open); this side turns them into per-period sums, and at
  * print time folds the opens of one path by one process into one row.
+ *
+ * Memory follows the rows, not the opens: entries whose kernel copy is gone
+ * are folded per process and path (fio_summary_compact), and once there
+ * are too many of those, the smaller ones of processes that have exited
+ * per command and path (fio_summary_fold): a long run of short processes
+ * keeps a bounded number of rows.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +23,8 @@
 #define NAMES_MAX    65536     /* full names of long paths kept at most */
 
 struct ent {
-	uint32_t pid;
+	uint32_t pid;              /* 0: exited processes, folded (procs of them) */
+	uint32_t procs;
 	uint64_t id;
 	char comm[KS_COMM_LEN];
 	char *path;                /* the map's copy (may be truncated) */
@@ -42,12 +49,14 @@ struct fio_summary {
 	struct ent *ents[ENT_BUCKETS];
 	size_t nents;
 	size_t ngone;
+	size_t fold_next;          /* fio_summary_fold: not before this many gone */
 	struct name *names[NAME_BUCKETS];
 	size_t nnames;
 };
 
 struct row {
 	uint32_t pid;
+	uint32_t procs;
 	uint64_t id;               /* the latest open folded in: names the comm */
 	const char *comm;
 	const char *path;
@@ -150,6 +159,7 @@ int fio_summary_update(struct fio_summary *s, uint32_t pid, uint64_t id, const c
 		memcpy(e->path, path, e->path_len);
 		e->path[e->path_len] = '\0';
 		e->pid = pid;
+		e->procs = 1;
 		e->id = id;
 		e->truncated = truncated;
 		e->next = s->ents[h];
@@ -229,6 +239,7 @@ void fio_summary_new_period(struct fio_summary *s)
 			pp = &e->next;
 		}
 	s->ngone = 0;
+	s->fold_next = 0;
 }
 
 /* The name a row shows: the whole path when the map's copy was cut and it is known */
@@ -256,6 +267,9 @@ static int gone_cmp(const void *pa, const void *pb)
 
 	if (a->pid != b->pid)
 		return a->pid < b->pid ? -1 : 1;
+	/* folded rows of exited processes: one per command and path */
+	if (!a->pid && (c = memcmp(a->comm, b->comm, KS_COMM_LEN)))
+		return c;
 	c = memcmp(a->path, b->path, n);
 	if (c)
 		return c;
@@ -264,6 +278,54 @@ static int gone_cmp(const void *pa, const void *pb)
 	if (a->truncated != b->truncated)
 		return a->truncated - b->truncated;
 	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* The same row: process (command too, for folded ones), path */
+static bool same_row(const struct ent *k, const struct ent *e)
+{
+	return k->pid == e->pid && k->truncated == e->truncated &&
+	       k->path_len == e->path_len && !memcmp(k->path, e->path, k->path_len) &&
+	       (k->pid || !memcmp(k->comm, e->comm, KS_COMM_LEN));
+}
+
+/* Free the entries marked dropped; fix the gone count */
+static void drop_marked(struct fio_summary *s, size_t gone_left)
+{
+	for (unsigned b = 0; b < ENT_BUCKETS; b++)
+		for (struct ent **pp = &s->ents[b]; *pp;) {
+			struct ent *e = *pp;
+
+			if (!e->dropped) {
+				pp = &e->next;
+				continue;
+			}
+			*pp = e->next;
+			free(e->path);
+			free(e);
+			s->nents--;
+		}
+	s->ngone = gone_left;
+}
+
+/* Fold runs of the same row in gone[0..n) (sorted by gone_cmp); returns those kept */
+static size_t fold_sorted(struct ent **gone, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ent *k = kept ? gone[kept - 1] : NULL;
+
+		if (k && same_row(k, gone[i])) {
+			sums_add(&k->acc, &gone[i]->acc);
+			k->procs += k->pid ? 0 : gone[i]->procs;
+			if (k->pid)
+				memcpy(k->comm, gone[i]->comm, KS_COMM_LEN);	/* the latest open's */
+			gone[i]->dropped = true;
+			continue;
+		}
+		gone[kept++] = gone[i];
+	}
+	return kept;
 }
 
 size_t fio_summary_compact(struct fio_summary *s, size_t min_gone)
@@ -301,35 +363,80 @@ size_t fio_summary_compact(struct fio_summary *s, size_t min_gone)
 			gone[n++] = e;
 		}
 	qsort(gone, n, sizeof(*gone), gone_cmp);
-	for (size_t i = 0; i < n; i++) {
-		struct ent *k = kept ? gone[kept - 1] : NULL;
-
-		if (k && k->pid == gone[i]->pid && k->truncated == gone[i]->truncated &&
-		    k->path_len == gone[i]->path_len &&
-		    !memcmp(k->path, gone[i]->path, k->path_len)) {
-			sums_add(&k->acc, &gone[i]->acc);
-			memcpy(k->comm, gone[i]->comm, KS_COMM_LEN);	/* the latest open's */
-			gone[i]->dropped = true;
-			continue;
-		}
-		gone[kept++] = gone[i];
-	}
+	kept = fold_sorted(gone, n);
 	free(gone);
-	for (unsigned b = 0; b < ENT_BUCKETS; b++)
-		for (struct ent **pp = &s->ents[b]; *pp;) {
-			struct ent *e = *pp;
-
-			if (!e->dropped) {
-				pp = &e->next;
-				continue;
-			}
-			*pp = e->next;
-			free(e->path);
-			free(e);
-			s->nents--;
-		}
-	s->ngone = kept;
+	drop_marked(s, kept);
 	return kept;
+}
+
+static enum fio_sort g_sort;
+
+static uint64_t sums_key(const struct fio_sums *x)
+{
+	switch (g_sort) {
+	case FIO_SORT_CALLS:
+		return x->reads + x->writes + x->fsyncs;
+	case FIO_SORT_TIME:
+		return x->read_ns + x->write_ns + x->fsync_ns;
+	default:
+		return x->read_bytes + x->write_bytes;
+	}
+}
+
+/* Largest first, by the summary's sort key */
+static int gone_key_cmp(const void *pa, const void *pb)
+{
+	uint64_t x = sums_key(&(*(struct ent *const *)pa)->acc);
+	uint64_t y = sums_key(&(*(struct ent *const *)pb)->acc);
+
+	return x > y ? -1 : x < y;
+}
+
+size_t fio_summary_fold(struct fio_summary *s, size_t max, enum fio_sort sort,
+			bool (*exited)(uint32_t pid, void *arg), void *arg)
+{
+	struct ent **gone, **fold;
+	size_t n = 0, m = 0, dropped;
+
+	/* and not again before max / 2 more (rows of live processes may stay) */
+	if (!max || s->ngone <= max || s->ngone < s->fold_next)
+		return s->ngone;
+	/* names are settled and the same rows are one entry already */
+	if (fio_summary_compact(s, 0) <= max)
+		return s->ngone;
+	gone = malloc(s->ngone * sizeof(*gone));
+	fold = malloc(s->ngone * sizeof(*fold));
+	if (!gone || !fold) {
+		free(gone);
+		free(fold);
+		return s->ngone;
+	}
+	for (unsigned b = 0; b < ENT_BUCKETS; b++)
+		for (struct ent *e = s->ents[b]; e; e = e->next)
+			if (e->gone && n < s->ngone)
+				gone[n++] = e;
+	/* the largest rows stay as they are, whoever made them */
+	g_sort = sort;
+	qsort(gone, n, sizeof(*gone), gone_key_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct ent *e = gone[i];
+
+		/* the rows folded already take part again: they may grow */
+		if (!e->pid || (i >= max / 2 && exited(e->pid, arg))) {
+			if (e->pid) {
+				e->pid = 0;
+				e->id = 0;
+			}
+			fold[m++] = e;
+		}
+	}
+	qsort(fold, m, sizeof(*fold), gone_cmp);
+	dropped = m - fold_sorted(fold, m);
+	free(gone);
+	free(fold);
+	drop_marked(s, s->ngone - dropped);
+	s->fold_next = s->ngone + max / 2;
+	return s->ngone;
 }
 
 /* ---- printing ---------------------------------------------------------------- */
@@ -373,31 +480,31 @@ static int path_cmp(const struct row *a, const struct row *b)
 	return a->truncated - b->truncated;
 }
 
-static int row_group_cmp(const void *pa, const void *pb)
+/* One row per process and path; folded rows of exited processes, per command and path */
+static int row_key_cmp(const struct row *a, const struct row *b)
 {
-	const struct row *a = pa, *b = pb;
 	int c;
 
 	if (a->pid != b->pid)
 		return a->pid < b->pid ? -1 : 1;
-	c = path_cmp(a, b);
+	if (!a->pid && (c = memcmp(a->comm, b->comm, KS_COMM_LEN)))
+		return c;
+	return path_cmp(a, b);
+}
+
+static int row_group_cmp(const void *pa, const void *pb)
+{
+	const struct row *a = pa, *b = pb;
+	int c = row_key_cmp(a, b);
+
 	if (c)
 		return c;
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-static enum fio_sort g_sort;
-
 static uint64_t sort_key(const struct row *r)
 {
-	switch (g_sort) {
-	case FIO_SORT_CALLS:
-		return r->s.reads + r->s.writes + r->s.fsyncs;
-	case FIO_SORT_TIME:
-		return r->s.read_ns + r->s.write_ns + r->s.fsync_ns;
-	default:
-		return r->s.read_bytes + r->s.write_bytes;
-	}
+	return sums_key(&r->s);
 }
 
 static int row_order_cmp(const void *pa, const void *pb)
@@ -411,9 +518,7 @@ static int row_order_cmp(const void *pa, const void *pb)
 		return x > y ? -1 : 1;
 	if (ca != cb)
 		return ca > cb ? -1 : 1;
-	if (a->pid != b->pid)
-		return a->pid < b->pid ? -1 : 1;
-	return path_cmp(a, b);
+	return row_key_cmp(a, b);
 }
 
 #define COL_PID   7
@@ -451,7 +556,10 @@ static void text_row(struct ks_out *o, const struct row *r)
 {
 	size_t start;
 
-	ks_out_printf(o, "%-*u ", COL_PID, r->pid);
+	if (r->pid)
+		ks_out_printf(o, "%-*u ", COL_PID, r->pid);
+	else
+		ks_out_printf(o, "%-*s ", COL_PID, "-");	/* exited processes, folded */
 	start = o->len;
 	ks_out_text(o, r->comm, KS_COMM_LEN);
 	ks_out_pad(o, start, KS_COMM_LEN);
@@ -475,7 +583,11 @@ static void json_row(struct ks_out *o, const struct row *r, uint64_t ts_ns, uint
 	ks_json_kv_str(o, "type", "file_stat", 9);
 	ks_json_kv_u64(o, "ts_ns", ts_ns);
 	ks_json_kv_u64(o, "interval_ns", interval_ns);
-	ks_json_kv_u64(o, "pid", r->pid);
+	if (r->pid)
+		ks_json_kv_u64(o, "pid", r->pid);
+	else
+		ks_json_kv_null(o, "pid");
+	ks_json_kv_u64(o, "processes", r->procs);
 	ks_json_kv_str(o, "comm", r->comm, KS_COMM_LEN);
 	ks_json_kv_str(o, "path", r->path, r->path_len);
 	ks_json_kv_bool(o, "path_truncated", r->truncated);
@@ -509,6 +621,7 @@ void fio_summary_print(struct fio_summary *s, struct ks_out *o, uint64_t ts_ns,
 				continue;
 			r = &rows[n++];
 			r->pid = e->pid;
+			r->procs = e->procs;
 			r->id = e->id;
 			r->comm = e->comm;
 			ent_name(s, e, &r->path, &r->path_len, &r->truncated);
@@ -517,10 +630,14 @@ void fio_summary_print(struct fio_summary *s, struct ks_out *o, uint64_t ts_ns,
 	/* one row per process and path: the opens of one file folded together */
 	qsort(rows, n, sizeof(*rows), row_group_cmp);
 	for (size_t i = 0; i < n; i++) {
-		if (m && rows[m - 1].pid == rows[i].pid && !path_cmp(&rows[m - 1], &rows[i])) {
+		if (m && !row_key_cmp(&rows[m - 1], &rows[i])) {
 			sums_add(&rows[m - 1].s, &rows[i].s);
-			rows[m - 1].id = rows[i].id;
-			rows[m - 1].comm = rows[i].comm;	/* the latest open's */
+			if (rows[i].pid) {
+				rows[m - 1].id = rows[i].id;
+				rows[m - 1].comm = rows[i].comm;	/* the latest open's */
+			} else {
+				rows[m - 1].procs += rows[i].procs;
+			}
 			continue;
 		}
 		rows[m++] = rows[i];

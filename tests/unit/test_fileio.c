@@ -305,11 +305,14 @@ static struct fio_sums S(uint64_t r, uint64_t w, uint64_t rb, uint64_t wb, uint6
 	fio_summary_update(s, pid, id, comm "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", path, \
 			   strlen(path), false, false, cur)
 
-#define ROW(pid, comm, path, r, w, rb, wb, rns, wns, f, fns, err)				\
+#define ROWP(pid, procs, comm, path, r, w, rb, wb, rns, wns, f, fns, err)			\
 	"{\"type\":\"file_stat\",\"ts_ns\":900,\"interval_ns\":100,\"pid\":" #pid		\
-	",\"comm\":\"" comm "\",\"path\":\"" path "\",\"path_truncated\":false,\"reads\":" #r	\
+	",\"processes\":" #procs ",\"comm\":\"" comm "\",\"path\":\"" path			\
+	"\",\"path_truncated\":false,\"reads\":" #r						\
 	",\"writes\":" #w ",\"read_bytes\":" #rb ",\"write_bytes\":" #wb ",\"read_ns\":" #rns	\
 	",\"write_ns\":" #wns ",\"fsyncs\":" #f ",\"fsync_ns\":" #fns ",\"errors\":" #err "}\n"
+
+#define ROW(pid, ...) ROWP(pid, 1, __VA_ARGS__)
 
 static void test_summary_deltas_and_folding(void **state)
 {
@@ -422,7 +425,7 @@ static void test_summary_long_names(void **state)
 	assert_int_equal(fio_summary_update(s, 1, 8, comm, "/cut/he", 7, true, false, &c), 0);
 	fio_summary_print(s, &o, 900, 100, FIO_SORT_BYTES, 0);
 	check_buf(&o, "{\"type\":\"file_stat\",\"ts_ns\":900,\"interval_ns\":100,\"pid\":1,"
-		  "\"comm\":\"w\",\"path\":\"/cut/he\",\"path_truncated\":true,\"reads\":0,"
+		  "\"processes\":1,\"comm\":\"w\",\"path\":\"/cut/he\",\"path_truncated\":true,\"reads\":0,"
 		  "\"writes\":1,\"read_bytes\":0,\"write_bytes\":9,\"read_ns\":0,\"write_ns\":1,"
 		  "\"fsyncs\":0,\"fsync_ns\":0,\"errors\":0}\n"
 		  ROW(1, "w", "/very/long/name", 0, 1, 0, 9, 0, 1, 0, 0, 0));
@@ -482,6 +485,87 @@ static void test_summary_compact(void **state)
 	fio_summary_free(s);
 }
 
+static unsigned exited_calls;
+
+/* pids 100 and up have exited, but 200 */
+static bool exited(uint32_t pid, void *arg)
+{
+	assert_ptr_equal(arg, &exited_calls);
+	exited_calls++;
+	return pid >= 100 && pid != 200;
+}
+
+static void gone_row(struct fio_summary *s, uint32_t pid, uint64_t id, const char *comm,
+		     const char *path, uint64_t bytes)
+{
+	struct fio_sums c = S(0, 1, 0, bytes, 0, 1, 0, 0, 0);
+
+	assert_int_equal(fio_summary_update(s, pid, id, comm, path, strlen(path), false, true,
+					    &c), 0);
+	fio_summary_gone(s, pid, id);
+}
+
+static void test_summary_fold(void **state)
+{
+	const char *job = "job\0\0\0\0\0\0\0\0\0\0\0\0", *srv = "srv\0\0\0\0\0\0\0\0\0\0\0\0";
+	const char *other = "other\0\0\0\0\0\0\0\0\0\0";
+	struct fio_summary *s = fio_summary_new();
+	struct fio_sums c = S(1, 0, 7, 0, 1, 0, 0, 0, 0);
+	struct ks_out o;
+	uint64_t id = 1;
+
+	/* ten exited jobs wrote /log, 10 to 100 bytes; a live server closed two files */
+	for (uint32_t i = 0; i < 10; i++)
+		gone_row(s, 100 + i, id++, job, "/log", 10 * (i + 1));
+	gone_row(s, 200, id++, srv, "/x", 1);
+	gone_row(s, 200, id++, srv, "/y", 1);
+	gone_row(s, 300, id++, other, "/log", 5);
+	gone_row(s, 301, id++, other, "/log", 5);
+	/* a file still open is never folded */
+	assert_int_equal(fio_summary_update(s, 105, id++, job, "/open", 5, false, false, &c), 0);
+	assert_int_equal(fio_summary_entries(s), 15);
+
+	/* 14 rows: up to 14 kept */
+	assert_int_equal(fio_summary_fold(s, 14, FIO_SORT_BYTES, exited, &exited_calls), 14);
+	assert_int_equal(exited_calls, 0);
+	/* 8: the 4 largest stay; the others of exited processes fold per command and path */
+	assert_int_equal(fio_summary_fold(s, 8, FIO_SORT_BYTES, exited, &exited_calls), 8);
+	assert_int_equal(exited_calls, 10);	/* the 10 below the first 4 */
+	assert_int_equal(fio_summary_entries(s), 9);
+	out_open(&o, true);
+	fio_summary_print(s, &o, 900, 100, FIO_SORT_BYTES, 0);
+	check_buf(&o, ROWP(null, 6, "job", "/log", 0, 6, 0, 210, 0, 6, 0, 0, 0)
+		  ROW(109, "job", "/log", 0, 1, 0, 100, 0, 1, 0, 0, 0)
+		  ROW(108, "job", "/log", 0, 1, 0, 90, 0, 1, 0, 0, 0)
+		  ROW(107, "job", "/log", 0, 1, 0, 80, 0, 1, 0, 0, 0)
+		  ROW(106, "job", "/log", 0, 1, 0, 70, 0, 1, 0, 0, 0)
+		  ROWP(null, 2, "other", "/log", 0, 2, 0, 10, 0, 2, 0, 0, 0)
+		  ROW(105, "job", "/open", 1, 0, 7, 0, 1, 0, 0, 0, 0)
+		  ROW(200, "srv", "/x", 0, 1, 0, 1, 0, 1, 0, 0, 0)
+		  ROW(200, "srv", "/y", 0, 1, 0, 1, 0, 1, 0, 0, 0));
+	out_close(&o);
+
+	/* not again before 4 more are gone; then the folded rows take in the new ones */
+	for (uint32_t i = 0; i < 3; i++)
+		gone_row(s, 110 + i, id++, job, "/log", 1);
+	exited_calls = 0;
+	assert_int_equal(fio_summary_fold(s, 8, FIO_SORT_BYTES, exited, &exited_calls), 11);
+	assert_int_equal(exited_calls, 0);
+	gone_row(s, 113, id++, job, "/log", 1);
+	assert_int_equal(fio_summary_fold(s, 8, FIO_SORT_BYTES, exited, &exited_calls), 7);
+	out_open(&o, false);
+	fio_summary_print(s, &o, 900, 100, FIO_SORT_BYTES, 2);
+	check_buf(&o,
+		  "PID     COMM             READS    WRITES   R-BYTES   W-BYTES   R-AVG     W-AVG     FSYNCS   PATH\n"
+		  "-       job              0        11       0B        284B      -         1ns       0        /log\n"
+		  "109     job              0        1        0B        100B      -         1ns       0        /log\n");
+	out_close(&o);
+	/* a new period starts with none of them */
+	fio_summary_new_period(s);
+	assert_int_equal(fio_summary_entries(s), 1);
+	fio_summary_free(s);
+}
+
 static void test_summary_text(void **state)
 {
 	struct fio_summary *s = fio_summary_new();
@@ -517,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_summary_sort_and_top),
 		cmocka_unit_test(test_summary_long_names),
 		cmocka_unit_test(test_summary_compact),
+		cmocka_unit_test(test_summary_fold),
 		cmocka_unit_test(test_summary_text),
 	};
 
