@@ -293,14 +293,17 @@ int ks_btf_check(const void *data, size_t size, const char **why)
 	return 0;
 }
 
-/* The .BTF section of an ELF file (a vmlinux image), as libbpf reads one */
-static int elf_btf(const void *data, size_t size, const void **btf, size_t *btf_size,
-		   const char **why)
+/*
+ * The .BTF section of an ELF file (a vmlinux image), as libbpf reads one: a
+ * malloc'ed copy (libelf may hand out a buffer of its own, freed by
+ * elf_end(): fuzz_btf found the use after free).
+ */
+static void *elf_btf(const void *data, size_t size, size_t *btf_size, const char **why)
 {
+	void *copy = NULL;
 	size_t shstrndx;
 	Elf_Scn *scn = NULL;
 	Elf *elf;
-	int err = -EINVAL;
 
 	elf_version(EV_CURRENT);
 	elf = elf_memory((char *)data, size);
@@ -320,46 +323,41 @@ static int elf_btf(const void *data, size_t size, const void **btf, size_t *btf_
 		if (!name || strcmp(name, ".BTF"))
 			continue;
 		d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || sh.sh_type == SHT_NOBITS) {
+		if (!d || !d->d_buf || !d->d_size || sh.sh_type == SHT_NOBITS) {
 			*why = "an ELF file whose .BTF section is empty";
 			break;
 		}
-		*btf = d->d_buf;
+		copy = malloc(d->d_size);
+		if (!copy) {
+			*why = "out of memory";
+			break;
+		}
+		memcpy(copy, d->d_buf, d->d_size);
 		*btf_size = d->d_size;
-		err = 0;
 		break;
 	}
 out:
-	/* the data stays valid after elf_end(): it points into the caller's mapping */
 	if (elf)
 		elf_end(elf);
-	return err;
+	return copy;
 }
 
 int ks_btf_check_data(const void *data, size_t size, const char **why)
 {
-	const void *btf = data;
-	size_t btf_size = size;
-	void *copy = NULL;
+	void *copy;
+	size_t btf_size = 0;
 	int err;
 
 	if (!size) {
 		*why = "empty";
 		return -EINVAL;
 	}
-	if (size >= SELFMAG && !memcmp(data, ELFMAG, SELFMAG)) {
-		err = elf_btf(data, size, &btf, &btf_size, why);
-		if (err)
-			return err;
-		if ((uintptr_t)btf % 4) {	/* a section may sit anywhere in the file */
-			copy = malloc(btf_size);
-			if (!copy)
-				return -ENOMEM;
-			memcpy(copy, btf, btf_size);
-			btf = copy;
-		}
-	}
-	err = ks_btf_check(btf, btf_size, why);
+	if (size < SELFMAG || memcmp(data, ELFMAG, SELFMAG))
+		return ks_btf_check(data, size, why);
+	copy = elf_btf(data, size, &btf_size, why);
+	if (!copy)
+		return -EINVAL;
+	err = ks_btf_check(copy, btf_size, why);
 	free(copy);
 	return err;
 }
