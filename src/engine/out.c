@@ -813,18 +813,32 @@ void ks_json_kv_milli(struct ks_out *o, const char *key, uint64_t v)
 
 /* ---- timestamps ---------------------------------------------------------- */
 
-static void wall_prefix(struct ks_out *o, int64_t sec)
+/*
+ * The wall-clock time of a CLOCK_MONOTONIC timestamp, in ns. Unsigned: a
+ * wild ts_ns (a malformed record) wraps instead of overflowing.
+ */
+static uint64_t wall_ns(const struct ks_out *o, uint64_t ts_ns)
 {
-	time_t t = sec;
+	return ts_ns + (uint64_t)o->real_off_ns;
+}
+
+static void wall_prefix(struct ks_out *o, uint64_t sec)
+{
+	time_t t = (time_t)sec;
 	struct tm tm;
 
-	if (sec == o->tm_sec)
+	if ((int64_t)sec == o->tm_sec)
 		return;
 	o->tm_sec = sec;
-	localtime_r(&t, &tm);
-	strftime(o->tm_text, sizeof(o->tm_text), "%H:%M:%S", &tm);
-	gmtime_r(&t, &tm);
-	strftime(o->tm_json, sizeof(o->tm_json), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* a time past what struct tm holds (a malformed record) prints as such */
+	if (localtime_r(&t, &tm))
+		strftime(o->tm_text, sizeof(o->tm_text), "%H:%M:%S", &tm);
+	else
+		snprintf(o->tm_text, sizeof(o->tm_text), "--:--:--");
+	if (gmtime_r(&t, &tm) && tm.tm_year < 8100)
+		strftime(o->tm_json, sizeof(o->tm_json), "%Y-%m-%dT%H:%M:%S", &tm);
+	else
+		snprintf(o->tm_json, sizeof(o->tm_json), "----------T--:--:--");
 }
 
 static void out_frac(struct ks_out *o, uint64_t v, int digits)
@@ -839,7 +853,7 @@ static void out_frac(struct ks_out *o, uint64_t v, int digits)
 void ks_out_time_text(struct ks_out *o, uint64_t ts_ns)
 {
 	if (o->wallclock) {
-		int64_t real = (int64_t)ts_ns + o->real_off_ns;
+		uint64_t real = wall_ns(o, ts_ns);
 
 		wall_prefix(o, real / 1000000000);
 		ks_out_cstr(o, o->tm_text);
@@ -858,7 +872,7 @@ void ks_out_time_json(struct ks_out *o, uint64_t ts_ns)
 {
 	ks_json_kv_u64(o, "ts_ns", ts_ns);
 	if (o->wallclock) {
-		int64_t real = (int64_t)ts_ns + o->real_off_ns;
+		uint64_t real = wall_ns(o, ts_ns);
 
 		wall_prefix(o, real / 1000000000);
 		ks_json_key(o, "time");
