@@ -984,9 +984,10 @@ static void tl_slice(struct sched_state *st, int cpu, uint64_t end_ns, const cha
 static void tl_switch(struct sched_state *st, const struct sched_switch_event *e)
 {
 	struct tl_cpu *c;
-	int cpu = e->hdr.cpu;
+	uint32_t cpu = e->hdr.cpu;
 
-	if (cpu >= st->ncpus)
+	/* unsigned: a cpu past INT_MAX (a malformed record) is no negative index */
+	if (cpu >= (uint32_t)st->ncpus)
 		return;
 	c = &st->tl_cpus[cpu];
 	tl_slice(st, cpu, e->hdr.ts_ns, state_name(e->prev_state));
