@@ -87,6 +87,7 @@ help:
 	@echo "make unit       unit tests only (no privileges needed)"
 	@echo "make integration  integration tests only (root: loads BPF)"
 	@echo "make bench      benchmarks against peers, side by side (reports, never gates CI)"
+	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each (make fuzz-regress: the corpus, in make test)"
 	@echo "make workloads  build the integration tests' workloads into $(OUT)/workloads"
 	@echo "make vmlinux    regenerate src/vmlinux/$(ARCH)/vmlinux.h (x86: this kernel; arm64: Debian's arm64 kernel)"
 	@echo "make ARCH=arm64 [all workloads]  static aarch64 build in build/arm64 (CROSS=aarch64 too)"
@@ -136,11 +137,12 @@ run: deps
 	@(sleep 1; sh -c 'uname -r >/dev/null; ls / >/dev/null; exit 3'; sleep 1; true) &
 	$(OUT)/kscope proc -d 5
 
-# Unit tests, then the integration tests on every kernel of the VM matrix
+# Unit tests and the fuzz targets over their corpus (mk/fuzz.mk), then the
+# integration tests on every kernel of the VM matrix
 # (make vmtest, docs/vmtest.md; this machine's kernel is one of them) when
 # qemu can run here, else on this machine's kernel only. NO_VMTEST=1: no matrix.
 test: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit fuzz-regress
 	@if [ "$(NO_VMTEST)" != 1 ] && scripts/deps.sh --vmtest && \
 	    $(PYTHON) scripts/vmtest/vm.py possible; then \
 		$(MAKE) --no-print-directory vmtest; \

@@ -23,6 +23,7 @@ build_pkgs=(
 )
 test_pkgs=(
 	libcmocka-dev                # unit tests
+	libclang-rt-14-dev           # libFuzzer and the ASan/UBSan runtimes: make fuzz, fuzz-regress (clang is a build dep)
 	python3 python3-pytest       # integration tests (drive the real binary)
 	procps util-linux            # pgrep, setpriv/unshare used by tests
 	libcap2-bin                  # capsh: run kscope without CAP_BPF in a test

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz_events: ring buffer records, as bytes kscope did not write, through
+ * each command's real validation and decoding into both sinks. The first
+ * byte picks the command and its mode (a command line, parsed for real by
+ * the command), the rest is records: [u16 little-endian length][bytes]...
+ * (stub.c; a length of 0xffff is an interval tick). The modes are those
+ * whose decoding or printing differs: start and finish run with the real
+ * (unloaded) skeleton, except for syscall's summaries, whose finish waits
+ * for an RCU grace period (membarrier) per input.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuzz.h"
+
+struct mode {
+	int (*cmd)(int argc, char **argv);
+	const char *argv[6];
+	bool start, finish;     /* call the tracer's start, finish and ticks */
+};
+
+/* keep the order: tests/fuzz/seeds.c writes a seed per mode, by index */
+static const struct mode modes[] = {
+	{ cmd_proc, { "proc" }, true, true },
+	{ cmd_proc, { "proc", "-j" }, true, true },
+	{ cmd_proc, { "proc", "-T" }, true, true },
+	{ cmd_proc, { "proc", "--tree" }, true, true },
+	{ cmd_proc, { "proc", "--tree", "-j" }, true, true },
+	{ cmd_proc, { "proc", "-e", "exec,exit", "-j" }, true, true },
+	{ cmd_sched, { "sched", "--events" }, true, true },
+	{ cmd_sched, { "sched", "--events", "-j" }, true, true },
+	{ cmd_sched, { "sched", "--events", "-j", "-T" }, true, true },
+	{ cmd_syscall, { "syscall", "--events" }, true, false },
+	{ cmd_syscall, { "syscall", "--events", "-j" }, true, false },
+	{ cmd_fileio, { "fileio" }, true, true },
+	{ cmd_fileio, { "fileio", "-j" }, true, true },
+	{ cmd_fileio, { "fileio", "--slow", "0", "-j" }, true, true },
+	{ cmd_fileio, { "fileio", "--slow", "0" }, true, true },
+	{ cmd_fileio, { "fileio", "--no-summary", "-j" }, true, true },
+	{ cmd_sched, { "sched", "--events", "--timeline", "/dev/null" }, true, true },
+	{ cmd_fileio, { "fileio", "--top", "-j", "1" }, true, true },
+	{ cmd_fileio, { "fileio", "--top", "1" }, true, true },
+};
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_quiet();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct mode *m;
+	struct fuzz_feed feed;
+	char *argv[8];
+	int argc = 0;
+
+	if (!size)
+		return 0;
+	m = &modes[data[0] % (sizeof(modes) / sizeof(modes[0]))];
+	while (argc < 6 && m->argv[argc]) {
+		argv[argc] = (char *)m->argv[argc];
+		argc++;
+	}
+	argv[argc] = NULL;
+	feed = (struct fuzz_feed){ data + 1, size - 1, m->start, m->finish };
+	fuzz_feed = &feed;
+	m->cmd(argc, argv);
+	fuzz_feed = NULL;
+	return 0;
+}

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * seeds DIR: writes the fuzz targets' starting corpus under DIR/<target>/
+ * (make fuzz-seeds; the result is committed as tests/fuzz/corpus). Records
+ * are built from the real structs of src/<cmd>/<cmd>.h, so a layout change
+ * shows up here at compile time; libFuzzer mutates from there.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <linux/btf.h>
+
+#include "engine/events.h"
+#include "fileio/fileio.h"
+#include "proc/proc.h"
+#include "sched/sched.h"
+#include "syscall/syscall.h"
+
+static const char *root;
+
+static void put(const char *target, const char *name, const void *p, size_t n)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, target);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s/%s", root, target, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, n, f) != n || fclose(f)) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* ---- fuzz_events: [mode][u16 len][record]... --------------------------------- */
+
+struct feed {
+	unsigned char b[16384];
+	size_t n;
+};
+
+static void feed_start(struct feed *f, unsigned mode)
+{
+	f->b[0] = mode;
+	f->n = 1;
+}
+
+static void feed_add(struct feed *f, const void *rec, size_t n)
+{
+	f->b[f->n] = n & 0xff;
+	f->b[f->n + 1] = n >> 8;
+	memcpy(f->b + f->n + 2, rec, n);
+	f->n += 2 + n;
+}
+
+static struct ks_hdr hdr(unsigned type, unsigned flags, unsigned pid, unsigned tid, const char *comm)
+{
+	struct ks_hdr h = { .ts_ns = 1000000000ull + pid * 1000, .cgroup_id = 1, .type = type,
+			    .flags = flags, .cpu = 1, .pid = pid, .tid = tid, .ppid = 1, .uid = 0 };
+
+	strncpy(h.comm, comm, sizeof(h.comm));
+	return h;
+}
+
+static void proc_records(struct feed *f)
+{
+	struct proc_fork_event fk = { .hdr = hdr(PROC_EV_FORK, 0, 100, 100, "sh"),
+				      .child_pid = 101, .child_tid = 101 };
+	struct proc_fork_event th = { .hdr = hdr(PROC_EV_FORK, PROC_F_THREAD, 101, 101, "app"),
+				      .child_pid = 101, .child_tid = 102 };
+	struct proc_exit_event ex = { .hdr = hdr(PROC_EV_EXIT, PROC_F_GROUP_DEAD | PROC_F_MM, 101,
+						 101, "app"),
+				      .lifetime_ns = 5000000, .cpu_ns = 1000, .max_rss_bytes = 4096,
+				      .vm_bytes = 8192, .exit_code = 3 << 8, .prio = 120 };
+	struct proc_exit_event kill = ex;
+	static const char fn[] = "/usr/bin/app", args[] = "app\0-x\0\033[31mred\0";
+	unsigned char exec[sizeof(struct proc_exec_event) + sizeof(fn) + sizeof(args)];
+	struct proc_exec_event *e = (struct proc_exec_event *)exec;
+
+	memset(exec, 0, sizeof(exec));
+	e->hdr = hdr(PROC_EV_EXEC, 0, 101, 101, "app");
+	e->old_tid = 101;
+	e->filename_len = sizeof(fn);
+	e->args_len = sizeof(args) - 1;
+	e->args_total = sizeof(args) - 1;
+	memcpy(exec + sizeof(*e), fn, sizeof(fn));
+	memcpy(exec + sizeof(*e) + sizeof(fn), args, sizeof(args) - 1);
+	kill.exit_code = 9;
+	kill.hdr.pid = kill.hdr.tid = 100;
+	feed_add(f, &fk, sizeof(fk));
+	feed_add(f, exec, sizeof(*e) + sizeof(fn) + sizeof(args) - 1);
+	feed_add(f, &th, sizeof(th));
+	feed_add(f, &ex, sizeof(ex));
+	e->ret = -2;	/* a failed exec (-x) */
+	feed_add(f, exec, sizeof(*e) + sizeof(fn) + sizeof(args) - 1);
+	feed_add(f, &kill, sizeof(kill));
+}
+
+static void sched_records(struct feed *f)
+{
+	struct sched_switch_event sw = { .hdr = hdr(SCHED_EV_SWITCH,
+						    SCHED_F_PREV_SELECTED | SCHED_F_NEXT_SELECTED,
+						    100, 100, "burn"),
+					 .next_pid = 200, .next_tid = 201, .next_comm = "other",
+					 .prev_state = 1, .prev_prio = 120, .next_prio = 100 };
+	struct sched_wakeup_event wk = { .hdr = hdr(SCHED_EV_WAKEUP, 0, 100, 100, "burn"),
+					 .pid = 200, .tid = 201, .comm = "other", .target_cpu = 1 };
+
+	feed_add(f, &sw, sizeof(sw));
+	sw.prev_state = SCHED_STATE_PREEMPTED;
+	feed_add(f, &sw, sizeof(sw));
+	feed_add(f, &wk, sizeof(wk));
+}
+
+static void syscall_records(struct feed *f)
+{
+	struct sys_event ok = { .hdr = hdr(SYS_EV_CALL, 0, 100, 100, "cat"), .enter_ns = 999999000,
+				.ret = 3, .args = { 0xffffff9c, 0x7ffc0000, 0 }, .nr = 257 };
+	struct sys_event bad = ok;
+
+	bad.ret = -2;
+	bad.nr = 2;
+	feed_add(f, &ok, sizeof(ok));
+	feed_add(f, &bad, sizeof(bad));
+	bad.ret = -4096;
+	bad.nr = 100000;
+	feed_add(f, &bad, sizeof(bad));
+}
+
+static void fileio_records(struct feed *f)
+{
+	static const char path[] = "/tmp/a\nb";
+	unsigned char open[sizeof(struct fio_open_event) + sizeof(path)];
+	struct fio_open_event *o = (struct fio_open_event *)open;
+	struct fio_slow_event sl = { .hdr = hdr(FIO_EV_SLOW, 0, 100, 100, "dd"),
+				     .latency_ns = 20000000, .ret = 4096, .id = 7, .count = 4096,
+				     .fd = 3, .op = FIO_OP_WRITE, .path_len = sizeof(path) };
+	struct fio_close_event cl = { .hdr = hdr(FIO_EV_CLOSE, 0, 0, 0, "") };
+
+	memset(open, 0, sizeof(open));
+	o->hdr = hdr(FIO_EV_OPEN, 0, 100, 100, "dd");
+	o->ret = 3;
+	o->flags = 01101;
+	o->id = 7;
+	o->mode = 0644;
+	o->dfd = -100;
+	o->op = FIO_OP_OPENAT;
+	o->path_len = sizeof(path);
+	memcpy(open + sizeof(*o), path, sizeof(path));
+	feed_add(f, open, sizeof(open));
+	memcpy(sl.path, path, sizeof(path));
+	feed_add(f, &sl, sizeof(sl));
+	cl.s.writes = 2;
+	cl.s.write_bytes = 8192;
+	cl.s.id = 7;
+	cl.s.pid = 100;
+	cl.s.path_len = sizeof(path);
+	strcpy(cl.s.comm, "dd");
+	memcpy(cl.s.path, path, sizeof(path));
+	feed_add(f, &cl, offsetof(struct fio_close_event, s.path) + sizeof(path));
+	o->ret = -2;
+	o->id = 0;
+	feed_add(f, open, sizeof(open));
+}
+
+/* an interval tick between two batches of records (stub.c: length 0xffff) */
+static void fileio_periods(struct feed *f)
+{
+	fileio_records(f);
+	f->b[f->n++] = 0xff;
+	f->b[f->n++] = 0xff;
+	fileio_records(f);
+}
+
+/* the modes of fuzz_events.c, in its order */
+static void (*const mode_records[])(struct feed *) = {
+	proc_records, proc_records, proc_records, proc_records, proc_records, proc_records,
+	sched_records, sched_records, sched_records,
+	syscall_records, syscall_records,
+	fileio_records, fileio_records, fileio_records, fileio_records, fileio_records,
+	sched_records, fileio_periods, fileio_periods,
+};
+
+/*
+ * -T with timestamps no kernel sends: ts_ns + the wall-clock offset used
+ * to overflow int64 (UBSan, found by fuzz_events), and past what struct tm
+ * holds.
+ */
+static void wild_ts_seeds(void)
+{
+	static const uint64_t ts[] = { 0x7fffffffffffffffull, ~0ull, 0, 0x7ffffffffffffff0ull };
+	static struct feed f;
+
+	for (unsigned m = 2; m <= 8; m += 6) {	/* proc -T, sched --events -j -T */
+		char name[32];
+
+		feed_start(&f, m);
+		for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+			struct proc_fork_event fk = { .hdr = hdr(PROC_EV_FORK, 0, 100, 100, "sh"),
+						      .child_pid = 101, .child_tid = 101 };
+			struct sched_switch_event sw = { .hdr = hdr(SCHED_EV_SWITCH,
+								    SCHED_F_PREV_SELECTED, 100, 100,
+								    "sh") };
+
+			fk.hdr.ts_ns = sw.hdr.ts_ns = ts[i];
+			if (m == 2)
+				feed_add(&f, &fk, sizeof(fk));
+			else
+				feed_add(&f, &sw, sizeof(sw));
+		}
+		snprintf(name, sizeof(name), "wild-ts-mode-%02u", m);
+		put("fuzz_events", name, f.b, f.n);
+	}
+}
+
+static void event_seeds(void)
+{
+	wild_ts_seeds();
+	for (unsigned m = 0; m < sizeof(mode_records) / sizeof(mode_records[0]); m++) {
+		static struct feed f;
+		char name[32];
+
+		feed_start(&f, m);
+		mode_records[m](&f);
+		snprintf(name, sizeof(name), "mode-%02u", m);
+		put("fuzz_events", name, f.b, f.n);
+	}
+}
+
+/* ---- fuzz_cli: [command][arg\0arg\0...] ---------------------------------------- */
+
+static void cli(const char *name, unsigned cmd, ...)
+{
+	unsigned char b[1024];
+	size_t n = 1;
+	const char *a;
+	va_list ap;
+
+	b[0] = cmd;
+	va_start(ap, cmd);
+	while ((a = va_arg(ap, const char *))) {
+		size_t l = strlen(a) + 1;
+
+		memcpy(b + n, a, l);
+		n += l;
+	}
+	va_end(ap);
+	put("fuzz_cli", name, b, n > 1 ? n - 1 : n);
+}
+
+static void cli_seeds(void)
+{
+	enum { PROC, SCHED, SYSCALL, FILEIO };
+
+	cli("proc-common", PROC, "-p", "1,2", "--follow", "-u", "root", "--comm", "bash", "-d",
+	    "1.5", "-j", "-T", "-v", "--no-hook", "fentry,kprobe", "--ringbuf-kb", "64",
+	    "--flush-ms", "10", "--no-precheck", "--no-task-storage", NULL);
+	cli("proc-cgroup", PROC, "-c", "/", "-c", ".", "-c", "/sys/fs/cgroup", "-e", "exec,exit",
+	    "-x", NULL);
+	cli("proc-tree", PROC, "--tree", "-o", "out.json", "--", "/bin/true", "a", NULL);
+	cli("proc-bad", PROC, "-p", "1,,2", "-e", ",", "--comm", "0123456789abcdefg", NULL);
+	cli("proc-btf", PROC, "--btf", "/sys/kernel/btf/vmlinux", "--btf", "/dev/null", NULL);
+	cli("sched", SCHED, "--by", "process", "-s", "runq", "-n", "5", "2", "3", NULL);
+	cli("sched-hist", SCHED, "--hist", "--by", "cgroup", "-d", "1", NULL);
+	cli("sched-cpu", SCHED, "--cpu", "--timeline", "t.json", "-o", "t.json", NULL);
+	cli("sched-events", SCHED, "--events", "--timeline", "t2.json", NULL);
+	cli("syscall", SYSCALL, "-e", "read,write", "--by", "process", "-s", "time", "-n", "3",
+	    NULL);
+	cli("syscall-hist", SYSCALL, "--hist", "read", "1", "2", NULL);
+	cli("syscall-events", SYSCALL, "--events", "--errors", "--count-only", NULL);
+	cli("fileio", FILEIO, "-x", "--top", "-s", "calls", "--rows", "4", "1", "2", NULL);
+	cli("fileio-slow", FILEIO, "--slow", "0.5", "--no-summary", NULL);
+	cli("help", FILEIO, "--help", NULL);
+}
+
+/* ---- fuzz_btf: raw BTF, and an ELF file holding it -------------------------------- */
+
+struct blob {
+	uint32_t w[256];
+	int nw, ids;
+	char s[512];
+	int ns;
+};
+
+static uint32_t str(struct blob *b, const char *s)
+{
+	uint32_t off = b->ns;
+
+	strcpy(b->s + b->ns, s);
+	b->ns += strlen(s) + 1;
+	return off;
+}
+
+static void type(struct blob *b, uint32_t name, unsigned kind, unsigned vlen, uint32_t st, int n,
+		 ...)
+{
+	va_list ap;
+
+	b->w[b->nw++] = name;
+	b->w[b->nw++] = (uint32_t)kind << 24 | vlen;
+	b->w[b->nw++] = st;
+	va_start(ap, n);
+	while (n--)
+		b->w[b->nw++] = va_arg(ap, uint32_t);
+	va_end(ap);
+	b->ids++;
+}
+
+static size_t btf_blob(unsigned char *out)
+{
+	struct blob b = { .ns = 1 };
+	struct btf_header h = { .magic = BTF_MAGIC, .version = BTF_VERSION, .hdr_len = sizeof(h) };
+
+	type(&b, str(&b, "int"), BTF_KIND_INT, 0, 4, 1, 32u);
+	type(&b, 0, BTF_KIND_PTR, 0, 1, 0);
+	type(&b, 0, BTF_KIND_ARRAY, 0, 0, 3, 1u, 1u, 16u);
+	type(&b, str(&b, "task_struct"), BTF_KIND_STRUCT, 2, 8, 6, str(&b, "pid"), 1u, 0u,
+	     str(&b, "comm"), 3u, 32u);
+	type(&b, str(&b, "e"), BTF_KIND_ENUM, 1, 4, 2, str(&b, "A"), 0u);
+	type(&b, str(&b, "btf_trace_sched_switch"), BTF_KIND_TYPEDEF, 0, 2, 0);
+	type(&b, 0, BTF_KIND_FUNC_PROTO, 1, 1, 2, str(&b, "x"), 2u);
+	type(&b, str(&b, "vfs_read"), BTF_KIND_FUNC, 0, 7, 0);
+	type(&b, str(&b, "v"), BTF_KIND_VAR, 0, 1, 1, 1u);
+	type(&b, str(&b, ".data"), BTF_KIND_DATASEC, 1, 4, 3, 9u, 0u, 4u);
+	type(&b, str(&b, "e64"), BTF_KIND_ENUM64, 1, 8, 3, str(&b, "B"), 1u, 0u);
+	h.type_len = b.nw * 4;
+	h.str_off = h.type_len;
+	h.str_len = b.ns;
+	memcpy(out, &h, sizeof(h));
+	memcpy(out + sizeof(h), b.w, h.type_len);
+	memcpy(out + sizeof(h) + h.type_len, b.s, b.ns);
+	return sizeof(h) + h.type_len + b.ns;
+}
+
+#include <elf.h>
+
+static size_t elf_wrap(unsigned char *out, const unsigned char *btf, size_t n)
+{
+	static const char shstr[] = "\0.shstrtab\0.BTF";
+	Elf64_Ehdr eh = { .e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB,
+				       EV_CURRENT },
+			  .e_type = ET_EXEC, .e_machine = EM_X86_64, .e_version = EV_CURRENT,
+			  .e_ehsize = sizeof(Elf64_Ehdr), .e_shentsize = sizeof(Elf64_Shdr),
+			  .e_shnum = 3, .e_shstrndx = 1 };
+	size_t off_btf = sizeof(eh) + sizeof(shstr), off_sh = (off_btf + n + 7) & ~7ul;
+	Elf64_Shdr sh[3] = { { 0 },
+		{ .sh_name = 1, .sh_type = SHT_STRTAB, .sh_offset = sizeof(eh),
+		  .sh_size = sizeof(shstr), .sh_addralign = 1 },
+		{ .sh_name = 11, .sh_type = SHT_PROGBITS, .sh_offset = off_btf, .sh_size = n,
+		  .sh_addralign = 1 } };
+
+	eh.e_shoff = off_sh;
+	memset(out, 0, off_sh + sizeof(sh));
+	memcpy(out, &eh, sizeof(eh));
+	memcpy(out + sizeof(eh), shstr, sizeof(shstr));
+	memcpy(out + off_btf, btf, n);
+	memcpy(out + off_sh, sh, sizeof(sh));
+	return off_sh + sizeof(sh);
+}
+
+static void btf_seeds(void)
+{
+	unsigned char b[4096], e[8192];
+	size_t n = btf_blob(b), m = elf_wrap(e, b, n);
+
+	put("fuzz_btf", "kernel-like", b, n);
+	put("fuzz_btf", "truncated", b, n / 2);
+	put("fuzz_btf", "elf", e, m);
+	b[sizeof(struct btf_header) + 4 * 12] = 200;	/* a member referring past the end */
+	put("fuzz_btf", "bad-ref", b, n);
+	put("fuzz_btf", "text", "not BTF at all\n", 15);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: seeds DIR\n");
+		return 2;
+	}
+	root = argv[1];
+	mkdir(root, 0755);
+	event_seeds();
+	cli_seeds();
+	btf_seeds();
+	return 0;
+}
