@@ -48,6 +48,7 @@ struct fileio_state {
 	struct fio_summary *sum;
 	uint64_t period_start;
 	uint64_t ticks;
+	size_t compact_at;         /* fold gone entries once there are this many */
 };
 
 /* The syscalls kscope needs, by name: their numbers come from the target's uapi */
@@ -246,6 +247,19 @@ static void collect_stats(struct fileio_state *st, const struct live *live)
 	keys_delete(&dead, fd);
 }
 
+/*
+ * Fold the entries gone from the kernel per process and path once there
+ * are compact_at of them: from the close records too, which come by the
+ * thousand in a burst of short opens, so a period's entries stay near its
+ * rows however many opens it had. Not again before COMPACT_AT more (the
+ * rows left may be many).
+ */
+static void compact(struct fileio_state *st)
+{
+	if (fio_summary_gone_entries(st->sum) >= st->compact_at)
+		st->compact_at = fio_summary_compact(st->sum, 0) + COMPACT_AT;
+}
+
 static void collect(struct fileio_state *st)
 {
 	struct live live = {};
@@ -253,7 +267,7 @@ static void collect(struct fileio_state *st)
 	collect_fds(st, &live);
 	collect_stats(st, &live);
 	free(live.k);
-	fio_summary_compact(st->sum, COMPACT_AT);
+	compact(st);
 	fio_summary_fold(st->sum, FOLD_AT, st->sort, process_exited, NULL);
 }
 
@@ -288,6 +302,7 @@ static void report(struct fileio_state *st, struct ks_out *o, bool last)
 	}
 	fio_summary_print(st->sum, o, now, now - st->period_start, st->sort, st->rows);
 	fio_summary_new_period(st->sum);
+	st->compact_at = COMPACT_AT;
 	st->period_start = now;
 }
 
@@ -328,6 +343,7 @@ static int fileio_start(void *state, void *skel, struct ks_out *o)
 
 	st->skel = skel;
 	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
+	st->compact_at = COMPACT_AT;
 	if (!st->top)
 		ks_rec_header(o);
 	return 0;
@@ -368,6 +384,7 @@ static int fileio_event(void *state, struct ks_out *o, const void *data, size_t 
 		if (fio_summary_update(st->sum, e->s.pid, e->s.id, e->s.comm, e->s.path,
 				       e->s.path_len, e->s.truncated, true, &cur) >= 0)
 			fio_summary_gone(st->sum, e->s.pid, e->s.id);
+		compact(st);
 		return 0;
 	}
 	}

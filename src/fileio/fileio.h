@@ -278,8 +278,9 @@ size_t fio_summary_fold(struct fio_summary *s, size_t max, enum fio_sort sort,
 bool fio_summary_any(const struct fio_summary *s);
 /* Start a new period: clear the sums, forget entries that are gone */
 void fio_summary_new_period(struct fio_summary *s);
-/* Entries known (for tests and memory bounds) */
+/* Entries known, and those of them gone from the kernel (for tests and memory bounds) */
 size_t fio_summary_entries(const struct fio_summary *s);
+size_t fio_summary_gone_entries(const struct fio_summary *s);
 #endif
 
 #endif /* KSCOPE_FILEIO_H */

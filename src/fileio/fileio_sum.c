@@ -94,6 +94,11 @@ size_t fio_summary_entries(const struct fio_summary *s)
 	return s->nents;
 }
 
+size_t fio_summary_gone_entries(const struct fio_summary *s)
+{
+	return s->ngone;
+}
+
 static unsigned ent_hash(uint32_t pid, uint64_t id)
 {
 	uint64_t h = (id ^ ((uint64_t)pid << 32)) * 0x9e3779b97f4a7c15ull;

@@ -468,8 +468,10 @@ static void test_summary_compact(void **state)
 	assert_int_equal(fio_summary_compact(s, 1000), 103);
 	assert_int_equal(fio_summary_entries(s), 104);
 	/* /a's 100 gone ones become one, the cut name folds with its whole self */
+	assert_int_equal(fio_summary_gone_entries(s), 103);
 	assert_int_equal(fio_summary_compact(s, 10), 3);
 	assert_int_equal(fio_summary_entries(s), 4);
+	assert_int_equal(fio_summary_gone_entries(s), 3);
 	/* the live entry is still found: more of it is counted */
 	c = S(2, 2, 20, 20, 2, 2, 0, 0, 0);
 	assert_int_equal(fio_summary_update(s, 5, 101, comm1, "/a", 2, false, false, &c), 0);
