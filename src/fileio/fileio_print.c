@@ -2,6 +2,7 @@
 /* kscope fileio: checking and printing open and slow_io events (both sinks) */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -102,13 +103,18 @@ uint64_t fio_open_flags(const struct fio_open_event *e)
 }
 
 /* errno as its name; a number the tables do not know as itself */
-static void rec_errno(struct ks_out *o, long err, unsigned flags)
+/*
+ * The errno of a failed call, from its return value: its name, else its
+ * number. Unsigned negation: a return value no errno has (a malformed
+ * record: INT64_MIN, found by fuzz_events) is still a number.
+ */
+static void rec_errno(struct ks_out *o, int64_t ret, unsigned flags)
 {
-	const char *name = ks_errno_name(err);
+	const char *name = ret >= -4095 ? ks_errno_name(-ret) : NULL;
 	char buf[24];
 
 	if (!name) {
-		snprintf(buf, sizeof(buf), "%ld", err);
+		snprintf(buf, sizeof(buf), "%" PRIu64, -(uint64_t)ret);
 		name = buf;
 	}
 	ks_rec_str(o, "errno", name, strlen(name), flags);
@@ -129,7 +135,7 @@ void fio_print_open(struct ks_out *o, const struct fio_open_event *e)
 	ks_rec_begin(o, "open", &e->hdr);
 	if (failed) {
 		ks_rec_null(o, "fd", KS_TXT_HIDE);
-		rec_errno(o, -e->ret, 0);
+		rec_errno(o, e->ret, 0);
 	} else {
 		ks_rec_s64(o, "fd", e->ret, 0);
 		ks_rec_null(o, "errno", KS_TXT_HIDE);
@@ -185,7 +191,7 @@ void fio_print_slow(struct ks_out *o, const struct fio_slow_event *e,
 	ks_rec_ns(o, "latency", e->latency_ns, KS_JSON_HIDE);
 	ks_rec_s64(o, "ret", e->ret, KS_TXT_HIDE);
 	if (e->ret < 0)
-		rec_errno(o, -e->ret, 0);
+		rec_errno(o, e->ret, 0);
 	else
 		ks_rec_null(o, "errno", KS_TXT_HIDE);
 	ks_rec_u64(o, "open_id", e->id, KS_TXT_HIDE);
