@@ -894,6 +894,7 @@ void ks_rec_header(struct ks_out *o)
 {
 	if (o->json)
 		return;
+	ks_out_sep(o);		/* the event stream is a block of its own */
 	ks_out_printf(o, "%-*s %-*s %-*s %-*s %-*s %-*s %s\n",
 		      o->wallclock ? 15 : 11, o->wallclock ? "TIME" : "TIME(s)",
 		      COL_EVENT, "EVENT", COL_PID, "PID", COL_PID, "TID",

@@ -291,15 +291,8 @@ static void report(struct fileio_state *st, struct ks_out *o, bool last)
 	now = ks_now_ns(CLOCK_MONOTONIC);
 	if (last && st->opts->interval_s > 0 && !fio_summary_any(st->sum))
 		return;
-	if (!o->json && st->opts->interval_s > 0) {
-		time_t t = time(NULL);
-		struct tm tm;
-		char buf[16];
-
-		localtime_r(&t, &tm);
-		strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
-		ks_out_printf(o, "%s%s\n", st->ticks > 1 ? "\n" : "", buf);
-	}
+	if (!o->json && st->opts->interval_s > 0)
+		ks_out_time_heading(o);
 	fio_summary_print(st->sum, o, now, now - st->period_start, st->sort, st->rows);
 	fio_summary_new_period(st->sum);
 	st->compact_at = COMPACT_AT;
@@ -413,7 +406,7 @@ static int fileio_finish(void *state, struct ks_out *o)
 	if (st->no_summary || (st->opts->count && st->ticks >= st->opts->count))
 		return 0;
 	if (!st->top && !o->json)
-		ks_out_char(o, '\n');	/* the summary after the event stream */
+		ks_out_sep(o);	/* the summary after the event stream */
 	st->ticks++;
 	report(st, o, true);
 	return 0;
