@@ -79,7 +79,65 @@ static bool process_exited(uint32_t pid, void *arg)
 	return process_gone(pid);
 }
 
-/* Delete keys gathered while iterating (deleting during get_next_key restarts it) */
+/*
+ * A map's entries, read bucket by bucket (BPF_MAP_LOOKUP_BATCH, 5.6+):
+ * each key at most once, however the kernel adds and deletes meanwhile. A
+ * get_next_key walk restarts from the first bucket whenever the key it
+ * stands on is deleted, which close(2) now does all the time: it saw keys
+ * twice (one found final and marked gone on the first visit came back as
+ * a new entry, its whole sums counted again) and need not end.
+ */
+struct dump {
+	void *keys, *vals;
+	size_t n, cap, ksize, vsize;
+};
+
+#define DUMP_CHUNK 1024
+
+static int map_dump(int fd, struct dump *d)
+{
+	__u32 batch = 0, next;
+	bool first = true;
+
+	d->n = 0;
+	for (;;) {
+		__u32 count;
+		int err;
+
+		if (d->cap - d->n < DUMP_CHUNK) {
+			size_t cap = d->cap ? 2 * d->cap : 4 * DUMP_CHUNK;
+			void *k = realloc(d->keys, cap * d->ksize);
+
+			if (!k)
+				return -ENOMEM;
+			d->keys = k;
+			k = realloc(d->vals, cap * d->vsize);
+			if (!k)
+				return -ENOMEM;
+			d->vals = k;
+			d->cap = cap;
+		}
+		count = d->cap - d->n;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &next,
+					   (char *)d->keys + d->n * d->ksize,
+					   (char *)d->vals + d->n * d->vsize, &count, NULL);
+		if (err && err != -ENOENT)
+			return err == -ENOSPC ? -ENOMEM : err;	/* a bucket beyond DUMP_CHUNK */
+		d->n += count;
+		if (err)
+			return 0;	/* -ENOENT: that was the last bucket */
+		batch = next;
+		first = false;
+	}
+}
+
+static void dump_free(struct dump *d)
+{
+	free(d->keys);
+	free(d->vals);
+}
+
+/* Delete keys gathered while reading a map */
 struct keys {
 	void *k;
 	size_t n, cap, size;
@@ -173,20 +231,20 @@ static int seen_cmp(const void *a, const void *b)
 static void collect_fds(struct fileio_state *st, struct live *live)
 {
 	int fd = bpf_map__fd(st->skel->maps.fds);
-	struct fio_fd_key key, *prev = NULL;
+	struct dump d = { .ksize = sizeof(struct fio_fd_key), .vsize = sizeof(struct fio_file) };
 	struct keys seen = { .size = sizeof(struct fd_seen) };
-	struct keys dead = { .size = sizeof(key) };
+	struct keys dead = { .size = sizeof(struct fio_fd_key) };
 	const struct fd_seen *v;
-	struct fio_file f;
 	bool gone = false;
-	unsigned n = 0;
 
-	/* the kernel deletes entries meanwhile, which can restart the walk: bounded */
-	while (n++ < 4 * FIO_MAX_FDS && !bpf_map_get_next_key(fd, prev, &key)) {
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &f))
-			keys_add(&seen, &(struct fd_seen){ key.pid, key.fd, f.id });
+	map_dump(fd, &d);	/* what it could read, on an error */
+	for (size_t i = 0; i < d.n; i++) {
+		const struct fio_fd_key *k = (struct fio_fd_key *)d.keys + i;
+		const struct fio_file *f = (struct fio_file *)d.vals + i;
+
+		keys_add(&seen, &(struct fd_seen){ k->pid, k->fd, f->id });
 	}
+	dump_free(&d);
 	if (seen.n)
 		qsort(seen.k, seen.n, seen.size, seen_cmp);
 	v = seen.k;
@@ -215,23 +273,22 @@ static void stat_sums(struct fio_sums *cur, const struct fio_stat *v)
 static void collect_stats(struct fileio_state *st, const struct live *live)
 {
 	int fd = bpf_map__fd(st->skel->maps.stats);
-	struct fio_stat_key key, *prev = NULL;
-	struct keys dead = { .size = sizeof(key) };
-	struct fio_stat v;
+	struct dump d = { .ksize = sizeof(struct fio_stat_key), .vsize = sizeof(struct fio_stat) };
+	struct keys dead = { .size = sizeof(struct fio_stat_key) };
 
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
+	map_dump(fd, &d);
+	for (size_t i = 0; i < d.n; i++) {
+		const struct fio_stat_key key = ((struct fio_stat_key *)d.keys)[i];
+		const struct fio_stat *v = (struct fio_stat *)d.vals + i;
 		struct fio_sums cur;
 		bool closed;
 		int final;
 
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v))
-			continue;
-		stat_sums(&cur, &v);
+		stat_sums(&cur, v);
 		/* closed, and no call still running on it */
-		closed = !live_has(live, key.pid, key.id) && !v.inflight;
-		final = fio_summary_update(st->sum, key.pid, key.id, v.comm, v.path, sizeof(v.path),
-					   v.truncated, closed, &cur);
+		closed = !live_has(live, key.pid, key.id) && !v->inflight;
+		final = fio_summary_update(st->sum, key.pid, key.id, v->comm, v->path,
+					   sizeof(v->path), v->truncated, closed, &cur);
 		if (final < 0)
 			continue;
 		/*
@@ -244,6 +301,7 @@ static void collect_stats(struct fileio_state *st, const struct live *live)
 			fio_summary_gone(st->sum, key.pid, key.id);
 		}
 	}
+	dump_free(&d);
 	keys_delete(&dead, fd);
 }
 
