@@ -4,13 +4,15 @@
  *
  * Starts NTHREADS threads that each burn MS milliseconds of their own CPU
  * time (CLOCK_THREAD_CPUTIME_ID), pinned to the CPUs given (thread i to
- * CPU[i % n]; unpinned without any). All threads start together. When a
- * thread is done it waits for the others, then reads, about itself, the
- * kernel's accounting: its CPU time (the thread CPU clock: schedstat's
- * runtime brought up to date), /proc/self/task/TID/schedstat (ns waiting
- * on a run queue) and voluntary/nonvoluntary_ctxt_switches from
- * .../status, then blocks until every thread has read, so nothing runs
- * after the reading but the exit. INFO_FILE gets one line per thread:
+ * CPU[i % n]; unpinned without any). All threads start together. When
+ * every thread is done they block at a finish line, and the main thread
+ * reads, about each of them asleep there, the kernel's accounting: its CPU
+ * time (the thread's CPU clock: se.sum_exec_runtime, final while it
+ * sleeps), /proc/self/task/TID/schedstat (ns waiting on a run queue) and
+ * voluntary/nonvoluntary_ctxt_switches from .../status. A sleeping thread
+ * makes no switch, so nothing follows the reading but each thread's wake
+ * and exit (its final switch-out, voluntary), however busy the machine
+ * and however slow its CPU. INFO_FILE gets one line per thread:
  *   tid cpu_ns runq_wait_ns voluntary involuntary
  * and a first line: pid.
  *
@@ -23,6 +25,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +41,8 @@ struct th {
 	unsigned long long cpu_ns, wait_ns, vol, invol;
 };
 
-static pthread_barrier_t start_line, done_line, finish_line;
+static pthread_barrier_t start_line, finish_line;
+static sem_t done;                 /* posted by each worker past its burn */
 static int settle;
 
 static unsigned long long thread_cpu_ns(void)
@@ -49,31 +53,62 @@ static unsigned long long thread_cpu_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static void read_self(struct th *th)
+static FILE *task_file(pid_t tid, const char *name)
 {
-	char path[128], line[256];
-	struct timespec ts;
+	char path[128];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", th->tid);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", tid, name);
 	f = fopen(path, "r");
-	if (!f || fscanf(f, "%*u %llu", &th->wait_ns) != 1)
+	if (!f)
+		exit(2);
+	return f;
+}
+
+/*
+ * Wait until the thread, past its burn (done posted), sleeps: state S can then only
+ * be the finish line's futex, where it stays until the main thread arrives.
+ */
+static void wait_asleep(const struct th *th)
+{
+	struct timespec ms = { 0, 1000000 };
+	char line[512], *p;
+
+	for (;;) {
+		FILE *f = task_file(th->tid, "stat");
+
+		p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+		fclose(f);
+		if (!p)
+			exit(2);
+		if (p[1] == ' ' && p[2] == 'S')
+			return;
+		nanosleep(&ms, NULL);
+	}
+}
+
+/* The kernel's accounting of a worker asleep at the finish line */
+static void read_thread(struct th *th)
+{
+	char line[256];
+	struct timespec ts;
+	clockid_t clock;
+	FILE *f;
+
+	wait_asleep(th);
+	f = task_file(th->tid, "schedstat");
+	if (fscanf(f, "%*u %llu", &th->wait_ns) != 1)
 		exit(2);
 	fclose(f);
 	/*
 	 * Not schedstat's first field: that is se.sum_exec_runtime as last
-	 * updated (at a tick or a switch), which for the running thread itself
-	 * lags by up to one tick (4 ms on HZ=250 kernels). The thread CPU
-	 * clock brings the same counter up to date first, so it is exact.
+	 * updated (at a tick or a switch). For a sleeping thread the two agree;
+	 * the CPU clock is the exact one whatever the thread's state.
 	 */
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+	if (pthread_getcpuclockid(th->t, &clock) || clock_gettime(clock, &ts))
 		exit(2);
 	th->cpu_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	/* the switch counts last: their slack is the tightest */
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status", th->tid);
-	f = fopen(path, "r");
-	if (!f)
-		exit(2);
+	f = task_file(th->tid, "status");
 	while (fgets(line, sizeof(line), f)) {
 		sscanf(line, "voluntary_ctxt_switches: %llu", &th->vol);
 		sscanf(line, "nonvoluntary_ctxt_switches: %llu", &th->invol);
@@ -108,13 +143,13 @@ static void *run(void *arg)
 		for (int i = 0; i < 1000; i++)
 			x += i;
 	/*
-	 * Everyone has burnt its share before anyone reads: nothing competes
-	 * for the CPUs between a thread's reading and its blocking at the
-	 * finish line, so few switches can follow the reading (on a slow,
-	 * loaded VM a burner still running preempted readers several times).
+	 * Asleep at the finish line until the main thread has read every
+	 * worker's accounting: none of them can switch meanwhile. (Read by
+	 * the threads themselves, a reader still reading preempted the others
+	 * between their reading and their exit: +14 involuntary switches on a
+	 * loaded, emulated 2-CPU VM.)
 	 */
-	pthread_barrier_wait(&done_line);
-	read_self(th);
+	sem_post(&done);
 	pthread_barrier_wait(&finish_line);
 	return NULL;
 }
@@ -156,14 +191,21 @@ int main(int argc, char **argv)
 	if (n < 1 || !ths)
 		return 2;
 	pthread_barrier_init(&start_line, NULL, n);
-	pthread_barrier_init(&done_line, NULL, n);
-	pthread_barrier_init(&finish_line, NULL, n);
+	pthread_barrier_init(&finish_line, NULL, n + 1);	/* and the main thread */
+	sem_init(&done, 0, 0);
 	for (int i = 0; i < n; i++) {
 		ths[i].ms = atol(argv[3]);
 		ths[i].cpu = ncpus > 0 ? atoi(argv[4 + i % ncpus]) : -1;
 		if (pthread_create(&ths[i].t, NULL, run, &ths[i]))
 			return 3;
 	}
+	/* every worker has burnt; each is read once asleep at the finish line */
+	for (int i = 0; i < n; i++)
+		while (sem_wait(&done))
+			;
+	for (int i = 0; i < n; i++)
+		read_thread(&ths[i]);
+	pthread_barrier_wait(&finish_line);
 	for (int i = 0; i < n; i++)
 		pthread_join(ths[i].t, NULL);
 	f = fopen(argv[1], "w");
