@@ -1,0 +1,707 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Summary tables: the row store, periods, sort, top-N and the text and
+ * NDJSON sinks (table.h). One row is one allocation: the struct below,
+ * then its key, then each column's storage at the offset ks_table_new
+ * computed for it (numbers: struct num; strings: a length and the bytes;
+ * histograms: three slot arrays), then the command's ext bytes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+
+#define BUCKETS_MIN 64
+
+struct num {
+	uint64_t last;     /* KS_COL_CUM: the kernel's value at the last put */
+	uint64_t period;   /* this period's amount (delta, max, or gauge) */
+	uint64_t total;    /* KS_COL_CUM: grown since tracing began, this period included */
+	bool absent;
+};
+
+struct hist {
+	uint32_t last[KS_LOG2_SLOTS], period[KS_LOG2_SLOTS], total[KS_LOG2_SLOTS];
+};
+
+struct ks_row {
+	struct ks_row *next;       /* hash chain */
+	struct ks_table *t;
+	uint64_t hash;
+	bool gone, restart;        /* restart: came back after gone, counters from 0 */
+	bool touched;              /* some value was put this period */
+	_Alignas(8) unsigned char data[];  /* key, cells, ext: each 8-aligned */
+};
+
+struct ks_table {
+	struct ks_table_desc d;
+	size_t off[KS_TABLE_MAX_COLS];
+	size_t ext_off, row_size;
+	bool hidden[KS_TABLE_MAX_COLS], absent[KS_TABLE_MAX_COLS];
+	int sort_col;
+	size_t top;
+	struct ks_row **buckets;
+	size_t nbuckets, nrows;
+};
+
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+static size_t cell_size(const struct ks_col *c)
+{
+	switch (c->kind) {
+	case KS_COL_STR:
+		return sizeof(uint32_t) + c->size;
+	case KS_COL_COMM:
+		return sizeof(uint32_t) + KS_COMM_LEN;
+	case KS_COL_HIST:
+		return sizeof(struct hist);
+	case KS_COL_CUSTOM:
+		return 0;
+	default:
+		return sizeof(struct num);
+	}
+}
+
+struct ks_table *ks_table_new(const struct ks_table_desc *d)
+{
+	struct ks_table *t;
+	size_t off;
+
+	if (d->ncols > KS_TABLE_MAX_COLS || !d->key_size)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->d = *d;
+	off = align8(d->key_size);
+	for (unsigned i = 0; i < d->ncols; i++) {
+		t->off[i] = off;
+		off = align8(off + cell_size(&d->cols[i]));
+	}
+	t->ext_off = off;
+	t->row_size = offsetof(struct ks_row, data) + off + align8(d->ext_size);
+	t->sort_col = -1;
+	t->nbuckets = BUCKETS_MIN;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void row_free(struct ks_table *t, struct ks_row *r)
+{
+	if (t->d.ext_free)
+		t->d.ext_free(ks_row_ext(r));
+	free(r);
+}
+
+void ks_table_free(struct ks_table *t)
+{
+	if (!t)
+		return;
+	for (size_t b = 0; b < t->nbuckets; b++)
+		for (struct ks_row *r = t->buckets[b], *n; r; r = n) {
+			n = r->next;
+			row_free(t, r);
+		}
+	free(t->buckets);
+	free(t);
+}
+
+int ks_table_col(const struct ks_table *t, const char *name)
+{
+	for (unsigned i = 0; i < t->d.ncols; i++)
+		if (!strcmp(t->d.cols[i].name, name))
+			return i;
+	return -1;
+}
+
+void ks_table_hide(struct ks_table *t, int col, bool hide)
+{
+	if (col >= 0 && (unsigned)col < t->d.ncols)
+		t->hidden[col] = hide;
+}
+
+void ks_table_absent(struct ks_table *t, int col, bool absent)
+{
+	if (col >= 0 && (unsigned)col < t->d.ncols)
+		t->absent[col] = absent;
+}
+
+void ks_table_sort(struct ks_table *t, int col)
+{
+	t->sort_col = col;
+}
+
+void ks_table_top(struct ks_table *t, size_t top)
+{
+	t->top = top;
+}
+
+const struct ks_col *ks_table_cols(const struct ks_table *t, unsigned *n)
+{
+	*n = t->d.ncols;
+	return t->d.cols;
+}
+
+const struct ks_table_desc *ks_table_desc(const struct ks_table *t)
+{
+	return &t->d;
+}
+
+bool ks_table_shows(const struct ks_table *t, int col)
+{
+	return !t->hidden[col];
+}
+
+bool ks_table_is_absent(const struct ks_table *t, int col)
+{
+	return t->absent[col];
+}
+
+size_t ks_table_rows(const struct ks_table *t)
+{
+	return t->nrows;
+}
+
+/* ---- rows --------------------------------------------------------------- */
+
+/* FNV-1a over the key bytes */
+static uint64_t key_hash(const void *key, size_t n)
+{
+	const unsigned char *p = key;
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+struct ks_row *ks_table_find(const struct ks_table *t, const void *key)
+{
+	uint64_t h = key_hash(key, t->d.key_size);
+
+	for (struct ks_row *r = t->buckets[h % t->nbuckets]; r; r = r->next)
+		if (r->hash == h && !memcmp(r->data, key, t->d.key_size))
+			return r;
+	return NULL;
+}
+
+static void grow(struct ks_table *t)
+{
+	size_t n = t->nbuckets * 2;
+	struct ks_row **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return;	/* longer chains, still correct */
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct ks_row *r = t->buckets[i], *next; r; r = next) {
+			next = r->next;
+			r->next = b[r->hash % n];
+			b[r->hash % n] = r;
+		}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = n;
+}
+
+struct ks_row *ks_table_row(struct ks_table *t, const void *key)
+{
+	struct ks_row *r = ks_table_find(t, key);
+
+	if (r) {
+		if (r->gone) {
+			/* back before it was dropped: a new entry for an old key */
+			r->gone = false;
+			r->restart = true;
+		}
+		return r;
+	}
+	if (t->nrows >= t->nbuckets)
+		grow(t);
+	r = calloc(1, t->row_size);
+	if (!r)
+		return NULL;
+	r->t = t;
+	r->hash = key_hash(key, t->d.key_size);
+	memcpy(r->data, key, t->d.key_size);
+	r->next = t->buckets[r->hash % t->nbuckets];
+	t->buckets[r->hash % t->nbuckets] = r;
+	t->nrows++;
+	return r;
+}
+
+static void *cell(const struct ks_row *r, int col)
+{
+	return (void *)(r->data + r->t->off[col]);
+}
+
+void ks_row_put(struct ks_row *r, int col, uint64_t v)
+{
+	const struct ks_col *c = &r->t->d.cols[col];
+	struct num *n = cell(r, col);
+
+	r->touched = true;
+	if (c->flags & KS_COL_CUM) {
+		/* a counter that went back started again: from 0 */
+		uint64_t from = r->restart || v < n->last ? 0 : n->last;
+
+		n->period += v - from;
+		n->total += v - from;
+		n->last = v;
+	} else if (c->flags & KS_COL_MAX) {
+		if (v > n->period || n->absent)
+			n->period = v;
+	} else {
+		n->period = v;
+	}
+	n->absent = false;
+}
+
+void ks_row_put_absent(struct ks_row *r, int col)
+{
+	((struct num *)cell(r, col))->absent = true;
+}
+
+void ks_row_put_str(struct ks_row *r, int col, const char *s, size_t n)
+{
+	const struct ks_col *c = &r->t->d.cols[col];
+	size_t cap = c->kind == KS_COL_COMM ? KS_COMM_LEN : c->size;
+	uint32_t *len = cell(r, col);
+	char *p = (char *)(len + 1);
+
+	if (!cap)
+		return;
+	n = strnlen(s, n);
+	if (n > cap - 1)
+		n = cap - 1;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	*len = n;
+}
+
+void ks_row_put_hist(struct ks_row *r, int col, const uint32_t *slots)
+{
+	struct hist *h = cell(r, col);
+	bool back = r->restart;
+
+	r->touched = true;
+	for (int i = 0; i < KS_LOG2_SLOTS && !back; i++)
+		back = slots[i] < h->last[i];
+	for (int i = 0; i < KS_LOG2_SLOTS; i++) {
+		uint32_t d = slots[i] - (back ? 0 : h->last[i]);
+
+		h->period[i] += d;
+		h->total[i] += d;
+		h->last[i] = slots[i];
+	}
+}
+
+void ks_row_gone(struct ks_row *r)
+{
+	r->gone = true;
+}
+
+bool ks_row_is_gone(const struct ks_row *r)
+{
+	return r->gone;
+}
+
+const void *ks_row_key(const struct ks_row *r)
+{
+	return r->data;
+}
+
+void *ks_row_ext(const struct ks_row *r)
+{
+	return (void *)(r->data + r->t->ext_off);
+}
+
+const struct ks_table *ks_row_table(const struct ks_row *r)
+{
+	return r->t;
+}
+
+uint64_t ks_row_get(const struct ks_row *r, int col)
+{
+	const struct ks_col *c = &r->t->d.cols[col];
+
+	if (c->flags & KS_COL_DERIVED)
+		return c->derive ? c->derive(r) : 0;
+	if (c->kind > KS_COL_BYTES)
+		return 0;
+	return ((struct num *)cell(r, col))->period;
+}
+
+uint64_t ks_row_total(const struct ks_row *r, int col)
+{
+	const struct ks_col *c = &r->t->d.cols[col];
+
+	if ((c->flags & KS_COL_CUM) && c->kind <= KS_COL_BYTES)
+		return ((struct num *)cell(r, col))->total;
+	return ks_row_get(r, col);
+}
+
+bool ks_row_absent(const struct ks_row *r, int col)
+{
+	const struct ks_col *c = &r->t->d.cols[col];
+
+	if (r->t->absent[col])
+		return true;
+	if (c->kind > KS_COL_BYTES || (c->flags & KS_COL_DERIVED))
+		return false;
+	return ((struct num *)cell(r, col))->absent;
+}
+
+const char *ks_row_str(const struct ks_row *r, int col, size_t *len)
+{
+	const struct ks_col *c = &r->t->d.cols[col];
+	const uint32_t *n = cell(r, col);
+
+	if (c->kind != KS_COL_STR && c->kind != KS_COL_COMM) {
+		*len = 0;
+		return "";
+	}
+	*len = *n;
+	return (const char *)(n + 1);
+}
+
+const uint32_t *ks_row_hist(const struct ks_row *r, int col, bool total)
+{
+	const struct hist *h = cell(r, col);
+
+	return total ? h->total : h->period;
+}
+
+/* ---- periods ------------------------------------------------------------ */
+
+static bool row_visible(const struct ks_table *t, const struct ks_row *r)
+{
+	if (t->d.visible)
+		return t->d.visible(r);
+	for (unsigned i = 0; i < t->d.ncols; i++) {
+		const struct ks_col *c = &t->d.cols[i];
+
+		if (!(c->flags & KS_COL_CUM))
+			continue;
+		if (c->kind == KS_COL_HIST) {
+			const uint32_t *s = ks_row_hist(r, i, false);
+
+			for (int k = 0; k < KS_LOG2_SLOTS; k++)
+				if (s[k])
+					return true;
+		} else if (c->kind <= KS_COL_BYTES && ks_row_get(r, i)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+void ks_table_new_period(struct ks_table *t)
+{
+	for (size_t b = 0; b < t->nbuckets; b++)
+		for (struct ks_row **pp = &t->buckets[b]; *pp;) {
+			struct ks_row *r = *pp;
+
+			if (r->gone) {
+				*pp = r->next;
+				row_free(t, r);
+				t->nrows--;
+				continue;
+			}
+			for (unsigned i = 0; i < t->d.ncols; i++) {
+				const struct ks_col *c = &t->d.cols[i];
+
+				if (c->kind == KS_COL_HIST) {
+					memset(((struct hist *)cell(r, i))->period, 0,
+					       sizeof(((struct hist *)0)->period));
+				} else if (c->kind <= KS_COL_BYTES && (c->flags & (KS_COL_CUM | KS_COL_MAX))) {
+					((struct num *)cell(r, i))->period = 0;
+				}
+			}
+			if (t->d.ext_new_period)
+				t->d.ext_new_period(ks_row_ext(r));
+			r->restart = false;
+			r->touched = false;
+			pp = &r->next;
+		}
+}
+
+/* ---- sort and render ---------------------------------------------------- */
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* Key columns ascending: numbers as numbers, strings as bytes */
+static int key_cmp(const struct ks_table *t, const struct ks_row *x, const struct ks_row *y)
+{
+	for (unsigned i = 0; i < t->d.ncols; i++) {
+		const struct ks_col *c = &t->d.cols[i];
+		int d;
+
+		if (!(c->flags & KS_COL_KEY))
+			continue;
+		if (c->kind == KS_COL_STR || c->kind == KS_COL_COMM) {
+			size_t lx, ly;
+			const char *sx = ks_row_str(x, i, &lx), *sy = ks_row_str(y, i, &ly);
+
+			d = strcmp(sx, sy);
+		} else {
+			d = cmp_u64(ks_row_get(x, i), ks_row_get(y, i));
+		}
+		if (d)
+			return d;
+	}
+	return memcmp(x->data, y->data, t->d.key_size);
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct ks_row *x = *(struct ks_row *const *)a, *y = *(struct ks_row *const *)b;
+	const struct ks_table *t = x->t;
+	int d;
+
+	if (t->sort_col >= 0) {
+		d = cmp_u64(ks_row_get(y, t->sort_col), ks_row_get(x, t->sort_col));
+		if (d)
+			return d;
+	}
+	for (const int *c = t->d.ties; c && *c >= 0; c++) {
+		d = cmp_u64(ks_row_get(y, *c), ks_row_get(x, *c));
+		if (d)
+			return d;
+	}
+	return key_cmp(t, x, y);
+}
+
+size_t ks_table_render(struct ks_table *t, struct ks_sink *s)
+{
+	struct ks_row **rows = calloc(t->nrows + 1, sizeof(*rows));
+	size_t n = 0, shown;
+
+	if (!rows)
+		return 0;
+	for (size_t b = 0; b < t->nbuckets; b++)
+		for (struct ks_row *r = t->buckets[b]; r; r = r->next)
+			if (row_visible(t, r))
+				rows[n++] = r;
+	qsort(rows, n, sizeof(*rows), row_cmp);
+	shown = t->top && n > t->top ? t->top : n;
+	if (s->ops->begin)
+		s->ops->begin(s, t);
+	for (size_t i = 0; i < shown; i++)
+		s->ops->row(s, t, rows[i]);
+	if (s->ops->end)
+		s->ops->end(s, t, n - shown);
+	free(rows);
+	return shown;
+}
+
+void ks_sink_init(struct ks_sink *s, struct ks_out *o, uint64_t ts_ns, uint64_t interval_ns)
+{
+	*s = (struct ks_sink){ .ops = o->json ? &ks_sink_json : &ks_sink_text, .o = o,
+			       .ts_ns = ts_ns, .interval_ns = interval_ns };
+}
+
+/* ---- the text sink ------------------------------------------------------ */
+
+static bool text_col(const struct ks_table *t, int i)
+{
+	return !t->hidden[i] && !(t->d.cols[i].flags & KS_COL_TEXT_HIDE);
+}
+
+static bool left(const struct ks_col *c)
+{
+	return (c->flags & KS_COL_LEFT) || c->kind == KS_COL_STR || c->kind == KS_COL_COMM ||
+	       c->kind == KS_COL_CUSTOM;
+}
+
+/* The text columns, in text order: their indexes into idx; returns how many */
+static unsigned text_cols(const struct ks_table *t, int *idx)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < t->d.ncols; k++) {
+		int i = t->d.text_order ? t->d.text_order[k] : (int)k;
+
+		if (i < 0)
+			break;
+		if (text_col(t, i))
+			idx[n++] = i;
+	}
+	return n;
+}
+
+static void text_pre(struct ks_out *o, const struct ks_col *c, bool first)
+{
+	if (c->pre)
+		ks_out_printf(o, "%s", c->pre);
+	else if (!first)
+		ks_out_char(o, ' ');
+}
+
+/* A cell formatted in full first: aligned in its width */
+static void text_cell(struct ks_out *o, const struct ks_col *c, const char *s)
+{
+	ks_out_printf(o, left(c) ? "%-*s" : "%*s", (int)c->width, s);
+}
+
+/* No line ends in blanks (a last cell that is empty, or padded) */
+static void text_eol(struct ks_out *o, size_t line)
+{
+	while (o->len > line && o->buf[o->len - 1] == ' ')
+		o->len--;
+	ks_out_char(o, '\n');
+}
+
+static void text_begin(struct ks_sink *s, const struct ks_table *t)
+{
+	struct ks_out *o = s->o;
+	int idx[KS_TABLE_MAX_COLS];
+	unsigned n = text_cols(t, idx);
+	size_t line = o->len;
+
+	for (unsigned k = 0; k < n; k++) {
+		const struct ks_col *c = &t->d.cols[idx[k]];
+
+		text_pre(o, c, !k);
+		text_cell(o, c, c->head);
+	}
+	text_eol(o, line);
+}
+
+static void text_num(char *buf, size_t cap, const struct ks_col *c, uint64_t v)
+{
+	switch (c->kind) {
+	case KS_COL_NS:
+		if (c->text_div == 1)
+			snprintf(buf, cap, "%" PRIu64, v);
+		else if (c->text_div)
+			snprintf(buf, cap, "%.3f", (double)v / c->text_div);
+		else
+			ks_fmt_ns(buf, cap, v);
+		break;
+	case KS_COL_BYTES:
+		ks_fmt_bytes(buf, cap, v);
+		break;
+	default:
+		snprintf(buf, cap, "%" PRIu64, v);
+	}
+}
+
+static void text_row(struct ks_sink *s, const struct ks_table *t, const struct ks_row *r)
+{
+	struct ks_out *o = s->o;
+	int idx[KS_TABLE_MAX_COLS];
+	unsigned n = text_cols(t, idx);
+	size_t line = o->len;
+
+	for (unsigned k = 0; k < n; k++) {
+		int i = idx[k];
+		const struct ks_col *c = &t->d.cols[i];
+		size_t start, len;
+		const char *str;
+		char buf[48];
+
+		text_pre(o, c, !k);
+		switch (c->kind) {
+		case KS_COL_STR:
+		case KS_COL_COMM:
+			/* escaped: its width is what the escaping wrote */
+			start = o->len;
+			str = ks_row_str(r, i, &len);
+			ks_out_text(o, str, len);
+			ks_out_pad(o, start, c->width);
+			break;
+		case KS_COL_CUSTOM:
+			start = o->len;
+			if (c->text)
+				c->text(o, r);
+			ks_out_pad(o, start, c->width);
+			break;
+		case KS_COL_HIST:
+			text_cell(o, c, "");	/* histograms have their own renderer */
+			break;
+		default:
+			if (ks_row_absent(r, i))
+				snprintf(buf, sizeof(buf), "-");
+			else
+				text_num(buf, sizeof(buf), c, ks_row_get(r, i));
+			text_cell(o, c, buf);
+		}
+	}
+	text_eol(o, line);
+}
+
+static void text_end(struct ks_sink *s, const struct ks_table *t, size_t not_shown)
+{
+	(void)t;
+	if (not_shown)
+		ks_out_printf(s->o, "(%zu more not shown: -n)\n", not_shown);
+}
+
+const struct ks_sink_ops ks_sink_text = {
+	.begin = text_begin,
+	.row = text_row,
+	.end = text_end,
+};
+
+/* ---- the NDJSON sink ---------------------------------------------------- */
+
+static void json_row(struct ks_sink *s, const struct ks_table *t, const struct ks_row *r)
+{
+	struct ks_out *o = s->o;
+
+	ks_json_begin(o);
+	ks_json_kv_str(o, "type", t->d.type, strlen(t->d.type));
+	ks_json_kv_u64(o, "ts_ns", s->ts_ns);
+	ks_json_kv_u64(o, "interval_ns", s->interval_ns);
+	for (unsigned i = 0; i < t->d.ncols; i++) {
+		const struct ks_col *c = &t->d.cols[i];
+		const char *str;
+		size_t len;
+
+		if (t->hidden[i] || (c->flags & KS_COL_JSON_HIDE))
+			continue;
+		switch (c->kind) {
+		case KS_COL_STR:
+		case KS_COL_COMM:
+			str = ks_row_str(r, i, &len);
+			ks_json_kv_str(o, c->name, str, len);
+			break;
+		case KS_COL_CUSTOM:
+			ks_json_key(o, c->name);
+			if (c->json)
+				c->json(o, r);
+			else
+				ks_json_null(o);
+			break;
+		case KS_COL_HIST:
+			ks_json_key(o, c->name);
+			ks_json_begin(o);
+			ks_log2_json_buckets(o, ks_row_hist(r, i, false));
+			ks_json_end(o);
+			break;
+		default:
+			if (ks_row_absent(r, i))
+				ks_json_kv_null(o, c->name);
+			else
+				ks_json_kv_u64(o, c->name, ks_row_get(r, i));
+		}
+	}
+	ks_json_end(o);
+}
+
+const struct ks_sink_ops ks_sink_json = {
+	.row = json_row,
+};

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Summaries as data. A command declares each summary as a table (its
+ * columns: JSON key, header, kind, width, flags) and copies what its maps
+ * say into rows; the engine owns the rest of the chain: the row store,
+ * cumulative counters turned into per-period amounts, rows whose kernel
+ * entry is gone, sort (-s), top-N (-n, "(N more not shown: -n)"), and the
+ * sinks that render the same rows as a text table, NDJSON, or anything
+ * else that implements struct ks_sink_ops (a Prometheus exposition, a TUI:
+ * every sink sees each row's period amounts and its totals since start).
+ *
+ * A row is found by its key (the bytes of its identity, e.g. {pid, nr}).
+ * Values go in as the kernel has them:
+ *   - KS_COL_CUM: a cumulative counter (never decreasing while its kernel
+ *     entry lives): the period shows what it grew by, the total what it
+ *     grew by since tracing began. A value below the previous one is a
+ *     counter that started again (its entry was made anew): counted from 0.
+ *   - KS_COL_MAX: a maximum; the period shows the largest value put in it
+ *     during the period, never a difference.
+ *   - otherwise a gauge: the period shows the last value put.
+ * A histogram column (KS_COL_HIST) is a cumulative log2 histogram, slot
+ * by slot. Strings (KS_COL_STR, KS_COL_COMM) are labels: the last value.
+ */
+#ifndef KSCOPE_TABLE_H
+#define KSCOPE_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hist.h"
+#include "out.h"
+
+enum ks_col_kind {
+	KS_COL_COUNT,   /* an integer */
+	KS_COL_NS,      /* nanoseconds: JSON in ns, text scaled by text_div */
+	KS_COL_BYTES,   /* bytes: JSON exact, text in B/KiB/MiB/GiB */
+	KS_COL_STR,     /* a string of at most `size` bytes */
+	KS_COL_COMM,    /* a task's command name (KS_COMM_LEN bytes) */
+	KS_COL_HIST,    /* a log2 histogram (KS_LOG2_SLOTS slots) */
+	KS_COL_CUSTOM,  /* rendered by the command: text/json callbacks */
+};
+
+#define KS_COL_KEY       (1u << 0)  /* part of the row's identity: a label */
+#define KS_COL_CUM       (1u << 1)  /* cumulative in the kernel: periods show deltas */
+#define KS_COL_MAX       (1u << 2)  /* a maximum: never differenced */
+#define KS_COL_LEFT      (1u << 3)  /* text: left-aligned (strings always are) */
+#define KS_COL_TEXT_HIDE (1u << 4)  /* JSON only */
+#define KS_COL_JSON_HIDE (1u << 5)  /* text only */
+#define KS_COL_DERIVED   (1u << 6)  /* computed from the row's period values (derive) */
+
+#define KS_TABLE_MAX_COLS 32
+
+struct ks_table;
+struct ks_row;
+
+struct ks_col {
+	const char *name;          /* JSON key, metric or label name: "total_ns" */
+	const char *head;          /* text header: "TOTAL(ms)" */
+	enum ks_col_kind kind;
+	unsigned flags;
+	unsigned width;            /* text cell width (the last column: 0, unpadded) */
+	unsigned size;             /* KS_COL_STR: bytes kept, NUL included */
+	unsigned text_div;         /* KS_COL_NS in text: 1 (integer ns), else ns / text_div
+				    * with 3 decimals (1000: us, 1000000: ms) */
+	const char *pre;           /* text before the cell; NULL: one space (none first) */
+	const char *help;          /* one line: what it counts (Prometheus HELP, docs) */
+	/* KS_COL_DERIVED: the value, from the row's period values */
+	uint64_t (*derive)(const struct ks_row *r);
+	/* KS_COL_CUSTOM: the cell in each sink (json writes the value of its key) */
+	void (*text)(struct ks_out *o, const struct ks_row *r);
+	void (*json)(struct ks_out *o, const struct ks_row *r);
+};
+
+struct ks_table_desc {
+	const char *type;          /* NDJSON "type": "syscall_stat" */
+	const struct ks_col *cols;
+	unsigned ncols;
+	size_t key_size;           /* bytes of a row's key */
+	/* text columns in this order (indexes into cols); NULL: the JSON order */
+	const int *text_order;
+	/*
+	 * Sort ties after the -s column, each descending, then the key
+	 * columns ascending (as their values, in column order). -1 ends.
+	 */
+	const int *ties;
+	/* custom per-row data the command keeps (e.g. an errno list): bytes */
+	size_t ext_size;
+	/* a new period starts: reset the period part of ext; gone: free it */
+	void (*ext_new_period)(void *ext);
+	void (*ext_free)(void *ext);
+	/* is this row shown this period? NULL: some KS_COL_CUM column moved */
+	bool (*visible)(const struct ks_row *r);
+};
+
+/* ---- building --------------------------------------------------------- */
+
+struct ks_table *ks_table_new(const struct ks_table_desc *d);
+void ks_table_free(struct ks_table *t);
+/* Column index by name, or -1 */
+int ks_table_col(const struct ks_table *t, const char *name);
+/* Leave a column out of every sink (e.g. PID without --by process) */
+void ks_table_hide(struct ks_table *t, int col, bool hide);
+/* A column not measured in this run: JSON null, text "-" (e.g. --count-only) */
+void ks_table_absent(struct ks_table *t, int col, bool absent);
+/* -s: the column to sort by (descending); -n: rows shown at most (0: all) */
+void ks_table_sort(struct ks_table *t, int col);
+void ks_table_top(struct ks_table *t, size_t top);
+
+/* ---- rows (from a command's collect) ----------------------------------- */
+
+/* The row of this key, made (all zero) if new; NULL without memory */
+struct ks_row *ks_table_row(struct ks_table *t, const void *key);
+/* The row of this key if there is one */
+struct ks_row *ks_table_find(const struct ks_table *t, const void *key);
+void ks_row_put(struct ks_row *r, int col, uint64_t v);
+void ks_row_put_str(struct ks_row *r, int col, const char *s, size_t n);
+void ks_row_put_hist(struct ks_row *r, int col, const uint32_t *slots);
+/* This value is not known for this row: JSON null, text "-" (until put again) */
+void ks_row_put_absent(struct ks_row *r, int col);
+/*
+ * The row's kernel entry is gone (its process exited): it is shown with
+ * this period, then dropped. If the same key comes back before that (a
+ * reused pid), its counters start from 0.
+ */
+void ks_row_gone(struct ks_row *r);
+bool ks_row_is_gone(const struct ks_row *r);
+
+/* ---- reading a row (sinks, derive, custom cells) ----------------------- */
+
+const void *ks_row_key(const struct ks_row *r);
+void *ks_row_ext(const struct ks_row *r);
+/* This period's value: a delta for KS_COL_CUM, derived for KS_COL_DERIVED */
+uint64_t ks_row_get(const struct ks_row *r, int col);
+/* Since tracing began: KS_COL_CUM (what Prometheus calls a counter); else as ks_row_get */
+uint64_t ks_row_total(const struct ks_row *r, int col);
+bool ks_row_absent(const struct ks_row *r, int col);
+const char *ks_row_str(const struct ks_row *r, int col, size_t *len);
+/* This period's slots (total: since tracing began) */
+const uint32_t *ks_row_hist(const struct ks_row *r, int col, bool total);
+const struct ks_table *ks_row_table(const struct ks_row *r);
+
+/* ---- rendering --------------------------------------------------------- */
+
+/*
+ * A sink renders a table's rows for one period. begin and end frame them
+ * (end gets the rows cut by -n); row gets each shown row, sorted. A sink
+ * reads cells through ks_row_* and columns through ks_table_cols; hidden
+ * columns it must skip (ks_table_shows).
+ */
+struct ks_sink;
+struct ks_sink_ops {
+	void (*begin)(struct ks_sink *s, const struct ks_table *t);
+	void (*row)(struct ks_sink *s, const struct ks_table *t, const struct ks_row *r);
+	void (*end)(struct ks_sink *s, const struct ks_table *t, size_t not_shown);
+};
+
+struct ks_sink {
+	const struct ks_sink_ops *ops;
+	struct ks_out *o;
+	uint64_t ts_ns, interval_ns;   /* the period rendered: its end, its length */
+	void *priv;
+};
+
+const struct ks_col *ks_table_cols(const struct ks_table *t, unsigned *n);
+const struct ks_table_desc *ks_table_desc(const struct ks_table *t);
+bool ks_table_shows(const struct ks_table *t, int col);
+bool ks_table_is_absent(const struct ks_table *t, int col);
+
+/* The text table and NDJSON sinks, picked by o->json */
+extern const struct ks_sink_ops ks_sink_text, ks_sink_json;
+void ks_sink_init(struct ks_sink *s, struct ks_out *o, uint64_t ts_ns, uint64_t interval_ns);
+
+/*
+ * Render this period's visible rows through the sink: sorted, cut to -n.
+ * Returns the rows shown.
+ */
+size_t ks_table_render(struct ks_table *t, struct ks_sink *s);
+/* The period is over: period values to 0, gone rows dropped */
+void ks_table_new_period(struct ks_table *t);
+/* Rows held (for tests and memory bounds) */
+size_t ks_table_rows(const struct ks_table *t);
+
+#endif /* KSCOPE_TABLE_H */
