@@ -43,6 +43,7 @@ struct ks_table {
 	bool hidden[KS_TABLE_MAX_COLS], absent[KS_TABLE_MAX_COLS];
 	int sort_col;
 	size_t top;
+	void *ctx;
 	struct ks_row **buckets;
 	size_t nbuckets, nrows;
 };
@@ -134,6 +135,16 @@ void ks_table_absent(struct ks_table *t, int col, bool absent)
 {
 	if (col >= 0 && (unsigned)col < t->d.ncols)
 		t->absent[col] = absent;
+}
+
+void ks_table_set_ctx(struct ks_table *t, void *ctx)
+{
+	t->ctx = ctx;
+}
+
+void *ks_table_ctx(const struct ks_table *t)
+{
+	return t->ctx;
 }
 
 void ks_table_sort(struct ks_table *t, int col)
@@ -497,6 +508,8 @@ size_t ks_table_render(struct ks_table *t, struct ks_sink *s)
 				rows[n++] = r;
 	qsort(rows, n, sizeof(*rows), row_cmp);
 	shown = t->top && n > t->top ? t->top : n;
+	for (size_t i = 0; i < shown && t->d.prepare; i++)
+		t->d.prepare(rows[i]);
 	if (s->ops->begin)
 		s->ops->begin(s, t);
 	for (size_t i = 0; i < shown; i++)

@@ -91,6 +91,11 @@ struct ks_table_desc {
 	void (*ext_free)(void *ext);
 	/* is this row shown this period? NULL: some KS_COL_CUM column moved */
 	bool (*visible)(const struct ks_row *r);
+	/*
+	 * Each row about to be shown, before any sink sees it: labels that
+	 * are looked up only for what is printed (a live process's name).
+	 */
+	void (*prepare)(struct ks_row *r);
 };
 
 /* ---- building --------------------------------------------------------- */
@@ -103,6 +108,9 @@ int ks_table_col(const struct ks_table *t, const char *name);
 void ks_table_hide(struct ks_table *t, int col, bool hide);
 /* A column not measured in this run: JSON null, text "-" (e.g. --count-only) */
 void ks_table_absent(struct ks_table *t, int col, bool absent);
+/* The command's state, for its callbacks (derive, custom cells, prepare) */
+void ks_table_set_ctx(struct ks_table *t, void *ctx);
+void *ks_table_ctx(const struct ks_table *t);
 /* -s: the column to sort by (descending); -n: rows shown at most (0: all) */
 void ks_table_sort(struct ks_table *t, int col);
 void ks_table_top(struct ks_table *t, size_t top);

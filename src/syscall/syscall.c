@@ -24,6 +24,7 @@
 #include "engine/hist.h"
 #include "engine/names.h"
 #include "engine/out.h"
+#include "engine/table.h"
 #include "engine/trace.h"
 #include "engine/util.h"
 #include "syscall.h"
@@ -32,29 +33,24 @@
 KS_SKEL_OPS(syscall_bpf);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define ENT_BUCKETS 4096
 
 enum sort_key { SORT_COUNT, SORT_TIME, SORT_ERRORS };
 
-struct sums {
-	uint64_t count, errors, total_ns, max_ns;
-};
-
+/* One errno of a row: the kernel's cumulative count, and this period's */
 struct errn {
 	uint16_t err;
 	uint64_t snap, acc;
 };
 
-/* One syscall (pid 0), or one syscall of one process (--by process) */
-struct ent {
-	struct ent *next;
+/* A row's errnos (the table's ext bytes) */
+struct errnos {
+	struct errn *v;
+	size_t n;
+};
+
+/* A row's identity: one syscall (pid 0), or one syscall of one process */
+struct sys_key {
 	uint32_t pid, nr;
-	struct sums snap, acc;        /* snap: cumulative count/errors/total seen */
-	uint32_t hist_snap[KS_LOG2_SLOTS], hist_acc[KS_LOG2_SLOTS];
-	struct errn *errs;
-	size_t nerrs;
-	char comm[KS_COMM_LEN];
-	bool gone;                    /* its process exited: freed after printing */
 };
 
 struct sys_state {
@@ -69,8 +65,7 @@ struct sys_state {
 	long hist_nr;                 /* --hist SYSCALL, or -1 */
 	/* state */
 	int ncpus;
-	struct ent *buckets[ENT_BUCKETS];
-	size_t nents;
+	struct ks_table *table;
 	uint64_t period_start;
 	uint32_t period;
 	bool interval_mode;
@@ -79,57 +74,213 @@ struct sys_state {
 	void *vals;                   /* per-CPU lookup buffer */
 };
 
-/* ---- entries ------------------------------------------------------------ */
+/* ---- the table ---------------------------------------------------------- */
 
-static struct ent *ent_get(struct sys_state *st, uint32_t pid, uint32_t nr)
+enum { C_PID, C_COMM, C_SYSCALL, C_NR, C_COUNT, C_ERRORS, C_ERRNOS, C_TOTAL, C_AVG, C_MAX,
+       C_HIST, NCOLS };
+
+static void errnos_sort(struct errnos *en);
+
+static uint64_t row_errors(const struct ks_row *r)
 {
-	unsigned b = (pid * 2654435761u ^ nr) % ENT_BUCKETS;
-	struct ent *e;
+	const struct errnos *en = ks_row_ext(r);
+	uint64_t n = 0;
 
-	for (e = st->buckets[b]; e; e = e->next)
-		if (e->pid == pid && e->nr == nr)
-			return e;
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return NULL;
-	e->pid = pid;
-	e->nr = nr;
-	e->next = st->buckets[b];
-	st->buckets[b] = e;
-	st->nents++;
-	return e;
+	for (size_t i = 0; i < en->n; i++)
+		n += en->v[i].acc;
+	return n;
 }
 
-static struct errn *errn_get(struct ent *e, uint16_t err)
+static uint64_t row_avg(const struct ks_row *r)
 {
+	uint64_t n = ks_row_get(r, C_COUNT);
+
+	return n ? ks_row_get(r, C_TOTAL) / n : 0;
+}
+
+/* text: the three most frequent, "ENOENT:3 EACCES:1" */
+static void errnos_text(struct ks_out *o, const struct ks_row *r)
+{
+	struct errnos *en = ks_row_ext(r);
+	int shown = 0;
+
+	errnos_sort(en);
+	for (size_t i = 0; i < en->n && shown < 3; i++) {
+		const char *name = ks_errno_name(en->v[i].err);
+
+		if (!en->v[i].acc)
+			continue;
+		if (name)
+			ks_out_printf(o, "%s%s:%" PRIu64, shown ? " " : "", name, en->v[i].acc);
+		else
+			ks_out_printf(o, "%s%u:%" PRIu64, shown ? " " : "", en->v[i].err,
+				      en->v[i].acc);
+		shown++;
+	}
+}
+
+/* JSON: all of them, {"ENOENT":3,"EACCES":1} */
+static void errnos_json(struct ks_out *o, const struct ks_row *r)
+{
+	struct errnos *en = ks_row_ext(r);
+
+	errnos_sort(en);
+	ks_json_begin(o);
+	for (size_t k = 0; k < en->n; k++) {
+		const char *name = ks_errno_name(en->v[k].err);
+		char num[16];
+
+		if (!en->v[k].acc)
+			continue;
+		if (!name) {
+			snprintf(num, sizeof(num), "%u", en->v[k].err);
+			name = num;
+		}
+		ks_json_kv_u64(o, name, en->v[k].acc);
+	}
+	ks_json_end(o);
+}
+
+static void errnos_new_period(void *ext)
+{
+	struct errnos *en = ext;
+
+	for (size_t i = 0; i < en->n; i++)
+		en->v[i].acc = 0;
+}
+
+static void errnos_free(void *ext)
+{
+	free(((struct errnos *)ext)->v);
+}
+
+/* A live process by its current name, a gone one by the last the kernel saw */
+static void row_prepare(struct ks_row *r)
+{
+	struct sys_state *st = ks_table_ctx(ks_row_table(r));
+	const struct sys_key *k = ks_row_key(r);
+	char comm[KS_COMM_LEN] = "";
+	size_t len;
+
+	if (!st->by_process || ks_row_is_gone(r))
+		return;
+	memcpy(comm, ks_row_str(r, C_COMM, &len), len);
+	if (ks_proc_comm(k->pid, comm) ||
+	    (!comm[0] && !bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.proc_comm), &k->pid, comm)))
+		ks_row_put_str(r, C_COMM, comm, sizeof(comm));
+}
+
+static const struct ks_col sys_cols[NCOLS] = {
+	[C_PID] = { "pid", "PID", KS_COL_COUNT, KS_COL_KEY | KS_COL_LEFT, 7 },
+	[C_COMM] = { "comm", "COMM", KS_COL_COMM, 0, 16 },
+	[C_SYSCALL] = { "syscall", "SYSCALL", KS_COL_STR, 0, 20, .size = 32 },
+	[C_NR] = { "nr", "NR", KS_COL_COUNT, KS_COL_KEY | KS_COL_TEXT_HIDE },
+	[C_COUNT] = { "count", "COUNT", KS_COL_COUNT, KS_COL_CUM, 10,
+		      .help = "calls that returned" },
+	[C_ERRORS] = { "errors", "ERRORS", KS_COL_COUNT, KS_COL_DERIVED, 8, .derive = row_errors,
+		       .help = "calls that returned an error" },
+	[C_ERRNOS] = { "errnos", "ERRNOS", KS_COL_CUSTOM, 0, 0, .pre = "  ", .text = errnos_text,
+		       .json = errnos_json },
+	[C_TOTAL] = { "total_ns", "TOTAL(ms)", KS_COL_NS, KS_COL_CUM, 12, .text_div = 1000000,
+		      .help = "time from entry to exit, summed" },
+	[C_AVG] = { "avg_ns", "AVG(us)", KS_COL_NS, KS_COL_DERIVED, 10, .text_div = 1000,
+		    .derive = row_avg },
+	[C_MAX] = { "max_ns", "MAX(us)", KS_COL_NS, KS_COL_MAX, 10, .text_div = 1000 },
+	[C_HIST] = { "latency", "LATENCY", KS_COL_HIST, KS_COL_CUM },
+};
+
+static const int sys_text_order[] = { C_PID, C_COMM, C_SYSCALL, C_COUNT, C_ERRORS, C_TOTAL,
+				      C_AVG, C_MAX, C_ERRNOS, C_NR, C_HIST };
+static const int sys_ties[] = { C_COUNT, -1 };
+
+static const struct ks_table_desc sys_table = {
+	.type = "syscall_stat",
+	.cols = sys_cols,
+	.ncols = NCOLS,
+	.key_size = sizeof(struct sys_key),
+	.text_order = sys_text_order,
+	.ties = sys_ties,
+	.ext_size = sizeof(struct errnos),
+	.ext_new_period = errnos_new_period,
+	.ext_free = errnos_free,
+	.prepare = row_prepare,
+};
+
+static const char *sys_name(uint32_t nr, char *buf, size_t n)
+{
+	const char *s = ks_syscall_name(nr);
+
+	if (s)
+		return s;
+	snprintf(buf, n, "syscall_%u", nr);
+	return buf;
+}
+
+/* The row of (pid, nr), named */
+static struct ks_row *row_get(struct sys_state *st, uint32_t pid, uint32_t nr)
+{
+	struct sys_key k = { pid, nr };
+	struct ks_row *r = ks_table_find(st->table, &k);
+	char nb[32];
+	const char *name;
+
+	if (r && !ks_row_is_gone(r))
+		return r;
+	r = ks_table_row(st->table, &k);
+	if (!r)
+		return NULL;
+	name = sys_name(nr, nb, sizeof(nb));
+	ks_row_put(r, C_PID, pid);
+	ks_row_put(r, C_NR, nr);
+	ks_row_put_str(r, C_SYSCALL, name, strlen(name));
+	return r;
+}
+
+static int errn_cmp(const void *a, const void *b)
+{
+	const struct errn *x = a, *y = b;
+
+	if (x->acc != y->acc)
+		return x->acc < y->acc ? 1 : -1;
+	return x->err - y->err;
+}
+
+/* Most frequent first this period */
+static void errnos_sort(struct errnos *en)
+{
+	qsort(en->v, en->n, sizeof(*en->v), errn_cmp);
+}
+
+static struct errn *errn_get(struct ks_row *r, uint16_t err)
+{
+	struct errnos *en = ks_row_ext(r);
 	struct errn *n;
 
-	for (size_t i = 0; i < e->nerrs; i++)
-		if (e->errs[i].err == err)
-			return &e->errs[i];
-	n = realloc(e->errs, (e->nerrs + 1) * sizeof(*n));
+	for (size_t i = 0; i < en->n; i++)
+		if (en->v[i].err == err)
+			return &en->v[i];
+	n = realloc(en->v, (en->n + 1) * sizeof(*n));
 	if (!n)
 		return NULL;
-	e->errs = n;
-	n = &e->errs[e->nerrs++];
+	en->v = n;
+	n = &en->v[en->n++];
 	memset(n, 0, sizeof(*n));
 	n->err = err;
 	return n;
 }
 
 /*
- * Fold the kernel's cumulative per-CPU values of one key into e; max_ns is
- * taken from the CPUs whose max belongs to period `period`.
+ * Put the kernel's cumulative per-CPU values of one key in its row; max_ns
+ * is taken from the CPUs whose max belongs to period `period`.
  */
-static void fold_stat(struct sys_state *st, struct ent *e, const struct sys_stat *v,
-		      uint32_t period)
+static void put_stat(struct sys_state *st, struct ks_row *r, const struct sys_stat *v,
+		     uint32_t period)
 {
-	struct sums cur = {};
-	uint64_t max = 0;
+	uint64_t count = 0, total = 0, max = 0;
 
 	for (int c = 0; c < st->ncpus; c++) {
-		cur.count += v[c].count;
-		cur.total_ns += v[c].total_ns;
+		count += v[c].count;
+		total += v[c].total_ns;
 		/*
 		 * A call counted here may have returned just after the period
 		 * moved on: its max carries the next period's tag. Taking that
@@ -141,13 +292,9 @@ static void fold_stat(struct sys_state *st, struct ent *e, const struct sys_stat
 			    v[c].count && v[c].max_ns[i] > max)
 				max = v[c].max_ns[i];
 	}
-	if (cur.count >= e->snap.count) {
-		e->acc.count += cur.count - e->snap.count;
-		e->acc.total_ns += cur.total_ns - e->snap.total_ns;
-	}
-	e->snap = cur;
-	if (max > e->acc.max_ns)
-		e->acc.max_ns = max;
+	ks_row_put(r, C_COUNT, count);
+	ks_row_put(r, C_TOTAL, total);
+	ks_row_put(r, C_MAX, max);
 }
 
 static bool pid_alive(uint32_t pid)
@@ -158,17 +305,18 @@ static bool pid_alive(uint32_t pid)
 	return access(path, F_OK) == 0;
 }
 
+/* The per-syscall counters, and with --hist each syscall's histogram */
 static void collect_syscalls(struct sys_state *st, uint32_t period)
 {
 	int fd = bpf_map__fd(st->skel->maps.sys_stats);
-	long max = ks_syscall_max();
+	int hfd = bpf_map__fd(st->skel->maps.sys_hist);
+	size_t stride = (KS_LOG2_SLOTS * sizeof(uint32_t) + 7) / 8 * 8 / sizeof(uint32_t);
 
-	if (max >= SYS_SLOTS)
-		max = SYS_SLOTS - 1;
 	/* unnamed numbers too (a kernel newer than our headers): up to the end */
 	for (uint32_t nr = 0; nr < SYS_SLOTS; nr++) {
 		const struct sys_stat *v = st->vals;
-		struct ent *e;
+		uint32_t cur[KS_LOG2_SLOTS] = {};
+		struct ks_row *r;
 		bool any = false;
 
 		if (bpf_map_lookup_elem(fd, &nr, st->vals))
@@ -177,11 +325,17 @@ static void collect_syscalls(struct sys_state *st, uint32_t period)
 			any = v[c].count != 0;
 		if (!any)
 			continue;
-		e = ent_get(st, 0, nr);
-		if (e)
-			fold_stat(st, e, v, period);
+		r = row_get(st, 0, nr);
+		if (!r)
+			continue;
+		put_stat(st, r, v, period);
+		if (!st->hist || bpf_map_lookup_elem(hfd, &nr, st->vals))
+			continue;
+		for (int c = 0; c < st->ncpus; c++)
+			for (int s = 0; s < KS_LOG2_SLOTS; s++)
+				cur[s] += ((const uint32_t *)st->vals)[c * stride + s];
+		ks_row_put_hist(r, C_HIST, cur);
 	}
-	(void)max;
 }
 
 static void collect_procs(struct sys_state *st, uint32_t period)
@@ -193,19 +347,22 @@ static void collect_procs(struct sys_state *st, uint32_t period)
 	size_t ndead = 0, cap = 0;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct ent *e;
+		struct ks_row *r;
 
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, st->vals))
 			continue;
-		e = ent_get(st, key.pid, key.nr);
-		if (!e)
+		r = row_get(st, key.pid, key.nr);
+		if (!r)
 			continue;
-		fold_stat(st, e, st->vals, period);
+		put_stat(st, r, st->vals, period);
 		if (!pid_alive(key.pid)) {
 			/* the name the kernel saw last; live ones are named at printing */
-			bpf_map_lookup_elem(cfd, &key.pid, e->comm);
+			char comm[KS_COMM_LEN] = "";
+
+			if (!bpf_map_lookup_elem(cfd, &key.pid, comm))
+				ks_row_put_str(r, C_COMM, comm, sizeof(comm));
 			if (ndead == cap) {
 				struct sys_proc_key *n = realloc(dead, (cap ? cap * 2 : 64) * sizeof(*n));
 
@@ -215,8 +372,7 @@ static void collect_procs(struct sys_state *st, uint32_t period)
 				cap = cap ? cap * 2 : 64;
 			}
 			dead[ndead++] = key;
-			e->gone = true;
-			memset(&e->snap, 0, sizeof(e->snap));	/* a reused pid starts at 0 */
+			ks_row_gone(r);	/* a reused pid starts at 0 */
 		}
 	}
 	for (size_t i = 0; i < ndead; i++) {
@@ -236,7 +392,7 @@ static void collect_errnos(struct sys_state *st)
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		uint64_t sum = 0;
-		struct ent *e;
+		struct ks_row *r;
 		struct errn *n;
 
 		key = next;
@@ -245,8 +401,8 @@ static void collect_errnos(struct sys_state *st)
 			continue;
 		for (int c = 0; c < st->ncpus; c++)
 			sum += v[c];
-		e = ent_get(st, key.pid, key.nr);
-		n = e ? errn_get(e, key.err) : NULL;
+		r = row_get(st, key.pid, key.nr);
+		n = r ? errn_get(r, key.err) : NULL;
 		if (!n)
 			continue;
 		if (sum >= n->snap)
@@ -268,28 +424,6 @@ static void collect_errnos(struct sys_state *st)
 	for (size_t i = 0; i < ndead; i++)
 		bpf_map_delete_elem(fd, &dead[i]);
 	free(dead);
-}
-
-static void collect_hists(struct sys_state *st)
-{
-	int fd = bpf_map__fd(st->skel->maps.sys_hist);
-
-	for (unsigned b = 0; b < ENT_BUCKETS; b++)
-		for (struct ent *e = st->buckets[b]; e; e = e->next) {
-			const uint32_t *v = st->vals;
-			uint32_t cur[KS_LOG2_SLOTS] = {};
-			size_t stride = (KS_LOG2_SLOTS * sizeof(uint32_t) + 7) / 8 * 8 / sizeof(uint32_t);
-
-			if (e->pid || bpf_map_lookup_elem(fd, &e->nr, st->vals))
-				continue;
-			for (int c = 0; c < st->ncpus; c++)
-				for (int s = 0; s < KS_LOG2_SLOTS; s++)
-					cur[s] += v[c * stride + s];
-			for (int s = 0; s < KS_LOG2_SLOTS; s++) {
-				e->hist_acc[s] += cur[s] - e->hist_snap[s];
-				e->hist_snap[s] = cur[s];
-			}
-		}
 }
 
 static void collect_skipped(struct sys_state *st)
@@ -322,220 +456,49 @@ static void collect(struct sys_state *st, uint32_t period)
 		collect_procs(st, period);
 	else
 		collect_syscalls(st, period);
-	if (st->hist)
-		collect_hists(st);
 	collect_skipped(st);
 }
 
 /* ---- printing ----------------------------------------------------------- */
 
-static const char *sys_name(uint32_t nr, char *buf, size_t n)
+/*
+ * --hist: each syscall's histogram, its own renderer (a sink of the same
+ * rows, most calls first): text through ks_log2_print, a "hist" record in JSON.
+ */
+static void hist_row(struct ks_sink *s, const struct ks_table *t, const struct ks_row *r)
 {
-	const char *s = ks_syscall_name(nr);
+	const struct sys_state *st = ks_table_ctx(t);
+	const uint32_t *slots = ks_row_hist(r, C_HIST, false);
+	const struct sys_key *k = ks_row_key(r);
+	struct ks_out *o = s->o;
+	uint64_t count = 0;
+	size_t len;
+	const char *name = ks_row_str(r, C_SYSCALL, &len);
 
-	if (s)
-		return s;
-	snprintf(buf, n, "syscall_%u", nr);
-	return buf;
-}
-
-static enum sort_key sort_by;
-
-static int errn_cmp(const void *a, const void *b)
-{
-	const struct errn *x = a, *y = b;
-
-	if (x->acc != y->acc)
-		return x->acc < y->acc ? 1 : -1;
-	return x->err - y->err;
-}
-
-static int ent_cmp(const void *a, const void *b)
-{
-	const struct ent *x = *(struct ent *const *)a, *y = *(struct ent *const *)b;
-	uint64_t kx, ky;
-
-	switch (sort_by) {
-	case SORT_TIME:
-		kx = x->acc.total_ns, ky = y->acc.total_ns;
-		break;
-	case SORT_ERRORS:
-		kx = x->acc.errors, ky = y->acc.errors;
-		break;
-	default:
-		kx = x->acc.count, ky = y->acc.count;
-	}
-	if (kx != ky)
-		return kx < ky ? 1 : -1;
-	if (x->acc.count != y->acc.count)
-		return x->acc.count < y->acc.count ? 1 : -1;
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return x->nr < y->nr ? -1 : x->nr > y->nr;
-}
-
-/* The rows of this period, sorted, cut to --top */
-static struct ent **period_rows(struct sys_state *st, size_t *n)
-{
-	struct ent **rows = calloc(st->nents + 1, sizeof(*rows));
-	size_t k = 0;
-
-	if (!rows) {
-		*n = 0;
-		return NULL;
-	}
-	for (unsigned b = 0; b < ENT_BUCKETS; b++)
-		for (struct ent *e = st->buckets[b]; e; e = e->next)
-			if (e->acc.count) {
-				e->acc.errors = 0;
-				for (size_t i = 0; i < e->nerrs; i++)
-					e->acc.errors += e->errs[i].acc;
-				rows[k++] = e;
-				qsort(e->errs, e->nerrs, sizeof(*e->errs), errn_cmp);
-			}
-	sort_by = st->sort;
-	qsort(rows, k, sizeof(*rows), ent_cmp);
-	if (st->top && k > st->top)
-		k = st->top;
-	*n = k;
-	return rows;
-}
-
-static void print_errnos_text(struct ks_out *o, const struct ent *e)
-{
-	int shown = 0;
-
-	for (size_t i = 0; i < e->nerrs && shown < 3; i++) {
-		const char *name = ks_errno_name(e->errs[i].err);
-
-		if (!e->errs[i].acc)
-			continue;
-		if (name)
-			ks_out_printf(o, "%s%s:%" PRIu64, shown ? " " : "  ", name, e->errs[i].acc);
-		else
-			ks_out_printf(o, "%s%u:%" PRIu64, shown ? " " : "  ", e->errs[i].err,
-				      e->errs[i].acc);
-		shown++;
+	if (st->hist_nr >= 0 && k->nr != st->hist_nr)
+		return;
+	for (int i = 0; i < KS_LOG2_SLOTS; i++)
+		count += slots[i];
+	if (o->json) {
+		ks_json_begin(o);
+		ks_json_kv_str(o, "type", "hist", 4);
+		ks_json_kv_str(o, "name", "syscall_latency", 15);
+		ks_json_kv_str(o, "unit", "us", 2);
+		ks_json_kv_u64(o, "ts_ns", s->ts_ns);
+		ks_json_kv_u64(o, "interval_ns", s->interval_ns);
+		ks_json_kv_str(o, "syscall", name, len);
+		ks_json_kv_u64(o, "nr", k->nr);
+		ks_json_kv_u64(o, "count", count);
+		ks_log2_json_buckets(o, slots);
+		ks_json_end(o);
+	} else {
+		ks_out_sep(o);
+		ks_out_printf(o, "syscall = %s (%" PRIu64 " calls)\n", name, count);
+		ks_log2_print(o, slots, "usecs");
 	}
 }
 
-static void print_stats(struct sys_state *st, struct ks_out *o, uint64_t now, uint64_t period)
-{
-	size_t n;
-	struct ent **rows = period_rows(st, &n);
-	char nb[32];
-
-	if (!o->json) {
-		if (st->by_process)
-			ks_out_printf(o, "%-7s %-16s ", "PID", "COMM");
-		ks_out_printf(o, "%-20s %10s %8s %12s %10s %10s  %s\n", "SYSCALL", "COUNT",
-			      "ERRORS", "TOTAL(ms)", "AVG(us)", "MAX(us)", "ERRNOS");
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct ent *e = rows[i];
-		const char *name = sys_name(e->nr, nb, sizeof(nb));
-		uint64_t avg = e->acc.count ? e->acc.total_ns / e->acc.count : 0;
-
-		/* a live process by its current name, a gone one by its last */
-		if (st->by_process && !e->gone && !ks_proc_comm(e->pid, e->comm) && !e->comm[0])
-			bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.proc_comm), &e->pid, e->comm);
-
-		if (o->json) {
-			ks_json_begin(o);
-			ks_json_kv_str(o, "type", "syscall_stat", 12);
-			ks_json_kv_u64(o, "ts_ns", now);
-			ks_json_kv_u64(o, "interval_ns", period);
-			if (st->by_process) {
-				ks_json_kv_u64(o, "pid", e->pid);
-				ks_json_kv_str(o, "comm", e->comm, sizeof(e->comm));
-			}
-			ks_json_kv_str(o, "syscall", name, strlen(name));
-			ks_json_kv_u64(o, "nr", e->nr);
-			ks_json_kv_u64(o, "count", e->acc.count);
-			ks_json_kv_u64(o, "errors", e->acc.errors);
-			ks_json_key(o, "errnos");
-			ks_json_begin(o);
-			for (size_t k = 0; k < e->nerrs; k++) {
-				const char *en = ks_errno_name(e->errs[k].err);
-				char num[16];
-
-				if (!e->errs[k].acc)
-					continue;
-				if (!en) {
-					snprintf(num, sizeof(num), "%u", e->errs[k].err);
-					en = num;
-				}
-				ks_json_kv_u64(o, en, e->errs[k].acc);
-			}
-			ks_json_end(o);
-			if (st->count_only) {	/* not measured */
-				ks_json_kv_null(o, "total_ns");
-				ks_json_kv_null(o, "avg_ns");
-				ks_json_kv_null(o, "max_ns");
-			} else {
-				ks_json_kv_u64(o, "total_ns", e->acc.total_ns);
-				ks_json_kv_u64(o, "avg_ns", avg);
-				ks_json_kv_u64(o, "max_ns", e->acc.max_ns);
-			}
-			ks_json_end(o);
-			continue;
-		}
-		if (st->by_process) {
-			size_t start;
-
-			ks_out_printf(o, "%-7u ", e->pid);
-			start = o->len;
-			ks_out_text(o, e->comm, sizeof(e->comm));
-			ks_out_pad(o, start, 17);
-		}
-		if (st->count_only)
-			ks_out_printf(o, "%-20s %10" PRIu64 " %8" PRIu64 " %12s %10s %10s", name,
-				      e->acc.count, e->acc.errors, "-", "-", "-");
-		else
-			ks_out_printf(o, "%-20s %10" PRIu64 " %8" PRIu64 " %12.3f %10.3f %10.3f",
-				      name, e->acc.count, e->acc.errors, e->acc.total_ns / 1e6,
-				      avg / 1e3, e->acc.max_ns / 1e3);
-		print_errnos_text(o, e);
-		ks_out_char(o, '\n');
-	}
-	free(rows);
-}
-
-static void print_hists(struct sys_state *st, struct ks_out *o, uint64_t now, uint64_t period)
-{
-	size_t n;
-	struct ent **rows = period_rows(st, &n);
-	char nb[32];
-
-	for (size_t i = 0; i < n; i++) {
-		const struct ent *e = rows[i];
-		const char *name = sys_name(e->nr, nb, sizeof(nb));
-		uint64_t count = 0;
-
-		if (st->hist_nr >= 0 && e->nr != st->hist_nr)
-			continue;
-		for (int s = 0; s < KS_LOG2_SLOTS; s++)
-			count += e->hist_acc[s];
-		if (o->json) {
-			ks_json_begin(o);
-			ks_json_kv_str(o, "type", "hist", 4);
-			ks_json_kv_str(o, "name", "syscall_latency", 15);
-			ks_json_kv_str(o, "unit", "us", 2);
-			ks_json_kv_u64(o, "ts_ns", now);
-			ks_json_kv_u64(o, "interval_ns", period);
-			ks_json_kv_str(o, "syscall", name, strlen(name));
-			ks_json_kv_u64(o, "nr", e->nr);
-			ks_json_kv_u64(o, "count", count);
-			ks_log2_json_buckets(o, e->hist_acc);
-			ks_json_end(o);
-		} else {
-			ks_out_sep(o);
-			ks_out_printf(o, "syscall = %s (%" PRIu64 " calls)\n", name, count);
-			ks_log2_print(o, e->hist_acc, "usecs");
-		}
-	}
-	free(rows);
-}
+static const struct ks_sink_ops hist_sink = { .row = hist_row };
 
 /* The kernel reads `period` from .bss, mapped into the skeleton at load */
 static void set_period(struct sys_state *st)
@@ -543,33 +506,12 @@ static void set_period(struct sys_state *st)
 	st->skel->bss->period = st->period;
 }
 
-static void new_period(struct sys_state *st, uint64_t now)
-{
-	for (unsigned b = 0; b < ENT_BUCKETS; b++)
-		for (struct ent **pp = &st->buckets[b]; *pp;) {
-			struct ent *e = *pp;
-
-			if (e->gone) {
-				*pp = e->next;
-				free(e->errs);
-				free(e);
-				st->nents--;
-				continue;
-			}
-			memset(&e->acc, 0, sizeof(e->acc));
-			memset(e->hist_acc, 0, sizeof(e->hist_acc));
-			for (size_t i = 0; i < e->nerrs; i++)
-				e->errs[i].acc = 0;
-			pp = &e->next;
-		}
-	st->period_start = now;
-}
-
 /* final: the last report, after which nothing is counted */
 static void report(struct sys_state *st, struct ks_out *o, bool final)
 {
 	uint64_t now = ks_now_ns(CLOCK_MONOTONIC), period = now - st->period_start;
 	uint32_t closing = st->period;
+	struct ks_sink sink;
 
 	/*
 	 * Calls from now on are the next period's, max_ns included; after the
@@ -589,11 +531,12 @@ static void report(struct sys_state *st, struct ks_out *o, bool final)
 	collect(st, closing);
 	if (!o->json && st->interval_mode)
 		ks_out_time_heading(o);
+	ks_sink_init(&sink, o, now, period);
 	if (st->hist)
-		print_hists(st, o, now, period);
-	else
-		print_stats(st, o, now, period);
-	new_period(st, now);
+		sink.ops = &hist_sink;
+	ks_table_render(st->table, &sink);
+	ks_table_new_period(st->table);
+	st->period_start = now;
 }
 
 /* ---- the tracer --------------------------------------------------------- */
@@ -879,13 +822,24 @@ int cmd_syscall(int argc, char **argv)
 		ks_opts_release(&opts);
 		return KS_EXIT_FAIL;
 	}
+	st.table = ks_table_new(&sys_table);
+	if (!st.table) {
+		free(st.vals);
+		ks_opts_release(&opts);
+		return KS_EXIT_FAIL;
+	}
+	ks_table_set_ctx(st.table, &st);
+	ks_table_hide(st.table, C_PID, !st.by_process);
+	ks_table_hide(st.table, C_COMM, !st.by_process);
+	ks_table_hide(st.table, C_HIST, true);	/* --hist has its own renderer */
+	ks_table_absent(st.table, C_TOTAL, st.count_only);	/* not measured */
+	ks_table_absent(st.table, C_AVG, st.count_only);
+	ks_table_absent(st.table, C_MAX, st.count_only);
+	ks_table_sort(st.table, st.sort == SORT_TIME ? C_TOTAL :
+			       st.sort == SORT_ERRORS ? C_ERRORS : C_COUNT);
+	ks_table_top(st.table, st.top);
 	rc = ks_trace_run(&syscall_tracer, &opts, &st);
-	for (unsigned b = 0; b < ENT_BUCKETS; b++)
-		for (struct ent *e = st.buckets[b], *n; e; e = n) {
-			n = e->next;
-			free(e->errs);
-			free(e);
-		}
+	ks_table_free(st.table);
 	free(st.vals);
 	return rc;
 }
