@@ -448,6 +448,49 @@ static void test_third_sink(void **state)
 	ks_table_free(t);
 }
 
+/* prepare: called for the rows shown (after sort and -n), with the table's ctx */
+static int prepared;
+
+static void name_row(struct ks_row *r)
+{
+	int *calls = ks_table_ctx(ks_row_table(r));
+
+	(*calls)++;
+	ks_row_put_str(r, C_COMM, "named", 5);
+}
+
+static void test_prepare(void **state)
+{
+	struct ks_table_desc d = desc;
+	struct ks_table *t;
+	struct key k = { 3, 1 }, k7 = { 7, 2 };
+	size_t len;
+
+	(void)state;
+	d.prepare = name_row;
+	t = ks_table_new(&d);
+	put(t, 7, 2, "sh", 4, 0, 0, 0);
+	put(t, 3, 1, "cat", 9, 0, 0, 0);
+	put(t, 5, 3, "dd", 1, 0, 0, 0);
+	ks_table_set_ctx(t, &prepared);
+	ks_table_sort(t, C_COUNT);
+	ks_table_top(t, 2);
+	ks_table_hide(t, C_HIST, true);
+	out_open(true);
+	assert_int_equal(render(t, true), 2);
+	assert_int_equal(prepared, 2);
+	assert_string_equal(ks_row_str(ks_table_find(t, &k), C_COMM, &len), "named");
+	assert_string_equal(ks_row_str(ks_table_find(t, &k7), C_COMM, &len), "named");
+	check_buf("{\"type\":\"test_stat\",\"ts_ns\":5000,\"interval_ns\":1000,\"pid\":3,"
+		  "\"comm\":\"named\",\"syscall\":\"call1\",\"count\":9,\"errors\":0,"
+		  "\"total_ns\":0,\"avg_ns\":0,\"max_ns\":0,\"note\":\"\"}\n"
+		  "{\"type\":\"test_stat\",\"ts_ns\":5000,\"interval_ns\":1000,\"pid\":7,"
+		  "\"comm\":\"named\",\"syscall\":\"call2\",\"count\":4,\"errors\":0,"
+		  "\"total_ns\":0,\"avg_ns\":0,\"max_ns\":0,\"note\":\"\"}\n");
+	out_close();
+	ks_table_free(t);
+}
+
 static void test_bad_desc(void **state)
 {
 	struct ks_table_desc d = desc;
@@ -476,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_text_sink),
 		cmocka_unit_test(test_json_sink),
 		cmocka_unit_test(test_third_sink),
+		cmocka_unit_test(test_prepare),
 		cmocka_unit_test(test_bad_desc),
 	};
 
