@@ -9,6 +9,7 @@
 #include "kscope.h"
 
 const struct ks_cmd ks_cmds[] = {
+	{ "hello", cmd_hello, "one line per exec: the smallest command, and a check that eBPF works here", &hello_tracer },
 	{ "proc", cmd_proc, "process lifecycle: fork, exec, exit, and the process tree", &proc_tracer },
 	{ "sched", cmd_sched, "scheduler: CPU time, context switches, run-queue latency, timeline", &sched_tracer },
 	{ "syscall", cmd_syscall, "syscalls: counts, errors by errno, latency, histograms, the call stream", &syscall_tracer },

@@ -22,11 +22,13 @@ struct ks_cmd {
 extern const struct ks_cmd ks_cmds[];
 const struct ks_cmd *ks_cmd_find(const char *name);
 
+int cmd_hello(int argc, char **argv);
 int cmd_proc(int argc, char **argv);
 int cmd_sched(int argc, char **argv);
 int cmd_syscall(int argc, char **argv);
 int cmd_fileio(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+extern const struct ks_tracer hello_tracer;
 extern const struct ks_tracer proc_tracer;
 extern const struct ks_tracer sched_tracer;
 extern const struct ks_tracer fileio_tracer;
