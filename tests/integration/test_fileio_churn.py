@@ -88,8 +88,10 @@ def dump(mid):
     p = subprocess.run(["bpftool", "-j", "map", "dump", "id", str(mid)],
                        capture_output=True, timeout=TIMEOUT)
     assert p.returncode == 0, p
+    # an entry kscope deleted between bpftool's key walk and its look-up comes
+    # as {"key": [...], "value": {"error": ...}}: gone, so not in the map
     return [(bytes(int(b, 16) for b in e["key"]), bytes(int(b, 16) for b in e["value"]))
-            for e in json.loads(p.stdout or b"[]")]
+            for e in json.loads(p.stdout or b"[]") if isinstance(e.get("value"), list)]
 
 
 def fds_keys(mid):
