@@ -47,6 +47,7 @@ struct ks_run {
 	uint64_t lost_seen[KS_LOST_MAX];
 	uint64_t lost_unsaid[KS_LOST_MAX];    /* counted, not yet in a stderr line */
 	uint64_t malformed;
+	uint64_t ticks;                       /* interval reports made */
 	uint64_t last_lost_warn_ns;
 
 	pid_t child;
@@ -791,7 +792,7 @@ static int run_loop(struct ks_run *r)
 	uint64_t start = ks_now_ns(CLOCK_MONOTONIC);
 	uint64_t deadline = r->o->duration_s ? start + r->o->duration_s * 1e9 : 0;
 	uint64_t interval = r->o->interval_s * 1e9, next_tick = interval ? start + interval : 0;
-	uint64_t last_lost = start, last_housekeeping = start, ticks = 0;
+	uint64_t last_lost = start, last_housekeeping = start;
 	bool forwarded = false;
 
 	for (;;) {
@@ -824,8 +825,8 @@ static int run_loop(struct ks_run *r)
 			break;
 		if (next_tick && now >= next_tick) {
 			ring_buffer__consume(r->rb);
-			if (r->t->tick)
-				r->t->tick(r->state, &r->out);
+			if (r->t->report)
+				r->t->report(r->state, &r->out, ks_tick_report_flags(r->o, r->ticks));
 			ks_out_flush(&r->out);
 			/*
 			 * Reports stay on the interval's grid. After a stall
@@ -839,7 +840,7 @@ static int run_loop(struct ks_run *r)
 			now = ks_now_ns(CLOCK_MONOTONIC);
 			if (next_tick < now + interval / 2)
 				next_tick += ((now + interval / 2 - next_tick) / interval + 1) * interval;
-			if (r->o->count && ++ticks >= r->o->count)
+			if (r->o->count && ++r->ticks >= r->o->count)
 				break;
 			continue;
 		}
@@ -945,6 +946,9 @@ int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
 		ring_buffer__consume(r.rb);
 	check_lost(&r, true);
 	code = KS_EXIT_OK;
+	/* the period cut short by the end, unless the last of [count] was reported */
+	if (t->report && !r.out.err && ks_end_needs_report(o, r.ticks))
+		t->report(state, &r.out, KS_REPORT_LAST | KS_REPORT_END);
 	/* finish < 0: it could not write what it owns (sched --timeline) and said so */
 	if (t->finish && !r.out.err && t->finish(state, &r.out) < 0)
 		code = KS_EXIT_FAIL;

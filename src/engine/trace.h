@@ -65,13 +65,32 @@ struct ks_tracer {
 	int (*start)(void *state, void *skel, struct ks_out *out);
 	/* one ring buffer record; 0, or -EINVAL for a malformed one */
 	int (*event)(void *state, struct ks_out *out, const void *data, size_t size);
-	/* every interval (with [interval [count]]) */
-	int (*tick)(void *state, struct ks_out *out);
+	/*
+	 * A summary for the period that ends now. The engine decides when:
+	 * every interval (with [interval [count]]), and once at the end unless
+	 * the last of [count] intervals was just reported. flags: KS_REPORT_*.
+	 */
+	int (*report)(void *state, struct ks_out *out, unsigned flags);
 	/* about once a second: drain what the kernel side has finished with */
 	void (*housekeeping)(void *state);
 	/* after the last event: summaries, trees */
 	int (*finish)(void *state, struct ks_out *out);
 };
+
+#define KS_REPORT_LAST (1u << 0)   /* no report follows: the last period */
+#define KS_REPORT_END  (1u << 1)   /* tracing ended (Ctrl-C, -d, PROGRAM's exit): a
+				    * period cut short, not an interval's tick */
+
+/* The report policy, for the engine and for whatever stands in for it (fuzzing) */
+static inline unsigned ks_tick_report_flags(const struct ks_opts *o, uint64_t ticks_before)
+{
+	return o->count && ticks_before + 1 >= o->count ? KS_REPORT_LAST : 0;
+}
+
+static inline bool ks_end_needs_report(const struct ks_opts *o, uint64_t ticks)
+{
+	return !(o->count && ticks >= o->count);
+}
 
 /* Run a tracer to completion; returns the process exit code. */
 int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state);

@@ -47,7 +47,6 @@ struct fileio_state {
 	struct fileio_bpf *skel;
 	struct fio_summary *sum;
 	uint64_t period_start;
-	uint64_t ticks;
 	size_t compact_at;         /* fold gone entries once there are this many */
 };
 
@@ -442,12 +441,15 @@ static int fileio_event(void *state, struct ks_out *o, const void *data, size_t 
 	return -EINVAL;
 }
 
-static int fileio_tick(void *state, struct ks_out *o)
+static int fileio_report(void *state, struct ks_out *o, unsigned flags)
 {
 	struct fileio_state *st = state;
 
-	st->ticks++;
-	report(st, o, false);
+	if (st->no_summary)
+		return 0;
+	if ((flags & KS_REPORT_END) && !st->top && !o->json)
+		ks_out_sep(o);	/* the summary after the event stream */
+	report(st, o, flags & KS_REPORT_END);
 	return 0;
 }
 
@@ -457,16 +459,10 @@ static int fileio_finish(void *state, struct ks_out *o)
 	uint64_t compat = 0;
 	uint32_t zero = 0;
 
+	(void)o;
 	if (!bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.compat_seen), &zero, &compat) && compat)
 		fprintf(stderr, "kscope: 32-bit (compat) processes made system calls: fileio "
 			"follows 64-bit calls only, their files are not in this output\n");
-	/* after the last of [count] intervals there is nothing left to print */
-	if (st->no_summary || (st->opts->count && st->ticks >= st->opts->count))
-		return 0;
-	if (!st->top && !o->json)
-		ks_out_sep(o);	/* the summary after the event stream */
-	st->ticks++;
-	report(st, o, true);
 	return 0;
 }
 
@@ -479,7 +475,7 @@ const struct ks_tracer fileio_tracer = {
 	.configure = fileio_configure,
 	.start = fileio_start,
 	.event = fileio_event,
-	.tick = fileio_tick,
+	.report = fileio_report,
 	.housekeeping = fileio_housekeeping,
 	.finish = fileio_finish,
 };

@@ -102,7 +102,7 @@ struct sched_state {
 	int ncpus;
 	uint64_t period_start;
 	bool interval_mode;
-	uint64_t ticks;
+	bool ended;                /* the end's report was made */
 
 	struct task_ent *buckets[TASK_BUCKETS];
 	unsigned ntasks, ngone;
@@ -1139,12 +1139,12 @@ static int sched_event(void *state, struct ks_out *o, const void *data, size_t s
 	return -EINVAL;
 }
 
-static int sched_tick(void *state, struct ks_out *o)
+static int sched_report(void *state, struct ks_out *o, unsigned flags)
 {
 	struct sched_state *st = state;
 
-	st->ticks++;
 	report(st, o);
+	st->ended = flags & KS_REPORT_END;
 	return 0;
 }
 
@@ -1188,10 +1188,9 @@ static int sched_finish(void *state, struct ks_out *o)
 
 	int err = tl_close(st);
 
-	/* after the last of [count] intervals there is nothing left to print */
-	if (!(st->opts->count && st->ticks >= st->opts->count))
-		report(st, o);
-	else
+	(void)o;
+	/* the last of [count] intervals was reported before the end: what came since */
+	if (!st->ended)
 		collect(st, ks_now_ns(CLOCK_MONOTONIC));
 	warn_unreported(st);
 	return err;
@@ -1209,7 +1208,7 @@ const struct ks_tracer sched_tracer = {
 	.configure = sched_configure,
 	.start = sched_start,
 	.event = sched_event,
-	.tick = sched_tick,
+	.report = sched_report,
 	.housekeeping = sched_housekeeping,
 	.finish = sched_finish,
 };

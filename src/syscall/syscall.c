@@ -69,7 +69,6 @@ struct sys_state {
 	uint64_t period_start;
 	uint32_t period;
 	bool interval_mode;
-	uint64_t ticks;
 	uint64_t skipped[SYS_SKIP_MAX];
 	void *vals;                   /* per-CPU lookup buffer */
 };
@@ -620,13 +619,12 @@ static int syscall_event(void *state, struct ks_out *o, const void *data, size_t
 	return 0;
 }
 
-static int syscall_tick(void *state, struct ks_out *o)
+static int syscall_report(void *state, struct ks_out *o, unsigned flags)
 {
 	struct sys_state *st = state;
 
-	st->ticks++;
 	if (!st->events)
-		report(st, o, st->opts->count && st->ticks >= st->opts->count);
+		report(st, o, flags & KS_REPORT_LAST);
 	return 0;
 }
 
@@ -641,10 +639,9 @@ static int syscall_finish(void *state, struct ks_out *o)
 {
 	struct sys_state *st = state;
 
+	(void)o;
 	if (st->events)
 		return 0;
-	if (!(st->opts->count && st->ticks >= st->opts->count))
-		report(st, o, true);
 	if (st->skipped[SYS_SKIP_COMPAT])
 		fprintf(stderr, "kscope: %" PRIu64 " syscalls of 32-bit (compat) tasks were not "
 			"counted (their numbers are another table's)\n", st->skipped[SYS_SKIP_COMPAT]);
@@ -664,7 +661,7 @@ const struct ks_tracer syscall_tracer = {
 	.wanted = syscall_wanted,
 	.start = syscall_start,
 	.event = syscall_event,
-	.tick = syscall_tick,
+	.report = syscall_report,
 	.housekeeping = syscall_housekeeping,
 	.finish = syscall_finish,
 };

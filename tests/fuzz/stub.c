@@ -62,6 +62,7 @@ int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
 	if (f && !ks_out_init(&out, o->out_fd, o->json, o->wallclock)) {
 		const uint8_t *p = f->data, *end = f->data + f->size;
 		void *skel = skeleton(t);
+		uint64_t ticks = 0;
 
 		ks_out_set_epoch(&out);
 		if (f->start && t->start)
@@ -72,8 +73,11 @@ int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
 
 			p += 2;
 			if (n == FUZZ_TICK) {
-				if (f->finish && t->tick)
-					t->tick(state, &out);
+				if (f->finish && t->report)
+					t->report(state, &out, ks_tick_report_flags(o, ticks++));
+				/* the engine stops after the last of [count] */
+				if (f->finish && t->report && o->count && ticks >= o->count)
+					break;
 				if (f->finish && t->housekeeping)
 					t->housekeeping(state);
 				continue;
@@ -88,6 +92,8 @@ int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
 			free(rec);
 			p += n;
 		}
+		if (f->finish && t->report && ks_end_needs_report(o, ticks))
+			t->report(state, &out, KS_REPORT_LAST | KS_REPORT_END);
 		if (f->finish && t->finish)
 			t->finish(state, &out);
 		ks_out_flush(&out);
