@@ -77,7 +77,8 @@ Scenario that lists them (SCENARIOS, kbench/scenarios.py).
 """
 import sys
 
-from kbench.cli import main
-
 if __name__ == "__main__":
+    # make bench runs as root: no root-owned bench/kbench/__pycache__ left in the tree
+    sys.dont_write_bytecode = True
+    from kbench.cli import main
     sys.exit(main(__doc__))
