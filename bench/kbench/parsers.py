@@ -1,0 +1,152 @@
+"""kbench.parsers: what a tracer delivered: its output searched for the workload's
+own events, and the losses the tool reported."""
+import json
+import re
+
+
+def _lines(path):
+    try:
+        with open(path, errors="replace") as f:
+            yield from f
+    except OSError:
+        return
+
+
+LOST_RE = re.compile(r"\bLost (\d+) events")
+
+
+def _peer_lost(files):
+    """Losses a peer reported: libbpf-tools' perf buffer callback prints "Lost N
+    events on CPU #C!" (stderr), bpftrace "Lost N events"."""
+    n = 0
+    for p in (files.err, files.out):
+        for line in _lines(p):
+            m = LOST_RE.search(line)
+            if m:
+                n += int(m.group(1))
+    return n
+
+
+def _kscope_lost(line, acc):
+    if line.startswith('{"type":"lost"'):
+        try:
+            acc["lost"] += json.loads(line).get("count", 0)
+        except ValueError:
+            pass
+        return True
+    return False
+
+
+def parse_kscope_fileio(files, res):
+    """kscope fileio -j: open records of the storm's path (open storm), or the
+    file_stat writes of the storm's file (write storm); lost records."""
+    acc = {"delivered": 0, "warm": 0, "records": 0, "lost": 0}
+    pid = '"pid":%d,' % res["pid"]
+    if "opens" in res:
+        path, warm = '"path":%s,' % json.dumps(res["path"]), \
+            '"path":%s,' % json.dumps(res["warm_path"])
+        for line in _lines(files.data):
+            if line.startswith('{"type":"open"'):
+                if path in line:
+                    acc["delivered"] += 1
+                elif warm in line:
+                    acc["warm"] += 1
+                if pid in line:
+                    acc["records"] += 1
+            else:
+                _kscope_lost(line, acc)
+    else:
+        for line in _lines(files.data):
+            if line.startswith('{"type":"file_stat"') and pid in line:
+                r = json.loads(line)
+                if r.get("path") == res["path"]:
+                    acc["delivered"] += r.get("writes", 0)
+            else:
+                _kscope_lost(line, acc)
+    return acc
+
+
+def parse_kscope_proc(files, res):
+    """kscope proc -j: the storm's execs (by filename), and all its records: the
+    forks of the storm process, the execs, the exits of the exec'd children."""
+    acc = {"delivered": 0, "warm": 0, "records": 0, "lost": 0}
+    path, warm = '"filename":%s,' % json.dumps(res["path"]), \
+        '"filename":%s,' % json.dumps(res["warm_path"])
+    parent = '"pid":%d,' % res["pid"]
+    children, exits = set(), []
+    for line in _lines(files.data):
+        if line.startswith('{"type":"exec"'):
+            if path in line:
+                acc["delivered"] += 1
+                children.add(json.loads(line)["pid"])
+            elif warm in line:
+                acc["warm"] += 1
+        elif line.startswith('{"type":"fork"'):
+            if parent in line:
+                acc["records"] += 1
+        elif line.startswith('{"type":"exit"'):
+            exits.append(line)
+        else:
+            _kscope_lost(line, acc)
+    acc["records"] += acc["delivered"] + sum(1 for line in exits
+                                             if json.loads(line)["pid"] in children)
+    return acc
+
+
+def parse_peer_lines(files, res):
+    """A peer's text output, one line per event: opensnoop and bpftrace print the
+    path last, execsnoop and execsnoop.bt print argv, whose argv[0] is the path
+    (they read argv at sys_enter_execve from the caller's memory, and show only
+    what is paged in there: here argv[0] alone)."""
+    acc = {"delivered": 0, "warm": 0, "records": 0, "lost": _peer_lost(files)}
+    if "execs" in res:
+        path, warm = " %s " % res["path"], " %s " % res["warm_path"]
+        for line in _lines(files.out):
+            line = " %s " % line.rstrip("\n")
+            if path in line:
+                acc["delivered"] += 1
+            elif warm in line:
+                acc["warm"] += 1
+        acc["records"] = acc["delivered"]
+        return acc
+    path, warm, pid = " " + res["path"], " " + res["warm_path"], str(res["pid"])
+    for line in _lines(files.out):
+        line = line.rstrip("\n")
+        if line.endswith(path):
+            acc["delivered"] += 1
+        elif line.endswith(warm):
+            acc["warm"] += 1
+        if line.split(" ", 1)[0] == pid:
+            acc["records"] += 1
+    return acc
+
+
+def parse_syscall_table(files, res):
+    """A per-syscall table printed at the end (kscope syscall, syscount): the
+    write row's count. Both count every process's writes, not only the storm's."""
+    acc = {"delivered": 0, "records": 0, "lost": None}
+    for line in _lines(files.out):
+        f = line.split()
+        if len(f) >= 2 and f[0] == "write" and f[1].isdigit():
+            acc["delivered"] += int(f[1])
+    for line in _lines(files.out):
+        if LOST_RE.search(line):
+            acc["lost"] = (acc["lost"] or 0) + int(LOST_RE.search(line).group(1))
+    return acc
+
+
+# the totals kscope prints on stderr at exit (trace.c report_lost_summary)
+KSCOPE_LOST_RE = re.compile(r"^kscope: (?:lost (\d+) events in total|(\d+) updates were not "
+                            r"counted|(\d+) new processes were not followed)")
+
+
+def parse_kscope_table(files, res):
+    """kscope syscall's table: as parse_syscall_table; losses are the totals kscope
+    prints on stderr at exit (none: 0)."""
+    acc = parse_syscall_table(files, res)
+    acc["lost"] = 0
+    for line in _lines(files.err):
+        m = KSCOPE_LOST_RE.match(line)
+        if m:
+            acc["lost"] += int(m.group(1) or m.group(2) or m.group(3))
+    return acc

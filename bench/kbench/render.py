@@ -1,0 +1,193 @@
+"""kbench.render: a results file as markdown (--render): each scenario's table, and
+the issue-6 targets table with kscope's measured values."""
+from .soak import soak_curves, soak_headers, soak_rows
+from .startup import STARTUP_HEADERS, _mb, size_rows, startup_rows
+from .storm import columns, headers, table_rows
+
+
+# ---- the issue-6 targets -----------------------------------------------------
+
+
+def _scen(doc, key):
+    return next((s for s in doc["scenarios"] if s["key"] == key), None)
+
+
+def _verdict(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def targets(doc):
+    """[target, kscope's value, met/missed, by how much] from the scenarios there are."""
+    rows = []
+    op = _scen(doc, "open-stream")
+    for tk, how in (("kscope-fileio", ""), ("kscope-fileio-opens", " (--no-summary)")):
+        if not op:
+            break
+        s = op["summary"]
+        k, ref = s.get(tk, {}), s.get(op["reference"], {})
+        if k.get("added_ns") is not None and ref.get("added_ns"):
+            r = k["added_ns"] / ref["added_ns"]
+            rows.append(["open stream%s: added ns per open <= 1/10 of opensnoop's" % how,
+                         "%+.0f ns vs %+.0f ns: %.3f" % (k["added_ns"], ref["added_ns"], r),
+                         _verdict(r <= 0.1), "%.1fx under the limit" % (0.1 / r) if r <= 0.1
+                         else "%.1fx over (%+.0f ns too many)" % (
+                             r / 0.1, k["added_ns"] - 0.1 * ref["added_ns"])])
+    for key, tk, what in (("open-stream", "kscope-fileio", "open"),
+                          ("open-stream", "kscope-fileio-opens", "open (--no-summary)"),
+                          ("exec-stream", "kscope-proc", "exec")):
+        sc = _scen(doc, key)
+        if not sc or sc["summary"].get(tk, {}).get("delivered") is None:
+            continue
+        e = sc["summary"][tk]
+        ok = e["lost_max"] == 0 and e["delivered_min"] == e["generated"]
+        rows.append(["%s stream: zero lost events" % what,
+                     "lost %d (max over %d rounds), delivered %d/%d (worst round)" % (
+                         e["lost_max"], e["runs"], e["delivered_min"], e["generated"]),
+                     _verdict(ok), "" if ok else "%d events short" % (
+                         e["generated"] - e["delivered_min"])])
+        v = e.get("tracer_cpu_ns_per_event")
+        if v is not None:
+            rows.append(["%s stream: tracer CPU per event < 0.5 us" % what,
+                         "%.0f ns per event (%.1f events per %s)" % (
+                             v, e.get("events_per_op", 1), what),
+                         _verdict(v < 500), "%.0f%% of the limit" % (v / 5) if v < 500 else
+                         "%.2fx the limit (%+.0f ns)" % (v / 500, v - 500)])
+    ov = _scen(doc, "open-overload")
+    if ov:
+        s = ov["summary"]
+        st, run_ = s.get("kscope-fileio-stopped", {}), s.get("kscope-fileio", {})
+        if st.get("workload_voluntary_max") is not None:
+            ok = st["workload_voluntary_max"] == 0
+            rows.append(["overload: the workload is never blocked",
+                         "the storm never slept (%d voluntary context switches, most in "
+                         "any round), with the reader stopped" % st["workload_voluntary_max"],
+                         _verdict(ok), ""])
+        if st.get("added_ns") is not None and run_.get("added_ns") is not None:
+            ok = st["added_ns"] <= max(run_["added_ns"] * 1.1, run_["added_ns"] + 50)
+            rows.append(["overload: an event costs no more than with the reader keeping up",
+                         "%+.0f ns per open with the reader stopped, %+.0f with it running" % (
+                             st["added_ns"], run_["added_ns"]), _verdict(ok),
+                         "" if ok else "%.2fx (%+.0f ns)" % (st["added_ns"] / run_["added_ns"],
+                                                             st["added_ns"] - run_["added_ns"])])
+        if st.get("exact_rounds") is not None:
+            ok = st["exact_rounds"] == st["runs"] and (st.get("lost_min") or 0) > 0
+            rows.append(["overload: lost events counted exactly and reported",
+                         "delivered + lost = opens in %d of %d rounds (lost %d of %d, "
+                         "reported as lost records)" % (st["exact_rounds"], st["runs"],
+                                                        st.get("lost", 0),
+                                                        st.get("expected_all", 0)),
+                         _verdict(ok), ""])
+    su = _scen(doc, "startup")
+    if su:
+        s = su["summary"]
+        for k, cmd in (("kscope-proc", "proc"), ("kscope", "sched"),
+                       ("kscope-syscall", "syscall"), ("kscope-fileio", "fileio")):
+            e = s.get(k, {})
+            if e.get("attached_ms") is None:
+                continue
+            v = e["attached_ms"]
+            rows.append(["start-up to attached <= 30 ms: %s" % cmd,
+                         "%.1f ms (median; %.1f-%.1f)" % (v, e["attached_ms_min"],
+                                                          e["attached_ms_max"]),
+                         _verdict(v <= 30), "%.1f ms to spare" % (30 - v) if v <= 30 else
+                         "%.1f ms over (%.2fx)" % (v - 30, v / 30)])
+        peaks = []
+        for k, cmd in (("kscope-proc", "proc"), ("kscope", "sched"),
+                       ("kscope-syscall", "syscall"), ("kscope-fileio", "fileio")):
+            if s.get(k, {}).get("vm_hwm_kb_max") is not None:
+                peaks.append((s[k]["vm_hwm_kb_max"], "%s at start-up" % cmd))
+        for sc in doc["scenarios"]:
+            if sc.get("kind", "storm") != "storm":
+                continue
+            for k, e in sc["summary"].items():
+                if k.startswith("kscope") and not k.endswith("stopped") and \
+                        e.get("vm_hwm_kb_max") is not None:
+                    peaks.append((e["vm_hwm_kb_max"], "%s in %s" % (sc["labels"][k],
+                                                                   sc["key"])))
+        if peaks:
+            top = max(peaks)
+            ok = top[0] <= 12 * 1024
+            rows.append(["peak RSS <= 12 MiB",
+                         "%.1f MiB (the highest: %s; %d measurements)" % (
+                             top[0] / 1024, top[1], len(peaks)),
+                         _verdict(ok), "%.1f MiB to spare" % (12 - top[0] / 1024) if ok else
+                         "%.1f MiB over" % (top[0] / 1024 - 12)])
+        k = su.get("sizes", {}).get("kscope")
+        if k and k.get("stripped_bytes"):
+            ok = k["static"] and k["stripped_bytes"] <= 3e6
+            rows.append(["one static binary, every command, <= 3 MB stripped",
+                         "%s, %s stripped, %d commands" % (
+                             "static" if k["static"] else "dynamic",
+                             _mb(k["stripped_bytes"]), len(k["commands"])),
+                         _verdict(ok), "%.1fx under" % (3e6 / k["stripped_bytes"])
+                         if ok else ""])
+    return rows
+
+
+# ---- markdown ----------------------------------------------------------------
+
+
+def markdown(doc):
+    out = []
+    for scen in doc["scenarios"]:
+        out.append("### %s\n" % scen["title"])
+        if scen.get("kind") == "soak":
+            before = scen.get("kscope_before_commit") or scen.get("kscope_before")
+            out.append("%s; %s per configuration, one after the other, tracers on CPU %d%s%s.\n"
+                       % (scen["workload"]["label"], scen["workload"]["size_text"],
+                          scen["tracer_cpu"], "; before: " + before if before else "",
+                          "; " + scen["date"] if scen.get("date") else ""))
+            hdr = soak_headers(scen)
+            out.append("| " + " | ".join(hdr) + " |")
+            out.append("|---|" + "---:|" * (len(hdr) - 1))
+            for r in soak_rows(scen):
+                out.append("| " + " | ".join(r) + " |")
+            out.append("\nRSS every 30 s (MiB):\n")
+            for c in soak_curves(scen):
+                out.append("- " + c)
+            out.append("")
+            continue
+        if scen.get("kind") == "startup":
+            out.append("%d rounds, each tracer started on CPU %d and watched from CPU %d; "
+                       "%s.\n" % (scen["rounds"], scen["tracer_cpu"], scen["workload_cpu"],
+                                  scen.get("date", "")))
+            out.append("| " + " | ".join(STARTUP_HEADERS) + " |")
+            out.append("|---|" + "---:|" * (len(STARTUP_HEADERS) - 1))
+            for r in startup_rows(scen):
+                out.append("| " + " | ".join(r) + " |")
+            if scen.get("sizes"):
+                out.append("\n| binary | what | size |\n|---|---|---|")
+                for r in size_rows(scen["sizes"]):
+                    out.append("| " + " | ".join(r) + " |")
+            out.append("")
+            continue
+        out.append("%s; %s; %d rounds, workload on CPU %d, tracers on CPU %d%s.\n" % (
+            scen["workload"]["label"], scen["workload"]["size_text"], scen["rounds"],
+            scen["workload_cpu"], scen["tracer_cpu"],
+            "; " + scen["date"] if scen.get("date") else ""))
+        cols = columns(scen)
+        out.append("| " + " | ".join(headers(scen, True)) + " |")
+        out.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(cols))) + "|")
+        for r in table_rows(scen):
+            out.append("| " + " | ".join(r) + " |")
+        progs = []
+        for k in scen["order"]:
+            ps = scen["summary"].get(k, {}).get("bpf_progs", {})
+            busy = ["%s %.0f" % (p["hook"] or n, p["ns_per_run"]) for n, p in ps.items()
+                    if p.get("runs_per_op", 1) >= 0.01]
+            if busy:
+                progs.append("%s: %s" % (scen["labels"][k], ", ".join(busy)))
+        if progs:
+            unit = scen["workload"]["unit"]
+            out.append("\nBPF ns per program run (bpf_stats, median; programs that ran at least "
+                       "once per 100 %s%s): " % (unit, "es" if unit.endswith("ch") else "s") +
+                       "; ".join(progs) + ".")
+        out.append("")
+    rows = targets(doc)
+    if rows:
+        out.append("### Targets (issue 6)\n")
+        out.append("| target | kscope measured | verdict | margin |\n|---|---|---|---|")
+        for r in rows:
+            out.append("| " + " | ".join(r) + " |")
+        out.append("")
+    return "\n".join(out)

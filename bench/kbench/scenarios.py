@@ -1,0 +1,98 @@
+"""kbench.scenarios: the scenarios (SCENARIOS): a workload, its size, the tracer
+configurations measured on it, the hooks no one else may be on, and its kind (storm,
+startup, soak)."""
+from .common import Scenario
+from .tracers import OPS, SYSOPS
+from .workloads import churn, cswitch, execstorm, openstorm, sysstorm, writestorm
+
+SCHED_TRACERS = ["none", "floor-switch", "floor-3", "kscope", "kscope-hist", "runqlat",
+                 "bpftrace"]
+
+SCHED_HOOKS = ("sched_switch", "sched_wakeup", "sched_wakeup_new")
+SYS_HOOKS = ("sys_enter", "sys_exit")
+
+SYS_TRACERS = ["none", "floor-sys-btf-enter", "floor-sys-btf", "floor-sys-tp",
+               "kscope-syscall", "kscope-syscall-count", "kscope-syscall-e",
+               "kscope-syscall-e-other", "syscount", "syscount-L", "bpftrace-probe", "bpftrace-pid"]
+
+OPEN_HOOKS = SYS_HOOKS + ("sys_enter_openat", "sys_exit_openat", "sys_enter_open",
+                         "sys_exit_open")
+EXEC_HOOKS = ("sched_process_fork", "sched_process_exec", "sched_process_exit",
+              "sys_enter_execve", "sys_exit_execve")
+
+OPEN_TRACERS = ["none", "floor-sys-btf", "kscope-fileio", "kscope-fileio-opens",
+                "kscope-fileio-top", "opensnoop",
+                "bpftrace-open", "bpftrace-opensnoop"]
+OVERLOAD_TRACERS = ["none", "kscope-fileio", "kscope-fileio-stopped", "opensnoop-stopped",
+                    "bpftrace-open-stopped"]
+EXEC_TRACERS = ["none", "floor-proc", "kscope-proc", "kscope-proc-exec", "execsnoop",
+                "bpftrace-execsnoop"]
+WRITE_TRACERS = ["none", "floor-sys-btf", "kscope-fileio", "kscope-syscall-count",
+                 "kscope-syscall", "syscount", "syscount-L"]
+# start-up: every kscope tracing command, its peers, and the smallest libbpf loader there
+# is (bench/floor with one empty program: the cost of libbpf itself); and each kscope
+# command without its hook pre-check (tp_btf loaded directly): what the pre-check costs
+STARTUP_TRACERS = ["floor-switch", "kscope-proc", "kscope", "kscope-syscall", "kscope-fileio",
+                   "execsnoop", "opensnoop", "syscount", "runqlat", "bpftrace-execsnoop",
+                   "bpftrace-open"] + ["nopre-" + c for c in ("proc", "sched", "syscall",
+                                                              "fileio")]
+
+SOAK_TRACERS = ["before-fileio-top1", "kscope-fileio-top1", "before-fileio", "kscope-fileio"]
+
+SCENARIOS = [
+    Scenario("sched-storm-pipe", "sched: context-switch storm (pipe ping-pong)",
+             cswitch("pipe"), 200000, SCHED_TRACERS, hooks=SCHED_HOOKS,
+             note="the classic (perf bench sched pipe, lmbench lat_ctx): each round trip "
+                  "is two writes, two reads and two switches on one CPU"),
+    Scenario("sched-storm-futex", "sched: context-switch storm (futex ping-pong)",
+             cswitch("futex"), 200000, SCHED_TRACERS, hooks=SCHED_HOOKS,
+             note="the same storm with less syscall work around each switch"),
+    Scenario("sched-ops", "sched: single BPF operations on tp_btf/sched_switch",
+             cswitch("futex"), 100000, ["none"] + ["op-" + o.replace("_", "-") for o, _ in OPS],
+             reference="op-empty", default=False, hooks=SCHED_HOOKS,
+             note="not run by default (--scenario sched-ops): where per-switch time goes"),
+    Scenario("syscall-storm", "syscall: getppid() storm, counting tracers",
+             sysstorm(), 2000000, SYS_TRACERS, reference="syscount", hooks=SYS_HOOKS,
+             note="the hottest path there is: every syscall of the system passes the "
+                  "raw_syscalls hooks; getppid() does almost nothing, so the tracer's "
+                  "per-syscall cost is all that changes"),
+    Scenario("syscall-hooks", "syscall: empty programs on sys_enter/sys_exit per hook type",
+             sysstorm(), 2000000,
+             ["none"] + ["floor-sys-%s%s" % (h, e) for h in ("btf", "raw", "tp")
+                         for e in ("-enter", "")],
+             reference="floor-sys-btf", default=False, hooks=SYS_HOOKS,
+             note="not run by default (--scenario syscall-hooks): what the hook alone costs, "
+                  "tp_btf vs raw_tp vs the plain tracepoint"),
+    Scenario("syscall-ops", "syscall: single BPF operations on tp_btf sys_enter/sys_exit",
+             sysstorm(), 2000000, ["none"] + ["sop-" + k for k, _, _, _ in SYSOPS],
+             reference="sop-empty", default=False, hooks=SYS_HOOKS,
+             note="not run by default (--scenario syscall-ops): where per-syscall time goes"),
+    Scenario("open-stream", "fileio: open storm, every open streamed to a file",
+             openstorm(), 500000, OPEN_TRACERS, reference="opensnoop", hooks=OPEN_HOOKS,
+             drain=True, delivered="delivered",
+             note="one event per open, output to a file (tmpfs); delivered = lines/records "
+                  "of this run's path in the output"),
+    Scenario("open-overload", "fileio: open storm with the reader stopped (overload)",
+             openstorm(), 200000, OVERLOAD_TRACERS, reference="kscope-fileio",
+             hooks=OPEN_HOOKS, drain=True, delivered="delivered",
+             note="each tracer's process is stopped (SIGSTOP) from just before the storm to "
+                  "just after it: its buffer fills and the rest is lost; is the workload "
+                  "slowed, and is every event delivered or reported lost?"),
+    Scenario("exec-stream", "proc: exec storm, every exec streamed to a file",
+             execstorm(), 10000, EXEC_TRACERS, reference="execsnoop", hooks=EXEC_HOOKS,
+             drain=True, delivered="delivered",
+             note="fork + exec + exit per iteration; delivered = the execs of this run's "
+                  "path in the output"),
+    Scenario("write-storm", "fileio/syscall: write() storm, counted in the kernel",
+             writestorm(), 1000000, WRITE_TRACERS, reference="syscount", hooks=SYS_HOOKS,
+             delivered="counted",
+             note="nothing streamed: kscope fileio sums the writes to the file, syscall "
+                  "counters count write; counted = what the tracer printed for them"),
+    Scenario("soak", "fileio: soak under process churn", churn(), 180, SOAK_TRACERS,
+             kind="soak", reference="kscope-fileio-top1", default=False,
+             note="not run by default (--scenario soak; --soak-seconds for longer): does a "
+                  "long run grow, and does it lose updates?"),
+    Scenario("startup", "start-up to attached, memory, size", None, 0, STARTUP_TRACERS,
+             kind="startup", reference="execsnoop",
+             note="exec to the last BPF attachment (bench/startup.c), peak and steady RSS"),
+]

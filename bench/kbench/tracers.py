@@ -1,0 +1,290 @@
+"""kbench.tracers: every tracer configuration (TRACERS): kscope's commands, the
+floor programs of bench/floor, and the peers (libbpf-tools, bpftrace)."""
+import os
+import shutil
+import subprocess
+
+from .common import BENCH, Tracer
+from .parsers import (parse_kscope_fileio, parse_kscope_proc, parse_kscope_table,
+                      parse_peer_lines, parse_syscall_table)
+
+
+def _have(path):
+    return lambda ctx: None if os.access(path, os.X_OK) else "%s not installed" % path
+
+
+def _floor_ready(obj="floor.bpf.o"):
+    return lambda ctx: None if all(os.path.exists(os.path.join(ctx.bin, f))
+                                   for f in ("floor", obj)) else \
+        "bench/floor not built (make bench builds it)"
+
+
+def _floor(*progs, obj="floor.bpf.o"):
+    return lambda ctx: [os.path.join(ctx.bin, "floor"), os.path.join(ctx.bin, obj), *progs]
+
+
+# bench/floor/ops.bpf.c: one BPF operation per program, on tp_btf/sched_switch
+OPS = [
+    ("empty", "nothing (the cost of the hook)"),
+    ("ktime", "bpf_ktime_get_ns()"),
+    ("array", "array lookup by CPU + increment (kscope's cpu_stats)"),
+    ("atomic", "one __sync_fetch_and_add (a histogram slot)"),
+    ("plain_read4", "4 loads through the BTF task pointers"),
+    ("core_read4", "the same 4 with BPF_CORE_READ (bpf_probe_read_kernel)"),
+    ("hash_lookup", "1 hash lookup, tid key (made on first sight)"),
+    ("hash_lookup2", "2 hash lookups: prev and next (kscope's switch)"),
+    ("task_storage2", "2 bpf_task_storage_get: prev and next"),
+    ("hash_upd_del", "hash update + lookup + delete (runqlat's start map)"),
+]
+
+
+def _bpftrace_path():
+    return shutil.which("bpftrace") or "/usr/bin/bpftrace"
+
+
+def _bpftrace_ready(ctx):
+    return None if shutil.which("bpftrace") else \
+        "bpftrace not installed (scripts/deps.sh --bench installs it)"
+
+
+_KSCOPE_HAS = {}
+
+
+def _kscope_has(cmd):
+    """Needs: `kscope CMD --help` works (the command exists in this build)."""
+    def needs(ctx):
+        if cmd not in _KSCOPE_HAS:
+            try:
+                r = subprocess.run([ctx.kscope, cmd, "--help"], capture_output=True,
+                                   timeout=20)
+                _KSCOPE_HAS[cmd] = r.returncode == 0
+            except (OSError, subprocess.SubprocessError):
+                _KSCOPE_HAS[cmd] = False
+        return None if _KSCOPE_HAS[cmd] else \
+            "`kscope %s --help` failed: no %s command in this build" % (cmd, cmd)
+    return needs
+
+
+def _before_ready(ctx):
+    if not ctx.kscope_before:
+        return "no --kscope-before BIN given"
+    return None if os.access(ctx.kscope_before, os.X_OK) else \
+        "%s is not an executable" % ctx.kscope_before
+
+
+# libbpf-tools syscount attaches sys_exit only, plus sys_enter with -L; each
+# plain tracepoint is a perf event and a BPF link
+SYSCOUNT_ATTACH = 2      # sys_exit only; 4 with -L
+
+BT_COUNT = "tracepoint:raw_syscalls:sys_enter { @[%s] = count(); }"
+# bpftrace holds one perf event per CPU (its output buffer) besides the
+# tracepoint's: the probe is attached once there are ncpu + 1
+BT_ATTACH = (os.cpu_count() or 1) + 1
+NO_PRECHECK = ["--no-precheck", "--no-hook", "fentry,kprobe,lsm"]
+# the bpftrace printf one-liner of the open storm (%s: a filter, or nothing)
+BT_OPEN = 'tracepoint:syscalls:sys_enter_openat %s{ printf("%%d %%s %%s\\n", pid, comm, ' \
+          'str(args->filename)); }'
+
+# bench/floor/sysops.bpf.c: an enter and/or an exit program per configuration
+# (None: that hook stays off), tp_btf
+SYSOPS = [
+    ("empty-exit", None, "empty", "nothing, sys_exit alone (the floor of one hook)"),
+    ("count-exit-only", None, "cnt_pcpu", "count at exit, sys_exit alone: per-CPU "
+                                          "array[regs->orig_ax]++"),
+    ("count-exit-core", None, "cnt_core", "the same, the number read with BPF_CORE_READ "
+                                          "(bpf_probe_read_kernel)"),
+    ("count-exit-compat", None, "cnt_compat", "the same as count-exit-only, plus a compat "
+                                              "check through the current task"),
+    ("empty", "empty", "empty", "nothing (the floor: tp_btf enter + exit)"),
+    ("pid", "pid", "pid", "the pid filter check (bpf_get_current_pid_tgid) at both"),
+    ("count-enter", "cnt_pcpu", "empty", "count at enter: per-CPU array[id]++"),
+    ("count-exit", "empty", "cnt_pcpu", "count at exit: per-CPU array[regs->orig_ax]++"),
+    ("count-hash", "empty", "cnt_hash", "count at exit: shared hash[nr] + atomic add "
+                                        "(syscount's way)"),
+    ("ktime2", "ktime", "ktime", "bpf_ktime_get_ns() at both"),
+    ("lat-tstore", "lat_tstore", "lat_tstore", "latency: start in task storage, "
+                                              "count + sum in a per-CPU array"),
+    ("lat-hash", "lat_hash", "lat_hash", "latency: start in a tid hash (update, lookup, "
+                                        "delete), shared hash + atomics (syscount -L's way)"),
+]
+
+
+TRACERS = {t.key: t for t in [
+    Tracer("none", "no tracer", None),
+    Tracer("floor-switch", "empty tp_btf sched_switch", _floor("empty_switch"),
+           needs=_floor_ready(), min_attach=1,
+           note="bench/floor: an empty BPF program on tp_btf/sched_switch, the hook "
+                "kscope sched uses on this kernel"),
+    Tracer("floor-3", "empty tp_btf switch+wakeup+wakeup_new",
+           _floor("empty_switch", "empty_wakeup", "empty_wakeup_new"),
+           needs=_floor_ready(), min_attach=3,
+           note="bench/floor: empty programs on the three tp_btf hooks both kscope sched "
+                "and runqlat use per switch/wakeup: the price of the hooks alone"),
+    Tracer("kscope", "kscope sched", lambda ctx: [ctx.kscope, "sched"], min_attach=3,
+           note="summary mode, table printed at SIGINT (to a file)"),
+    Tracer("kscope-hist", "kscope sched --hist", lambda ctx: [ctx.kscope, "sched", "--hist"],
+           min_attach=3, note="plus the log2 run-queue latency histogram (key: all)"),
+    Tracer("runqlat", "runqlat (libbpf-tools)", lambda ctx: ["/usr/sbin/runqlat"],
+           needs=_have("/usr/sbin/runqlat"), min_attach=3,
+           note="Debian libbpf-tools; one histogram of run-queue latency, printed at SIGINT"),
+    Tracer("bpftrace", "bpftrace runqlat.bt",
+           lambda ctx: [_bpftrace_path(), os.path.join(BENCH, "peers", "runqlat.bt")],
+           needs=lambda ctx: None if shutil.which("bpftrace") else
+           "bpftrace not installed (optional: apt-get install bpftrace)",
+           min_attach=3,
+           note="extra peer, only if bpftrace is installed: bench/peers/runqlat.bt, plain "
+                "tracepoints attached through perf events"),
+] + [
+    # syscalls: the floor (empty programs on raw_syscalls:sys_enter/sys_exit, per hook type)
+    Tracer("floor-sys-%s%s" % (hk, "" if both else "-enter"),
+           "empty %s sys_enter%s" % (label, "+sys_exit" if both else ""),
+           _floor(*(["sys_enter_" + hk] + (["sys_exit_" + hk] if both else [])),
+                  obj="sys.bpf.o"),
+           needs=_floor_ready("sys.bpf.o"), min_attach=(2 if both else 1) * per_attach,
+           note="bench/floor/sys.bpf.c: %s%s" % (
+               "empty programs on %s sys_enter and sys_exit (both: what any latency "
+               "tracer needs)" % label if both else "an empty program on %s sys_enter alone"
+               % label, why))
+    for hk, label, per_attach, why in [
+        ("btf", "tp_btf", 1, "; tp_btf is the hook kscope prefers"),
+        ("raw", "raw_tp", 1, ""),
+        ("tp", "tracepoint", 2, "; the plain tracepoint (through a perf event) is the hook "
+                                "syscount and bpftrace use")]
+    for both in (False, True)
+] + [
+    Tracer("kscope-syscall", "kscope syscall", lambda ctx: [ctx.kscope, "syscall"],
+           needs=_kscope_has("syscall"), min_attach=2, parse=parse_kscope_table,
+           note="counting summary mode (per-syscall count and latency), table printed at "
+                "SIGINT (to a file)"),
+    Tracer("kscope-syscall-count", "kscope syscall --count-only",
+           lambda ctx: [ctx.kscope, "syscall", "--count-only"],
+           needs=_kscope_has("syscall"), min_attach=1, parse=parse_kscope_table,
+           note="counts and errors per syscall without latency: sys_exit alone, a per-CPU "
+                "array slot per call (what syscount measures without -L)"),
+    Tracer("kscope-syscall-e", "kscope syscall -e getppid",
+           lambda ctx: [ctx.kscope, "syscall", "-e", "getppid"],
+           needs=_kscope_has("syscall"), min_attach=2,
+           note="counting only getppid (the syscall filter in the kernel, matching "
+                "every call of the storm)"),
+    Tracer("kscope-syscall-e-other", "kscope syscall -e openat",
+           lambda ctx: [ctx.kscope, "syscall", "-e", "openat"],
+           needs=_kscope_has("syscall"), min_attach=2,
+           note="counting only openat: the storm's getppid() calls are filtered out at "
+                "sys_enter, what kscope costs the syscalls it does not count"),
+    Tracer("syscount", "syscount (libbpf-tools)", lambda ctx: ["/usr/sbin/syscount"],
+           needs=_have("/usr/sbin/syscount"), min_attach=SYSCOUNT_ATTACH,
+           parse=parse_syscall_table,
+           note="Debian libbpf-tools; counts per syscall (hash + atomic add at sys_exit), "
+                "top 10 printed at SIGINT"),
+    Tracer("syscount-L", "syscount -L (libbpf-tools)",
+           lambda ctx: ["/usr/sbin/syscount", "-L"], needs=_have("/usr/sbin/syscount"),
+           min_attach=2 * SYSCOUNT_ATTACH, parse=parse_syscall_table,
+           note="plus latency: start time per thread in a hash at sys_enter, looked up and "
+                "deleted at sys_exit"),
+    Tracer("bpftrace-probe", "bpftrace @[probe] = count()",
+           lambda ctx: [_bpftrace_path(), "-e", BT_COUNT % "probe"], needs=_bpftrace_ready,
+           min_attach=BT_ATTACH,
+           note="one-liner: " + BT_COUNT % "probe"),
+    Tracer("bpftrace-pid", "bpftrace @[pid] = count()",
+           lambda ctx: [_bpftrace_path(), "-e", BT_COUNT % "pid"], needs=_bpftrace_ready,
+           min_attach=BT_ATTACH,
+           note="one-liner: " + BT_COUNT % "pid"),
+] + [
+    # streaming: opens (kscope fileio) and execs (kscope proc), and their peers
+    Tracer("kscope-fileio", "kscope fileio -j -o FILE",
+           lambda ctx: [ctx.kscope, "fileio", "-j", "-o", ctx.data],
+           needs=_kscope_has("fileio"), min_attach=2, parse=parse_kscope_fileio,
+           note="every open streamed as NDJSON to a file; reads/writes summed per file in "
+                "the kernel, the per-file summary at SIGINT"),
+    Tracer("kscope-fileio-opens", "kscope fileio --no-summary -j -o FILE",
+           lambda ctx: [ctx.kscope, "fileio", "--no-summary", "-j", "-o", ctx.data],
+           needs=_kscope_has("fileio"), min_attach=2, parse=parse_kscope_fileio,
+           note="opens only, as opensnoop: no per-file summary and no descriptor tracking"),
+    Tracer("kscope-fileio-stopped", "kscope fileio -j --comm openstorm, stopped",
+           lambda ctx: [ctx.kscope, "fileio", "-j", "-o", ctx.data, "--comm", "openstorm"],
+           needs=_kscope_has("fileio"), min_attach=2, parse=parse_kscope_fileio, sigstop=True,
+           note="overload: the reader is stopped (SIGSTOP) for the whole storm, so the 4 MiB "
+                "ring buffer fills and every later open is lost; --comm (in the kernel) keeps "
+                "other processes' opens out, so delivered + lost must be exactly the storm's"),
+    Tracer("kscope-fileio-top", "kscope fileio --top (no stream)",
+           lambda ctx: [ctx.kscope, "fileio", "--top", "-o", ctx.data],
+           needs=_kscope_has("fileio"), min_attach=2,
+           note="the same programs with no open streamed: descriptor tracking and per-file "
+                "sums only; what streaming adds is the difference"),
+    Tracer("kscope-fileio-top1", "kscope fileio --top 1 -j -o FILE",
+           lambda ctx: [ctx.kscope, "fileio", "--top", "1", "-j", "-o", ctx.data],
+           needs=_kscope_has("fileio"), min_attach=2,
+           note="the per-file summary every second, nothing streamed"),
+    Tracer("before-fileio-top1", "before: kscope fileio --top 1 -j -o FILE",
+           lambda ctx: [ctx.kscope_before, "fileio", "--top", "1", "-j", "-o", ctx.data],
+           needs=_before_ready, min_attach=2,
+           note="the same, the build given with --kscope-before"),
+    Tracer("before-fileio", "before: kscope fileio -j -o FILE",
+           lambda ctx: [ctx.kscope_before, "fileio", "-j", "-o", ctx.data],
+           needs=_before_ready, min_attach=2,
+           note="default mode, the build given with --kscope-before"),
+    Tracer("opensnoop", "opensnoop (libbpf-tools)", lambda ctx: ["/usr/sbin/opensnoop"],
+           needs=_have("/usr/sbin/opensnoop"), min_attach=4, parse=parse_peer_lines,
+           note="Debian libbpf-tools; sys_enter/exit_openat tracepoints, a perf buffer, one "
+                "line per open on stdout (to a file)"),
+    Tracer("opensnoop-stopped", "opensnoop -n openstorm, stopped",
+           lambda ctx: ["/usr/sbin/opensnoop", "-n", "openstorm"],
+           needs=_have("/usr/sbin/opensnoop"), min_attach=4, parse=parse_peer_lines,
+           sigstop=True, note="overload, as kscope's; -n filters in userspace"),
+    Tracer("bpftrace-open", "bpftrace printf on sys_enter_openat",
+           lambda ctx: [_bpftrace_path(), "-e", BT_OPEN % ""], needs=_bpftrace_ready,
+           min_attach=BT_ATTACH, parse=parse_peer_lines, note="one-liner: " + BT_OPEN % ""),
+    Tracer("bpftrace-opensnoop", "bpftrace opensnoop.bt",
+           lambda ctx: [_bpftrace_path(), "/usr/sbin/opensnoop.bt"],
+           needs=lambda ctx: _bpftrace_ready(ctx) or _have("/usr/sbin/opensnoop.bt")(ctx),
+           min_attach=BT_ATTACH, parse=parse_peer_lines,
+           note="bpftrace's own opensnoop.bt (open and openat, entry and exit: fd and errno "
+                "like the others)"),
+    Tracer("bpftrace-open-stopped", "bpftrace printf /comm == openstorm/, stopped",
+           lambda ctx: [_bpftrace_path(), "-e", BT_OPEN % '/comm == "openstorm"/ '],
+           needs=_bpftrace_ready, min_attach=BT_ATTACH, parse=parse_peer_lines, sigstop=True,
+           note="overload, as kscope's; the comm filter in the kernel"),
+    Tracer("floor-proc", "empty tp_btf fork+exec+exit",
+           _floor("empty_fork", "empty_exec", "empty_exit", obj="proc.bpf.o"),
+           needs=_floor_ready("proc.bpf.o"), min_attach=3,
+           note="bench/floor/proc.bpf.c: empty programs on the three hooks kscope proc uses"),
+    Tracer("kscope-proc", "kscope proc -j -o FILE",
+           lambda ctx: [ctx.kscope, "proc", "-j", "-o", ctx.data],
+           needs=_kscope_has("proc"), min_attach=3, parse=parse_kscope_proc,
+           note="fork, exec (filename and argv) and exit streamed as NDJSON to a file: three "
+                "records per iteration"),
+    Tracer("kscope-proc-exec", "kscope proc -e exec -j -o FILE",
+           lambda ctx: [ctx.kscope, "proc", "-e", "exec", "-j", "-o", ctx.data],
+           needs=_kscope_has("proc"), min_attach=1, parse=parse_kscope_proc,
+           note="execs only, what execsnoop shows"),
+    Tracer("execsnoop", "execsnoop (libbpf-tools)", lambda ctx: ["/usr/sbin/execsnoop"],
+           needs=_have("/usr/sbin/execsnoop"), min_attach=4, parse=parse_peer_lines,
+           note="Debian libbpf-tools; sys_enter/exit_execve tracepoints (argv copied at "
+                "entry, printed at exit), a perf buffer, one line per exec"),
+    Tracer("bpftrace-execsnoop", "bpftrace execsnoop.bt",
+           lambda ctx: [_bpftrace_path(), "/usr/sbin/execsnoop.bt"],
+           needs=lambda ctx: _bpftrace_ready(ctx) or _have("/usr/sbin/execsnoop.bt")(ctx),
+           min_attach=BT_ATTACH, parse=parse_peer_lines,
+           note="bpftrace's own execsnoop.bt: printf + join(argv) at sys_enter_exec*"),
+] + [
+    Tracer("nopre-" + cmd, "kscope %s%s, no pre-check" % (cmd, " -j -o FILE" if stream else ""),
+           lambda ctx, cmd=cmd, stream=stream: [ctx.kscope, cmd] + (
+               ["-j", "-o", ctx.data] if stream else []) + NO_PRECHECK,
+           needs=_kscope_has(cmd), min_attach=n,
+           note="start-up only: " + " ".join(NO_PRECHECK) + " (tp_btf, the hook the "
+                "pre-check picks on this kernel, loaded without testing hooks first)")
+    for cmd, stream, n in (("proc", True, 3), ("sched", False, 3), ("syscall", False, 2),
+                           ("fileio", True, 2))
+] + [
+    Tracer("sop-" + key, "sysop: " + text,
+           _floor(*progs, obj="sysops.bpf.o"),
+           needs=_floor_ready("sysops.bpf.o"), min_attach=len(progs),
+           note="bench/floor/sysops.bpf.c " + " + ".join(progs))
+    for key, progs, text in [(k, [p + "_" + n for p, n in (("en", en), ("ex", ex)) if n], t)
+                             for k, en, ex, t in SYSOPS]
+] + [
+    Tracer("op-" + op.replace("_", "-"), "op: " + text,
+           _floor("op_" + op, obj="ops.bpf.o"), needs=_floor_ready("ops.bpf.o"),
+           note="bench/floor/ops.bpf.c op_" + op)
+    for op, text in OPS
+]}
