@@ -66,6 +66,23 @@ def parse_kscope_fileio(files, res):
     return acc
 
 
+def parse_kscope_hello(files, res):
+    """kscope hello -j: the storm's execs (by filename); its only records are execs."""
+    acc = {"delivered": 0, "warm": 0, "records": 0, "lost": 0}
+    path, warm = '"filename":%s,' % json.dumps(res["path"]), \
+        '"filename":%s,' % json.dumps(res["warm_path"])
+    for line in _lines(files.data):
+        if line.startswith('{"type":"hello"'):
+            if path in line:
+                acc["delivered"] += 1
+                acc["records"] += 1
+            elif warm in line:
+                acc["warm"] += 1
+        else:
+            _kscope_lost(line, acc)
+    return acc
+
+
 def parse_kscope_proc(files, res):
     """kscope proc -j: the storm's execs (by filename), and all its records: the
     forks of the storm process, the execs, the exits of the exec'd children."""

@@ -25,14 +25,15 @@ OPEN_TRACERS = ["none", "floor-sys-btf", "kscope-fileio", "kscope-fileio-opens",
                 "bpftrace-open", "bpftrace-opensnoop"]
 OVERLOAD_TRACERS = ["none", "kscope-fileio", "kscope-fileio-stopped", "opensnoop-stopped",
                     "bpftrace-open-stopped"]
-EXEC_TRACERS = ["none", "floor-proc", "kscope-proc", "kscope-proc-exec", "execsnoop",
-                "bpftrace-execsnoop"]
+EXEC_TRACERS = ["none", "floor-proc", "kscope-proc", "kscope-proc-exec", "kscope-hello",
+                "execsnoop", "bpftrace-execsnoop"]
 WRITE_TRACERS = ["none", "floor-sys-btf", "kscope-fileio", "kscope-syscall-count",
                  "kscope-syscall", "syscount", "syscount-L"]
 # start-up: every kscope tracing command, its peers, and the smallest libbpf loader there
 # is (bench/floor with one empty program: the cost of libbpf itself); and each kscope
 # command without its hook pre-check (tp_btf loaded directly): what the pre-check costs
-STARTUP_TRACERS = ["floor-switch", "kscope-proc", "kscope", "kscope-syscall", "kscope-fileio",
+STARTUP_TRACERS = ["floor-switch", "kscope-hello", "kscope-proc", "kscope", "kscope-syscall",
+                   "kscope-fileio",
                    "execsnoop", "opensnoop", "syscount", "runqlat", "bpftrace-execsnoop",
                    "bpftrace-open"] + ["nopre-" + c for c in ("proc", "sched", "syscall",
                                                               "fileio")]

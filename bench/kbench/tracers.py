@@ -5,8 +5,8 @@ import shutil
 import subprocess
 
 from .common import BENCH, Tracer
-from .parsers import (parse_kscope_fileio, parse_kscope_proc, parse_kscope_table,
-                      parse_peer_lines, parse_syscall_table)
+from .parsers import (parse_kscope_fileio, parse_kscope_hello, parse_kscope_proc,
+                      parse_kscope_table, parse_peer_lines, parse_syscall_table)
 
 
 def _have(path):
@@ -257,6 +257,10 @@ TRACERS = {t.key: t for t in [
            lambda ctx: [ctx.kscope, "proc", "-e", "exec", "-j", "-o", ctx.data],
            needs=_kscope_has("proc"), min_attach=1, parse=parse_kscope_proc,
            note="execs only, what execsnoop shows"),
+    Tracer("kscope-hello", "kscope hello -j -o FILE",
+           lambda ctx: [ctx.kscope, "hello", "-j", "-o", ctx.data],
+           needs=_kscope_has("hello"), min_attach=1, parse=parse_kscope_hello,
+           note="the smallest command: one record per exec (pid, comm, filename), no argv"),
     Tracer("execsnoop", "execsnoop (libbpf-tools)", lambda ctx: ["/usr/sbin/execsnoop"],
            needs=_have("/usr/sbin/execsnoop"), min_attach=4, parse=parse_peer_lines,
            note="Debian libbpf-tools; sys_enter/exit_execve tracepoints (argv copied at "
