@@ -649,13 +649,15 @@ void fio_summary_print(struct fio_summary *s, struct ks_out *o, uint64_t ts_ns,
 	}
 	g_sort = sort;
 	qsort(rows, m, sizeof(*rows), row_order_cmp);
-	if (top && m > top)
-		m = top;
-	for (size_t i = 0; i < m; i++) {
+	n = top && m > top ? top : m;
+	for (size_t i = 0; i < n; i++) {
 		if (o->json)
 			json_row(o, &rows[i], ts_ns, interval_ns);
 		else
 			text_row(o, &rows[i]);
 	}
+	/* the table engine's line (table.c), as sched and syscall print it */
+	if (!o->json && m > n)
+		ks_out_printf(o, "(%zu more not shown: -n)\n", m - n);
 	free(rows);
 }

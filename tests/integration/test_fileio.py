@@ -643,8 +643,11 @@ def test_top_text(fio):
                                         "1"], json_mode=False)
     assert res.rc == 0, res
     lines = res.rows.splitlines()
-    assert len(lines) == 2, lines
+    assert len(lines) == 3, lines
     assert lines[0].split() == SUMMARY_HEADER, lines
+    # what -n cut is said (b and the loader's files at least): the engine's line
+    more = re.fullmatch(r"\((\d+) more not shown: -n\)", lines[2])
+    assert more and int(more.group(1)) >= 1, lines
     row = lines[1].split()
     pid = res.info.pid
     assert row == [str(pid), "fileio_rw", "0", "100", "0B", "97.7KiB", "-", row[7], "0", a], row
