@@ -27,14 +27,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 RESULTS = os.path.join(REPO, "build", "vmtest")
 
-# test file -> the command it tests (test_hooks checks every command's plan: "doctor")
+# test file -> the command it tests, where the name does not say it (test_hooks checks
+# every command's plan: "doctor"); test_CMD tests CMD when src/CMD/CMD.bpf.c exists,
+# so a new command's tests count for it without a line here (docs/adding-a-command.md)
 FILE_COMMAND = {
     "test_lifecycle": "proc", "test_follow": "proc", "test_tree": "proc",
     "test_filters": "proc", "test_escaping": "proc", "test_lost": "proc",
-    "test_signals": "proc", "test_sched": "sched", "test_syscall": "syscall",
-    "test_fileio": "fileio", "test_cli": "cli", "test_build": "cli", "test_hooks": "doctor",
+    "test_signals": "proc", "test_fileio_churn": "fileio",
+    "test_cli": "cli", "test_build": "cli", "test_hooks": "doctor",
 }
-COMMAND_ORDER = ["proc", "sched", "syscall", "fileio", "cli", "doctor"]
+TRACING_COMMANDS = sorted(d for d in os.listdir(os.path.join(REPO, "src"))
+                          if os.path.exists(os.path.join(REPO, "src", d, d + ".bpf.c")))
+COMMAND_ORDER = ["hello", "proc", "sched", "syscall", "fileio"]
+COMMAND_ORDER += [c for c in TRACING_COMMANDS if c not in COMMAND_ORDER] + ["cli", "doctor"]
 # doctor's hooks[] entries -> the families KSCOPE_TEST_HOOKS speaks of
 HOOK_FAMILY = {"fentry": "fentry", "fexit": "fentry", "kprobe": "kprobe",
                "kretprobe": "kprobe", "tp_btf": "tp_btf", "raw_tp": "raw_tp",
@@ -60,6 +65,8 @@ def test_command(classname):
     for part in classname.split("."):
         if part in FILE_COMMAND:
             return FILE_COMMAND[part], part
+        if part.startswith("test_") and part[5:] in TRACING_COMMANDS:
+            return part[5:], part
         if part.startswith("test_"):
             return "other", part
     return "other", classname
