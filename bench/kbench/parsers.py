@@ -37,14 +37,18 @@ def _kscope_lost(line, acc):
     return False
 
 
+def _storm_keys(field, res):
+    """The JSON members that name the storm's path and its warm-up path"""
+    return tuple('"%s":%s,' % (field, json.dumps(res[k])) for k in ("path", "warm_path"))
+
+
 def parse_kscope_fileio(files, res):
     """kscope fileio -j: open records of the storm's path (open storm), or the
     file_stat writes of the storm's file (write storm); lost records."""
     acc = {"delivered": 0, "warm": 0, "records": 0, "lost": 0}
     pid = '"pid":%d,' % res["pid"]
     if "opens" in res:
-        path, warm = '"path":%s,' % json.dumps(res["path"]), \
-            '"path":%s,' % json.dumps(res["warm_path"])
+        path, warm = _storm_keys("path", res)
         for line in _lines(files.data):
             if line.startswith('{"type":"open"'):
                 if path in line:
@@ -69,8 +73,7 @@ def parse_kscope_fileio(files, res):
 def parse_kscope_hello(files, res):
     """kscope hello -j: the storm's execs (by filename); its only records are execs."""
     acc = {"delivered": 0, "warm": 0, "records": 0, "lost": 0}
-    path, warm = '"filename":%s,' % json.dumps(res["path"]), \
-        '"filename":%s,' % json.dumps(res["warm_path"])
+    path, warm = _storm_keys("filename", res)
     for line in _lines(files.data):
         if line.startswith('{"type":"hello"'):
             if path in line:
@@ -87,8 +90,7 @@ def parse_kscope_proc(files, res):
     """kscope proc -j: the storm's execs (by filename), and all its records: the
     forks of the storm process, the execs, the exits of the exec'd children."""
     acc = {"delivered": 0, "warm": 0, "records": 0, "lost": 0}
-    path, warm = '"filename":%s,' % json.dumps(res["path"]), \
-        '"filename":%s,' % json.dumps(res["warm_path"])
+    path, warm = _storm_keys("filename", res)
     parent = '"pid":%d,' % res["pid"]
     children, exits = set(), []
     for line in _lines(files.data):
