@@ -148,88 +148,152 @@ def cgroup_id_of(pid="self"):
     raise AssertionError("no cgroup v2 entry in /proc/self/cgroup")
 
 
+# ---- running kscope ----------------------------------------------------------------
+#
+# One way to run kscope for every test file:
+#   cli(args)                  any command line, once: (rc, stdout, stderr), for
+#                              usage errors, --help, doctor, output to stdout
+#   kscope.run(args, program)  `kscope CMD -j -o FILE ARGS [-- PROGRAM]` to its end
+#                              (PROGRAM's exit, -d, a count): a Result
+#   kscope.start(args)         the same in the background, returned once it traces
+#                              (at once with PROGRAM): a Tracer; .stop(sig) or
+#                              .wait() give its Result
+# `kscope` is a runner for proc; kscope.command(NAME) one for another command in
+# the same directory. A command's own fixture (test_sched.py's sched) subclasses
+# Kscope to add its helpers and checks.
+
+def cli(args, *, prefix=(), binary=KSCOPE, errors="strict", timeout=TIMEOUT, **kw):
+    """[PREFIX...] kscope ARGS, stdin /dev/null, output captured: (rc, stdout, stderr)
+    decoded (strictly unless errors= says otherwise; "" for what was not captured)."""
+    kw.setdefault("stdin", subprocess.DEVNULL)
+    kw.setdefault("capture_output", True)
+    p = subprocess.run([*prefix, binary, *args], timeout=timeout, **kw)
+
+    def dec(b):
+        return b.decode("utf-8", errors) if b is not None else ""
+    return p.returncode, dec(p.stdout), dec(p.stderr)
+
+
 def of_type(events, kind):
     return [e for e in events if e["type"] == kind]
 
 
 class Result:
-    def __init__(self, rc, events, stderr, stdout, cmd):
-        self.rc = rc
-        self.events = events
-        self.stderr = stderr
-        self.stdout = stdout
-        self.cmd = cmd
+    """
+    One kscope run: its exit status, what it wrote to -o FILE (.out: the NDJSON
+    rows parsed, or the text with json_mode=False) as .rows (also .events), its
+    stderr and stdout, its command line and, for a run to its end, its wall time.
+    """
+
+    def __init__(self, rc, rows, stderr, stdout, cmd, out=None, wall_ns=None):
+        self.rc, self.rows, self.stderr, self.stdout = rc, rows, stderr, stdout
+        self.cmd, self.out, self.wall_ns = cmd, out, wall_ns
+
+    @property
+    def events(self):
+        return self.rows
 
     def of(self, kind):
-        return of_type(self.events, kind)
+        return of_type(self.rows, kind)
 
     def __repr__(self):
-        return f"Result(rc={self.rc}, {len(self.events)} events, stderr={self.stderr!r})"
+        rows = self.rows[:4000] if isinstance(self.rows, str) else self.rows[:40]
+        return (f"Result(rc={self.rc}, {len(self.rows)} rows, stderr={self.stderr!r}, "
+                f"cmd={self.cmd!r}, rows={rows!r})")
 
 
 class Kscope:
-    """Runs kscope with -j -o FILE in a per-test directory."""
+    """Runs `kscope COMMAND [-j] -o FILE ARGS [-- PROGRAM]` in a per-test directory."""
 
-    def __init__(self, tmpdir):
+    command_name = "proc"
+    result = Result         # what run() and a Tracer return (a subclass may add helpers)
+
+    def __init__(self, tmpdir, command=None):
         self.tmpdir = tmpdir
         self.n = 0
+        if command is not None:
+            self.command_name = command
+
+    def command(self, name):
+        """A runner for `kscope NAME` in the same directory."""
+        return Kscope(self.tmpdir, name)
 
     def path(self, name):
         return os.path.join(self.tmpdir, name)
 
-    def _out(self):
+    def out(self):
+        """A new output file's path."""
         self.n += 1
-        return self.path(f"kscope-{self.n}.ndjson")
+        return self.path(f"{self.command_name}-{self.n}.out")
 
-    def run(self, args, program=None, timeout=TIMEOUT, json_mode=True, **kw):
-        """kscope proc ARGS -j -o FILE [-- PROGRAM]: Result with every event."""
-        out = self._out()
-        cmd = [KSCOPE, "proc", *args]
-        if json_mode:
-            cmd += ["-j"]
-        cmd += ["-o", out]
+    def argv(self, args, out=None, program=None, json_mode=True, prefix=()):
+        cmd = [*prefix, KSCOPE, self.command_name, *(["-j"] if json_mode else [])]
+        if out is not None:
+            cmd += ["-o", out]
+        cmd += args
         if program is not None:
             cmd += ["--", *program]
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                           timeout=timeout, **kw)
-        stderr = p.stderr.decode("utf-8", "surrogateescape")
-        stdout = p.stdout.decode("utf-8", "surrogateescape")
-        text = read_text(out) if os.path.exists(out) else ""
-        events = parse_ndjson(text, f"{cmd!r} output") if json_mode else text
-        return Result(p.returncode, events, stderr, stdout, cmd)
+        return cmd
 
-    def start(self, args, json_mode=True):
-        """kscope proc ARGS (no PROGRAM) in the background, returned once tracing."""
-        out = self._out()
-        cmd = [KSCOPE, "proc", *args] + (["-j"] if json_mode else []) + ["-o", out]
-        return Tracer(cmd, out, json_mode)
+    def collect(self, rc, out, stderr, stdout, cmd, json_mode, wall_ns=None):
+        """The Result of a run that has ended: its -o FILE read (and parsed with -j)."""
+        text = read_text(out) if out and os.path.exists(out) else ""
+        rows = parse_ndjson(text, f"{cmd!r} output") if json_mode else text
+        return self.result(rc, rows, stderr, stdout, cmd, out, wall_ns)
+
+    def run(self, args, program=None, json_mode=True, env=None, prefix=(), timeout=TIMEOUT):
+        """kscope COMMAND [-j] -o FILE ARGS [-- PROGRAM], to its end: a Result.
+        env: variables added to this environment; prefix: a command kscope runs under."""
+        out = self.out()
+        cmd = self.argv(args, out, program, json_mode, prefix)
+        t0 = time.monotonic_ns()
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
+                           env={**os.environ, **env} if env else None)
+        wall = time.monotonic_ns() - t0
+        return self.collect(p.returncode, out, p.stderr.decode("utf-8", "surrogateescape"),
+                            p.stdout.decode("utf-8", "surrogateescape"), cmd, json_mode, wall)
+
+    def start(self, args, program=None, json_mode=True, stdout=None, env=None):
+        """
+        kscope COMMAND [-j] -o FILE ARGS [-- PROGRAM] in the background: a Tracer,
+        returned once kscope traces (with PROGRAM at once: kscope says nothing
+        then, and PROGRAM runs only once it traces). stdout= (PIPE, a file, an fd)
+        sends kscope's output there instead of to -o FILE.
+        """
+        out = self.out() if stdout is None else None
+        cmd = self.argv(args, out, program, json_mode)
+        return Tracer(cmd, out, json_mode, stdout=subprocess.PIPE if stdout is None else stdout,
+                      ready=program is None, collect=self.collect, env=env)
 
 
 class Tracer:
     """
-    A background `kscope proc ... -o FILE` with its stderr on a pseudo
-    terminal: kscope prints "Tracing ..." there only once its programs are
+    A background `kscope ...` with its stderr on a pseudo terminal: without
+    PROGRAM, kscope prints "Tracing ..." there only once its programs are
     attached, its filters set and its ring buffer reader running (and only
     to a terminal), which is exactly the moment events start to count.
     """
 
-    def __init__(self, cmd, out=None, json_mode=True, stdout=subprocess.PIPE):
+    def __init__(self, cmd, out=None, json_mode=True, stdout=subprocess.PIPE, ready=True,
+                 collect=None, env=None):
         self.out = out
         self.json_mode = json_mode
         self.cmd = cmd
+        self.collect = collect or Kscope(None).collect
         master, slave = pty.openpty()
         self.master = master
         self.chunks = []
         self.ready = threading.Event()
         try:
             self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
-                                         stdout=stdout, stderr=slave)
+                                         stdout=stdout, stderr=slave,
+                                         env={**os.environ, **env} if env else None)
         finally:
             os.close(slave)
         self.reader = threading.Thread(target=self._read_stderr, daemon=True)
         self.reader.start()
         deadline = time.monotonic() + TIMEOUT
-        while not self.ready.wait(0.05):
+        while ready and not self.ready.wait(0.05):
             if self.proc.poll() is not None:
                 self.reader.join(TIMEOUT)
                 raise AssertionError(f"{self.cmd!r} exited with {self.proc.returncode} "
@@ -263,10 +327,11 @@ class Tracer:
         os.close(self.master)
 
     def stderr_text(self):
+        """What kscope wrote to stderr so far (all of it once it ended)."""
         return b"".join(self.chunks).decode("utf-8", "surrogateescape").replace("\r\n", "\n")
 
     def stop(self, sig=signal.SIGINT):
-        """Stop kscope with sig; Result with every event it wrote."""
+        """Stop kscope with sig (if it still runs); Result with every event it wrote."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
@@ -275,13 +340,12 @@ class Tracer:
             self.kill()
             raise AssertionError(f"{self.cmd!r} did not stop on {sig!r}")
         self.reader.join(TIMEOUT)
-        text = read_text(self.out) if self.out and os.path.exists(self.out) else ""
-        events = parse_ndjson(text, f"{self.cmd!r} output") if self.json_mode else text
-        return Result(self.proc.returncode, events, self.stderr_text(),
-                      stdout.decode("utf-8", "surrogateescape"), self.cmd)
+        return self.collect(self.proc.returncode, self.out, self.stderr_text(),
+                            (stdout or b"").decode("utf-8", "surrogateescape"), self.cmd,
+                            self.json_mode)
 
     def wait(self, timeout=TIMEOUT):
-        """Wait for kscope to end by itself (-d); Result."""
+        """Wait for kscope to end by itself (-d, a count, PROGRAM's exit); Result."""
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
