@@ -38,13 +38,13 @@ import os
 import re
 import secrets
 import signal
-import subprocess
 import time
 
 import pytest
 
-from conftest import (bpf_objects, bpftool_list, check_gone, HOOK_VARIANTS, KSCOPE, TIMEOUT, Tracer, cgroup2_mount, cgroup_id_of,
-                      expected_prio, parse_ndjson, read_text, wait_sleeping, workload)
+from conftest import (HOOK_VARIANTS, TIMEOUT, Kscope, bpf_objects, bpftool_list, check_gone, cli,
+                      cgroup2_mount, cgroup_id_of, expected_prio, parse_ndjson, wait_sleeping,
+                      workload)
 
 SETPRIV_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
@@ -122,51 +122,20 @@ class Burn:
         return set(self.threads)
 
 
-class Run:
-    def __init__(self, rc, rows, stderr, stdout, wall_ns, cmd):
-        self.rc, self.rows, self.stderr, self.stdout = rc, rows, stderr, stdout
-        self.wall_ns, self.cmd = wall_ns, cmd
+class Sched(Kscope):
+    """Runs `kscope sched -j -o FILE ARGS [-- PROGRAM]` in the test's directory (conftest's
+    runner); a run of one period (no interval) is checked by check_unreported."""
 
-    def of(self, kind):
-        return [r for r in self.rows if r["type"] == kind]
-
-    def __repr__(self):
-        return f"Run(rc={self.rc}, {len(self.rows)} rows, stderr={self.stderr!r}, cmd={self.cmd!r})"
-
-
-class Sched:
-    """Runs `kscope sched -j -o FILE ARGS [-- PROGRAM]` in the test's directory."""
-
-    def __init__(self, tmpdir):
-        self.tmpdir = tmpdir
-        self.n = 0
-
-    def path(self, name):
-        return os.path.join(self.tmpdir, name)
-
-    def out(self):
-        self.n += 1
-        return self.path(f"sched-{self.n}.ndjson")
+    command_name = "sched"
 
     def run(self, args, program=None, json_mode=True, env=None):
-        out = self.out()
-        cmd = [KSCOPE, "sched", *(["-j"] if json_mode else []), "-o", out, *args]
-        if program is not None:
-            cmd += ["--", *program]
-        t0 = time.monotonic_ns()
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT,
-                           env={**os.environ, **env} if env else None)
-        wall = time.monotonic_ns() - t0
-        text = read_text(out) if os.path.exists(out) else ""
-        rows = parse_ndjson(text, f"{cmd!r} output") if json_mode else text
-        res = Run(p.returncode, rows, p.stderr.decode("utf-8", "surrogateescape"),
-                  p.stdout.decode("utf-8", "surrogateescape"), wall, cmd)
-        if json_mode and p.returncode == 0 and not any(a[:1].isdigit() for a in args):
+        res = super().run(args, program, json_mode, env=env)
+        if json_mode and res.rc == 0 and not any(a[:1].isdigit() for a in args):
             check_unreported(res)
         return res
 
     def burn(self, args, nthreads, ms, cpus=(), burn_opts=(), prefix=()):
-        """kscope sched ARGS -- [PREFIX] burn INFO NTHREADS MS [CPU...]: (Run, Burn)."""
+        """kscope sched ARGS -- [PREFIX] burn INFO NTHREADS MS [CPU...]: (Result, Burn)."""
         self.n += 1
         info = self.path(f"burn-{self.n}.info")
         res = self.run(args, program=[*prefix, workload("burn"), *burn_opts, info, str(nthreads),
@@ -803,8 +772,7 @@ def test_interval_count_stops(bg, sched):
     info = sched.path("long.info")
     go = sched.path("long.go")
     burn = bg.start([workload("burn"), "-g", go, info, "1", "60000"])
-    tracer = Tracer([KSCOPE, "sched", "-j", "-o", sched.path("count.ndjson"), "-p",
-                     str(burn.pid), "1", "2"], sched.path("count.ndjson"))
+    tracer = sched.start(["-p", str(burn.pid), "1", "2"])
     with open(go, "w"):
         pass
     res = tracer.wait()
@@ -830,8 +798,7 @@ def gated_burn(bg, d, prefix=(), burn=None, nthreads=2, ms=200):
 
 def run_filtered(sched, args, proc, info, go):
     """kscope sched ARGS traced while the gated burn runs to its end: (Result, Burn)."""
-    out = sched.out()
-    tracer = Tracer([KSCOPE, "sched", "-j", "-o", out, *args], out)
+    tracer = sched.start(args)
     try:
         with open(go, "w"):
             pass
@@ -948,12 +915,6 @@ def test_table(sched):
 
 # ---- l: command line ---------------------------------------------------------------------------
 
-def run_cli(args):
-    p = subprocess.run([KSCOPE, *args], stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=TIMEOUT)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
 USAGE_ERRORS = [
     ["--by", "cgroup"],
     ["--hist", "--cpu"],
@@ -976,7 +937,7 @@ USAGE_ERRORS = [
 
 @pytest.mark.parametrize("args", USAGE_ERRORS, ids=" ".join)
 def test_usage_error(args):
-    rc, out, err = run_cli(["sched", *args])
+    rc, out, err = cli(["sched", *args])
     assert rc == 2, (rc, out, err)
     assert out == ""
     assert err.endswith("\n") and err.count("\n") == 1, err
@@ -986,14 +947,14 @@ def test_usage_error(args):
 def test_usage_error_timeline(tmp_path):
     """An unwritable --timeline path is a usage error: a directory, a missing one."""
     for path in (str(tmp_path), os.path.join(str(tmp_path), "no", "such", "t.json")):
-        rc, out, err = run_cli(["sched", "--timeline", path, "-d", "1"])
+        rc, out, err = cli(["sched", "--timeline", path, "-d", "1"])
         assert rc == 2, (rc, out, err)
         assert out == "" and err.count("\n") == 1 and path in err, err
     assert os.listdir(str(tmp_path)) == []
 
 
 def test_help():
-    rc, out, err = run_cli(["sched", "--help"])
+    rc, out, err = cli(["sched", "--help"])
     assert rc == 0, err
     assert out.startswith("usage: kscope sched "), out
     for opt in ("--by", "--hist", "--cpu", "--events", "--timeline", "--sort", "--top"):
@@ -1001,7 +962,7 @@ def test_help():
 
 
 def test_doctor_lists_sched_probes():
-    rc, out, err = run_cli(["doctor", "-j"])
+    rc, out, err = cli(["doctor", "-j"])
     assert rc == 0, err
     (doc,) = parse_ndjson(out)
     probes = {p["probe"]: p for p in doc["probes"] if p["command"] == "sched"}
@@ -1019,8 +980,7 @@ def test_sigint_summary_and_cleanup(bg, sched):
     SIGINT ends `kscope sched` (no PROGRAM): it prints the summary, exits 0
     and leaves none of its programs, links and maps behind.
     """
-    out = sched.out()
-    tracer = Tracer([KSCOPE, "sched", "-j", "-o", out], out)
+    tracer = sched.start([])
     try:
         owned = bpf_objects(tracer.pid)
         progs = bpftool_list("prog")
