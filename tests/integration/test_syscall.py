@@ -27,12 +27,11 @@ import platform
 import re
 import secrets
 import signal
-import subprocess
 
 import pytest
 
-from conftest import (bpf_objects, check_gone, HOOK_VARIANTS, KSCOPE, TIMEOUT, Tracer, cgroup_id_of, parse_ndjson,
-                      read_text, workload)
+from conftest import (HOOK_VARIANTS, TIMEOUT, Kscope, bpf_objects, check_gone, cgroup_id_of, cli,
+                      workload)
 
 STAT_FIELDS = ("type", "ts_ns", "interval_ns", "syscall", "nr", "count", "errors", "errnos",
                "total_ns", "avg_ns", "max_ns")
@@ -76,45 +75,14 @@ def read_info(path):
     return out
 
 
-class Run:
-    def __init__(self, rc, rows, stderr, stdout, cmd):
-        self.rc, self.rows, self.stderr, self.stdout, self.cmd = rc, rows, stderr, stdout, cmd
+class Sys(Kscope):
+    """Runs `kscope syscall [-j] -o FILE ARGS [-- PROGRAM]` in the test's directory
+    (conftest's runner), and the sys_calls workload under it."""
 
-    def of(self, kind):
-        return [r for r in self.rows if r["type"] == kind]
-
-    def __repr__(self):
-        rows = self.rows if isinstance(self.rows, str) else self.rows[:40]
-        return f"Run(rc={self.rc}, stderr={self.stderr!r}, cmd={self.cmd!r}, rows={rows!r})"
-
-
-class Sys:
-    """Runs `kscope syscall [-j] -o FILE ARGS [-- PROGRAM]` in the test's directory."""
-
-    def __init__(self, tmpdir):
-        self.tmpdir = tmpdir
-        self.n = 0
-
-    def path(self, name):
-        return os.path.join(self.tmpdir, name)
-
-    def out(self):
-        self.n += 1
-        return self.path(f"syscall-{self.n}.out")
-
-    def run(self, args, program=None, json_mode=True):
-        out = self.out()
-        cmd = [KSCOPE, "syscall", *(["-j"] if json_mode else []), "-o", out, *args]
-        if program is not None:
-            cmd += ["--", *program]
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
-        text = read_text(out) if os.path.exists(out) else ""
-        rows = parse_ndjson(text, f"{cmd!r} output") if json_mode else text
-        return Run(p.returncode, rows, p.stderr.decode("utf-8", "surrogateescape"),
-                   p.stdout.decode("utf-8", "surrogateescape"), cmd)
+    command_name = "syscall"
 
     def calls(self, args, n, m, opts=(), json_mode=True):
-        """kscope syscall ARGS -- sys_calls -o FAIL OPTS INFO N M: (Run, info)."""
+        """kscope syscall ARGS -- sys_calls -o FAIL OPTS INFO N M: (Result, info)."""
         self.n += 1
         info = self.path(f"calls-{self.n}.info")
         res = self.run(args, program=[workload("sys_calls"), "-o", FAIL, *opts, info, str(n),
@@ -124,16 +92,6 @@ class Sys:
         inf = read_info(info)
         assert inf.get("done") == 1, f"sys_calls did not finish: {inf} {res}"
         return res, inf
-
-    def tracer(self, args):
-        """A background `kscope syscall -j -o FILE ARGS`, returned once it traces."""
-        out = self.out()
-        return Tracer([KSCOPE, "syscall", "-j", "-o", out, *args], out)
-
-
-def as_run(res):
-    """A conftest Result (from Tracer.stop/wait) as a Run."""
-    return Run(res.rc, res.events, res.stderr, res.stdout, res.cmd)
 
 
 @pytest.fixture
@@ -298,10 +256,9 @@ def test_count_only(sysc, variant):
 
 def test_count_only_usage():
     for extra in (["--hist"], ["--events"]):
-        p = subprocess.run([KSCOPE, "syscall", "--count-only", *extra], capture_output=True,
-                           text=True, timeout=TIMEOUT)
-        assert p.returncode == 2 and p.stdout == "", p
-        assert len(p.stderr.splitlines()) == 1 and "--count-only" in p.stderr, p
+        rc, out, err = cli(["syscall", "--count-only", *extra])
+        assert rc == 2 and out == "", (rc, out, err)
+        assert len(err.splitlines()) == 1 and "--count-only" in err, (rc, out, err)
 
 
 # ---- b: exact counts with -p, against a gated workload ---------------------------------
@@ -317,13 +274,13 @@ def gated_calls(bg, d, n, m, opts=()):
 def test_counts_pid(bg, sysc):
     """-p PID: tracing starts before the workload's first counted call; openat exact."""
     proc, info, go = gated_calls(bg, sysc.tmpdir, 400, 250, opts=["-o", "openat", "-t", "20"])
-    tracer = sysc.tracer(["-p", str(proc.pid)])
+    tracer = sysc.start(["-p", str(proc.pid)])
     try:
         with open(go, "w"):
             pass
         assert proc.wait(TIMEOUT) == 0, "sys_calls failed"
     finally:
-        res = as_run(tracer.stop())
+        res = tracer.stop()
     assert res.rc == 0, res
     check_stderr(res.stderr, tracer=True)
     inf = read_info(info)
@@ -345,8 +302,8 @@ def test_counts_consistent_under_load(bg, sysc):
     """
     info = sysc.path("load.info")
     proc = bg.start([workload("sys_calls"), "-o", "openat", info, "0", "1000000000"])
-    tracer = sysc.tracer(["-p", str(proc.pid), "-e", "openat", "-d", "1"])
-    res = as_run(tracer.wait())
+    tracer = sysc.start(["-p", str(proc.pid), "-e", "openat", "-d", "1"])
+    res = tracer.wait()
     assert res.rc == 0, res
     check_stderr(res.stderr, tracer=True)
     assert proc.poll() is None, "sys_calls ended during the run"
@@ -729,10 +686,10 @@ def test_interval_top(sysc):
 def test_interval_count_stops(bg, sysc):
     """`1 2`: two periods, then kscope ends by itself with status 0."""
     proc, info, go = gated_calls(bg, sysc.tmpdir, 1000000, 0, opts=["-i", "10000"])
-    tracer = sysc.tracer(["-p", str(proc.pid), "-e", "getppid", "1", "2"])
+    tracer = sysc.start(["-p", str(proc.pid), "-e", "getppid", "1", "2"])
     with open(go, "w"):
         pass
-    res = as_run(tracer.wait())
+    res = tracer.wait()
     assert res.rc == 0, res
     check_stderr(res.stderr, tracer=True)
     assert proc.poll() is None, "sys_calls ended before kscope"
@@ -828,12 +785,6 @@ def test_program_not_found(sysc):
 
 # ---- j: command line ------------------------------------------------------------------------
 
-def run_cli(args):
-    p = subprocess.run([KSCOPE, *args], stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=TIMEOUT)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
 USAGE_ERRORS = [
     ["-e", "nosuchsyscall"],
     ["--syscall", "nosuchsyscall"],
@@ -861,7 +812,7 @@ USAGE_ERRORS = [
 @pytest.mark.parametrize("args", USAGE_ERRORS, ids=lambda a: " ".join(a) or "empty")
 def test_usage_error(args):
     # -d 1 first: should kscope accept the line, it stops by itself (and fails here)
-    rc, out, err = run_cli(["syscall", "-d", "1", *args])
+    rc, out, err = cli(["syscall", "-d", "1", *args])
     assert rc == 2, (rc, out, err)
     assert out == ""
     assert err.endswith("\n") and err.count("\n") == 1, err
@@ -872,21 +823,21 @@ def test_usage_error(args):
                                   ["--hist=nosuchsyscall"]], ids=" ".join)
 def test_unknown_syscall_named(args):
     """The error names the syscall it does not know."""
-    rc, out, err = run_cli(["syscall", "-d", "1", *args])
+    rc, out, err = cli(["syscall", "-d", "1", *args])
     assert rc == 2 and out == "" and "nosuchsyscall" in err, (rc, out, err)
 
 
 def test_usage_error_runs_nothing(tmp_path):
     """A usage error after -- PROGRAM: PROGRAM is not run."""
     marker = tmp_path / "ran"
-    rc, out, err = run_cli(["syscall", "-e", "nosuchsyscall", "--", "/bin/sh", "-c",
+    rc, out, err = cli(["syscall", "-e", "nosuchsyscall", "--", "/bin/sh", "-c",
                             f"touch {marker}"])
     assert rc == 2 and out == "" and err.count("\n") == 1, (rc, out, err)
     assert not marker.exists()
 
 
 def test_help():
-    rc, out, err = run_cli(["syscall", "--help"])
+    rc, out, err = cli(["syscall", "--help"])
     assert rc == 0, err
     assert out.startswith("usage: kscope syscall "), out
     for opt in ("--syscall", "--by", "--hist", "--errors", "--events", "--sort", "--top"):
@@ -903,7 +854,7 @@ def test_sigint_summary_and_cleanup(bg, sysc, mode):
     its programs, links and maps left behind.
     """
     proc, info, go = gated_calls(bg, sysc.tmpdir, 200, 100, opts=["-o", "openat"])
-    tracer = sysc.tracer(["-p", str(proc.pid), *(["--events"] if mode == "events" else [])])
+    tracer = sysc.start(["-p", str(proc.pid), *(["--events"] if mode == "events" else [])])
     try:
         owned = bpf_objects(tracer.pid)
         assert len(owned["prog"]) >= 2 and len(owned["link"]) >= 2, owned  # enter, exit
@@ -912,7 +863,7 @@ def test_sigint_summary_and_cleanup(bg, sysc, mode):
             pass
         assert proc.wait(TIMEOUT) == 0
     finally:
-        res = as_run(tracer.stop(signal.SIGINT))
+        res = tracer.stop(signal.SIGINT)
     assert res.rc == 0, res
     check_stderr(res.stderr, tracer=True)
     inf = read_info(info)
