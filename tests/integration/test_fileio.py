@@ -17,14 +17,14 @@ import platform
 import re
 import secrets
 import signal
-import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import (bpf_objects, wait_sleeping, bpftool_list, check_gone, HOOK_VARIANTS, KSCOPE, TIMEOUT, Tracer, cgroup2_mount, parse_ndjson,
-                      read_text, wait_for_file, workload)
+from conftest import (HOOK_VARIANTS, TIMEOUT, Kscope, Result, bpf_objects, bpftool_list,
+                      check_gone, cgroup2_mount, cli, parse_ndjson, wait_for_file, wait_sleeping,
+                      workload)
 
 HDR = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu")
 OPEN_FIELDS = HDR + ("fd", "errno", "ret", "flags", "flags_raw", "mode", "syscall", "dfd",
@@ -68,10 +68,10 @@ class Info:
         return fd
 
 
-class Run:
-    def __init__(self, rc, rows, stderr, stdout, cmd, info=None):
-        self.rc, self.rows, self.stderr, self.stdout, self.cmd = rc, rows, stderr, stdout, cmd
-        self.info = info
+class FileIOResult(Result):
+    """conftest's Result, with rows by pid and path and what fileio_rw recorded (.info)."""
+
+    info = None
 
     def of(self, kind, pid=None, path=None):
         return [r for r in self.rows if r["type"] == kind and
@@ -83,9 +83,6 @@ class Run:
         assert len(rows) <= 1, rows
         return rows[0] if rows else None
 
-    def __repr__(self):
-        return f"Run(rc={self.rc}, {len(self.rows)} rows, stderr={self.stderr!r}, cmd={self.cmd!r})"
-
 
 def check_rows(rows):
     for r in rows:
@@ -95,37 +92,23 @@ def check_rows(rows):
     return rows
 
 
-class FileIO:
-    """Runs `kscope fileio -j -o FILE ARGS [-- PROGRAM]` in the test's directory."""
+class FileIO(Kscope):
+    """Runs `kscope fileio [-j] -o FILE ARGS [-- PROGRAM]` in the test's directory
+    (conftest's runner): every row of a known type has its fields."""
 
-    def __init__(self, tmpdir):
-        self.tmpdir = tmpdir
-        self.n = 0
-
-    def path(self, name):
-        return os.path.join(self.tmpdir, name)
-
-    def out(self):
-        self.n += 1
-        return self.path(f"fileio-{self.n}.out")
-
-    def cmd(self, args, out, json_mode=True):
-        return [KSCOPE, "fileio", *(["-j"] if json_mode else []), "-o", out, *args]
+    command_name = "fileio"
+    result = FileIOResult
 
     def run(self, args, program=None, json_mode=True, info=None):
-        out = self.out()
-        cmd = self.cmd(args, out, json_mode)
-        if program is not None:
-            cmd += ["--", *program]
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
-        text = read_text(out) if os.path.exists(out) else ""
-        rows = check_rows(parse_ndjson(text, f"{cmd!r} output")) if json_mode else text
-        return Run(p.returncode, rows, p.stderr.decode("utf-8", "surrogateescape"),
-                   p.stdout.decode("utf-8", "surrogateescape"), cmd,
-                   Info(info) if info and os.path.exists(info) else None)
+        res = super().run(args, program, json_mode)
+        if json_mode:
+            check_rows(res.rows)
+        if info and os.path.exists(info):
+            res.info = Info(info)
+        return res
 
     def rw(self, args, steps, json_mode=True):
-        """kscope fileio ARGS -- fileio_rw INFO STEPS: Run, with .info."""
+        """kscope fileio ARGS -- fileio_rw INFO STEPS: a Result, with .info."""
         self.n += 1
         info = self.path(f"rw-{self.n}.info")
         return self.run(args, [workload("fileio_rw"), info, *steps], json_mode, info)
@@ -454,8 +437,7 @@ def test_lost_opens_are_counted(bg, fio):
     info, go = fio.path("lost.info"), fio.path("lost.go")
     proc = bg.start([workload("fileio_rw"), "-g", go, info, *steps])
     wait_for_file(info, proc)
-    out = fio.out()
-    tracer = Tracer(fio.cmd(["-x", "--ringbuf-kb", "4", "-p", str(proc.pid)], out), out)
+    tracer = fio.start(["-x", "--ringbuf-kb", "4", "-p", str(proc.pid)])
     os.kill(tracer.pid, signal.SIGSTOP)
     try:
         with open(go, "w"):
@@ -573,7 +555,7 @@ def test_slow_zero_reports_every_call(fio):
 
 def test_slow_with_failed_is_refused():
     """--slow streams slow calls instead of opens: -x (failed opens) would be ignored."""
-    rc, out, err = run_cli(["fileio", "--slow", "0", "-x"])
+    rc, out, err = cli(["fileio", "--slow", "0", "-x"])
     assert rc == 2 and out == "", (rc, out, err)
     assert err == ("kscope fileio: --slow and -x/--failed cannot be combined: --slow streams "
                    "slow reads and writes instead of opens (see 'kscope fileio --help')\n"), err
@@ -623,8 +605,7 @@ def test_top_count_stops(bg, fio):
         steps += ["write", a, "1", "10", "sleep", "100"]
     proc = bg.start([workload("fileio_rw"), "-g", go, info, *steps])
     wait_for_file(info, proc)
-    out = fio.out()
-    tracer = Tracer(fio.cmd(["-p", str(proc.pid), "--top", "1", "2"], out), out)
+    tracer = fio.start(["-p", str(proc.pid), "--top", "1", "2"])
     with open(go, "w"):
         pass
     res = tracer.wait()
@@ -668,8 +649,7 @@ def gated_rw(bg, d, path, prefix=(), exe=None, k=5, size=100):
 
 def run_filtered(fio, args, procs):
     """kscope fileio ARGS while the gated workloads run to their end: their rows."""
-    out = fio.out()
-    tracer = Tracer(fio.cmd(["--top", *args], out), out)
+    tracer = fio.start(["--top", *args])
     try:
         for p, info, go in procs:
             with open(go, "w"):
@@ -785,12 +765,6 @@ def test_program_exit_status(fio):
 
 # ---- command line, doctor, signals ----------------------------------------------------------
 
-def run_cli(args):
-    p = subprocess.run([KSCOPE, *args], stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=TIMEOUT)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
 USAGE_ERRORS = [
     ["--slow"],
     ["--slow", "x"],
@@ -824,7 +798,7 @@ USAGE_ERRORS = [
 
 @pytest.mark.parametrize("args", USAGE_ERRORS, ids=" ".join)
 def test_usage_error(args):
-    rc, out, err = run_cli(["fileio", *args])
+    rc, out, err = cli(["fileio", *args])
     assert rc == 2, (rc, out, err)
     assert out == ""
     assert err.endswith("\n") and err.count("\n") == 1, err
@@ -832,7 +806,7 @@ def test_usage_error(args):
 
 
 def test_help():
-    rc, out, err = run_cli(["fileio", "--help"])
+    rc, out, err = cli(["fileio", "--help"])
     assert rc == 0, err
     assert out.startswith("usage: kscope fileio "), out
     for opt in ("--failed", "--slow", "--top", "--sort", "--rows", "-- PROGRAM"):
@@ -840,7 +814,7 @@ def test_help():
 
 
 def test_doctor_lists_fileio_probes():
-    rc, out, err = run_cli(["doctor", "-j"])
+    rc, out, err = cli(["doctor", "-j"])
     assert rc == 0, err
     (doc,) = parse_ndjson(out)
     probes = {p["probe"]: p for p in doc["probes"] if p["command"] == "fileio"}
@@ -856,8 +830,7 @@ def test_signal_summary_and_cleanup(bg, fio, sig):
     the exact numbers of what ran meanwhile, exits 0, and leaves none of its
     programs, links and maps behind.
     """
-    out = fio.out()
-    tracer = Tracer(fio.cmd(["--top"], out), out)
+    tracer = fio.start(["--top"])
     try:
         owned = bpf_objects(tracer.pid)
         progs = bpftool_list("prog")
