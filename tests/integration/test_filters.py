@@ -8,13 +8,12 @@ and checks that exactly the ticker's matching events were seen.
 """
 import os
 import secrets
-import subprocess
 import time
 
 import pytest
 
-from conftest import (KSCOPE, TIMEOUT, cgroup2_mount, parse_ndjson, read_ints, read_text,
-                      wait_for_file, workload)
+from conftest import (TIMEOUT, cgroup2_mount, parse_ndjson, read_ints, read_text, wait_for_file,
+                      workload)
 
 N = 3
 SETPRIV_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
@@ -203,11 +202,9 @@ def test_cgroup_filter(kscope, bg, noise, tmp_path, cgroup):
     noise.assert_absent(res.events)
 
 
-def test_duration_ends_by_itself(kscope, tmp_path):
+def test_duration_ends_by_itself(kscope):
     """-d 1: kscope stops on its own, exit status 0, output well formed."""
-    out = os.path.join(str(tmp_path), "d.ndjson")
-    p = subprocess.run([KSCOPE, "proc", "-d", "1", "-j", "-o", out],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
-    assert p.returncode == 0, p
-    assert p.stdout == b"", p
-    parse_ndjson(read_text(out))
+    res = kscope.run(["-d", "1"])
+    assert res.rc == 0, res
+    assert res.stdout == "", res
+    parse_ndjson(read_text(res.out))
