@@ -17,10 +17,9 @@ the rest must be counted as lost.
 import os
 import re
 import signal
-import subprocess
 import time
 
-from conftest import KSCOPE, TIMEOUT, parse_ndjson, read_text, wait_for_file, workload
+from conftest import TIMEOUT, wait_for_file, workload
 
 EVENTS = ("fork", "exec", "exit")
 
@@ -60,25 +59,19 @@ def storm_while_stopped(p, sync):
         os.kill(p.pid, signal.SIGCONT)
 
 
-def test_losses_are_counted_exactly(tmp_path):
+def test_losses_are_counted_exactly(kscope, tmp_path):
     n = 3000
     sync = str(tmp_path)
-    out = os.path.join(sync, "storm.ndjson")
-    cmd = [KSCOPE, "proc", "--ringbuf-kb", "4", "-j", "-o", out, "--",
-           workload("storm"), str(n), sync]
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+    t = kscope.start(["--ringbuf-kb", "4"], program=[workload("storm"), str(n), sync])
     try:
         # storm runs only once kscope traces; it then waits for "go"
-        storm_while_stopped(p, sync)
-        _, err = p.communicate(timeout=TIMEOUT)
+        storm_while_stopped(t.proc, sync)
+        res = t.wait()
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    stderr = err.decode()
-    assert p.returncode == 0, stderr
-    events = parse_ndjson(read_text(out))
+        t.kill()
+    stderr = res.stderr
+    assert res.rc == 0, stderr
+    events = res.events
     received, lost = accounting(events)
     total = check_lost_records(lost, stderr)
     assert total > 0
@@ -116,7 +109,7 @@ def test_default_ring_loses_nothing(kscope):
     assert all(e["exit_code"] == 0 and e["group_dead"] for e in exits)
 
 
-def test_stderr_lines_add_up(tmp_path):
+def test_stderr_lines_add_up(kscope, tmp_path):
     """
     Table mode: the loss lines on stderr (at most one a second) add up to the
     total of the exit summary, in one wording: two bursts of losses within a
@@ -127,36 +120,31 @@ def test_stderr_lines_add_up(tmp_path):
     d1, d2 = str(tmp_path / "1"), str(tmp_path / "2")
     os.mkdir(d1)
     os.mkdir(d2)
-    out, err = str(tmp_path / "out.txt"), str(tmp_path / "err.txt")
     script = '"$0" "$1" "$2"; "$0" "$1" "$3"'
-    cmd = [KSCOPE, "proc", "--ringbuf-kb", "4", "-o", out, "--",
-           "/bin/sh", "-c", script, workload("storm"), str(n), d1, d2]
-    with open(err, "wb") as errf:
-        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=errf)
+    t = kscope.start(["--ringbuf-kb", "4"], json_mode=False,
+                     program=["/bin/sh", "-c", script, workload("storm"), str(n), d1, d2])
     lines = re.compile(r"^kscope: (\d+) events lost \(ringbuf\)$", re.M)
     try:
         for burst, d in enumerate((d1, d2)):
-            storm_while_stopped(p, d)
+            storm_while_stopped(t.proc, d)
             if burst == 0:
                 # the first burst's line is out: the second burst follows at once
                 deadline = time.monotonic() + TIMEOUT
-                while not lines.search(read_text(err)):
-                    assert p.poll() is None, read_text(err)
-                    assert time.monotonic() < deadline, read_text(err)
+                while not lines.search(t.stderr_text()):
+                    assert t.proc.poll() is None, t.stderr_text()
+                    assert time.monotonic() < deadline, t.stderr_text()
                     time.sleep(0.01)
-        assert p.wait(TIMEOUT) == 0, read_text(err)
+        res = t.wait()
+        assert res.rc == 0, res.stderr
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    stderr = read_text(err)
+        t.kill()
+    stderr = res.stderr
     said = [int(x) for x in lines.findall(stderr)]
     m = re.search(r"^kscope: (\d+) events lost in total \(ringbuf\): ", stderr, re.M)
     assert m, stderr
     assert len(said) >= 2 and sum(said) == int(m[1]), stderr
     # every event is either a line of the table or lost: forks and exits of the
     # storms (2n each) at least; nothing else was lost
-    table = [ln for ln in read_text(out).splitlines()[1:] if ln]
+    table = [ln for ln in res.rows.splitlines()[1:] if ln]
     assert len(table) + int(m[1]) >= 4 * n, (len(table), stderr)
     assert "updates" not in stderr and "not followed" not in stderr, stderr
