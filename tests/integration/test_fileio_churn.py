@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-from conftest import KSCOPE, TIMEOUT, bpf_objects, parse_ndjson, read_text, wait_for_file
+from conftest import TIMEOUT, bpf_objects, wait_for_file
 
 BURST = 40000       # short opens, more than the stats map's 16384 entries
 PATHS = 50          # the burst's files: open k is of path k % PATHS
@@ -111,19 +111,17 @@ def stats_entries(mid):
     return sorted(out)
 
 
-def test_churn_maps_bounded_and_counts_exact(tmp_path):
+def test_churn_maps_bounded_and_counts_exact(kscope, tmp_path):
     d = str(tmp_path / "files")
     os.mkdir(d)
     driver = str(tmp_path / "driver.py")
     with open(driver, "w") as f:
         f.write(DRIVER)
-    out = str(tmp_path / "fileio.ndjson")
-    cmd = [KSCOPE, "fileio", "-j", "-o", out, "--", sys.executable, driver, d, str(BURST),
-           str(PATHS), str(KIDS), str(HELD), str(BLOCK)]
-    k = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+    k = kscope.command("fileio").start([], program=[sys.executable, driver, d, str(BURST),
+                                                    str(PATHS), str(KIDS), str(HELD),
+                                                    str(BLOCK)])
     try:
-        wait_for_file(os.path.join(d, "ready"), k)
+        wait_for_file(os.path.join(d, "ready"), k.proc)
         with open(os.path.join(d, "ready")) as f:
             info = json.load(f)
         me = info["pid"]
@@ -144,16 +142,14 @@ def test_churn_maps_bounded_and_counts_exact(tmp_path):
                                   len(have_stats), have_stats[:10]))
             time.sleep(0.1)
         open(os.path.join(d, "go"), "w").close()
-        _, err = k.communicate(timeout=TIMEOUT)
+        res = k.wait()
     finally:
         open(os.path.join(d, "go"), "a").close()    # the driver never outlives the test
-        if k.poll() is None:
-            k.kill()
-            k.wait()
-    err = err.decode("utf-8", "surrogateescape")
-    assert k.returncode == 0, err
+        k.kill()
+    err = res.stderr
+    assert res.rc == 0, err
     assert err == "", err
-    rows = parse_ndjson(read_text(out))
+    rows = res.rows
     assert [r for r in rows if r["type"] == "lost"] == []
     stat = {(r["pid"], r["path"]): r for r in rows if r["type"] == "file_stat"}
 
