@@ -12,8 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import (HOOK_VARIANTS, KSCOPE, TIMEOUT, Tracer, bpf_objects, check_gone,
-                      parse_ndjson, read_text)
+from conftest import HOOK_VARIANTS, bpf_objects, check_gone, cli, read_text
 
 HELLO_FIELDS = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu",
                 "filename", "filename_truncated")
@@ -29,23 +28,17 @@ def named_true(tmp_path, name=None):
     return name, path
 
 
-def run(args, timeout=TIMEOUT):
-    p = subprocess.run([KSCOPE, "hello", *args], stdin=subprocess.DEVNULL,
-                       capture_output=True, timeout=timeout)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
 @pytest.mark.parametrize("variant", list(HOOK_VARIANTS))
-def test_one_line_per_exec(tmp_path, variant):
+def test_one_line_per_exec(kscope, tmp_path, variant):
     """-- PROGRAM: exactly the program's exec, its pid and name, on each hook path."""
     opts, hook = HOOK_VARIANTS[variant]
     name, path = named_true(tmp_path)
-    out = os.path.join(str(tmp_path), "hello.ndjson")
-    rc, stdout, stderr = run(["-v", *opts, "-j", "-o", out, "--", path])
-    assert rc == 0, stderr
-    probe = [line for line in stderr.splitlines() if line.startswith("kscope: probe exec: ")]
+    res = kscope.command("hello").run(["-v", *opts], program=[path])
+    assert res.rc == 0, res.stderr
+    probe = [line for line in res.stderr.splitlines()
+             if line.startswith("kscope: probe exec: ")]
     assert probe and probe[0].split(": ")[2].startswith(hook + "/"), (probe, hook)
-    events = parse_ndjson(read_text(out))
+    events = res.events
     assert len(events) == 1, events
     e = events[0]
     assert tuple(e) == HELLO_FIELDS, e
@@ -60,7 +53,7 @@ def test_one_line_per_exec(tmp_path, variant):
 def test_text_line(tmp_path):
     """The text line: hello: pid=N comm=NAME filename=PATH, nothing else."""
     name, path = named_true(tmp_path)
-    rc, stdout, stderr = run(["--", path])
+    rc, stdout, stderr = cli(["hello", "--", path])
     assert rc == 0, stderr
     lines = stdout.splitlines()
     assert len(lines) == 1, stdout
@@ -69,15 +62,14 @@ def test_text_line(tmp_path):
     assert rest == f"{name} filename={path}", lines
 
 
-def test_pid_matches_the_program(tmp_path):
+def test_pid_matches_the_program(kscope, tmp_path):
     """The record's pid is the process that exec'd: the workload reports its own pid."""
-    out = os.path.join(str(tmp_path), "hello.ndjson")
     pidfile = os.path.join(str(tmp_path), "pid")
     prog = ["sh", "-c", f'echo $$ > {pidfile}; exec /bin/true']
-    rc, _, stderr = run(["-j", "-o", out, "--", *prog])
-    assert rc == 0, stderr
+    res = kscope.command("hello").run([], program=prog)
+    assert res.rc == 0, res.stderr
     pid = int(read_text(pidfile))
-    events = parse_ndjson(read_text(out))
+    events = res.events
     # PROGRAM's own exec (sh, found on PATH), then the one it makes
     assert len(events) == 2, events
     assert [e["pid"] for e in events] == [pid, pid], events
@@ -85,17 +77,16 @@ def test_pid_matches_the_program(tmp_path):
     assert (events[1]["comm"], events[1]["filename"]) == ("true", "/bin/true"), events
 
 
-def test_escaped(tmp_path):
+def test_escaped(kscope, tmp_path):
     """A program name with a newline and an escape byte stays on one line."""
     name, path = named_true(tmp_path, "k\nh\x1b")
-    rc, stdout, stderr = run(["--", path])
+    rc, stdout, stderr = cli(["hello", "--", path])
     assert rc == 0, stderr
     assert stdout.count("\n") == 1, stdout
     assert "comm=k\\nh\\x1b " in stdout, stdout
-    out = os.path.join(str(tmp_path), "hello.ndjson")
-    rc, _, stderr = run(["-j", "-o", out, "--", path])
-    assert rc == 0, stderr
-    (e,) = parse_ndjson(read_text(out))
+    res = kscope.command("hello").run([], program=[path])
+    assert res.rc == 0, res.stderr
+    (e,) = res.events
     assert e["comm"] == "k\nh\x1b" and e["filename"] == path
 
 
@@ -107,7 +98,7 @@ def test_escaped(tmp_path):
     (["--comm", "x" * 16], None),
 ])
 def test_bad_input(args, msg):
-    rc, stdout, stderr = run(args)
+    rc, stdout, stderr = cli(["hello", *args])
     assert rc == 2, (rc, stderr)
     assert stdout == ""
     assert stderr.count("\n") == 1 and stderr.startswith("kscope hello: "), stderr
@@ -115,11 +106,10 @@ def test_bad_input(args, msg):
         assert msg in stderr, stderr
 
 
-def test_sigint_leaves_nothing(tmp_path):
+def test_sigint_leaves_nothing(kscope, tmp_path):
     """Tracing everything, stopped by SIGINT: exit 0, every BPF object gone."""
     name, path = named_true(tmp_path)
-    out = os.path.join(str(tmp_path), "hello.ndjson")
-    t = Tracer([KSCOPE, "hello", "-j", "-o", out], out)
+    t = kscope.command("hello").start([])
     owned = bpf_objects(t.pid)
     assert owned["prog"] and owned["link"], owned
     subprocess.run([path], check=True)

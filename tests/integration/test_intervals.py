@@ -17,7 +17,7 @@ import os
 import signal
 import time
 
-from conftest import KSCOPE, TIMEOUT, Tracer, parse_ndjson, read_text
+from conftest import TIMEOUT, parse_ndjson, read_text
 
 INTERVAL = 0.3
 COUNT = 4
@@ -33,10 +33,10 @@ def periods(path):
     return [(ts, iv) for ts in sorted(out) for iv in out[ts]]
 
 
-def test_stall_skips_missed_ticks(tmp_path):
-    out = str(tmp_path / "cpu.ndjson")
+def test_stall_skips_missed_ticks(kscope):
     # system-wide: every period has threads that ran (kscope's own, at least)
-    tracer = Tracer([KSCOPE, "sched", "-j", "-o", out, str(INTERVAL), str(COUNT)], out)
+    tracer = kscope.command("sched").start([str(INTERVAL), str(COUNT)])
+    out = tracer.out
     try:
         # the first report is out: stop kscope for five intervals
         deadline = time.monotonic() + TIMEOUT
