@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from conftest import (KSCOPE, bpf_objects, bpftool_list, check_gone, TIMEOUT, Tracer, parse_ndjson, read_ints, read_text,
-                      wait_for_file, workload)
+from conftest import (TIMEOUT, bpf_objects, bpftool_list, check_gone, read_ints, wait_for_file,
+                      workload)
 
 
 def check_owned(owned):
@@ -68,33 +68,30 @@ class Drain:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
-def test_stop_signal_cleans_up(noise, sig):
-    p = subprocess.Popen([KSCOPE, "proc"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+def test_stop_signal_cleans_up(kscope, noise, sig):
+    k = kscope.start([], json_mode=False, stdout=subprocess.PIPE)
     try:
-        out = Drain(p.stdout)
+        out = Drain(k.proc.stdout)
         header = out.wait_first()       # printed once attached
         assert header.startswith(b"TIME"), header
-        owned = bpf_objects(p.pid)
+        owned = bpf_objects(k.pid)
         check_owned(owned)
-        p.send_signal(sig)
-        assert p.wait(TIMEOUT) == 0, p.stderr.read()
+        k.proc.send_signal(sig)
+        assert k.proc.wait(TIMEOUT) == 0, k.stderr_text()
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        k.kill()
     out.lines()
     check_gone(owned)
 
 
-def test_closed_pipe_ends_kscope(tmp_path):
+def test_closed_pipe_ends_kscope(kscope, tmp_path):
     """kscope proc | head -n 2: kscope notices the reader left, exits 0, cleans up."""
     name = "ksp" + secrets.token_hex(4)
     link = os.path.join(str(tmp_path), name)
     os.symlink(workload("exit_with"), link)
     # head's output is block-buffered: readiness comes from kscope's stderr
     # (a terminal), not from the header going through head
-    k = Tracer([KSCOPE, "proc", "--comm", name])
+    k = kscope.start(["--comm", name], json_mode=False, stdout=subprocess.PIPE)
     head = subprocess.Popen(["head", "-n", "2"], stdin=k.proc.stdout, stdout=subprocess.PIPE)
     k.proc.stdout.close()
     try:
@@ -119,7 +116,7 @@ def test_closed_pipe_ends_kscope(tmp_path):
     check_gone(owned)
 
 
-def test_stop_signal_with_stalled_reader(noise):
+def test_stop_signal_with_stalled_reader(kscope, noise):
     """
     SIGINT must stop kscope even while its output pipe is full (a paused
     pager, a stuck consumer): exit 0 and clean up, not block forever in
@@ -127,27 +124,26 @@ def test_stop_signal_with_stalled_reader(noise):
     """
     r, w = os.pipe()
     fcntl.fcntl(r, fcntl.F_SETPIPE_SZ, 4096)
-    p = subprocess.Popen([KSCOPE, "proc"], stdin=subprocess.DEVNULL, stdout=w,
-                         stderr=subprocess.DEVNULL)
-    os.close(w)
+    try:
+        k = kscope.start([], json_mode=False, stdout=w)
+    finally:
+        os.close(w)
     try:
         deadline = time.monotonic() + TIMEOUT
-        while not blocked_in_pipe_write(p.pid):   # the pipe is full
-            assert p.poll() is None, "kscope died"
+        while not blocked_in_pipe_write(k.pid):   # the pipe is full
+            assert k.proc.poll() is None, "kscope died"
             assert time.monotonic() < deadline, "kscope never blocked on its output"
             time.sleep(0.05)
-        owned = bpf_objects(p.pid)
+        owned = bpf_objects(k.pid)
         check_owned(owned)
-        p.send_signal(signal.SIGINT)
+        k.proc.send_signal(signal.SIGINT)
         try:
-            rc = p.wait(30)             # a hang guard, not a speed limit
+            rc = k.proc.wait(30)        # a hang guard, not a speed limit
         except subprocess.TimeoutExpired:
             rc = None
         assert rc == 0, "kscope did not stop on SIGINT while its stdout pipe was full"
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        k.kill()
         os.close(r)
     check_gone(owned)
 
@@ -163,17 +159,16 @@ def signal_delivered(pid, sig):
 
 
 class ProgramRun:
-    """kscope -j -o FILE -- ticker INFO GO 1 exit_with 0: waits until released."""
+    """kscope -j -o FILE -- ticker INFO GO 1 exit_with 0 (kscope.start: self.t; its
+    process self.k): waits until released."""
 
-    def __init__(self, d):
-        self.info = os.path.join(d, "ticker.info")
-        self.go = os.path.join(d, "ticker.go")
-        self.out = os.path.join(d, "out.ndjson")
+    def __init__(self, kscope):
+        self.info = kscope.path("ticker.info")
+        self.go = kscope.path("ticker.go")
         self.ew = workload("exit_with")
-        self.k = subprocess.Popen([KSCOPE, "proc", "-j", "-o", self.out, "--",
-                                   workload("ticker"), self.info, self.go, "1", self.ew, "0"],
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE)
+        self.t = kscope.start([], program=[workload("ticker"), self.info, self.go, "1",
+                                           self.ew, "0"])
+        self.k = self.t.proc
         wait_for_file(self.info, self.k)        # PROGRAM runs: tracing is on
         (self.pid,) = read_ints(self.info)
 
@@ -184,8 +179,12 @@ class ProgramRun:
             assert time.monotonic() < deadline
             time.sleep(0.01)
 
+    def stderr(self):
+        return self.t.stderr_text()
+
     def events(self):
-        return parse_ndjson(read_text(self.out))
+        """Every event kscope wrote (once it has ended)."""
+        return self.t.stop().events
 
     def cleanup(self):
         for pid in (self.k.pid, self.pid):
@@ -196,12 +195,12 @@ class ProgramRun:
         self.k.wait()
 
 
-def test_program_sigterm_is_forwarded(tmp_path):
+def test_program_sigterm_is_forwarded(kscope):
     """SIGTERM goes on to PROGRAM; its death is traced; kscope exits 128+15."""
-    r = ProgramRun(str(tmp_path))
+    r = ProgramRun(kscope)
     try:
         r.k.send_signal(signal.SIGTERM)
-        assert r.k.wait(TIMEOUT) == 128 + signal.SIGTERM, r.k.stderr.read()
+        assert r.k.wait(TIMEOUT) == 128 + signal.SIGTERM, r.stderr()
     finally:
         r.cleanup()
     events = r.events()
@@ -210,14 +209,14 @@ def test_program_sigterm_is_forwarded(tmp_path):
     assert [e["type"] for e in events if e["pid"] == r.pid] == ["exec", "exit"], events
 
 
-def test_program_first_sigint_keeps_tracing(tmp_path):
+def test_program_first_sigint_keeps_tracing(kscope):
     """The first SIGINT is not passed on: tracing goes on until PROGRAM exits."""
-    r = ProgramRun(str(tmp_path))
+    r = ProgramRun(kscope)
     try:
         r.signal(signal.SIGINT)
         with open(r.go, "w"):
             pass
-        assert r.k.wait(TIMEOUT) == 0, r.k.stderr.read()
+        assert r.k.wait(TIMEOUT) == 0, r.stderr()
     finally:
         r.cleanup()
     pid, kid = read_ints(r.info)
@@ -228,9 +227,9 @@ def test_program_first_sigint_keeps_tracing(tmp_path):
     assert ex["argv"] == [r.ew, "0"], ex
 
 
-def test_program_second_sigint_stops(tmp_path):
+def test_program_second_sigint_stops(kscope):
     """A second SIGINT stops kscope at once, even though PROGRAM still runs."""
-    r = ProgramRun(str(tmp_path))
+    r = ProgramRun(kscope)
     try:
         r.signal(signal.SIGINT)
         r.signal(signal.SIGINT)
@@ -239,7 +238,7 @@ def test_program_second_sigint_stops(tmp_path):
         except subprocess.TimeoutExpired:
             rc = None
         assert rc is not None, "kscope did not stop on a second SIGINT while PROGRAM runs"
-        assert rc == 0, r.k.stderr.read()
+        assert rc == 0, r.stderr()
     finally:
         r.cleanup()
     events = r.events()
