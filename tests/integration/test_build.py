@@ -31,11 +31,10 @@ def test_arm64_build_under_qemu_user():
     import json
     import os
     import shutil
-    import subprocess
 
     import pytest
 
-    from conftest import REPO, TIMEOUT
+    from conftest import REPO, cli
 
     if os.uname().machine == "aarch64":
         # an arm64 machine (the VM matrix's arm64 guest): the binary under test is
@@ -60,8 +59,7 @@ def test_arm64_build_under_qemu_user():
     assert PT_INTERP not in types and PT_DYNAMIC not in types, "arm64 kscope is not static"
 
     def run(*args):
-        p = subprocess.run([qemu, arm64, *args], capture_output=True, timeout=TIMEOUT)
-        return p.returncode, p.stdout.decode(), p.stderr.decode()
+        return cli(list(args), prefix=[qemu], binary=arm64)
 
     rc, out, err = run("--version")
     assert rc == 0 and out.startswith("kscope "), (rc, out, err)

@@ -12,13 +12,7 @@ import time
 
 import pytest
 
-from conftest import KSCOPE, TIMEOUT, parse_ndjson, read_text, workload
-
-
-def run(args, **kw):
-    p = subprocess.run([KSCOPE, *args], stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=TIMEOUT, **kw)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
+from conftest import KSCOPE, TIMEOUT, cli, parse_ndjson, read_text, workload
 
 
 def unused_pid():
@@ -33,7 +27,7 @@ def unused_pid():
 
 
 def test_no_arguments():
-    rc, out, err = run([])
+    rc, out, err = cli([])
     assert rc == 2
     assert out == ""
     assert "usage: kscope" in err
@@ -111,7 +105,7 @@ USAGE_LINES = {
 
 @pytest.mark.parametrize("args", list(USAGE_LINES), ids=" ".join)
 def test_usage_error_line(args):
-    rc, out, err = run(list(args))
+    rc, out, err = cli(list(args))
     assert rc == 2 and out == "", (rc, out, err)
     assert err == f"kscope {args[0]}: {USAGE_LINES[args]} (see 'kscope {args[0]} --help')\n"
 
@@ -119,7 +113,7 @@ def test_usage_error_line(args):
 def test_cgroup_root_spellings():
     """'/' and '.' are the root cgroup (as /proc/PID/cgroup writes paths): accepted."""
     for path in ("/", "."):
-        rc, out, err = run(["proc", "-c", path, "-e", "exec", "-j", "--", "/bin/true"])
+        rc, out, err = cli(["proc", "-c", path, "-e", "exec", "-j", "--", "/bin/true"])
         assert rc == 0, (path, err)
         assert [e["argv"] for e in parse_ndjson(out) if e["type"] == "exec"] == [["/bin/true"]]
 
@@ -142,7 +136,7 @@ def test_pid_that_is_a_thread():
         started.wait(TIMEOUT)
         with open("/proc/self/comm") as f:
             comm = f.read().strip()
-        rc, out, err = run(["sched", "-p", str(tid[0]), "-d", "1"])
+        rc, out, err = cli(["sched", "-p", str(tid[0]), "-d", "1"])
     finally:
         stop.set()
         t.join()
@@ -163,7 +157,7 @@ def test_pid_that_is_a_thread():
     ["syscall", "-e", "read\x1b[2J"],
 ], ids=["command", "comm", "user", "output", "syscall"])
 def test_error_lines_escape_control_bytes(args):
-    rc, out, err = run(args)
+    rc, out, err = cli(args)
     assert rc == 2 and out == "", (rc, err)
     assert err.endswith("\n") and err.count("\n") == 1, repr(err)
     assert not any(ord(c) < 0x20 for c in err[:-1]), repr(err)
@@ -175,7 +169,7 @@ def test_error_lines_escape_control_bytes(args):
 def test_program_name_escaped(tmp_path):
     """A PROGRAM that cannot run, named with control bytes: still one escaped line."""
     out = str(tmp_path / "o")
-    rc, _, err = run(["proc", "-o", out, "--", "/nonexistent/\x1b[1mprog\nx"])
+    rc, _, err = cli(["proc", "-o", out, "--", "/nonexistent/\x1b[1mprog\nx"])
     assert rc == 127, (rc, err)
     assert err.count("\n") == 1 and "\x1b" not in err, repr(err)
     assert "cannot run '/nonexistent/\\x1b[1mprog\\nx'" in err, repr(err)
@@ -183,7 +177,7 @@ def test_program_name_escaped(tmp_path):
 
 @pytest.mark.parametrize("args", USAGE_ERRORS, ids=" ".join)
 def test_usage_error(args):
-    rc, out, err = run(args)
+    rc, out, err = cli(args)
     assert rc == 2, (rc, out, err)
     assert out == "", out
     assert err.endswith("\n") and err.count("\n") == 1, err
@@ -191,28 +185,28 @@ def test_usage_error(args):
 
 
 def test_unused_pid():
-    rc, out, err = run(["proc", "-p", str(unused_pid())])
+    rc, out, err = cli(["proc", "-p", str(unused_pid())])
     assert rc == 2 and out == "" and err.count("\n") == 1, (rc, out, err)
 
 
 def test_usage_error_runs_nothing(tmp_path):
     """A usage error after '--' never starts PROGRAM."""
     marker = os.path.join(str(tmp_path), "ran")
-    rc, out, err = run(["proc", "--bogus", "--", "/bin/touch", marker])
+    rc, out, err = cli(["proc", "--bogus", "--", "/bin/touch", marker])
     assert rc == 2 and err.count("\n") == 1
     assert not os.path.exists(marker)
 
 
 def test_version():
-    rc, out, err = run(["-V"])
+    rc, out, err = cli(["-V"])
     assert rc == 0 and err == ""
     assert re.fullmatch(r"kscope \d+\.\d+\.\d+\S*\n", out), out
-    assert run(["--version"])[1] == out
+    assert cli(["--version"])[1] == out
 
 
 @pytest.mark.parametrize("args", [["help"], ["-h"], ["--help"]])
 def test_help(args):
-    rc, out, err = run(args)
+    rc, out, err = cli(args)
     assert rc == 0 and err == ""
     assert "usage: kscope" in out
     assert "proc" in out and "doctor" in out
@@ -220,7 +214,7 @@ def test_help(args):
 
 @pytest.mark.parametrize("args", [["help", "proc"], ["proc", "--help"], ["proc", "-h"]])
 def test_help_proc(args):
-    rc, out, err = run(args)
+    rc, out, err = cli(args)
     assert rc == 0 and err == ""
     assert out.startswith("usage: kscope proc")
     for opt in ("--pid", "--follow", "--uid", "--comm", "--cgroup", "--duration", "--json",
@@ -231,67 +225,63 @@ def test_help_proc(args):
 
 def test_help_wins_over_program(tmp_path):
     marker = os.path.join(str(tmp_path), "ran")
-    rc, out, err = run(["proc", "--help", "--", "/bin/touch", marker])
+    rc, out, err = cli(["proc", "--help", "--", "/bin/touch", marker])
     assert rc == 0 and "usage: kscope proc" in out
     assert not os.path.exists(marker)
 
 
-def test_program_not_found(tmp_path):
+def test_program_not_found(kscope):
     """-- PROGRAM that cannot be run: 127, like a shell, and a message."""
-    out = os.path.join(str(tmp_path), "o")
-    p = subprocess.run([KSCOPE, "proc", "-j", "-o", out, "--", "/nonexistent/program"],
-                       capture_output=True, timeout=TIMEOUT)
-    assert p.returncode == 127, p
-    assert b"/nonexistent/program" in p.stderr, p.stderr
-    parse_ndjson(read_text(out))
+    res = kscope.run([], program=["/nonexistent/program"])
+    assert res.rc == 127, res
+    assert "/nonexistent/program" in res.stderr, res.stderr
+    parse_ndjson(read_text(res.out))
 
 
 # ---- privileges --------------------------------------------------------------
 
+def capsh_drop(caps):
+    """A prefix that runs a command ("$0" "$@" in capsh's shell) with caps dropped from
+    the bounding set."""
+    return ["capsh", f"--drop={caps}", "--", "-c", 'exec "$0" "$@"']
+
+
 def test_unprivileged_user(shared_bin):
-    k = shared_bin(KSCOPE)
-    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                        "--inh-caps=-all", k, "proc", "-d", "1"],
-                       capture_output=True, timeout=TIMEOUT)
-    err = p.stderr.decode()
-    assert p.returncode == 1, (p.returncode, err)
+    rc, out, err = cli(["proc", "-d", "1"], binary=shared_bin(KSCOPE),
+                       prefix=["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               "--inh-caps=-all"])
+    assert rc == 1, (rc, err)
     assert err.count("\n") == 1 and "CAP_BPF" in err, err
-    assert p.stdout == b""
+    assert out == ""
 
 
 def test_root_without_cap_bpf():
     """Root with CAP_BPF and CAP_SYS_ADMIN dropped from the bounding set."""
-    p = subprocess.run(["capsh", "--drop=cap_bpf,cap_sys_admin", "--", "-c",
-                        f'exec "{KSCOPE}" proc -d 1'],
-                       capture_output=True, timeout=TIMEOUT)
-    err = p.stderr.decode()
-    assert p.returncode == 1, (p.returncode, err)
+    rc, out, err = cli(["proc", "-d", "1"], prefix=capsh_drop("cap_bpf,cap_sys_admin"))
+    assert rc == 1, (rc, err)
     assert err.count("\n") == 1, err
     assert "CAP_BPF" in err, err
-    assert p.stdout == b""
+    assert out == ""
 
 
-def test_root_without_cap_bpf_keeps_sys_admin(tmp_path):
+def test_root_without_cap_bpf_keeps_sys_admin(kscope):
     """CAP_SYS_ADMIN alone is enough."""
-    out = os.path.join(str(tmp_path), "o")
-    p = subprocess.run(["capsh", "--drop=cap_bpf", "--", "-c",
-                        f'exec "{KSCOPE}" proc -j -o "{out}" -- /bin/true'],
-                       capture_output=True, timeout=TIMEOUT)
-    assert p.returncode == 0, p
-    events = parse_ndjson(read_text(out))
+    res = kscope.run([], program=["/bin/true"], prefix=capsh_drop("cap_bpf"))
+    assert res.rc == 0, res
+    events = res.events
     assert [e["argv"] for e in events if e["type"] == "exec"] == [["/bin/true"]]
 
 
 # ---- doctor -------------------------------------------------------------------
 
 def test_doctor_text():
-    rc, out, err = run(["doctor"])
+    rc, out, err = cli(["doctor"])
     assert rc == 0, (out, err)
     assert "proc" in out and "fork" in out and "exec" in out and "exit" in out
 
 
 def test_doctor_json():
-    rc, out, err = run(["doctor", "-j"])
+    rc, out, err = cli(["doctor", "-j"])
     assert rc == 0, (out, err)
     assert out.count("\n") == 1, out
     d = json.loads(out)

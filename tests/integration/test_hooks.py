@@ -6,12 +6,11 @@ kernel offers (declared by the VM matrix, or found by hooks.py's own
 bpf(2) checks), and the declaration must match the kernel.
 """
 import json
-import subprocess
 
 import pytest
 
 import hooks
-from conftest import KSCOPE, TIMEOUT
+from conftest import cli
 
 # probes with a single alternative
 SINGLE = {("proc", p): "tracepoint" for p in
@@ -19,10 +18,9 @@ SINGLE = {("proc", p): "tracepoint" for p in
 
 
 def doctor(opts):
-    res = subprocess.run([KSCOPE, "doctor", "-j", *opts], capture_output=True, text=True,
-                         timeout=TIMEOUT)
-    assert res.returncode == 0, res
-    return json.loads(res.stdout)
+    rc, out, err = cli(["doctor", "-j", *opts])
+    assert rc == 0, (rc, out, err)
+    return json.loads(out)
 
 
 def test_kernel_hooks_known():

@@ -14,30 +14,26 @@ symbolic link to a regular file (or to nowhere) is refused; one to a
 device or a pipe (/dev/stdout) is followed.
 """
 import ctypes
+import functools
 import os
 import subprocess
 
 import pytest
 
-from conftest import KSCOPE, TIMEOUT, parse_ndjson, read_text, workload
+from conftest import cli, parse_ndjson, read_text, workload
 
 # every hook of every probe refused: the programs never load (exit 1)
 NO_HOOKS = ["--no-hook", "fentry,kprobe,tp_btf,raw_tp,tracepoint"]
 
 
-def run(args, **kw):
-    kw.setdefault("stdin", subprocess.DEVNULL)
-    kw.setdefault("capture_output", True)
-    p = subprocess.run([KSCOPE, *args], timeout=TIMEOUT, **kw)
-    dec = (lambda b: b.decode("utf-8", "surrogateescape") if b is not None else "")
-    return p.returncode, dec(p.stdout), dec(p.stderr)
+# kscope ARGS once (conftest.cli): (rc, stdout, stderr), bytes that are not UTF-8 escaped
+run = functools.partial(cli, errors="surrogateescape")
 
 
 def sh(script, *args):
-    """kscope started by sh (for redirections Python cannot make, like >&-)."""
-    p = subprocess.run(["/bin/sh", "-c", script, KSCOPE, *args],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
+    """kscope started by sh (for redirections Python cannot make, like >&-): the
+    script runs "$0" (kscope) with args "$1"..."""
+    return cli(list(args), prefix=["/bin/sh", "-c", script])
 
 
 def one_line(err):
