@@ -111,25 +111,33 @@ static __always_inline bool ks_wanted(void)
 		__type(value, value_type);			\
 	} name SEC(".maps")
 
-/* The current task's slot in map; create: make it (from *zero) if missing */
+/*
+ * The current task's slot in map; create: make it (from *zero) if missing.
+ * A slot that cannot be made is counted as lost (map_full): the LRU hash
+ * full, or no memory, or, before 6.2, bpf_task_storage_get() finding task
+ * storage busy on this CPU (it fails then instead of waiting). The caller
+ * drops what it would have kept there.
+ */
 static __always_inline void *ks_task_slot(void *map, bool create, const void *zero)
 {
 	__u32 tid;
 	void *v;
 
-	if (ks_cfg.task_storage)
-		return bpf_task_storage_get(map, bpf_get_current_task_btf(), 0,
-					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
-	tid = (__u32)bpf_get_current_pid_tgid();
-	v = bpf_map_lookup_elem(map, &tid);
-	if (v || !create)
-		return v;
-	if (bpf_map_update_elem(map, &tid, zero, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(map, &tid)) {
-		ks_lost_inc(KS_LOST_MAPFULL);
-		return NULL;
+	if (ks_cfg.task_storage) {
+		v = bpf_task_storage_get(map, bpf_get_current_task_btf(), 0,
+					 create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	} else {
+		tid = (__u32)bpf_get_current_pid_tgid();
+		v = bpf_map_lookup_elem(map, &tid);
+		if (!v && create) {
+			bpf_map_update_elem(map, &tid, zero, BPF_NOEXIST);
+			/* made here or by a racing program: either will do */
+			v = bpf_map_lookup_elem(map, &tid);
+		}
 	}
-	return bpf_map_lookup_elem(map, &tid);
+	if (!v && create)
+		ks_lost_inc(KS_LOST_MAPFULL);
+	return v;
 }
 
 /* cgroup::ancestor_ids[] became cgroup::ancestors[] in 6.1 (7f203bc89eb6) */
