@@ -158,7 +158,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 # the code under test, without main()
 UNIT_LIB_OBJS := $(filter-out $(OUT)/obj/main.o,$(OBJS))
 
-$(OUT)/tests/test_%: tests/unit/test_%.c $(UNIT_LIB_OBJS)
+$(OUT)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(UNIT_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wno-unused-parameter $< $(UNIT_LIB_OBJS) -lcmocka $(LDLIBS) -pthread -o $@
 

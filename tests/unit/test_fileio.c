@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit_out.h"
+
 #include "engine/out.h"
 #include "fileio/fileio.h"
 
@@ -73,29 +75,11 @@ static struct fio_slow_event mk_slow(uint32_t pid, uint64_t ts, uint8_t op, int6
 
 /* ---- output helpers ------------------------------------------------------ */
 
-static void out_open(struct ks_out *o, bool json)
+/* Timestamps in these tests count from 1000 ns */
+static void fio_out_open(struct ks_out *o, bool json)
 {
-	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-	assert_true(fd >= 0);
-	assert_int_equal(ks_out_init(o, fd, json, false), 0);
+	out_open(o, json);
 	o->t0_ns = 1000;
-}
-
-static void out_close(struct ks_out *o)
-{
-	close(o->fd);
-	ks_out_free(o);
-}
-
-static void check_buf(struct ks_out *o, const char *expected)
-{
-	char *got = strndup(o->buf, o->len);
-
-	assert_non_null(got);
-	assert_string_equal(got, expected);
-	free(got);
-	o->len = 0;
 }
 
 #define JHDR(type, ts, pid, tid, comm)							\
@@ -197,7 +181,7 @@ static void test_open_json(void **state)
 	struct ks_out o;
 	struct fio_open_event *e;
 
-	out_open(&o, true);
+	fio_out_open(&o, true);
 	e = mk_open(&b, 10, 500, FIO_OP_OPENAT, 3, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640,
 		    65537, "/tmp/a b", 8, 0);
 	fio_print_open(&o, e);
@@ -231,7 +215,7 @@ static void test_open_text(void **state)
 	struct ks_out o;
 	struct fio_open_event *e;
 
-	out_open(&o, false);
+	fio_out_open(&o, false);
 	e = mk_open(&b, 10, 1001000, FIO_OP_OPENAT, 3, O_RDONLY | O_CLOEXEC, 0777, 9,
 		    "/etc/passwd", 11, 0);
 	fio_print_open(&o, e);
@@ -259,7 +243,7 @@ static void test_slow(void **state)
 					  "/var/db", 0);
 	struct ks_out o;
 
-	out_open(&o, true);
+	fio_out_open(&o, true);
 	fio_print_slow(&o, &e, NULL, 0);
 	check_buf(&o, JHDR("slow_io", 2001000, 20, 21, "db")
 		  ",\"op\":\"read\",\"syscall\":\"pread64\",\"fd\":7,\"bytes\":4096,"
@@ -281,7 +265,7 @@ static void test_slow(void **state)
 		  "\"open_id\":42,\"path\":\"/long/pre\",\"path_truncated\":true}\n");
 	out_close(&o);
 
-	out_open(&o, false);
+	fio_out_open(&o, false);
 	e = mk_slow(20, 2001000, FIO_OP_READ, 100, 4096, 250000000, "/tmp/fifo", 0);
 	fio_print_slow(&o, &e, NULL, 0);
 	check_buf(&o, "0.002000    slow_io 20      21      1       db               "
@@ -321,7 +305,7 @@ static void test_summary_deltas_and_folding(void **state)
 	struct ks_out o;
 
 	assert_non_null(s);
-	out_open(&o, true);
+	fio_out_open(&o, true);
 	/* two opens of /a by pid 10 fold into one row; /a by pid 11 is its own */
 	c = S(2, 0, 200, 0, 50, 0, 0, 0, 0);
 	assert_int_equal(UPDATE(s, 10, 1, "cat", "/a", &c), 0);
@@ -379,7 +363,7 @@ static void test_summary_sort_and_top(void **state)
 	struct fio_sums c;
 	struct ks_out o;
 
-	out_open(&o, true);
+	fio_out_open(&o, true);
 	c = S(1, 0, 100, 0, 1000, 0, 0, 0, 0);		/* bytes 100, calls 1, time 1000 */
 	UPDATE(s, 1, 1, "a", "/x", &c);
 	c = S(5, 5, 10, 10, 1, 1, 0, 0, 0);		/* bytes 20, calls 10, time 2 */
@@ -412,7 +396,7 @@ static void test_summary_long_names(void **state)
 	struct ks_out o;
 	size_t len;
 
-	out_open(&o, true);
+	fio_out_open(&o, true);
 	/* the map's copy is cut; the open event told the whole name */
 	assert_int_equal(fio_summary_name(s, 7, "/very/long/name", 15), 0);
 	assert_int_equal(fio_summary_name(s, 7, "/other", 6), 0);	/* first one kept */
@@ -431,7 +415,7 @@ static void test_summary_long_names(void **state)
 		  ROW(1, "w", "/very/long/name", 0, 1, 0, 9, 0, 1, 0, 0, 0));
 	out_close(&o);
 
-	out_open(&o, false);
+	fio_out_open(&o, false);
 	fio_summary_print(s, &o, 900, 100, FIO_SORT_BYTES, 0);
 	check_buf(&o,
 		  "PID     COMM             READS    WRITES   R-BYTES   W-BYTES   R-AVG     W-AVG     FSYNCS   PATH\n"
@@ -476,7 +460,7 @@ static void test_summary_compact(void **state)
 	c = S(2, 2, 20, 20, 2, 2, 0, 0, 0);
 	assert_int_equal(fio_summary_update(s, 5, 101, comm1, "/a", 2, false, false, &c), 0);
 
-	out_open(&o, true);
+	fio_out_open(&o, true);
 	fio_summary_print(s, &o, 900, 100, FIO_SORT_BYTES, 0);
 	check_buf(&o, ROW(5, "old", "/a", 102, 202, 1020, 2020, 102, 202, 0, 0, 0)
 		  ROW(5, "old", "/cut/whole", 2, 4, 20, 40, 2, 4, 0, 0, 0)
@@ -534,7 +518,7 @@ static void test_summary_fold(void **state)
 	assert_int_equal(fio_summary_fold(s, 8, FIO_SORT_BYTES, exited, &exited_calls), 8);
 	assert_int_equal(exited_calls, 10);	/* the 10 below the first 4 */
 	assert_int_equal(fio_summary_entries(s), 9);
-	out_open(&o, true);
+	fio_out_open(&o, true);
 	fio_summary_print(s, &o, 900, 100, FIO_SORT_BYTES, 0);
 	check_buf(&o, ROWP(null, 6, "job", "/log", 0, 6, 0, 210, 0, 6, 0, 0, 0)
 		  ROW(109, "job", "/log", 0, 1, 0, 100, 0, 1, 0, 0, 0)
@@ -555,7 +539,7 @@ static void test_summary_fold(void **state)
 	assert_int_equal(exited_calls, 0);
 	gone_row(s, 113, id++, job, "/log", 1);
 	assert_int_equal(fio_summary_fold(s, 8, FIO_SORT_BYTES, exited, &exited_calls), 7);
-	out_open(&o, false);
+	fio_out_open(&o, false);
 	fio_summary_print(s, &o, 900, 100, FIO_SORT_BYTES, 2);
 	check_buf(&o,
 		  "PID     COMM             READS    WRITES   R-BYTES   W-BYTES   R-AVG     W-AVG     FSYNCS   PATH\n"
@@ -575,7 +559,7 @@ static void test_summary_text(void **state)
 	struct fio_sums c;
 	struct ks_out o;
 
-	out_open(&o, false);
+	fio_out_open(&o, false);
 	fio_summary_print(s, &o, 900, 100, FIO_SORT_BYTES, 0);
 	check_buf(&o, "PID     COMM             READS    WRITES   R-BYTES   W-BYTES   "
 		  "R-AVG     W-AVG     FSYNCS   PATH\n");

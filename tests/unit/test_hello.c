@@ -16,36 +16,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit_out.h"
+
 #include "kscope.h"
 #include "engine/out.h"
 #include "engine/trace.h"
 #include "hello/hello.h"
 
 static struct ks_out out;
-
-static void out_open(bool json)
-{
-	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-	assert_true(fd >= 0);
-	assert_int_equal(ks_out_init(&out, fd, json, false), 0);
-}
-
-static void out_close(void)
-{
-	close(out.fd);
-	ks_out_free(&out);
-}
-
-static void check_buf(const char *expected)
-{
-	char *got = strndup(out.buf, out.len);
-
-	assert_non_null(got);
-	assert_string_equal(got, expected);
-	free(got);
-	out.len = 0;
-}
 
 static struct hello_event event(const char *comm, const char *filename)
 {
@@ -70,19 +48,19 @@ static void test_text(void **state)
 	struct hello_event e = event("true", "/bin/true");
 
 	(void)state;
-	out_open(false);
+	out_open(&out, false);
 	assert_int_equal(print(&e, sizeof(e)), 0);
-	check_buf("hello: pid=42 comm=true filename=/bin/true\n");
+	check_buf(&out, "hello: pid=42 comm=true filename=/bin/true\n");
 	/* control bytes from a process stay escaped on one line */
 	e = event("a\nb\x1b", "/tmp/x\ty");
 	assert_int_equal(print(&e, sizeof(e)), 0);
-	check_buf("hello: pid=42 comm=a\\nb\\x1b filename=/tmp/x\\ty\n");
+	check_buf(&out, "hello: pid=42 comm=a\\nb\\x1b filename=/tmp/x\\ty\n");
 	/* a filename the kernel had longer than the record holds */
 	e = event("sh", "/very/long");
 	e.truncated = 1;
 	assert_int_equal(print(&e, sizeof(e)), 0);
-	check_buf("hello: pid=42 comm=sh filename=/very/long...\n");
-	out_close();
+	check_buf(&out, "hello: pid=42 comm=sh filename=/very/long...\n");
+	out_close(&out);
 }
 
 static void test_json(void **state)
@@ -90,12 +68,12 @@ static void test_json(void **state)
 	struct hello_event e = event("a\"b", "/bin/tr\x01ue");
 
 	(void)state;
-	out_open(true);
+	out_open(&out, true);
 	assert_int_equal(print(&e, sizeof(e)), 0);
-	check_buf("{\"type\":\"hello\",\"ts_ns\":5000,\"pid\":42,\"tid\":42,\"ppid\":7,\"uid\":1000,"
+	check_buf(&out, "{\"type\":\"hello\",\"ts_ns\":5000,\"pid\":42,\"tid\":42,\"ppid\":7,\"uid\":1000,"
 		  "\"comm\":\"a\\\"b\",\"cgroup_id\":1,\"cpu\":1,\"filename\":\"/bin/tr\\u0001ue\","
 		  "\"filename_truncated\":false}\n");
-	out_close();
+	out_close(&out);
 }
 
 static void test_malformed(void **state)
@@ -103,7 +81,7 @@ static void test_malformed(void **state)
 	struct hello_event e = event("true", "/bin/true");
 
 	(void)state;
-	out_open(false);
+	out_open(&out, false);
 	/* too short, or not this command's record: refused, nothing printed */
 	assert_int_equal(print(&e, sizeof(e) - 1), -EINVAL);
 	assert_int_equal(print(&e, 8), -EINVAL);
@@ -116,7 +94,7 @@ static void test_malformed(void **state)
 	assert_int_equal(print(&e, sizeof(e)), 0);
 	assert_int_equal(out.len, strlen("hello: pid=42 comm=true filename=\n") + HELLO_FILENAME_MAX);
 	out.len = 0;
-	out_close();
+	out_close(&out);
 }
 
 int main(void)

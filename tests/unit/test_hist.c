@@ -15,37 +15,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit_out.h"
+
 #include "engine/hist.h"
 #include "engine/out.h"
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static void out_open(struct ks_out *o, bool json)
-{
-	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-	assert_true(fd >= 0);
-	assert_int_equal(ks_out_init(o, fd, json, false), 0);
-	assert_int_equal(o->len, 0);
-}
-
-static void out_close(struct ks_out *o)
-{
-	close(o->fd);
-	ks_out_free(o);
-}
-
-/* Compare what is buffered in o with the expected text, then empty the buffer */
-static void check_buf(struct ks_out *o, const char *expected)
-{
-	char *got = strndup(o->buf ? o->buf : "", o->len);
-
-	assert_non_null(got);
-	assert_string_equal(got, expected);
-	assert_int_equal(o->len, strlen(expected));
-	free(got);
-	o->len = 0;
-}
 
 /* A log-linear histogram holding `count` samples of each value given */
 static void ll_fill(uint32_t *slots, const uint64_t *vals, const uint32_t *counts, int n)

@@ -16,40 +16,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit_out.h"
+
 #include "engine/events.h"
 #include "engine/out.h"
 
 /* ---- helpers ------------------------------------------------------------- */
-
-/* Compare what is buffered in o with the expected text, then empty the buffer */
-static void check_buf(struct ks_out *o, const char *expected)
-{
-	char *got = strndup(o->buf, o->len);
-
-	assert_non_null(got);
-	assert_string_equal(got, expected);
-	assert_int_equal(o->len, strlen(expected));
-	free(got);
-	o->len = 0;
-}
-
-static void out_open(struct ks_out *o, bool json, bool wallclock)
-{
-	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-	assert_true(fd >= 0);
-	assert_int_equal(ks_out_init(o, fd, json, wallclock), 0);
-	assert_non_null(o->buf);
-	assert_int_equal(o->len, 0);
-	assert_int_equal(o->err, 0);
-}
-
-static void out_close(struct ks_out *o)
-{
-	close(o->fd);
-	ks_out_free(o);
-	assert_null(o->buf);
-}
 
 /* Escape with both escapers and compare */
 static void check_esc(const char *in, size_t n, const char *text, const char *json)
@@ -196,7 +168,7 @@ static void test_raw_appends(void **state)
 	struct ks_out o;
 	size_t start;
 
-	out_open(&o, false, false);
+	out_open_wall(&o, false, false);
 	ks_out_u64(&o, 0);
 	ks_out_char(&o, ' ');
 	ks_out_u64(&o, UINT64_MAX);
@@ -257,7 +229,7 @@ static void test_integers(void **state)
 	struct ks_out o;
 	uint64_t p = 1;
 
-	out_open(&o, true, false);
+	out_open_wall(&o, true, false);
 	ks_out_u64(&o, 0);
 	ks_out_char(&o, ' ');
 	ks_out_u64(&o, 9);
@@ -336,7 +308,7 @@ static void test_escape_runs(void **state)
 	struct ks_out o;
 	char in[64];
 
-	out_open(&o, false, false);
+	out_open_wall(&o, false, false);
 	for (size_t sp = 0; sp < sizeof(specials) / sizeof(specials[0]); sp++) {
 		size_t slen = strlen(specials[sp]) ? strlen(specials[sp]) : 1;
 
@@ -375,7 +347,7 @@ static void test_json_keys(void **state)
 	struct ks_out o;
 	char key[16];
 
-	out_open(&o, true, false);
+	out_open_wall(&o, true, false);
 	strcpy(key, "dyn");
 	ks_json_begin(&o);
 	ks_json_kv_u64(&o, key, 1);
@@ -405,7 +377,7 @@ static void test_json_nesting(void **state)
 {
 	struct ks_out o;
 
-	out_open(&o, true, false);
+	out_open_wall(&o, true, false);
 	ks_json_begin(&o);
 	ks_json_kv_u64(&o, "a", 1);
 	ks_json_kv_str(&o, "s", "x\"y", 3);
@@ -438,7 +410,7 @@ static void test_json_arrays(void **state)
 {
 	struct ks_out o;
 
-	out_open(&o, true, false);
+	out_open_wall(&o, true, false);
 	ks_json_begin(&o);
 	ks_json_key(&o, "empty");
 	ks_json_arr_begin(&o);
@@ -472,7 +444,7 @@ static void test_json_consecutive_lines(void **state)
 {
 	struct ks_out o;
 
-	out_open(&o, true, false);
+	out_open_wall(&o, true, false);
 	for (int i = 0; i < 3; i++) {
 		ks_json_begin(&o);
 		ks_json_kv_u64(&o, "i", i);
@@ -504,7 +476,7 @@ static void test_rec_json(void **state)
 	struct ks_out o;
 	struct ks_hdr h = mkhdr(1500000000, "bash");
 
-	out_open(&o, true, false);
+	out_open_wall(&o, true, false);
 	ks_rec_header(&o);	/* nothing in JSON */
 	assert_int_equal(o.len, 0);
 
@@ -546,7 +518,7 @@ static void test_rec_u64v(void **state)
 	struct ks_out o;
 	struct ks_hdr h = mkhdr(1500000000, "bash");
 
-	out_open(&o, true, false);
+	out_open_wall(&o, true, false);
 	ks_rec_begin(&o, "syscall", &h);
 	ks_rec_u64v(&o, "args", args, 3, KS_TXT_BARE);
 	ks_rec_u64v(&o, "hidden", args, 1, KS_JSON_HIDE);
@@ -556,7 +528,7 @@ static void test_rec_u64v(void **state)
 		  ",\"args\":[3,0,18446744073709551516],\"none\":[]}\n");
 	out_close(&o);
 
-	out_open(&o, false, false);
+	out_open_wall(&o, false, false);
 	o.t0_ns = 0;
 	ks_rec_begin(&o, "syscall", &h);
 	ks_rec_u64v(&o, "args", args, 3, KS_TXT_BARE);
@@ -575,7 +547,7 @@ static void test_rec_json_comm_escaped(void **state)
 
 	/* a comm that fills all 16 bytes, without a NUL, with control bytes */
 	memcpy(h.comm, "a\"b\x1b" "cdefghijklm\xff", 16);
-	out_open(&o, true, false);
+	out_open_wall(&o, true, false);
 	ks_rec_begin(&o, "fork", &h);
 	ks_rec_end(&o);
 	check_buf(&o, "{\"type\":\"fork\",\"ts_ns\":1,\"pid\":10,\"tid\":11,\"ppid\":1,\"uid\":1000,"
@@ -588,7 +560,7 @@ static void test_rec_json_wallclock(void **state)
 	struct ks_out o;
 	struct ks_hdr h = mkhdr(5000000000ull, "bash");
 
-	out_open(&o, true, true);
+	out_open_wall(&o, true, true);
 	/* 1700000000.123456789 = 2023-11-14T22:13:20.123456789Z */
 	o.real_off_ns = 1700000000123456789ll - 5000000000ll;
 	ks_rec_begin(&o, "exec", &h);
@@ -614,12 +586,12 @@ static void test_rec_text_header(void **state)
 {
 	struct ks_out o;
 
-	out_open(&o, false, false);
+	out_open_wall(&o, false, false);
 	ks_rec_header(&o);
 	check_buf(&o, TXT_HEADER);
 	out_close(&o);
 
-	out_open(&o, false, true);
+	out_open_wall(&o, false, true);
 	ks_rec_header(&o);
 	check_buf(&o, "TIME            EVENT   PID     TID     PPID    COMM             DETAILS\n");
 	out_close(&o);
@@ -633,7 +605,7 @@ static void test_rec_text(void **state)
 	struct ks_out o;
 	struct ks_hdr h;
 
-	out_open(&o, false, false);
+	out_open_wall(&o, false, false);
 	o.t0_ns = 1000000000000ull;
 	h = mkhdr(o.t0_ns + 1500000000ull, "bash");
 
@@ -680,7 +652,7 @@ static void test_rec_text_comm_escaped(void **state)
 	struct ks_out o;
 	struct ks_hdr h;
 
-	out_open(&o, false, false);
+	out_open_wall(&o, false, false);
 	o.t0_ns = 0;
 	h = mkhdr(2000000, "a\x1b" "b\nc");
 	ks_rec_begin(&o, "exit", &h);
@@ -701,7 +673,7 @@ static void test_rec_text_wallclock(void **state)
 	struct ks_out o;
 	struct ks_hdr h = mkhdr(5000000000ull, "bash");
 
-	out_open(&o, false, true);
+	out_open_wall(&o, false, true);
 	o.real_off_ns = 1700000000123456789ll - 5000000000ll;	/* 22:13:20 UTC */
 	ks_rec_begin(&o, "exec", &h);
 	ks_rec_end(&o);
@@ -715,7 +687,7 @@ static void test_rec_strv_text(void **state)
 	struct ks_out o;
 	struct ks_hdr h;
 
-	out_open(&o, false, false);
+	out_open_wall(&o, false, false);
 	o.t0_ns = 0;
 	h = mkhdr(0, "bash");
 
@@ -760,7 +732,7 @@ static void test_strv_terminators(void **state)
 {
 	struct ks_out o;
 
-	out_open(&o, true, false);
+	out_open_wall(&o, true, false);
 	check_strv_json(&o, "a\0", 2, "[\"a\"]");
 	check_strv_json(&o, "a\0\0", 3, "[\"a\",\"\"]");
 	check_strv_json(&o, "\0", 1, "[\"\"]");
@@ -768,7 +740,7 @@ static void test_strv_terminators(void **state)
 	check_strv_json(&o, "a\0\0b", 4, "[\"a\",\"\",\"b\"]");
 	out_close(&o);
 
-	out_open(&o, false, false);
+	out_open_wall(&o, false, false);
 	ks_out_argv(&o, "a\0", 2, false);
 	check_buf(&o, "a");
 	ks_out_argv(&o, "a\0\0", 3, false);
@@ -1016,7 +988,7 @@ static void test_set_epoch(void **state)
 	struct ks_out o;
 	struct timespec mono, real;
 
-	out_open(&o, false, false);
+	out_open_wall(&o, false, false);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
 	/* t0 is "now" on the monotonic clock, the offset maps it to real time */

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit_out.h"
+
 #include "engine/out.h"
 #include "proc/proc.h"
 
@@ -96,31 +98,6 @@ static struct proc_exec_event *exec_hdr(struct exec_buf *buf)
 }
 
 /* ---- output helpers ------------------------------------------------------ */
-
-static void out_open(struct ks_out *o, bool json)
-{
-	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-	assert_true(fd >= 0);
-	assert_int_equal(ks_out_init(o, fd, json, false), 0);
-	o->t0_ns = 0;
-}
-
-static void out_close(struct ks_out *o)
-{
-	close(o->fd);
-	ks_out_free(o);
-}
-
-static void check_buf(struct ks_out *o, const char *expected)
-{
-	char *got = strndup(o->buf, o->len);
-
-	assert_non_null(got);
-	assert_string_equal(got, expected);
-	free(got);
-	o->len = 0;
-}
 
 /* JSON of mkhdr()'s common fields */
 #define JHDR(type, ts, pid, tid, ppid, comm)						\

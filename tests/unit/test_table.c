@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit_out.h"
+
 #include "engine/table.h"
 
 /* ---- a table like syscall's ---------------------------------------------- */
@@ -112,30 +114,6 @@ static struct ks_row *put(struct ks_table *t, uint32_t pid, uint32_t nr, const c
 
 static struct ks_out out;
 
-static void out_open(bool json)
-{
-	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-	assert_true(fd >= 0);
-	assert_int_equal(ks_out_init(&out, fd, json, false), 0);
-}
-
-static void out_close(void)
-{
-	close(out.fd);
-	ks_out_free(&out);
-}
-
-static void check_buf(const char *expected)
-{
-	char *got = strndup(out.buf, out.len);
-
-	assert_non_null(got);
-	assert_string_equal(got, expected);
-	free(got);
-	out.len = 0;
-}
-
 static size_t render(struct ks_table *t, bool json)
 {
 	struct ks_sink s;
@@ -202,7 +180,7 @@ static void test_gone_rows(void **state)
 	ks_row_gone(r);
 	assert_true(ks_row_is_gone(r));
 	/* shown with its period */
-	out_open(false);
+	out_open(&out, false);
 	assert_int_equal(render(t, false), 1);
 	out.len = 0;
 	ks_table_new_period(t);
@@ -219,7 +197,7 @@ static void test_gone_rows(void **state)
 	assert_non_null(ks_table_find(t, &k));
 	put(t, 42, 1, "new", 3, 0, 0, 0);
 	assert_int_equal(ks_row_get(r, C_COUNT), 1);
-	out_close();
+	out_close(&out);
 	ks_table_free(t);
 }
 
@@ -281,11 +259,11 @@ static void test_text_sink(void **state)
 	struct ks_table *t = three_rows();
 
 	(void)state;
-	out_open(false);
+	out_open(&out, false);
 	ks_table_sort(t, ks_table_col(t, "count"));
 	assert_int_equal(render(t, false), 3);
 	/* count desc; the tie (4) by the key columns ascending: pid 5 before 7 */
-	check_buf("PID     COMM             SYSCALL   COUNT ERRORS  TOTAL(ms)  AVG(us)      MAX  NOTE\n"
+	check_buf(&out, "PID     COMM             SYSCALL   COUNT ERRORS  TOTAL(ms)  AVG(us)      MAX  NOTE\n"
 		  "3       cat\\n\\x1b        call1         9      2      2.500  277.777   1.50us  <x>\n"
 		  "5       dd               call3         4      1      0.001    0.250    500ns\n"
 		  "7       sh               call2         4      0      8.000 2000.000   3.00ms\n");
@@ -293,7 +271,7 @@ static void test_text_sink(void **state)
 	ks_table_sort(t, ks_table_col(t, "errors"));
 	ks_table_top(t, 2);
 	assert_int_equal(render(t, false), 2);
-	check_buf("PID     COMM             SYSCALL   COUNT ERRORS  TOTAL(ms)  AVG(us)      MAX  NOTE\n"
+	check_buf(&out, "PID     COMM             SYSCALL   COUNT ERRORS  TOTAL(ms)  AVG(us)      MAX  NOTE\n"
 		  "3       cat\\n\\x1b        call1         9      2      2.500  277.777   1.50us  <x>\n"
 		  "5       dd               call3         4      1      0.001    0.250    500ns\n"
 		  "(1 more not shown: -n)\n");
@@ -304,11 +282,11 @@ static void test_text_sink(void **state)
 	ks_table_hide(t, C_COMM, true);
 	ks_table_absent(t, C_TOTAL, true);
 	render(t, false);
-	check_buf("SYSCALL   COUNT ERRORS  TOTAL(ms)  AVG(us)      MAX  NOTE\n"
+	check_buf(&out, "SYSCALL   COUNT ERRORS  TOTAL(ms)  AVG(us)      MAX  NOTE\n"
 		  "call1         9      2          -  277.777   1.50us  <x>\n"
 		  "call3         4      1          -    0.250    500ns\n"
 		  "call2         4      0          - 2000.000   3.00ms\n");
-	out_close();
+	out_close(&out);
 	ks_table_free(t);
 }
 
@@ -318,14 +296,14 @@ static void test_json_sink(void **state)
 	struct key k = { 5, 3 };
 
 	(void)state;
-	out_open(true);
+	out_open(&out, true);
 	ks_table_sort(t, ks_table_col(t, "count"));
 	ks_table_top(t, 2);
 	ks_table_hide(t, C_HIST, true);
 	ks_row_put_absent(ks_table_find(t, &k), C_MAX);
 	assert_int_equal(render(t, true), 2);
 	/* every column in both sinks or in neither; no "more" line in JSON */
-	check_buf("{\"type\":\"test_stat\",\"ts_ns\":5000,\"interval_ns\":1000,\"pid\":3,"
+	check_buf(&out, "{\"type\":\"test_stat\",\"ts_ns\":5000,\"interval_ns\":1000,\"pid\":3,"
 		  "\"comm\":\"cat\\n\\u001b\",\"syscall\":\"call1\",\"count\":9,\"errors\":2,"
 		  "\"total_ns\":2500000,\"avg_ns\":277777,\"max_ns\":1500,\"note\":\"x\"}\n"
 		  "{\"type\":\"test_stat\",\"ts_ns\":5000,\"interval_ns\":1000,\"pid\":5,"
@@ -336,8 +314,8 @@ static void test_json_sink(void **state)
 	ks_table_new_period(t);
 	assert_int_equal(ext_resets, 4);
 	assert_int_equal(render(t, true), 0);
-	check_buf("");
-	out_close();
+	check_buf(&out, "");
+	out_close(&out);
 	ks_table_free(t);
 }
 
@@ -476,18 +454,18 @@ static void test_prepare(void **state)
 	ks_table_sort(t, C_COUNT);
 	ks_table_top(t, 2);
 	ks_table_hide(t, C_HIST, true);
-	out_open(true);
+	out_open(&out, true);
 	assert_int_equal(render(t, true), 2);
 	assert_int_equal(prepared, 2);
 	assert_string_equal(ks_row_str(ks_table_find(t, &k), C_COMM, &len), "named");
 	assert_string_equal(ks_row_str(ks_table_find(t, &k7), C_COMM, &len), "named");
-	check_buf("{\"type\":\"test_stat\",\"ts_ns\":5000,\"interval_ns\":1000,\"pid\":3,"
+	check_buf(&out, "{\"type\":\"test_stat\",\"ts_ns\":5000,\"interval_ns\":1000,\"pid\":3,"
 		  "\"comm\":\"named\",\"syscall\":\"call1\",\"count\":9,\"errors\":0,"
 		  "\"total_ns\":0,\"avg_ns\":0,\"max_ns\":0,\"note\":\"\"}\n"
 		  "{\"type\":\"test_stat\",\"ts_ns\":5000,\"interval_ns\":1000,\"pid\":7,"
 		  "\"comm\":\"named\",\"syscall\":\"call2\",\"count\":4,\"errors\":0,"
 		  "\"total_ns\":0,\"avg_ns\":0,\"max_ns\":0,\"note\":\"\"}\n");
-	out_close();
+	out_close(&out);
 	ks_table_free(t);
 }
 
