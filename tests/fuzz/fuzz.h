@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kscope.h"    /* cmd_proc()... */
+
 struct ks_tracer;
 
 /* Records for the stub to deliver (NULL: parse only), in the format below */
@@ -28,9 +30,5 @@ extern struct fuzz_feed *fuzz_feed;
 /* Output (fd 1) to /dev/null */
 void fuzz_quiet(void);
 
-int cmd_proc(int argc, char **argv);
-int cmd_sched(int argc, char **argv);
-int cmd_syscall(int argc, char **argv);
-int cmd_fileio(int argc, char **argv);
 
 #endif

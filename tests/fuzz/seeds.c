@@ -15,6 +15,7 @@
 
 #include "engine/events.h"
 #include "fileio/fileio.h"
+#include "hello/hello.h"
 #include "proc/proc.h"
 #include "sched/sched.h"
 #include "syscall/syscall.h"
@@ -176,6 +177,23 @@ static void fileio_periods(struct feed *f)
 	fileio_records(f);
 }
 
+/* hello: an exec, a cut filename, a filename_len past the record, one too short */
+static void hello_records(struct feed *f)
+{
+	struct hello_event e = { .hdr = hdr(HELLO_EV_EXEC, 0, 100, 100, "sh") };
+
+	strcpy(e.filename, "/bin/true");
+	e.filename_len = strlen(e.filename);
+	feed_add(f, &e, sizeof(e));
+	memset(e.filename, 'a', sizeof(e.filename));
+	e.filename_len = sizeof(e.filename);
+	e.truncated = 1;
+	feed_add(f, &e, sizeof(e));
+	e.filename_len = 4096;
+	feed_add(f, &e, sizeof(e));
+	feed_add(f, &e, offsetof(struct hello_event, filename));
+}
+
 /* the modes of fuzz_events.c, in its order */
 static void (*const mode_records[])(struct feed *) = {
 	proc_records, proc_records, proc_records, proc_records, proc_records, proc_records,
@@ -183,6 +201,7 @@ static void (*const mode_records[])(struct feed *) = {
 	syscall_records, syscall_records,
 	fileio_records, fileio_records, fileio_records, fileio_records, fileio_records,
 	sched_records, fileio_periods, fileio_periods,
+	hello_records, hello_records, hello_records,
 };
 
 /*
