@@ -45,6 +45,9 @@ enum ks_lost_kind {
 	KS_LOST_RINGBUF = 0,   /* ring buffer full: event dropped */
 	KS_LOST_PIDMAP  = 1,   /* followed child not tracked: ks_pids full */
 	KS_LOST_MAPFULL = 2,   /* an aggregation map was full: a key went uncounted */
+	KS_LOST_MISSED  = 3,   /* a call seen entering, its exit never seen (the kernel
+				* skipped the probe); userspace adds the programs' own
+				* recursion misses */
 	KS_LOST_MAX     = 4,
 };
 

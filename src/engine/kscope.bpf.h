@@ -60,6 +60,31 @@ static __always_inline void ks_lost_inc(__u32 kind)
 		*n += 1;	/* per-CPU slot: no atomics needed */
 }
 
+/* When userspace had every probe attached (bpf_ktime_get_ns() time; 0 before) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ks_armed SEC(".maps");
+
+/*
+ * A task enters a call while its slot still holds one that entered at
+ * entered_ns and never exited: the kernel skipped the exit probe for it
+ * (a call always exits through sys_exit, even when its task is killed),
+ * and what it would have counted is lost: said so (KS_LOST_MISSED). Not
+ * for a call that entered before every probe was attached: its exit may
+ * have come before the exit probe was.
+ */
+static __always_inline void ks_missed_exit(__u64 entered_ns)
+{
+	__u32 zero = 0;
+	__u64 *armed = bpf_map_lookup_elem(&ks_armed, &zero);
+
+	if (armed && *armed && entered_ns >= *armed)
+		ks_lost_inc(KS_LOST_MISSED);
+}
+
 /* Does the current task pass every filter the user asked for? */
 static __always_inline bool ks_wanted(void)
 {

@@ -38,6 +38,7 @@ struct ks_run {
 	struct ks_probe_plan plans[KS_MAX_PROBES];
 	int nplans;
 	struct bpf_link *links[KS_MAX_PROBES];
+	int link_prog_fd[KS_MAX_PROBES];      /* the program of each link */
 	int nlinks;
 
 	struct ring_buffer *rb;
@@ -407,6 +408,7 @@ static int attach_chosen(struct ks_run *r)
 			failed++;
 			continue;
 		}
+		r->link_prog_fd[r->nlinks] = bpf_program__fd(prog);
 		r->links[r->nlinks++] = link;
 	}
 	return failed;
@@ -460,6 +462,17 @@ fail:
 }
 
 /* ---- filters in maps ----------------------------------------------------- */
+
+/* Every probe attached: from now, a call whose exit is not seen is missed */
+static void arm(struct ks_run *r)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_armed");
+	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
+	uint32_t zero = 0;
+
+	if (map)
+		bpf_map_update_elem(bpf_map__fd(map), &zero, &now, BPF_ANY);
+}
 
 static int track_pid(struct ks_run *r, uint32_t pid)
 {
@@ -669,6 +682,7 @@ static const char *const lost_reason[KS_LOST_MAX] = {
 	[KS_LOST_RINGBUF] = "ringbuf",
 	[KS_LOST_PIDMAP] = "pid_map",
 	[KS_LOST_MAPFULL] = "map_full",
+	[KS_LOST_MISSED] = "missed",
 };
 
 /* What each reason loses: the same words in the lines and in the summary */
@@ -676,6 +690,7 @@ static const char *const lost_what[KS_LOST_MAX] = {
 	[KS_LOST_RINGBUF] = "events lost",
 	[KS_LOST_PIDMAP] = "new processes not followed",
 	[KS_LOST_MAPFULL] = "updates not counted",
+	[KS_LOST_MISSED] = "probe runs missed",
 };
 
 /*
@@ -696,6 +711,27 @@ static void say_lost(struct ks_run *r, uint64_t now, bool force)
 	}
 }
 
+/*
+ * Runs of the tracer's programs the kernel skipped (bpf_prog_info's
+ * recursion_misses: a program that would have run nested in itself, and
+ * since 6.7 a kprobe or tracepoint program that would have run inside
+ * another BPF program): each is an event or a count lost.
+ */
+static uint64_t prog_misses(struct ks_run *r)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < r->nlinks; i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = r->link_prog_fd[i];
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
 static void check_lost(struct ks_run *r, bool last)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_lost");
@@ -713,6 +749,8 @@ static void check_lost(struct ks_run *r, bool last)
 			continue;
 		for (int c = 0; c < r->ncpus; c++)
 			sum += vals[c];
+		if (k == KS_LOST_MISSED)
+			sum += prog_misses(r);
 		if (sum <= r->lost_seen[k] || !lost_reason[k])
 			continue;
 		delta = sum - r->lost_seen[k];
@@ -748,6 +786,10 @@ static void report_lost_summary(struct ks_run *r)
 	if (r->lost_seen[KS_LOST_MAPFULL])
 		fprintf(stderr, "kscope: %llu %s in total (map_full): an aggregation map was full\n",
 			(unsigned long long)r->lost_seen[KS_LOST_MAPFULL], lost_what[KS_LOST_MAPFULL]);
+	if (r->lost_seen[KS_LOST_MISSED])
+		fprintf(stderr, "kscope: %llu %s in total (missed): the kernel skipped kscope's "
+			"programs (recursion, or another BPF program running on the CPU)\n",
+			(unsigned long long)r->lost_seen[KS_LOST_MISSED], lost_what[KS_LOST_MISSED]);
 	if (r->malformed)
 		fprintf(stderr, "kscope: %llu malformed events skipped\n",
 			(unsigned long long)r->malformed);
@@ -909,6 +951,7 @@ int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
 
 	if (load_and_attach(&r))
 		goto out;
+	arm(&r);
 	if (setup_filters(&r))
 		goto out;
 	/* attached: now an existing -o FILE may be emptied */

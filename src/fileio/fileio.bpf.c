@@ -455,6 +455,9 @@ static __always_inline int on_enter(struct sys_args *args, long nr)
 	slot = ks_task_slot(&calls, true, &call);
 	if (!slot)
 		return 0;	/* counted */
+	/* a call still there (not this one: a new LRU slot is made from it) */
+	if (slot->op && slot->ts != call.ts)
+		ks_missed_exit(slot->ts);
 	*slot = call;
 	/* userspace keeps the entry while a call runs on it */
 	if (s)

@@ -136,6 +136,8 @@ static __always_inline int on_enter(long id, struct pt_regs *regs, const unsigne
 	s = slot(true);
 	if (!s)
 		return 0;
+	if (s->ts_ns)
+		ks_missed_exit(s->ts_ns);
 	s->nr = nr;
 	if (emit_events) {
 		if (tp_args) {
