@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../engine/out.h"
+#include "../engine/table.h"
 #include "fileio.h"
 
 #define ENT_BUCKETS  4096
@@ -507,117 +508,188 @@ static int row_group_cmp(const void *pa, const void *pb)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-static uint64_t sort_key(const struct row *r)
+/* ---- the summary as a table (src/engine/table.h) -------------------------- */
+
+/*
+ * A row's key: its place in row_key_cmp's order, big-endian, so that rows
+ * with equal sort values come in that order (the table's last tie-break
+ * compares keys as bytes).
+ */
+struct row_key {
+	uint8_t rank[4];
+};
+
+/* The row's path, kept by the summary while the table renders */
+struct row_ext {
+	const char *path;
+	size_t len;
+	bool truncated;
+};
+
+enum {
+	C_PID, C_PROCS, C_COMM, C_PATH, C_CUT, C_READS, C_WRITES, C_RBYTES, C_WBYTES,
+	C_RNS, C_WNS, C_FSYNCS, C_FSYNC_NS, C_ERRORS,
+	C_RAVG, C_WAVG,                 /* text only */
+	C_BYTES, C_CALLS, C_TIME,       /* -s keys only */
+	NCOLS
+};
+
+static uint64_t sum3(const struct ks_row *r, int a, int b, int c)
 {
-	return sums_key(&r->s);
+	return ks_row_get(r, a) + ks_row_get(r, b) + (c >= 0 ? ks_row_get(r, c) : 0);
 }
 
-static int row_order_cmp(const void *pa, const void *pb)
+static uint64_t bytes_of(const struct ks_row *r)
 {
-	const struct row *a = pa, *b = pb;
-	uint64_t x = sort_key(a), y = sort_key(b);
-	uint64_t ca = a->s.reads + a->s.writes + a->s.fsyncs;
-	uint64_t cb = b->s.reads + b->s.writes + b->s.fsyncs;
-
-	if (x != y)
-		return x > y ? -1 : 1;
-	if (ca != cb)
-		return ca > cb ? -1 : 1;
-	return row_key_cmp(a, b);
+	return sum3(r, C_RBYTES, C_WBYTES, -1);
 }
 
-#define COL_PID   7
-#define COL_NUM   8
-#define COL_HUMAN 9
-
-static void text_header(struct ks_out *o)
+static uint64_t calls_of(const struct ks_row *r)
 {
-	ks_out_printf(o, "%-*s %-*s %-*s %-*s %-*s %-*s %-*s %-*s %-*s %s\n",
-		      COL_PID, "PID", KS_COMM_LEN, "COMM", COL_NUM, "READS", COL_NUM, "WRITES",
-		      COL_HUMAN, "R-BYTES", COL_HUMAN, "W-BYTES", COL_HUMAN, "R-AVG",
-		      COL_HUMAN, "W-AVG", COL_NUM, "FSYNCS", "PATH");
+	return sum3(r, C_READS, C_WRITES, C_FSYNCS);
 }
 
+static uint64_t time_of(const struct ks_row *r)
+{
+	return sum3(r, C_RNS, C_WNS, C_FSYNC_NS);
+}
+
+/* The average time of a call, "-" without calls */
 static void text_avg(struct ks_out *o, uint64_t total, uint64_t n)
 {
 	char buf[32];
 
 	if (!n)
-		snprintf(buf, sizeof(buf), "-");
+		ks_out_char(o, '-');
 	else
-		ks_fmt_ns(buf, sizeof(buf), total / n);
-	ks_out_printf(o, "%-*s ", COL_HUMAN, buf);
+		ks_out_cstr(o, (ks_fmt_ns(buf, sizeof(buf), total / n), buf));
 }
 
-static void text_bytes(struct ks_out *o, uint64_t v)
+static void text_ravg(struct ks_out *o, const struct ks_row *r)
 {
-	char buf[32];
-
-	ks_fmt_bytes(buf, sizeof(buf), v);
-	ks_out_printf(o, "%-*s ", COL_HUMAN, buf);
+	text_avg(o, ks_row_get(r, C_RNS), ks_row_get(r, C_READS));
 }
 
-static void text_row(struct ks_out *o, const struct row *r)
+static void text_wavg(struct ks_out *o, const struct ks_row *r)
 {
-	size_t start;
+	text_avg(o, ks_row_get(r, C_WNS), ks_row_get(r, C_WRITES));
+}
 
-	if (r->pid)
-		ks_out_printf(o, "%-*u ", COL_PID, r->pid);
-	else
-		ks_out_printf(o, "%-*s ", COL_PID, "-");	/* exited processes, folded */
-	start = o->len;
-	ks_out_text(o, r->comm, KS_COMM_LEN);
-	ks_out_pad(o, start, KS_COMM_LEN);
-	ks_out_char(o, ' ');
-	ks_out_printf(o, "%-*llu %-*llu ", COL_NUM, (unsigned long long)r->s.reads,
-		      COL_NUM, (unsigned long long)r->s.writes);
-	text_bytes(o, r->s.read_bytes);
-	text_bytes(o, r->s.write_bytes);
-	text_avg(o, r->s.read_ns, r->s.reads);
-	text_avg(o, r->s.write_ns, r->s.writes);
-	ks_out_printf(o, "%-*llu ", COL_NUM, (unsigned long long)r->s.fsyncs);
-	ks_out_text(o, r->path, r->path_len);
-	if (r->truncated)
+static void text_path(struct ks_out *o, const struct ks_row *r)
+{
+	const struct row_ext *x = ks_row_ext(r);
+
+	ks_out_text(o, x->path, x->len);
+	if (x->truncated)
 		ks_out_cstr(o, "...");
-	ks_out_char(o, '\n');
 }
 
-static void json_row(struct ks_out *o, const struct row *r, uint64_t ts_ns, uint64_t interval_ns)
+static void json_path(struct ks_out *o, const struct ks_row *r)
 {
-	ks_json_begin(o);
-	ks_json_kv_str(o, "type", "file_stat", 9);
-	ks_json_kv_u64(o, "ts_ns", ts_ns);
-	ks_json_kv_u64(o, "interval_ns", interval_ns);
-	if (r->pid)
-		ks_json_kv_u64(o, "pid", r->pid);
+	const struct row_ext *x = ks_row_ext(r);
+
+	ks_json_str(o, x->path, x->len);
+}
+
+static void json_cut(struct ks_out *o, const struct ks_row *r)
+{
+	ks_json_bool(o, ((const struct row_ext *)ks_row_ext(r))->truncated);
+}
+
+#define LEFT_NUM(k, n, h, w) { n, h, k, KS_COL_LEFT, w }
+#define JSON_ONLY(k, n) { n, NULL, k, KS_COL_TEXT_HIDE }
+#define SORT_KEY(n, f) { n, NULL, KS_COL_COUNT, KS_COL_DERIVED | KS_COL_TEXT_HIDE | \
+			  KS_COL_JSON_HIDE, .derive = f }
+
+static const struct ks_col cols[NCOLS] = {
+	[C_PID] = LEFT_NUM(KS_COL_COUNT, "pid", "PID", 7),
+	[C_PROCS] = JSON_ONLY(KS_COL_COUNT, "processes"),
+	[C_COMM] = { "comm", "COMM", KS_COL_COMM, 0, KS_COMM_LEN },
+	[C_PATH] = { "path", "PATH", KS_COL_CUSTOM, 0, 0, .text = text_path, .json = json_path },
+	[C_CUT] = { "path_truncated", NULL, KS_COL_CUSTOM, KS_COL_TEXT_HIDE, .json = json_cut },
+	[C_READS] = LEFT_NUM(KS_COL_COUNT, "reads", "READS", 8),
+	[C_WRITES] = LEFT_NUM(KS_COL_COUNT, "writes", "WRITES", 8),
+	[C_RBYTES] = LEFT_NUM(KS_COL_BYTES, "read_bytes", "R-BYTES", 9),
+	[C_WBYTES] = LEFT_NUM(KS_COL_BYTES, "write_bytes", "W-BYTES", 9),
+	[C_RNS] = JSON_ONLY(KS_COL_NS, "read_ns"),
+	[C_WNS] = JSON_ONLY(KS_COL_NS, "write_ns"),
+	[C_FSYNCS] = LEFT_NUM(KS_COL_COUNT, "fsyncs", "FSYNCS", 8),
+	[C_FSYNC_NS] = JSON_ONLY(KS_COL_NS, "fsync_ns"),
+	[C_ERRORS] = JSON_ONLY(KS_COL_COUNT, "errors"),
+	[C_RAVG] = { "read_avg", "R-AVG", KS_COL_CUSTOM, KS_COL_JSON_HIDE, 9, .text = text_ravg },
+	[C_WAVG] = { "write_avg", "W-AVG", KS_COL_CUSTOM, KS_COL_JSON_HIDE, 9, .text = text_wavg },
+	[C_BYTES] = SORT_KEY("bytes", bytes_of),
+	[C_CALLS] = SORT_KEY("calls", calls_of),
+	[C_TIME] = SORT_KEY("time", time_of),
+};
+
+static const int text_order[] = {
+	C_PID, C_COMM, C_READS, C_WRITES, C_RBYTES, C_WBYTES, C_RAVG, C_WAVG, C_FSYNCS, C_PATH, -1
+};
+
+/* equal sort values: more calls first, then row_key_cmp's order (the key) */
+static const int ties[] = { C_CALLS, -1 };
+
+static bool shown(const struct ks_row *r)
+{
+	(void)r;
+	return true;	/* the summary puts only rows with activity */
+}
+
+static const struct ks_table_desc desc = {
+	.type = "file_stat",
+	.cols = cols,
+	.ncols = NCOLS,
+	.key_size = sizeof(struct row_key),
+	.text_order = text_order,
+	.ties = ties,
+	.ext_size = sizeof(struct row_ext),
+	.visible = shown,
+};
+
+static void put_row(struct ks_table *t, const struct row *w, uint32_t rank)
+{
+	struct row_key k = { { rank >> 24, rank >> 16, rank >> 8, rank } };
+	struct ks_row *r = ks_table_row(t, &k);
+	struct row_ext *x;
+
+	if (!r)
+		return;
+	x = ks_row_ext(r);
+	*x = (struct row_ext){ w->path, w->path_len, w->truncated };
+	if (w->pid)
+		ks_row_put(r, C_PID, w->pid);
 	else
-		ks_json_kv_null(o, "pid");
-	ks_json_kv_u64(o, "processes", r->procs);
-	ks_json_kv_str(o, "comm", r->comm, KS_COMM_LEN);
-	ks_json_kv_str(o, "path", r->path, r->path_len);
-	ks_json_kv_bool(o, "path_truncated", r->truncated);
-	ks_json_kv_u64(o, "reads", r->s.reads);
-	ks_json_kv_u64(o, "writes", r->s.writes);
-	ks_json_kv_u64(o, "read_bytes", r->s.read_bytes);
-	ks_json_kv_u64(o, "write_bytes", r->s.write_bytes);
-	ks_json_kv_u64(o, "read_ns", r->s.read_ns);
-	ks_json_kv_u64(o, "write_ns", r->s.write_ns);
-	ks_json_kv_u64(o, "fsyncs", r->s.fsyncs);
-	ks_json_kv_u64(o, "fsync_ns", r->s.fsync_ns);
-	ks_json_kv_u64(o, "errors", r->s.errors);
-	ks_json_end(o);
+		ks_row_put_absent(r, C_PID);	/* exited processes, folded: "-", null */
+	ks_row_put(r, C_PROCS, w->procs);
+	ks_row_put_str(r, C_COMM, w->comm, KS_COMM_LEN);
+	ks_row_put(r, C_READS, w->s.reads);
+	ks_row_put(r, C_WRITES, w->s.writes);
+	ks_row_put(r, C_RBYTES, w->s.read_bytes);
+	ks_row_put(r, C_WBYTES, w->s.write_bytes);
+	ks_row_put(r, C_RNS, w->s.read_ns);
+	ks_row_put(r, C_WNS, w->s.write_ns);
+	ks_row_put(r, C_FSYNCS, w->s.fsyncs);
+	ks_row_put(r, C_FSYNC_NS, w->s.fsync_ns);
+	ks_row_put(r, C_ERRORS, w->s.errors);
 }
 
 void fio_summary_print(struct fio_summary *s, struct ks_out *o, uint64_t ts_ns,
 		       uint64_t interval_ns, enum fio_sort sort, unsigned top)
 {
+	static const int sort_col[] = {
+		[FIO_SORT_BYTES] = C_BYTES, [FIO_SORT_CALLS] = C_CALLS, [FIO_SORT_TIME] = C_TIME,
+	};
 	struct row *rows = calloc(s->nents ? s->nents : 1, sizeof(*rows));
+	struct ks_table *t = ks_table_new(&desc);
+	struct ks_sink sink;
 	size_t n = 0, m = 0;
 
-	if (!o->json)
-		text_header(o);
-	if (!rows)
+	if (!rows || !t) {
+		free(rows);
+		ks_table_free(t);
 		return;
+	}
 	for (unsigned b = 0; b < ENT_BUCKETS; b++)
 		for (struct ent *e = s->ents[b]; e; e = e->next) {
 			struct row *r;
@@ -647,17 +719,12 @@ void fio_summary_print(struct fio_summary *s, struct ks_out *o, uint64_t ts_ns,
 		}
 		rows[m++] = rows[i];
 	}
-	g_sort = sort;
-	qsort(rows, m, sizeof(*rows), row_order_cmp);
-	n = top && m > top ? top : m;
-	for (size_t i = 0; i < n; i++) {
-		if (o->json)
-			json_row(o, &rows[i], ts_ns, interval_ns);
-		else
-			text_row(o, &rows[i]);
-	}
-	/* the table engine's line (table.c), as sched and syscall print it */
-	if (!o->json && m > n)
-		ks_out_printf(o, "(%zu more not shown: -n)\n", m - n);
+	for (size_t i = 0; i < m; i++)
+		put_row(t, &rows[i], i);
+	ks_table_sort(t, sort_col[sort]);
+	ks_table_top(t, top);
+	ks_sink_init(&sink, o, ts_ns, interval_ns);
+	ks_table_render(t, &sink);
+	ks_table_free(t);
 	free(rows);
 }
