@@ -641,8 +641,12 @@ static __always_inline int on_exit(bool btf, long nr, long ret)
 		return 0;
 	call = *c;
 	c->op = FIO_OP_NONE;	/* done with it */
-	if (call.op != op)
-		return 0;	/* not the call we saw enter */
+	if (call.op != op) {
+		/* this call's entry was not kept (an fd not followed): the one
+		 * kept never exited, as far as the probes saw */
+		ks_missed_exit(call.ts);
+		return 0;
+	}
 	if (FIO_IS_OPEN(op))
 		open_exit(btf, pid, &call, ret);
 	else if (FIO_IS_DUP(op))
