@@ -22,12 +22,6 @@ extern char **environ;
 #include "trace.h"
 #include "util.h"
 
-/* The engine's own probes, present in objects built without KS_SELF_FOLLOW */
-static const struct ks_probe follow_probes[] = {
-	{ "follow-fork", { "ks_follow_fork_btf", "ks_follow_fork_raw", "ks_follow_fork_tp" } },
-	{ "follow-exit", { "ks_follow_exit_btf", "ks_follow_exit_raw", "ks_follow_exit_tp" } },
-};
-
 struct ks_run {
 	const struct ks_tracer *t;
 	struct ks_opts *o;
@@ -144,10 +138,18 @@ static int build_plans(const struct ks_tracer *t, void *state, struct bpf_object
 		if (err)
 			return err;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(follow_probes); i++) {
-		if (!bpf_object__find_program_by_name(obj, follow_probes[i].progs[0]))
-			continue;	/* the command follows forks itself */
-		err = add_plan(plans, n, &follow_probes[i], obj, follow, true);
+	/*
+	 * The follow programs' names are checked where the skeleton's ops are
+	 * made (KS_SKEL_OPS); ops that say the command follows children
+	 * itself must come with an object that has none of the engine's.
+	 */
+	if (!t->skel->nfollow && bpf_object__find_program_by_name(obj, "ks_follow_fork_btf")) {
+		fprintf(stderr, "kscope: internal error: %s: KS_SKEL_OPS_SELF_FOLLOW, but its "
+			"object has the engine's follow programs\n", t->name);
+		return -EINVAL;
+	}
+	for (int i = 0; i < t->skel->nfollow; i++) {
+		err = add_plan(plans, n, &t->skel->follow[i], obj, follow, true);
 		if (err)
 			return err;
 	}

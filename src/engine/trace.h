@@ -16,6 +16,24 @@
 #include "out.h"
 #include "plan.h"
 
+/*
+ * A BPF program's name in a probe table, checked against the skeleton when
+ * kscope is compiled: a misspelled name is a compile error ("no member
+ * named ..."), not a failure at attach time. The sizeof is never
+ * evaluated, and &"name"[0] is an address constant (C11 6.6), so the
+ * tables stay static.
+ */
+#define KS_PROG(skel, prog) (&#prog[0 * sizeof(((struct skel *)0)->progs.prog)])
+
+#define KS_PROBE_OPTIONAL (1u << 0)   /* loaded only if tracer->wanted() says so */
+
+/* A logical probe: its programs (KS_PROG), preferred first */
+struct ks_probe {
+	const char *name;
+	const char *progs[KS_MAX_ALTS + 1];   /* NULL-terminated */
+	unsigned flags;
+};
+
 /* Generic access to a bpftool-generated skeleton */
 struct ks_skel_ops {
 	void *(*open)(const struct bpf_object_open_opts *opts);
@@ -23,9 +41,21 @@ struct ks_skel_ops {
 	struct bpf_object *(*object)(void *skel);
 	/* bpf_object__load_skeleton(): loads, and maps .bss/.data into skel */
 	int (*load)(void *skel);
+	/* the engine's follow-children probes in this skeleton (none: KS_SELF_FOLLOW) */
+	const struct ks_probe *follow;
+	int nfollow;
 };
 
-#define KS_SKEL_OPS(name)							\
+/* The engine's own probes (kscope.bpf.h), in every object built without KS_SELF_FOLLOW */
+#define KS_FOLLOW_PROBES(skel)							\
+	{ "follow-fork", { KS_PROG(skel, ks_follow_fork_btf),			\
+			   KS_PROG(skel, ks_follow_fork_raw),			\
+			   KS_PROG(skel, ks_follow_fork_tp) } },		\
+	{ "follow-exit", { KS_PROG(skel, ks_follow_exit_btf),			\
+			   KS_PROG(skel, ks_follow_exit_raw),			\
+			   KS_PROG(skel, ks_follow_exit_tp) } }
+
+#define KS_SKEL_OPS_FOLLOW(name, follow, nfollow)				\
 	static void *name##__ks_open(const struct bpf_object_open_opts *o)	\
 	{ return name##__open_opts(o); }					\
 	static void name##__ks_destroy(void *s) { name##__destroy(s); }	\
@@ -34,16 +64,15 @@ struct ks_skel_ops {
 	static int name##__ks_load(void *s) { return name##__load(s); }	\
 	static const struct ks_skel_ops name##_ops = {				\
 		name##__ks_open, name##__ks_destroy, name##__ks_object,	\
-		name##__ks_load }
+		name##__ks_load, follow, nfollow }
 
-#define KS_PROBE_OPTIONAL (1u << 0)   /* loaded only if tracer->wanted() says so */
+/* The ops of skeleton `name` (struct name, name__open_opts()...) */
+#define KS_SKEL_OPS(name)							\
+	static const struct ks_probe name##__ks_follow[] = { KS_FOLLOW_PROBES(name) }; \
+	KS_SKEL_OPS_FOLLOW(name, name##__ks_follow, 2)
 
-/* A logical probe: its programs, preferred first */
-struct ks_probe {
-	const char *name;
-	const char *progs[KS_MAX_ALTS + 1];   /* NULL-terminated */
-	unsigned flags;
-};
+/* ... of one whose own fork/exit programs follow children (KS_SELF_FOLLOW) */
+#define KS_SKEL_OPS_SELF_FOLLOW(name) KS_SKEL_OPS_FOLLOW(name, NULL, 0)
 
 struct ks_tracer {
 	const char *name;              /* command name */

@@ -359,8 +359,10 @@ static void report(struct fileio_state *st, struct ks_out *o, bool last)
 /* ---- the tracer --------------------------------------------------------- */
 
 static const struct ks_probe fileio_probes[] = {
-	{ "sys-enter", { "fio_enter_btf", "fio_enter_raw", "fio_enter_tp" } },
-	{ "sys-exit", { "fio_exit_btf", "fio_exit_raw", "fio_exit_tp" } },
+	{ "sys-enter", { KS_PROG(fileio_bpf, fio_enter_btf), KS_PROG(fileio_bpf, fio_enter_raw),
+			 KS_PROG(fileio_bpf, fio_enter_tp) } },
+	{ "sys-exit", { KS_PROG(fileio_bpf, fio_exit_btf), KS_PROG(fileio_bpf, fio_exit_raw),
+			KS_PROG(fileio_bpf, fio_exit_tp) } },
 };
 
 static int fileio_configure(void *state, void *skel)

@@ -28,7 +28,8 @@ KS_SKEL_OPS(hello_bpf);
 
 /* One logical probe; its programs in order of preference (hello.bpf.c) */
 static const struct ks_probe hello_probes[] = {
-	{ "exec", { "hello_exec_btf", "hello_exec_raw", "hello_exec_tp" } },
+	{ "exec", { KS_PROG(hello_bpf, hello_exec_btf), KS_PROG(hello_bpf, hello_exec_raw),
+		    KS_PROG(hello_bpf, hello_exec_tp) } },
 };
 
 /*

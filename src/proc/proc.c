@@ -16,7 +16,7 @@
 #include "proc.h"
 #include "proc.skel.h"
 
-KS_SKEL_OPS(proc_bpf);
+KS_SKEL_OPS_SELF_FOLLOW(proc_bpf);	/* proc.bpf.c: KS_SELF_FOLLOW */
 
 #define EV_FORK (1u << PROC_EV_FORK)
 #define EV_EXEC (1u << PROC_EV_EXEC)
@@ -147,15 +147,18 @@ int proc_event_print(struct ks_out *o, const void *data, size_t size)
 /* ---- the tracer ---------------------------------------------------------- */
 
 static const struct ks_probe proc_probes[] = {
-	{ "fork", { "handle_fork_btf", "handle_fork_raw", "handle_fork_tp" }, KS_PROBE_OPTIONAL },
-	{ "exec", { "handle_exec_btf", "handle_exec_raw", "handle_exec_tp" }, KS_PROBE_OPTIONAL },
-	{ "exit", { "handle_exit_fentry", "handle_exit_kprobe", "handle_exit_btf",
-		    "handle_exit_raw", "handle_exit_tp" }, KS_PROBE_OPTIONAL },
+	{ "fork", { KS_PROG(proc_bpf, handle_fork_btf), KS_PROG(proc_bpf, handle_fork_raw),
+		    KS_PROG(proc_bpf, handle_fork_tp) }, KS_PROBE_OPTIONAL },
+	{ "exec", { KS_PROG(proc_bpf, handle_exec_btf), KS_PROG(proc_bpf, handle_exec_raw),
+		    KS_PROG(proc_bpf, handle_exec_tp) }, KS_PROBE_OPTIONAL },
+	{ "exit", { KS_PROG(proc_bpf, handle_exit_fentry), KS_PROG(proc_bpf, handle_exit_kprobe),
+		    KS_PROG(proc_bpf, handle_exit_btf), KS_PROG(proc_bpf, handle_exit_raw),
+		    KS_PROG(proc_bpf, handle_exit_tp) }, KS_PROBE_OPTIONAL },
 	/* -x: failed execs, from the syscall tracepoints */
-	{ "execve-enter", { "handle_execve_enter" }, KS_PROBE_OPTIONAL },
-	{ "execve-exit", { "handle_execve_exit" }, KS_PROBE_OPTIONAL },
-	{ "execveat-enter", { "handle_execveat_enter" }, KS_PROBE_OPTIONAL },
-	{ "execveat-exit", { "handle_execveat_exit" }, KS_PROBE_OPTIONAL },
+	{ "execve-enter", { KS_PROG(proc_bpf, handle_execve_enter) }, KS_PROBE_OPTIONAL },
+	{ "execve-exit", { KS_PROG(proc_bpf, handle_execve_exit) }, KS_PROBE_OPTIONAL },
+	{ "execveat-enter", { KS_PROG(proc_bpf, handle_execveat_enter) }, KS_PROBE_OPTIONAL },
+	{ "execveat-exit", { KS_PROG(proc_bpf, handle_execveat_exit) }, KS_PROBE_OPTIONAL },
 };
 
 static bool proc_wanted(void *state, const struct ks_probe *p)

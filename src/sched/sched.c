@@ -1053,11 +1053,17 @@ static int tl_close(struct sched_state *st)
 /* ---- the tracer --------------------------------------------------------- */
 
 static const struct ks_probe sched_probes[] = {
-	{ "switch", { "handle_switch_btf", "handle_switch_raw", "handle_switch_tp" } },
-	{ "wakeup", { "handle_wakeup_btf", "handle_wakeup_raw", "handle_wakeup_tp" } },
-	{ "wakeup-new", { "handle_wakeup_new_btf", "handle_wakeup_new_raw", "handle_wakeup_new_tp" } },
-	{ "exit", { "handle_exit_btf", "handle_exit_raw", "handle_exit_tp" } },
-	{ "exec", { "handle_exec_btf", "handle_exec_raw", "handle_exec_tp" } },
+	{ "switch", { KS_PROG(sched_bpf, handle_switch_btf), KS_PROG(sched_bpf, handle_switch_raw),
+		      KS_PROG(sched_bpf, handle_switch_tp) } },
+	{ "wakeup", { KS_PROG(sched_bpf, handle_wakeup_btf), KS_PROG(sched_bpf, handle_wakeup_raw),
+		      KS_PROG(sched_bpf, handle_wakeup_tp) } },
+	{ "wakeup-new", { KS_PROG(sched_bpf, handle_wakeup_new_btf),
+			  KS_PROG(sched_bpf, handle_wakeup_new_raw),
+			  KS_PROG(sched_bpf, handle_wakeup_new_tp) } },
+	{ "exit", { KS_PROG(sched_bpf, handle_exit_btf), KS_PROG(sched_bpf, handle_exit_raw),
+		    KS_PROG(sched_bpf, handle_exit_tp) } },
+	{ "exec", { KS_PROG(sched_bpf, handle_exec_btf), KS_PROG(sched_bpf, handle_exec_raw),
+		    KS_PROG(sched_bpf, handle_exec_tp) } },
 };
 
 static int sched_configure(void *state, void *skel)
@@ -1196,7 +1202,7 @@ static int sched_finish(void *state, struct ks_out *o)
 	return err;
 }
 
-static const char *const sched_aux_progs[] = { "cpu_snapshot", NULL };
+static const char *const sched_aux_progs[] = { KS_PROG(sched_bpf, cpu_snapshot), NULL };
 
 const struct ks_tracer sched_tracer = {
 	.name = "sched",

@@ -541,8 +541,10 @@ static void report(struct sys_state *st, struct ks_out *o, bool final)
 /* ---- the tracer --------------------------------------------------------- */
 
 static const struct ks_probe syscall_probes[] = {
-	{ "sys-enter", { "sys_enter_btf", "sys_enter_raw", "sys_enter_tp" }, KS_PROBE_OPTIONAL },
-	{ "sys-exit", { "sys_exit_btf", "sys_exit_raw", "sys_exit_tp" } },
+	{ "sys-enter", { KS_PROG(syscall_bpf, sys_enter_btf), KS_PROG(syscall_bpf, sys_enter_raw),
+			 KS_PROG(syscall_bpf, sys_enter_tp) }, KS_PROBE_OPTIONAL },
+	{ "sys-exit", { KS_PROG(syscall_bpf, sys_exit_btf), KS_PROG(syscall_bpf, sys_exit_raw),
+			KS_PROG(syscall_bpf, sys_exit_tp) } },
 };
 
 static int syscall_configure(void *state, void *skel)
