@@ -11,8 +11,9 @@
 #                        keeping only inputs that add coverage (-merge=1)
 #
 # The targets link kscope's own objects, compiled again here, but for
-# src/engine/trace.c: tests/fuzz/stub.c stands in for ks_trace_run(), so a
-# command's real entry point parses, builds its state and gets the records.
+# src/engine/trace.c and session.c: tests/fuzz/stub.c stands in for
+# ks_trace_run(), so a command's real entry point parses, builds its state
+# and gets the records.
 
 FUZZ_CC ?= clang
 FUZZ_OUT := $(OUT)/fuzz
@@ -25,8 +26,8 @@ FUZZ_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter
 FUZZ_TARGETS := fuzz_btf fuzz_events fuzz_cli
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/%,$(FUZZ_TARGETS))
 # every userspace source but main.c, commands.c, doctor (it probes the kernel
-# after parsing) and trace.c (the stub's)
-FUZZ_SRCS := $(filter-out src/engine/trace.c src/doctor/%,$(ENGINE_SRCS) $(CMD_SRCS))
+# after parsing), trace.c and session.c (the stub's)
+FUZZ_SRCS := $(filter-out src/engine/trace.c src/engine/session.c src/doctor/%,$(ENGINE_SRCS) $(CMD_SRCS))
 FUZZ_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_SRCS)) $(FUZZ_OUT)/obj/gen/tables.o
 # libFuzzer's options: kscope's own stderr closed (libFuzzer and the sanitizers
 # keep theirs), inputs up to a few ring buffer records, no input slower than 10 s

@@ -1,28 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * One tracing context per tracer (struct ks_trace): its skeleton, the
+ * plan of each probe, its links, filters, ring buffer, output, losses and
+ * interval clock. Nothing here is per process, so that one process can
+ * hold several contexts at once; what is (signals, libbpf's messages,
+ * -- PROGRAM, privileges) is in session.c, which also does all the
+ * printing: a context says why it failed in ks_trace_error().
+ */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../kscope.h"
 #include "events.h"
 #include "probe.h"
 #include "trace.h"
 #include "util.h"
 
-struct ks_run {
+struct ks_trace {
 	const struct ks_tracer *t;
 	struct ks_opts *o;
 	void *state;
@@ -34,70 +36,50 @@ struct ks_run {
 	struct bpf_link *links[KS_MAX_PROBES];
 	int link_prog_fd[KS_MAX_PROBES];      /* the program of each link */
 	int nlinks;
+	int task_storage;                     /* ks_trace_task_storage() */
 
 	struct ring_buffer *rb;
 	struct ks_out out;
-	int epfd;
+	int epfd;                             /* the ring buffer and the output */
 	int ncpus;
 	uint64_t lost_seen[KS_LOST_MAX];
 	uint64_t lost_unsaid[KS_LOST_MAX];    /* counted, not yet in a stderr line */
 	uint64_t malformed;
-	uint64_t ticks;                       /* interval reports made */
 	uint64_t last_lost_warn_ns;
 
-	pid_t child;
-	int child_go, child_err;
-	int child_status;
-	bool child_done;
+	/* the interval clock, started by the first ks_trace_tick() */
+	bool clock_started;
+	uint64_t deadline, interval, next_tick;
+	uint64_t ticks;                       /* interval reports made */
+	uint64_t last_lost, last_housekeeping;
+
+	char why[1024];                       /* ks_trace_error() */
 };
 
-/* ---- signals ------------------------------------------------------------- */
+/* Add a line to why the context failed; returns err */
+static int fail(struct ks_trace *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static volatile sig_atomic_t stop_count, stop_sig, child_exited;
-
-static void on_stop(int sig)
+static int fail(struct ks_trace *c, int err, const char *fmt, ...)
 {
-	stop_sig = sig;
-	stop_count++;
-}
+	size_t len = strlen(c->why);
+	va_list ap;
 
-static void on_child(int sig)
-{
-	(void)sig;
-	child_exited = 1;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_stop };
-
-	/* no SA_RESTART: a signal must interrupt epoll_wait() and write() */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = on_child;
-	sa.sa_flags = SA_NOCLDSTOP;
-	sigaction(SIGCHLD, &sa, NULL);
-	/* a closed pipe shows up as EPIPE from write(): stop cleanly, exit 0 */
-	signal(SIGPIPE, SIG_IGN);
-}
-
-/* ---- libbpf messages ----------------------------------------------------- */
-
-static int verbose_level;
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (verbose_level < 1 || (level == LIBBPF_DEBUG && verbose_level < 2))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	if (len && len + 1 < sizeof(c->why)) {
+		c->why[len++] = '\n';
+		c->why[len] = '\0';
+	}
+	va_start(ap, fmt);
+	vsnprintf(c->why + len, sizeof(c->why) - len, fmt, ap);
+	va_end(ap);
+	return err;
 }
 
 /* ---- plans --------------------------------------------------------------- */
 
-static int add_plan(struct ks_probe_plan *plans, int *n, const struct ks_probe *p,
-		    struct bpf_object *obj, bool wanted, bool engine)
+/* c: where to say what is wrong (NULL: nowhere, doctor's plans) */
+static int add_plan(struct ks_trace *c, struct ks_probe_plan *plans, int *n,
+		    const struct ks_probe *p, struct bpf_object *obj, bool wanted, bool engine)
 {
 	struct ks_probe_plan *pl;
 
@@ -114,17 +96,15 @@ static int add_plan(struct ks_probe_plan *plans, int *n, const struct ks_probe *
 		struct ks_alt *a = &pl->alts[pl->nalts++];
 
 		a->prog = p->progs[i];
-		if (!prog || ks_hook_from_section(bpf_program__section_name(prog), &a->hook)) {
-			fprintf(stderr, "kscope: internal error: probe '%s': no usable program '%s'\n",
-				p->name, p->progs[i]);
-			return -ENOENT;
-		}
+		if (!prog || ks_hook_from_section(bpf_program__section_name(prog), &a->hook))
+			return c ? fail(c, -ENOENT, "internal error: probe '%s': no usable "
+					"program '%s'", p->name, p->progs[i]) : -ENOENT;
 	}
 	return 0;
 }
 
-static int build_plans(const struct ks_tracer *t, void *state, struct bpf_object *obj,
-		       bool follow, struct ks_probe_plan *plans, int *n)
+static int build_plans(struct ks_trace *c, const struct ks_tracer *t, void *state,
+		       struct bpf_object *obj, bool follow, struct ks_probe_plan *plans, int *n)
 {
 	int err;
 
@@ -134,7 +114,7 @@ static int build_plans(const struct ks_tracer *t, void *state, struct bpf_object
 		bool wanted = !(p->flags & KS_PROBE_OPTIONAL) ||
 			      (state && t->wanted && t->wanted(state, p));
 
-		err = add_plan(plans, n, p, obj, wanted, false);
+		err = add_plan(c, plans, n, p, obj, wanted, false);
 		if (err)
 			return err;
 	}
@@ -143,22 +123,23 @@ static int build_plans(const struct ks_tracer *t, void *state, struct bpf_object
 	 * made (KS_SKEL_OPS); ops that say the command follows children
 	 * itself must come with an object that has none of the engine's.
 	 */
-	if (!t->skel->nfollow && bpf_object__find_program_by_name(obj, "ks_follow_fork_btf")) {
-		fprintf(stderr, "kscope: internal error: %s: KS_SKEL_OPS_SELF_FOLLOW, but its "
-			"object has the engine's follow programs\n", t->name);
-		return -EINVAL;
-	}
+	if (!t->skel->nfollow && bpf_object__find_program_by_name(obj, "ks_follow_fork_btf"))
+		return c ? fail(c, -EINVAL, "internal error: %s: KS_SKEL_OPS_SELF_FOLLOW, but "
+				"its object has the engine's follow programs", t->name) : -EINVAL;
 	for (int i = 0; i < t->skel->nfollow; i++) {
-		err = add_plan(plans, n, &t->skel->follow[i], obj, follow, true);
+		err = add_plan(c, plans, n, &t->skel->follow[i], obj, follow, true);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-/* Choose for every wanted probe; a required probe with no hook is fatal */
-static int choose_plans(struct ks_probe_plan *plans, int n, unsigned forbid, bool precheck,
-			bool report)
+/*
+ * Choose for every wanted probe; a required probe with no hook is fatal,
+ * and said in c, a line per probe (c NULL: not said).
+ */
+static int choose_plans(struct ks_trace *c, struct ks_probe_plan *plans, int n, unsigned forbid,
+			bool precheck)
 {
 	int err = 0;
 
@@ -170,21 +151,23 @@ static int choose_plans(struct ks_probe_plan *plans, int n, unsigned forbid, boo
 				ks_probe_want(&plans[i].alts[j].hook);
 	for (int i = 0; i < n; i++) {
 		struct ks_probe_plan *pl = &plans[i];
+		char line[sizeof(c->why)];
+		size_t len;
 
 		pl->chosen = -1;
 		if (!pl->wanted)
 			continue;
 		pl->chosen = ks_plan_choose(pl->alts, pl->nalts, forbid,
 					    precheck ? ks_probe_hook : NULL, NULL);
-		if (pl->chosen >= 0 || !report)
+		if (pl->chosen >= 0 || !c)
 			continue;
-		fprintf(stderr, "kscope: no usable hook for probe '%s':", pl->name);
-		for (int j = 0; j < pl->nalts; j++)
-			fprintf(stderr, "%s %s/%s: %s", j ? ";" : "",
-				ks_hook_kind_name(pl->alts[j].hook.kind), pl->alts[j].hook.target,
-				pl->alts[j].why ? pl->alts[j].why : strerror(-pl->alts[j].err));
-		fprintf(stderr, "\n");
-		err = -ENOENT;
+		len = snprintf(line, sizeof(line), "no usable hook for probe '%s':", pl->name);
+		for (int j = 0; j < pl->nalts && len < sizeof(line); j++)
+			len += snprintf(line + len, sizeof(line) - len, "%s %s/%s: %s", j ? ";" : "",
+					ks_hook_kind_name(pl->alts[j].hook.kind),
+					pl->alts[j].hook.target, pl->alts[j].why ?
+					pl->alts[j].why : strerror(-pl->alts[j].err));
+		err = fail(c, -ENOENT, "%s", line);
 	}
 	return err;
 }
@@ -197,31 +180,12 @@ int ks_plan_for_kernel(const struct ks_tracer *t, bool follow, unsigned forbid,
 
 	if (!skel)
 		return -errno;
-	err = build_plans(t, NULL, t->skel->object(skel), follow, plans, nplans);
+	err = build_plans(NULL, t, NULL, t->skel->object(skel), follow, plans, nplans);
 	t->skel->destroy(skel);
 	if (err)
 		return err;
-	choose_plans(plans, *nplans, forbid, true, false);
+	choose_plans(NULL, plans, *nplans, forbid, true);
 	return 0;
-}
-
-static void print_plans(struct ks_run *r)
-{
-	for (int i = 0; i < r->nplans; i++) {
-		struct ks_probe_plan *pl = &r->plans[i];
-		struct ks_alt *a;
-
-		if (!pl->wanted || pl->chosen < 0)
-			continue;
-		a = &pl->alts[pl->chosen];
-		fprintf(stderr, "kscope: probe %s: %s/%s", pl->name,
-			ks_hook_kind_name(a->hook.kind), a->hook.target);
-		for (int j = 0; j < pl->chosen; j++)
-			fprintf(stderr, "%s%s/%s: %s", j ? "; " : " (skipped ",
-				ks_hook_kind_name(pl->alts[j].hook.kind), pl->alts[j].hook.target,
-				pl->alts[j].why ? pl->alts[j].why : strerror(-pl->alts[j].err));
-		fprintf(stderr, "%s\n", pl->chosen ? ")" : "");
-	}
 }
 
 /* ---- load and attach ----------------------------------------------------- */
@@ -240,8 +204,9 @@ static unsigned page_shift(void)
  * KS_TASK_SLOTS maps: task storage where the kernel has it (5.11+), else
  * (or with --no-task-storage) LRU hashes keyed by thread id.
  */
-static int task_slots(struct bpf_object *obj, const struct ks_opts *o, struct ks_bpf_cfg *cfg)
+static int task_slots(struct ks_trace *c, struct bpf_object *obj, struct ks_bpf_cfg *cfg)
 {
+	/* what the kernel has: the same for every context of the process */
 	static int have = -1;
 	struct bpf_map *map;
 	bool any = false;
@@ -249,7 +214,7 @@ static int task_slots(struct bpf_object *obj, const struct ks_opts *o, struct ks
 
 	if (have < 0)
 		have = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
-	cfg->task_storage = have && !o->no_task_storage;
+	cfg->task_storage = have && !c->o->no_task_storage;
 	bpf_object__for_each_map(map, obj) {
 		if (bpf_map__type(map) != BPF_MAP_TYPE_TASK_STORAGE)
 			continue;
@@ -260,27 +225,25 @@ static int task_slots(struct bpf_object *obj, const struct ks_opts *o, struct ks
 		err = err ?: bpf_map__set_map_flags(map, 0);
 		err = err ?: bpf_map__set_max_entries(map, KS_TASK_SLOTS_MAX);
 	}
-	if (any && o->verbose)
-		fprintf(stderr, "kscope: calls in flight kept in %s\n",
-			cfg->task_storage ? "task-local storage" : "an LRU hash by thread id");
+	c->task_storage = any ? cfg->task_storage : -1;
 	return err;
 }
 
 /* Open the skeleton and set everything that must be set before load */
-static int open_configured(struct ks_run *r, void **skelp)
+static int open_configured(struct ks_trace *c, void **skelp)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = r->o->btf_path);
-	struct ks_opts *o = r->o;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = c->o->btf_path);
+	struct ks_opts *o = c->o;
 	struct ks_bpf_cfg cfg = {};
 	struct bpf_object *obj;
 	struct bpf_map *map;
 	void *skel;
 	int err;
 
-	skel = r->t->skel->open(&oo);
+	skel = c->t->skel->open(&oo);
 	if (!skel)
 		return -errno;
-	obj = r->t->skel->object(skel);
+	obj = c->t->skel->object(skel);
 
 	if (o->npids || o->program)
 		cfg.filter |= KS_FILTER_PID;
@@ -300,9 +263,9 @@ static int open_configured(struct ks_run *r, void **skelp)
 	/* wake the reader at 1/8 full: room for bursts while it catches up */
 	cfg.wakeup_bytes = (uint64_t)o->ringbuf_kb * 1024 / 8;
 
-	err = task_slots(obj, o, &cfg);
+	err = task_slots(c, obj, &cfg);
 	if (err) {
-		r->t->skel->destroy(skel);
+		c->t->skel->destroy(skel);
 		return err;
 	}
 
@@ -312,10 +275,10 @@ static int open_configured(struct ks_run *r, void **skelp)
 		map = bpf_object__find_map_by_name(obj, "ks_events");
 		err = map ? bpf_map__set_max_entries(map, o->ringbuf_kb * 1024) : -ENOENT;
 	}
-	if (!err && r->t->configure)
-		err = r->t->configure(r->state, skel);
+	if (!err && c->t->configure)
+		err = c->t->configure(c->state, skel);
 	if (err) {
-		r->t->skel->destroy(skel);
+		c->t->skel->destroy(skel);
 		return err;
 	}
 	*skelp = skel;
@@ -348,23 +311,23 @@ static void set_autoload(const struct ks_tracer *t, struct bpf_object *obj,
  * find which ones the kernel rejects, and mark them failed so the next
  * attempt uses their probe's next alternative.
  */
-static int diagnose_load(struct ks_run *r)
+static int diagnose_load(struct ks_trace *c)
 {
 	int culprits = 0;
 
-	for (int i = 0; i < r->nplans; i++) {
-		struct ks_probe_plan *pl = &r->plans[i];
+	for (int i = 0; i < c->nplans; i++) {
+		struct ks_probe_plan *pl = &c->plans[i];
 		struct ks_alt *a;
 		void *skel;
 		int err;
 
 		if (pl->chosen < 0)
 			continue;
-		if (open_configured(r, &skel))
+		if (open_configured(c, &skel))
 			return 0;
-		set_autoload(r->t, r->t->skel->object(skel), r->plans, r->nplans, i);
-		err = bpf_object__load(r->t->skel->object(skel));
-		r->t->skel->destroy(skel);
+		set_autoload(c->t, c->t->skel->object(skel), c->plans, c->nplans, i);
+		err = bpf_object__load(c->t->skel->object(skel));
+		c->t->skel->destroy(skel);
 		if (!err)
 			continue;
 		a = &pl->alts[pl->chosen];
@@ -377,23 +340,23 @@ static int diagnose_load(struct ks_run *r)
 	return culprits;
 }
 
-static void detach_all(struct ks_run *r)
+static void detach_all(struct ks_trace *c)
 {
-	for (int i = 0; i < r->nlinks; i++)
-		bpf_link__destroy(r->links[i]);
-	r->nlinks = 0;
-	if (r->skel)
-		r->t->skel->destroy(r->skel);
-	r->skel = NULL;
-	r->obj = NULL;
+	for (int i = 0; i < c->nlinks; i++)
+		bpf_link__destroy(c->links[i]);
+	c->nlinks = 0;
+	if (c->skel)
+		c->t->skel->destroy(c->skel);
+	c->skel = NULL;
+	c->obj = NULL;
 }
 
-static int attach_chosen(struct ks_run *r)
+static int attach_chosen(struct ks_trace *c)
 {
 	int failed = 0;
 
-	for (int i = 0; i < r->nplans; i++) {
-		struct ks_probe_plan *pl = &r->plans[i];
+	for (int i = 0; i < c->nplans; i++) {
+		struct ks_probe_plan *pl = &c->plans[i];
 		struct bpf_program *prog;
 		struct bpf_link *link;
 		struct ks_alt *a;
@@ -401,7 +364,7 @@ static int attach_chosen(struct ks_run *r)
 		if (pl->chosen < 0)
 			continue;
 		a = &pl->alts[pl->chosen];
-		prog = bpf_object__find_program_by_name(r->obj, a->prog);
+		prog = bpf_object__find_program_by_name(c->obj, a->prog);
 		link = bpf_program__attach(prog);
 		if (!link) {
 			a->failed = true;
@@ -410,65 +373,60 @@ static int attach_chosen(struct ks_run *r)
 			failed++;
 			continue;
 		}
-		r->link_prog_fd[r->nlinks] = bpf_program__fd(prog);
-		r->links[r->nlinks++] = link;
+		c->link_prog_fd[c->nlinks] = bpf_program__fd(prog);
+		c->links[c->nlinks++] = link;
 	}
 	return failed;
 }
 
-static int load_and_attach(struct ks_run *r)
+static int load_and_attach(struct ks_trace *c)
 {
 	for (int attempt = 0; attempt < 4 * KS_MAX_ALTS; attempt++) {
-		int err = open_configured(r, &r->skel);
+		int err = open_configured(c, &c->skel);
 
-		if (err) {
-			fprintf(stderr, "kscope: cannot open BPF object: %s\n", strerror(-err));
-			return err;
-		}
-		r->obj = r->t->skel->object(r->skel);
+		if (err)
+			return fail(c, err, "cannot open BPF object: %s", strerror(-err));
+		c->obj = c->t->skel->object(c->skel);
 		if (!attempt) {
-			err = build_plans(r->t, r->state, r->obj, r->o->follow, r->plans, &r->nplans);
+			err = build_plans(c, c->t, c->state, c->obj, c->o->follow, c->plans,
+					  &c->nplans);
 			if (err)
 				goto fail;
 		}
-		err = choose_plans(r->plans, r->nplans, r->o->no_hook, !r->o->no_precheck, true);
+		err = choose_plans(c, c->plans, c->nplans, c->o->no_hook, !c->o->no_precheck);
 		/* the pre-check's copy of vmlinux BTF must not coexist with libbpf's */
 		ks_probe_cleanup();
 		if (err)
 			goto fail;
-		set_autoload(r->t, r->obj, r->plans, r->nplans, -1);
+		set_autoload(c->t, c->obj, c->plans, c->nplans, -1);
 		/* through the skeleton: its .bss/.data pointers become the kernel's */
-		err = r->t->skel->load(r->skel);
+		err = c->t->skel->load(c->skel);
 		if (err) {
-			detach_all(r);
-			if (diagnose_load(r))
+			detach_all(c);
+			if (diagnose_load(c))
 				continue;
-			fprintf(stderr, "kscope: cannot load BPF programs: %s%s\n", strerror(-err),
-				r->o->verbose ? "" : " (run with -v for the kernel's log; "
-				"'kscope doctor' checks the kernel)");
-			return err;
+			return fail(c, err, "cannot load BPF programs: %s%s", strerror(-err),
+				    c->o->verbose ? "" : " (run with -v for the kernel's log; "
+				    "'kscope doctor' checks the kernel)");
 		}
-		if (attach_chosen(r)) {
-			detach_all(r);
+		if (attach_chosen(c)) {
+			detach_all(c);
 			continue;
 		}
-		if (r->o->verbose)
-			print_plans(r);
 		return 0;
 fail:
-		detach_all(r);
+		detach_all(c);
 		return err;
 	}
-	fprintf(stderr, "kscope: giving up after repeated load/attach failures\n");
-	return -ELOOP;
+	return fail(c, -ELOOP, "giving up after repeated load/attach failures");
 }
 
 /* ---- filters in maps ----------------------------------------------------- */
 
 /* Every probe attached: from now, a call whose exit is not seen is missed */
-static void arm(struct ks_run *r)
+static void arm(struct ks_trace *c)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_armed");
+	struct bpf_map *map = bpf_object__find_map_by_name(c->obj, "ks_armed");
 	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
 	uint32_t zero = 0;
 
@@ -476,9 +434,9 @@ static void arm(struct ks_run *r)
 		bpf_map_update_elem(bpf_map__fd(map), &zero, &now, BPF_ANY);
 }
 
-static int track_pid(struct ks_run *r, uint32_t pid)
+int ks_trace_track_pid(struct ks_trace *c, uint32_t pid)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_pids");
+	struct bpf_map *map = bpf_object__find_map_by_name(c->obj, "ks_pids");
 	uint8_t live = KS_PID_LIVE;
 
 	return bpf_map_update_elem(bpf_map__fd(map), &pid, &live, BPF_ANY) ? -errno : 0;
@@ -489,9 +447,9 @@ static int track_pid(struct ks_run *r, uint32_t pid)
  * map once reaped: /proc/PID is gone, and no thread of theirs can still
  * reach an exit hook. Once a second, in follow mode.
  */
-static void reap_dead_pids(struct ks_run *r)
+static void reap_dead_pids(struct ks_trace *c)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_pids");
+	struct bpf_map *map = bpf_object__find_map_by_name(c->obj, "ks_pids");
 	int fd = bpf_map__fd(map), n = 0;
 	uint32_t key, next, gone[256];
 	uint8_t v;
@@ -511,171 +469,21 @@ static void reap_dead_pids(struct ks_run *r)
 		bpf_map_delete_elem(fd, &gone[i]);
 }
 
-static int setup_filters(struct ks_run *r)
+static int setup_filters(struct ks_trace *c)
 {
-	struct ks_opts *o = r->o;
+	struct ks_opts *o = c->o;
 	int err = 0;
 
 	for (int i = 0; i < o->npids && !err; i++)
-		err = track_pid(r, o->pids[i]);
+		err = ks_trace_track_pid(c, o->pids[i]);
 	if (!err && o->cgroup_fd >= 0) {
-		struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_cgroup");
+		struct bpf_map *map = bpf_object__find_map_by_name(c->obj, "ks_cgroup");
 		uint32_t key = 0, fd = o->cgroup_fd;
 
 		if (bpf_map_update_elem(bpf_map__fd(map), &key, &fd, BPF_ANY))
 			err = -errno;
 	}
-	if (err)
-		fprintf(stderr, "kscope: cannot set up filters: %s\n", strerror(-err));
-	return err;
-}
-
-/* ---- -- PROGRAM ---------------------------------------------------------- */
-
-/* Fork PROGRAM stopped before exec: it runs only once tracing is attached */
-/* PROGRAM's path as execvp would find it (NULL: let execvp report why not) */
-static const char *find_program(const char *name)
-{
-	static char buf[4096];
-	const char *p = getenv("PATH");
-
-	if (strchr(name, '/'))
-		return name;
-	if (!p)
-		p = "/usr/local/bin:/usr/bin:/bin";
-	while (*p) {
-		size_t n = strcspn(p, ":");
-
-		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)n, n ? p : ".",
-			     n ? "/" : "", name) < (int)sizeof(buf) &&
-		    access(buf, X_OK) == 0)
-			return buf;
-		p += n + (p[n] == ':');
-	}
-	return NULL;
-}
-
-/* Wait (at most a second) until the child sleeps in its read of the go pipe */
-static void wait_blocked(pid_t pid)
-{
-	char path[64], buf[256];
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	for (int i = 0; i < 10000; i++) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-		char *rp;
-
-		if (fd >= 0)
-			close(fd);
-		if (n <= 0)
-			return;
-		buf[n] = 0;
-		rp = strrchr(buf, ')');
-		if (!rp || (rp[1] == ' ' && rp[2] != 'R'))
-			return;		/* sleeping (or stopped, or gone) */
-		usleep(100);
-	}
-}
-
-static int spawn_program(struct ks_run *r)
-{
-	int go[2], err[2];
-	pid_t pid;
-
-	if (pipe2(go, O_CLOEXEC))
-		return -errno;
-	if (pipe2(err, O_CLOEXEC)) {
-		close(go[0]);
-		close(go[1]);
-		return -errno;
-	}
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int e;
-		char c;
-
-		const char *path;
-
-		/*
-		 * Everything the child does before exec happens before it
-		 * blocks, so that once it is released (and traced) its next
-		 * call is PROGRAM's execve: no kscope work shows up as PROGRAM's.
-		 */
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		close(go[1]);
-		close(err[0]);
-		path = find_program(r->o->program[0]);
-		if (read(go[0], &c, 1) != 1)
-			_exit(127);	/* kscope gave up before tracing started */
-		if (path)
-			execve(path, r->o->program, environ);
-		execvp(r->o->program[0], r->o->program);	/* errors as the shell reports them */
-		e = errno;
-		if (write(err[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(e == ENOENT ? 127 : 126);
-	}
-	close(go[0]);
-	close(err[1]);
-	wait_blocked(pid);
-	r->child = pid;
-	r->child_go = go[1];
-	r->child_err = err[0];
-	return 0;
-}
-
-static void release_program(struct ks_run *r)
-{
-	ssize_t n;
-	int e;
-
-	if (write(r->child_go, "g", 1) != 1)
-		return;
-	close(r->child_go);
-	r->child_go = -1;
-	/* EOF when exec succeeded (close-on-exec), errno when it failed */
-	do {
-		n = read(r->child_err, &e, sizeof(e));
-	} while (n < 0 && errno == EINTR);
-	close(r->child_err);
-	r->child_err = -1;
-	if (n == sizeof(e))
-		ks_errorf("kscope: cannot run '%s': %s", r->o->program[0], strerror(e));
-}
-
-static void reap_program(struct ks_run *r, bool block)
-{
-	int status;
-	pid_t p;
-
-	if (r->child <= 0 || r->child_done)
-		return;
-	do {
-		p = waitpid(r->child, &status, block ? 0 : WNOHANG);
-		/* a second stop signal means: stop now, do not wait for PROGRAM */
-	} while (p < 0 && errno == EINTR && stop_count < 2);
-	if (p == r->child) {
-		r->child_done = true;
-		r->child_status = status;
-	}
-}
-
-static int program_exit_code(struct ks_run *r)
-{
-	if (!r->child_done)
-		return KS_EXIT_OK;
-	if (WIFEXITED(r->child_status))
-		return WEXITSTATUS(r->child_status);
-	if (WIFSIGNALED(r->child_status))
-		return 128 + WTERMSIG(r->child_status);
-	return KS_EXIT_FAIL;
+	return err ? fail(c, err, "cannot set up filters: %s", strerror(-err)) : 0;
 }
 
 /* ---- losses -------------------------------------------------------------- */
@@ -697,19 +505,21 @@ static const char *const lost_what[KS_LOST_MAX] = {
 
 /*
  * Table mode: at most one line a second, each with everything lost since
- * the last line, so the lines add up to the summary's total.
+ * the last line, so the lines add up to the summary's total. The lines are
+ * the trace's own output (its text sink keeps stdout for the table), not
+ * errors.
  */
-static void say_lost(struct ks_run *r, uint64_t now, bool force)
+static void say_lost(struct ks_trace *c, uint64_t now, bool force)
 {
-	if (!force && now - r->last_lost_warn_ns < 1000000000ull)
+	if (!force && now - c->last_lost_warn_ns < 1000000000ull)
 		return;
 	for (int k = 0; k < KS_LOST_MAX; k++) {
-		if (!r->lost_unsaid[k])
+		if (!c->lost_unsaid[k])
 			continue;
-		r->last_lost_warn_ns = now;
+		c->last_lost_warn_ns = now;
 		fprintf(stderr, "kscope: %llu %s (%s)\n",
-			(unsigned long long)r->lost_unsaid[k], lost_what[k], lost_reason[k]);
-		r->lost_unsaid[k] = 0;
+			(unsigned long long)c->lost_unsaid[k], lost_what[k], lost_reason[k]);
+		c->lost_unsaid[k] = 0;
 	}
 }
 
@@ -719,14 +529,14 @@ static void say_lost(struct ks_run *r, uint64_t now, bool force)
  * since 6.7 a kprobe or tracepoint program that would have run inside
  * another BPF program): each is an event or a count lost.
  */
-static uint64_t prog_misses(struct ks_run *r)
+static uint64_t prog_misses(struct ks_trace *c)
 {
 	uint64_t n = 0;
 
-	for (int i = 0; i < r->nlinks; i++) {
+	for (int i = 0; i < c->nlinks; i++) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
-		int fd = r->link_prog_fd[i];
+		int fd = c->link_prog_fd[i];
 
 		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
 			n += info.recursion_misses;
@@ -734,10 +544,10 @@ static uint64_t prog_misses(struct ks_run *r)
 	return n;
 }
 
-static void check_lost(struct ks_run *r, bool last)
+static void check_lost(struct ks_trace *c, bool last)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_lost");
-	uint64_t *vals = calloc(r->ncpus, sizeof(uint64_t));
+	struct bpf_map *map = bpf_object__find_map_by_name(c->obj, "ks_lost");
+	uint64_t *vals = calloc(c->ncpus, sizeof(uint64_t));
 	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
 
 	if (!vals || !map) {
@@ -749,282 +559,268 @@ static void check_lost(struct ks_run *r, bool last)
 
 		if (bpf_map_lookup_elem(bpf_map__fd(map), &k, vals))
 			continue;
-		for (int c = 0; c < r->ncpus; c++)
-			sum += vals[c];
+		for (int i = 0; i < c->ncpus; i++)
+			sum += vals[i];
 		if (k == KS_LOST_MISSED)
-			sum += prog_misses(r);
-		if (sum <= r->lost_seen[k] || !lost_reason[k])
+			sum += prog_misses(c);
+		if (sum <= c->lost_seen[k] || !lost_reason[k])
 			continue;
-		delta = sum - r->lost_seen[k];
-		r->lost_seen[k] = sum;
-		if (r->o->json) {
-			ks_json_begin(&r->out);
-			ks_json_kv_str(&r->out, "type", "lost", 4);
-			ks_json_kv_u64(&r->out, "ts_ns", now);
-			ks_json_kv_str(&r->out, "reason", lost_reason[k], strlen(lost_reason[k]));
-			ks_json_kv_u64(&r->out, "count", delta);
-			ks_json_kv_u64(&r->out, "total", sum);
-			ks_json_end(&r->out);
+		delta = sum - c->lost_seen[k];
+		c->lost_seen[k] = sum;
+		if (c->o->json) {
+			ks_json_begin(&c->out);
+			ks_json_kv_str(&c->out, "type", "lost", 4);
+			ks_json_kv_u64(&c->out, "ts_ns", now);
+			ks_json_kv_str(&c->out, "reason", lost_reason[k], strlen(lost_reason[k]));
+			ks_json_kv_u64(&c->out, "count", delta);
+			ks_json_kv_u64(&c->out, "total", sum);
+			ks_json_end(&c->out);
 		} else {
-			r->lost_unsaid[k] += delta;
+			c->lost_unsaid[k] += delta;
 		}
 	}
 	free(vals);
-	say_lost(r, now, last);
+	say_lost(c, now, last);
 }
 
-static void report_lost_summary(struct ks_run *r)
+void ks_trace_lost_summary(struct ks_trace *c)
 {
-	say_lost(r, ks_now_ns(CLOCK_MONOTONIC), true);
-	if (r->lost_seen[KS_LOST_RINGBUF])
+	say_lost(c, ks_now_ns(CLOCK_MONOTONIC), true);
+	if (c->lost_seen[KS_LOST_RINGBUF])
 		fprintf(stderr, "kscope: %llu %s in total (ringbuf): the ring buffer was full "
 			"(try a larger --ringbuf-kb)\n",
-			(unsigned long long)r->lost_seen[KS_LOST_RINGBUF], lost_what[KS_LOST_RINGBUF]);
-	if (r->lost_seen[KS_LOST_PIDMAP])
+			(unsigned long long)c->lost_seen[KS_LOST_RINGBUF], lost_what[KS_LOST_RINGBUF]);
+	if (c->lost_seen[KS_LOST_PIDMAP])
 		fprintf(stderr, "kscope: %llu %s in total (pid_map): "
 			"the traced-process map (%d entries) was full\n",
-			(unsigned long long)r->lost_seen[KS_LOST_PIDMAP], lost_what[KS_LOST_PIDMAP],
+			(unsigned long long)c->lost_seen[KS_LOST_PIDMAP], lost_what[KS_LOST_PIDMAP],
 			KS_PIDS_MAX);
-	if (r->lost_seen[KS_LOST_MAPFULL])
+	if (c->lost_seen[KS_LOST_MAPFULL])
 		fprintf(stderr, "kscope: %llu %s in total (map_full): an aggregation map was full\n",
-			(unsigned long long)r->lost_seen[KS_LOST_MAPFULL], lost_what[KS_LOST_MAPFULL]);
-	if (r->lost_seen[KS_LOST_MISSED])
+			(unsigned long long)c->lost_seen[KS_LOST_MAPFULL], lost_what[KS_LOST_MAPFULL]);
+	if (c->lost_seen[KS_LOST_MISSED])
 		fprintf(stderr, "kscope: %llu %s in total (missed): the kernel skipped kscope's "
 			"programs (recursion, or another BPF program running on the CPU)\n",
-			(unsigned long long)r->lost_seen[KS_LOST_MISSED], lost_what[KS_LOST_MISSED]);
-	if (r->malformed)
+			(unsigned long long)c->lost_seen[KS_LOST_MISSED], lost_what[KS_LOST_MISSED]);
+	if (c->malformed)
 		fprintf(stderr, "kscope: %llu malformed events skipped\n",
-			(unsigned long long)r->malformed);
+			(unsigned long long)c->malformed);
 }
 
-/* ---- the event loop ------------------------------------------------------ */
+/* ---- the ring buffer ----------------------------------------------------- */
 
 static int on_record(void *ctx, void *data, size_t size)
 {
-	struct ks_run *r = ctx;
+	struct ks_trace *c = ctx;
 
-	if (r->t->event(r->state, &r->out, data, size) == -EINVAL)
-		r->malformed++;
+	if (c->t->event(c->state, &c->out, data, size) == -EINVAL)
+		c->malformed++;
 	/* a reader that left (EPIPE) ends the batch and the run */
-	return r->out.err ? r->out.err : 0;
+	return c->out.err ? c->out.err : 0;
 }
 
 enum { EP_RING = 1, EP_OUT = 2 };
 
-static int setup_loop(struct ks_run *r)
+static int setup_ring(struct ks_trace *c)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EP_RING };
-	struct bpf_map *map = bpf_object__find_map_by_name(r->obj, "ks_events");
+	struct bpf_map *map = bpf_object__find_map_by_name(c->obj, "ks_events");
 
-	r->rb = ring_buffer__new(bpf_map__fd(map), on_record, r, NULL);
-	if (!r->rb)
+	c->rb = ring_buffer__new(bpf_map__fd(map), on_record, c, NULL);
+	if (!c->rb)
 		return -errno;
-	r->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (r->epfd < 0)
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->epfd < 0)
 		return -errno;
-	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(r->rb), &ev))
+	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(c->rb), &ev))
 		return -errno;
 	/* learn at once when the reader of a pipe goes away (EPOLLERR) */
 	ev.events = 0;
 	ev.data.u32 = EP_OUT;
-	epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->o->out_fd, &ev);	/* fails for files: fine */
+	epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->out.fd, &ev);	/* fails for files: fine */
 	return 0;
 }
 
-static int run_loop(struct ks_run *r)
+/* ---- the context --------------------------------------------------------- */
+
+struct ks_trace *ks_trace_new(const struct ks_tracer *t, struct ks_opts *o, void *state)
 {
-	uint64_t start = ks_now_ns(CLOCK_MONOTONIC);
-	uint64_t deadline = r->o->duration_s ? start + r->o->duration_s * 1e9 : 0;
-	uint64_t interval = r->o->interval_s * 1e9, next_tick = interval ? start + interval : 0;
-	uint64_t last_lost = start, last_housekeeping = start;
-	bool forwarded = false;
+	struct ks_trace *c = calloc(1, sizeof(*c));
+	int err;
 
-	for (;;) {
-		struct epoll_event evs[4];
-		uint64_t now;
-		int timeout, n;
-
-		if (child_exited) {
-			child_exited = 0;
-			reap_program(r, false);
-		}
-		if (r->child_done || r->out.err)
-			break;
-		if (stop_count) {
-			/*
-			 * With -- PROGRAM, the first signal is passed on (a
-			 * terminal's Ctrl-C already reached it) and tracing
-			 * goes on until it exits; a second one stops at once.
-			 */
-			if (r->child <= 0 || stop_count > 1)
-				break;
-			if (!forwarded) {
-				forwarded = true;
-				if (stop_sig != SIGINT)
-					kill(r->child, stop_sig);
-			}
-		}
-		now = ks_now_ns(CLOCK_MONOTONIC);
-		if (deadline && now >= deadline)
-			break;
-		if (next_tick && now >= next_tick) {
-			ring_buffer__consume(r->rb);
-			if (r->t->report)
-				r->t->report(r->state, &r->out, ks_tick_report_flags(r->o, r->ticks));
-			ks_out_flush(&r->out);
-			/*
-			 * Reports stay on the interval's grid. After a stall
-			 * (SIGSTOP, a loaded machine) the ticks that passed are
-			 * skipped, not made up for with a burst of near-empty
-			 * reports: the late report covers the whole stall, and the
-			 * next one is the first grid point at least half an
-			 * interval away, so no period is shorter than that.
-			 */
-			next_tick += interval;
-			now = ks_now_ns(CLOCK_MONOTONIC);
-			if (next_tick < now + interval / 2)
-				next_tick += ((now + interval / 2 - next_tick) / interval + 1) * interval;
-			if (r->o->count && ++r->ticks >= r->o->count)
-				break;
-			continue;
-		}
-		timeout = r->o->flush_ms;
-		if (deadline && (deadline - now) / 1000000 < (uint64_t)timeout)
-			timeout = (deadline - now) / 1000000 + 1;
-		if (next_tick && (next_tick - now) / 1000000 < (uint64_t)timeout)
-			timeout = (next_tick - now) / 1000000 + 1;
-		n = epoll_wait(r->epfd, evs, ARRAY_SIZE(evs), timeout);
-		if (n < 0 && errno != EINTR) {
-			fprintf(stderr, "kscope: epoll_wait: %s\n", strerror(errno));
-			return -errno;
-		}
-		for (int i = 0; i < n; i++)
-			if (evs[i].data.u32 == EP_OUT)
-				r->out.err = -EPIPE;	/* the reader is gone */
-		ring_buffer__consume(r->rb);
-		if (now - last_lost >= 250000000ull) {
-			last_lost = now;
-			check_lost(r, false);
-		}
-		if (now - last_housekeeping >= 1000000000ull) {
-			last_housekeeping = now;
-			if (r->o->follow)
-				reap_dead_pids(r);
-			if (r->t->housekeeping)
-				r->t->housekeeping(r->state);
-		}
-		ks_out_flush(&r->out);
-	}
-	return 0;
-}
-
-int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
-{
-	struct ks_run r = { .t = t, .o = o, .state = state, .epfd = -1,
-			    .child_go = -1, .child_err = -1 };
-	const char *missing;
-	int err, code = KS_EXIT_FAIL;
-	bool out_failed;
-
-	/* first, before anything touches BPF: qemu-user does not emulate bpf() */
-	if (!ks_bpf_syscall_exists()) {
-		fprintf(stderr, "kscope: the bpf() system call is not available here (ENOSYS): "
-			"is this qemu-user or a kernel without CONFIG_BPF_SYSCALL?\n");
-		goto out_opts;
-	}
-	if (ks_check_caps(&missing)) {
-		fprintf(stderr, "kscope: missing capability %s (needs CAP_BPF and CAP_PERFMON, "
-			"or CAP_SYS_ADMIN: run as root)\n", missing);
-		goto out_opts;
-	}
-	verbose_level = o->verbose;
-	libbpf_set_print(libbpf_print);
-	install_signals();
-	ks_tracefs();
-	r.ncpus = libbpf_num_possible_cpus();
-	if (ks_out_init(&r.out, o->out_fd, o->json, o->wallclock))
-		goto out_opts;
-	r.out.stop = &stop_count;
-	/* an output that cannot be written (stdout closed): say so before tracing */
-	if (ks_out_failed(&r.out, o->output, NULL)) {
-		ks_out_free(&r.out);
-		goto out_opts;
-	}
-
-	if (load_and_attach(&r))
-		goto out;
-	arm(&r);
-	if (setup_filters(&r))
-		goto out;
-	/* attached: now an existing -o FILE may be emptied */
-	if (ks_opts_begin_output(o))
-		goto out;
-	if (o->program) {
-		err = spawn_program(&r);
-		if (!err)
-			err = track_pid(&r, r.child);
-		if (err) {
-			ks_errorf("kscope: cannot start '%s': %s", o->program[0], strerror(-err));
-			goto out;
-		}
-	}
-	err = setup_loop(&r);
+	if (!c)
+		return NULL;
+	c->t = t;
+	c->o = o;
+	c->state = state;
+	c->epfd = -1;
+	c->task_storage = -1;
+	c->ncpus = libbpf_num_possible_cpus();
+	err = ks_out_init(&c->out, o->out_fd, o->json, o->wallclock);
 	if (err) {
-		fprintf(stderr, "kscope: cannot set up the ring buffer: %s\n", strerror(-err));
-		goto out;
+		free(c);
+		errno = -err;
+		return NULL;
 	}
-	ks_out_set_epoch(&r.out);
-	if (t->start && t->start(state, r.skel, &r.out))
-		goto out;
-	/* an output that fails at once: PROGRAM is not run for nothing (it exits 127) */
-	if (ks_out_flush(&r.out) && r.out.err != -EPIPE)
-		goto out;
-	if (isatty(STDERR_FILENO) && !o->program)
-		fprintf(stderr, "Tracing %s... Hit Ctrl-C to end.\n", t->what);
-	if (o->program)
-		release_program(&r);
+	return c;
+}
 
-	if (run_loop(&r))
-		goto out;
-	/* drain what was queued before the stop, then summarize */
-	if (!r.out.err)
-		ring_buffer__consume(r.rb);
-	check_lost(&r, true);
-	code = KS_EXIT_OK;
-	/* the period cut short by the end, unless the last of [count] was reported */
-	if (t->report && !r.out.err && ks_end_needs_report(o, r.ticks))
-		t->report(state, &r.out, KS_REPORT_LAST | KS_REPORT_END);
-	/* finish < 0: it could not write what it owns (sched --timeline) and said so */
-	if (t->finish && !r.out.err && t->finish(state, &r.out) < 0)
-		code = KS_EXIT_FAIL;
-	ks_out_flush(&r.out);
-out:
-	report_lost_summary(&r);
-	/*
-	 * A write error is a failed run: the trace is incomplete. It wins over
-	 * PROGRAM's exit status (docs/exit-codes.md); PROGRAM runs on to its end.
-	 */
-	out_failed = ks_out_failed(&r.out, o->output, r.child <= 0 ? NULL :
-				   r.child_go >= 0 ? "PROGRAM was not run" : !r.child_done ?
-				   "tracing stopped; kscope exits 1 once PROGRAM ends" : NULL);
-	if (out_failed)
-		code = KS_EXIT_FAIL;
-	ring_buffer__free(r.rb);
-	if (r.epfd >= 0)
-		close(r.epfd);
-	detach_all(&r);
-	ks_probe_cleanup();
-	if (r.child > 0) {
-		if (r.child_go >= 0)
-			close(r.child_go);	/* never released: it exits 127 */
-		if (r.child_err >= 0)
-			close(r.child_err);
-		reap_program(&r, stop_count < 2);
-		if (code == KS_EXIT_OK)
-			code = program_exit_code(&r);
+int ks_trace_open(struct ks_trace *c)
+{
+	int err;
+
+	c->why[0] = '\0';
+	ks_tracefs();	/* tracepoints attach through it: mounted if it is not */
+	err = load_and_attach(c);
+	if (err)
+		return err;
+	arm(c);
+	err = setup_filters(c);
+	if (err)
+		return err;
+	err = setup_ring(c);
+	if (err)
+		return fail(c, err, "cannot set up the ring buffer: %s", strerror(-err));
+	return 0;
+}
+
+const char *ks_trace_error(const struct ks_trace *c)
+{
+	return c->why;
+}
+
+const struct ks_probe_plan *ks_trace_plans(const struct ks_trace *c, int *n)
+{
+	*n = c->nplans;
+	return c->plans;
+}
+
+int ks_trace_task_storage(const struct ks_trace *c)
+{
+	return c->task_storage;
+}
+
+struct ks_out *ks_trace_out(struct ks_trace *c)
+{
+	return &c->out;
+}
+
+int ks_trace_fd(const struct ks_trace *c)
+{
+	return c->epfd;
+}
+
+int ks_trace_begin(struct ks_trace *c)
+{
+	int err;
+
+	ks_out_set_epoch(&c->out);
+	if (c->t->start) {
+		err = c->t->start(c->state, c->skel, &c->out);
+		if (err)
+			return err < 0 ? err : -EINVAL;
 	}
-	ks_out_free(&r.out);
-out_opts:
-	ks_opts_release(o);
-	return code;
+	/* an output that fails at once; a reader already gone ends the run cleanly */
+	if (ks_out_flush(&c->out) && c->out.err != -EPIPE)
+		return c->out.err;
+	return 0;
+}
+
+/* Lower *timeout_ms so that the wait ends by `at` */
+static void wake_by(uint64_t at, uint64_t now, int *timeout_ms)
+{
+	if (at && (at - now) / 1000000 < (uint64_t)*timeout_ms)
+		*timeout_ms = (at - now) / 1000000 + 1;
+}
+
+int ks_trace_tick(struct ks_trace *c, uint64_t now, int *timeout_ms)
+{
+	if (!c->clock_started) {
+		c->clock_started = true;
+		c->deadline = c->o->duration_s ? now + c->o->duration_s * 1e9 : 0;
+		c->interval = c->o->interval_s * 1e9;
+		c->next_tick = c->interval ? now + c->interval : 0;
+		c->last_lost = c->last_housekeeping = now;
+	}
+	if (c->out.err || (c->deadline && now >= c->deadline))
+		return KS_TICK_DONE;
+	if (c->next_tick && now >= c->next_tick) {
+		ring_buffer__consume(c->rb);
+		if (c->t->report)
+			c->t->report(c->state, &c->out, ks_tick_report_flags(c->o, c->ticks));
+		ks_out_flush(&c->out);
+		/*
+		 * Reports stay on the interval's grid. After a stall
+		 * (SIGSTOP, a loaded machine) the ticks that passed are
+		 * skipped, not made up for with a burst of near-empty
+		 * reports: the late report covers the whole stall, and the
+		 * next one is the first grid point at least half an
+		 * interval away, so no period is shorter than that.
+		 */
+		c->next_tick += c->interval;
+		now = ks_now_ns(CLOCK_MONOTONIC);
+		if (c->next_tick < now + c->interval / 2)
+			c->next_tick += ((now + c->interval / 2 - c->next_tick) / c->interval + 1) *
+					c->interval;
+		if (c->o->count && ++c->ticks >= c->o->count)
+			return KS_TICK_REPORTED | KS_TICK_DONE;
+		return KS_TICK_REPORTED;
+	}
+	wake_by(c->deadline, now, timeout_ms);
+	wake_by(c->next_tick, now, timeout_ms);
+	return 0;
+}
+
+int ks_trace_poll(struct ks_trace *c, uint64_t now)
+{
+	struct epoll_event evs[2];
+	int n = epoll_wait(c->epfd, evs, ARRAY_SIZE(evs), 0);
+
+	for (int i = 0; i < n; i++)
+		if (evs[i].data.u32 == EP_OUT)
+			c->out.err = -EPIPE;	/* the reader is gone */
+	ring_buffer__consume(c->rb);
+	if (now - c->last_lost >= 250000000ull) {
+		c->last_lost = now;
+		check_lost(c, false);
+	}
+	if (now - c->last_housekeeping >= 1000000000ull) {
+		c->last_housekeeping = now;
+		if (c->o->follow)
+			reap_dead_pids(c);
+		if (c->t->housekeeping)
+			c->t->housekeeping(c->state);
+	}
+	ks_out_flush(&c->out);
+	return c->out.err;
+}
+
+int ks_trace_end(struct ks_trace *c)
+{
+	int err = 0;
+
+	/* drain what was queued before the stop, then summarize */
+	if (!c->out.err)
+		ring_buffer__consume(c->rb);
+	check_lost(c, true);
+	/* the period cut short by the end, unless the last of [count] was reported */
+	if (c->t->report && !c->out.err && ks_end_needs_report(c->o, c->ticks))
+		c->t->report(c->state, &c->out, KS_REPORT_LAST | KS_REPORT_END);
+	/* finish < 0: it could not write what it owns (sched --timeline) and said so */
+	if (c->t->finish && !c->out.err && c->t->finish(c->state, &c->out) < 0)
+		err = -EIO;
+	ks_out_flush(&c->out);
+	return err;
+}
+
+void ks_trace_close(struct ks_trace *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	if (c->epfd >= 0)
+		close(c->epfd);
+	detach_all(c);
+	ks_out_free(&c->out);
+	free(c);
 }

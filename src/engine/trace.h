@@ -4,12 +4,15 @@
  * its logical probes, how to decode an event) in a struct ks_tracer; the
  * engine does the rest: privileges, loading with per-probe fallback,
  * in-kernel filters, the ring buffer, signals, `-- PROGRAM`, loss
- * accounting and clean detach.
+ * accounting and clean detach. A tracing context (struct ks_trace,
+ * trace.c) holds one tracer; a session (session.c) runs one or several
+ * in a process.
  */
 #ifndef KSCOPE_TRACE_H
 #define KSCOPE_TRACE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <bpf/libbpf.h>
 
 #include "cli.h"
@@ -121,9 +124,6 @@ static inline bool ks_end_needs_report(const struct ks_opts *o, uint64_t ticks)
 	return !(o->count && ticks >= o->count);
 }
 
-/* Run a tracer to completion; returns the process exit code. */
-int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state);
-
 /* The plan of one probe, as chosen for the running kernel (doctor) */
 struct ks_probe_plan {
 	const char *name;
@@ -135,6 +135,98 @@ struct ks_probe_plan {
 };
 
 #define KS_MAX_PROBES 32
+
+/*
+ * One tracing context per tracer (trace.c). Nothing in it is per process,
+ * so a process may hold several at once and poll them in one loop. Calls
+ * that fail return -errno; none prints, but ks_trace_open() leaves why
+ * in ks_trace_error() for the caller to say. A context is:
+ *
+ *   c = ks_trace_new(t, o, state)      its output (o->out_fd) set up; NULL: -errno in errno
+ *   ks_trace_open(c)                   open, configure, load (per-probe fallback),
+ *                                      attach, filters, ring buffer
+ *   ks_trace_track_pid(c, pid)         more pids to trace (-- PROGRAM's)
+ *   ks_trace_begin(c)                  the tracer's start(): headers; events count from here
+ *   then, in a loop:
+ *     ks_trace_tick(c, now, &timeout)  the interval policy: a report when one is due
+ *     wait for ks_trace_fd(c)          (with others, in one epoll), at most timeout ms
+ *     ks_trace_poll(c, now)            records to the tracer, losses, housekeeping, flush
+ *   ks_trace_end(c)                    drain, the last report, finish()
+ *   ks_trace_lost_summary(c)           what was lost, on stderr
+ *   ks_trace_close(c)                  everything detached and freed
+ *
+ * The caller checks privileges first (they belong to the process), as
+ * session.c does, and stops on signals of its own.
+ */
+struct ks_trace;
+
+struct ks_trace *ks_trace_new(const struct ks_tracer *t, struct ks_opts *o, void *state);
+/* 0, or -errno with ks_trace_error() saying why */
+int ks_trace_open(struct ks_trace *c);
+/*
+ * Why ks_trace_open() failed: one line per problem (several probes may lack
+ * a hook), each without "kscope: " and without its newline; "" if nothing
+ * was said.
+ */
+const char *ks_trace_error(const struct ks_trace *c);
+/* The plan of each probe, as attached (-v prints them) */
+const struct ks_probe_plan *ks_trace_plans(const struct ks_trace *c, int *n);
+/* Where calls in flight are kept: 1 task storage, 0 an LRU hash by thread, -1 no such maps */
+int ks_trace_task_storage(const struct ks_trace *c);
+/* The context's output: its stop flag, and ks_out_failed() at the end */
+struct ks_out *ks_trace_out(struct ks_trace *c);
+int ks_trace_track_pid(struct ks_trace *c, uint32_t pid);
+/* 0; non-zero if start() failed (it said why) or the output did (ks_out_failed()) */
+int ks_trace_begin(struct ks_trace *c);
+/* Readable when records wait in the ring buffer or the output's reader left */
+int ks_trace_fd(const struct ks_trace *c);
+
+#define KS_TICK_REPORTED (1 << 0)   /* an interval's report was made: tick again before waiting */
+#define KS_TICK_DONE     (1 << 1)   /* -d passed, [count] reports made, or the output failed */
+
+/*
+ * The interval policy at time now (CLOCK_MONOTONIC ns; the first call
+ * starts the clock): KS_TICK_* flags, and *timeout_ms lowered to when the
+ * next tick or -d falls due.
+ */
+int ks_trace_tick(struct ks_trace *c, uint64_t now, int *timeout_ms);
+/*
+ * After a wait: the records to the tracer's event(), losses checked (every
+ * 250 ms), housekeeping (every second), the output flushed. 0, or the
+ * output's error (-EPIPE: its reader left).
+ */
+int ks_trace_poll(struct ks_trace *c, uint64_t now);
+/* Tracing ended: 0, or -EIO if finish() could not write what it owns (it said so) */
+int ks_trace_end(struct ks_trace *c);
+/* The stderr lines of what was lost in all (ring buffer, pid map, full maps, malformed) */
+void ks_trace_lost_summary(struct ks_trace *c);
+/* Detach and free everything; no BPF program of c stays attached. NULL is fine. */
+void ks_trace_close(struct ks_trace *c);
+
+/*
+ * The run layer (session.c): what one process has once, however many
+ * tracers it runs, and the loop over their contexts. It prints, and
+ * chooses the exit code.
+ */
+struct ks_session_tracer {
+	const struct ks_tracer *t;
+	struct ks_opts *o;
+	void *state;
+};
+
+#define KS_SESSION_MAX 8
+
+/*
+ * Run n tracers in this process at once, each in its own context, all
+ * polled in one loop, until a stop signal, PROGRAM's exit, the first -d or
+ * [count] to end, or an output that fails. The first tracer's options are
+ * the session's: -v (libbpf's messages), --flush-ms and -- PROGRAM (the
+ * others must name the same PROGRAM to trace only it: its pid is tracked
+ * in each). Returns the process exit code; every o is released.
+ */
+int ks_session_run(const struct ks_session_tracer *tr, int n);
+/* Run one tracer to completion; returns the process exit code. */
+int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state);
 
 /*
  * Read a tracer's plans from its skeleton (opened, never loaded) and choose

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the fuzz targets share (tests/fuzz, mk/fuzz.mk, docs/testing.md):
- * the targets link kscope's objects but for src/engine/trace.c, whose
- * ks_trace_run() stub.c replaces, so that a command's real entry point
- * (cmd_proc...) parses its real command line and builds its real state,
- * and then, instead of the kernel, the fuzzer's records reach the
- * command's event callback.
+ * the targets link kscope's objects but for src/engine/trace.c and
+ * session.c, whose ks_trace_run() stub.c replaces, so that a command's
+ * real entry point (cmd_proc...) parses its real command line and builds
+ * its real state, and then, instead of the kernel, the fuzzer's records
+ * reach the command's event callback.
  */
 #ifndef KSCOPE_FUZZ_H
 #define KSCOPE_FUZZ_H
