@@ -172,6 +172,11 @@ $(OUT)/workloads/%: tests/workloads/%.c | $(ARCH_DEPS)
 	@mkdir -p $(@D)
 	$(CC) -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread $< $(WORKLOAD_LDFLAGS) -o $@
 
+# two tracers in one process (test_session.py): links kscope's objects, ks_trace_run wrapped
+$(OUT)/workloads/multi_trace: tests/workloads/multi_trace.c $(UNIT_LIB_OBJS) | $(ARCH_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--wrap=ks_trace_run $< $(UNIT_LIB_OBJS) $(LDLIBS) -o $@
+
 # every test binary runs; the target fails if any of them failed
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
