@@ -395,6 +395,10 @@ int ks_session_run(const struct ks_session_tracer *tr, int n)
 	}
 
 	s.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s.epfd < 0) {
+		fprintf(stderr, "kscope: cannot set up the ring buffer: %s\n", strerror(errno));
+		goto out;
+	}
 	for (int i = 0; i < s.n; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
 
@@ -404,7 +408,7 @@ int ks_session_run(const struct ks_session_tracer *tr, int n)
 		}
 		if (tr[i].o->verbose)
 			say_plans(s.c[i]);
-		if (s.epfd < 0 || epoll_ctl(s.epfd, EPOLL_CTL_ADD, ks_trace_fd(s.c[i]), &ev)) {
+		if (epoll_ctl(s.epfd, EPOLL_CTL_ADD, ks_trace_fd(s.c[i]), &ev)) {
 			fprintf(stderr, "kscope: cannot set up the ring buffer: %s\n",
 				strerror(errno));
 			goto out;

@@ -139,10 +139,12 @@ struct ks_probe_plan {
 /*
  * One tracing context per tracer (trace.c). Nothing in it is per process,
  * so a process may hold several at once and poll them in one loop. Calls
- * that fail return -errno; none prints, but ks_trace_open() leaves why
- * in ks_trace_error() for the caller to say. A context is:
+ * that fail return -errno and print nothing: ks_trace_open() leaves why in
+ * ks_trace_error() for the caller to say. What a context writes is its
+ * trace: the tracer's output, and the loss lines (stderr in text mode).
+ * A context is:
  *
- *   c = ks_trace_new(t, o, state)      its output (o->out_fd) set up; NULL: -errno in errno
+ *   c = ks_trace_new(t, o, state)      its output (o->out_fd) set up; NULL: errno says why
  *   ks_trace_open(c)                   open, configure, load (per-probe fallback),
  *                                      attach, filters, ring buffer
  *   ks_trace_track_pid(c, pid)         more pids to trace (-- PROGRAM's)
