@@ -605,12 +605,7 @@ static void print_hists(struct sched_state *st, struct ks_out *o, uint64_t now, 
 		if (!total)
 			continue;
 		if (o->json) {
-			ks_json_begin(o);
-			ks_json_kv_str(o, "type", "hist", 4);
-			ks_json_kv_str(o, "name", "runq_latency", 12);
-			ks_json_kv_str(o, "unit", "us", 2);
-			ks_json_kv_u64(o, "ts_ns", now);
-			ks_json_kv_u64(o, "interval_ns", period);
+			ks_log2_json_begin(o, "runq_latency", "us", now, period);
 			ks_json_kv_str(o, "by", hist_by_name(st->by), 16);
 			if (st->by == SCHED_HIST_PROCESS) {
 				ks_json_kv_u64(o, "pid", h->key);
