@@ -81,6 +81,17 @@ void ks_log2_print(struct ks_out *o, const uint32_t *slots, const char *unit)
 	}
 }
 
+void ks_log2_json_begin(struct ks_out *o, const char *name, const char *unit, uint64_t ts_ns,
+			uint64_t interval_ns)
+{
+	ks_json_begin(o);
+	ks_json_kv_str(o, "type", "hist", 4);
+	ks_json_kv_str(o, "name", name, strlen(name));
+	ks_json_kv_str(o, "unit", unit, strlen(unit));
+	ks_json_kv_u64(o, "ts_ns", ts_ns);
+	ks_json_kv_u64(o, "interval_ns", interval_ns);
+}
+
 void ks_log2_json_buckets(struct ks_out *o, const uint32_t *slots)
 {
 	int idx_max = last_nonzero(slots);

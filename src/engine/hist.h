@@ -76,6 +76,9 @@ void ks_log2_bounds(unsigned slot, uint64_t *lo, uint64_t *hi);
 
 /* bcc's print_log2_hist: "     usecs : count     distribution" */
 void ks_log2_print(struct ks_out *o, const uint32_t *slots, const char *unit);
+/* JSON: a "hist" record's first members, {"type":"hist","name":..,"unit":..,"ts_ns":..,"interval_ns":.. */
+void ks_log2_json_begin(struct ks_out *o, const char *name, const char *unit, uint64_t ts_ns,
+			uint64_t interval_ns);
 /* JSON: "buckets":[{"low":0,"high":1,"count":N},...] up to the last non-empty slot */
 void ks_log2_json_buckets(struct ks_out *o, const uint32_t *slots);
 #endif

@@ -4,7 +4,8 @@
  * NDJSON sinks (table.h). One row is one allocation: the struct below,
  * then its key, then each column's storage at the offset ks_table_new
  * computed for it (numbers: struct num; strings: a length and the bytes;
- * histograms: three slot arrays), then the command's ext bytes.
+ * histograms: struct hist), then the command's ext bytes. A grouped view
+ * is a scratch table of the same columns, made at each render.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,7 +25,9 @@ struct num {
 };
 
 struct hist {
-	uint32_t last[KS_LOG2_SLOTS], period[KS_LOG2_SLOTS], total[KS_LOG2_SLOTS];
+	uint32_t top;      /* the highest slot the last put grew, + 1 (0: none) */
+	uint32_t pad;
+	uint32_t s[];      /* last, period, total: `slots` each */
 };
 
 struct ks_row {
@@ -33,6 +36,7 @@ struct ks_row {
 	uint64_t hash;
 	bool gone, restart;        /* restart: came back after gone, counters from 0 */
 	bool touched;              /* some value was put this period */
+	bool seen;                 /* found since ks_table_sweep_begin */
 	_Alignas(8) unsigned char data[];  /* key, cells, ext: each 8-aligned */
 };
 
@@ -44,13 +48,20 @@ struct ks_table {
 	int sort_col;
 	size_t top;
 	void *ctx;
+	const struct ks_table_group *group;
+	const int *by;             /* a group view: its rows' identity, for sort ties */
 	struct ks_row **buckets;
-	size_t nbuckets, nrows;
+	size_t nbuckets, nrows, ngone;
 };
 
 static size_t align8(size_t n)
 {
 	return (n + 7) & ~(size_t)7;
+}
+
+static unsigned col_slots(const struct ks_col *c)
+{
+	return c->slots ? c->slots : KS_LOG2_SLOTS;
 }
 
 static size_t cell_size(const struct ks_col *c)
@@ -61,7 +72,7 @@ static size_t cell_size(const struct ks_col *c)
 	case KS_COL_COMM:
 		return sizeof(uint32_t) + KS_COMM_LEN;
 	case KS_COL_HIST:
-		return sizeof(struct hist);
+		return sizeof(struct hist) + 3 * col_slots(c) * sizeof(uint32_t);
 	case KS_COL_CUSTOM:
 		return 0;
 	default:
@@ -145,6 +156,11 @@ void ks_table_set_ctx(struct ks_table *t, void *ctx)
 void *ks_table_ctx(const struct ks_table *t)
 {
 	return t->ctx;
+}
+
+void ks_table_group(struct ks_table *t, const struct ks_table_group *g)
+{
+	t->group = g;
 }
 
 void ks_table_sort(struct ks_table *t, int col)
@@ -233,7 +249,9 @@ struct ks_row *ks_table_row(struct ks_table *t, const void *key)
 			/* back before it was dropped: a new entry for an old key */
 			r->gone = false;
 			r->restart = true;
+			t->ngone--;
 		}
+		r->seen = true;
 		return r;
 	}
 	if (t->nrows >= t->nbuckets)
@@ -242,6 +260,7 @@ struct ks_row *ks_table_row(struct ks_table *t, const void *key)
 	if (!r)
 		return NULL;
 	r->t = t;
+	r->seen = true;
 	r->hash = key_hash(key, t->d.key_size);
 	memcpy(r->data, key, t->d.key_size);
 	r->next = t->buckets[r->hash % t->nbuckets];
@@ -255,13 +274,57 @@ static void *cell(const struct ks_row *r, int col)
 	return (void *)(r->data + r->t->off[col]);
 }
 
+static uint32_t *hist_slots(const struct ks_row *r, int col, int which)
+{
+	struct hist *h = cell(r, col);
+
+	return h->s + which * col_slots(&r->t->d.cols[col]);
+}
+
+enum { H_LAST, H_PERIOD, H_TOTAL };
+
+static void slot_bounds(const struct ks_col *c, unsigned slot, uint64_t *lo, uint64_t *hi)
+{
+	if (col_slots(c) == KS_LL_SLOTS)
+		ks_ll_bounds(slot, lo, hi);
+	else
+		ks_log2_bounds(slot, lo, hi);
+}
+
+/* KS_COL_MAX | KS_COL_CUM: what this read says of the period's maximum */
+static uint64_t running_max(const struct ks_row *r, const struct ks_col *c, uint64_t prev,
+			    uint64_t v)
+{
+	const struct hist *h;
+	uint64_t lo, hi;
+
+	if (v > prev)
+		return v;	/* a new maximum: exact */
+	h = cell(r, c->of);
+	if (!h->top)
+		return 0;
+	/* the largest new sample lies in the highest slot that grew */
+	slot_bounds(&r->t->d.cols[c->of], h->top - 1, &lo, &hi);
+	return hi < v ? hi : v;
+}
+
 void ks_row_put(struct ks_row *r, int col, uint64_t v)
 {
 	const struct ks_col *c = &r->t->d.cols[col];
 	struct num *n = cell(r, col);
 
 	r->touched = true;
-	if (c->flags & KS_COL_CUM) {
+	if ((c->flags & KS_COL_MAX) && (c->flags & KS_COL_CUM)) {
+		uint64_t m = running_max(r, c, r->restart ? 0 : n->last, v);
+
+		n->last = v;
+		if (m > n->period || n->absent)
+			n->period = m;
+		if (m > n->total)
+			n->total = m;
+	} else if ((c->flags & KS_COL_HOLD) && v < n->last && !r->restart) {
+		/* an estimate the kernel has not caught up with: nothing new */
+	} else if (c->flags & KS_COL_CUM) {
 		/* a counter that went back started again: from 0 */
 		uint64_t from = r->restart || v < n->last ? 0 : n->last;
 
@@ -302,23 +365,64 @@ void ks_row_put_str(struct ks_row *r, int col, const char *s, size_t n)
 void ks_row_put_hist(struct ks_row *r, int col, const uint32_t *slots)
 {
 	struct hist *h = cell(r, col);
+	uint32_t *last = hist_slots(r, col, H_LAST), *period = hist_slots(r, col, H_PERIOD);
+	uint32_t *total = hist_slots(r, col, H_TOTAL);
+	unsigned n = col_slots(&r->t->d.cols[col]);
 	bool back = r->restart;
 
 	r->touched = true;
-	for (int i = 0; i < KS_LOG2_SLOTS && !back; i++)
-		back = slots[i] < h->last[i];
-	for (int i = 0; i < KS_LOG2_SLOTS; i++) {
-		uint32_t d = slots[i] - (back ? 0 : h->last[i]);
+	for (unsigned i = 0; i < n && !back; i++)
+		back = slots[i] < last[i];
+	h->top = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t d = slots[i] - (back ? 0 : last[i]);
 
-		h->period[i] += d;
-		h->total[i] += d;
-		h->last[i] = slots[i];
+		period[i] += d;
+		total[i] += d;
+		last[i] = slots[i];
+		if (d)
+			h->top = i + 1;
 	}
 }
 
 void ks_row_gone(struct ks_row *r)
 {
+	if (!r->gone)
+		r->t->ngone++;
 	r->gone = true;
+}
+
+void ks_table_sweep_begin(struct ks_table *t)
+{
+	for (struct ks_row *r = ks_table_next(t, NULL); r; r = ks_table_next(t, r))
+		r->seen = false;
+}
+
+size_t ks_table_sweep(struct ks_table *t)
+{
+	size_t n = 0;
+
+	for (struct ks_row *r = ks_table_next(t, NULL); r; r = ks_table_next(t, r))
+		if (!r->seen && !r->gone) {
+			ks_row_gone(r);
+			n++;
+		}
+	return n;
+}
+
+struct ks_row *ks_table_next(const struct ks_table *t, const struct ks_row *r)
+{
+	size_t b = 0;
+
+	if (r) {
+		if (r->next)
+			return r->next;
+		b = r->hash % t->nbuckets + 1;
+	}
+	for (; b < t->nbuckets; b++)
+		if (t->buckets[b])
+			return t->buckets[b];
+	return NULL;
 }
 
 bool ks_row_is_gone(const struct ks_row *r)
@@ -341,10 +445,22 @@ const struct ks_table *ks_row_table(const struct ks_row *r)
 	return r->t;
 }
 
+static bool derived(const struct ks_col *c)
+{
+	return c->flags & (KS_COL_DERIVED | KS_COL_MEAN | KS_COL_QUANTILE);
+}
+
 uint64_t ks_row_get(const struct ks_row *r, int col)
 {
 	const struct ks_col *c = &r->t->d.cols[col];
 
+	if (c->flags & KS_COL_MEAN) {
+		uint64_t n = ks_row_get(r, c->per);
+
+		return n ? ks_row_get(r, c->of) / n : 0;
+	}
+	if (c->flags & KS_COL_QUANTILE)
+		return ks_ll_quantile(ks_row_hist(r, c->of, false), c->q, 100, ks_row_get(r, c->per));
 	if (c->flags & KS_COL_DERIVED)
 		return c->derive ? c->derive(r) : 0;
 	if (c->kind > KS_COL_BYTES)
@@ -356,7 +472,7 @@ uint64_t ks_row_total(const struct ks_row *r, int col)
 {
 	const struct ks_col *c = &r->t->d.cols[col];
 
-	if ((c->flags & KS_COL_CUM) && c->kind <= KS_COL_BYTES)
+	if ((c->flags & KS_COL_CUM) && c->kind <= KS_COL_BYTES && !derived(c))
 		return ((struct num *)cell(r, col))->total;
 	return ks_row_get(r, col);
 }
@@ -367,7 +483,7 @@ bool ks_row_absent(const struct ks_row *r, int col)
 
 	if (r->t->absent[col])
 		return true;
-	if (c->kind > KS_COL_BYTES || (c->flags & KS_COL_DERIVED))
+	if (c->kind > KS_COL_BYTES || derived(c))
 		return false;
 	return ((struct num *)cell(r, col))->absent;
 }
@@ -387,9 +503,7 @@ const char *ks_row_str(const struct ks_row *r, int col, size_t *len)
 
 const uint32_t *ks_row_hist(const struct ks_row *r, int col, bool total)
 {
-	const struct hist *h = cell(r, col);
-
-	return total ? h->total : h->period;
+	return hist_slots(r, col, total ? H_TOTAL : H_PERIOD);
 }
 
 /* ---- periods ------------------------------------------------------------ */
@@ -406,7 +520,7 @@ static bool row_visible(const struct ks_table *t, const struct ks_row *r)
 		if (c->kind == KS_COL_HIST) {
 			const uint32_t *s = ks_row_hist(r, i, false);
 
-			for (int k = 0; k < KS_LOG2_SLOTS; k++)
+			for (unsigned k = 0; k < col_slots(c); k++)
 				if (s[k])
 					return true;
 		} else if (c->kind <= KS_COL_BYTES && ks_row_get(r, i)) {
@@ -432,8 +546,8 @@ void ks_table_new_period(struct ks_table *t)
 				const struct ks_col *c = &t->d.cols[i];
 
 				if (c->kind == KS_COL_HIST) {
-					memset(((struct hist *)cell(r, i))->period, 0,
-					       sizeof(((struct hist *)0)->period));
+					memset(hist_slots(r, i, H_PERIOD), 0,
+					       col_slots(c) * sizeof(uint32_t));
 				} else if (c->kind <= KS_COL_BYTES && (c->flags & (KS_COL_CUM | KS_COL_MAX))) {
 					((struct num *)cell(r, i))->period = 0;
 				}
@@ -444,6 +558,166 @@ void ks_table_new_period(struct ks_table *t)
 			r->touched = false;
 			pp = &r->next;
 		}
+	t->ngone = 0;
+}
+
+/* ---- grouping ----------------------------------------------------------- */
+
+static bool in_list(const int *l, int i)
+{
+	for (; l && *l >= 0; l++)
+		if (*l == i)
+			return true;
+	return false;
+}
+
+/* Numbers that name, not measure: copied from a group's leader, never summed */
+static bool is_label(const struct ks_table *t, int i)
+{
+	const struct ks_col *c = &t->d.cols[i];
+
+	return (c->flags & (KS_COL_KEY | KS_COL_LABEL)) || in_list(t->group ? t->group->by : NULL, i);
+}
+
+enum merge { MERGE_FIRST, MERGE_ADD, MERGE_LABELS };
+
+/*
+ * Member src into group dst (a row of the same columns, maybe of another
+ * table): its first member (all copied), another (numbers added), or its
+ * leader (labels copied).
+ */
+static void row_merge(struct ks_row *dst, const struct ks_row *src, enum merge how)
+{
+	const struct ks_table *t = src->t;
+
+	for (unsigned i = 0; i < t->d.ncols; i++) {
+		const struct ks_col *c = &t->d.cols[i];
+		struct num *d = cell(dst, i);
+		const struct num *s = cell(src, i);
+		bool label = c->kind == KS_COL_STR || c->kind == KS_COL_COMM ||
+			     (c->kind <= KS_COL_BYTES && is_label(t, i));
+
+		if (derived(c) || c->kind == KS_COL_CUSTOM)
+			continue;
+		if (label || how == MERGE_FIRST) {
+			if (how != MERGE_ADD)
+				memcpy(d, s, cell_size(c));
+			continue;
+		}
+		if (how == MERGE_LABELS)
+			continue;
+		if (c->kind == KS_COL_HIST) {
+			uint32_t *dp = hist_slots(dst, i, H_PERIOD), *dt = hist_slots(dst, i, H_TOTAL);
+			const uint32_t *sp = hist_slots(src, i, H_PERIOD), *st = hist_slots(src, i, H_TOTAL);
+
+			for (unsigned k = 0; k < col_slots(c); k++) {
+				dp[k] += sp[k];
+				dt[k] += st[k];
+			}
+		} else if (s->absent) {
+			continue;
+		} else if (d->absent) {
+			*d = *s;
+		} else if (c->flags & KS_COL_MAX) {
+			d->period = s->period > d->period ? s->period : d->period;
+			d->total = s->total > d->total ? s->total : d->total;
+		} else {
+			d->period += s->period;
+			d->total += s->total;
+		}
+	}
+	if (how != MERGE_LABELS && t->d.ext_merge)
+		t->d.ext_merge(ks_row_ext(dst), ks_row_ext(src));
+}
+
+struct ks_row *ks_table_fold_gone(struct ks_table *t, size_t max, const void *key)
+{
+	struct ks_row *into;
+
+	if (t->ngone <= max)
+		return NULL;
+	into = ks_table_find(t, key);
+	if (!into)
+		into = ks_table_row(t, key);
+	if (!into)
+		return NULL;
+	for (size_t b = 0; b < t->nbuckets; b++)
+		for (struct ks_row **pp = &t->buckets[b]; *pp;) {
+			struct ks_row *r = *pp;
+
+			if (!r->gone || r == into) {
+				pp = &r->next;
+				continue;
+			}
+			row_merge(into, r, MERGE_ADD);
+			*pp = r->next;
+			row_free(t, r);
+			t->nrows--;
+		}
+	into->gone = true;
+	t->ngone = 1;
+	return into;
+}
+
+static int key_cmp(const struct ks_table *t, const struct ks_row *x, const struct ks_row *y);
+
+static int row_key_cmp(const void *a, const void *b)
+{
+	const struct ks_row *x = *(struct ks_row *const *)a, *y = *(struct ks_row *const *)b;
+
+	return key_cmp(x->t, x, y);
+}
+
+/*
+ * The grouped view of rows[n] (t's visible rows): a scratch table of one
+ * row per group; rows[] then holds its rows. NULL without memory.
+ */
+static struct ks_table *group_rows(const struct ks_table *t, struct ks_row **rows, size_t *n)
+{
+	const struct ks_table_group *gr = t->group;
+	struct ks_table_desc d = t->d;
+	struct ks_table *g;
+	unsigned nby = 0;
+	size_t k = 0;
+
+	while (gr->by[nby] >= 0)
+		nby++;
+	d.type = gr->type;
+	d.key_size = nby * sizeof(uint64_t);
+	d.prepare = gr->prepare;
+	d.visible = NULL;
+	g = ks_table_new(&d);
+	if (!g)
+		return NULL;
+	memcpy(g->hidden, t->hidden, sizeof(g->hidden));
+	memcpy(g->absent, t->absent, sizeof(g->absent));
+	g->sort_col = t->sort_col;
+	g->top = t->top;
+	g->ctx = t->ctx;
+	g->by = gr->by;
+	/* in key order: a group without a leader is named by its first member */
+	qsort(rows, *n, sizeof(*rows), row_key_cmp);
+	for (size_t i = 0; i < *n; i++) {
+		uint64_t key[KS_TABLE_MAX_COLS] = {};
+		struct ks_row *m = rows[i], *r;
+		bool first;
+
+		for (unsigned b = 0; b < nby; b++)
+			key[b] = ks_row_get(m, gr->by[b]);
+		first = !ks_table_find(g, key);
+		r = ks_table_row(g, key);
+		if (!r) {
+			ks_table_free(g);
+			return NULL;
+		}
+		row_merge(r, m, first ? MERGE_FIRST : MERGE_ADD);
+		if (!first && gr->leader >= 0 && ks_row_get(m, gr->leader) == key[0])
+			row_merge(r, m, MERGE_LABELS);
+	}
+	for (struct ks_row *r = ks_table_next(g, NULL); r; r = ks_table_next(g, r))
+		rows[k++] = r;
+	*n = k;
+	return g;
 }
 
 /* ---- sort and render ---------------------------------------------------- */
@@ -456,7 +730,14 @@ static int cmp_u64(uint64_t a, uint64_t b)
 /* Key columns ascending: numbers as numbers, strings as bytes */
 static int key_cmp(const struct ks_table *t, const struct ks_row *x, const struct ks_row *y)
 {
-	for (unsigned i = 0; i < t->d.ncols; i++) {
+	/* a group is known by the values it groups */
+	for (const int *b = t->by; b && *b >= 0; b++) {
+		int d = cmp_u64(ks_row_get(x, *b), ks_row_get(y, *b));
+
+		if (d)
+			return d;
+	}
+	for (unsigned i = 0; i < t->d.ncols && !t->by; i++) {
 		const struct ks_col *c = &t->d.cols[i];
 		int d;
 
@@ -498,6 +779,7 @@ static int row_cmp(const void *a, const void *b)
 size_t ks_table_render(struct ks_table *t, struct ks_sink *s)
 {
 	struct ks_row **rows = calloc(t->nrows + 1, sizeof(*rows));
+	struct ks_table *g = NULL, *v = t;
 	size_t n = 0, shown;
 
 	if (!rows)
@@ -506,16 +788,24 @@ size_t ks_table_render(struct ks_table *t, struct ks_sink *s)
 		for (struct ks_row *r = t->buckets[b]; r; r = r->next)
 			if (row_visible(t, r))
 				rows[n++] = r;
+	if (t->group) {
+		g = v = group_rows(t, rows, &n);
+		if (!g) {
+			free(rows);
+			return 0;
+		}
+	}
 	qsort(rows, n, sizeof(*rows), row_cmp);
-	shown = t->top && n > t->top ? t->top : n;
-	for (size_t i = 0; i < shown && t->d.prepare; i++)
-		t->d.prepare(rows[i]);
+	shown = v->top && n > v->top ? v->top : n;
+	for (size_t i = 0; i < shown && v->d.prepare; i++)
+		v->d.prepare(rows[i]);
 	if (s->ops->begin)
-		s->ops->begin(s, t);
+		s->ops->begin(s, v);
 	for (size_t i = 0; i < shown; i++)
-		s->ops->row(s, t, rows[i]);
+		s->ops->row(s, v, rows[i]);
 	if (s->ops->end)
-		s->ops->end(s, t, n - shown);
+		s->ops->end(s, v, n - shown);
+	ks_table_free(g);
 	free(rows);
 	return shown;
 }
@@ -646,7 +936,8 @@ static void text_row(struct ks_sink *s, const struct ks_table *t, const struct k
 			text_cell(o, c, "");	/* histograms have their own renderer */
 			break;
 		default:
-			if (ks_row_absent(r, i))
+			if (ks_row_absent(r, i) ||
+			    ((c->flags & KS_COL_DASH) && !ks_row_get(r, c->unless)))
 				snprintf(buf, sizeof(buf), "-");
 			else
 				text_num(buf, sizeof(buf), c, ks_row_get(r, i));
@@ -678,7 +969,7 @@ static void json_row(struct ks_sink *s, const struct ks_table *t, const struct k
 	ks_json_begin(o);
 	ks_json_kv_str(o, "type", t->d.type, strlen(t->d.type));
 	ks_json_kv_u64(o, "ts_ns", s->ts_ns);
-	ks_json_kv_u64(o, "interval_ns", s->interval_ns);
+	ks_json_kv_u64(o, "interval_ns", (t->d.interval ? t->d.interval(r) : 0) ?: s->interval_ns);
 	for (unsigned i = 0; i < t->d.ncols; i++) {
 		const struct ks_col *c = &t->d.cols[i];
 		const char *str;
@@ -701,6 +992,10 @@ static void json_row(struct ks_sink *s, const struct ks_table *t, const struct k
 			break;
 		case KS_COL_HIST:
 			ks_json_key(o, c->name);
+			if (col_slots(c) != KS_LOG2_SLOTS) {
+				ks_json_null(o);	/* log2 buckets only */
+				break;
+			}
 			ks_json_begin(o);
 			ks_log2_json_buckets(o, ks_row_hist(r, i, false));
 			ks_json_end(o);

@@ -18,8 +18,17 @@
  *   - KS_COL_MAX: a maximum; the period shows the largest value put in it
  *     during the period, never a difference.
  *   - otherwise a gauge: the period shows the last value put.
- * A histogram column (KS_COL_HIST) is a cumulative log2 histogram, slot
- * by slot. Strings (KS_COL_STR, KS_COL_COMM) are labels: the last value.
+ * A histogram column (KS_COL_HIST) is a cumulative histogram, slot by
+ * slot: log2 (bcc's), or log-linear (slots = KS_LL_SLOTS: for quantiles).
+ * Strings (KS_COL_STR, KS_COL_COMM) are labels: the last value.
+ *
+ * A table can be shown grouped (ks_table_group): rows with the same values
+ * in the group's columns become one row (threads into their process). Its
+ * numbers are the members' summed, maxima the largest, histograms merged
+ * slot by slot; its labels (key columns not grouped by, KS_COL_LABEL
+ * numbers, strings) are its leader's: the member whose `leader` column
+ * holds the group's value (the thread whose tid is the pid), else the
+ * first member in key order.
  */
 #ifndef KSCOPE_TABLE_H
 #define KSCOPE_TABLE_H
@@ -48,6 +57,23 @@ enum ks_col_kind {
 #define KS_COL_TEXT_HIDE (1u << 4)  /* JSON only */
 #define KS_COL_JSON_HIDE (1u << 5)  /* text only */
 #define KS_COL_DERIVED   (1u << 6)  /* computed from the row's period values (derive) */
+#define KS_COL_LABEL     (1u << 7)  /* a number that names, not measures: never summed */
+/*
+ * KS_COL_CUM read partly from an estimate the kernel may account lower
+ * later (a running slice): a value below the last is held, never taken
+ * for a counter that started again; the column grows once it is passed.
+ */
+#define KS_COL_HOLD      (1u << 8)
+#define KS_COL_MEAN      (1u << 9)  /* derived: column `of` / column `per` (0 when none) */
+/* derived: the q-th percentile of log-linear histogram `of`, at most column `per` */
+#define KS_COL_QUANTILE  (1u << 10)
+#define KS_COL_DASH      (1u << 11) /* text: "-" while column `unless` is 0 (JSON: the value) */
+/*
+ * KS_COL_MAX | KS_COL_CUM: the kernel's maximum since its entry began, of
+ * the samples histogram `of` counts. A period shows it when it rose; else
+ * the top of the highest slot that grew in the same read (never above the
+ * maximum); else 0.
+ */
 
 #define KS_TABLE_MAX_COLS 32
 
@@ -61,10 +87,15 @@ struct ks_col {
 	unsigned flags;
 	unsigned width;            /* text cell width (the last column: 0, unpadded) */
 	unsigned size;             /* KS_COL_STR: bytes kept, NUL included */
+	unsigned slots;            /* KS_COL_HIST: 0 (KS_LOG2_SLOTS, log2) or KS_LL_SLOTS */
 	unsigned text_div;         /* KS_COL_NS in text: 1 (integer ns), else ns / text_div
 				    * with 3 decimals (1000: us, 1000000: ms) */
 	const char *pre;           /* text before the cell; NULL: one space (none first) */
 	const char *help;          /* one line: what it counts (Prometheus HELP, docs) */
+	/* KS_COL_MEAN, KS_COL_QUANTILE, KS_COL_MAX | KS_COL_CUM: other columns */
+	int of, per;
+	unsigned q;                /* KS_COL_QUANTILE: percent */
+	int unless;                /* KS_COL_DASH */
 	/* KS_COL_DERIVED: the value, from the row's period values */
 	uint64_t (*derive)(const struct ks_row *r);
 	/* KS_COL_CUSTOM: the cell in each sink (json writes the value of its key) */
@@ -96,6 +127,19 @@ struct ks_table_desc {
 	 * are looked up only for what is printed (a live process's name).
 	 */
 	void (*prepare)(struct ks_row *r);
+	/* a group's ext from a member's (grouping, ks_table_fold_gone) */
+	void (*ext_merge)(void *dst, const void *src);
+	/* the time a row covers if not the period's (its own clock): JSON interval_ns */
+	uint64_t (*interval)(const struct ks_row *r);
+};
+
+/* A view of a table that shows its rows grouped (ks_table_group) */
+struct ks_table_group {
+	const char *type;          /* NDJSON "type" of a group's row: "sched_process" */
+	const int *by;             /* the columns whose values make a group; -1 ends */
+	int leader;                /* see the top of this file; -1: the first member */
+	/* each group row about to be shown (as ks_table_desc.prepare) */
+	void (*prepare)(struct ks_row *g);
 };
 
 /* ---- building --------------------------------------------------------- */
@@ -111,6 +155,8 @@ void ks_table_absent(struct ks_table *t, int col, bool absent);
 /* The command's state, for its callbacks (derive, custom cells, prepare) */
 void ks_table_set_ctx(struct ks_table *t, void *ctx);
 void *ks_table_ctx(const struct ks_table *t);
+/* Show the rows grouped (NULL: one row each); g must outlive the table */
+void ks_table_group(struct ks_table *t, const struct ks_table_group *g);
 /* -s: the column to sort by (descending); -n: rows shown at most (0: all) */
 void ks_table_sort(struct ks_table *t, int col);
 void ks_table_top(struct ks_table *t, size_t top);
@@ -133,6 +179,21 @@ void ks_row_put_absent(struct ks_row *r, int col);
  */
 void ks_row_gone(struct ks_row *r);
 bool ks_row_is_gone(const struct ks_row *r);
+/*
+ * A collection that sees every live kernel entry: ks_table_sweep_begin,
+ * then ks_table_row for each entry, then ks_table_sweep: the rows it did
+ * not see are gone. Returns how many went.
+ */
+void ks_table_sweep_begin(struct ks_table *t);
+size_t ks_table_sweep(struct ks_table *t);
+/*
+ * More than `max` gone rows held: merge them all (as a group) into the row
+ * of `key`, itself gone, and return it (its labels are the caller's to
+ * put); else NULL. Bounds a period's memory when many entries come and go.
+ */
+struct ks_row *ks_table_fold_gone(struct ks_table *t, size_t max, const void *key);
+/* Every row, in no order: NULL first, NULL after the last */
+struct ks_row *ks_table_next(const struct ks_table *t, const struct ks_row *r);
 
 /* ---- reading a row (sinks, derive, custom cells) ----------------------- */
 

@@ -23,6 +23,7 @@
 #include "../engine/cli.h"
 #include "../engine/hist.h"
 #include "../engine/out.h"
+#include "../engine/table.h"
 #include "../engine/trace.h"
 #include "../engine/util.h"
 #include "sched.h"
@@ -34,40 +35,12 @@ KS_SKEL_OPS(sched_bpf);
 #define ENOTSUPP 524	/* kernel-internal: what test runs answer where unsupported */
 #endif
 
-#define TASK_BUCKETS 4096
 #define MAX_GONE_TASKS 16384	/* exited tasks kept apart; more are folded into one row */
-
-/* What a period adds up: the same for a task, a process and a CPU */
-struct sums {
-	uint64_t cpu_ns;
-	uint64_t switches;
-	uint64_t voluntary;
-	uint64_t involuntary;
-	uint64_t unreported;     /* switches in or out the kernel did not report */
-	uint64_t runq_count;
-	uint64_t runq_total_ns;
-	uint64_t runq_max_ns;
-	uint32_t hist[KS_LL_SLOTS];
-};
-
-struct task_ent {
-	uint32_t tid, pid;
-	uint64_t start_ns;
-	char comm[KS_COMM_LEN];
-	uint64_t cpus[SCHED_CPU_WORDS];
-	bool seen;          /* in the kernel map at the last read */
-	bool gone;          /* its kernel entry is deleted: freed after printing */
-	unsigned threads;   /* process rows: threads folded in */
-	uint64_t unreported;   /* its unreported switches since the start */
-	struct sums snap;   /* cumulative values at the last read */
-	struct sums acc;    /* this period */
-	struct task_ent *next;
-};
 
 enum { CPU_BUSY, CPU_IDLE, CPU_UNKNOWN, CPU_TIMES };
 
+/* A CPU's time accounting; its counters are rows of the CPU table */
 struct cpu_ent {
-	struct sums snap, acc;
 	/* busy, idle, unknown: at the last read, and when this period began */
 	uint64_t time_last[CPU_TIMES], time_start[CPU_TIMES];
 	uint64_t read_ts;        /* when the last read saw it (its own clock) */
@@ -104,8 +77,8 @@ struct sched_state {
 	bool interval_mode;
 	bool ended;                /* the end's report was made */
 
-	struct task_ent *buckets[TASK_BUCKETS];
-	unsigned ntasks, ngone;
+	struct ks_table *tasks;    /* a row per thread (shown per process with --by process) */
+	struct ks_table *cpu_table; /* a row per CPU */
 	struct cpu_ent *cpus;
 	int snap_fd;               /* cpu_snapshot, -1 once the kernel cannot run it per CPU */
 	/* since the start: what the kernel did not report, for the closing warning */
@@ -122,93 +95,180 @@ struct sched_state {
 	uint64_t last_ts;
 };
 
+/* ---- the tables --------------------------------------------------------- */
+
+/* A thread: its tid, and its start (a reused tid is another thread) */
+struct task_key {
+	uint64_t start_ns;
+	uint32_t tid, pad;
+};
+
+/* A thread row's own data */
+struct task_ext {
+	uint64_t cpus[SCHED_CPU_WORDS];   /* CPUs it ran on since first seen */
+	uint64_t unreported;              /* its unreported switches since the start */
+};
+
+enum { C_PID, C_TID, C_THREADS, C_COMM, C_CPU, C_SWITCHES, C_VOL, C_INVOL, C_UNREPORTED,
+       C_RUNQ_COUNT, C_RUNQ_TOTAL, C_RUNQ_AVG, C_RUNQ_P50, C_RUNQ_P99, C_RUNQ_MAX, C_RUNQ_HIST,
+       C_CPUS, NCOLS };
+
+enum { K_CPU, K_BUSY, K_IDLE, K_UNKNOWN, K_SWITCHES, K_RUNQ_COUNT, K_RUNQ_TOTAL, K_RUNQ_AVG,
+       K_RUNQ_P50, K_RUNQ_P99, K_RUNQ_MAX, K_RUNQ_HIST, KCOLS };
+
+/*
+ * Run-queue latency, the same in both tables from column `c` on: count,
+ * total, mean, p50, p99 and max ("-" in text without a wait), and the
+ * log-linear histogram behind the percentiles and the max.
+ */
+#define RUNQ_COLS(c)                                                                          \
+	[c] = { "runq_count", "", KS_COL_COUNT, KS_COL_CUM | KS_COL_TEXT_HIDE },               \
+	[c + 1] = { "runq_total_ns", "", KS_COL_NS,                                            \
+		    KS_COL_CUM | KS_COL_TEXT_HIDE | KS_COL_JSON_HIDE },                         \
+	[c + 2] = { "runq_avg_ns", "RUNQ-AVG", KS_COL_NS, RUNQ_TEXT | KS_COL_MEAN, 9,          \
+		    .of = c + 1, .per = c, .unless = c },                                       \
+	[c + 3] = { "runq_p50_ns", "RUNQ-P50", KS_COL_NS, RUNQ_TEXT | KS_COL_QUANTILE, 9,      \
+		    .of = c + 6, .per = c + 5, .q = 50, .unless = c },                          \
+	[c + 4] = { "runq_p99_ns", "RUNQ-P99", KS_COL_NS, RUNQ_TEXT | KS_COL_QUANTILE, 9,      \
+		    .of = c + 6, .per = c + 5, .q = 99, .unless = c },                          \
+	[c + 5] = { "runq_max_ns", "RUNQ-MAX", KS_COL_NS, RUNQ_TEXT | KS_COL_MAX | KS_COL_CUM, \
+		    9, .of = c + 6, .unless = c },                                              \
+	[c + 6] = { "runq_hist", "", KS_COL_HIST,                                              \
+		    KS_COL_CUM | KS_COL_TEXT_HIDE | KS_COL_JSON_HIDE, .slots = KS_LL_SLOTS }
+#define RUNQ_TEXT (KS_COL_DASH | KS_COL_LEFT)
+
+static void fmt_cpus(char *buf, size_t cap, const uint64_t *cpus);
+
+static void cpus_text(struct ks_out *o, const struct ks_row *r)
+{
+	const struct task_ext *x = ks_row_ext(r);
+	char buf[128];
+
+	fmt_cpus(buf, sizeof(buf), x->cpus);
+	ks_out_printf(o, "%s", buf);
+}
+
+static void cpus_json(struct ks_out *o, const struct ks_row *r)
+{
+	const struct task_ext *x = ks_row_ext(r);
+
+	ks_json_arr_begin(o);
+	for (int c = 0; c < 64 * SCHED_CPU_WORDS; c++)
+		if (x->cpus[c / 64] >> (c % 64) & 1)
+			ks_json_u64(o, c);
+	ks_json_arr_end(o);
+}
+
+/* A process ran on the CPUs its threads ran on */
+static void task_merge(void *dst, const void *src)
+{
+	struct task_ext *d = dst;
+	const struct task_ext *s = src;
+
+	for (int w = 0; w < SCHED_CPU_WORDS; w++)
+		d->cpus[w] |= s->cpus[w];
+	d->unreported += s->unreported;
+}
+
+/* A thread is shown for a period it ran, switched or waited in */
+static bool task_active(const struct ks_row *r)
+{
+	static const int cols[] = { C_CPU, C_SWITCHES, C_VOL, C_INVOL, C_RUNQ_COUNT };
+
+	for (size_t i = 0; i < ARRAY_SIZE(cols); i++)
+		if (ks_row_get(r, cols[i]))
+			return true;
+	return false;
+}
+
+/* A process its leader did not name this period: by its name in /proc */
+static void process_prepare(struct ks_row *g)
+{
+	uint32_t pid = ks_row_get(g, C_PID);
+	char comm[KS_COMM_LEN];
+
+	if (pid && ks_row_get(g, C_TID) != pid && ks_proc_comm(pid, comm))
+		ks_row_put_str(g, C_COMM, comm, sizeof(comm));
+}
+
+static const struct ks_col task_cols[NCOLS] = {
+	[C_PID] = { "pid", "PID", KS_COL_COUNT, KS_COL_LABEL | KS_COL_LEFT, 7 },
+	[C_TID] = { "tid", "TID", KS_COL_COUNT, KS_COL_KEY | KS_COL_LEFT, 7 },
+	[C_THREADS] = { "threads", "THREADS", KS_COL_COUNT, KS_COL_LEFT, 7,
+			.help = "threads that did something in the period" },
+	[C_COMM] = { "comm", "COMM", KS_COL_COMM, 0, KS_COMM_LEN },
+	[C_CPU] = { "cpu_ns", "CPU", KS_COL_NS, KS_COL_CUM | KS_COL_HOLD | KS_COL_LEFT, 9,
+		    .help = "CPU time: the kernel's se.sum_exec_runtime" },
+	[C_SWITCHES] = { "switches", "SWITCHES", KS_COL_COUNT, KS_COL_CUM | KS_COL_LEFT, 8 },
+	[C_VOL] = { "voluntary", "VOL", KS_COL_COUNT, KS_COL_CUM | KS_COL_LEFT, 8 },
+	[C_INVOL] = { "involuntary", "INVOL", KS_COL_COUNT, KS_COL_CUM | KS_COL_LEFT, 8 },
+	[C_UNREPORTED] = { "unreported_switches", "", KS_COL_COUNT,
+			   KS_COL_CUM | KS_COL_TEXT_HIDE },
+	RUNQ_COLS(C_RUNQ_COUNT),
+	[C_CPUS] = { "cpus", "CPUS", KS_COL_CUSTOM, 0, 0, .text = cpus_text, .json = cpus_json },
+};
+
+static const int task_text_order[] = { C_PID, C_TID, C_COMM, C_THREADS, C_CPU, C_SWITCHES,
+				       C_VOL, C_INVOL, C_RUNQ_AVG, C_RUNQ_P50, C_RUNQ_P99,
+				       C_RUNQ_MAX, C_CPUS, C_UNREPORTED, C_RUNQ_COUNT,
+				       C_RUNQ_TOTAL, C_RUNQ_HIST };
+
+static const struct ks_table_desc task_table = {
+	.type = "sched_task",
+	.cols = task_cols,
+	.ncols = NCOLS,
+	.key_size = sizeof(struct task_key),
+	.text_order = task_text_order,
+	.ext_size = sizeof(struct task_ext),
+	.visible = task_active,
+	.ext_merge = task_merge,
+};
+
+static const int by_pid[] = { C_PID, -1 };
+
+/* --by process: threads summed into their process, named by its leader */
+static const struct ks_table_group by_process = {
+	.type = "sched_process",
+	.by = by_pid,
+	.leader = C_TID,
+	.prepare = process_prepare,
+};
+
+/* Every CPU, every period */
+static bool cpu_shown(const struct ks_row *r)
+{
+	(void)r;
+	return true;
+}
+
+/* The time a CPU's row covers: between two reads of it on its own clock */
+static uint64_t cpu_interval(const struct ks_row *r)
+{
+	const struct sched_state *st = ks_table_ctx(ks_row_table(r));
+	const struct cpu_ent *ce = &st->cpus[*(const uint32_t *)ks_row_key(r)];
+
+	return ce->period_ts && ce->read_ts > ce->period_ts ? ce->read_ts - ce->period_ts : 0;
+}
+
+static const struct ks_col cpu_cols[KCOLS] = {
+	[K_CPU] = { "cpu", "CPU", KS_COL_COUNT, KS_COL_KEY | KS_COL_LEFT, 4 },
+	[K_BUSY] = { "busy_ns", "BUSY", KS_COL_NS, KS_COL_LEFT, 9 },
+	[K_IDLE] = { "idle_ns", "IDLE", KS_COL_NS, KS_COL_LEFT, 9 },
+	[K_UNKNOWN] = { "unknown_ns", "", KS_COL_NS, KS_COL_TEXT_HIDE },
+	[K_SWITCHES] = { "switches", "SWITCHES", KS_COL_COUNT, KS_COL_CUM | KS_COL_LEFT, 8 },
+	RUNQ_COLS(K_RUNQ_COUNT),
+};
+
+static const struct ks_table_desc cpu_table = {
+	.type = "sched_cpu",
+	.cols = cpu_cols,
+	.ncols = KCOLS,
+	.key_size = sizeof(uint32_t),
+	.visible = cpu_shown,
+	.interval = cpu_interval,
+};
+
 /* ---- collecting from the kernel ------------------------------------------- */
-
-static void sums_add_delta(struct sums *acc, struct sums *snap, const struct sums *cur)
-{
-	uint64_t max = 0;
-
-#define DELTA(f) do { if (cur->f > snap->f) acc->f += cur->f - snap->f; } while (0)
-	DELTA(cpu_ns);
-	DELTA(switches);
-	DELTA(voluntary);
-	DELTA(involuntary);
-	DELTA(unreported);
-	DELTA(runq_count);
-	DELTA(runq_total_ns);
-#undef DELTA
-	for (unsigned i = 0; i < KS_LL_SLOTS; i++) {
-		if (cur->hist[i] <= snap->hist[i])
-			continue;
-		acc->hist[i] += cur->hist[i] - snap->hist[i];
-		max = i;
-	}
-	/*
-	 * A maximum cannot be differenced. If the task's all-time maximum rose,
-	 * that new maximum happened in this window: exact. Otherwise the
-	 * window's largest sample lies in its highest non-empty slot.
-	 */
-	if (cur->runq_max_ns > snap->runq_max_ns) {
-		max = cur->runq_max_ns;
-	} else if (cur->runq_count > snap->runq_count) {
-		uint64_t lo, hi;
-
-		ks_ll_bounds(max, &lo, &hi);
-		max = hi < cur->runq_max_ns ? hi : cur->runq_max_ns;
-	} else {
-		max = 0;
-	}
-	if (max > acc->runq_max_ns)
-		acc->runq_max_ns = max;
-	/* the on-CPU estimate may exceed what the kernel then accounts: never go back */
-	if (cur->cpu_ns >= snap->cpu_ns)
-		*snap = *cur;
-	else {
-		uint64_t keep = snap->cpu_ns;
-
-		*snap = *cur;
-		snap->cpu_ns = keep;
-	}
-}
-
-static void sums_merge(struct sums *dst, const struct sums *src)
-{
-	dst->cpu_ns += src->cpu_ns;
-	dst->switches += src->switches;
-	dst->voluntary += src->voluntary;
-	dst->involuntary += src->involuntary;
-	dst->unreported += src->unreported;
-	dst->runq_count += src->runq_count;
-	dst->runq_total_ns += src->runq_total_ns;
-	if (src->runq_max_ns > dst->runq_max_ns)
-		dst->runq_max_ns = src->runq_max_ns;
-	for (unsigned i = 0; i < KS_LL_SLOTS; i++)
-		dst->hist[i] += src->hist[i];
-}
-
-static unsigned task_hash(uint32_t tid, uint64_t start)
-{
-	return (tid * 2654435761u ^ (uint32_t)(start >> 7)) % TASK_BUCKETS;
-}
-
-static struct task_ent *task_get(struct sched_state *st, uint32_t tid, uint64_t start)
-{
-	unsigned h = task_hash(tid, start);
-	struct task_ent *e;
-
-	for (e = st->buckets[h]; e; e = e->next)
-		if (e->tid == tid && e->start_ns == start)
-			return e;
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return NULL;
-	e->tid = tid;
-	e->start_ns = start;
-	e->next = st->buckets[h];
-	st->buckets[h] = e;
-	st->ntasks++;
-	return e;
-}
 
 /* The kernel's runtime of a task, including the slice it is running now */
 static int read_schedstat(uint32_t tid, uint64_t *rt)
@@ -235,57 +295,60 @@ static void collect_tasks(struct sched_state *st, uint64_t now)
 	uint32_t key, *prev = NULL, *dead = NULL;
 	size_t ndead = 0, cap = 0;
 
-	for (unsigned b = 0; b < TASK_BUCKETS; b++)
-		for (struct task_ent *e = st->buckets[b]; e; e = e->next)
-			e->seen = false;
+	ks_table_sweep_begin(st->tasks);
 	while (!bpf_map_get_next_key(fd, prev, &key)) {
-		struct task_ent *e;
-		struct sums cur;
+		struct task_key k = {};
+		struct task_ext *x;
+		struct ks_row *r;
+		uint64_t cpu_ns, grew;
 
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &v))
 			continue;
-		e = task_get(st, v.tid, v.start_ns);
-		if (!e)
+		k.tid = v.tid;
+		k.start_ns = v.start_ns;
+		r = ks_table_row(st->tasks, &k);
+		if (!r)
 			break;
-		e->seen = true;
-		e->pid = v.pid;
-		memcpy(e->comm, v.comm, sizeof(e->comm));
+		x = ks_row_ext(r);
+		ks_row_put(r, C_PID, v.pid);
+		ks_row_put(r, C_TID, v.tid);
+		ks_row_put(r, C_THREADS, 1);
+		ks_row_put_str(r, C_COMM, v.comm, sizeof(v.comm));
 		for (int i = 0; i < SCHED_CPU_WORDS; i++)
-			e->cpus[i] |= v.cpus[i];
-		cur.cpu_ns = v.rt_last - v.rt_base;
+			x->cpus[i] |= v.cpus[i];
+		cpu_ns = v.rt_last - v.rt_base;
 		if (v.on_cpu) {
 			/*
 			 * On a CPU now: its running slice is not accounted yet.
 			 * /proc has it exactly (at most one such task per CPU);
 			 * failing that (another pid namespace), estimate it in
-			 * wall time if the CPU still runs it.
+			 * wall time if the CPU still runs it: an estimate the
+			 * kernel may account lower later (KS_COL_HOLD).
 			 */
 			uint64_t rt = 0;
 
 			if (!read_schedstat(v.tid, &rt) && rt >= v.rt_last)
-				cur.cpu_ns = rt - v.rt_base;
+				cpu_ns = rt - v.rt_base;
 			else if (v.last_cpu < (uint32_t)st->ncpus &&
 				 st->cpus[v.last_cpu].cur_tid == v.tid && now > v.last_in_ns)
-				cur.cpu_ns += now - v.last_in_ns;
+				cpu_ns += now - v.last_in_ns;
 		}
-		cur.switches = v.switches;
-		cur.voluntary = v.voluntary;
-		cur.involuntary = v.involuntary;
-		cur.unreported = v.unreported;
-		cur.runq_count = v.runq_count;
-		cur.runq_total_ns = v.runq_total_ns;
-		cur.runq_max_ns = v.runq_max_ns;
-		memcpy(cur.hist, v.runq_hist, sizeof(cur.hist));
-		{
-			uint64_t before = e->acc.unreported;
-
-			sums_add_delta(&e->acc, &e->snap, &cur);
-			e->unreported += e->acc.unreported - before;
-			st->unreported += e->acc.unreported - before;
-		}
-		if (e->unreported > st->worst_n) {
-			st->worst_n = e->unreported;
+		ks_row_put(r, C_CPU, cpu_ns);
+		ks_row_put(r, C_SWITCHES, v.switches);
+		ks_row_put(r, C_VOL, v.voluntary);
+		ks_row_put(r, C_INVOL, v.involuntary);
+		ks_row_put(r, C_RUNQ_COUNT, v.runq_count);
+		ks_row_put(r, C_RUNQ_TOTAL, v.runq_total_ns);
+		ks_row_put_hist(r, C_RUNQ_HIST, v.runq_hist);	/* before the max it bounds */
+		ks_row_put(r, C_RUNQ_MAX, v.runq_max_ns);
+		grew = ks_row_get(r, C_UNREPORTED);
+		ks_row_put(r, C_UNREPORTED, v.unreported);
+		grew = ks_row_get(r, C_UNREPORTED) - grew;
+		x->unreported += grew;
+		st->unreported += grew;
+		if (x->unreported > st->worst_n) {
+			st->worst_n = x->unreported;
 			st->worst_tid = v.tid;
 			memcpy(st->worst_comm, v.comm, sizeof(st->worst_comm));
 		}
@@ -304,13 +367,8 @@ static void collect_tasks(struct sched_state *st, uint64_t now)
 	for (size_t i = 0; i < ndead; i++)
 		bpf_map_delete_elem(fd, &dead[i]);
 	free(dead);
-	/* not in the map any more (exited, or its tid was reused): keep for printing */
-	for (unsigned b = 0; b < TASK_BUCKETS; b++)
-		for (struct task_ent *e = st->buckets[b]; e; e = e->next)
-			if (!e->seen && !e->gone) {
-				e->gone = true;
-				st->ngone++;
-			}
+	/* not in the map any more (exited, or its tid was reused): shown once more */
+	ks_table_sweep(st->tasks);
 }
 
 /*
@@ -375,14 +433,14 @@ static void cpu_times(const struct sched_cpu_stat *v, uint64_t ts, uint64_t t[CP
 
 static void collect_cpus(struct sched_state *st, uint64_t now)
 {
-	for (int c = 0; c < st->ncpus; c++) {
+	for (uint32_t c = 0; c < (uint32_t)st->ncpus; c++) {
 		struct cpu_ent *ce = &st->cpus[c];
+		struct ks_row *r = ks_table_find(st->cpu_table, &c);
 		struct sched_cpu_stat v;
 		uint64_t t[CPU_TIMES], ts = now;
-		struct sums cur = {};
 
 		/* read even before its first switch: its period starts at this read */
-		if (read_cpu(st, c, now, &v, &ts))
+		if (!r || read_cpu(st, c, now, &v, &ts))
 			continue;
 		ce->cur_tid = v.cur_tid;
 		ce->read_ts = ts;
@@ -390,12 +448,11 @@ static void collect_cpus(struct sched_state *st, uint64_t now)
 		if (t[CPU_UNKNOWN] > ce->time_last[CPU_UNKNOWN])
 			st->unknown_ns += t[CPU_UNKNOWN] - ce->time_last[CPU_UNKNOWN];
 		memcpy(ce->time_last, t, sizeof(t));
-		cur.switches = v.switches;
-		cur.runq_count = v.runq_count;
-		cur.runq_total_ns = v.runq_total_ns;
-		cur.runq_max_ns = v.runq_max_ns;
-		memcpy(cur.hist, v.runq_hist, sizeof(cur.hist));
-		sums_add_delta(&ce->acc, &ce->snap, &cur);
+		ks_row_put(r, K_SWITCHES, v.switches);
+		ks_row_put(r, K_RUNQ_COUNT, v.runq_count);
+		ks_row_put(r, K_RUNQ_TOTAL, v.runq_total_ns);
+		ks_row_put_hist(r, K_RUNQ_HIST, v.runq_hist);
+		ks_row_put(r, K_RUNQ_MAX, v.runq_max_ns);
 	}
 }
 
@@ -467,42 +524,22 @@ static void collect_hists(struct sched_state *st)
 	}
 }
 
-/* Fold exited tasks into one row when there are too many to keep apart */
-static void fold_gone(struct sched_state *st)
-{
-	struct task_ent *other;
-
-	if (st->ngone <= MAX_GONE_TASKS)
-		return;
-	other = task_get(st, 0, 0);
-	if (!other)
-		return;
-	snprintf(other->comm, sizeof(other->comm), "(exited)");
-	for (unsigned b = 0; b < TASK_BUCKETS; b++) {
-		for (struct task_ent **pp = &st->buckets[b]; *pp;) {
-			struct task_ent *e = *pp;
-
-			if (!e->gone || e == other) {
-				pp = &e->next;
-				continue;
-			}
-			sums_merge(&other->acc, &e->acc);
-			other->threads++;
-			*pp = e->next;
-			free(e);
-			st->ntasks--;
-		}
-	}
-	st->ngone = 0;
-}
-
 static void collect(struct sched_state *st, uint64_t now)
 {
+	static const struct task_key exited = {};
+	struct ks_row *r;
+
 	collect_cpus(st, now);		/* first: the tasks use what runs where */
 	collect_tasks(st, now);
 	if (st->hist_view)
 		collect_hists(st);
-	fold_gone(st);
+	/* too many exited tasks to keep apart: one row for them all */
+	r = ks_table_fold_gone(st->tasks, MAX_GONE_TASKS, &exited);
+	if (r) {
+		ks_row_put(r, C_PID, 0);
+		ks_row_put(r, C_TID, 0);
+		ks_row_put_str(r, C_COMM, "(exited)", 8);
+	}
 }
 
 static void new_period(struct sched_state *st, uint64_t now);
@@ -534,261 +571,25 @@ static void fmt_cpus(char *buf, size_t cap, const uint64_t *cpus)
 	}
 }
 
-static void json_cpus(struct ks_out *o, const uint64_t *cpus)
-{
-	ks_json_key(o, "cpus");
-	ks_json_arr_begin(o);
-	for (int c = 0; c < 64 * SCHED_CPU_WORDS; c++)
-		if (cpus[c / 64] >> (c % 64) & 1)
-			ks_json_u64(o, c);
-	ks_json_arr_end(o);
-}
-
-static void json_runq(struct ks_out *o, const struct sums *s)
-{
-	ks_json_kv_u64(o, "runq_count", s->runq_count);
-	ks_json_kv_u64(o, "runq_avg_ns", s->runq_count ? s->runq_total_ns / s->runq_count : 0);
-	ks_json_kv_u64(o, "runq_p50_ns", ks_ll_quantile(s->hist, 50, 100, s->runq_max_ns));
-	ks_json_kv_u64(o, "runq_p99_ns", ks_ll_quantile(s->hist, 99, 100, s->runq_max_ns));
-	ks_json_kv_u64(o, "runq_max_ns", s->runq_max_ns);
-}
-
-static void text_ns(struct ks_out *o, uint64_t ns, int width)
-{
-	char buf[32];
-
-	ks_fmt_ns(buf, sizeof(buf), ns);
-	ks_out_printf(o, "%-*s ", width, buf);
-}
-
-static void text_runq(struct ks_out *o, const struct sums *s)
-{
-	if (!s->runq_count) {
-		ks_out_printf(o, "%-9s %-9s %-9s %-9s ", "-", "-", "-", "-");
-		return;
-	}
-	text_ns(o, s->runq_total_ns / s->runq_count, 9);
-	text_ns(o, ks_ll_quantile(s->hist, 50, 100, s->runq_max_ns), 9);
-	text_ns(o, ks_ll_quantile(s->hist, 99, 100, s->runq_max_ns), 9);
-	text_ns(o, s->runq_max_ns, 9);
-}
-
-static int row_cmp_key(const struct task_ent *a, enum sort_key k, uint64_t *v)
-{
-	switch (k) {
-	case SORT_SWITCHES:
-		*v = a->acc.switches;
-		break;
-	case SORT_RUNQ:
-		*v = a->acc.runq_total_ns;
-		break;
-	case SORT_RUNQ_MAX:
-		*v = a->acc.runq_max_ns;
-		break;
-	default:
-		*v = a->acc.cpu_ns;
-	}
-	return 0;
-}
-
-static enum sort_key g_sort;
-
-static int row_cmp(const void *pa, const void *pb)
-{
-	const struct task_ent *a = *(struct task_ent *const *)pa, *b = *(struct task_ent *const *)pb;
-	uint64_t x, y;
-
-	row_cmp_key(a, g_sort, &x);
-	row_cmp_key(b, g_sort, &y);
-	if (x != y)
-		return x > y ? -1 : 1;
-	return a->tid < b->tid ? -1 : a->tid > b->tid;
-}
-
-static bool active(const struct sums *s)
-{
-	return s->cpu_ns || s->switches || s->voluntary || s->involuntary || s->runq_count;
-}
-
-/* Rows of the period: per task, or folded per process */
-static struct task_ent **period_rows(struct sched_state *st, size_t *n, struct task_ent **procs)
-{
-	struct task_ent **rows = calloc(st->ntasks + 1, sizeof(*rows));
-	size_t k = 0;
-
-	*procs = NULL;
-	if (!rows)
-		return NULL;
-	for (unsigned b = 0; b < TASK_BUCKETS; b++)
-		for (struct task_ent *e = st->buckets[b]; e; e = e->next)
-			if (active(&e->acc))
-				rows[k++] = e;
-	if (st->by == SCHED_HIST_PROCESS) {
-		/* one row per process: sorted by pid, then folded */
-		struct task_ent *p = calloc(k ? k : 1, sizeof(*p));
-		size_t np = 0;
-
-		if (!p) {
-			free(rows);
-			return NULL;
-		}
-		for (size_t i = 0; i < k; i++) {
-			struct task_ent *e = rows[i], *q = NULL;
-
-			for (size_t j = 0; j < np; j++)
-				if (p[j].pid == e->pid) {
-					q = &p[j];
-					break;
-				}
-			if (!q) {
-				q = &p[np++];
-				q->pid = q->tid = e->pid;
-				if (!e->pid || !ks_proc_comm(e->pid, q->comm))
-					memcpy(q->comm, e->comm, sizeof(q->comm));
-			}
-			if (e->tid == e->pid)	/* the leader names the process */
-				memcpy(q->comm, e->comm, sizeof(q->comm));
-			sums_merge(&q->acc, &e->acc);
-			for (int w = 0; w < SCHED_CPU_WORDS; w++)
-				q->cpus[w] |= e->cpus[w];
-			q->threads += e->threads ? e->threads : 1;
-		}
-		for (size_t i = 0; i < np; i++)
-			rows[i] = &p[i];
-		k = np;
-		*procs = p;
-	}
-	g_sort = st->sort;
-	qsort(rows, k, sizeof(*rows), row_cmp);
-	*n = k;
-	return rows;
-}
-
-static void print_tasks(struct sched_state *st, struct ks_out *o, uint64_t now, uint64_t period)
-{
-	bool proc = st->by == SCHED_HIST_PROCESS;
-	struct task_ent **rows, *procs;
-	size_t n, shown;
-	char cpus[128];
-
-	rows = period_rows(st, &n, &procs);
-	if (!rows)
-		return;
-	shown = st->top && st->top < n ? st->top : n;
-	if (!o->json && shown) {
-		if (proc)
-			ks_out_printf(o, "%-7s %-16s %-7s ", "PID", "COMM", "THREADS");
-		else
-			ks_out_printf(o, "%-7s %-7s %-16s ", "PID", "TID", "COMM");
-		ks_out_printf(o, "%-9s %-8s %-8s %-8s %-9s %-9s %-9s %-9s %s\n", "CPU", "SWITCHES",
-			      "VOL", "INVOL", "RUNQ-AVG", "RUNQ-P50", "RUNQ-P99", "RUNQ-MAX", "CPUS");
-	}
-	for (size_t i = 0; i < shown; i++) {
-		struct task_ent *e = rows[i];
-		const struct sums *s = &e->acc;
-		size_t start;
-
-		if (o->json) {
-			ks_json_begin(o);
-			ks_json_kv_str(o, "type", proc ? "sched_process" : "sched_task", 16);
-			ks_json_kv_u64(o, "ts_ns", now);
-			ks_json_kv_u64(o, "interval_ns", period);
-			ks_json_kv_u64(o, "pid", e->pid);
-			if (proc)
-				ks_json_kv_u64(o, "threads", e->threads);
-			else
-				ks_json_kv_u64(o, "tid", e->tid);
-			ks_json_kv_str(o, "comm", e->comm, sizeof(e->comm));
-			ks_json_kv_u64(o, "cpu_ns", s->cpu_ns);
-			ks_json_kv_u64(o, "switches", s->switches);
-			ks_json_kv_u64(o, "voluntary", s->voluntary);
-			ks_json_kv_u64(o, "involuntary", s->involuntary);
-			ks_json_kv_u64(o, "unreported_switches", s->unreported);
-			json_runq(o, s);
-			json_cpus(o, e->cpus);
-			ks_json_end(o);
-			continue;
-		}
-		ks_out_printf(o, "%-7u ", e->pid);
-		if (proc) {
-			start = o->len;
-			ks_out_text(o, e->comm, sizeof(e->comm));
-			ks_out_pad(o, start, KS_COMM_LEN);
-			ks_out_printf(o, " %-7u ", e->threads);
-		} else {
-			ks_out_printf(o, "%-7u ", e->tid);
-			start = o->len;
-			ks_out_text(o, e->comm, sizeof(e->comm));
-			ks_out_pad(o, start, KS_COMM_LEN);
-			ks_out_char(o, ' ');
-		}
-		text_ns(o, s->cpu_ns, 9);
-		ks_out_printf(o, "%-8llu %-8llu %-8llu ", (unsigned long long)s->switches,
-			      (unsigned long long)s->voluntary, (unsigned long long)s->involuntary);
-		text_runq(o, s);
-		fmt_cpus(cpus, sizeof(cpus), e->cpus);
-		ks_out_printf(o, "%s\n", cpus);
-	}
-	if (!o->json && n > shown)
-		ks_out_printf(o, "(%zu more not shown: -n)\n", n - shown);
-	free(procs);
-	free(rows);
-}
-
-static void print_cpus(struct sched_state *st, struct ks_out *o, uint64_t now, uint64_t period)
-{
-	if (!o->json)
-		ks_out_printf(o, "%-4s %-9s %-9s %-8s %-9s %-9s %-9s %s\n", "CPU", "BUSY", "IDLE",
-			      "SWITCHES", "RUNQ-AVG", "RUNQ-P50", "RUNQ-P99", "RUNQ-MAX");
-	for (int c = 0; c < st->ncpus; c++) {
-		struct cpu_ent *ce = &st->cpus[c];
-		uint64_t t[CPU_TIMES];
-
-		cpu_period_times(ce, t);
-		if (o->json) {
-			ks_json_begin(o);
-			ks_json_kv_str(o, "type", "sched_cpu", 9);
-			ks_json_kv_u64(o, "ts_ns", now);
-			/* the time this row covers, on the CPU's own reads (docs/json.md) */
-			ks_json_kv_u64(o, "interval_ns", ce->period_ts && ce->read_ts > ce->period_ts ?
-				       ce->read_ts - ce->period_ts : period);
-			ks_json_kv_u64(o, "cpu", c);
-			ks_json_kv_u64(o, "busy_ns", t[CPU_BUSY]);
-			ks_json_kv_u64(o, "idle_ns", t[CPU_IDLE]);
-			ks_json_kv_u64(o, "unknown_ns", t[CPU_UNKNOWN]);
-			ks_json_kv_u64(o, "switches", ce->acc.switches);
-			json_runq(o, &ce->acc);
-			ks_json_end(o);
-			continue;
-		}
-		ks_out_printf(o, "%-4d ", c);
-		text_ns(o, t[CPU_BUSY], 9);
-		text_ns(o, t[CPU_IDLE], 9);
-		ks_out_printf(o, "%-8llu ", (unsigned long long)ce->acc.switches);
-		text_runq(o, &ce->acc);
-		ks_out_eol(o);
-	}
-}
-
 static const char *hist_by_name(int by)
 {
 	return by == SCHED_HIST_PROCESS ? "process" : by == SCHED_HIST_CGROUP ? "cgroup" : "all";
 }
 
-/* The comm of a process: from any of its task entries */
+/* The comm of a process: its leader's, from /proc, or any of its threads' */
 static const char *process_comm(struct sched_state *st, uint32_t pid)
 {
 	static char from_proc[KS_COMM_LEN];
 	const char *any = NULL;
+	size_t len;
 
-	for (unsigned b = 0; b < TASK_BUCKETS; b++)
-		for (struct task_ent *e = st->buckets[b]; e; e = e->next) {
-			if (e->pid != pid)
-				continue;
-			if (e->tid == pid)
-				return e->comm;
-			any = e->comm;
-		}
+	for (struct ks_row *r = ks_table_next(st->tasks, NULL); r; r = ks_table_next(st->tasks, r)) {
+		if (ks_row_get(r, C_PID) != pid)
+			continue;
+		if (ks_row_get(r, C_TID) == pid)
+			return ks_row_str(r, C_COMM, &len);
+		any = ks_row_str(r, C_COMM, &len);
+	}
 	return ks_proc_comm(pid, from_proc) ? from_proc : any;
 }
 
@@ -804,12 +605,7 @@ static void print_hists(struct sched_state *st, struct ks_out *o, uint64_t now, 
 		if (!total)
 			continue;
 		if (o->json) {
-			ks_json_begin(o);
-			ks_json_kv_str(o, "type", "hist", 4);
-			ks_json_kv_str(o, "name", "runq_latency", 12);
-			ks_json_kv_str(o, "unit", "us", 2);
-			ks_json_kv_u64(o, "ts_ns", now);
-			ks_json_kv_u64(o, "interval_ns", period);
+			ks_log2_json_begin(o, "runq_latency", "us", now, period);
 			ks_json_kv_str(o, "by", hist_by_name(st->by), 16);
 			if (st->by == SCHED_HIST_PROCESS) {
 				ks_json_kv_u64(o, "pid", h->key);
@@ -843,39 +639,40 @@ static void print_hists(struct sched_state *st, struct ks_out *o, uint64_t now, 
 static void report(struct sched_state *st, struct ks_out *o)
 {
 	uint64_t now = ks_now_ns(CLOCK_MONOTONIC), period = now - st->period_start;
+	struct ks_sink sink;
 
 	collect(st, now);
 	if (!o->json && st->interval_mode)
 		ks_out_time_heading(o);
-	if (st->hist_view)
+	if (st->hist_view) {
 		print_hists(st, o, now, period);
-	else if (st->cpu_view)
-		print_cpus(st, o, now, period);
-	else
-		print_tasks(st, o, now, period);
+	} else if (st->cpu_view) {
+		for (uint32_t c = 0; c < (uint32_t)st->ncpus; c++) {
+			struct ks_row *r = ks_table_find(st->cpu_table, &c);
+			uint64_t t[CPU_TIMES];
+
+			if (!r)
+				continue;
+			cpu_period_times(&st->cpus[c], t);
+			ks_row_put(r, K_BUSY, t[CPU_BUSY]);
+			ks_row_put(r, K_IDLE, t[CPU_IDLE]);
+			ks_row_put(r, K_UNKNOWN, t[CPU_UNKNOWN]);
+		}
+		ks_sink_init(&sink, o, now, period);
+		ks_table_render(st->cpu_table, &sink);
+	} else {
+		ks_sink_init(&sink, o, now, period);
+		ks_table_render(st->tasks, &sink);
+	}
 	new_period(st, now);
 }
 
-/* Start a period at @now: clear the sums, free what is gone */
+/* Start a period at @now: the tables' sums to 0, what is gone dropped */
 static void new_period(struct sched_state *st, uint64_t now)
 {
-	for (unsigned b = 0; b < TASK_BUCKETS; b++) {
-		for (struct task_ent **pp = &st->buckets[b]; *pp;) {
-			struct task_ent *e = *pp;
-
-			if (e->gone) {
-				*pp = e->next;
-				free(e);
-				st->ntasks--;
-				continue;
-			}
-			memset(&e->acc, 0, sizeof(e->acc));
-			pp = &e->next;
-		}
-	}
-	st->ngone = 0;
+	ks_table_new_period(st->tasks);
+	ks_table_new_period(st->cpu_table);
 	for (int c = 0; c < st->ncpus; c++) {
-		memset(&st->cpus[c].acc, 0, sizeof(st->cpus[c].acc));
 		memcpy(st->cpus[c].time_start, st->cpus[c].time_last, sizeof(st->cpus[c].time_last));
 		st->cpus[c].period_ts = st->cpus[c].read_ts;
 	}
@@ -1099,9 +896,8 @@ static int sched_start(void *state, void *skel, struct ks_out *o)
 	new_period(st, st->period_start);
 	/* what the kernel left unreported counts from here, as everything else */
 	st->unreported = st->unknown_ns = st->worst_n = 0;
-	for (unsigned b = 0; b < TASK_BUCKETS; b++)
-		for (struct task_ent *e = st->buckets[b]; e; e = e->next)
-			e->unreported = 0;
+	for (struct ks_row *r = ks_table_next(st->tasks, NULL); r; r = ks_table_next(st->tasks, r))
+		((struct task_ext *)ks_row_ext(r))->unreported = 0;
 	if (st->timeline && tl_open(st))
 		return -EIO;
 	if (st->timeline)
@@ -1305,6 +1101,34 @@ static struct ks_cli sched_cli = {
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 
+/* The tables, as the options want them shown; a row for each CPU */
+static int tables_new(struct sched_state *st)
+{
+	static const int sort_cols[] = { [SORT_CPU] = C_CPU, [SORT_SWITCHES] = C_SWITCHES,
+					 [SORT_RUNQ] = C_RUNQ_TOTAL, [SORT_RUNQ_MAX] = C_RUNQ_MAX };
+	bool proc = st->by == SCHED_HIST_PROCESS;
+
+	st->tasks = ks_table_new(&task_table);
+	st->cpu_table = ks_table_new(&cpu_table);
+	if (!st->tasks || !st->cpu_table)
+		return -ENOMEM;
+	ks_table_set_ctx(st->tasks, st);
+	ks_table_set_ctx(st->cpu_table, st);
+	ks_table_group(st->tasks, proc ? &by_process : NULL);
+	ks_table_hide(st->tasks, C_TID, proc);
+	ks_table_hide(st->tasks, C_THREADS, !proc);
+	ks_table_sort(st->tasks, sort_cols[st->sort]);
+	ks_table_top(st->tasks, st->top);
+	for (uint32_t c = 0; c < (uint32_t)st->ncpus; c++) {
+		struct ks_row *r = ks_table_row(st->cpu_table, &c);
+
+		if (!r)
+			return -ENOMEM;
+		ks_row_put(r, K_CPU, c);
+	}
+	return 0;
+}
+
 int cmd_sched(int argc, char **argv)
 {
 	struct sched_state st = { .by = SCHED_HIST_ALL, .sort = SORT_CPU, .tl_file.fd = -1 };
@@ -1341,16 +1165,13 @@ int cmd_sched(int argc, char **argv)
 	st.ncpus = libbpf_num_possible_cpus();
 	if (st.ncpus <= 0)
 		st.ncpus = 1;
-	rc = ks_trace_run(&sched_tracer, &opts, &st);
+	rc = tables_new(&st) ? KS_EXIT_FAIL : ks_trace_run(&sched_tracer, &opts, &st);
 	/* a run that ended early: its timeline is still closed (and said if it failed) */
 	if (tl_close(&st))
 		rc = KS_EXIT_FAIL;
 	ks_outfile_close(&st.tl_file);
-	for (unsigned b = 0; b < TASK_BUCKETS; b++)
-		for (struct task_ent *e = st.buckets[b], *n; e; e = n) {
-			n = e->next;
-			free(e);
-		}
+	ks_table_free(st.tasks);
+	ks_table_free(st.cpu_table);
 	free(st.cpus);
 	free(st.hists);
 	free(st.tl_cpus);

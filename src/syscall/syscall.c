@@ -90,13 +90,6 @@ static uint64_t row_errors(const struct ks_row *r)
 	return n;
 }
 
-static uint64_t row_avg(const struct ks_row *r)
-{
-	uint64_t n = ks_row_get(r, C_COUNT);
-
-	return n ? ks_row_get(r, C_TOTAL) / n : 0;
-}
-
 /* text: the three most frequent, "ENOENT:3 EACCES:1" */
 static void errnos_text(struct ks_out *o, const struct ks_row *r)
 {
@@ -182,8 +175,8 @@ static const struct ks_col sys_cols[NCOLS] = {
 		       .json = errnos_json },
 	[C_TOTAL] = { "total_ns", "TOTAL(ms)", KS_COL_NS, KS_COL_CUM, 12, .text_div = 1000000,
 		      .help = "time from entry to exit, summed" },
-	[C_AVG] = { "avg_ns", "AVG(us)", KS_COL_NS, KS_COL_DERIVED, 10, .text_div = 1000,
-		    .derive = row_avg },
+	[C_AVG] = { "avg_ns", "AVG(us)", KS_COL_NS, KS_COL_MEAN, 10, .text_div = 1000,
+		    .of = C_TOTAL, .per = C_COUNT },
 	[C_MAX] = { "max_ns", "MAX(us)", KS_COL_NS, KS_COL_MAX, 10, .text_div = 1000 },
 	[C_HIST] = { "latency", "LATENCY", KS_COL_HIST, KS_COL_CUM },
 };
@@ -479,12 +472,7 @@ static void hist_row(struct ks_sink *s, const struct ks_table *t, const struct k
 	for (int i = 0; i < KS_LOG2_SLOTS; i++)
 		count += slots[i];
 	if (o->json) {
-		ks_json_begin(o);
-		ks_json_kv_str(o, "type", "hist", 4);
-		ks_json_kv_str(o, "name", "syscall_latency", 15);
-		ks_json_kv_str(o, "unit", "us", 2);
-		ks_json_kv_u64(o, "ts_ns", s->ts_ns);
-		ks_json_kv_u64(o, "interval_ns", s->interval_ns);
+		ks_log2_json_begin(o, "syscall_latency", "us", s->ts_ns, s->interval_ns);
 		ks_json_kv_str(o, "syscall", name, len);
 		ks_json_kv_u64(o, "nr", k->nr);
 		ks_json_kv_u64(o, "count", count);

@@ -416,6 +416,14 @@ static void test_log2_json_buckets(void **state)
 	check_buf(&o, "{\"count\":5,\"buckets\":[{\"low\":0,\"high\":1,\"count\":0},"
 		  "{\"low\":2,\"high\":3,\"count\":5}],\"after\":1}\n");
 
+	/* a "hist" record begins with what it is and when */
+	ks_log2_json_begin(&o, "x_latency", "us", 9, 3);
+	ks_log2_json_buckets(&o, slots);
+	ks_json_end(&o);
+	check_buf(&o, "{\"type\":\"hist\",\"name\":\"x_latency\",\"unit\":\"us\",\"ts_ns\":9,"
+		  "\"interval_ns\":3,\"buckets\":[{\"low\":0,\"high\":1,\"count\":0},"
+		  "{\"low\":2,\"high\":3,\"count\":5}]}\n");
+
 	/* empty: an empty array */
 	memset(slots, 0, sizeof(slots));
 	ks_json_begin(&o);

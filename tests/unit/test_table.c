@@ -2,7 +2,9 @@
 /*
  * Unit tests for src/engine/table.c: deltas of cumulative counters, gone
  * rows, counters that start again, maxima, gauges, sort and its ties,
- * top-N, hidden and absent columns, and every sink byte for byte: the
+ * top-N, hidden and absent columns, grouping (sums, maxima, merged
+ * histograms, a leader's labels), running maxima, held estimates, means,
+ * quantiles, sweeps and folds, and every sink byte for byte: the
  * text table, NDJSON, and a third sink defined here (Prometheus-like
  * exposition lines) that reads the same rows through the public API only,
  * to show the sink interface is not shaped around text and JSON.
@@ -469,6 +471,258 @@ static void test_prepare(void **state)
 	ks_table_free(t);
 }
 
+/* ---- grouping, and the columns sched needs ---------------------------------- */
+
+/* threads of processes: tid the key, pid a label to group by */
+struct tkey {
+	uint64_t start;
+	uint32_t tid, pad;
+};
+
+enum { T_PID, T_TID, T_N, T_COMM, T_CPU, T_WAITS, T_WAIT_NS, T_AVG, T_P50, T_MAX, T_HIST,
+       T_CPUS, TCOLS };
+
+static void cpus_text(struct ks_out *o, const struct ks_row *r)
+{
+	ks_out_printf(o, "%#x", *(const unsigned *)ks_row_ext(r));
+}
+
+static void cpus_merge(void *dst, const void *src)
+{
+	*(unsigned *)dst |= *(const unsigned *)src;
+}
+
+static const struct ks_col tcols[TCOLS] = {
+	[T_PID] = { "pid", "PID", KS_COL_COUNT, KS_COL_LABEL | KS_COL_LEFT, 5 },
+	[T_TID] = { "tid", "TID", KS_COL_COUNT, KS_COL_KEY | KS_COL_LEFT, 5 },
+	[T_N] = { "threads", "N", KS_COL_COUNT, KS_COL_LEFT, 2 },
+	[T_COMM] = { "comm", "COMM", KS_COL_COMM, 0, 6 },
+	[T_CPU] = { "cpu_ns", "CPU", KS_COL_NS, KS_COL_CUM | KS_COL_HOLD, 8 },
+	[T_WAITS] = { "waits", "WAITS", KS_COL_COUNT, KS_COL_CUM, 5 },
+	[T_WAIT_NS] = { "wait_ns", "", KS_COL_NS, KS_COL_CUM | KS_COL_TEXT_HIDE | KS_COL_JSON_HIDE },
+	[T_AVG] = { "avg_ns", "AVG", KS_COL_NS, KS_COL_MEAN | KS_COL_DASH, 7, .of = T_WAIT_NS,
+		    .per = T_WAITS, .unless = T_WAITS },
+	[T_P50] = { "p50_ns", "P50", KS_COL_NS, KS_COL_QUANTILE | KS_COL_DASH, 7, .of = T_HIST,
+		    .per = T_MAX, .q = 50, .unless = T_WAITS },
+	[T_MAX] = { "max_ns", "MAX", KS_COL_NS, KS_COL_MAX | KS_COL_CUM | KS_COL_DASH, 7,
+		    .of = T_HIST, .unless = T_WAITS },
+	[T_HIST] = { "hist", "", KS_COL_HIST, KS_COL_CUM | KS_COL_TEXT_HIDE | KS_COL_JSON_HIDE,
+		     .slots = KS_LL_SLOTS },
+	[T_CPUS] = { "cpus", "CPUS", KS_COL_CUSTOM, 0, 0, .text = cpus_text },
+};
+
+static const int tties[] = { -1 };
+static const int by_pid[] = { T_PID, -1 };
+
+static const struct ks_table_desc tdesc = {
+	.type = "test_thread",
+	.cols = tcols,
+	.ncols = TCOLS,
+	.key_size = sizeof(struct tkey),
+	.ties = tties,
+	.ext_size = sizeof(unsigned),
+	.ext_merge = cpus_merge,
+};
+
+static const struct ks_table_group by_process = {
+	.type = "test_process", .by = by_pid, .leader = T_TID,
+};
+
+/* waits: each in the log-linear slot of its value */
+static struct ks_row *tput(struct ks_table *t, uint32_t pid, uint32_t tid, const char *comm,
+			   uint64_t cpu, const uint64_t *waits, unsigned nwaits, unsigned cpus)
+{
+	struct tkey k = { .start = tid * 10, .tid = tid };
+	struct ks_row *r = ks_table_row(t, &k);
+	uint32_t slots[KS_LL_SLOTS] = {};
+	uint64_t total = 0, max = 0;
+
+	assert_non_null(r);
+	for (unsigned i = 0; i < nwaits; i++) {
+		slots[ks_ll_slot(waits[i])]++;
+		total += waits[i];
+		max = waits[i] > max ? waits[i] : max;
+	}
+	ks_row_put(r, T_PID, pid);
+	ks_row_put(r, T_TID, tid);
+	ks_row_put(r, T_N, 1);
+	ks_row_put_str(r, T_COMM, comm, 16);
+	ks_row_put(r, T_CPU, cpu);
+	ks_row_put(r, T_WAITS, nwaits);
+	ks_row_put(r, T_WAIT_NS, total);
+	ks_row_put_hist(r, T_HIST, slots);
+	ks_row_put(r, T_MAX, max);
+	*(unsigned *)ks_row_ext(r) |= cpus;
+	return r;
+}
+
+static struct ks_table *threads(void)
+{
+	struct ks_table *t = ks_table_new(&tdesc);
+	static const uint64_t w1[] = { 1000, 3000 }, w2[] = { 100 }, w3[] = { 40, 50, 60 };
+
+	assert_non_null(t);
+	tput(t, 10, 11, "work", 5000, w1, 2, 0x1);
+	tput(t, 10, 10, "main", 700, w2, 1, 0x2);
+	tput(t, 20, 21, "b\tx", 5000, w3, 3, 0x4);
+	tput(t, 20, 22, "c", 900, NULL, 0, 0x8);
+	tput(t, 30, 31, "idle", 0, NULL, 0, 0);	/* nothing this period: not shown */
+	return t;
+}
+
+static void test_group_text(void **state)
+{
+	struct ks_table *t = threads();
+
+	(void)state;
+	out_open(&out, false);
+	ks_table_sort(t, T_CPU);
+	ks_table_hide(t, T_N, true);
+	assert_int_equal(render(t, false), 4);
+	/* ties on CPU by tid; "-" where nothing waited; quantiles within 12.5% */
+	check_buf(&out, "PID   TID   COMM        CPU WAITS     AVG     P50     MAX CPUS\n"
+		  "10    11    work     5.00us     2  2.00us   959ns  3.00us 0x1\n"
+		  "20    21    b\\tx     5.00us     3    50ns    51ns    60ns 0x4\n"
+		  "20    22    c         900ns     0       -       -       - 0x8\n"
+		  "10    10    main      700ns     1   100ns   100ns   100ns 0x2\n");
+	ks_table_hide(t, T_N, false);
+	ks_table_hide(t, T_TID, true);
+	ks_table_group(t, &by_process);
+	/* sums, the largest max, merged histograms, ORed cpus; the leader's comm
+	 * (pid 10), else the first thread's in key order (pid 20); ties by pid */
+	assert_int_equal(render(t, false), 2);
+	check_buf(&out, "PID   N  COMM        CPU WAITS     AVG     P50     MAX CPUS\n"
+		  "20    2  b\\tx     5.90us     3    50ns    51ns    60ns 0xc\n"
+		  "10    2  main     5.70us     3  1.37us   959ns  3.00us 0x3\n");
+	ks_table_top(t, 1);
+	ks_table_sort(t, T_MAX);
+	assert_int_equal(render(t, false), 1);
+	check_buf(&out, "PID   N  COMM        CPU WAITS     AVG     P50     MAX CPUS\n"
+		  "10    2  main     5.70us     3  1.37us   959ns  3.00us 0x3\n"
+		  "(1 more not shown: -n)\n");
+	/* one row a row again */
+	ks_table_group(t, NULL);
+	ks_table_top(t, 0);
+	assert_int_equal(render(t, false), 4);
+	out.len = 0;
+	out_close(&out);
+	ks_table_free(t);
+}
+
+static void group_prepare(struct ks_row *g)
+{
+	/* no leader: the first member named it, its tid says so */
+	if (ks_row_get(g, T_TID) != ks_row_get(g, T_PID))
+		ks_row_put_str(g, T_COMM, "nolead", 6);
+}
+
+static uint64_t row_interval(const struct ks_row *r)
+{
+	return ks_row_get(r, T_PID) == 10 ? 777 : 0;
+}
+
+static void test_group_json(void **state)
+{
+	struct ks_table_group g = by_process;
+	struct ks_table_desc d = tdesc;
+	struct ks_table *t;
+	static const uint64_t w[] = { 5 };
+
+	(void)state;
+	g.prepare = group_prepare;
+	d.interval = row_interval;
+	t = ks_table_new(&d);
+	assert_non_null(t);
+	tput(t, 10, 12, "x", 10, w, 1, 1);
+	tput(t, 10, 10, "lead", 20, NULL, 0, 1);
+	tput(t, 20, 25, "y", 30, NULL, 0, 2);
+	tput(t, 20, 23, "z", 40, NULL, 0, 4);
+	ks_table_group(t, &g);
+	ks_table_sort(t, T_CPU);
+	ks_table_hide(t, T_TID, true);
+	ks_table_hide(t, T_CPUS, true);
+	out_open(&out, true);
+	assert_int_equal(render(t, true), 2);
+	/* the group's type; its own interval where the desc says */
+	check_buf(&out, "{\"type\":\"test_process\",\"ts_ns\":5000,\"interval_ns\":1000,\"pid\":20,"
+		  "\"threads\":2,\"comm\":\"nolead\",\"cpu_ns\":70,\"waits\":0,\"avg_ns\":0,"
+		  "\"p50_ns\":0,\"max_ns\":0}\n"
+		  "{\"type\":\"test_process\",\"ts_ns\":5000,\"interval_ns\":777,\"pid\":10,"
+		  "\"threads\":2,\"comm\":\"lead\",\"cpu_ns\":30,\"waits\":1,\"avg_ns\":5,"
+		  "\"p50_ns\":5,\"max_ns\":5}\n");
+	/* the members keep their own values */
+	ks_table_group(t, NULL);
+	ks_table_hide(t, T_N, true);
+	ks_table_top(t, 1);
+	assert_int_equal(render(t, true), 1);
+	check_buf(&out, "{\"type\":\"test_thread\",\"ts_ns\":5000,\"interval_ns\":1000,\"pid\":20,"
+		  "\"comm\":\"z\",\"cpu_ns\":40,\"waits\":0,\"avg_ns\":0,\"p50_ns\":0,\"max_ns\":0}\n");
+	out_close(&out);
+	ks_table_free(t);
+}
+
+static void test_running_max_and_hold(void **state)
+{
+	struct ks_table *t = ks_table_new(&tdesc);
+	struct ks_row *r;
+	static const uint64_t a[] = { 1000, 9000 }, b[] = { 1000, 9000, 20, 30 },
+			      c[] = { 1000, 9000, 20, 30, 500 };
+
+	(void)state;
+	r = tput(t, 1, 1, "m", 100, a, 2, 0);
+	assert_int_equal(ks_row_get(r, T_MAX), 9000);	/* rose: exact */
+	ks_table_new_period(t);
+	/* the kernel's max stays 9000: the top of the highest slot that grew (30's) */
+	r = tput(t, 1, 1, "m", 90, b, 4, 0);
+	assert_int_equal(ks_row_get(r, T_MAX), 31);
+	/* an estimate (100) above what the kernel then says (90): held, not a restart */
+	assert_int_equal(ks_row_get(r, T_CPU), 0);
+	r = tput(t, 1, 1, "m", 130, c, 5, 0);
+	assert_int_equal(ks_row_get(r, T_CPU), 30);
+	assert_int_equal(ks_row_total(r, T_CPU), 130);
+	/* the period's largest of both reads: 500's slot top, clamped to 9000 */
+	assert_int_equal(ks_row_get(r, T_MAX), 511);
+	ks_table_new_period(t);
+	r = tput(t, 1, 1, "m", 130, c, 5, 0);
+	assert_int_equal(ks_row_get(r, T_MAX), 0);	/* nothing new */
+	ks_table_free(t);
+}
+
+static void test_sweep_fold_next(void **state)
+{
+	struct ks_table *t = threads();
+	struct tkey k11 = { 110, 11 }, k21 = { 210, 21 }, other = { 0, 0 };
+	struct ks_row *r;
+	size_t n = 0;
+
+	(void)state;
+	for (r = ks_table_next(t, NULL); r; r = ks_table_next(t, r))
+		n++;
+	assert_int_equal(n, 5);
+	/* a collection that saw two of the five */
+	ks_table_sweep_begin(t);
+	assert_non_null(ks_table_row(t, &k11));
+	assert_non_null(ks_table_row(t, &k21));
+	assert_int_equal(ks_table_sweep(t), 3);
+	assert_false(ks_row_is_gone(ks_table_find(t, &k11)));
+	/* up to 3 gone kept apart; more fold into one row, itself gone */
+	assert_null(ks_table_fold_gone(t, 3, &other));
+	r = ks_table_find(t, &k21);
+	ks_row_gone(r);
+	r = ks_table_fold_gone(t, 3, &other);
+	assert_non_null(r);
+	assert_true(ks_row_is_gone(r));
+	assert_int_equal(ks_table_rows(t), 2);
+	assert_int_equal(ks_row_get(r, T_N), 4);	/* the gauges summed: four threads */
+	assert_int_equal(ks_row_get(r, T_CPU), 5000 + 700 + 900);
+	assert_int_equal(ks_row_get(r, T_WAITS), 4);
+	assert_int_equal(ks_row_get(r, T_MAX), 100);
+	assert_int_equal(*(unsigned *)ks_row_ext(r), 0xe);
+	ks_table_new_period(t);
+	assert_int_equal(ks_table_rows(t), 1);
+	ks_table_free(t);
+}
+
 static void test_bad_desc(void **state)
 {
 	struct ks_table_desc d = desc;
@@ -498,6 +752,10 @@ int main(void)
 		cmocka_unit_test(test_json_sink),
 		cmocka_unit_test(test_third_sink),
 		cmocka_unit_test(test_prepare),
+		cmocka_unit_test(test_group_text),
+		cmocka_unit_test(test_group_json),
+		cmocka_unit_test(test_running_max_and_hold),
+		cmocka_unit_test(test_sweep_fold_next),
 		cmocka_unit_test(test_bad_desc),
 	};
 
