@@ -77,12 +77,13 @@ struct proc_exec_view {
 };
 
 /* Check a ring buffer record: its proc_event_type, or -EINVAL */
+/* proc_print.c: records checked and printed */
 int proc_event_check(const void *data, size_t size);
 int proc_exec_view(const void *data, size_t size, struct proc_exec_view *v);
 /* Print one (checked) event as a record: table row or JSON line */
 int proc_event_print(struct ks_out *o, const void *data, size_t size);
 
-/* --tree: everything seen, as a process tree */
+/* proc_tree.c, --tree: everything seen, as a process tree */
 struct proc_tree;
 struct proc_tree *proc_tree_new(void);
 void proc_tree_free(struct proc_tree *t);
