@@ -76,8 +76,7 @@ struct proc_exec_view {
 	bool args_truncated;
 };
 
-/* Check a ring buffer record: its proc_event_type, or -EINVAL */
-/* proc_print.c: records checked and printed */
+/* proc_print.c. Check a ring buffer record: its proc_event_type, or -EINVAL */
 int proc_event_check(const void *data, size_t size);
 int proc_exec_view(const void *data, size_t size, struct proc_exec_view *v);
 /* Print one (checked) event as a record: table row or JSON line */
