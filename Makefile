@@ -53,11 +53,17 @@ VERSION := $(shell sed -n 's/^\#define KSCOPE_VERSION "\(.*\)"/\1/p' src/kscope.
 # (src/CMD/CMD.bpf.c); a command's userspace is every other .c in src/CMD/
 BPF_CMDS := $(sort $(patsubst src/%/,%,$(dir $(wildcard src/*/*.bpf.c))))
 VMLINUX := src/vmlinux/$(ARCH)/vmlinux.h
+# -Wextra as for userspace, but for unused parameters: a hook's signature is
+# the kernel's (BPF_PROG's ctx, a tracepoint's arguments), used or not
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I src/vmlinux/$(ARCH) \
-	-Wall -Werror -Wno-unused-function
+	-Wall -Wextra -Werror -Wno-unused-function -Wno-missing-field-initializers \
+	-Wno-unused-parameter
 BPF_OBJS := $(patsubst %,$(OUT)/bpf/%.bpf.o,$(BPF_CMDS))
 SKELS := $(patsubst %,$(OUT)/skel/%.skel.h,$(BPF_CMDS))
-BPF_HDRS := src/engine/kscope.bpf.h src/engine/events.h
+# every header a BPF object includes (kscope.bpf.h, events.h, hist.h, the
+# command's own) is found by clang -MMD: a layout shared with userspace that
+# changes rebuilds both sides
+BPF_DEPS := $(BPF_OBJS:.o=.d)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
@@ -101,9 +107,9 @@ deps-build:
 deps-arm64:
 	@scripts/deps.sh --arm64
 
-$(OUT)/bpf/%.bpf.o: src/%/*.bpf.c $(BPF_HDRS) src/%/*.h $(VMLINUX) | $(ARCH_DEPS)
+$(OUT)/bpf/%.bpf.o: src/%/*.bpf.c $(VMLINUX) | $(ARCH_DEPS)
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $(filter %.bpf.c,$^) -o $@
+	$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(@:.o=.d) -MT $@ -c $(filter %.bpf.c,$^) -o $@
 	$(LLVM_STRIP) -g $@
 
 $(OUT)/skel/%.skel.h: $(OUT)/bpf/%.bpf.o
@@ -126,7 +132,7 @@ $(OUT)/obj/gen/tables.o: $(OUT)/gen/tables.c src/engine/names.h
 $(OUT)/kscope: $(OBJS) | $(ARCH_DEPS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
--include $(DEPS)
+-include $(DEPS) $(BPF_DEPS)
 
 # mk/*.mk: larger target families kept in their own files (mk/vmtest.mk: the VM matrix)
 include $(sort $(wildcard mk/*.mk))

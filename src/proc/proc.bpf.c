@@ -352,7 +352,7 @@ static __always_inline int handle_exit(struct task_struct *task)
 	if (!e)
 		goto out;
 	ks_fill_hdr(&e->hdr, PROC_EV_EXIT);
-	if (BPF_CORE_READ(task, pid) != tgid)
+	if ((__u32)BPF_CORE_READ(task, pid) != tgid)
 		e->hdr.flags |= PROC_F_THREAD;
 	if (group_dead)
 		e->hdr.flags |= PROC_F_GROUP_DEAD;
