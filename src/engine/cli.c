@@ -16,6 +16,7 @@
 #include "btf_scan.h"
 #include "cli.h"
 #include "plan.h"
+#include "trace.h"
 #include "util.h"
 
 enum {
@@ -117,12 +118,31 @@ void ks_cli_usage(const struct ks_cli *cli)
 }
 
 /* Does the command's option KEY take an optional argument ("[NAME]")? */
-static bool optional_arg(const struct ks_cli *cli, int key)
+static const struct ks_cli_opt *cmd_opt(const struct ks_cli *cli, int key)
 {
 	for (const struct ks_cli_opt *p = cli->opts; p && p->name; p++)
 		if (p->key == key)
-			return p->arg && p->arg[0] == '[';
-	return false;
+			return p;
+	return NULL;
+}
+
+static bool optional_arg(const struct ks_cli *cli, int key)
+{
+	const struct ks_cli_opt *p = cmd_opt(cli, key);
+
+	return p && p->arg && p->arg[0] == '[';
+}
+
+/* A command's option: a flag that sets its bool (KS_CLI_SET), or its parse */
+static int parse_cmd(const struct ks_cli *cli, int key, const char *arg)
+{
+	const struct ks_cli_opt *p = cmd_opt(cli, key);
+
+	if (p && p->set && cli->state) {
+		*(bool *)((char *)cli->state + p->set - 1) = true;
+		return 0;
+	}
+	return cli->parse ? cli->parse(cli->state, key, arg) : -1;
 }
 
 /* Append a table of options to getopt's long options and short string */
@@ -582,7 +602,7 @@ int ks_cli_parse(const struct ks_cli *cli, int argc, char **argv, struct ks_opts
 			seen[nseen++] = key;
 		err = (cli->flags & (KS_CLI_TRACE | KS_CLI_JSON)) ? parse_common(cli, key, optarg, o) : 1;
 		if (err > 0)
-			err = cli->parse ? cli->parse(cli->state, key, optarg) : -1;
+			err = parse_cmd(cli, key, optarg);
 		if (err) {
 			ks_opts_release(o);
 			return KS_EXIT_USAGE;
@@ -599,6 +619,24 @@ int ks_cli_parse(const struct ks_cli *cli, int argc, char **argv, struct ks_opts
 		return KS_EXIT_USAGE;
 	}
 	return KS_CLI_CONTINUE;
+}
+
+int ks_command_run(struct ks_cli *cli, const struct ks_tracer *t, void *state,
+		   int argc, char **argv)
+{
+	struct ks_opts opts;
+	int rc;
+
+	cli->state = state;
+	rc = ks_cli_parse(cli, argc, argv, &opts);
+	if (rc != KS_CLI_CONTINUE)
+		return rc;
+	rc = cli->setup ? cli->setup(state, &opts) : 0;
+	if (rc)
+		ks_opts_release(&opts);
+	else
+		rc = ks_trace_run(t, &opts, state);	/* releases the options */
+	return cli->teardown ? cli->teardown(state, rc) : rc;
 }
 
 void ks_opts_release(struct ks_opts *o)

@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "out.h"
@@ -49,7 +50,14 @@ struct ks_cli_opt {
 	int key;                /* short letter, or a value >= 0x100 for long-only */
 	const char *arg;        /* argument name, NULL if it takes none */
 	const char *help;
+	/*
+	 * KS_CLI_SET(type, member): a flag that sets a bool of the command's
+	 * state and is done (parse is not called for it); 0: parse decides
+	 */
+	size_t set;
 };
+
+#define KS_CLI_SET(type, member) (offsetof(type, member) + 1)
 
 #define KS_CLI_TRACE    (1u << 0)   /* the common tracing options */
 #define KS_CLI_INTERVAL (1u << 1)   /* positional [interval [count]] */
@@ -77,6 +85,16 @@ struct ks_cli {
 	const struct ks_cli_conflict *conflicts; /* {0}-terminated; may be NULL */
 	/* the command's options: 0, or -1 after printing an error with ks_cli_error() */
 	int (*parse)(void *state, int key, const char *arg);
+	/*
+	 * ks_command_run(), once the options are parsed: check what they say
+	 * together and make what the run needs (tables, files); 0, or an exit
+	 * code after saying why (ks_cli_error for a usage error). The options
+	 * stay valid until teardown. May be NULL.
+	 */
+	int (*setup)(void *state, struct ks_opts *o);
+	/* after setup, whatever it or the run returned: free what setup made;
+	 * returns the exit code (rc, or a failure of its own). May be NULL. */
+	int (*teardown)(void *state, int rc);
 	void *state;
 	unsigned flags;
 };
@@ -85,6 +103,14 @@ struct ks_cli {
 #define KS_CLI_CONTINUE (-1)
 
 int ks_cli_parse(const struct ks_cli *cli, int argc, char **argv, struct ks_opts *o);
+/*
+ * A tracing command from its command line to its exit code: parse into
+ * state, cli->setup, the run (ks_trace_run), cli->teardown. A command's
+ * entry point is its state's initial values and this call.
+ */
+struct ks_tracer;
+int ks_command_run(struct ks_cli *cli, const struct ks_tracer *t, void *state,
+		   int argc, char **argv);
 /*
  * Each item of a comma-separated list (-p 1,2, -e exec,exit): 0, the first
  * non-zero return of fn, or -EINVAL for an empty list or an empty item

@@ -487,11 +487,14 @@ const struct ks_tracer fileio_tracer = {
 enum { OPT_SLOW = 0x200, OPT_TOP, OPT_NO_SUMMARY };
 
 static const struct ks_cli_opt fileio_opts[] = {
-	{ "failed", 'x', NULL, "only opens that failed (filtered in the kernel)" },
+	{ "failed", 'x', NULL, "only opens that failed (filtered in the kernel)",
+	  KS_CLI_SET(struct fileio_state, failed) },
 	{ "slow", OPT_SLOW, "MS", "stream read/write/fsync calls that took MS milliseconds or more, instead of opens" },
-	{ "top", OPT_TOP, NULL, "only the per-file summary (every interval with [interval [count]])" },
+	{ "top", OPT_TOP, NULL, "only the per-file summary (every interval with [interval [count]])",
+	  KS_CLI_SET(struct fileio_state, top) },
 	{ "no-summary", OPT_NO_SUMMARY, NULL,
-	  "only the open stream: no per-file summary, and none of its descriptor tracking (cheapest)" },
+	  "only the open stream: no per-file summary, and none of its descriptor tracking (cheapest)",
+	  KS_CLI_SET(struct fileio_state, no_summary) },
 	{ "sort", 's', "KEY", "order the summary by bytes (default), calls or time" },
 	{ "rows", 'n', "N", "show the first N summary rows only" },
 	{ 0 }
@@ -520,21 +523,12 @@ static int fileio_parse(void *state, int key, const char *arg)
 	struct fileio_state *st = state;
 
 	switch (key) {
-	case 'x':
-		st->failed = true;
-		return 0;
 	case OPT_SLOW:
 		if (parse_ms(arg, &st->slow_ns)) {
 			ks_cli_error(&fileio_cli, "invalid --slow '%s' (milliseconds, >= 0)", arg);
 			return -1;
 		}
 		st->slow = true;
-		return 0;
-	case OPT_TOP:
-		st->top = true;
-		return 0;
-	case OPT_NO_SUMMARY:
-		st->no_summary = true;
 		return 0;
 	case 's':
 	case 'n': {
@@ -545,6 +539,23 @@ static int fileio_parse(void *state, int key, const char *arg)
 	}
 	}
 	return -1;
+}
+
+static int fileio_setup(void *state, struct ks_opts *o)
+{
+	struct fileio_state *st = state;
+
+	if (o->interval_s > 0)
+		st->top = true;
+	st->opts = o;
+	st->sum = fio_summary_new();
+	return st->sum ? 0 : KS_EXIT_FAIL;
+}
+
+static int fileio_teardown(void *state, int rc)
+{
+	fio_summary_free(((struct fileio_state *)state)->sum);
+	return rc;
 }
 
 static const struct ks_cli_conflict fileio_conflicts[] = {
@@ -583,28 +594,14 @@ static struct ks_cli fileio_cli = {
 	.opts = fileio_opts,
 	.conflicts = fileio_conflicts,
 	.parse = fileio_parse,
+	.setup = fileio_setup,
+	.teardown = fileio_teardown,
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 
 int cmd_fileio(int argc, char **argv)
 {
 	struct fileio_state st = { .sort = FIO_SORT_BYTES };
-	struct ks_opts opts;
-	int rc;
 
-	fileio_cli.state = &st;
-	rc = ks_cli_parse(&fileio_cli, argc, argv, &opts);
-	if (rc != KS_CLI_CONTINUE)
-		return rc;
-	if (opts.interval_s > 0)
-		st.top = true;
-	st.opts = &opts;
-	st.sum = fio_summary_new();
-	if (!st.sum) {
-		ks_opts_release(&opts);
-		return KS_EXIT_FAIL;
-	}
-	rc = ks_trace_run(&fileio_tracer, &opts, &st);
-	fio_summary_free(st.sum);
-	return rc;
+	return ks_command_run(&fileio_cli, &fileio_tracer, &st, argc, argv);
 }

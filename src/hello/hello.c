@@ -95,10 +95,5 @@ static struct ks_cli hello_cli = {
 
 int cmd_hello(int argc, char **argv)
 {
-	struct ks_opts opts;
-	int rc = ks_cli_parse(&hello_cli, argc, argv, &opts);
-
-	if (rc != KS_CLI_CONTINUE)
-		return rc;
-	return ks_trace_run(&hello_tracer, &opts, NULL);
+	return ks_command_run(&hello_cli, &hello_tracer, NULL, argc, argv);
 }

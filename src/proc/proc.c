@@ -114,8 +114,10 @@ enum { OPT_TREE = 0x200 };
 
 static const struct ks_cli_opt proc_opts[] = {
 	{ "event", 'e', "LIST", "only these events: fork,exec,exit (default: all)" },
-	{ "failed", 'x', NULL, "also failed execs, with their error (ret < 0); slows every syscall a little" },
-	{ "tree", OPT_TREE, NULL, "at the end, print the process tree of everything seen" },
+	{ "failed", 'x', NULL, "also failed execs, with their error (ret < 0); slows every syscall a little",
+	  KS_CLI_SET(struct proc_state, failed_execs) },
+	{ "tree", OPT_TREE, NULL, "at the end, print the process tree of everything seen",
+	  KS_CLI_SET(struct proc_state, tree) },
 	{ 0 }
 };
 
@@ -146,21 +148,31 @@ static int proc_parse(void *state, int key, const char *arg)
 {
 	struct proc_state *st = state;
 
-	switch (key) {
-	case 'e':
-		if (parse_events(arg, &st->events)) {
-			ks_cli_error(&proc_cli, "invalid --event '%s' (fork,exec,exit)", arg);
-			return -1;
-		}
-		return 0;
-	case 'x':
-		st->failed_execs = true;
-		return 0;
-	case OPT_TREE:
-		st->tree = true;
-		return 0;
+	if (key != 'e')
+		return -1;
+	if (parse_events(arg, &st->events)) {
+		ks_cli_error(&proc_cli, "invalid --event '%s' (fork,exec,exit)", arg);
+		return -1;
 	}
-	return -1;
+	return 0;
+}
+
+static int proc_setup(void *state, struct ks_opts *o)
+{
+	struct proc_state *st = state;
+
+	st->opts = o;
+	if (!st->tree)
+		return 0;
+	st->events = EV_ALL;
+	st->t = proc_tree_new();
+	return st->t ? 0 : KS_EXIT_FAIL;
+}
+
+static int proc_teardown(void *state, int rc)
+{
+	proc_tree_free(((struct proc_state *)state)->t);
+	return rc;
 }
 
 static const struct ks_cli_conflict proc_conflicts[] = {
@@ -185,29 +197,14 @@ static struct ks_cli proc_cli = {
 	.opts = proc_opts,
 	.conflicts = proc_conflicts,
 	.parse = proc_parse,
+	.setup = proc_setup,
+	.teardown = proc_teardown,
 	.flags = KS_CLI_TRACE | KS_CLI_PROGRAM,
 };
 
 int cmd_proc(int argc, char **argv)
 {
 	struct proc_state st = { .events = EV_ALL };
-	struct ks_opts opts;
-	int rc;
 
-	proc_cli.state = &st;
-	rc = ks_cli_parse(&proc_cli, argc, argv, &opts);
-	if (rc != KS_CLI_CONTINUE)
-		return rc;
-	st.opts = &opts;
-	if (st.tree) {
-		st.events = EV_ALL;
-		st.t = proc_tree_new();
-		if (!st.t) {
-			ks_opts_release(&opts);
-			return KS_EXIT_FAIL;
-		}
-	}
-	rc = ks_trace_run(&proc_tracer, &opts, &st);
-	proc_tree_free(st.t);
-	return rc;
+	return ks_command_run(&proc_cli, &proc_tracer, &st, argc, argv);
 }

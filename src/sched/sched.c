@@ -1021,9 +1021,12 @@ enum { OPT_BY = 0x200, OPT_HIST, OPT_CPU, OPT_EVENTS, OPT_TIMELINE };
 
 static const struct ks_cli_opt sched_opts[] = {
 	{ "by", OPT_BY, "KIND", "thread (default), process, or (with --hist) cgroup" },
-	{ "hist", OPT_HIST, NULL, "run-queue latency as a log2 histogram (all, --by process or cgroup)" },
-	{ "cpu", OPT_CPU, NULL, "per-CPU view: busy and idle time, switches, run-queue latency" },
-	{ "events", OPT_EVENTS, NULL, "also stream every context switch" },
+	{ "hist", OPT_HIST, NULL, "run-queue latency as a log2 histogram (all, --by process or cgroup)",
+	  KS_CLI_SET(struct sched_state, hist_view) },
+	{ "cpu", OPT_CPU, NULL, "per-CPU view: busy and idle time, switches, run-queue latency",
+	  KS_CLI_SET(struct sched_state, cpu_view) },
+	{ "events", OPT_EVENTS, NULL, "also stream every context switch",
+	  KS_CLI_SET(struct sched_state, events) },
 	{ "timeline", OPT_TIMELINE, "FILE", "write a Chrome/Perfetto trace of the run to FILE" },
 	{ "sort", 's', "KEY", "order rows by cpu (default), switches, runq or runq_max" },
 	{ "top", 'n', "N", "show the first N rows only" },
@@ -1046,15 +1049,6 @@ static int sched_parse(void *state, int key, const char *arg)
 			st->by = SCHED_HIST_CGROUP;
 		else
 			break;
-		return 0;
-	case OPT_HIST:
-		st->hist_view = true;
-		return 0;
-	case OPT_CPU:
-		st->cpu_view = true;
-		return 0;
-	case OPT_EVENTS:
-		st->events = true;
 		return 0;
 	case OPT_TIMELINE:
 		st->timeline = arg;
@@ -1079,26 +1073,6 @@ static const struct ks_cli_conflict sched_conflicts[] = {
 	{ OPT_CPU, 'n', "the per-CPU view lists every CPU" },
 	{ OPT_CPU, OPT_BY, "the per-CPU view has a row per CPU" },
 	{ 0 }
-};
-
-static struct ks_cli sched_cli = {
-	.cmd = "sched",
-	.summary = "Scheduler view: CPU time, context switches and run-queue latency per task, process or CPU.",
-	.details =
-	"Aggregated in the kernel; printed every interval, or once at the end. CPU time is\n"
-	"the kernel's own per-task runtime (as in /proc/PID/task/TID/schedstat). Run-queue\n"
-	"latency is the time from becoming runnable (wakeup, fork, preemption) to running;\n"
-	"its p50/p99 are within 12.5%; the max is exact.",
-	.examples =
-	"  kscope sched                          # per-thread summary at Ctrl-C\n"
-	"  kscope sched 1 5 --by process         # per process, every second, 5 times\n"
-	"  kscope sched --hist --by process -d 5 # run-queue latency histograms\n"
-	"  kscope sched --cpu 2                  # per-CPU busy/idle every 2 seconds\n"
-	"  kscope sched --timeline t.json -- make   # open t.json in ui.perfetto.dev\n",
-	.opts = sched_opts,
-	.conflicts = sched_conflicts,
-	.parse = sched_parse,
-	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 
 /* The tables, as the options want them shown; a row for each CPU */
@@ -1129,51 +1103,78 @@ static int tables_new(struct sched_state *st)
 	return 0;
 }
 
-int cmd_sched(int argc, char **argv)
+static int sched_setup(void *state, struct ks_opts *o)
 {
-	struct sched_state st = { .by = SCHED_HIST_ALL, .sort = SORT_CPU, .tl_file.fd = -1 };
-	struct ks_opts opts;
-	int rc;
+	struct sched_state *st = state;
 
-	sched_cli.state = &st;
-	rc = ks_cli_parse(&sched_cli, argc, argv, &opts);
-	if (rc != KS_CLI_CONTINUE)
-		return rc;
-	if (st.by == SCHED_HIST_CGROUP && !st.hist_view) {
+	if (st->by == SCHED_HIST_CGROUP && !st->hist_view) {
 		ks_cli_error(&sched_cli, "--by cgroup needs --hist");
-		ks_opts_release(&opts);
 		return KS_EXIT_USAGE;
 	}
-	if (st.timeline) {
+	if (st->timeline) {
 		const char *why;
-		int err = ks_outfile_open(&st.tl_file, st.timeline, &why);
+		int err = ks_outfile_open(&st->tl_file, st->timeline, &why);
 
-		if (err || ks_outfile_same(&st.tl_file, &opts.outfile)) {
-			if (err)
-				ks_cli_error(&sched_cli, "cannot write timeline '%s': %s", st.timeline,
-					     why ? why : strerror(-err));
-			else
-				ks_cli_error(&sched_cli, "--timeline and -o name the same file: '%s'",
-					     st.timeline);
-			ks_outfile_close(&st.tl_file);
-			ks_opts_release(&opts);
+		if (err) {
+			ks_cli_error(&sched_cli, "cannot write timeline '%s': %s", st->timeline,
+				     why ? why : strerror(-err));
+			return KS_EXIT_USAGE;
+		}
+		if (ks_outfile_same(&st->tl_file, &o->outfile)) {
+			ks_cli_error(&sched_cli, "--timeline and -o name the same file: '%s'",
+				     st->timeline);
 			return KS_EXIT_USAGE;
 		}
 	}
-	st.opts = &opts;
-	st.interval_mode = opts.interval_s > 0;
-	st.ncpus = libbpf_num_possible_cpus();
-	if (st.ncpus <= 0)
-		st.ncpus = 1;
-	rc = tables_new(&st) ? KS_EXIT_FAIL : ks_trace_run(&sched_tracer, &opts, &st);
+	st->opts = o;
+	st->interval_mode = o->interval_s > 0;
+	st->ncpus = libbpf_num_possible_cpus();
+	if (st->ncpus <= 0)
+		st->ncpus = 1;
+	return tables_new(st) ? KS_EXIT_FAIL : 0;
+}
+
+static int sched_teardown(void *state, int rc)
+{
+	struct sched_state *st = state;
+
 	/* a run that ended early: its timeline is still closed (and said if it failed) */
-	if (tl_close(&st))
+	if (tl_close(st))
 		rc = KS_EXIT_FAIL;
-	ks_outfile_close(&st.tl_file);
-	ks_table_free(st.tasks);
-	ks_table_free(st.cpu_table);
-	free(st.cpus);
-	free(st.hists);
-	free(st.tl_cpus);
+	ks_outfile_close(&st->tl_file);
+	ks_table_free(st->tasks);
+	ks_table_free(st->cpu_table);
+	free(st->cpus);
+	free(st->hists);
+	free(st->tl_cpus);
 	return rc;
+}
+
+static struct ks_cli sched_cli = {
+	.cmd = "sched",
+	.summary = "Scheduler view: CPU time, context switches and run-queue latency per task, process or CPU.",
+	.details =
+	"Aggregated in the kernel; printed every interval, or once at the end. CPU time is\n"
+	"the kernel's own per-task runtime (as in /proc/PID/task/TID/schedstat). Run-queue\n"
+	"latency is the time from becoming runnable (wakeup, fork, preemption) to running;\n"
+	"its p50/p99 are within 12.5%; the max is exact.",
+	.examples =
+	"  kscope sched                          # per-thread summary at Ctrl-C\n"
+	"  kscope sched 1 5 --by process         # per process, every second, 5 times\n"
+	"  kscope sched --hist --by process -d 5 # run-queue latency histograms\n"
+	"  kscope sched --cpu 2                  # per-CPU busy/idle every 2 seconds\n"
+	"  kscope sched --timeline t.json -- make   # open t.json in ui.perfetto.dev\n",
+	.opts = sched_opts,
+	.conflicts = sched_conflicts,
+	.parse = sched_parse,
+	.setup = sched_setup,
+	.teardown = sched_teardown,
+	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
+};
+
+int cmd_sched(int argc, char **argv)
+{
+	struct sched_state st = { .by = SCHED_HIST_ALL, .sort = SORT_CPU, .tl_file.fd = -1 };
+
+	return ks_command_run(&sched_cli, &sched_tracer, &st, argc, argv);
 }

@@ -664,9 +664,11 @@ static const struct ks_cli_opt syscall_opts[] = {
 	{ "syscall", 'e', "NAME[,NAME]", "only these syscalls (filtered in the kernel)" },
 	{ "by", OPT_BY, "KIND", "syscall (default) or process" },
 	{ "hist", OPT_HIST, "[SYSCALL]", "log2 latency histograms, per syscall or of one" },
-	{ "errors", OPT_ERRORS, NULL, "only failing calls" },
-	{ "count-only", OPT_COUNT_ONLY, NULL, "counts and errors only, no latency: the cheapest mode" },
-	{ "events", OPT_EVENTS, NULL, "one line per call: args, return value, errno, latency" },
+	{ "errors", OPT_ERRORS, NULL, "only failing calls", KS_CLI_SET(struct sys_state, errors_only) },
+	{ "count-only", OPT_COUNT_ONLY, NULL, "counts and errors only, no latency: the cheapest mode",
+	  KS_CLI_SET(struct sys_state, count_only) },
+	{ "events", OPT_EVENTS, NULL, "one line per call: args, return value, errno, latency",
+	  KS_CLI_SET(struct sys_state, events) },
 	{ "sort", 's', "KEY", "order rows by count (default), time or errors" },
 	{ "top", 'n', "N", "show the first N rows only" },
 	{ 0 }
@@ -721,15 +723,6 @@ static int syscall_parse(void *state, int key, const char *arg)
 			st->hist_nr = nr;
 		}
 		return 0;
-	case OPT_ERRORS:
-		st->errors_only = true;
-		return 0;
-	case OPT_EVENTS:
-		st->events = true;
-		return 0;
-	case OPT_COUNT_ONLY:
-		st->count_only = true;
-		return 0;
 	case 's':
 	case 'n': {
 		/* in enum sort_key's order */
@@ -754,6 +747,54 @@ static const struct ks_cli_conflict syscall_conflicts[] = {
 	{ 0 }
 };
 
+static int syscall_setup(void *state, struct ks_opts *o)
+{
+	struct sys_state *st = state;
+	size_t vsize;
+
+	if (st->hist && st->by_process) {
+		ks_cli_error(&syscall_cli, "--hist is per syscall: it does not go with --by process");
+		return KS_EXIT_USAGE;
+	}
+	if (st->events && st->by_process) {
+		ks_cli_error(&syscall_cli, "--events streams calls: it does not go with --by process");
+		return KS_EXIT_USAGE;
+	}
+	st->opts = o;
+	st->interval_mode = o->interval_s > 0;
+	st->ncpus = libbpf_num_possible_cpus();
+	if (st->ncpus <= 0)
+		st->ncpus = 1;
+	/* the largest per-CPU value we read: a histogram row */
+	vsize = sizeof(uint32_t) * KS_LOG2_SLOTS;
+	if (vsize < sizeof(struct sys_stat))
+		vsize = sizeof(struct sys_stat);
+	st->vals = calloc(st->ncpus, (vsize + 7) / 8 * 8);
+	st->table = ks_table_new(&sys_table);
+	if (!st->vals || !st->table)
+		return KS_EXIT_FAIL;
+	ks_table_set_ctx(st->table, st);
+	ks_table_hide(st->table, C_PID, !st->by_process);
+	ks_table_hide(st->table, C_COMM, !st->by_process);
+	ks_table_hide(st->table, C_HIST, true);	/* --hist has its own renderer */
+	ks_table_absent(st->table, C_TOTAL, st->count_only);	/* not measured */
+	ks_table_absent(st->table, C_AVG, st->count_only);
+	ks_table_absent(st->table, C_MAX, st->count_only);
+	ks_table_sort(st->table, st->sort == SORT_TIME ? C_TOTAL :
+				 st->sort == SORT_ERRORS ? C_ERRORS : C_COUNT);
+	ks_table_top(st->table, st->top);
+	return 0;
+}
+
+static int syscall_teardown(void *state, int rc)
+{
+	struct sys_state *st = state;
+
+	ks_table_free(st->table);
+	free(st->vals);
+	return rc;
+}
+
 static struct ks_cli syscall_cli = {
 	.cmd = "syscall",
 	.summary = "Syscalls: counts, errors by errno, latency, per syscall or per process.",
@@ -771,62 +812,14 @@ static struct ks_cli syscall_cli = {
 	.opts = syscall_opts,
 	.conflicts = syscall_conflicts,
 	.parse = syscall_parse,
+	.setup = syscall_setup,
+	.teardown = syscall_teardown,
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 
 int cmd_syscall(int argc, char **argv)
 {
 	struct sys_state st = { .sort = SORT_COUNT, .hist_nr = -1 };
-	struct ks_opts opts;
-	size_t vsize;
-	int rc;
 
-	syscall_cli.state = &st;
-	rc = ks_cli_parse(&syscall_cli, argc, argv, &opts);
-	if (rc != KS_CLI_CONTINUE)
-		return rc;
-	if (st.hist && st.by_process) {
-		ks_cli_error(&syscall_cli, "--hist is per syscall: it does not go with --by process");
-		ks_opts_release(&opts);
-		return KS_EXIT_USAGE;
-	}
-	if (st.events && st.by_process) {
-		ks_cli_error(&syscall_cli, "--events streams calls: it does not go with --by process");
-		ks_opts_release(&opts);
-		return KS_EXIT_USAGE;
-	}
-	st.opts = &opts;
-	st.interval_mode = opts.interval_s > 0;
-	st.ncpus = libbpf_num_possible_cpus();
-	if (st.ncpus <= 0)
-		st.ncpus = 1;
-	/* the largest per-CPU value we read: a histogram row */
-	vsize = sizeof(uint32_t) * KS_LOG2_SLOTS;
-	if (vsize < sizeof(struct sys_stat))
-		vsize = sizeof(struct sys_stat);
-	st.vals = calloc(st.ncpus, (vsize + 7) / 8 * 8);
-	if (!st.vals) {
-		ks_opts_release(&opts);
-		return KS_EXIT_FAIL;
-	}
-	st.table = ks_table_new(&sys_table);
-	if (!st.table) {
-		free(st.vals);
-		ks_opts_release(&opts);
-		return KS_EXIT_FAIL;
-	}
-	ks_table_set_ctx(st.table, &st);
-	ks_table_hide(st.table, C_PID, !st.by_process);
-	ks_table_hide(st.table, C_COMM, !st.by_process);
-	ks_table_hide(st.table, C_HIST, true);	/* --hist has its own renderer */
-	ks_table_absent(st.table, C_TOTAL, st.count_only);	/* not measured */
-	ks_table_absent(st.table, C_AVG, st.count_only);
-	ks_table_absent(st.table, C_MAX, st.count_only);
-	ks_table_sort(st.table, st.sort == SORT_TIME ? C_TOTAL :
-			       st.sort == SORT_ERRORS ? C_ERRORS : C_COUNT);
-	ks_table_top(st.table, st.top);
-	rc = ks_trace_run(&syscall_tracer, &opts, &st);
-	ks_table_free(st.table);
-	free(st.vals);
-	return rc;
+	return ks_command_run(&syscall_cli, &syscall_tracer, &st, argc, argv);
 }
