@@ -107,14 +107,27 @@ static void check_kernel(struct doctor *d)
 		      "kernel built without CONFIG_KPROBE_EVENTS: kprobe hooks unavailable");
 }
 
+/* A section of rows: its JSON array opened, or its text header line */
+static void section(struct doctor *d, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void section(struct doctor *d, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->json) {
+		ks_json_key(&d->out, key);
+		ks_json_arr_begin(&d->out);
+		return;
+	}
+	va_start(ap, fmt);
+	ks_out_vprintf(&d->out, fmt, ap);
+	va_end(ap);
+}
+
 static void check_hooks(struct doctor *d)
 {
-	if (d->json) {
-		ks_json_key(&d->out, "hooks");
-		ks_json_arr_begin(&d->out);
-	} else {
-		ks_out_printf(&d->out, "\n%-11s %-20s %s\n", "HOOK", "TARGET", "WORKS HERE");
-	}
+	section(d, "hooks", "\n%-11s %-20s %s\n", "HOOK", "TARGET", "WORKS HERE");
 	for (size_t i = 0; i < ARRAY_SIZE(kind_probes); i++)
 		ks_probe_want(&kind_probes[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(kind_probes); i++) {
@@ -191,12 +204,7 @@ static void plan_row(struct doctor *d, const char *cmd, const struct ks_probe_pl
 
 static void check_commands(struct doctor *d)
 {
-	if (d->json) {
-		ks_json_key(&d->out, "probes");
-		ks_json_arr_begin(&d->out);
-	} else {
-		ks_out_printf(&d->out, "\n%-10s %-15s %s\n", "COMMAND", "PROBE", "HOOK USED HERE");
-	}
+	section(d, "probes", "\n%-10s %-15s %s\n", "COMMAND", "PROBE", "HOOK USED HERE");
 	for (const struct ks_cmd *c = ks_cmds; c->name; c++) {
 		struct ks_probe_plan plans[KS_MAX_PROBES];
 		int n = 0;

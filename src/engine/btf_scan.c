@@ -14,6 +14,7 @@
 #include <linux/btf.h>
 
 #include "btf_scan.h"
+#include "util.h"
 
 /* bytes that follow a struct btf_type of this kind; -1: a kind we do not know */
 static long trailing_size(unsigned kind, unsigned vlen)
@@ -184,6 +185,30 @@ static bool id_ok(const struct btf_refs *r, uint32_t id)
 	return id <= r->last_id;	/* 0 is void */
 }
 
+/*
+ * The items after a type of these kinds (members, enumerators, parameters,
+ * variables): their size, and where their name and type id are (-1: none)
+ */
+struct item_ref {
+	unsigned kind, size;
+	int name, type;
+};
+
+#define ITEM_REF(kind, type_, name_, id_) { kind, sizeof(type_), name_, id_ }
+#define AT(type_, member) ((int)offsetof(type_, member))
+
+static const struct item_ref item_refs[] = {
+	ITEM_REF(BTF_KIND_STRUCT, struct btf_member, AT(struct btf_member, name_off),
+		 AT(struct btf_member, type)),
+	ITEM_REF(BTF_KIND_UNION, struct btf_member, AT(struct btf_member, name_off),
+		 AT(struct btf_member, type)),
+	ITEM_REF(BTF_KIND_ENUM, struct btf_enum, AT(struct btf_enum, name_off), -1),
+	ITEM_REF(BTF_KIND_ENUM64, struct btf_enum64, AT(struct btf_enum64, name_off), -1),
+	ITEM_REF(BTF_KIND_FUNC_PROTO, struct btf_param, AT(struct btf_param, name_off),
+		 AT(struct btf_param, type)),
+	ITEM_REF(BTF_KIND_DATASEC, struct btf_var_secinfo, -1, AT(struct btf_var_secinfo, type)),
+};
+
 /* Every name and type id that t refers to is inside this BTF */
 static bool refs_ok(const struct btf_refs *r, const struct btf_type *t)
 {
@@ -214,37 +239,17 @@ static bool refs_ok(const struct btf_refs *r, const struct btf_type *t)
 	default:
 		break;
 	}
-	for (unsigned i = 0; i < vlen; i++) {
-		switch (BTF_INFO_KIND(t->info)) {
-		case BTF_KIND_STRUCT:
-		case BTF_KIND_UNION: {
-			const struct btf_member *m = (const struct btf_member *)x + i;
+	for (size_t k = 0; k < ARRAY_SIZE(item_refs); k++) {
+		const struct item_ref *ir = &item_refs[k];
 
-			if (!name_ok(r, m->name_off) || !id_ok(r, m->type))
-				return false;
-			break;
-		}
-		case BTF_KIND_ENUM:
-			if (!name_ok(r, ((const struct btf_enum *)x)[i].name_off))
-				return false;
-			break;
-		case BTF_KIND_ENUM64:
-			if (!name_ok(r, ((const struct btf_enum64 *)x)[i].name_off))
-				return false;
-			break;
-		case BTF_KIND_FUNC_PROTO: {
-			const struct btf_param *pa = (const struct btf_param *)x + i;
+		if (ir->kind != BTF_INFO_KIND(t->info))
+			continue;
+		for (unsigned i = 0; i < vlen; i++) {
+			const uint32_t *item = (const uint32_t *)((const char *)x + i * ir->size);
 
-			if (!name_ok(r, pa->name_off) || !id_ok(r, pa->type))
+			if ((ir->name >= 0 && !name_ok(r, item[ir->name / 4])) ||
+			    (ir->type >= 0 && !id_ok(r, item[ir->type / 4])))
 				return false;
-			break;
-		}
-		case BTF_KIND_DATASEC:
-			if (!id_ok(r, ((const struct btf_var_secinfo *)x)[i].type))
-				return false;
-			break;
-		default:
-			break;
 		}
 	}
 	return true;
@@ -362,20 +367,28 @@ int ks_btf_check_data(const void *data, size_t size, const char **why)
 	return err;
 }
 
+/* path opened read-only, and its stat: the fd, or -errno */
+static int open_stat(const char *path, int flags, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags), err;
+
+	if (fd < 0 || !fstat(fd, st))
+		return fd < 0 ? -errno : fd;
+	err = -errno;
+	close(fd);
+	return err;
+}
+
 int ks_btf_check_file(const char *path, const char **why)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), err;
 	struct stat st;
 	void *data;
+	int fd, err;
 
 	*why = NULL;
+	fd = open_stat(path, O_NONBLOCK, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
+		return fd;
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
 		return -EISDIR;
@@ -433,18 +446,13 @@ fail:
 
 int ks_btf_scan_file(const char *path, struct ks_btf_want *want, int n)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
 	void *data = MAP_FAILED;
 	struct stat st;
 	size_t size = 0;
+	int fd = open_stat(path, 0, &st), err;
 
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
+		return fd;
 	/* private and read-only: the kernel refuses shared or writable maps */
 	if (st.st_size > 0) {
 		size = st.st_size;

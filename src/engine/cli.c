@@ -138,11 +138,16 @@ static int parse_cmd(const struct ks_cli *cli, int key, const char *arg)
 {
 	const struct ks_cli_opt *p = cmd_opt(cli, key);
 
-	if (p && p->set && cli->state) {
-		*(bool *)((char *)cli->state + p->set - 1) = true;
+	char *st = cli->state;
+
+	if (p && p->set && st) {
+		*(bool *)(st + p->set - 1) = true;
 		return 0;
 	}
-	return cli->parse ? cli->parse(cli->state, key, arg) : -1;
+	if (cli->sort_keys && st && (key == 's' || key == 'n'))
+		return ks_cli_summary_opt(cli, key, arg, cli->sort_keys, (int *)(st + cli->sort - 1),
+					  (unsigned *)(st + cli->rows - 1));
+	return cli->parse ? cli->parse(st, key, arg) : -1;
 }
 
 /* Append a table of options to getopt's long options and short string */

@@ -95,9 +95,28 @@ struct ks_cli {
 	/* after setup, whatever it or the run returned: free what setup made;
 	 * returns the exit code (rc, or a failure of its own). May be NULL. */
 	int (*teardown)(void *state, int rc);
+	/*
+	 * A summary's -s KEY and -n N (options 's' and 'n' in opts), parsed by
+	 * the engine (ks_cli_summary_opt) into the state: KS_CLI_SORT().
+	 */
+	const char *const *sort_keys;  /* NULL-terminated, in the order of the sort's int */
+	size_t sort, rows;             /* KS_CLI_SET offsets: int sort, unsigned rows */
 	void *state;
 	unsigned flags;
 };
+
+/*
+ * -s KEY into the state's int sort_member, -n N into its unsigned rows_member;
+ * in a ks_cli at file scope (the keys are a compound literal: static there)
+ */
+#define KS_CLI_SORT(type, sort_member, rows_member, ...)			\
+	.sort_keys = (const char *const[]){ __VA_ARGS__, NULL },		\
+	.sort = KS_CLI_SET(type, sort_member), .rows = KS_CLI_SET(type, rows_member)
+
+/* A command's own options and callbacks, named cmd_opts, cmd_conflicts, cmd_parse... */
+#define KS_CLI_OF(cmd)								\
+	.opts = cmd##_opts, .conflicts = cmd##_conflicts, .parse = cmd##_parse,	\
+	.setup = cmd##_setup, .teardown = cmd##_teardown
 
 /* ks_cli_parse(): continue, or return this exit code */
 #define KS_CLI_CONTINUE (-1)

@@ -52,12 +52,18 @@ struct {
 	__type(value, __u32);
 } ks_cgroup SEC(".maps");
 
-static __always_inline void ks_lost_inc(__u32 kind)
+/* One more in slot key of a per-CPU array of __u64 counters */
+static __always_inline void ks_percpu_inc(void *map, __u32 key)
 {
-	__u64 *n = bpf_map_lookup_elem(&ks_lost, &kind);
+	__u64 *n = bpf_map_lookup_elem(map, &key);
 
 	if (n)
 		*n += 1;	/* per-CPU slot: no atomics needed */
+}
+
+static __always_inline void ks_lost_inc(__u32 kind)
+{
+	ks_percpu_inc(&ks_lost, kind);
 }
 
 /* When userspace had every probe attached (bpf_ktime_get_ns() time; 0 before) */

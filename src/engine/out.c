@@ -307,21 +307,28 @@ void ks_out_s64(struct ks_out *o, int64_t v)
 	commit(o, put_s64(reserve(o, S64_MAX_CHARS), v));
 }
 
+void ks_out_vprintf(struct ks_out *o, const char *fmt, va_list ap)
+{
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	if (n > 0) {
+		reserve(o, n + 1);
+		vsnprintf(o->buf + o->len, n + 1, fmt, again);
+		o->len += n;
+	}
+	va_end(again);
+}
+
 void ks_out_printf(struct ks_out *o, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	ks_out_vprintf(o, fmt, ap);
 	va_end(ap);
-	if (n <= 0)
-		return;
-	reserve(o, n + 1);
-	va_start(ap, fmt);
-	vsnprintf(o->buf + o->len, n + 1, fmt, ap);
-	va_end(ap);
-	o->len += n;
 }
 
 void ks_out_sep(struct ks_out *o)
@@ -1129,31 +1136,30 @@ void ks_rec_strv_n(struct ks_out *o, const char *key, size_t klen, const char *b
 	}
 }
 
-void ks_rec_ns_n(struct ks_out *o, const char *key, size_t klen, uint64_t ns, unsigned flags)
+/* A number: exact in JSON, in text as fmt writes it for a person */
+static void rec_fmt_n(struct ks_out *o, const char *key, size_t klen, uint64_t v, unsigned flags,
+		      void (*fmt)(char *buf, size_t cap, uint64_t v))
 {
 	char buf[32];
 
 	if (o->json) {
 		if (!(flags & KS_JSON_HIDE))
-			ks_json_kv_u64_n(o, key, klen, ns);
+			ks_json_kv_u64_n(o, key, klen, v);
 	} else if (txt_field_n(o, key, klen, flags)) {
-		ks_fmt_ns(buf, sizeof(buf), ns);
+		fmt(buf, sizeof(buf), v);
 		ks_out_cstr(o, buf);
 	}
+}
+
+void ks_rec_ns_n(struct ks_out *o, const char *key, size_t klen, uint64_t ns, unsigned flags)
+{
+	rec_fmt_n(o, key, klen, ns, flags, ks_fmt_ns);
 }
 
 void ks_rec_bytes_n(struct ks_out *o, const char *key, size_t klen, uint64_t bytes,
 		    unsigned flags)
 {
-	char buf[32];
-
-	if (o->json) {
-		if (!(flags & KS_JSON_HIDE))
-			ks_json_kv_u64_n(o, key, klen, bytes);
-	} else if (txt_field_n(o, key, klen, flags)) {
-		ks_fmt_bytes(buf, sizeof(buf), bytes);
-		ks_out_cstr(o, buf);
-	}
+	rec_fmt_n(o, key, klen, bytes, flags, ks_fmt_bytes);
 }
 
 void ks_rec_end(struct ks_out *o)

@@ -141,6 +141,8 @@ void ks_out_u64(struct ks_out *o, uint64_t v);
 void ks_out_s64(struct ks_out *o, int64_t v);
 void ks_out_printf(struct ks_out *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void ks_out_vprintf(struct ks_out *o, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /*
  * Text sink: a new block of output (an interval report, a histogram, the
  * summary after a stream) begins: a blank line before it, except before

@@ -109,6 +109,27 @@ struct ks_tracer {
 	int (*finish)(void *state, struct ks_out *out);
 };
 
+/*
+ * A tracer's identity, by the naming every command follows: command `cmd`,
+ * its skeleton's ops cmd_bpf_ops (KS_SKEL_OPS(cmd_bpf)), its probe table
+ * cmd_probes. The callbacks follow, named in the initializer:
+ *	const struct ks_tracer cmd_tracer = {
+ *		KS_TRACER(cmd, "what it traces"),
+ *		.event = cmd_event,
+ *	};
+ */
+#define KS_TRACER(cmd, what_)							\
+	.name = #cmd, .what = what_, .skel = &cmd##_bpf_ops,			\
+	.probes = cmd##_probes, .nprobes = ARRAY_SIZE(cmd##_probes)
+
+/*
+ * The callbacks of a summary command (start, event, report, housekeeping,
+ * finish), named cmd_start, cmd_event...: sched, syscall and fileio
+ */
+#define KS_TRACER_SUMMARY(cmd)							\
+	.start = cmd##_start, .event = cmd##_event, .report = cmd##_report,	\
+	.housekeeping = cmd##_housekeeping, .finish = cmd##_finish
+
 #define KS_REPORT_LAST (1u << 0)   /* no report follows: the last period */
 #define KS_REPORT_END  (1u << 1)   /* tracing ended (Ctrl-C, -d, PROGRAM's exit): a
 				    * period cut short, not an interval's tick */

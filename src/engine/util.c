@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <linux/capability.h>
 
+#include <bpf/bpf.h>
+
 #include "events.h"
 #include "util.h"
 
@@ -215,4 +217,32 @@ void ks_bpf_quiesce(void)
 bool ks_bpf_syscall_exists(void)
 {
 	return !(syscall(__NR_bpf, -1, NULL, 0) < 0 && errno == ENOSYS);
+}
+
+void *ks_vec_push(struct ks_vec *vec, const void *item)
+{
+	if (vec->n == vec->cap) {
+		size_t cap = vec->cap ? 2 * vec->cap : 64;
+		void *v = realloc(vec->v, cap * vec->size);
+
+		if (!v)
+			return NULL;
+		vec->v = v;
+		vec->cap = cap;
+	}
+	return memcpy(ks_vec_at(vec, vec->n++), item, vec->size);
+}
+
+void ks_vec_free(struct ks_vec *vec)
+{
+	free(vec->v);
+	vec->v = NULL;
+	vec->n = vec->cap = 0;
+}
+
+void ks_map_delete_keys(int fd, struct ks_vec *keys)
+{
+	for (size_t i = 0; i < keys->n; i++)
+		bpf_map_delete_elem(fd, ks_vec_at(keys, i));
+	ks_vec_free(keys);
 }

@@ -54,4 +54,22 @@ const char *ks_signal_name(int sig);
  */
 int ks_check_caps(const char **missing);
 
+/*
+ * A growable array of fixed-size items (keys seen in a map walk, keys to
+ * delete after it): KS_VEC(struct my_key) starts one empty.
+ */
+struct ks_vec {
+	void *v;
+	size_t n, cap, size;
+};
+
+#define KS_VEC(type) ((struct ks_vec){ .size = sizeof(type) })
+#define ks_vec_at(vec, i) ((void *)((char *)(vec)->v + (i) * (vec)->size))
+
+/* Append a copy of item: the copy, or NULL (no memory: nothing appended) */
+void *ks_vec_push(struct ks_vec *vec, const void *item);
+void ks_vec_free(struct ks_vec *vec);
+/* Delete each key of keys from map fd (a walk's dead entries), and free keys */
+void ks_map_delete_keys(int fd, struct ks_vec *keys);
+
 #endif

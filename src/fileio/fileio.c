@@ -136,39 +136,8 @@ static void dump_free(struct dump *d)
 	free(d->vals);
 }
 
-/* Delete keys gathered while reading a map */
-struct keys {
-	void *k;
-	size_t n, cap, size;
-};
-
-static void keys_add(struct keys *ks, const void *key)
-{
-	if (ks->n == ks->cap) {
-		size_t cap = ks->cap ? ks->cap * 2 : 64;
-		void *p = realloc(ks->k, cap * ks->size);
-
-		if (!p)
-			return;
-		ks->k = p;
-		ks->cap = cap;
-	}
-	memcpy((char *)ks->k + ks->n++ * ks->size, key, ks->size);
-}
-
-static void keys_delete(struct keys *ks, int fd)
-{
-	for (size_t i = 0; i < ks->n; i++)
-		bpf_map_delete_elem(fd, (char *)ks->k + i * ks->size);
-	free(ks->k);
-}
-
-/* (process, open) pairs that still have a descriptor: the files not closed */
-struct live {
-	struct fio_stat_key *k;
-	size_t n, cap;
-};
-
+/* (process, open) pairs that still have a descriptor (struct fio_stat_key, in
+ * key_cmp's order): the files not closed */
 static int key_cmp(const void *a, const void *b)
 {
 	const struct fio_stat_key *x = a, *y = b;
@@ -178,25 +147,11 @@ static int key_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static void live_add(struct live *l, uint32_t pid, uint64_t id)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		void *p = realloc(l->k, cap * sizeof(*l->k));
-
-		if (!p)
-			return;	/* then taken for closed a little later than it was */
-		l->k = p;
-		l->cap = cap;
-	}
-	l->k[l->n++] = (struct fio_stat_key){ .pid = pid, .id = id };
-}
-
-static bool live_has(const struct live *l, uint32_t pid, uint64_t id)
+static bool live_has(const struct ks_vec *l, uint32_t pid, uint64_t id)
 {
 	struct fio_stat_key k = { .pid = pid, .id = id };
 
-	return l->n && bsearch(&k, l->k, l->n, sizeof(k), key_cmp);
+	return l->n && bsearch(&k, l->v, l->n, sizeof(k), key_cmp);
 }
 
 /* An fds entry as the walk saw it, in key_cmp's order once sorted */
@@ -227,12 +182,12 @@ static int seen_cmp(const void *a, const void *b)
  * exists, so one made after this walk can look closed once, never twice in
  * a row, and "final" needs two (fio_summary_update).
  */
-static void collect_fds(struct fileio_state *st, struct live *live)
+static void collect_fds(struct fileio_state *st, struct ks_vec *live)
 {
 	int fd = bpf_map__fd(st->skel->maps.fds);
 	struct dump d = { .ksize = sizeof(struct fio_fd_key), .vsize = sizeof(struct fio_file) };
-	struct keys seen = { .size = sizeof(struct fd_seen) };
-	struct keys dead = { .size = sizeof(struct fio_fd_key) };
+	struct ks_vec seen = KS_VEC(struct fd_seen);
+	struct ks_vec dead = KS_VEC(struct fio_fd_key);
 	const struct fd_seen *v;
 	bool gone = false;
 
@@ -241,22 +196,24 @@ static void collect_fds(struct fileio_state *st, struct live *live)
 		const struct fio_fd_key *k = (struct fio_fd_key *)d.keys + i;
 		const struct fio_file *f = (struct fio_file *)d.vals + i;
 
-		keys_add(&seen, &(struct fd_seen){ k->pid, k->fd, f->id });
+		ks_vec_push(&seen, &(struct fd_seen){ k->pid, k->fd, f->id });
 	}
 	dump_free(&d);
 	if (seen.n)
-		qsort(seen.k, seen.n, seen.size, seen_cmp);
-	v = seen.k;
+		qsort(seen.v, seen.n, seen.size, seen_cmp);
+	v = seen.v;
 	for (size_t i = 0; i < seen.n; i++) {
 		if (!i || v[i].pid != v[i - 1].pid)
 			gone = process_gone(v[i].pid);
 		if (gone)
-			keys_add(&dead, &(struct fio_fd_key){ .pid = v[i].pid, .fd = v[i].fd });
+			ks_vec_push(&dead, &(struct fio_fd_key){ .pid = v[i].pid, .fd = v[i].fd });
 		else
-			live_add(live, v[i].pid, v[i].id);	/* in key_cmp's order */
+			/* in key_cmp's order; no memory: taken for closed, and its
+			 * stats entry made again by its next call (nothing lost) */
+			ks_vec_push(live, &(struct fio_stat_key){ .pid = v[i].pid, .id = v[i].id });
 	}
-	free(seen.k);
-	keys_delete(&dead, fd);
+	ks_vec_free(&seen);
+	ks_map_delete_keys(fd, &dead);
 }
 
 static void stat_sums(struct fio_sums *cur, const struct fio_stat *v)
@@ -269,11 +226,11 @@ static void stat_sums(struct fio_sums *cur, const struct fio_stat *v)
 	};
 }
 
-static void collect_stats(struct fileio_state *st, const struct live *live)
+static void collect_stats(struct fileio_state *st, const struct ks_vec *live)
 {
 	int fd = bpf_map__fd(st->skel->maps.stats);
 	struct dump d = { .ksize = sizeof(struct fio_stat_key), .vsize = sizeof(struct fio_stat) };
-	struct keys dead = { .size = sizeof(struct fio_stat_key) };
+	struct ks_vec dead = KS_VEC(struct fio_stat_key);
 
 	map_dump(fd, &d);
 	for (size_t i = 0; i < d.n; i++) {
@@ -296,12 +253,12 @@ static void collect_stats(struct fileio_state *st, const struct live *live)
 		 * fds walk just found alive)
 		 */
 		if (final || (!live_has(live, key.pid, key.id) && process_gone(key.pid))) {
-			keys_add(&dead, &key);
+			ks_vec_push(&dead, &key);
 			fio_summary_gone(st->sum, key.pid, key.id);
 		}
 	}
 	dump_free(&d);
-	keys_delete(&dead, fd);
+	ks_map_delete_keys(fd, &dead);
 }
 
 /*
@@ -319,11 +276,11 @@ static void compact(struct fileio_state *st)
 
 static void collect(struct fileio_state *st)
 {
-	struct live live = {};
+	struct ks_vec live = KS_VEC(struct fio_stat_key);
 
 	collect_fds(st, &live);
 	collect_stats(st, &live);
-	free(live.k);
+	ks_vec_free(&live);
 	compact(st);
 	fio_summary_fold(st->sum, FOLD_AT, st->sort, process_exited, NULL);
 }
@@ -469,17 +426,9 @@ static int fileio_finish(void *state, struct ks_out *o)
 }
 
 const struct ks_tracer fileio_tracer = {
-	.name = "fileio",
-	.what = "file opens and I/O",
-	.skel = &fileio_bpf_ops,
-	.probes = fileio_probes,
-	.nprobes = ARRAY_SIZE(fileio_probes),
+	KS_TRACER(fileio, "file opens and I/O"),
 	.configure = fileio_configure,
-	.start = fileio_start,
-	.event = fileio_event,
-	.report = fileio_report,
-	.housekeeping = fileio_housekeeping,
-	.finish = fileio_finish,
+	KS_TRACER_SUMMARY(fileio),
 };
 
 /* ---- command line ------------------------------------------------------- */
@@ -530,13 +479,6 @@ static int fileio_parse(void *state, int key, const char *arg)
 		}
 		st->slow = true;
 		return 0;
-	case 's':
-	case 'n': {
-		/* in enum fio_sort's order */
-		static const char *const keys[] = { "bytes", "calls", "time", NULL };
-
-		return ks_cli_summary_opt(&fileio_cli, key, arg, keys, &st->sort, &st->rows);
-	}
 	}
 	return -1;
 }
@@ -591,11 +533,9 @@ static struct ks_cli fileio_cli = {
 	"  kscope fileio --top 1 -n 10           # the 10 busiest files, every second\n"
 	"  kscope fileio --slow 10 -p 1234       # calls of 10 ms or more by process 1234\n"
 	"  kscope fileio -j -- make              # a build's opens and I/O as NDJSON\n",
-	.opts = fileio_opts,
-	.conflicts = fileio_conflicts,
-	.parse = fileio_parse,
-	.setup = fileio_setup,
-	.teardown = fileio_teardown,
+	KS_CLI_OF(fileio),
+	/* -s KEY: in enum fio_sort's order */
+	KS_CLI_SORT(struct fileio_state, sort, rows, "bytes", "calls", "time"),
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 

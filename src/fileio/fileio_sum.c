@@ -156,14 +156,12 @@ int fio_summary_update(struct fio_summary *s, uint32_t pid, uint64_t id, const c
 		e = calloc(1, sizeof(*e));
 		if (!e)
 			return -ENOMEM;
-		e->path_len = strnlen(path, path_len);
-		e->path = malloc(e->path_len + 1);
+		e->path = strndup(path, path_len);	/* up to its NUL, if it has one */
 		if (!e->path) {
 			free(e);
 			return -ENOMEM;
 		}
-		memcpy(e->path, path, e->path_len);
-		e->path[e->path_len] = '\0';
+		e->path_len = strlen(e->path);
 		e->pid = pid;
 		e->procs = 1;
 		e->id = id;
@@ -203,14 +201,12 @@ int fio_summary_name(struct fio_summary *s, uint64_t id, const char *path, size_
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	n->len = strnlen(path, len);
-	n->path = malloc(n->len + 1);
+	n->path = strndup(path, len);
 	if (!n->path) {
 		free(n);
 		return -ENOMEM;
 	}
-	memcpy(n->path, path, n->len);
-	n->path[n->len] = '\0';
+	n->len = strlen(n->path);
 	n->id = id;
 	n->next = s->names[h];
 	s->names[h] = n;

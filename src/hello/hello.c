@@ -69,11 +69,7 @@ static int hello_event(void *state, struct ks_out *o, const void *data, size_t s
 }
 
 const struct ks_tracer hello_tracer = {
-	.name = "hello",
-	.what = "execs",
-	.skel = &hello_bpf_ops,
-	.probes = hello_probes,
-	.nprobes = ARRAY_SIZE(hello_probes),
+	KS_TRACER(hello, "execs"),
 	.event = hello_event,
 };
 

@@ -97,11 +97,7 @@ static int proc_finish(void *state, struct ks_out *o)
 }
 
 const struct ks_tracer proc_tracer = {
-	.name = "proc",
-	.what = "process lifecycle (fork, exec, exit)",
-	.skel = &proc_bpf_ops,
-	.probes = proc_probes,
-	.nprobes = ARRAY_SIZE(proc_probes),
+	KS_TRACER(proc, "process lifecycle (fork, exec, exit)"),
 	.wanted = proc_wanted,
 	.start = proc_start,
 	.event = proc_event,
@@ -194,11 +190,7 @@ static struct ks_cli proc_cli = {
 	"  kscope proc -e exec -j            # execs as NDJSON\n"
 	"  kscope proc -e exec -x            # execs, including the ones that failed\n"
 	"  kscope proc --tree -- make -j2    # run make, print its process tree\n",
-	.opts = proc_opts,
-	.conflicts = proc_conflicts,
-	.parse = proc_parse,
-	.setup = proc_setup,
-	.teardown = proc_teardown,
+	KS_CLI_OF(proc),
 	.flags = KS_CLI_TRACE | KS_CLI_PROGRAM,
 };
 

@@ -292,8 +292,8 @@ static void collect_tasks(struct sched_state *st, uint64_t now)
 {
 	int fd = bpf_map__fd(st->skel->maps.task_stats);
 	struct sched_task_stat v;
-	uint32_t key, *prev = NULL, *dead = NULL;
-	size_t ndead = 0, cap = 0;
+	uint32_t key, *prev = NULL;
+	struct ks_vec dead = KS_VEC(uint32_t);
 
 	ks_table_sweep_begin(st->tasks);
 	while (!bpf_map_get_next_key(fd, prev, &key)) {
@@ -353,20 +353,10 @@ static void collect_tasks(struct sched_state *st, uint64_t now)
 			memcpy(st->worst_comm, v.comm, sizeof(st->worst_comm));
 		}
 		/* after its last switch-out an exited task changes no more */
-		if (v.exited && !v.on_cpu) {
-			if (ndead == cap) {
-				uint32_t *d = realloc(dead, (cap = cap ? cap * 2 : 64) * sizeof(*d));
-
-				if (!d)
-					continue;
-				dead = d;
-			}
-			dead[ndead++] = key;
-		}
+		if (v.exited && !v.on_cpu)
+			ks_vec_push(&dead, &key);	/* no memory: deleted at the next read */
 	}
-	for (size_t i = 0; i < ndead; i++)
-		bpf_map_delete_elem(fd, &dead[i]);
-	free(dead);
+	ks_map_delete_keys(fd, &dead);
 	/* not in the map any more (exited, or its tid was reused): shown once more */
 	ks_table_sweep(st->tasks);
 }
@@ -750,6 +740,32 @@ static int tl_open(struct sched_state *st)
 	return 0;
 }
 
+/*
+ * A trace event's members up to its args, the args object left open: a
+ * slice of a task on a CPU (ph X, with its duration) or an instant on that
+ * CPU's track (ph i, scope thread). The CPU is the track: pid 0, tid cpu.
+ */
+static void tl_event(struct ks_out *o, const char *name, size_t len, bool instant, uint64_t ts,
+		     uint64_t dur, int cpu, uint32_t pid, uint32_t tid, const char comm[KS_COMM_LEN])
+{
+	ks_json_begin(o);
+	ks_json_kv_str(o, "name", name, len);
+	ks_json_kv_str(o, "cat", "sched", 5);
+	ks_json_kv_str(o, "ph", instant ? "i" : "X", 1);
+	if (instant)
+		ks_json_kv_str(o, "s", "t", 1);
+	ks_json_kv_milli(o, "ts", ts);
+	if (!instant)
+		ks_json_kv_milli(o, "dur", dur);
+	ks_json_kv_u64(o, "pid", 0);
+	ks_json_kv_u64(o, "tid", cpu);
+	ks_json_key(o, "args");
+	ks_json_begin(o);
+	ks_json_kv_u64(o, "pid", pid);
+	ks_json_kv_u64(o, "tid", tid);
+	ks_json_kv_str(o, "comm", comm, KS_COMM_LEN);
+}
+
 static void tl_slice(struct sched_state *st, int cpu, uint64_t end_ns, const char *end_state)
 {
 	struct tl_cpu *c = &st->tl_cpus[cpu];
@@ -759,19 +775,8 @@ static void tl_slice(struct sched_state *st, int cpu, uint64_t end_ns, const cha
 	if (!c->open)
 		return;
 	c->open = false;
-	ks_json_begin(o);
-	ks_json_kv_str(o, "name", c->comm, sizeof(c->comm));
-	ks_json_kv_str(o, "cat", "sched", 5);
-	ks_json_kv_str(o, "ph", "X", 1);
-	ks_json_kv_milli(o, "ts", ts);
-	ks_json_kv_milli(o, "dur", end > ts ? end - ts : 0);
-	ks_json_kv_u64(o, "pid", 0);
-	ks_json_kv_u64(o, "tid", cpu);
-	ks_json_key(o, "args");
-	ks_json_begin(o);
-	ks_json_kv_u64(o, "pid", c->pid);
-	ks_json_kv_u64(o, "tid", c->tid);
-	ks_json_kv_str(o, "comm", c->comm, sizeof(c->comm));
+	tl_event(o, c->comm, sizeof(c->comm), false, ts, end > ts ? end - ts : 0, cpu,
+		 c->pid, c->tid, c->comm);
 	if (end_state)
 		ks_json_kv_str(o, "end_state", end_state, 3);
 	ks_json_end(o);
@@ -804,19 +809,8 @@ static void tl_wakeup(struct sched_state *st, const struct sched_wakeup_event *e
 	char name[48];
 
 	snprintf(name, sizeof(name), "%s %.16s", e->new_task ? "wakeup_new" : "wakeup", e->comm);
-	ks_json_begin(o);
-	ks_json_kv_str(o, "name", name, sizeof(name));
-	ks_json_kv_str(o, "cat", "sched", 5);
-	ks_json_kv_str(o, "ph", "i", 1);
-	ks_json_kv_str(o, "s", "t", 1);
-	ks_json_kv_milli(o, "ts", tl_ts(st, e->hdr.ts_ns));
-	ks_json_kv_u64(o, "pid", 0);
-	ks_json_kv_u64(o, "tid", cpu);
-	ks_json_key(o, "args");
-	ks_json_begin(o);
-	ks_json_kv_u64(o, "pid", e->pid);
-	ks_json_kv_u64(o, "tid", e->tid);
-	ks_json_kv_str(o, "comm", e->comm, sizeof(e->comm));
+	tl_event(o, name, sizeof(name), true, tl_ts(st, e->hdr.ts_ns), 0, cpu, e->pid, e->tid,
+		 e->comm);
 	ks_json_kv_u64(o, "waker_pid", e->hdr.pid);
 	ks_json_kv_u64(o, "waker_tid", e->hdr.tid);
 	ks_json_kv_str(o, "waker_comm", e->hdr.comm, sizeof(e->hdr.comm));
@@ -1001,18 +995,10 @@ static int sched_finish(void *state, struct ks_out *o)
 static const char *const sched_aux_progs[] = { KS_PROG(sched_bpf, cpu_snapshot), NULL };
 
 const struct ks_tracer sched_tracer = {
-	.name = "sched",
-	.what = "the scheduler",
-	.skel = &sched_bpf_ops,
-	.probes = sched_probes,
-	.nprobes = ARRAY_SIZE(sched_probes),
+	KS_TRACER(sched, "the scheduler"),
 	.aux_progs = sched_aux_progs,
 	.configure = sched_configure,
-	.start = sched_start,
-	.event = sched_event,
-	.report = sched_report,
-	.housekeeping = sched_housekeeping,
-	.finish = sched_finish,
+	KS_TRACER_SUMMARY(sched),
 };
 
 /* ---- command line ------------------------------------------------------- */
@@ -1053,13 +1039,6 @@ static int sched_parse(void *state, int key, const char *arg)
 	case OPT_TIMELINE:
 		st->timeline = arg;
 		return 0;
-	case 's':
-	case 'n': {
-		/* in enum sort_key's order */
-		static const char *const keys[] = { "cpu", "switches", "runq", "runq_max", NULL };
-
-		return ks_cli_summary_opt(&sched_cli, key, arg, keys, &st->sort, &st->top);
-	}
 	}
 	ks_cli_error(&sched_cli, "invalid value '%s' for --by", arg);
 	return -1;
@@ -1164,11 +1143,9 @@ static struct ks_cli sched_cli = {
 	"  kscope sched --hist --by process -d 5 # run-queue latency histograms\n"
 	"  kscope sched --cpu 2                  # per-CPU busy/idle every 2 seconds\n"
 	"  kscope sched --timeline t.json -- make   # open t.json in ui.perfetto.dev\n",
-	.opts = sched_opts,
-	.conflicts = sched_conflicts,
-	.parse = sched_parse,
-	.setup = sched_setup,
-	.teardown = sched_teardown,
+	KS_CLI_OF(sched),
+	/* -s KEY: in enum sort_key's order */
+	KS_CLI_SORT(struct sched_state, sort, top, "cpu", "switches", "runq", "runq_max"),
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 

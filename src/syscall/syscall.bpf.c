@@ -74,10 +74,7 @@ struct {
 
 static __always_inline void skip_inc(__u32 kind)
 {
-	__u64 *n = bpf_map_lookup_elem(&skipped, &kind);
-
-	if (n)
-		*n += 1;
+	ks_percpu_inc(&skipped, kind);
 }
 
 /* A 32-bit task's syscall numbers are another table's: not ours to name */

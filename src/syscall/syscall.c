@@ -335,8 +335,7 @@ static void collect_procs(struct sys_state *st, uint32_t period)
 	int fd = bpf_map__fd(st->skel->maps.proc_stats);
 	int cfd = bpf_map__fd(st->skel->maps.proc_comm);
 	struct sys_proc_key key, next, *prev = NULL;
-	struct sys_proc_key *dead = NULL;
-	size_t ndead = 0, cap = 0;
+	struct ks_vec dead = KS_VEC(struct sys_proc_key);
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct ks_row *r;
@@ -355,31 +354,21 @@ static void collect_procs(struct sys_state *st, uint32_t period)
 
 			if (!bpf_map_lookup_elem(cfd, &key.pid, comm))
 				ks_row_put_str(r, C_COMM, comm, sizeof(comm));
-			if (ndead == cap) {
-				struct sys_proc_key *n = realloc(dead, (cap ? cap * 2 : 64) * sizeof(*n));
-
-				if (!n)
-					continue;
-				dead = n;
-				cap = cap ? cap * 2 : 64;
-			}
-			dead[ndead++] = key;
+			if (!ks_vec_push(&dead, &key))
+				continue;
 			ks_row_gone(r);	/* a reused pid starts at 0 */
 		}
 	}
-	for (size_t i = 0; i < ndead; i++) {
-		bpf_map_delete_elem(fd, &dead[i]);
-		bpf_map_delete_elem(cfd, &dead[i].pid);
-	}
-	free(dead);
+	for (size_t i = 0; i < dead.n; i++)
+		bpf_map_delete_elem(cfd, &((struct sys_proc_key *)dead.v)[i].pid);
+	ks_map_delete_keys(fd, &dead);
 }
 
 static void collect_errnos(struct sys_state *st)
 {
 	int fd = bpf_map__fd(st->skel->maps.err_stats);
 	struct sys_err_key key, next, *prev = NULL;
-	struct sys_err_key *dead = NULL;
-	size_t ndead = 0, cap = 0;
+	struct ks_vec dead = KS_VEC(struct sys_err_key);
 	uint64_t *v = st->vals;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
@@ -400,22 +389,10 @@ static void collect_errnos(struct sys_state *st)
 		if (sum >= n->snap)
 			n->acc += sum - n->snap;
 		n->snap = sum;
-		if (key.pid && !pid_alive(key.pid)) {
-			if (ndead == cap) {
-				struct sys_err_key *d = realloc(dead, (cap ? cap * 2 : 64) * sizeof(*d));
-
-				if (!d)
-					continue;
-				dead = d;
-				cap = cap ? cap * 2 : 64;
-			}
-			dead[ndead++] = key;
+		if (key.pid && !pid_alive(key.pid) && ks_vec_push(&dead, &key))
 			n->snap = 0;
-		}
 	}
-	for (size_t i = 0; i < ndead; i++)
-		bpf_map_delete_elem(fd, &dead[i]);
-	free(dead);
+	ks_map_delete_keys(fd, &dead);
 }
 
 static void collect_skipped(struct sys_state *st)
@@ -642,18 +619,10 @@ static int syscall_finish(void *state, struct ks_out *o)
 }
 
 const struct ks_tracer syscall_tracer = {
-	.name = "syscall",
-	.what = "syscalls",
-	.skel = &syscall_bpf_ops,
-	.probes = syscall_probes,
-	.nprobes = ARRAY_SIZE(syscall_probes),
+	KS_TRACER(syscall, "syscalls"),
 	.configure = syscall_configure,
 	.wanted = syscall_wanted,
-	.start = syscall_start,
-	.event = syscall_event,
-	.report = syscall_report,
-	.housekeeping = syscall_housekeeping,
-	.finish = syscall_finish,
+	KS_TRACER_SUMMARY(syscall),
 };
 
 /* ---- command line ------------------------------------------------------- */
@@ -723,13 +692,6 @@ static int syscall_parse(void *state, int key, const char *arg)
 			st->hist_nr = nr;
 		}
 		return 0;
-	case 's':
-	case 'n': {
-		/* in enum sort_key's order */
-		static const char *const keys[] = { "count", "time", "errors", NULL };
-
-		return ks_cli_summary_opt(&syscall_cli, key, arg, keys, &st->sort, &st->top);
-	}
 	}
 	ks_cli_error(&syscall_cli, "invalid value '%s' for --by", arg);
 	return -1;
@@ -809,11 +771,9 @@ static struct ks_cli syscall_cli = {
 	"  kscope syscall --errors -- make       # which calls fail, and how\n"
 	"  kscope syscall --hist read -d 10      # read() latency histogram\n"
 	"  kscope syscall --events -e openat,read,close -- cat /etc/hostname\n",
-	.opts = syscall_opts,
-	.conflicts = syscall_conflicts,
-	.parse = syscall_parse,
-	.setup = syscall_setup,
-	.teardown = syscall_teardown,
+	KS_CLI_OF(syscall),
+	/* -s KEY: in enum sort_key's order */
+	KS_CLI_SORT(struct sys_state, sort, top, "count", "time", "errors"),
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 

@@ -162,6 +162,36 @@ static void test_check_caps(void **state)
 	assert_string_equal(missing, "untouched");
 }
 
+/* ks_vec: items copied in order, through growth; empty again after free */
+static void test_vec(void **state)
+{
+	struct ks_vec v = KS_VEC(struct { uint32_t a; uint64_t b; });
+	struct { uint32_t a; uint64_t b; } item, *p;
+
+	(void)state;
+	assert_int_equal(v.n, 0);
+	for (uint32_t i = 0; i < 1000; i++) {
+		item.a = i;
+		item.b = (uint64_t)i << 40;
+		p = ks_vec_push(&v, &item);
+		assert_non_null(p);
+		assert_int_equal(p->a, i);
+	}
+	assert_int_equal(v.n, 1000);
+	assert_true(v.cap >= 1000);
+	for (uint32_t i = 0; i < 1000; i++) {
+		p = ks_vec_at(&v, i);
+		assert_int_equal(p->a, i);
+		assert_true(p->b == (uint64_t)i << 40);
+	}
+	ks_vec_free(&v);
+	assert_null(v.v);
+	assert_int_equal(v.n, 0);
+	assert_int_equal(v.cap, 0);
+	assert_non_null(ks_vec_push(&v, &item));	/* usable again */
+	ks_vec_free(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_signal_name),
 		cmocka_unit_test(test_now_ns),
 		cmocka_unit_test(test_check_caps),
+		cmocka_unit_test(test_vec),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
