@@ -222,13 +222,14 @@ static __always_inline void on_switch(bool btf, struct task_struct *prev, __u32 
 			if (rt > ps->rt_last)
 				prev_ran = rt - ps->rt_last;
 			ps->rt_last = rt;
-			ps->on_cpu = 0;
 			if (state == SCHED_STATE_RUNNING || state == SCHED_STATE_PREEMPTED) {
 				ps->involuntary++;
 				ps->enq_ns = now;	/* back on the run queue */
 			} else {
 				ps->voluntary++;
 			}
+			/* last: userspace reads an exited task off its CPU as final */
+			ps->on_cpu = 0;
 			flags |= SCHED_F_PREV_SELECTED;
 		}
 	}

@@ -107,6 +107,7 @@ struct task_key {
 struct task_ext {
 	uint64_t cpus[SCHED_CPU_WORDS];   /* CPUs it ran on since first seen */
 	uint64_t unreported;              /* its unreported switches since the start */
+	bool exit_seen;                   /* read exited and off its CPU before */
 };
 
 enum { C_PID, C_TID, C_THREADS, C_COMM, C_CPU, C_SWITCHES, C_VOL, C_INVOL, C_UNREPORTED,
@@ -352,9 +353,18 @@ static void collect_tasks(struct sched_state *st, uint64_t now)
 			st->worst_tid = v.tid;
 			memcpy(st->worst_comm, v.comm, sizeof(st->worst_comm));
 		}
-		/* after its last switch-out an exited task changes no more */
-		if (v.exited && !v.on_cpu)
-			ks_vec_push(&dead, &key);	/* no memory: deleted at the next read */
+		/*
+		 * After its last switch-out an exited task changes no more, but
+		 * this read may have caught that switch-out on another CPU half
+		 * done (on_cpu cleared, its voluntary count not in yet: the copy
+		 * is not atomic). Seen exited and off its CPU at the read before
+		 * too, what was read now is final: its entry can go.
+		 */
+		if (v.exited && !v.on_cpu) {
+			if (x->exit_seen)
+				ks_vec_push(&dead, &key);	/* no memory: at the next read */
+			x->exit_seen = true;
+		}
 	}
 	ks_map_delete_keys(fd, &dead);
 	/* not in the map any more (exited, or its tid was reused): shown once more */
