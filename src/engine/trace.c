@@ -655,7 +655,7 @@ struct ks_trace *ks_trace_new(const struct ks_tracer *t, struct ks_opts *o, void
 	c->state = state;
 	c->epfd = -1;
 	c->task_storage = -1;
-	c->ncpus = libbpf_num_possible_cpus();
+	c->ncpus = ks_possible_cpus();
 	err = ks_out_init(&c->out, o->out_fd, o->json, o->wallclock);
 	if (err) {
 		free(c);

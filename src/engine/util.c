@@ -13,6 +13,7 @@
 #include <linux/capability.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "events.h"
 #include "util.h"
@@ -217,6 +218,13 @@ void ks_bpf_quiesce(void)
 bool ks_bpf_syscall_exists(void)
 {
 	return !(syscall(__NR_bpf, -1, NULL, 0) < 0 && errno == ENOSYS);
+}
+
+int ks_possible_cpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	return n > 0 ? n : 1;
 }
 
 void *ks_vec_push(struct ks_vec *vec, const void *item)

@@ -54,6 +54,9 @@ const char *ks_signal_name(int sig);
  */
 int ks_check_caps(const char **missing);
 
+/* The kernel's possible CPUs (per-CPU map values come in this many); 1 if unknown */
+int ks_possible_cpus(void);
+
 /*
  * A growable array of fixed-size items (keys seen in a map walk, keys to
  * delete after it): KS_VEC(struct my_key) starts one empty.

@@ -1117,9 +1117,7 @@ static int sched_setup(void *state, struct ks_opts *o)
 	}
 	st->opts = o;
 	st->interval_mode = o->interval_s > 0;
-	st->ncpus = libbpf_num_possible_cpus();
-	if (st->ncpus <= 0)
-		st->ncpus = 1;
+	st->ncpus = ks_possible_cpus();
 	return tables_new(st) ? KS_EXIT_FAIL : 0;
 }
 

@@ -724,9 +724,7 @@ static int syscall_setup(void *state, struct ks_opts *o)
 	}
 	st->opts = o;
 	st->interval_mode = o->interval_s > 0;
-	st->ncpus = libbpf_num_possible_cpus();
-	if (st->ncpus <= 0)
-		st->ncpus = 1;
+	st->ncpus = ks_possible_cpus();
 	/* the largest per-CPU value we read: a histogram row */
 	vsize = sizeof(uint32_t) * KS_LOG2_SLOTS;
 	if (vsize < sizeof(struct sys_stat))
