@@ -65,9 +65,15 @@ KS_TASK_SLOTS(calls, struct fio_call);
 struct scratch {
 	struct fio_open_event e;
 	char path[FIO_OPEN_PATH_MAX];   /* right after e: the event's variable part */
+	char tmp[FIO_OPEN_PATH_MAX];    /* fio_file_path(): the path, built from its end
+					 * (a name copied at its mask's end runs into f) */
 	struct fio_file f;
 	struct fio_stat s;
 	struct fio_close_event c;
+	__u32 pos;                     /* fio_file_path(): where the path starts in tmp, */
+	__u64 walk_d, walk_mnt;        /* the dentry and mount it is at, */
+	__u64 walk_root, walk_root_mnt; /* and the process's root; */
+	__u8 path_cut;                 /* its first names were left out */
 };
 
 struct {
@@ -375,6 +381,106 @@ static __always_inline struct fio_stat *stat_get(__u32 pid, struct fio_file *f)
 	return bpf_map_lookup_elem(&stats, &k);
 }
 
+#define READ_ONCE(x)     (*(const volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
+
+/*
+ * The path of an open file from the kernel's own names for it: its dentries
+ * up to the root of its mount, then the mount point's, up to the process's
+ * root directory (or the root of the mount tree, for a root not above it):
+ * "/a/b/c", as /proc/PID/fd/N spells it, without " (deleted)".
+ *
+ * For an open whose path cannot be read from the process. The string is
+ * read at the syscall's exit, and a page that is not mapped at that moment
+ * (being migrated or compacted, collapsed into a huge page, or dropped by
+ * the process meanwhile) fails the read, which cannot fault it in: the open
+ * had an empty path, and all the I/O of the file went to a row of no name,
+ * silently (the churn test lost an open's writes so, once per two loaded
+ * VM runs). The file's own name is right, if spelled otherwise than a
+ * relative or symlinked path was.
+ *
+ * Written to sc->path; its length with the NUL, or 0. A file deeper than
+ * FIO_NAME_DEPTH steps (names and mounts) or longer than FIO_OPEN_PATH_MAX:
+ * its first names are left out, and sc->path_cut says so. A global
+ * function, verified once on its own (its loops would multiply the states
+ * of every program that inlined it); file is the struct file *.
+ */
+__noinline long fio_file_path(__u64 file)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct scratch *sc = get_scratch();
+	struct mount *m0 = NULL, *mnt, *up;
+	struct vfsmount *vfs, *root_mnt;
+	struct dentry *d, *parent, *root;
+	struct qstr name;
+	__u32 pos, len;
+
+	if (!file || !sc)
+		return 0;
+	d = BPF_CORE_READ((struct file *)file, f_path.dentry);
+	mnt = (void *)BPF_CORE_READ((struct file *)file, f_path.mnt) - bpf_core_field_offset(m0->mnt);
+	/* the process's root (chroot): names are relative to it, as it opens them */
+	WRITE_ONCE(sc->walk_root, (__u64)BPF_CORE_READ(task, fs, root.dentry));
+	WRITE_ONCE(sc->walk_root_mnt, (__u64)BPF_CORE_READ(task, fs, root.mnt));
+	/*
+	 * Built from its end, in sc->tmp. The walk's state goes through the
+	 * map: values loaded from it are not tracked exactly, so the walk
+	 * makes one verifier state per step, not one per way of getting
+	 * there (each mount crossed, each name length: 40000 instructions
+	 * verified more at every start; some 230 per step with this, 5 ms
+	 * of start-up); the masks bound it.
+	 */
+	WRITE_ONCE(sc->pos, FIO_OPEN_PATH_MAX - 1);
+	WRITE_ONCE(sc->path_cut, 1);
+	WRITE_ONCE(sc->walk_d, (__u64)d);
+	WRITE_ONCE(sc->walk_mnt, (__u64)mnt);
+	sc->tmp[FIO_OPEN_PATH_MAX - 1] = '\0';
+	for (int i = 0; i < FIO_NAME_DEPTH; i++) {
+		d = (struct dentry *)READ_ONCE(sc->walk_d);
+		mnt = (struct mount *)READ_ONCE(sc->walk_mnt);
+		vfs = (void *)mnt + bpf_core_field_offset(m0->mnt);
+		root = (struct dentry *)READ_ONCE(sc->walk_root);
+		root_mnt = (struct vfsmount *)READ_ONCE(sc->walk_root_mnt);
+		if (!d || (d == root && vfs == root_mnt))
+			goto whole;
+		if (d == BPF_CORE_READ(vfs, mnt_root)) {
+			/* the root of its mount: on to where that is mounted */
+			up = BPF_CORE_READ(mnt, mnt_parent);
+			if (!up || up == mnt)
+				goto whole;	/* the root of the mount tree */
+			WRITE_ONCE(sc->walk_d, (__u64)BPF_CORE_READ(mnt, mnt_mountpoint));
+			WRITE_ONCE(sc->walk_mnt, (__u64)up);
+			continue;
+		}
+		parent = BPF_CORE_READ(d, d_parent);
+		if (!parent || parent == d)
+			goto whole;
+		if (bpf_probe_read_kernel(&name, sizeof(name), __builtin_preserve_access_index(&d->d_name)))
+			return 0;
+		len = name.len & (FIO_PATH_MAX - 1);	/* NAME_MAX 255 */
+		pos = READ_ONCE(sc->pos);
+		if (pos < len + 2)
+			goto cut;	/* too long: its first names are left out */
+		pos -= len + 1;
+		sc->tmp[pos & (FIO_OPEN_PATH_MAX - 1)] = '/';
+		if (bpf_probe_read_kernel(&sc->tmp[(pos + 1) & (FIO_OPEN_PATH_MAX - 1)], len, name.name))
+			return 0;
+		WRITE_ONCE(sc->pos, pos);
+		WRITE_ONCE(sc->walk_d, (__u64)parent);
+	}
+	goto cut;	/* deeper than that: its first names are left out */
+whole:
+	WRITE_ONCE(sc->path_cut, 0);
+cut:
+	pos = READ_ONCE(sc->pos) & (FIO_OPEN_PATH_MAX - 1);
+	if (pos == FIO_OPEN_PATH_MAX - 1)
+		sc->tmp[--pos] = '/';	/* the root itself */
+	len = FIO_OPEN_PATH_MAX - pos;	/* with the NUL */
+	if (bpf_probe_read_kernel(sc->path, len & (FIO_OPEN_PATH_MAX - 1), &sc->tmp[pos]))
+		return 0;
+	return len;
+}
+
 /* ---- syscall entry ---------------------------------------------------------------- */
 
 static __always_inline int on_enter(struct sys_args *args, long nr)
@@ -472,7 +578,7 @@ static __always_inline void open_exit(bool btf, __u32 pid, struct fio_call *call
 	struct scratch *sc = get_scratch();
 	struct fio_open_event *e;
 	struct fio_file *f;
-	bool emit, name_only;
+	bool emit, name_only, cut = false;
 	long len;
 	__u32 n;
 
@@ -487,8 +593,17 @@ static __always_inline void open_exit(bool btf, __u32 pid, struct fio_call *call
 		call->arg[1] = how.flags;
 		call->arg[2] = how.mode;
 	}
-	/* at exit the kernel has just read the string: its page is in memory */
+	/*
+	 * At exit the kernel has just read the string: its page is in memory,
+	 * but it may not be mapped at this moment (see fio_file_path), and this
+	 * read cannot wait for it. A file that opened is named by the kernel
+	 * then: its I/O must not go to a row of no name.
+	 */
 	len = bpf_probe_read_user_str(sc->path, FIO_OPEN_PATH_MAX, (void *)call->arg[0]);
+	if (len < 1 && ret >= 0) {
+		len = fio_file_path((__u64)fd_file(btf, ret));
+		cut = len > 0 && sc->path_cut;
+	}
 	if (len < 1) {
 		sc->path[0] = '\0';
 		len = 1;
@@ -507,7 +622,7 @@ static __always_inline void open_exit(bool btf, __u32 pid, struct fio_call *call
 		f->file = (__u64)file;
 		f->inode = file_inode(file);
 		f->flags = call->arg[1];
-		f->truncated = n > FIO_PATH_MAX;
+		f->truncated = n > FIO_PATH_MAX || cut;
 		f->path_len = n > FIO_PATH_MAX ? FIO_PATH_MAX : n;
 		f->has_stat = 0;
 		__builtin_memcpy(f->path, sc->path, FIO_PATH_MAX);
@@ -524,7 +639,7 @@ static __always_inline void open_exit(bool btf, __u32 pid, struct fio_call *call
 	ks_fill_hdr_btf(&e->hdr, FIO_EV_OPEN, btf);
 	if (name_only)
 		e->hdr.flags |= FIO_F_NAME_ONLY;
-	if (len >= FIO_OPEN_PATH_MAX)
+	if (len >= FIO_OPEN_PATH_MAX || cut)
 		e->hdr.flags |= FIO_F_PATH_CUT;
 	e->ret = ret;
 	e->flags = call->op == FIO_OP_CREAT ? 0 : call->arg[1];

@@ -29,6 +29,7 @@
 #define FIO_MAX_STATS     16384   /* (pid, open) pairs with I/O, open or not yet collected */
 #define FIO_NR_MAX        1024    /* syscall numbers the filter table covers */
 #define FIO_INHERIT_DEPTH 3       /* ancestors searched for an inherited fd */
+#define FIO_NAME_DEPTH    32      /* steps (names, mounts) from a file up to the root, at most */
 
 /*
  * What kscope does with a syscall, by number (the sys_op table, filled by

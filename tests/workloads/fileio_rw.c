@@ -30,6 +30,13 @@
  *   fifoclose PATH SIZE    open(PATH, O_RDONLY) (a FIFO); a thread read()s SIZE bytes from it;
  *                          once that thread is blocked in read, the main thread closes the
  *                          fd (the read goes on: it holds the file), then waits for it
+ *   fifogone PATH SIZE     a thread opens PATH (a FIFO, O_RDONLY: it waits for a writer) from
+ *                          a copy of the string in a page of its own; once the thread is
+ *                          blocked in the open (the kernel has read the string), that page
+ *                          is dropped (MADV_DONTNEED: the string is no longer in the
+ *                          process's memory when the open returns); then the main thread
+ *                          opens PATH for writing and writes SIZE bytes, which the thread
+ *                          read()s
  *   stale PATH             open for writing, one write of 5 bytes; then the fd is closed
  *                          without close(2) (close_range) and reused by a pipe's read end:
  *                          7 bytes through the pipe, read on that same fd number
@@ -319,8 +326,8 @@ static void *reader_run(void *arg)
 	return NULL;
 }
 
-/* Is thread tid blocked in read(2)? (/proc/self/task/TID/syscall: "0 0x..." ) */
-static bool in_read(pid_t tid)
+/* Is thread tid blocked in syscall nr? (/proc/self/task/TID/syscall: "NR 0x...") */
+static bool in_syscall(pid_t tid, long nr)
 {
 	char path[64], line[256] = "";
 	FILE *f;
@@ -332,8 +339,13 @@ static bool in_read(pid_t tid)
 	if (!fgets(line, sizeof(line), f))
 		line[0] = 0;
 	fclose(f);
-	/* the first field is the syscall number: read's is 0 on x86-64, 63 on arm64 */
-	return strtol(line, NULL, 10) == SYS_read && line[0] >= '0' && line[0] <= '9';
+	return strtol(line, NULL, 10) == nr && line[0] >= '0' && line[0] <= '9';
+}
+
+/* Is thread tid blocked in read(2)? (read's number is 0 on x86-64, 63 on arm64) */
+static bool in_read(pid_t tid)
+{
+	return in_syscall(tid, SYS_read);
 }
 
 static void fifoclose_step(const char *path, long size)
@@ -359,6 +371,78 @@ static void fifoclose_step(const char *path, long size)
 	pthread_join(t, NULL);
 	if (r.n != size)
 		die("read", path);
+}
+
+struct opener {
+	const char *path;          /* in a page of its own */
+	long size;
+	pid_t tid;
+	int fd;
+	ssize_t n;
+	bool done;
+};
+
+static void *opener_run(void *arg)
+{
+	struct opener *o = arg;
+	char *buf = malloc(o->size ? o->size : 1);
+
+	if (!buf)
+		exit(2);
+	__atomic_store_n(&o->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
+	/* openat itself: glibc's open() is openat too, but say which call to wait for */
+	o->fd = syscall(SYS_openat, AT_FDCWD, o->path, O_RDONLY | O_CLOEXEC);
+	if (o->fd >= 0) {
+		o->n = read(o->fd, buf, o->size);
+		xclose(o->fd);
+	}
+	__atomic_store_n(&o->done, true, __ATOMIC_SEQ_CST);
+	free(buf);
+	return NULL;
+}
+
+static void fifogone_step(const char *path, long size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct opener o = { .size = size };
+	struct timespec ms1 = { 0, 1000000 };
+	char *copy, *buf;
+	pthread_t t;
+	int fd;
+
+	if (strlen(path) >= (size_t)page)
+		exit(2);
+	copy = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	buf = malloc(size ? size : 1);
+	if (copy == MAP_FAILED || !buf)
+		exit(2);
+	strcpy(copy, path);
+	memset(buf, 'g', size);
+	o.path = copy;
+	if (pthread_create(&t, NULL, opener_run, &o))
+		exit(2);
+	while (!__atomic_load_n(&o.tid, __ATOMIC_SEQ_CST) || !in_syscall(o.tid, SYS_openat)) {
+		if (__atomic_load_n(&o.done, __ATOMIC_SEQ_CST)) {
+			fprintf(stderr, "fileio_rw: fifogone: the open returned before a writer came\n");
+			exit(3);
+		}
+		nanosleep(&ms1, NULL);
+	}
+	/* the kernel has the name: the process's copy goes (a new page of zeros if touched) */
+	if (madvise(copy, page, MADV_DONTNEED))
+		die("madvise", path);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open", path);
+	if (write(fd, buf, size) != size)
+		die("write", path);
+	xclose(fd);
+	pthread_join(t, NULL);
+	if (o.fd < 0 || o.n != size)
+		die("fifogone", path);
+	record("fifogone", o.fd);
+	munmap(copy, page);
+	free(buf);
 }
 
 static void open_step(const char *op, const char *path)
@@ -450,6 +534,10 @@ int main(int argc, char **argv)
 			NEED(1);
 			compat_step(argv[i + 1]);
 			i += 2;
+		} else if (!strcmp(op, "fifogone")) {
+			NEED(2);
+			fifogone_step(argv[i + 1], num(argv[i + 2]));
+			i += 3;
 		} else if (!strcmp(op, "fifoclose")) {
 			NEED(2);
 			fifoclose_step(argv[i + 1], num(argv[i + 2]));
