@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kscope net: every TCP connection in one row: who owned it, its 4-tuple,
+ * netns and cgroup, how long it lived, exactly the bytes its application
+ * sent and received, and the kernel's wire, retransmit and RTT counters at
+ * its close (net.bpf.c says how each is found).
+ *
+ * Without an interval, a row is printed when a connection closes (a
+ * "net_conn" record, like tcplife's lines). With an interval, each period
+ * is a table (engine table, "net_conn_stat") of the connections that lived
+ * in it: the live ones from the kernel's map, with the bytes of the period,
+ * and those that closed, with their last bytes and the counters of the
+ * close; a connection's periods add up to its totals.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+
+#include "kscope.h"
+#include "engine/cli.h"
+#include "engine/names.h"
+#include "engine/out.h"
+#include "engine/table.h"
+#include "engine/trace.h"
+#include "engine/util.h"
+#include "net.h"
+#include "net.skel.h"
+
+KS_SKEL_OPS(net_bpf);
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+enum sort_key { SORT_BYTES, SORT_TX, SORT_RX, SORT_DURATION };
+
+struct net_state {
+	struct net_bpf *skel;
+	/* options */
+	uint16_t ports[NET_MAX_PORTS];
+	unsigned nports;
+	uint16_t family;              /* -4, -6: NET_AF_*; 0 both */
+	int sort;                     /* enum sort_key; -1 not given */
+	unsigned top;                 /* -n; 0 not given */
+	/* state */
+	bool interval_mode;
+	bool filtered;                /* -p, -u, -c, --comm or -- PROGRAM */
+	struct ks_table *table;       /* with an interval */
+	uint64_t period_start;
+};
+
+/* ---- the interval's table --------------------------------------------------- */
+
+enum { C_ID, C_PID, C_COMM, C_CGROUP, C_NETNS, C_FAMILY, C_LADDR, C_LPORT, C_RADDR, C_RPORT,
+       C_TX, C_RX, C_BYTES, C_DURATION, C_CLOSED, C_STATE, C_ERROR, C_RETRANS, C_RETRANS_BYTES,
+       C_RTOS, C_SRTT, C_MIN_RTT, C_WIRE_SENT, C_WIRE_ACKED, C_WIRE_RECEIVED, NCOLS };
+
+static uint64_t row_bytes(const struct ks_row *r)
+{
+	return ks_row_get(r, C_TX) + ks_row_get(r, C_RX);
+}
+
+/* A row's labels that only a closed connection has: null (text "-") before */
+struct conn_ext {
+	bool closed;
+	char state[16];            /* the state it closed from */
+	char error[24];            /* the errno's name, or its number; "" none */
+};
+
+static void str_or_null_text(struct ks_out *o, const char *s, bool known)
+{
+	if (known && *s)
+		ks_out_text(o, s, strlen(s));
+	else
+		ks_out_char(o, '-');
+}
+
+static void str_or_null_json(struct ks_out *o, const char *s, bool known)
+{
+	if (known && *s)
+		ks_json_str(o, s, strlen(s));
+	else
+		ks_json_null(o);
+}
+
+static void state_text(struct ks_out *o, const struct ks_row *r)
+{
+	const struct conn_ext *x = ks_row_ext(r);
+
+	str_or_null_text(o, x->state, x->closed);
+}
+
+static void state_json(struct ks_out *o, const struct ks_row *r)
+{
+	const struct conn_ext *x = ks_row_ext(r);
+
+	str_or_null_json(o, x->state, x->closed);
+}
+
+static void error_text(struct ks_out *o, const struct ks_row *r)
+{
+	const struct conn_ext *x = ks_row_ext(r);
+
+	str_or_null_text(o, x->error, x->closed);
+}
+
+static void error_json(struct ks_out *o, const struct ks_row *r)
+{
+	const struct conn_ext *x = ks_row_ext(r);
+
+	str_or_null_json(o, x->error, x->closed);
+}
+
+static void closed_json(struct ks_out *o, const struct ks_row *r)
+{
+	ks_json_bool(o, ((const struct conn_ext *)ks_row_ext(r))->closed);
+}
+
+/* Every connection that lived in the period, idle or not */
+static bool row_visible(const struct ks_row *r)
+{
+	(void)r;
+	return true;
+}
+
+static const struct ks_col net_cols[NCOLS] = {
+	[C_ID] = { "conn_id", "ID", KS_COL_COUNT, KS_COL_KEY | KS_COL_TEXT_HIDE },
+	[C_PID] = { "pid", "PID", KS_COL_COUNT, KS_COL_LABEL | KS_COL_LEFT, 7 },
+	[C_COMM] = { "comm", "COMM", KS_COL_COMM, 0, 16 },
+	[C_CGROUP] = { "cgroup_id", "CGROUP", KS_COL_COUNT, KS_COL_LABEL | KS_COL_TEXT_HIDE },
+	[C_NETNS] = { "netns", "NETNS", KS_COL_COUNT, KS_COL_LABEL | KS_COL_TEXT_HIDE },
+	[C_FAMILY] = { "family", "FAMILY", KS_COL_STR, KS_COL_TEXT_HIDE, 0, .size = 8 },
+	[C_LADDR] = { "laddr", "LADDR", KS_COL_STR, 0, 15, .size = NET_ADDR_STRLEN },
+	[C_LPORT] = { "lport", "LPORT", KS_COL_COUNT, KS_COL_LABEL, 5 },
+	[C_RADDR] = { "raddr", "RADDR", KS_COL_STR, 0, 15, .size = NET_ADDR_STRLEN },
+	[C_RPORT] = { "rport", "RPORT", KS_COL_COUNT, KS_COL_LABEL, 5 },
+	[C_TX] = { "tx_bytes", "TX", KS_COL_COUNT, KS_COL_CUM, 10,
+		   .help = "bytes the application passed to the socket" },
+	[C_RX] = { "rx_bytes", "RX", KS_COL_COUNT, KS_COL_CUM, 10,
+		   .help = "bytes the application got from the socket" },
+	[C_BYTES] = { "bytes", "BYTES", KS_COL_COUNT, KS_COL_DERIVED, 0, .derive = row_bytes },
+	[C_DURATION] = { "duration_ns", "DUR(ms)", KS_COL_NS, 0, 10, .text_div = 1000000,
+			 .help = "since it was opened" },
+	[C_CLOSED] = { "closed", "CLOSED", KS_COL_CUSTOM, KS_COL_TEXT_HIDE, .json = closed_json },
+	[C_STATE] = { "state", "STATE", KS_COL_CUSTOM, KS_COL_LEFT, 11, .text = state_text,
+		       .json = state_json },
+	[C_ERROR] = { "error", "ERROR", KS_COL_CUSTOM, KS_COL_LEFT, 0, .text = error_text,
+		       .json = error_json },
+	[C_RETRANS] = { "retrans_segs", "RETRANS", KS_COL_COUNT, KS_COL_LABEL, 7 },
+	[C_RETRANS_BYTES] = { "retrans_bytes", "RETRANSB", KS_COL_COUNT,
+			      KS_COL_LABEL | KS_COL_TEXT_HIDE },
+	[C_RTOS] = { "rtos", "RTOS", KS_COL_COUNT, KS_COL_LABEL | KS_COL_TEXT_HIDE },
+	[C_SRTT] = { "srtt_us", "SRTT(us)", KS_COL_COUNT, KS_COL_LABEL, 8 },
+	[C_MIN_RTT] = { "min_rtt_us", "MINRTT", KS_COL_COUNT, KS_COL_LABEL | KS_COL_TEXT_HIDE },
+	[C_WIRE_SENT] = { "wire_bytes_sent", "WSENT", KS_COL_COUNT,
+			  KS_COL_LABEL | KS_COL_TEXT_HIDE },
+	[C_WIRE_ACKED] = { "wire_bytes_acked", "WACKED", KS_COL_COUNT,
+			   KS_COL_LABEL | KS_COL_TEXT_HIDE },
+	[C_WIRE_RECEIVED] = { "wire_bytes_received", "WRECV", KS_COL_COUNT,
+			      KS_COL_LABEL | KS_COL_TEXT_HIDE },
+};
+
+static const int net_text_order[] = { C_PID, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX,
+				      C_RX, C_DURATION, C_STATE, C_RETRANS, C_SRTT, C_ERROR,
+				      C_ID, C_CGROUP, C_NETNS, C_FAMILY, C_BYTES, C_CLOSED,
+				      C_RETRANS_BYTES, C_RTOS, C_MIN_RTT, C_WIRE_SENT,
+				      C_WIRE_ACKED, C_WIRE_RECEIVED };
+static const int net_ties[] = { C_BYTES, -1 };
+
+static const struct ks_table_desc net_table = {
+	.type = "net_conn_stat",
+	.cols = net_cols,
+	.ncols = NCOLS,
+	.key_size = sizeof(uint64_t),
+	.text_order = net_text_order,
+	.ties = net_ties,
+	.ext_size = sizeof(struct conn_ext),
+	.visible = row_visible,
+};
+
+/* The counters only a close has: unknown (null, "-") while a connection lives */
+static const int close_only[] = { C_RETRANS, C_RETRANS_BYTES, C_RTOS, C_SRTT,
+				  C_MIN_RTT, C_WIRE_SENT, C_WIRE_ACKED, C_WIRE_RECEIVED };
+
+static struct ks_row *conn_row(struct net_state *st, uint64_t id, const struct ks_hdr *owner,
+			       uint32_t netns, uint16_t family, const uint8_t *laddr,
+			       uint16_t lport, const uint8_t *raddr, uint16_t rport)
+{
+	struct ks_row *r = ks_table_row(st->table, &id);
+	char a[NET_ADDR_STRLEN];
+	const char *fam = net_family_name(family);
+
+	if (!r)
+		return NULL;
+	ks_row_put(r, C_ID, id);
+	ks_row_put(r, C_PID, owner->pid);
+	ks_row_put_str(r, C_COMM, owner->comm, sizeof(owner->comm));
+	ks_row_put(r, C_CGROUP, owner->cgroup_id);
+	ks_row_put(r, C_NETNS, netns);
+	if (fam) {
+		ks_row_put_str(r, C_FAMILY, fam, strlen(fam));
+		net_addr_str(family, laddr, a, sizeof(a));
+		ks_row_put_str(r, C_LADDR, a, strlen(a));
+		net_addr_str(family, raddr, a, sizeof(a));
+		ks_row_put_str(r, C_RADDR, a, strlen(a));
+	}
+	ks_row_put(r, C_LPORT, lport);
+	ks_row_put(r, C_RPORT, rport);
+	return r;
+}
+
+/* The live connections, as the kernel's map has them now */
+static void collect_live(struct net_state *st, uint64_t now)
+{
+	int fd = bpf_map__fd(st->skel->maps.conns);
+	uint64_t key, next, *prev = NULL;
+	struct net_conn c;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct ks_hdr owner = {};
+		struct ks_row *r;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &c))
+			continue;
+		/* not decided yet: an owner to be found, --port before the local port */
+		if ((!(c.flags & NET_F_OWNER) && st->filtered) || (c.flags & NET_F_PORTS))
+			continue;
+		r = ks_table_find(st->table, &c.id);
+		if (r && ks_row_is_gone(r))
+			continue;	/* its close came first */
+		owner.pid = c.pid;
+		owner.cgroup_id = c.cgroup_id;
+		memcpy(owner.comm, c.comm, sizeof(owner.comm));
+		r = conn_row(st, c.id, &owner, c.netns, c.family, c.laddr, c.lport, c.raddr,
+			     c.rport);
+		if (!r)
+			continue;
+		ks_row_put(r, C_TX, c.tx_bytes);
+		ks_row_put(r, C_RX, c.rx_bytes);
+		ks_row_put(r, C_DURATION, now > c.start_ns ? now - c.start_ns : 0);
+		for (size_t i = 0; i < ARRAY_SIZE(close_only); i++)
+			ks_row_put_absent(r, close_only[i]);
+	}
+}
+
+/* A connection closed: its last bytes and its counters, then gone */
+static void put_closed(struct net_state *st, const struct net_close_event *e)
+{
+	const char *state = net_state_name(e->end.state), *err;
+	struct conn_ext *x;
+	struct ks_row *r;
+
+	r = conn_row(st, e->id, &e->hdr, e->netns, e->family, e->laddr, e->lport, e->raddr,
+		     e->rport);
+	if (!r)
+		return;
+	ks_row_put(r, C_TX, e->tx_bytes);
+	ks_row_put(r, C_RX, e->rx_bytes);
+	ks_row_put(r, C_DURATION, e->close_ns - e->start_ns);
+	x = ks_row_ext(r);
+	x->closed = true;
+	snprintf(x->state, sizeof(x->state), "%s", state);
+	err = e->end.error ? ks_errno_name(e->end.error) : NULL;
+	if (err)
+		snprintf(x->error, sizeof(x->error), "%s", err);
+	else if (e->end.error)
+		snprintf(x->error, sizeof(x->error), "%d", e->end.error);
+	ks_row_put(r, C_RETRANS, e->end.retrans_segs);
+	ks_row_put(r, C_RETRANS_BYTES, e->end.retrans_bytes);
+	if (e->end.rtos == NET_NONE)
+		ks_row_put_absent(r, C_RTOS);
+	else
+		ks_row_put(r, C_RTOS, e->end.rtos);
+	if (e->end.srtt_us)
+		ks_row_put(r, C_SRTT, e->end.srtt_us);
+	else
+		ks_row_put_absent(r, C_SRTT);
+	if (e->end.min_rtt_us != NET_NONE)
+		ks_row_put(r, C_MIN_RTT, e->end.min_rtt_us);
+	else
+		ks_row_put_absent(r, C_MIN_RTT);
+	ks_row_put(r, C_WIRE_SENT, e->end.wire_bytes_sent);
+	ks_row_put(r, C_WIRE_ACKED, e->end.wire_bytes_acked);
+	ks_row_put(r, C_WIRE_RECEIVED, e->end.wire_bytes_received);
+	ks_row_gone(r);
+}
+
+/* ---- the tracer ------------------------------------------------------------- */
+
+static const struct ks_probe net_probes[] = {
+	{ "destroy", { KS_PROG(net_bpf, net_destroy_btf), KS_PROG(net_bpf, net_destroy_raw),
+		       KS_PROG(net_bpf, net_destroy_tp) } },
+	{ "state", { KS_PROG(net_bpf, net_state_btf), KS_PROG(net_bpf, net_state_raw),
+		     KS_PROG(net_bpf, net_state_tp) } },
+	{ "send", { KS_PROG(net_bpf, net_send_btf), KS_PROG(net_bpf, net_send_raw),
+		    KS_PROG(net_bpf, net_send_tp), KS_PROG(net_bpf, net_send_fexit) } },
+	{ "recv", { KS_PROG(net_bpf, net_recv_btf), KS_PROG(net_bpf, net_recv_raw),
+		    KS_PROG(net_bpf, net_recv_tp), KS_PROG(net_bpf, net_recv_fexit) } },
+};
+
+static int net_configure(void *state, void *skel)
+{
+	struct net_state *st = state;
+	struct net_bpf *s = skel;
+
+	memcpy((void *)s->rodata->ports, st->ports, sizeof(st->ports));
+	s->rodata->nports = st->nports;
+	s->rodata->family_only = st->family;
+	return 0;
+}
+
+static int net_start(void *state, void *skel, struct ks_out *o)
+{
+	struct net_state *st = state;
+
+	st->skel = skel;
+	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
+	if (!st->interval_mode)
+		ks_rec_header(o);
+	return 0;
+}
+
+static int net_event(void *state, struct ks_out *o, const void *data, size_t size)
+{
+	struct net_state *st = state;
+	const struct net_close_event *e = data;
+
+	if (net_event_check(data, size))
+		return -EINVAL;
+	if (st->interval_mode)
+		put_closed(st, e);
+	else
+		net_print_close(o, e);
+	return 0;
+}
+
+static int net_report(void *state, struct ks_out *o, unsigned flags)
+{
+	struct net_state *st = state;
+	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
+	struct ks_sink sink;
+
+	(void)flags;
+	if (!st->interval_mode)
+		return 0;	/* each connection was printed at its close */
+	collect_live(st, now);
+	if (!o->json)
+		ks_out_time_heading(o);
+	ks_sink_init(&sink, o, now, now - st->period_start);
+	ks_table_render(st->table, &sink);
+	ks_table_new_period(st->table);
+	st->period_start = now;
+	return 0;
+}
+
+static void net_housekeeping(void *state)
+{
+	(void)state;	/* the kernel deletes what it sends; nothing to drain */
+}
+
+static int net_finish(void *state, struct ks_out *o)
+{
+	(void)state;
+	(void)o;
+	return 0;
+}
+
+const struct ks_tracer net_tracer = {
+	KS_TRACER(net, "TCP connections"),
+	.configure = net_configure,
+	KS_TRACER_SUMMARY(net),
+};
+
+/* ---- command line ----------------------------------------------------------- */
+
+enum { OPT_PORT = 0x200 };
+
+static const struct ks_cli_opt net_opts[] = {
+	{ "port", OPT_PORT, "PORT[,PORT]", "only connections with either end on these ports" },
+	{ "ipv4", '4', NULL, "only IPv4 connections" },
+	{ "ipv6", '6', NULL, "only IPv6 connections" },
+	{ "sort", 's', "KEY", "with an interval: order rows by bytes (default), tx, rx or duration" },
+	{ "top", 'n', "N", "with an interval: show the first N rows only" },
+	{ 0 }
+};
+
+static struct ks_cli net_cli;
+
+static int add_port(void *ctx, const char *item)
+{
+	struct net_state *st = ctx;
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(item, &end, 10);
+	if (errno || *end || end == item || v < 1 || v > 65535) {
+		ks_cli_error(&net_cli, "invalid port '%s' (1-65535)", item);
+		return -1;
+	}
+	for (unsigned i = 0; i < st->nports; i++)
+		if (st->ports[i] == v)
+			return 0;
+	if (st->nports == NET_MAX_PORTS) {
+		ks_cli_error(&net_cli, "at most %d ports", NET_MAX_PORTS);
+		return -1;
+	}
+	st->ports[st->nports++] = (uint16_t)v;
+	return 0;
+}
+
+static int net_parse(void *state, int key, const char *arg)
+{
+	struct net_state *st = state;
+	int rc;
+
+	switch (key) {
+	case OPT_PORT:
+		rc = ks_cli_list(arg, add_port, st);
+		if (rc == -EINVAL)
+			ks_cli_error(&net_cli, "invalid port list '%s' (PORT[,PORT...])", arg);
+		return rc ? -1 : 0;
+	case '4':
+		st->family = NET_AF_INET;
+		return 0;
+	case '6':
+		st->family = NET_AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+static const struct ks_cli_conflict net_conflicts[] = {
+	{ '4', '6', "each leaves the other family out" },
+	{ 0 }
+};
+
+static int net_setup(void *state, struct ks_opts *o)
+{
+	struct net_state *st = state;
+
+	st->interval_mode = o->interval_s > 0;
+	if (!st->interval_mode && (st->sort >= 0 || st->top)) {
+		ks_cli_error(&net_cli, "-s and -n order and cut the table of an interval: "
+			     "give one (e.g. 'kscope net -s tx 1')");
+		return KS_EXIT_USAGE;
+	}
+	st->filtered = o->npids || o->follow || o->uid_set || o->cgroup || o->comm;
+	if (!st->interval_mode)
+		return 0;
+	st->table = ks_table_new(&net_table);
+	if (!st->table)
+		return KS_EXIT_FAIL;
+	ks_table_set_ctx(st->table, st);
+	ks_table_hide(st->table, C_BYTES, true);	/* a sort key only */
+	ks_table_sort(st->table, st->sort == SORT_TX ? C_TX : st->sort == SORT_RX ? C_RX :
+				 st->sort == SORT_DURATION ? C_DURATION : C_BYTES);
+	ks_table_top(st->table, st->top);
+	return 0;
+}
+
+static int net_teardown(void *state, int rc)
+{
+	struct net_state *st = state;
+
+	ks_table_free(st->table);
+	return rc;
+}
+
+static struct ks_cli net_cli = {
+	.cmd = "net",
+	.summary = "TCP connections: owner, 4-tuple, exact bytes, retransmits, RTT, how each ended.",
+	.details =
+	"One row per TCP connection when it closes: the process that owns it (found where it\n"
+	"connected, listened or first sent or received), its netns and cgroup, the 4-tuple,\n"
+	"how long it lived, tx_bytes/rx_bytes exactly as the application wrote and read them,\n"
+	"the kernel's wire counters, retransmitted segments, RTT, the state it closed from\n"
+	"and the error that ended it. With an interval, a table each period of the\n"
+	"connections that lived in it, the live ones with their bytes so far. Connections\n"
+	"opened before kscope started are not followed.",
+	.examples =
+	"  kscope net                            # a line per connection as it closes\n"
+	"  kscope net --port 443 -j              # HTTPS connections as NDJSON\n"
+	"  kscope net -6 -- curl -s http://[::1]:8080/\n"
+	"  kscope net -s tx -n 10 5              # every 5 s: the 10 connections sending most\n",
+	KS_CLI_OF(net),
+	/* -s KEY: in enum sort_key's order */
+	KS_CLI_SORT(struct net_state, sort, top, "bytes", "tx", "rx", "duration"),
+	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
+};
+
+int cmd_net(int argc, char **argv)
+{
+	struct net_state st = { .sort = -1 };
+
+	return ks_command_run(&net_cli, &net_tracer, &st, argc, argv);
+}
