@@ -1,0 +1,459 @@
+# SPDX-License-Identifier: GPL-2.0
+"""
+`kscope net` on the real kernel: TCP connections whose every byte the test
+knows (tests/workloads/tcp_xfer.py), so each row is asserted exactly:
+
+  * two network namespaces joined by a veth pair (10.99.0.1/24 in one,
+    10.99.0.2/24 in the other; unique names per test, always removed): a
+    client sends exactly N bytes, the server answers exactly M, both close.
+    One row per side: tx/rx N/M and M/N, the 4-tuple, each side's pid,
+    comm, netns and cgroup, duration > 0, no error, no retransmit, and the
+    kernel's wire counters off by the SYN and FIN exactly as documented
+    (docs/json.md): the application's bytes are what the test wrote;
+  * the same on loopback, IPv4 and IPv6: there the server's new socket is
+    made in the client's softirq (on the client's CPU, in its context), and
+    the row must still be the server's;
+  * one data segment dropped at the receiver by an nftables rule: the
+    sender's row counts 1 segment retransmitted, as the namespace's
+    TcpRetransSegs does, and the bytes stay exact;
+  * a connect to a port nothing listens on: one row, SYN_SENT, ECONNREFUSED;
+  * a connection that outlives an interval: a net_conn_stat row in each
+    period it lived in, its bytes adding up to what was sent;
+  * --port, -4 and -6 keep exactly the connections they name; a listener
+    opened before kscope: its connections are owned by the server all the
+    same (found at its first receive);
+  * every hook path this kernel can take (the variants of hooks.py); bad
+    input exits 2 with one line; nothing is left attached after SIGINT.
+
+Nothing asserts a duration beyond > 0; timeouts only guard hangs.
+"""
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+import hooks
+from conftest import (REPO, TIMEOUT, bpf_objects, cgroup_id_of, check_gone, cli, parse_ndjson,
+                      read_text, wait_for_file)
+
+XFER = os.path.join(REPO, "tests", "workloads", "tcp_xfer.py")
+PY = sys.executable
+
+CONN_FIELDS = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu",
+               "conn_id", "family", "laddr", "lport", "raddr", "rport", "netns", "open",
+               "tx_bytes", "rx_bytes", "duration_ns", "state", "error", "retrans_segs",
+               "retrans_bytes", "rtos", "srtt_us", "min_rtt_us", "wire_bytes_sent",
+               "wire_bytes_acked", "wire_bytes_received")
+STAT_FIELDS = ("type", "ts_ns", "interval_ns", "conn_id", "pid", "comm", "cgroup_id", "netns",
+               "family", "laddr", "lport", "raddr", "rport", "tx_bytes", "rx_bytes",
+               "duration_ns", "closed", "state", "error", "retrans_segs", "retrans_bytes", "rtos",
+               "srtt_us", "min_rtt_us", "wire_bytes_sent", "wire_bytes_acked",
+               "wire_bytes_received")
+
+# The probes and their alternatives (src/net/net.c), preferred first: the
+# application-byte probes end with fexit on tcp_sendmsg/tcp_recvmsg
+TP = hooks.TP
+BYTES = hooks.TP + ("fentry",)
+PROBES = {"destroy": TP, "state": TP, "send": BYTES, "recv": BYTES}
+VARIANTS = hooks.variants_for(TP, BYTES)
+
+N, M = 1000, 3333
+
+
+def run_xfer(kscope, args, srv_ns, cli_ns, host, n=N, m=M, port=0):
+    """kscope net -j ARGS -- tcp_xfer.py xfer ...: (Result, what the workload says)."""
+    out = os.path.join(kscope.tmpdir, f"xfer-{secrets.token_hex(4)}.json")
+    res = kscope.command("net").run(args, program=[PY, XFER, "xfer", out, srv_ns, cli_ns, host,
+                                                   str(port), str(n), str(m)])
+    assert res.rc == 0, res
+    with open(out) as f:
+        info = json.load(f)
+    assert info["client"]["got"] == m and info["server"]["got"] == n, info
+    return res, info
+
+
+def conns(res):
+    rows = res.of("net_conn")
+    for r in rows:
+        assert tuple(r) == CONN_FIELDS, r
+    return rows
+
+
+def netns_ino(name=None):
+    return os.stat(f"/run/netns/{name}" if name else "/proc/self/ns/net").st_ino
+
+
+def check_pair(rows, info, *, caddr, saddr, family, cns, sns, n=N, m=M):
+    """The client's and the server's rows of one exchange, every field exact."""
+    c_info, s_info = info["client"], info["server"]
+    port = s_info["port"]
+    assert len(rows) == 2, rows
+    (c,) = [r for r in rows if r["open"] == "active"]
+    (s,) = [r for r in rows if r["open"] == "passive"]
+    cg = cgroup_id_of()
+    assert (c["pid"], c["tid"], c["comm"], c["ppid"]) == \
+        (c_info["pid"], c_info["pid"], c_info["comm"], info["pid"]), c
+    assert (s["pid"], s["tid"], s["comm"], s["ppid"]) == \
+        (s_info["pid"], s_info["pid"], s_info["comm"], info["pid"]), s
+    for r in (c, s):
+        assert r["uid"] == os.getuid() and r["cgroup_id"] == cg, r
+        assert r["family"] == family, r
+        assert r["duration_ns"] > 0 and r["error"] is None, r
+        # none expected, but a loaded machine may stall past a probe timeout:
+        # whatever was retransmitted, the counters agree and the bytes stay exact
+        assert (r["retrans_segs"] == 0) == (r["retrans_bytes"] == 0), r
+        assert r["rtos"] is None or r["rtos"] <= r["retrans_segs"], r   # null before 6.7
+        assert r["srtt_us"] > 0 and r["min_rtt_us"] > 0, r
+    assert c["conn_id"] != s["conn_id"]
+    assert (c["laddr"], c["lport"], c["raddr"], c["rport"]) == \
+        (caddr, c_info["lport"], saddr, port), c
+    assert (s["laddr"], s["lport"], s["raddr"], s["rport"]) == \
+        (saddr, port, caddr, c_info["lport"]), s
+    assert (c["netns"], s["netns"]) == (cns, sns)
+    # exactly what each application wrote and read
+    assert (c["tx_bytes"], c["rx_bytes"]) == (n, m), c
+    assert (s["tx_bytes"], s["rx_bytes"]) == (m, n), s
+    # the kernel's own counters: the SYN and the FIN are acked as a byte each,
+    # and what was sent includes what was sent again
+    assert (c["wire_bytes_sent"] - c["retrans_bytes"], c["wire_bytes_acked"],
+            c["wire_bytes_received"]) == (n, n + 2, m + 1), c
+    assert (s["wire_bytes_sent"] - s["retrans_bytes"], s["wire_bytes_acked"],
+            s["wire_bytes_received"]) == (m, m + 1, n + 1), s
+    # the client shut down first: FIN_WAIT2 when the server's FIN comes after
+    # the ACK of its own, CLOSING when it comes first (both close the same way)
+    assert c["state"] in ("FIN_WAIT2", "CLOSING"), c
+    assert s["state"] == "LAST_ACK", s
+
+
+def probe_lines(stderr):
+    """-v: {probe: "hook/target"} from "kscope: probe NAME: HOOK/TARGET ..." """
+    got = {}
+    for line in stderr.splitlines():
+        if line.startswith("kscope: probe "):
+            name, _, rest = line[len("kscope: probe "):].partition(": ")
+            got[name] = rest.split()[0]
+    return got
+
+
+# ---- two network namespaces joined by a veth pair ------------------------------------
+
+def ip(*args):
+    subprocess.run(["ip", *args], check=True, timeout=TIMEOUT, capture_output=True)
+
+
+@pytest.fixture
+def veth():
+    """Namespaces A (10.99.0.1/24) and B (10.99.0.2/24), names unique to the test."""
+    if not shutil.which("ip"):
+        pytest.skip("ip(8) is not installed (iproute2: scripts/deps.sh)")
+    tag = secrets.token_hex(3)
+    a, b = f"ksn{tag}a", f"ksn{tag}b"
+    made = []
+    try:
+        for ns in (a, b):
+            ip("netns", "add", ns)
+            made.append(ns)
+        ip("link", "add", f"kv{tag}a", "type", "veth", "peer", "name", f"kv{tag}b")
+        for ns, dev, addr in ((a, f"kv{tag}a", "10.99.0.1/24"), (b, f"kv{tag}b", "10.99.0.2/24")):
+            ip("link", "set", dev, "netns", ns)
+            ip("-n", ns, "addr", "add", addr, "dev", dev)
+            ip("-n", ns, "link", "set", dev, "up")
+            ip("-n", ns, "link", "set", "lo", "up")
+        yield a, b
+    finally:
+        for ns in made:		# the veth pair goes with its namespaces
+            subprocess.run(["ip", "netns", "del", ns], timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_veth_exact(kscope, veth, variant):
+    """Client in A, server in B: one row per side, every field exact, on each hook path."""
+    a, b = veth
+    opts = hooks.VARIANTS[variant]
+    res, info = run_xfer(kscope, ["-v", *opts], b, a, "10.99.0.2")
+    got = probe_lines(res.stderr)
+    for probe, alts in PROBES.items():
+        want = hooks.plan(alts, variant)
+        assert got.get(probe, "").startswith(want + "/"), (probe, got, want)
+    check_pair(conns(res), info, caddr="10.99.0.1", saddr="10.99.0.2", family="ipv4",
+               cns=netns_ino(a), sns=netns_ino(b))
+
+
+def tcp_snmp(ns):
+    """The Tcp: counters of /proc/net/snmp in namespace ns: {name: value}."""
+    p = subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/net/snmp"], check=True,
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    names, values = [line.split()[1:] for line in p.stdout.splitlines()
+                     if line.startswith("Tcp:")]
+    return dict(zip(names, map(int, values)))
+
+
+def test_one_retransmit(kscope, veth):
+    """One data segment dropped at the receiver (nftables, numgen: the first one that
+    matches): the sender's row says 1 segment and its 1000 bytes retransmitted, as
+    the namespace's TcpRetransSegs counts it; the application bytes do not change."""
+    if not shutil.which("nft"):
+        pytest.skip("nft(8) is not installed (nftables: scripts/deps.sh)")
+    a, b = veth
+    port = 9000
+    rule = ("table inet kst {\n chain in {\n"
+            "  type filter hook input priority 0; policy accept;\n"
+            f"  ip saddr 10.99.0.1 tcp dport {port} ip length > 200"
+            " numgen inc mod 1000000 == 0 counter drop\n }\n}\n")
+    subprocess.run(["ip", "netns", "exec", b, "nft", "-f", "-"], input=rule, text=True,
+                   check=True, timeout=TIMEOUT)
+    before = tcp_snmp(a)["RetransSegs"]
+    res, info = run_xfer(kscope, [], b, a, "10.99.0.2", port=port)
+    retrans = tcp_snmp(a)["RetransSegs"] - before
+    p = subprocess.run(["ip", "netns", "exec", b, "nft", "list", "table", "inet", "kst"],
+                       check=True, capture_output=True, text=True, timeout=TIMEOUT)
+    assert "counter packets 1 bytes 1052" in p.stdout, p.stdout
+    check_pair(conns(res), info, caddr="10.99.0.1", saddr="10.99.0.2", family="ipv4",
+               cns=netns_ino(a), sns=netns_ino(b))
+    (c,) = [r for r in res.of("net_conn") if r["open"] == "active"]
+    (s,) = [r for r in res.of("net_conn") if r["open"] == "passive"]
+    assert retrans == 1, retrans
+    assert (c["retrans_segs"], c["retrans_bytes"], c["wire_bytes_sent"]) == (1, N, 2 * N), c
+    assert (s["retrans_segs"], s["retrans_bytes"]) == (0, 0), s
+
+
+@pytest.mark.parametrize("host, family", [("127.0.0.1", "ipv4"), ("::1", "ipv6")])
+def test_loopback_exact(kscope, host, family):
+    """Loopback: the server's socket is made in the client's context, and is the server's."""
+    res, info = run_xfer(kscope, [], "-", "-", host)
+    ns = netns_ino()
+    check_pair(conns(res), info, caddr=host, saddr=host, family=family, cns=ns, sns=ns)
+
+
+def test_larger_transfer(kscope, veth):
+    """Many segments each way, reads and writes of any size, and whatever the veth
+    pair drops and TCP sends again (it does, at this size): still exact."""
+    a, b = veth
+    n, m = 1234567, 765432
+    res, info = run_xfer(kscope, [], b, a, "10.99.0.2", n, m)
+    check_pair(conns(res), info, caddr="10.99.0.1", saddr="10.99.0.2", family="ipv4",
+               cns=netns_ino(a), sns=netns_ino(b), n=n, m=m)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_refused(kscope, host):
+    """A connect to a closed port: one row, SYN_SENT, ECONNREFUSED, nothing sent."""
+    out = os.path.join(kscope.tmpdir, "refused.json")
+    res = kscope.command("net").run([], program=[PY, XFER, "refused", out, host])
+    assert res.rc == 0, res
+    with open(out) as f:
+        info = json.load(f)
+    assert info["errno"] == "ECONNREFUSED", info
+    (r,) = conns(res)
+    assert (r["pid"], r["comm"], r["open"]) == (info["pid"], info["comm"], "active"), r
+    assert (r["laddr"], r["lport"], r["raddr"], r["rport"]) == \
+        (host, info["lport"], host, info["port"]), r
+    assert (r["state"], r["error"]) == ("SYN_SENT", "ECONNREFUSED"), r
+    assert (r["tx_bytes"], r["rx_bytes"], r["wire_bytes_sent"], r["wire_bytes_received"]) == \
+        (0, 0, 0, 0), r
+    assert r["srtt_us"] is None and r["min_rtt_us"] is None and r["retrans_segs"] == 0, r
+
+
+def test_text_line(kscope):
+    """The text row: the two ends, the bytes, the state and the error, on one line."""
+    out = os.path.join(kscope.tmpdir, "refused.json")
+    res = kscope.command("net").run([], program=[PY, XFER, "refused", out, "127.0.0.1"],
+                                    json_mode=False)
+    assert res.rc == 0, res
+    with open(out) as f:
+        info = json.load(f)
+    lines = res.rows.splitlines()
+    assert lines[0].split() == ["TIME(s)", "EVENT", "PID", "TID", "PPID", "COMM", "DETAILS"]
+    assert len(lines) == 2, lines
+    f = lines[1].split()
+    assert f[1:4] == ["net_conn", str(info["pid"]), str(info["pid"])], f
+    assert f[6:] == [f"127.0.0.1:{info['lport']}", ">", f"127.0.0.1:{info['port']}",
+                     "tx_bytes=0", "rx_bytes=0", f[11], "state=SYN_SENT", "error=ECONNREFUSED",
+                     "retrans_segs=0", "srtt_us=-"], f
+    assert f[11].startswith("dur="), f
+
+
+def test_interval_bytes_add_up(kscope):
+    """A connection outliving an interval: a row in each period, bytes adding up."""
+    n1, n2 = 1111, 2345
+    out = os.path.join(kscope.tmpdir, "hold.json")
+    go = os.path.join(kscope.tmpdir, "go")
+    t = kscope.command("net").start(["1"], program=[PY, XFER, "hold", out, "127.0.0.1",
+                                                    str(n1), str(n2), go])
+    wait_for_file(out + ".sent1", t.proc)
+    with open(out + ".sent1") as f:
+        first = json.load(f)
+    # a period that saw the connection live, with its first bytes
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        rows = [json.loads(line) for line in read_text(t.out).splitlines()]
+        if any(r["lport"] == first["lport"] and r["tx_bytes"] == n1 for r in rows):
+            break
+        assert time.monotonic() < deadline and t.proc.poll() is None, rows
+        time.sleep(0.05)
+    with open(go, "w"):
+        pass
+    res = t.wait()
+    assert res.rc == 0, res
+    with open(out) as f:
+        info = json.load(f)
+    assert info["got"] == n1 + n2, info
+    rows = res.of("net_conn_stat")
+    for r in rows:
+        assert tuple(r) == STAT_FIELDS, r
+    cli_rows = [r for r in rows if r["lport"] == first["lport"]]
+    srv_rows = [r for r in rows if r["rport"] == first["lport"]]
+    for side, tx, rx in ((cli_rows, n1 + n2, 0), (srv_rows, 0, n1 + n2)):
+        assert len(side) >= 2, rows
+        assert len({r["ts_ns"] for r in side}) == len(side), side   # one row a period
+        assert len({r["conn_id"] for r in side}) == 1, side
+        assert sum(r["tx_bytes"] for r in side) == tx, side
+        assert sum(r["rx_bytes"] for r in side) == rx, side
+        assert all(r["pid"] == first["pid"] for r in side), side
+        *live, last = side
+        for r in live:
+            assert r["closed"] is False and r["state"] is None, r
+            assert r["retrans_segs"] is None and r["srtt_us"] is None, r
+        assert last["closed"] is True and last["error"] is None, last
+        assert last["retrans_segs"] == 0 and last["srtt_us"] > 0, last
+    assert cli_rows[0]["tx_bytes"] == n1 and cli_rows[-1]["tx_bytes"] == n2, cli_rows
+    assert cli_rows[-1]["state"] in ("FIN_WAIT2", "CLOSING") and \
+        srv_rows[-1]["state"] == "LAST_ACK", rows
+
+
+def free_port(host="127.0.0.1"):
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    s.bind((host, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def two_xfers(tmpdir, first, second):
+    """sh -c: two exchanges one after the other: ((host, port) each)."""
+    cmds = []
+    for i, (host, port) in enumerate((first, second)):
+        cmds.append(f"{PY} {XFER} xfer {tmpdir}/x{i}.json - - {host} {port} {N} {M}")
+    return ["sh", "-c", " && ".join(cmds)]
+
+
+def xfer_info(tmpdir, i):
+    with open(f"{tmpdir}/x{i}.json") as f:
+        return json.load(f)
+
+
+def test_port_filter(kscope):
+    """--port P: the two rows of the exchange on P, not those of the other."""
+    p = free_port()
+    res = kscope.command("net").run(["--port", f"{p},1"], program=two_xfers(
+        kscope.tmpdir, ("127.0.0.1", 0), ("127.0.0.1", p)))
+    assert res.rc == 0, res
+    info = xfer_info(kscope.tmpdir, 1)
+    ns = netns_ino()
+    check_pair(conns(res), info, caddr="127.0.0.1", saddr="127.0.0.1", family="ipv4", cns=ns,
+               sns=ns)
+
+
+@pytest.mark.parametrize("flag, keep", [("-6", 1), ("-4", 0)])
+def test_family_filter(kscope, flag, keep):
+    """-4 / -6: the rows of that family's exchange only."""
+    res = kscope.command("net").run([flag], program=two_xfers(
+        kscope.tmpdir, ("127.0.0.1", 0), ("::1", 0)))
+    assert res.rc == 0, res
+    host = ("127.0.0.1", "::1")[keep]
+    ns = netns_ino()
+    check_pair(conns(res), xfer_info(kscope.tmpdir, keep), caddr=host, saddr=host,
+               family=("ipv4", "ipv6")[keep], cns=ns, sns=ns)
+
+
+def test_listener_before_kscope(kscope, bg):
+    """A server listening before kscope started: its connection is still the server's,
+    found in process context at its first receive, not the client's softirq."""
+    out = os.path.join(kscope.tmpdir, "srv.json")
+    srv = bg.start([PY, XFER, "serve", out, "127.0.0.1", "0", str(N), str(M)])
+    wait_for_file(out + ".listening", srv)
+    with open(out + ".listening") as f:
+        port = json.load(f)["port"]
+    t = kscope.command("net").start(["--port", str(port)])
+    cout = os.path.join(kscope.tmpdir, "cli.json")
+    subprocess.run([PY, XFER, "connect", cout, "127.0.0.1", str(port), str(N)], check=True,
+                   timeout=TIMEOUT)
+    assert srv.wait(TIMEOUT) == 0
+    res = t.stop(signal.SIGINT)
+    assert res.rc == 0, res
+    with open(out) as f:
+        s_info = json.load(f)
+    with open(cout) as f:
+        c_info = json.load(f)
+    rows = conns(res)
+    assert len(rows) == 2, rows
+    (s,) = [r for r in rows if r["open"] == "passive"]
+    (c,) = [r for r in rows if r["open"] == "active"]
+    assert (s["pid"], s["comm"], s["lport"], s["tx_bytes"], s["rx_bytes"]) == \
+        (s_info["pid"], s_info["comm"], port, M, N), s
+    assert (c["pid"], c["lport"], c["tx_bytes"], c["rx_bytes"]) == \
+        (c_info["pid"], c_info["lport"], N, M), c
+
+
+def test_owner_filter(kscope, bg):
+    """-p: only the connections the traced process owns (the listener's children are its)."""
+    out = os.path.join(kscope.tmpdir, "srv.json")
+    srv = bg.start([PY, XFER, "serve", out, "127.0.0.1", "0", str(N), str(M)])
+    wait_for_file(out + ".listening", srv)
+    with open(out + ".listening") as f:
+        port = json.load(f)["port"]
+    t = kscope.command("net").start(["-p", str(srv.pid)])
+    cout = os.path.join(kscope.tmpdir, "cli.json")
+    subprocess.run([PY, XFER, "connect", cout, "127.0.0.1", str(port), str(N)], check=True,
+                   timeout=TIMEOUT)
+    assert srv.wait(TIMEOUT) == 0
+    res = t.stop(signal.SIGINT)
+    assert res.rc == 0, res
+    (s,) = conns(res)
+    assert (s["pid"], s["open"], s["lport"], s["tx_bytes"], s["rx_bytes"]) == \
+        (srv.pid, "passive", port, M, N), s
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--port", "0"], "invalid port '0'"),
+    (["--port", "65536"], "invalid port '65536'"),
+    (["--port", "80,,443"], "invalid port list"),
+    (["--port", ",".join(str(p) for p in range(1, 18))], "at most 16 ports"),
+    (["-4", "-6"], "cannot be combined"),
+    (["-s", "tx"], "give one"),
+    (["-n", "3"], "give one"),
+    (["-s", "bogus", "1"], None),
+    (["--bogus"], "unknown option '--bogus'"),
+])
+def test_bad_input(args, msg):
+    rc, stdout, stderr = cli(["net", *args])
+    assert rc == 2, (rc, stderr)
+    assert stdout == ""
+    assert stderr.count("\n") == 1 and stderr.startswith("kscope net: "), stderr
+    if msg:
+        assert msg in stderr, stderr
+
+
+def test_sigint_leaves_nothing(kscope):
+    """Tracing everything, stopped by SIGINT: exit 0, every BPF object gone."""
+    t = kscope.command("net").start([])
+    owned = bpf_objects(t.pid)
+    assert owned["prog"] and owned["link"] and owned["map"], owned
+    out = os.path.join(kscope.tmpdir, "x.json")
+    subprocess.run([PY, XFER, "xfer", out, "-", "-", "127.0.0.1", "0", "10", "20"], check=True,
+                   timeout=TIMEOUT)
+    with open(out) as f:
+        info = json.load(f)
+    res = t.stop(signal.SIGINT)
+    assert res.rc == 0, res
+    mine = [r for r in res.of("net_conn") if info["client"]["pid"] in (r["pid"],)
+            or r["lport"] == info["server"]["port"]]
+    assert len(mine) == 2, res.rows
+    check_gone(owned)

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""
+TCP workloads with exactly known bytes, for tests/integration/test_net.py.
+Each writes what the test must know (pids, ports) as JSON to OUT once done.
+
+  tcp_xfer.py xfer OUT SRV_NS CLI_NS HOST PORT N M
+      a server (in network namespace SRV_NS, "-" for this one) listening on
+      HOST:PORT (0: a free port) and a client (in CLI_NS) as two processes: the client sends
+      exactly N bytes and shuts its side down, the server reads them, answers
+      exactly M and shuts down, both read to the end and close. Returns once
+      neither socket is left but the client's TIME_WAIT (the server's last
+      socket ends when the client's last ACK reaches it, in softirq).
+  tcp_xfer.py refused OUT HOST
+      a client bound to HOST:0 connects to a port of HOST nothing listens on
+  tcp_xfer.py hold OUT HOST N1 N2 GO
+      one connection on loopback (server thread, client in this process):
+      the client sends N1 bytes, waits for the file GO, sends N2, closes
+  tcp_xfer.py serve / connect ...: the two halves of xfer (internal)
+"""
+import errno
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+TIMEOUT = 60
+
+
+def family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def recv_all(s):
+    got = 0
+    while True:
+        b = s.recv(65536)
+        if not b:
+            return got
+        got += len(b)
+
+
+def comm():
+    with open("/proc/self/comm") as f:
+        return f.read().rstrip("\n")
+
+
+def write_json(path, obj):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f)
+    os.rename(tmp, path)
+
+
+def wait_file(path):
+    deadline = time.monotonic() + TIMEOUT
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            sys.exit(f"tcp_xfer: timed out waiting for {path}")
+        time.sleep(0.005)
+
+
+def tcp_sockets(port):
+    """Sockets of this netns on local port `port`, but TIME_WAIT ones: (state, ...)."""
+    left = []
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        try:
+            with open(table) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            lport = int(fields[1].rsplit(":", 1)[1], 16)
+            if lport == port and fields[3] != "06":
+                left.append(fields[3])
+    return left
+
+
+def serve(out, host, port, n, m):
+    ls = socket.socket(family(host))
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((host, port))
+    ls.listen(1)
+    port = ls.getsockname()[1]
+    write_json(out + ".listening", {"pid": os.getpid(), "port": port})
+    c, peer = ls.accept()
+    got = 0
+    while got < n:
+        b = c.recv(min(65536, n - got))
+        if not b:
+            break
+        got += len(b)
+    c.sendall(b"y" * m)
+    c.shutdown(socket.SHUT_WR)
+    got += recv_all(c)
+    c.close()
+    ls.close()
+    # the connection's socket is gone once the client's last ACK came
+    deadline = time.monotonic() + TIMEOUT
+    while tcp_sockets(port):
+        if time.monotonic() > deadline:
+            sys.exit(f"tcp_xfer: port {port} still has sockets {tcp_sockets(port)}")
+        time.sleep(0.005)
+    write_json(out, {"pid": os.getpid(), "comm": comm(), "got": got, "port": port,
+                     "peer_port": peer[1]})
+
+
+def connect(out, host, port, n):
+    s = socket.socket(family(host))
+    s.connect((host, port))
+    lport = s.getsockname()[1]
+    s.sendall(b"x" * n)
+    s.shutdown(socket.SHUT_WR)
+    got = recv_all(s)
+    s.close()
+    write_json(out, {"pid": os.getpid(), "comm": comm(), "got": got, "lport": lport})
+
+
+def in_ns(ns, argv):
+    return argv if ns == "-" else ["ip", "netns", "exec", ns] + argv
+
+
+def xfer(out, srv_ns, cli_ns, host, port, n, m):
+    me = [sys.executable, os.path.abspath(__file__)]
+    srv = subprocess.Popen(in_ns(srv_ns, me + ["serve", out + ".srv", host, str(port),
+                                               str(n), str(m)]))
+    wait_file(out + ".srv.listening")
+    with open(out + ".srv.listening") as f:
+        port = json.load(f)["port"]
+    cli = subprocess.run(in_ns(cli_ns, me + ["connect", out + ".cli", host, str(port), str(n)]),
+                         timeout=TIMEOUT)
+    rc = srv.wait(TIMEOUT)
+    if rc or cli.returncode:
+        sys.exit(f"tcp_xfer: server {rc}, client {cli.returncode}")
+    with open(out + ".srv") as f:
+        s = json.load(f)
+    with open(out + ".cli") as f:
+        c = json.load(f)
+    write_json(out, {"pid": os.getpid(), "server": s, "client": c})
+
+
+def refused(out, host):
+    probe = socket.socket(family(host))
+    probe.bind((host, 0))
+    port = probe.getsockname()[1]
+    probe.close()			# nothing listens on it now
+    s = socket.socket(family(host))
+    s.bind((host, 0))
+    lport = s.getsockname()[1]
+    err = s.connect_ex((host, port))
+    s.close()
+    write_json(out, {"pid": os.getpid(), "comm": comm(), "lport": lport, "port": port,
+                     "errno": errno.errorcode.get(err, err)})
+
+
+def hold(out, host, n1, n2, go):
+    ls = socket.socket(family(host))
+    ls.bind((host, 0))
+    ls.listen(1)
+    port = ls.getsockname()[1]
+    result = {}
+
+    def server():
+        c, _ = ls.accept()
+        result["got"] = recv_all(c)
+        c.close()
+    t = threading.Thread(target=server)
+    t.start()
+    s = socket.create_connection((host, port))
+    s.sendall(b"a" * n1)
+    write_json(out + ".sent1", {"pid": os.getpid(), "comm": comm(),
+                                "lport": s.getsockname()[1], "port": port})
+    wait_file(go)
+    s.sendall(b"b" * n2)
+    s.close()
+    t.join(TIMEOUT)
+    ls.close()
+    write_json(out, {"pid": os.getpid(), "got": result.get("got"), "port": port})
+
+
+def main():
+    mode, args = sys.argv[1], sys.argv[2:]
+    if mode == "xfer":
+        xfer(args[0], args[1], args[2], args[3], int(args[4]), int(args[5]), int(args[6]))
+    elif mode == "serve":
+        serve(args[0], args[1], int(args[2]), int(args[3]), int(args[4]))
+    elif mode == "connect":
+        connect(args[0], args[1], int(args[2]), int(args[3]))
+    elif mode == "refused":
+        refused(args[0], args[1])
+    elif mode == "hold":
+        hold(args[0], args[1], int(args[2]), int(args[3]), args[4])
+    else:
+        sys.exit(f"tcp_xfer: unknown mode {mode!r}")
+
+
+if __name__ == "__main__":
+    main()
