@@ -48,6 +48,11 @@ static const struct mode modes[] = {
 	{ cmd_hello, { "hello" }, true, true },
 	{ cmd_hello, { "hello", "-j" }, true, true },
 	{ cmd_hello, { "hello", "-j", "-T" }, true, true },
+	/* 22: net's stream, and its interval table (rows from close records) */
+	{ cmd_net, { "net" }, true, true },
+	{ cmd_net, { "net", "-j" }, true, true },
+	{ cmd_net, { "net", "-j", "1" }, true, true },
+	{ cmd_net, { "net", "-s", "tx", "-n", "2", "1" }, true, true },
 };
 
 #define NMODES   (sizeof(modes) / sizeof(modes[0]))

@@ -16,6 +16,7 @@
 #include "engine/events.h"
 #include "fileio/fileio.h"
 #include "hello/hello.h"
+#include "net/net.h"
 #include "proc/proc.h"
 #include "sched/sched.h"
 #include "syscall/syscall.h"
@@ -194,6 +195,43 @@ static void hello_records(struct feed *f)
 	feed_add(f, &e, offsetof(struct hello_event, filename));
 }
 
+/*
+ * net: an IPv4 close, an IPv6 refused one, one whose bytes grew after the
+ * close (a later period), an unknown family and state, one too short
+ */
+static void net_records(struct feed *f)
+{
+	struct net_close_event e = {
+		.hdr = hdr(NET_EV_CLOSE, 0, 100, 100, "curl"),
+		.id = 1, .start_ns = 1000, .close_ns = 2000, .tx_bytes = 1000, .rx_bytes = 3333,
+		.end = { .wire_bytes_sent = 1000, .wire_bytes_acked = 1002,
+			 .wire_bytes_received = 3334, .srtt_us = 20, .min_rtt_us = 10, .state = 5 },
+		.netns = 4026531840u, .flags = NET_F_OWNER | NET_F_ACTIVE, .family = NET_AF_INET,
+		.lport = 40000, .rport = 80, .laddr = { 127, 0, 0, 1 }, .raddr = { 127, 0, 0, 1 },
+	};
+	static const unsigned char tick[2] = { 0xff, 0xff };
+
+	feed_add(f, &e, sizeof(e));
+	e.id = 2;
+	e.family = NET_AF_INET6;
+	e.laddr[0] = e.raddr[0] = 0;
+	e.laddr[15] = e.raddr[15] = 1;
+	e.end = (struct net_tcp_end){ .error = 111, .state = 2, .rtos = NET_NONE,
+				      .min_rtt_us = NET_NONE };
+	feed_add(f, &e, sizeof(e));
+	memcpy(f->b + f->n, tick, 2);	/* an interval's end */
+	f->n += 2;
+	e.id = 1;
+	e.tx_bytes = 500;		/* lower than before: counted again from 0 */
+	feed_add(f, &e, sizeof(e));
+	e.family = 7;
+	feed_add(f, &e, sizeof(e));
+	e.family = NET_AF_INET;
+	e.end.state = 99;
+	feed_add(f, &e, sizeof(e));
+	feed_add(f, &e, sizeof(e) - 1);
+}
+
 /* the modes of fuzz_events.c, in its order */
 static void (*const mode_records[])(struct feed *) = {
 	proc_records, proc_records, proc_records, proc_records, proc_records, proc_records,
@@ -202,6 +240,7 @@ static void (*const mode_records[])(struct feed *) = {
 	fileio_records, fileio_records, fileio_records, fileio_records, fileio_records,
 	sched_records, fileio_periods, fileio_periods,
 	hello_records, hello_records, hello_records,
+	net_records, net_records, net_records, net_records,
 };
 
 /*

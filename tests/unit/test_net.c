@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests for kscope net: addresses, states and families as text, the
+ * checks a record from the ring buffer must pass, and the record printed in
+ * both sinks byte for byte (src/net/net_print.c).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "unit_out.h"
+
+#include "engine/out.h"
+#include "net/net.h"
+
+static const uint8_t V4_A[16] = { 10, 99, 0, 1 }, V4_B[16] = { 10, 99, 0, 2 };
+static const uint8_t V6_LO[16] = { [15] = 1 };
+static const uint8_t V6_DOC[16] = { 0x20, 0x01, 0x0d, 0xb8, [14] = 0x12, [15] = 0x34 };
+static const uint8_t V6_MAPPED[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 7 };
+
+/* A closed IPv4 connection: owner pid 4242 "curl", 1000 sent, 3333 received */
+static struct net_close_event mk_close(void)
+{
+	struct net_close_event e = {
+		.hdr = { .ts_ns = 5000000, .cgroup_id = 77, .type = NET_EV_CLOSE, .cpu = 1,
+			 .pid = 4242, .tid = 4243, .ppid = 1, .uid = 1000, .comm = "curl" },
+		.id = 9, .start_ns = 1000000, .close_ns = 3500000,
+		.tx_bytes = 1000, .rx_bytes = 3333,
+		.end = { .wire_bytes_sent = 2000, .wire_bytes_acked = 1002,
+			 .wire_bytes_received = 3334, .retrans_bytes = 1000, .retrans_segs = 1,
+			 .rtos = 0, .srtt_us = 52, .min_rtt_us = 31, .error = 0, .state = 5 },
+		.netns = 4026531840u, .flags = NET_F_OWNER | NET_F_ACTIVE, .family = NET_AF_INET,
+		.lport = 47236, .rport = 9000,
+	};
+
+	memcpy(e.laddr, V4_A, 16);
+	memcpy(e.raddr, V4_B, 16);
+	return e;
+}
+
+static void test_names(void **state)
+{
+	char buf[NET_ADDR_STRLEN];
+
+	assert_string_equal(net_addr_str(NET_AF_INET, V4_A, buf, sizeof(buf)), "10.99.0.1");
+	assert_string_equal(net_addr_str(NET_AF_INET6, V6_LO, buf, sizeof(buf)), "::1");
+	assert_string_equal(net_addr_str(NET_AF_INET6, V6_DOC, buf, sizeof(buf)),
+			    "2001:db8::1234");
+	assert_string_equal(net_addr_str(NET_AF_INET6, V6_MAPPED, buf, sizeof(buf)),
+			    "::ffff:192.0.2.7");
+	/* the longest an address can be, and a buffer too short for it: "" */
+	memset(buf, 0, sizeof(buf));
+	{
+		uint8_t full[16];
+
+		memset(full, 0xab, sizeof(full));
+		assert_string_equal(net_addr_str(NET_AF_INET6, full, buf, sizeof(buf)),
+				    "abab:abab:abab:abab:abab:abab:abab:abab");
+		assert_string_equal(net_addr_str(NET_AF_INET6, full, buf, 8), "");
+	}
+	assert_string_equal(net_state_name(1), "ESTABLISHED");
+	assert_string_equal(net_state_name(2), "SYN_SENT");
+	assert_string_equal(net_state_name(9), "LAST_ACK");
+	assert_string_equal(net_state_name(13), "BOUND_INACTIVE");
+	assert_null(net_state_name(0));
+	assert_null(net_state_name(14));
+	assert_null(net_state_name(~0u));
+	assert_string_equal(net_family_name(NET_AF_INET), "ipv4");
+	assert_string_equal(net_family_name(NET_AF_INET6), "ipv6");
+	assert_null(net_family_name(0));
+	assert_null(net_family_name(1));
+}
+
+static void test_check(void **state)
+{
+	struct net_close_event e = mk_close();
+
+	assert_int_equal(sizeof(e), 200);
+	assert_int_equal(net_event_check(&e, sizeof(e)), 0);
+	assert_int_equal(net_event_check(&e, sizeof(e) + 8), 0);	/* ring padding */
+	assert_int_equal(net_event_check(&e, sizeof(e) - 1), -EINVAL);
+	assert_int_equal(net_event_check(&e, sizeof(struct ks_hdr)), -EINVAL);
+	e.hdr.type = 2;
+	assert_int_equal(net_event_check(&e, sizeof(e)), -EINVAL);
+	e = mk_close();
+	e.family = 1;		/* AF_UNIX: not ours */
+	assert_int_equal(net_event_check(&e, sizeof(e)), -EINVAL);
+	e = mk_close();
+	e.end.state = 0;
+	assert_int_equal(net_event_check(&e, sizeof(e)), -EINVAL);
+	e.end.state = 14;
+	assert_int_equal(net_event_check(&e, sizeof(e)), -EINVAL);
+	e = mk_close();
+	e.end.error = -1;
+	assert_int_equal(net_event_check(&e, sizeof(e)), -EINVAL);
+	e.end.error = 4096;
+	assert_int_equal(net_event_check(&e, sizeof(e)), -EINVAL);
+	e.end.error = 4095;
+	assert_int_equal(net_event_check(&e, sizeof(e)), 0);
+	/* times out of order: a duration would wrap */
+	e = mk_close();
+	e.start_ns = e.close_ns + 1;
+	assert_int_equal(net_event_check(&e, sizeof(e)), -EINVAL);
+	e = mk_close();
+	e.close_ns = e.hdr.ts_ns + 1;
+	assert_int_equal(net_event_check(&e, sizeof(e)), -EINVAL);
+}
+
+#define JCONN "{\"type\":\"net_conn\",\"ts_ns\":5000000,\"pid\":4242,\"tid\":4243,\"ppid\":1," \
+	"\"uid\":1000,\"comm\":\"curl\",\"cgroup_id\":77,\"cpu\":1,\"conn_id\":9,"
+
+static void test_print_json(void **state)
+{
+	struct net_close_event e = mk_close();
+	struct ks_out o;
+
+	out_open(&o, true);
+	net_print_close(&o, &e);
+	check_buf(&o, JCONN "\"family\":\"ipv4\",\"laddr\":\"10.99.0.1\",\"lport\":47236,"
+		  "\"raddr\":\"10.99.0.2\",\"rport\":9000,\"netns\":4026531840,"
+		  "\"open\":\"active\",\"tx_bytes\":1000,\"rx_bytes\":3333,"
+		  "\"duration_ns\":2500000,\"state\":\"FIN_WAIT2\",\"error\":null,"
+		  "\"retrans_segs\":1,\"retrans_bytes\":1000,\"rtos\":0,\"srtt_us\":52,"
+		  "\"min_rtt_us\":31,\"wire_bytes_sent\":2000,\"wire_bytes_acked\":1002,"
+		  "\"wire_bytes_received\":3334}\n");
+
+	/* IPv6, passive, refused: the errno by name; unknown counters are null */
+	e.family = NET_AF_INET6;
+	memcpy(e.laddr, V6_LO, 16);
+	memcpy(e.raddr, V6_DOC, 16);
+	e.flags = NET_F_OWNER;
+	e.end = (struct net_tcp_end){ .error = 111, .state = 2, .rtos = NET_NONE,
+				      .min_rtt_us = NET_NONE };
+	e.tx_bytes = e.rx_bytes = 0;
+	net_print_close(&o, &e);
+	check_buf(&o, JCONN "\"family\":\"ipv6\",\"laddr\":\"::1\",\"lport\":47236,"
+		  "\"raddr\":\"2001:db8::1234\",\"rport\":9000,\"netns\":4026531840,"
+		  "\"open\":\"passive\",\"tx_bytes\":0,\"rx_bytes\":0,"
+		  "\"duration_ns\":2500000,\"state\":\"SYN_SENT\",\"error\":\"ECONNREFUSED\","
+		  "\"retrans_segs\":0,\"retrans_bytes\":0,\"rtos\":null,\"srtt_us\":null,"
+		  "\"min_rtt_us\":null,\"wire_bytes_sent\":0,\"wire_bytes_acked\":0,"
+		  "\"wire_bytes_received\":0}\n");
+
+	/* an errno without a name: its number */
+	e.end.error = 4000;
+	net_print_close(&o, &e);
+	{
+		char *got = strndup(o.buf, o.len);
+
+		assert_non_null(got);
+		assert_non_null(strstr(got, "\"error\":4000,"));
+		free(got);
+	}
+	o.len = 0;
+	out_close(&o);
+}
+
+static void test_print_text(void **state)
+{
+	struct net_close_event e = mk_close();
+	struct ks_out o;
+
+	out_open(&o, false);
+	memcpy(e.hdr.comm, "cu\nrl", 6);	/* escaped, on one line */
+	net_print_close(&o, &e);
+	check_buf(&o, "0.005000    net_conn 4242    4243    1       cu\\nrl           "
+		  "10.99.0.1:47236 > 10.99.0.2:9000 tx_bytes=1000 rx_bytes=3333 dur=2.50ms "
+		  "state=FIN_WAIT2 retrans_segs=1 srtt_us=52\n");
+	e.family = NET_AF_INET6;
+	memcpy(e.laddr, V6_LO, 16);
+	memcpy(e.raddr, V6_LO, 16);
+	e.end = (struct net_tcp_end){ .error = 111, .state = 2, .rtos = 3,
+				      .min_rtt_us = NET_NONE };
+	net_print_close(&o, &e);
+	check_buf(&o, "0.005000    net_conn 4242    4243    1       cu\\nrl           "
+		  "[::1]:47236 > [::1]:9000 tx_bytes=1000 rx_bytes=3333 dur=2.50ms "
+		  "state=SYN_SENT error=ECONNREFUSED retrans_segs=0 rtos=3 srtt_us=-\n");
+	out_close(&o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_print_json),
+		cmocka_unit_test(test_print_text),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
