@@ -88,15 +88,11 @@ def serve(out, host, port, n, m):
     port = ls.getsockname()[1]
     write_json(out + ".listening", {"pid": os.getpid(), "port": port})
     c, peer = ls.accept()
-    got = 0
-    while got < n:
-        b = c.recv(min(65536, n - got))
-        if not b:
-            break
-        got += len(b)
+    # to the client's FIN first: the order of the FINs, and so the states the
+    # two sides close from, is then always the same
+    got = recv_all(c)
     c.sendall(b"y" * m)
     c.shutdown(socket.SHUT_WR)
-    got += recv_all(c)
     c.close()
     ls.close()
     # the connection's socket is gone once the client's last ACK came
