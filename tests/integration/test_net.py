@@ -17,6 +17,9 @@ knows (tests/workloads/tcp_xfer.py), so each row is asserted exactly:
     sender's row counts 1 segment retransmitted, as the namespace's
     TcpRetransSegs does, and the bytes stay exact;
   * a connect to a port nothing listens on: one row, SYN_SENT, ECONNREFUSED;
+    a server that aborts: the client's row ends with ECONNRESET;
+  * a full ring buffer (4 KiB, the reader stopped): every connection is a
+    row or counted in a "lost" record, exactly;
   * a connection that outlives an interval: a net_conn_stat row in each
     period it lived in, its bytes adding up to what was sent;
   * --port, -4 and -6 keep exactly the connections they name; a listener
@@ -40,7 +43,7 @@ import time
 import pytest
 
 import hooks
-from conftest import (REPO, TIMEOUT, bpf_objects, cgroup_id_of, check_gone, cli, parse_ndjson,
+from conftest import (REPO, TIMEOUT, bpf_objects, bpftool_list, cgroup_id_of, check_gone, cli,
                       read_text, wait_for_file)
 
 XFER = os.path.join(REPO, "tests", "workloads", "tcp_xfer.py")
@@ -259,6 +262,61 @@ def test_refused(kscope, host):
     assert r["srtt_us"] is None and r["min_rtt_us"] is None and r["retrans_segs"] == 0, r
 
 
+def test_reset(kscope):
+    """A server that aborts (SO_LINGER 0): the client's row ends with ECONNRESET,
+    the server's without an error; both from ESTABLISHED, the bytes exact."""
+    out = os.path.join(kscope.tmpdir, "reset.json")
+    res = kscope.command("net").run([], program=[PY, XFER, "reset", out, "127.0.0.1", str(N)])
+    assert res.rc == 0, res
+    with open(out) as f:
+        info = json.load(f)
+    assert info["error"] == "ECONNRESET", info
+    rows = conns(res)
+    assert len(rows) == 2, rows
+    (c,) = [r for r in rows if r["open"] == "active"]
+    (s,) = [r for r in rows if r["open"] == "passive"]
+    assert (c["lport"], c["rport"], c["tx_bytes"], c["rx_bytes"], c["state"], c["error"]) == \
+        (info["lport"], info["port"], N, 0, "ESTABLISHED", "ECONNRESET"), c
+    assert (s["lport"], s["rport"], s["tx_bytes"], s["rx_bytes"], s["state"], s["error"]) == \
+        (info["port"], info["lport"], 0, N, "ESTABLISHED", None), s
+    assert c["pid"] == s["pid"] == info["pid"], rows
+
+
+def test_losses_are_counted_exactly(kscope, tmp_path):
+    """A 4 KiB ring buffer and kscope's reader stopped while K connections come and
+    go: every connection is a row or counted lost, and the rows that came are exact."""
+    k = 200
+    sync, out = str(tmp_path), os.path.join(str(tmp_path), "storm.json")
+    t = kscope.command("net").start(["--ringbuf-kb", "4"], program=[PY, XFER, "storm", out,
+                                                                    sync, str(k)])
+    try:
+        wait_for_file(os.path.join(sync, "ready"), t.proc)
+        os.kill(t.pid, signal.SIGSTOP)
+        try:
+            with open(os.path.join(sync, "go"), "w"):
+                pass
+            wait_for_file(os.path.join(sync, "done"))
+        finally:
+            os.kill(t.pid, signal.SIGCONT)
+        res = t.wait()
+    finally:
+        t.kill()
+    assert res.rc == 0, res
+    with open(out) as f:
+        info = json.load(f)
+    rows = conns(res)
+    lost = res.of("lost")
+    assert {r["type"] for r in res.rows} == {"net_conn", "lost"}, res.rows
+    total = sum(e["count"] for e in lost)
+    assert all(e["reason"] == "ringbuf" for e in lost) and lost[-1]["total"] == total, lost
+    assert total > 0 and len(rows) + total == 2 * k, (len(rows), total)
+    index = {p: i for i, p in enumerate(info["lports"])}
+    for r in rows:
+        i = index[r["lport"] if r["open"] == "active" else r["rport"]]
+        tx, rx = (i + 1, 2 * (i + 1)) if r["open"] == "active" else (2 * (i + 1), i + 1)
+        assert (r["pid"], r["tx_bytes"], r["rx_bytes"]) == (info["pid"], tx, rx), (i, r)
+
+
 def test_text_line(kscope):
     """The text row: the two ends, the bytes, the state and the error, on one line."""
     out = os.path.join(kscope.tmpdir, "refused.json")
@@ -448,6 +506,15 @@ def test_sigint_leaves_nothing(kscope):
                    timeout=TIMEOUT)
     with open(out) as f:
         info = json.load(f)
+    # the exchange's entries went with its sockets: none of its ports is left
+    maps = bpftool_list("map")
+    (conns_id,) = [i for i in owned["map"] if maps[i].get("name") == "conns"]
+    p = subprocess.run(["bpftool", "map", "dump", "id", str(conns_id), "-j"],
+                       capture_output=True, text=True, check=True, timeout=TIMEOUT)
+    ports = {info["server"]["port"], info["client"]["lport"]}
+    for entry in json.loads(p.stdout):
+        v = entry.get("formatted", {}).get("value", {})
+        assert not ({v.get("lport"), v.get("rport")} & ports), entry
     res = t.stop(signal.SIGINT)
     assert res.rc == 0, res
     mine = [r for r in res.of("net_conn") if info["client"]["pid"] in (r["pid"],)

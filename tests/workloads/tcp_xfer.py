@@ -16,12 +16,20 @@ Each writes what the test must know (pids, ports) as JSON to OUT once done.
   tcp_xfer.py hold OUT HOST N1 N2 GO
       one connection on loopback (server thread, client in this process):
       the client sends N1 bytes, waits for the file GO, sends N2, closes
+  tcp_xfer.py reset OUT HOST N
+      one connection on loopback: the client sends N bytes, the server reads
+      them and aborts (SO_LINGER 0: a reset), the client's next read fails
+  tcp_xfer.py storm OUT SYNC K
+      K connections on loopback, one after the other, once the file SYNC/go
+      exists (SYNC/ready says it waits; SYNC/done that all are gone): the
+      i-th client (from 0) sends i + 1 bytes, its server answers 2 (i + 1)
   tcp_xfer.py serve / connect ...: the two halves of xfer (internal)
 """
 import errno
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -178,6 +186,70 @@ def hold(out, host, n1, n2, go):
     write_json(out, {"pid": os.getpid(), "got": result.get("got"), "port": port})
 
 
+def reset(out, host, n):
+    ls = socket.socket(family(host))
+    ls.bind((host, 0))
+    ls.listen(1)
+    port = ls.getsockname()[1]
+
+    def server():
+        c, _ = ls.accept()
+        got = 0
+        while got < n:
+            got += len(c.recv(n - got))
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+    t = threading.Thread(target=server)
+    t.start()
+    s = socket.create_connection((host, port))
+    lport = s.getsockname()[1]
+    s.sendall(b"r" * n)
+    t.join(TIMEOUT)
+    try:
+        err = "none: got %d bytes" % len(s.recv(100))
+    except ConnectionResetError:
+        err = "ECONNRESET"
+    s.close()
+    ls.close()
+    write_json(out, {"pid": os.getpid(), "comm": comm(), "lport": lport, "port": port,
+                     "error": err})
+
+
+def storm(out, sync, k):
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(16)
+    port = ls.getsockname()[1]
+
+    def server():
+        for i in range(k):
+            c, _ = ls.accept()
+            recv_all(c)
+            c.sendall(b"s" * (2 * (i + 1)))
+            c.close()
+    write_json(os.path.join(sync, "ready"), {})
+    wait_file(os.path.join(sync, "go"))
+    t = threading.Thread(target=server)
+    t.start()
+    lports = []
+    for i in range(k):
+        s = socket.create_connection(("127.0.0.1", port))
+        lports.append(s.getsockname()[1])
+        s.sendall(b"c" * (i + 1))
+        s.shutdown(socket.SHUT_WR)
+        recv_all(s)
+        s.close()
+    t.join(TIMEOUT)
+    ls.close()
+    deadline = time.monotonic() + TIMEOUT
+    while tcp_sockets(port):
+        if time.monotonic() > deadline:
+            sys.exit(f"tcp_xfer: port {port} still has sockets {tcp_sockets(port)}")
+        time.sleep(0.005)
+    write_json(out, {"pid": os.getpid(), "port": port, "lports": lports})
+    write_json(os.path.join(sync, "done"), {})
+
+
 def main():
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "xfer":
@@ -188,6 +260,10 @@ def main():
         connect(args[0], args[1], int(args[2]), int(args[3]))
     elif mode == "refused":
         refused(args[0], args[1])
+    elif mode == "reset":
+        reset(args[0], args[1], int(args[2]))
+    elif mode == "storm":
+        storm(args[0], args[1], int(args[2]))
     elif mode == "hold":
         hold(args[0], args[1], int(args[2]), int(args[3]), args[4])
     else:
