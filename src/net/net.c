@@ -361,10 +361,65 @@ static void net_housekeeping(void *state)
 	(void)state;	/* the kernel deletes what it sends; nothing to drain */
 }
 
+/* A closed connection's record, from its entry (its socket not destroyed yet) */
+static void close_from_entry(struct net_close_event *e, const struct net_conn *c, uint64_t now)
+{
+	memset(e, 0, sizeof(*e));
+	e->hdr = (struct ks_hdr){ .ts_ns = now, .cgroup_id = c->cgroup_id, .type = NET_EV_CLOSE,
+				  .pid = c->pid, .tid = c->tid, .ppid = c->ppid, .uid = c->uid };
+	memcpy(e->hdr.comm, c->comm, sizeof(e->hdr.comm));
+	e->id = c->id;
+	e->start_ns = c->start_ns;
+	e->close_ns = c->close_ns;
+	e->tx_bytes = c->tx_bytes;
+	e->rx_bytes = c->rx_bytes;
+	e->end = c->end;
+	e->netns = c->netns;
+	e->flags = c->flags;
+	e->family = c->family;
+	e->lport = c->lport;
+	e->rport = c->rport;
+	memcpy(e->laddr, c->laddr, sizeof(e->laddr));
+	memcpy(e->raddr, c->raddr, sizeof(e->raddr));
+}
+
+/*
+ * Tracing ended: what the kernel still holds. A connection that closed but
+ * whose socket the application had not closed yet is complete: its row,
+ * from the entry. One still open is said on stderr, never dropped silently
+ * (an interval's last report has shown it).
+ */
 static int net_finish(void *state, struct ks_out *o)
 {
-	(void)state;
-	(void)o;
+	struct net_state *st = state;
+	uint64_t key, next, *prev = NULL, now = ks_now_ns(CLOCK_MONOTONIC);
+	size_t open = 0;
+	struct net_conn c;
+	int fd;
+
+	if (st->interval_mode || !st->skel)
+		return 0;
+	fd = bpf_map__fd(st->skel->maps.conns);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct net_close_event e;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &c))
+			continue;
+		if ((!(c.flags & NET_F_OWNER) && st->filtered) || (c.flags & NET_F_PORTS))
+			continue;
+		if (!c.end.state) {
+			open++;
+			continue;
+		}
+		close_from_entry(&e, &c, now);
+		if (!net_event_check(&e, sizeof(e)))
+			net_print_close(o, &e);
+	}
+	if (open)
+		fprintf(stderr, "kscope: %zu TCP connection%s still open when tracing ended: not "
+			"shown (an interval shows live connections)\n", open, open == 1 ? "" : "s");
 	return 0;
 }
 

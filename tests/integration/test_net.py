@@ -18,6 +18,8 @@ knows (tests/workloads/tcp_xfer.py), so each row is asserted exactly:
     TcpRetransSegs does, and the bytes stay exact;
   * a connect to a port nothing listens on: one row, SYN_SENT, ECONNREFUSED;
     a server that aborts: the client's row ends with ECONNRESET;
+  * tracing ends with sockets left: a closed connection whose socket is
+    still open is a full row, open connections are said on stderr;
   * a full ring buffer (4 KiB, the reader stopped): every connection is a
     row or counted in a "lost" record, exactly;
   * a connection that outlives an interval: a net_conn_stat row in each
@@ -315,6 +317,39 @@ def test_losses_are_counted_exactly(kscope, tmp_path):
         i = index[r["lport"] if r["open"] == "active" else r["rport"]]
         tx, rx = (i + 1, 2 * (i + 1)) if r["open"] == "active" else (2 * (i + 1), i + 1)
         assert (r["pid"], r["tx_bytes"], r["rx_bytes"]) == (info["pid"], tx, rx), (i, r)
+
+
+def test_end_of_tracing(kscope, tmp_path):
+    """Tracing ends (PROGRAM's exit) with followed sockets left: a connection that
+    closed, whose socket its process had not closed yet, is a full row from the
+    kernel's map; connections still open are said on stderr, not dropped silently."""
+    d = str(tmp_path)
+    go = os.path.join(d, "go")
+    # the two outlive PROGRAM: their output not on kscope's pipes
+    cmd = (f"{PY} {XFER} closed {d}/c.json 127.0.0.1 {N} {M} {go} >/dev/null 2>&1 & "
+           f"{PY} {XFER} hold {d}/h.json 127.0.0.1 5 6 {go} >/dev/null 2>&1 & "
+           f"while [ ! -e {d}/c.json ] || [ ! -e {d}/h.json.sent1 ]; do sleep 0.01; done")
+    try:
+        res = kscope.command("net").run([], program=["sh", "-c", cmd])
+    finally:
+        with open(go, "w"):
+            pass
+    assert res.rc == 0, res
+    with open(f"{d}/c.json") as f:
+        info = json.load(f)
+    assert info["got"] == M, info
+    rows = [r for r in conns(res) if info["port"] in (r["lport"], r["rport"])]
+    assert len(rows) == 2, res.rows
+    (c,) = [r for r in rows if r["open"] == "active"]
+    (s,) = [r for r in rows if r["open"] == "passive"]
+    assert (c["pid"], c["lport"], c["tx_bytes"], c["rx_bytes"], c["state"], c["error"]) == \
+        (info["pid"], info["lport"], N, M, "FIN_WAIT2", None), c
+    assert (c["wire_bytes_acked"], c["wire_bytes_received"]) == (N + 2, M + 1), c
+    assert c["ts_ns"] >= s["ts_ns"] and c["duration_ns"] > 0, rows
+    assert (s["tx_bytes"], s["rx_bytes"], s["state"]) == (M, N, "LAST_ACK"), s
+    # hold's two ends, still open
+    assert "kscope: 2 TCP connections still open when tracing ended: not shown" in res.stderr, \
+        res.stderr
 
 
 def test_text_line(kscope):

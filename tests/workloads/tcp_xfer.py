@@ -23,6 +23,11 @@ Each writes what the test must know (pids, ports) as JSON to OUT once done.
       K connections on loopback, one after the other, once the file SYNC/go
       exists (SYNC/ready says it waits; SYNC/done that all are gone): the
       i-th client (from 0) sends i + 1 bytes, its server answers 2 (i + 1)
+  tcp_xfer.py closed OUT HOST N M GO
+      an exchange of N and M bytes on loopback whose client reads to the
+      end (its connection is then closed, TIME_WAIT being another socket)
+      but keeps its socket open until the file GO exists; OUT is written
+      when that state is reached (the server's socket gone)
   tcp_xfer.py serve / connect ...: the two halves of xfer (internal)
 """
 import errno
@@ -250,6 +255,37 @@ def storm(out, sync, k):
     write_json(os.path.join(sync, "done"), {})
 
 
+def closed(out, host, n, m, go):
+    ls = socket.socket(family(host))
+    ls.bind((host, 0))
+    ls.listen(1)
+    port = ls.getsockname()[1]
+
+    def server():
+        c, _ = ls.accept()
+        recv_all(c)
+        c.sendall(b"m" * m)
+        c.close()
+    t = threading.Thread(target=server)
+    t.start()
+    s = socket.create_connection((host, port))
+    lport = s.getsockname()[1]
+    s.sendall(b"n" * n)
+    s.shutdown(socket.SHUT_WR)
+    got = recv_all(s)
+    t.join(TIMEOUT)
+    ls.close()
+    deadline = time.monotonic() + TIMEOUT
+    while tcp_sockets(port):
+        if time.monotonic() > deadline:
+            sys.exit(f"tcp_xfer: port {port} still has sockets {tcp_sockets(port)}")
+        time.sleep(0.005)
+    write_json(out, {"pid": os.getpid(), "comm": comm(), "lport": lport, "port": port,
+                     "got": got})
+    wait_file(go)
+    s.close()
+
+
 def main():
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "xfer":
@@ -264,6 +300,8 @@ def main():
         reset(args[0], args[1], int(args[2]))
     elif mode == "storm":
         storm(args[0], args[1], int(args[2]))
+    elif mode == "closed":
+        closed(args[0], args[1], int(args[2]), int(args[3]), args[4])
     elif mode == "hold":
         hold(args[0], args[1], int(args[2]), int(args[3]), args[4])
     else:
