@@ -5,12 +5,12 @@
  * sent and received, and the kernel's wire, retransmit and RTT counters at
  * its close (net.bpf.c says how each is found).
  *
- * Without an interval, a row is printed when a connection closes (a
- * "net_conn" record, like tcplife's lines). With an interval, each period
- * is a table (engine table, "net_conn_stat") of the connections that lived
- * in it: the live ones from the kernel's map, with the bytes of the period,
- * and those that closed, with their last bytes and the counters of the
- * close; a connection's periods add up to its totals.
+ * Without an interval, a row is printed when a connection's socket is
+ * destroyed (a "net_conn" record, like tcplife's lines). With an interval,
+ * each period is a table (engine table, "net_conn_stat") of the connections
+ * that lived in it: the live ones from the kernel's map, with the bytes of
+ * the period (and what they ended with once closed), and those whose record
+ * came, with their last bytes; a connection's periods add up to its totals.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -210,6 +210,40 @@ static struct ks_row *conn_row(struct net_state *st, uint64_t id, const struct k
 	return r;
 }
 
+/* What a connection ended with (at TCP_CLOSE): the columns only a close has */
+static void put_end(struct ks_row *r, const struct net_tcp_end *end)
+{
+	const char *state = net_state_name(end->state), *err;
+	struct conn_ext *x = ks_row_ext(r);
+
+	x->closed = true;
+	snprintf(x->state, sizeof(x->state), "%s", state ? state : "?");
+	err = end->error ? ks_errno_name(end->error) : NULL;
+	if (err)
+		snprintf(x->error, sizeof(x->error), "%s", err);
+	else if (end->error)
+		snprintf(x->error, sizeof(x->error), "%d", end->error);
+	else
+		x->error[0] = '\0';
+	ks_row_put(r, C_RETRANS, end->retrans_segs);
+	ks_row_put(r, C_RETRANS_BYTES, end->retrans_bytes);
+	if (end->rtos == NET_NONE)
+		ks_row_put_absent(r, C_RTOS);
+	else
+		ks_row_put(r, C_RTOS, end->rtos);
+	if (end->srtt_us)
+		ks_row_put(r, C_SRTT, end->srtt_us);
+	else
+		ks_row_put_absent(r, C_SRTT);
+	if (end->min_rtt_us != NET_NONE)
+		ks_row_put(r, C_MIN_RTT, end->min_rtt_us);
+	else
+		ks_row_put_absent(r, C_MIN_RTT);
+	ks_row_put(r, C_WIRE_SENT, end->wire_bytes_sent);
+	ks_row_put(r, C_WIRE_ACKED, end->wire_bytes_acked);
+	ks_row_put(r, C_WIRE_RECEIVED, end->wire_bytes_received);
+}
+
 /* The live connections, as the kernel's map has them now */
 static void collect_live(struct net_state *st, uint64_t now)
 {
@@ -240,17 +274,21 @@ static void collect_live(struct net_state *st, uint64_t now)
 			continue;
 		ks_row_put(r, C_TX, c.tx_bytes);
 		ks_row_put(r, C_RX, c.rx_bytes);
+		if (c.end.state) {
+			/* closed, its socket not yet: what it ended with is known */
+			ks_row_put(r, C_DURATION, c.close_ns - c.start_ns);
+			put_end(r, &c.end);
+			continue;
+		}
 		ks_row_put(r, C_DURATION, now > c.start_ns ? now - c.start_ns : 0);
 		for (size_t i = 0; i < ARRAY_SIZE(close_only); i++)
 			ks_row_put_absent(r, close_only[i]);
 	}
 }
 
-/* A connection closed: its last bytes and its counters, then gone */
+/* A connection's record: its last bytes and what it ended with, then gone */
 static void put_closed(struct net_state *st, const struct net_close_event *e)
 {
-	const char *state = net_state_name(e->end.state), *err;
-	struct conn_ext *x;
 	struct ks_row *r;
 
 	r = conn_row(st, e->id, &e->hdr, e->netns, e->family, e->laddr, e->lport, e->raddr,
@@ -260,31 +298,7 @@ static void put_closed(struct net_state *st, const struct net_close_event *e)
 	ks_row_put(r, C_TX, e->tx_bytes);
 	ks_row_put(r, C_RX, e->rx_bytes);
 	ks_row_put(r, C_DURATION, e->close_ns - e->start_ns);
-	x = ks_row_ext(r);
-	x->closed = true;
-	snprintf(x->state, sizeof(x->state), "%s", state);
-	err = e->end.error ? ks_errno_name(e->end.error) : NULL;
-	if (err)
-		snprintf(x->error, sizeof(x->error), "%s", err);
-	else if (e->end.error)
-		snprintf(x->error, sizeof(x->error), "%d", e->end.error);
-	ks_row_put(r, C_RETRANS, e->end.retrans_segs);
-	ks_row_put(r, C_RETRANS_BYTES, e->end.retrans_bytes);
-	if (e->end.rtos == NET_NONE)
-		ks_row_put_absent(r, C_RTOS);
-	else
-		ks_row_put(r, C_RTOS, e->end.rtos);
-	if (e->end.srtt_us)
-		ks_row_put(r, C_SRTT, e->end.srtt_us);
-	else
-		ks_row_put_absent(r, C_SRTT);
-	if (e->end.min_rtt_us != NET_NONE)
-		ks_row_put(r, C_MIN_RTT, e->end.min_rtt_us);
-	else
-		ks_row_put_absent(r, C_MIN_RTT);
-	ks_row_put(r, C_WIRE_SENT, e->end.wire_bytes_sent);
-	ks_row_put(r, C_WIRE_ACKED, e->end.wire_bytes_acked);
-	ks_row_put(r, C_WIRE_RECEIVED, e->end.wire_bytes_received);
+	put_end(r, &e->end);
 	ks_row_gone(r);
 }
 
