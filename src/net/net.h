@@ -52,7 +52,7 @@ _Static_assert(sizeof(struct net_tcp_end) == 56, "net_tcp_end layout");
  * final when the socket is destroyed.
  */
 struct net_conn {
-	__u64 id;                 /* unique in the run (the socket's address is reused) */
+	__u64 id;                 /* unique in the run: (cpu << 40) | opened on that CPU */
 	__u64 start_ns;           /* when it was opened (bpf_ktime_get_ns) */
 	__u64 cgroup_id;          /* cgroup v2 id of the owner */
 	__u64 tx_bytes;           /* what the application passed to the socket */
