@@ -30,6 +30,7 @@ FAMILIES = ("fentry", "kprobe", "lsm", "tp_btf", "raw_tp", "tracepoint")
 TP = ("tp_btf", "raw_tp", "tracepoint")           # every tracepoint-based probe
 EXIT = ("fentry", "kprobe") + TP                  # proc's exit: taskstats_exit first
 EXIT_TARGET = "taskstats_exit"
+NET_BYTES = TP + ("fentry",)                      # net's send/recv: fexit on tcp_sendmsg/recvmsg last
 
 VARIANTS = OrderedDict([
     ("default", []),

@@ -62,10 +62,8 @@ STAT_FIELDS = ("type", "ts_ns", "interval_ns", "conn_id", "pid", "comm", "cgroup
                "srtt_us", "min_rtt_us", "wire_bytes_sent", "wire_bytes_acked",
                "wire_bytes_received")
 
-# The probes and their alternatives (src/net/net.c), preferred first: the
-# application-byte probes end with fexit on tcp_sendmsg/tcp_recvmsg
-TP = hooks.TP
-BYTES = hooks.TP + ("fentry",)
+# The probes and their alternatives (src/net/net.c, hooks.py), preferred first
+TP, BYTES = hooks.TP, hooks.NET_BYTES
 PROBES = {"destroy": TP, "state": TP, "send": BYTES, "recv": BYTES}
 VARIANTS = hooks.variants_for(TP, BYTES)
 
