@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kscope net: one record per TCP connection when it closes, with exactly
+ * kscope net: one record per TCP connection when it is over, with exactly
  * the bytes its application sent and received, and the kernel's own wire,
- * retransmit and RTT counters read from struct tcp_sock at the close.
+ * retransmit and RTT counters read from struct tcp_sock at its close.
  *
  * A connection is followed from its opening to its close in the `conns`
  * map, keyed by the socket's address:
@@ -13,9 +13,10 @@
  *     on the CPU is anyone: the owner is the listener's, or, for a listener
  *     opened before kscope, the first process that sends or receives on it;
  *   - the close: -> CLOSE, where the state it closed from and the error are
- *     kept; the application may still read what came before the peer's FIN;
- *   - the socket's destruction (tcp_destroy_sock): the record, with the
- *     kernel's counters then, and the entry deleted.
+ *     kept with the kernel's counters (a disconnect zeroes them after); the
+ *     application may still read what came before the peer's FIN;
+ *   - the socket's destruction (tcp_destroy_sock), or a connect() again on
+ *     it: the record, and the entry deleted.
  * Application bytes are added by sock_send_length / sock_recv_length (one
  * hash look-up per call; sockets not followed stop there). Nothing runs per
  * packet.
@@ -182,7 +183,7 @@ static __always_inline void read_tcp(struct sock *sk, struct net_tcp_end *e)
 	e->error = BPF_CORE_READ(sk, sk_err);
 }
 
-/* The record of a connection: its entry, and the socket's counters now */
+/* The record of a connection: its entry, with what it ended with (read at TCP_CLOSE) */
 static __always_inline void emit(struct sock *sk, struct net_conn *c)
 {
 	struct net_close_event *e;
@@ -239,11 +240,14 @@ static __always_inline void open_active(struct sock *sk)
 	struct net_conn c = {}, *old;
 	int m;
 
+	old = bpf_map_lookup_elem(&conns, &key);
+	if (old && old->end.state) {
+		/* connect() again on a socket whose connection closed: that one is over */
+		emit(sk, old);
+		bpf_map_delete_elem(&conns, &key);
+	}
 	if (!ks_wanted() || !family_ok(sk))
 		return;
-	old = bpf_map_lookup_elem(&conns, &key);
-	if (old && old->end.state)
-		emit(sk, old);	/* connect() again on a socket whose connection closed */
 	m = ports_match(sk);
 	if (!m)
 		return;

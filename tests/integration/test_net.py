@@ -262,6 +262,40 @@ def test_refused(kscope, host):
     assert r["srtt_us"] is None and r["min_rtt_us"] is None and r["retrans_segs"] == 0, r
 
 
+@pytest.mark.parametrize("port_filter", [False, True])
+def test_connect_again(kscope, port_filter):
+    """A refused connect, then a connect on the same socket that works: two
+    connections, two rows for the client's socket, each with its own bytes.
+    With --port on the refused one's port only: that row alone, its bytes 0 (the
+    second connection is not followed, and adds nothing to the first)."""
+    out = os.path.join(kscope.tmpdir, "retry.json")
+    closed = free_port()
+    res = kscope.command("net").run(["--port", str(closed)] if port_filter else [],
+                                    program=[PY, XFER, "retry", out, "127.0.0.1", str(N),
+                                             str(M), str(closed)])
+    assert res.rc == 0, res
+    with open(out) as f:
+        info = json.load(f)
+    assert (info["errno"], info["got"], info["closed_port"]) == ("ECONNREFUSED", M, closed), info
+    assert info["lport2"] == info["lport"], info
+    rows = conns(res)
+    assert len(rows) == (1 if port_filter else 3), rows
+    assert len({r["conn_id"] for r in rows}) == len(rows), rows
+    first = rows[0]
+    assert (first["open"], first["lport"], first["rport"], first["state"], first["error"],
+            first["tx_bytes"], first["rx_bytes"]) == \
+        ("active", info["lport"], closed, "SYN_SENT", "ECONNREFUSED", 0, 0), first
+    if port_filter:
+        return
+    second, s = rows[1:]
+    if second["open"] == "passive":
+        second, s = s, second
+    assert (second["lport"], second["rport"], second["state"], second["error"],
+            second["tx_bytes"], second["rx_bytes"]) == (info["lport2"], info["port"],
+                                                        "FIN_WAIT2", None, N, M), second
+    assert (s["open"], s["tx_bytes"], s["rx_bytes"]) == ("passive", M, N), s
+
+
 def test_reset(kscope):
     """A server that aborts (SO_LINGER 0): the client's row ends with ECONNRESET,
     the server's without an error; both from ESTABLISHED, the bytes exact."""

@@ -16,6 +16,10 @@ Each writes what the test must know (pids, ports) as JSON to OUT once done.
   tcp_xfer.py hold OUT HOST N1 N2 GO
       one connection on loopback (server thread, client in this process):
       the client sends N1 bytes, waits for the file GO, sends N2, closes
+  tcp_xfer.py retry OUT HOST N M CLOSED
+      one socket, bound to a free port by its number, connects to port
+      CLOSED, where nothing listens (0: a free one), and is refused; then,
+      the same socket, to a server: sends N bytes, the server answers M
   tcp_xfer.py reset OUT HOST N
       one connection on loopback: the client sends N bytes, the server reads
       them and aborts (SO_LINGER 0: a reset), the client's next read fails
@@ -191,6 +195,51 @@ def hold(out, host, n1, n2, go):
     write_json(out, {"pid": os.getpid(), "got": result.get("got"), "port": port})
 
 
+def retry(out, host, n, m, closed_port):
+    if not closed_port:
+        probe = socket.socket(family(host))
+        probe.bind((host, 0))
+        closed_port = probe.getsockname()[1]
+        probe.close()
+    ls = socket.socket(family(host))
+    ls.bind((host, 0))
+    ls.listen(1)
+    port = ls.getsockname()[1]
+
+    def server():
+        c, _ = ls.accept()
+        recv_all(c)
+        c.sendall(b"m" * m)
+        c.close()
+    t = threading.Thread(target=server)
+    t.start()
+    # bound to a port by its number: the failed connect keeps it (a port the
+    # kernel chose for bind(0) would be released by the disconnect)
+    free = socket.socket(family(host))
+    free.bind((host, 0))
+    lport = free.getsockname()[1]
+    free.close()
+    s = socket.socket(family(host))
+    s.bind((host, lport))
+    err = s.connect_ex((host, closed_port))
+    s.connect((host, port))
+    lport2 = s.getsockname()[1]
+    s.sendall(b"n" * n)
+    s.shutdown(socket.SHUT_WR)
+    got = recv_all(s)
+    s.close()
+    t.join(TIMEOUT)
+    ls.close()
+    deadline = time.monotonic() + TIMEOUT
+    while tcp_sockets(port):
+        if time.monotonic() > deadline:
+            sys.exit(f"tcp_xfer: port {port} still has sockets {tcp_sockets(port)}")
+        time.sleep(0.005)
+    write_json(out, {"pid": os.getpid(), "lport": lport, "lport2": lport2,
+                     "closed_port": closed_port,
+                     "port": port, "errno": errno.errorcode.get(err, err), "got": got})
+
+
 def reset(out, host, n):
     ls = socket.socket(family(host))
     ls.bind((host, 0))
@@ -296,6 +345,8 @@ def main():
         connect(args[0], args[1], int(args[2]), int(args[3]))
     elif mode == "refused":
         refused(args[0], args[1])
+    elif mode == "retry":
+        retry(args[0], args[1], int(args[2]), int(args[3]), int(args[4]))
     elif mode == "reset":
         reset(args[0], args[1], int(args[2]))
     elif mode == "storm":
