@@ -24,6 +24,14 @@ bool ks_proc_comm(uint32_t pid, char *comm);
 const char *ks_cgroup2_root(void);
 
 /*
+ * The path, below the cgroup v2 mount point ("/" for the root), of the
+ * cgroup of this id (its kernfs inode number, bpf_get_current_cgroup_id());
+ * NULL if there is none now. The hierarchy is walked once and kept; a new
+ * id walks it again, at most once a second.
+ */
+const char *ks_cgroup2_path(uint64_t id);
+
+/*
  * Wait until every BPF program that is running now has returned: tracing
  * programs run inside an RCU read-side section, and membarrier's GLOBAL
  * command waits for an RCU grace period. After a flag in a map or .bss

@@ -13,6 +13,7 @@
  * came, with their last bytes; a connection's periods add up to its totals.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,13 @@ KS_SKEL_OPS(net_bpf);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-enum sort_key { SORT_BYTES, SORT_TX, SORT_RX, SORT_DURATION };
+enum sort_key { SORT_BYTES, SORT_TX, SORT_RX, SORT_DURATION, SORT_CONNS, SORT_RETRANS };
+
+/* --by: one row per connection (none), or its owner's sums */
+enum net_by { BY_CONN, BY_PROCESS, BY_CGROUP };
+
+/* --by without an interval: gone connections kept apart at most (then folded per owner) */
+#define MAX_GONE_CONNS 4096
 
 struct net_state {
 	struct net_bpf *skel;
@@ -43,18 +50,22 @@ struct net_state {
 	uint16_t family;              /* -4, -6: NET_AF_*; 0 both */
 	int sort;                     /* enum sort_key; -1 not given */
 	unsigned top;                 /* -n; 0 not given */
+	int by;                       /* enum net_by */
 	/* state */
 	bool interval_mode;
+	bool table_mode;              /* a table per interval, or one at the end (--by) */
 	bool filtered;                /* -p, -u, -c, --comm or -- PROGRAM */
 	struct ks_table *table;       /* with an interval */
-	uint64_t period_start;
+	uint64_t period_start;        /* CLOCK_MONOTONIC, as bpf_ktime_get_ns() */
 };
 
 /* ---- the interval's table --------------------------------------------------- */
 
 enum { C_ID, C_PID, C_COMM, C_CGROUP, C_NETNS, C_FAMILY, C_LADDR, C_LPORT, C_RADDR, C_RPORT,
        C_TX, C_RX, C_BYTES, C_DURATION, C_CLOSED, C_STATE, C_ERROR, C_RETRANS, C_RETRANS_BYTES,
-       C_RTOS, C_SRTT, C_MIN_RTT, C_WIRE_SENT, C_WIRE_ACKED, C_WIRE_RECEIVED, NCOLS };
+       C_RTOS, C_SRTT, C_MIN_RTT, C_WIRE_SENT, C_WIRE_ACKED, C_WIRE_RECEIVED,
+       /* --by: the owner's sums */
+       C_CGROUP_PATH, C_CONNS, C_OPENED, C_ENDED, C_RETRANS_ENDED, NCOLS };
 
 static uint64_t row_bytes(const struct ks_row *r)
 {
@@ -159,12 +170,23 @@ static const struct ks_col net_cols[NCOLS] = {
 			   KS_COL_LABEL | KS_COL_TEXT_HIDE },
 	[C_WIRE_RECEIVED] = { "wire_bytes_received", "WRECV", KS_COL_COUNT,
 			      KS_COL_LABEL | KS_COL_TEXT_HIDE },
+	/* each connection's row holds 1 or 0: a group's row, how many */
+	[C_CGROUP_PATH] = { "cgroup", "CGROUP", KS_COL_STR, 0, 24, .size = 256 },
+	[C_CONNS] = { "conns", "CONNS", KS_COL_COUNT, 0, 6,
+		      .help = "connections that lived in the period" },
+	[C_OPENED] = { "conns_opened", "OPENED", KS_COL_COUNT, 0, 6,
+		       .help = "connections opened in the period" },
+	[C_ENDED] = { "conns_closed", "CLOSED", KS_COL_COUNT, 0, 6,
+		      .help = "connections whose socket was destroyed in the period" },
+	[C_RETRANS_ENDED] = { "retrans_segs", "RETRANS", KS_COL_COUNT, 0, 7,
+			      .help = "segments retransmitted by the connections closed in the period" },
 };
 
-static const int net_text_order[] = { C_PID, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX,
-				      C_RX, C_DURATION, C_STATE, C_RETRANS, C_SRTT, C_ERROR,
-				      C_ID, C_CGROUP, C_NETNS, C_FAMILY, C_BYTES, C_CLOSED,
-				      C_RETRANS_BYTES, C_RTOS, C_MIN_RTT, C_WIRE_SENT,
+static const int net_text_order[] = { C_PID, C_COMM, C_CGROUP_PATH, C_CONNS, C_OPENED, C_ENDED,
+				      C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX, C_RX,
+				      C_RETRANS_ENDED, C_DURATION, C_STATE, C_RETRANS, C_SRTT,
+				      C_ERROR, C_ID, C_CGROUP, C_NETNS, C_FAMILY, C_BYTES,
+				      C_CLOSED, C_RETRANS_BYTES, C_RTOS, C_MIN_RTT, C_WIRE_SENT,
 				      C_WIRE_ACKED, C_WIRE_RECEIVED };
 static const int net_ties[] = { C_BYTES, -1 };
 
@@ -178,6 +200,35 @@ static const struct ks_table_desc net_table = {
 	.ext_size = sizeof(struct conn_ext),
 	.visible = row_visible,
 };
+
+/* A cgroup's path for its group row (the id's, if it is gone) */
+static void cgroup_prepare(struct ks_row *g)
+{
+	uint64_t id = ks_row_get(g, C_CGROUP);
+	const char *path = ks_cgroup2_path(id);
+	char buf[24];
+
+	if (!path) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, id);
+		path = buf;
+	}
+	ks_row_put_str(g, C_CGROUP_PATH, path, strlen(path));
+}
+
+static const int by_pid[] = { C_PID, -1 }, by_cgroup[] = { C_CGROUP, -1 };
+
+static const struct ks_table_group net_groups[] = {
+	[BY_PROCESS] = { .type = "net_process_stat", .by = by_pid, .leader = -1 },
+	[BY_CGROUP] = { .type = "net_cgroup_stat", .by = by_cgroup, .leader = -1,
+			.prepare = cgroup_prepare },
+};
+
+/* What each view shows of the columns (the rest: hidden) */
+static const int conn_only[] = { C_ID, C_NETNS, C_FAMILY, C_LADDR, C_LPORT, C_RADDR, C_RPORT,
+				 C_DURATION, C_CLOSED, C_STATE, C_ERROR, C_RETRANS,
+				 C_RETRANS_BYTES, C_RTOS, C_SRTT, C_MIN_RTT, C_WIRE_SENT,
+				 C_WIRE_ACKED, C_WIRE_RECEIVED };
+static const int group_only[] = { C_CONNS, C_OPENED, C_ENDED, C_RETRANS_ENDED };
 
 /* The counters only a close has: unknown (null, "-") while a connection lives */
 static const int close_only[] = { C_RETRANS, C_RETRANS_BYTES, C_RTOS, C_SRTT,
@@ -207,7 +258,16 @@ static struct ks_row *conn_row(struct net_state *st, uint64_t id, const struct k
 	}
 	ks_row_put(r, C_LPORT, lport);
 	ks_row_put(r, C_RPORT, rport);
+	ks_row_put(r, C_CONNS, 1);
+	ks_row_put(r, C_ENDED, 0);
+	ks_row_put(r, C_RETRANS_ENDED, 0);
 	return r;
+}
+
+/* Opened in this period (its start on the clock of bpf_ktime_get_ns) */
+static void put_opened(struct net_state *st, struct ks_row *r, uint64_t start_ns)
+{
+	ks_row_put(r, C_OPENED, start_ns >= st->period_start);
 }
 
 /* What a connection ended with (at TCP_CLOSE): the columns only a close has */
@@ -272,6 +332,7 @@ static void collect_live(struct net_state *st, uint64_t now)
 			     c.rport);
 		if (!r)
 			continue;
+		put_opened(st, r, c.start_ns);
 		ks_row_put(r, C_TX, c.tx_bytes);
 		ks_row_put(r, C_RX, c.rx_bytes);
 		if (c.end.state) {
@@ -295,10 +356,13 @@ static void put_closed(struct net_state *st, const struct net_close_event *e)
 		     e->rport);
 	if (!r)
 		return;
+	put_opened(st, r, e->start_ns);
 	ks_row_put(r, C_TX, e->tx_bytes);
 	ks_row_put(r, C_RX, e->rx_bytes);
 	ks_row_put(r, C_DURATION, e->close_ns - e->start_ns);
 	put_end(r, &e->end);
+	ks_row_put(r, C_ENDED, 1);
+	ks_row_put(r, C_RETRANS_ENDED, e->end.retrans_segs);
 	ks_row_gone(r);
 }
 
@@ -332,7 +396,7 @@ static int net_start(void *state, void *skel, struct ks_out *o)
 
 	st->skel = skel;
 	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
-	if (!st->interval_mode)
+	if (!st->table_mode)
 		ks_rec_header(o);
 	return 0;
 }
@@ -344,7 +408,7 @@ static int net_event(void *state, struct ks_out *o, const void *data, size_t siz
 
 	if (net_event_check(data, size))
 		return -EINVAL;
-	if (st->interval_mode)
+	if (st->table_mode)
 		put_closed(st, e);
 	else
 		net_print_close(o, e);
@@ -358,10 +422,10 @@ static int net_report(void *state, struct ks_out *o, unsigned flags)
 	struct ks_sink sink;
 
 	(void)flags;
-	if (!st->interval_mode)
+	if (!st->table_mode)
 		return 0;	/* each connection was printed at its close */
 	collect_live(st, now);
-	if (!o->json)
+	if (!o->json && st->interval_mode)
 		ks_out_time_heading(o);
 	ks_sink_init(&sink, o, now, now - st->period_start);
 	ks_table_render(st->table, &sink);
@@ -372,7 +436,11 @@ static int net_report(void *state, struct ks_out *o, unsigned flags)
 
 static void net_housekeeping(void *state)
 {
-	(void)state;	/* the kernel deletes what it sends; nothing to drain */
+	struct net_state *st = state;
+
+	/* the kernel deletes what it sends; a summary at the end keeps a row per owner */
+	if (st->table && !st->interval_mode)
+		ks_table_fold_gone_groups(st->table, MAX_GONE_CONNS);
 }
 
 /* A closed connection's record, from its entry (its socket not destroyed yet) */
@@ -411,7 +479,7 @@ static int net_finish(void *state, struct ks_out *o)
 	struct net_conn c;
 	int fd;
 
-	if (st->interval_mode || !st->skel)
+	if (st->table_mode || !st->skel)
 		return 0;
 	fd = bpf_map__fd(st->skel->maps.conns);
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
@@ -445,14 +513,16 @@ const struct ks_tracer net_tracer = {
 
 /* ---- command line ----------------------------------------------------------- */
 
-enum { OPT_PORT = 0x200 };
+enum { OPT_PORT = 0x200, OPT_BY };
 
 static const struct ks_cli_opt net_opts[] = {
 	{ "port", OPT_PORT, "PORT[,PORT]", "only connections with either end on these ports" },
 	{ "ipv4", '4', NULL, "only IPv4 connections" },
 	{ "ipv6", '6', NULL, "only IPv6 connections" },
-	{ "sort", 's', "KEY", "with an interval: order rows by bytes (default), tx, rx or duration" },
-	{ "top", 'n', "N", "with an interval: show the first N rows only" },
+	{ "by", OPT_BY, "KIND", "a summary per process or cgroup (each interval, or at the end)" },
+	{ "sort", 's', "KEY", "tables: order rows by bytes (default), tx, rx, duration, conns "
+	  "or retrans" },
+	{ "top", 'n', "N", "tables: show the first N rows only" },
 	{ 0 }
 };
 
@@ -498,6 +568,16 @@ static int net_parse(void *state, int key, const char *arg)
 	case '6':
 		st->family = NET_AF_INET6;
 		return 0;
+	case OPT_BY:
+		if (!strcmp(arg, "process"))
+			st->by = BY_PROCESS;
+		else if (!strcmp(arg, "cgroup"))
+			st->by = BY_CGROUP;
+		else {
+			ks_cli_error(&net_cli, "invalid --by '%s' (process or cgroup)", arg);
+			return -1;
+		}
+		return 0;
 	}
 	return -1;
 }
@@ -511,22 +591,48 @@ static int net_setup(void *state, struct ks_opts *o)
 {
 	struct net_state *st = state;
 
+	static const int sort_cols[] = { [SORT_BYTES] = C_BYTES, [SORT_TX] = C_TX,
+					 [SORT_RX] = C_RX, [SORT_DURATION] = C_DURATION,
+					 [SORT_CONNS] = C_CONNS, [SORT_RETRANS] = C_RETRANS };
+	int sort = st->sort >= 0 ? sort_cols[st->sort] : C_BYTES;
+
 	st->interval_mode = o->interval_s > 0;
-	if (!st->interval_mode && (st->sort >= 0 || st->top)) {
-		ks_cli_error(&net_cli, "-s and -n order and cut the table of an interval: "
-			     "give one (e.g. 'kscope net -s tx 1')");
+	st->table_mode = st->interval_mode || st->by != BY_CONN;
+	if (!st->table_mode && (st->sort >= 0 || st->top)) {
+		ks_cli_error(&net_cli, "-s and -n order and cut a table: give an interval or --by "
+			     "(e.g. 'kscope net -s tx 1')");
+		return KS_EXIT_USAGE;
+	}
+	if (st->by == BY_CONN && st->sort == SORT_CONNS) {
+		ks_cli_error(&net_cli, "-s conns orders the rows of --by process or cgroup");
+		return KS_EXIT_USAGE;
+	}
+	if (st->by != BY_CONN && st->sort == SORT_DURATION) {
+		ks_cli_error(&net_cli, "-s duration orders connections, not --by %s",
+			     st->by == BY_PROCESS ? "process" : "cgroup");
 		return KS_EXIT_USAGE;
 	}
 	st->filtered = o->npids || o->follow || o->uid_set || o->cgroup || o->comm;
-	if (!st->interval_mode)
+	if (!st->table_mode)
 		return 0;
 	st->table = ks_table_new(&net_table);
 	if (!st->table)
 		return KS_EXIT_FAIL;
 	ks_table_set_ctx(st->table, st);
 	ks_table_hide(st->table, C_BYTES, true);	/* a sort key only */
-	ks_table_sort(st->table, st->sort == SORT_TX ? C_TX : st->sort == SORT_RX ? C_RX :
-				 st->sort == SORT_DURATION ? C_DURATION : C_BYTES);
+	for (size_t i = 0; i < ARRAY_SIZE(conn_only); i++)
+		ks_table_hide(st->table, conn_only[i], st->by != BY_CONN);
+	for (size_t i = 0; i < ARRAY_SIZE(group_only); i++)
+		ks_table_hide(st->table, group_only[i], st->by == BY_CONN);
+	ks_table_hide(st->table, C_CGROUP_PATH, st->by != BY_CGROUP);
+	ks_table_hide(st->table, C_PID, st->by == BY_CGROUP);
+	ks_table_hide(st->table, C_COMM, st->by == BY_CGROUP);
+	if (st->by != BY_CONN) {
+		ks_table_group(st->table, &net_groups[st->by]);
+		if (sort == C_RETRANS)
+			sort = C_RETRANS_ENDED;
+	}
+	ks_table_sort(st->table, sort);
 	ks_table_top(st->table, st->top);
 	return 0;
 }
@@ -554,10 +660,12 @@ static struct ks_cli net_cli = {
 	"  kscope net                            # a line per connection as it closes\n"
 	"  kscope net --port 443 -j              # HTTPS connections as NDJSON\n"
 	"  kscope net -6 -- curl -s http://[::1]:8080/\n"
-	"  kscope net -s tx -n 10 5              # every 5 s: the 10 connections sending most\n",
+	"  kscope net -s tx -n 10 5              # every 5 s: the 10 connections sending most\n"
+	"  kscope net --by process 10            # every 10 s: connections and bytes per process\n",
 	KS_CLI_OF(net),
 	/* -s KEY: in enum sort_key's order */
-	KS_CLI_SORT(struct net_state, sort, top, "bytes", "tx", "rx", "duration"),
+	KS_CLI_SORT(struct net_state, sort, top, "bytes", "tx", "rx", "duration", "conns",
+		    "retrans"),
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 

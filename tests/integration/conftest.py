@@ -16,6 +16,7 @@ Rules kept by every test here:
 import json
 import os
 import pty
+import secrets
 import select
 import shutil
 import signal
@@ -442,6 +443,37 @@ def bg():
 @pytest.fixture
 def noise(bg, tmp_path):
     return Noise(bg, str(tmp_path))
+
+
+@pytest.fixture
+def cgroup(bg):
+    """A fresh cgroup v2 directory; processes moved back out and removed after."""
+    root = cgroup2_mount()
+    with open("/proc/self/cgroup") as f:
+        mine = [line[3:].strip() for line in f if line.startswith("0::")][0]
+    home = root + mine.rstrip("/")
+    path = os.path.join(root, f"kscope-test-{os.getpid()}-{secrets.token_hex(3)}")
+    os.mkdir(path)
+    yield path
+    try:
+        with open(os.path.join(path, "cgroup.procs")) as f:
+            left = [int(x) for x in f.read().split()]
+        for pid in left:
+            try:
+                with open(os.path.join(home, "cgroup.procs"), "w") as f:
+                    f.write(str(pid))
+            except OSError:
+                pass
+    finally:
+        bg.cleanup()
+        for _ in range(500):	# a task that just exited may linger a moment
+            try:
+                os.rmdir(path)
+                break
+            except OSError:
+                time.sleep(0.01)
+        else:
+            os.rmdir(path)
 
 
 @pytest.fixture

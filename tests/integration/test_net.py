@@ -555,14 +555,114 @@ def test_owner_filter(kscope, bg):
         (srv.pid, "passive", port, M, N), s
 
 
+# ---- --by process | cgroup -------------------------------------------------------------
+
+BY_PROCESS_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "comm", "cgroup_id", "tx_bytes",
+                     "rx_bytes", "conns", "conns_opened", "conns_closed", "retrans_segs")
+BY_CGROUP_FIELDS = ("type", "ts_ns", "interval_ns", "cgroup_id", "tx_bytes", "rx_bytes",
+                    "cgroup", "conns", "conns_opened", "conns_closed", "retrans_segs")
+
+
+def run_storm(kscope, args, k, tmp_path):
+    """kscope net -j ARGS -- tcp_xfer.py storm (K connections, one process): (res, info)."""
+    sync, out = str(tmp_path), os.path.join(str(tmp_path), "storm.json")
+    with open(os.path.join(sync, "go"), "w"):
+        pass
+    # then a pause past kscope's housekeeping (about once a second), which folds
+    res = kscope.command("net").run(args, program=[
+        "sh", "-c", f"{PY} {XFER} storm {out} {sync} {k} && sleep 1.5"])
+    assert res.rc == 0, res
+    with open(out) as f:
+        return res, json.load(f)
+
+
+@pytest.mark.parametrize("k", [40, 2100])
+def test_by_process(kscope, tmp_path, k):
+    """--by process: one row for the process that owned 2K connections (both ends of
+    K exchanges), their bytes summed exactly; 2100 passes the 4096 closed connections
+    a summary at the end keeps apart before it folds them per process (the pause
+    after the storm lets the fold run before the end), which must change nothing."""
+    res, info = run_storm(kscope, ["--by", "process"], k, tmp_path)
+    rows = res.of("net_process_stat")
+    assert {r["type"] for r in res.rows} == {"net_process_stat"}, res.rows
+    for r in rows:
+        assert tuple(r) == BY_PROCESS_FIELDS, r
+    (row,) = [r for r in rows if r["pid"] == info["pid"]]
+    sent = 3 * k * (k + 1) // 2		# client i: i + 1 bytes, its server 2 (i + 1)
+    assert (row["conns"], row["conns_opened"], row["conns_closed"]) == (2 * k, 2 * k, 2 * k), row
+    assert (row["tx_bytes"], row["rx_bytes"], row["retrans_segs"]) == (sent, sent, 0), row
+    assert row["comm"] == "python3" and row["cgroup_id"] == cgroup_id_of(), row
+    # -- PROGRAM: its tree only, and nothing else in it connected
+    assert len(rows) == 1, rows
+
+
+def test_by_cgroup(kscope, cgroup):
+    """--by cgroup: the exchanges of the processes in a test's cgroup, with its path."""
+    def program(run):
+        cmds = " && ".join(f"{PY} {XFER} xfer {kscope.tmpdir}/{run}{i}.json - - 127.0.0.1 0 "
+                           f"{N} {M}" for i in range(2))
+        return ["sh", "-c", f"echo $$ > {cgroup}/cgroup.procs && {cmds}"]
+    res = kscope.command("net").run(["--by", "cgroup"], program=program("j"))
+    assert res.rc == 0, res
+    rows = res.of("net_cgroup_stat")
+    for r in rows:
+        assert tuple(r) == BY_CGROUP_FIELDS, r
+    (row,) = rows
+    assert row["cgroup_id"] == os.stat(cgroup).st_ino, row
+    assert row["cgroup"] == "/" + os.path.basename(cgroup), row
+    assert (row["conns"], row["conns_opened"], row["conns_closed"]) == (4, 4, 4), row
+    assert (row["tx_bytes"], row["rx_bytes"]) == (2 * (N + M), 2 * (N + M)), row
+    # the text table: the path, the counts
+    res = kscope.command("net").run(["--by", "cgroup"], program=program("t"), json_mode=False)
+    assert res.rc == 0, res
+    lines = res.rows.splitlines()
+    assert lines[0].split() == ["CGROUP", "CONNS", "OPENED", "CLOSED", "TX", "RX", "RETRANS"], lines
+    assert lines[1].split() == ["/" + os.path.basename(cgroup), "4", "4", "4", str(2 * (N + M)),
+                                str(2 * (N + M)), "0"], lines
+
+
+def test_by_process_intervals(kscope):
+    """--by process with an interval: a connection pair that outlives a period is
+    counted in each period it lived in, opened in the first, closed in the last,
+    and the periods' bytes add up to what was sent."""
+    n1, n2 = 1111, 2345
+    out = os.path.join(kscope.tmpdir, "hold.json")
+    go = os.path.join(kscope.tmpdir, "go")
+    t = kscope.command("net").start(["--by", "process", "1"],
+                                    program=[PY, XFER, "hold", out, "127.0.0.1", str(n1),
+                                             str(n2), go])
+    wait_for_file(out + ".sent1", t.proc)
+    with open(out + ".sent1") as f:
+        pid = json.load(f)["pid"]
+    deadline = time.monotonic() + TIMEOUT
+    while not any(r.get("pid") == pid and r["tx_bytes"] == n1
+                  for r in map(json.loads, read_text(t.out).splitlines())):
+        assert time.monotonic() < deadline and t.proc.poll() is None
+        time.sleep(0.05)
+    with open(go, "w"):
+        pass
+    res = t.wait()
+    assert res.rc == 0, res
+    rows = [r for r in res.of("net_process_stat") if r["pid"] == pid]
+    assert len(rows) >= 2 and len({r["ts_ns"] for r in rows}) == len(rows), rows
+    assert all(r["conns"] == 2 for r in rows), rows
+    assert rows[0]["conns_opened"] == 2 and sum(r["conns_opened"] for r in rows) == 2, rows
+    assert rows[-1]["conns_closed"] == 2 and sum(r["conns_closed"] for r in rows) == 2, rows
+    assert rows[0]["tx_bytes"] == rows[0]["rx_bytes"] == n1, rows
+    assert sum(r["tx_bytes"] for r in rows) == sum(r["rx_bytes"] for r in rows) == n1 + n2, rows
+
+
 @pytest.mark.parametrize("args, msg", [
     (["--port", "0"], "invalid port '0'"),
     (["--port", "65536"], "invalid port '65536'"),
     (["--port", "80,,443"], "invalid port list"),
     (["--port", ",".join(str(p) for p in range(1, 18))], "at most 16 ports"),
     (["-4", "-6"], "cannot be combined"),
-    (["-s", "tx"], "give one"),
-    (["-n", "3"], "give one"),
+    (["-s", "tx"], "give an interval or --by"),
+    (["-n", "3"], "give an interval or --by"),
+    (["--by", "thread"], "invalid --by 'thread' (process or cgroup)"),
+    (["-s", "conns", "1"], "-s conns orders the rows of --by"),
+    (["--by", "cgroup", "-s", "duration"], "-s duration orders connections, not --by cgroup"),
     (["-s", "bogus", "1"], None),
     (["--bogus"], "unknown option '--bogus'"),
 ])
