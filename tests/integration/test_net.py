@@ -570,7 +570,7 @@ def run_storm(kscope, args, k, tmp_path):
         pass
     # then a pause past kscope's housekeeping (about once a second), which folds
     res = kscope.command("net").run(args, program=[
-        "sh", "-c", f"{PY} {XFER} storm {out} {sync} {k} && sleep 1.5"])
+        "sh", "-c", f"{PY} {XFER} storm {out} {sync} {k} && sleep 2.5"])
     assert res.rc == 0, res
     with open(out) as f:
         return res, json.load(f)
