@@ -396,6 +396,39 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
+static __always_inline bool is_tcp(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
+}
+
+/*
+ * A TCP connection open before kscope started, seen sending or receiving
+ * (process context: the current task owns it): followed from now on, if
+ * the filters want it. Its entry is made once; a connection the filters
+ * reject is checked again at each call (a look-up and three reads).
+ */
+static __always_inline struct net_conn *adopt(struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct net_conn c = {};
+	int state;
+
+	if (!is_tcp(sk))
+		return NULL;
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	/* connected, or closing with data still to come or go */
+	if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT && state != TCP_FIN_WAIT1 &&
+	    state != TCP_FIN_WAIT2 && state != TCP_CLOSING && state != TCP_LAST_ACK)
+		return NULL;
+	if (!ks_wanted() || !family_ok(sk) || ports_match(sk) != 1)
+		return NULL;
+	c.flags = NET_F_ADOPTED;
+	owner_current(&c);
+	conn_tuple(&c, sk);
+	conn_add(sk, &c);
+	return bpf_map_lookup_elem(&conns, &key);
+}
+
 /*
  * Bytes the application passed to (tx) or got from (rx) a socket we follow.
  * The first process to do so owns a connection whose listener's owner was
@@ -410,6 +443,8 @@ static __always_inline int on_bytes(struct sock *sk, int ret, int flags, bool rx
 		return 0;
 	c = bpf_map_lookup_elem(&conns, &key);
 	if (!c)
+		c = adopt(sk);
+	if (!c)
 		return 0;
 	if (!(c->flags & NET_F_OWNER)) {
 		if (!ks_wanted()) {
@@ -423,11 +458,6 @@ static __always_inline int on_bytes(struct sock *sk, int ret, int flags, bool rx
 	else
 		__sync_fetch_and_add(&c->tx_bytes, ret);
 	return 0;
-}
-
-static __always_inline bool is_tcp(struct sock *sk)
-{
-	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
 }
 
 /* ---- state changes ---------------------------------------------------------- */

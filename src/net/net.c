@@ -264,10 +264,19 @@ static struct ks_row *conn_row(struct net_state *st, uint64_t id, const struct k
 	return r;
 }
 
-/* Opened in this period (its start on the clock of bpf_ktime_get_ns) */
-static void put_opened(struct net_state *st, struct ks_row *r, uint64_t start_ns)
+/* Since it opened; not known for one opened before kscope (NET_F_ADOPTED) */
+static void put_duration(struct ks_row *r, uint32_t flags, uint64_t ns)
 {
-	ks_row_put(r, C_OPENED, start_ns >= st->period_start);
+	if (flags & NET_F_ADOPTED)
+		ks_row_put_absent(r, C_DURATION);
+	else
+		ks_row_put(r, C_DURATION, ns);
+}
+
+/* Opened in this period (its start on the clock of bpf_ktime_get_ns) */
+static void put_opened(struct net_state *st, struct ks_row *r, uint32_t flags, uint64_t start_ns)
+{
+	ks_row_put(r, C_OPENED, !(flags & NET_F_ADOPTED) && start_ns >= st->period_start);
 }
 
 /* What a connection ended with (at TCP_CLOSE): the columns only a close has */
@@ -332,16 +341,16 @@ static void collect_live(struct net_state *st, uint64_t now)
 			     c.rport);
 		if (!r)
 			continue;
-		put_opened(st, r, c.start_ns);
+		put_opened(st, r, c.flags, c.start_ns);
 		ks_row_put(r, C_TX, c.tx_bytes);
 		ks_row_put(r, C_RX, c.rx_bytes);
 		if (c.end.state) {
 			/* closed, its socket not yet: what it ended with is known */
-			ks_row_put(r, C_DURATION, c.close_ns - c.start_ns);
+			put_duration(r, c.flags, c.close_ns - c.start_ns);
 			put_end(r, &c.end);
 			continue;
 		}
-		ks_row_put(r, C_DURATION, now > c.start_ns ? now - c.start_ns : 0);
+		put_duration(r, c.flags, now > c.start_ns ? now - c.start_ns : 0);
 		for (size_t i = 0; i < ARRAY_SIZE(close_only); i++)
 			ks_row_put_absent(r, close_only[i]);
 	}
@@ -356,10 +365,10 @@ static void put_closed(struct net_state *st, const struct net_close_event *e)
 		     e->rport);
 	if (!r)
 		return;
-	put_opened(st, r, e->start_ns);
+	put_opened(st, r, e->flags, e->start_ns);
 	ks_row_put(r, C_TX, e->tx_bytes);
 	ks_row_put(r, C_RX, e->rx_bytes);
-	ks_row_put(r, C_DURATION, e->close_ns - e->start_ns);
+	put_duration(r, e->flags, e->close_ns - e->start_ns);
 	put_end(r, &e->end);
 	ks_row_put(r, C_ENDED, 1);
 	ks_row_put(r, C_RETRANS_ENDED, e->end.retrans_segs);
@@ -654,8 +663,9 @@ static struct ks_cli net_cli = {
 	"how long it lived, tx_bytes/rx_bytes exactly as the application wrote and read them,\n"
 	"the kernel's wire counters, retransmitted segments, RTT, the state it closed from\n"
 	"and the error that ended it. With an interval, a table each period of the\n"
-	"connections that lived in it, the live ones with their bytes so far. Connections\n"
-	"opened before kscope started are not followed.",
+	"connections that lived in it, the live ones with their bytes so far. A connection\n"
+	"opened before kscope started is followed from the first send or receive seen on\n"
+	"it (\"open\": \"existing\", its bytes since then, its duration unknown).",
 	.examples =
 	"  kscope net                            # a line per connection as it closes\n"
 	"  kscope net --port 443 -j              # HTTPS connections as NDJSON\n"

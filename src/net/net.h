@@ -20,6 +20,11 @@
 #define NET_F_OWNER   (1u << 0)   /* owner (pid, comm...) known: attributed in process context */
 #define NET_F_ACTIVE  (1u << 1)   /* opened by connect(); else accepted from a listener */
 #define NET_F_PORTS   (1u << 2)   /* --port not decided yet: the local port was not bound */
+/*
+ * Open before kscope started: followed from the first send or receive kscope
+ * saw on it (its owner is that process); its bytes and duration are since then
+ */
+#define NET_F_ADOPTED (1u << 3)
 
 /*
  * What a connection ended with, read from struct tcp_sock when it went to

@@ -70,6 +70,8 @@ void net_print_close(struct ks_out *o, const struct net_close_event *e)
 	const char *fam = net_family_name(e->family), *state = net_state_name(e->end.state);
 	char la[NET_ADDR_STRLEN], ra[NET_ADDR_STRLEN], ep[NET_ADDR_STRLEN + 10];
 	const char *err = e->end.error ? ks_errno_name(e->end.error) : NULL;
+	const char *open = e->flags & NET_F_ADOPTED ? "existing" :
+			   e->flags & NET_F_ACTIVE ? "active" : "passive";
 	size_t n;
 
 	net_addr_str(e->family, e->laddr, la, sizeof(la));
@@ -88,12 +90,17 @@ void net_print_close(struct ks_out *o, const struct net_close_event *e)
 	ks_rec_str(o, "raddr", ra, strlen(ra), KS_TXT_HIDE);
 	ks_rec_u64(o, "rport", e->rport, KS_TXT_HIDE);
 	ks_rec_u64(o, "netns", e->netns, KS_TXT_HIDE);
-	ks_rec_str(o, "open", e->flags & NET_F_ACTIVE ? "active" : "passive",
-		   e->flags & NET_F_ACTIVE ? 6 : 7, KS_TXT_HIDE);
+	ks_rec_str(o, "open", open, strlen(open), KS_TXT_HIDE);
 	ks_rec_u64(o, "tx_bytes", e->tx_bytes, 0);
 	ks_rec_u64(o, "rx_bytes", e->rx_bytes, 0);
-	ks_rec_u64(o, "duration_ns", e->close_ns - e->start_ns, KS_TXT_HIDE);
-	ks_rec_ns(o, "dur", e->close_ns - e->start_ns, KS_JSON_HIDE);
+	if (e->flags & NET_F_ADOPTED) {
+		/* opened before kscope: how long ago is not known */
+		ks_rec_null(o, "duration_ns", KS_TXT_HIDE);
+		ks_rec_str(o, "dur", "-", 1, KS_JSON_HIDE);
+	} else {
+		ks_rec_u64(o, "duration_ns", e->close_ns - e->start_ns, KS_TXT_HIDE);
+		ks_rec_ns(o, "dur", e->close_ns - e->start_ns, KS_JSON_HIDE);
+	}
 	ks_rec_str(o, "state", state, strlen(state), 0);
 	if (err)
 		ks_rec_str(o, "error", err, strlen(err), 0);

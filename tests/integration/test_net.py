@@ -536,6 +536,39 @@ def test_listener_before_kscope(kscope, bg):
         (c_info["pid"], c_info["lport"], N, M), c
 
 
+def test_connection_before_kscope(kscope, bg):
+    """A connection open before kscope started: followed from the first send or
+    receive kscope sees on it, by the process that made it; its bytes are
+    exactly those of after the start, its duration unknown (null)."""
+    n1, n2 = 1111, 2345
+    out = os.path.join(kscope.tmpdir, "hold.json")
+    go = os.path.join(kscope.tmpdir, "go")
+    hold = bg.start([PY, XFER, "hold", out, "127.0.0.1", str(n1), str(n2), go])
+    wait_for_file(out + ".got1", hold)
+    with open(out + ".sent1") as f:
+        first = json.load(f)
+    t = kscope.command("net").start(["--port", str(first["port"])])
+    with open(go, "w"):
+        pass
+    assert hold.wait(TIMEOUT) == 0
+    res = t.stop(signal.SIGINT)
+    assert res.rc == 0, res
+    rows = conns(res)
+    assert len(rows) == 2, rows
+    (c,) = [r for r in rows if r["lport"] == first["lport"]]
+    (s,) = [r for r in rows if r["rport"] == first["lport"]]
+    for r in (c, s):
+        assert (r["pid"], r["comm"], r["open"], r["duration_ns"]) == \
+            (first["pid"], first["comm"], "existing", None), r
+        assert r["error"] is None, r
+    assert (c["state"], s["state"]) == ("FIN_WAIT2", "LAST_ACK"), (c, s)
+    assert (c["tx_bytes"], c["rx_bytes"]) == (n2, 0), c
+    assert (s["tx_bytes"], s["rx_bytes"]) == (0, n2), s
+    assert (c["rport"], s["lport"]) == (first["port"], first["port"])
+    # the kernel's own counters cover the whole connection
+    assert c["wire_bytes_sent"] - c["retrans_bytes"] == n1 + n2, c
+
+
 def test_owner_filter(kscope, bg):
     """-p: only the connections the traced process owns (the listener's children are its)."""
     out = os.path.join(kscope.tmpdir, "srv.json")

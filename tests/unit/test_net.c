@@ -182,6 +182,31 @@ static void test_print_text(void **state)
 	out_close(&o);
 }
 
+/* A connection opened before kscope: "existing", its duration unknown in both sinks */
+static void test_print_existing(void **state)
+{
+	struct net_close_event e = mk_close();
+	struct ks_out o;
+
+	e.flags = NET_F_OWNER | NET_F_ADOPTED;
+	out_open(&o, false);
+	net_print_close(&o, &e);
+	check_buf(&o, "0.005000    net_conn 4242    4243    1       curl             "
+		  "10.99.0.1:47236 > 10.99.0.2:9000 tx_bytes=1000 rx_bytes=3333 dur=- "
+		  "state=FIN_WAIT2 retrans_segs=1 srtt_us=52\n");
+	out_close(&o);
+	out_open(&o, true);
+	net_print_close(&o, &e);
+	check_buf(&o, JCONN "\"family\":\"ipv4\",\"laddr\":\"10.99.0.1\",\"lport\":47236,"
+		  "\"raddr\":\"10.99.0.2\",\"rport\":9000,\"netns\":4026531840,"
+		  "\"open\":\"existing\",\"tx_bytes\":1000,\"rx_bytes\":3333,"
+		  "\"duration_ns\":null,\"state\":\"FIN_WAIT2\",\"error\":null,"
+		  "\"retrans_segs\":1,\"retrans_bytes\":1000,\"rtos\":0,\"srtt_us\":52,"
+		  "\"min_rtt_us\":31,\"wire_bytes_sent\":2000,\"wire_bytes_acked\":1002,"
+		  "\"wire_bytes_received\":3334}\n");
+	out_close(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_print_json),
 		cmocka_unit_test(test_print_text),
+		cmocka_unit_test(test_print_existing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,7 +15,8 @@ Each writes what the test must know (pids, ports) as JSON to OUT once done.
       a client bound to HOST:0 connects to a port of HOST nothing listens on
   tcp_xfer.py hold OUT HOST N1 N2 GO
       one connection on loopback (server thread, client in this process):
-      the client sends N1 bytes, waits for the file GO, sends N2, closes
+      the client sends N1 bytes (OUT.sent1 once sent; OUT.got1 once the
+      server read them), waits for the file GO, sends N2, closes
   tcp_xfer.py retry OUT HOST N M CLOSED
       one socket, bound to a free port by its number, connects to port
       CLOSED, where nothing listens (0: a free one), and is refused; then,
@@ -179,7 +180,14 @@ def hold(out, host, n1, n2, go):
 
     def server():
         c, _ = ls.accept()
-        result["got"] = recv_all(c)
+        got = 0
+        while got < n1:
+            b = c.recv(n1 - got)
+            if not b:
+                break
+            got += len(b)
+        write_json(out + ".got1", {"got": got})
+        result["got"] = got + recv_all(c)
         c.close()
     t = threading.Thread(target=server)
     t.start()
