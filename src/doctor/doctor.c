@@ -193,12 +193,13 @@ static void plan_row(struct doctor *d, const char *cmd, const struct ks_probe_pl
 		ks_out_printf(&d->out, "%-10s %-15s %s/%s\n", cmd, pl->name,
 			      ks_hook_kind_name(c->hook.kind), c->hook.target);
 	else
-		ks_out_printf(&d->out, "%-10s %-15s NONE\n", cmd, pl->name);
+		ks_out_printf(&d->out, "%-10s %-15s NONE%s\n", cmd, pl->name,
+			      pl->best ? " (it runs without it)" : "");
 	for (int j = 0; j < skipped; j++)
 		ks_out_printf(&d->out, "%-10s %-15s   skipped %s/%s: %s\n", "", "",
 			      ks_hook_kind_name(pl->alts[j].hook.kind), pl->alts[j].hook.target,
 			      pl->alts[j].why ? pl->alts[j].why : "");
-	if (!c)
+	if (!c && !pl->best)
 		d->problems++;
 }
 

@@ -21,6 +21,7 @@ static const struct {
 	{ "tracepoint/", KS_HOOK_TRACEPOINT },
 	{ "tp/", KS_HOOK_TRACEPOINT },
 	{ "lsm/", KS_HOOK_LSM },
+	{ "iter/", KS_HOOK_ITER },
 };
 
 static const char *const kind_names[KS_HOOK_NR] = {
@@ -32,6 +33,7 @@ static const char *const kind_names[KS_HOOK_NR] = {
 	[KS_HOOK_RAW_TP] = "raw_tp",
 	[KS_HOOK_TRACEPOINT] = "tracepoint",
 	[KS_HOOK_LSM] = "lsm",
+	[KS_HOOK_ITER] = "iter",
 };
 
 static const struct {

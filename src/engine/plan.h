@@ -21,6 +21,7 @@ enum ks_hook_kind {
 	KS_HOOK_RAW_TP,
 	KS_HOOK_TRACEPOINT,
 	KS_HOOK_LSM,
+	KS_HOOK_ITER,       /* a BPF iterator ("iter/tcp"): run by the command, not by events */
 	KS_HOOK_NR,
 };
 

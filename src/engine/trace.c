@@ -90,6 +90,7 @@ static int add_plan(struct ks_trace *c, struct ks_probe_plan *plans, int *n,
 	pl->name = p->name;
 	pl->wanted = wanted;
 	pl->engine = engine;
+	pl->best = p->flags & KS_PROBE_BEST;
 	pl->chosen = -1;
 	for (int i = 0; i < KS_MAX_ALTS && p->progs[i]; i++) {
 		struct bpf_program *prog = bpf_object__find_program_by_name(obj, p->progs[i]);
@@ -159,7 +160,7 @@ static int choose_plans(struct ks_trace *c, struct ks_probe_plan *plans, int n, 
 			continue;
 		pl->chosen = ks_plan_choose(pl->alts, pl->nalts, forbid,
 					    precheck ? ks_probe_hook : NULL, NULL);
-		if (pl->chosen >= 0 || !c)
+		if (pl->chosen >= 0 || !c || pl->best)
 			continue;
 		len = snprintf(line, sizeof(line), "no usable hook for probe '%s':", pl->name);
 		for (int j = 0; j < pl->nalts && len < sizeof(line); j++)
@@ -364,6 +365,8 @@ static int attach_chosen(struct ks_trace *c)
 		if (pl->chosen < 0)
 			continue;
 		a = &pl->alts[pl->chosen];
+		if (a->hook.kind == KS_HOOK_ITER)
+			continue;	/* the command runs it (ks_iter_run) */
 		prog = bpf_object__find_program_by_name(c->obj, a->prog);
 		link = bpf_program__attach(prog);
 		if (!link) {

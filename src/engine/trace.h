@@ -29,6 +29,8 @@
 #define KS_PROG(skel, prog) (&#prog[0 * sizeof(((struct skel *)0)->progs.prog)])
 
 #define KS_PROBE_OPTIONAL (1u << 0)   /* loaded only if tracer->wanted() says so */
+/* if no hook works, the tracer runs without it (it checks bpf_program__fd() >= 0) */
+#define KS_PROBE_BEST     (1u << 1)
 
 /* A logical probe: its programs (KS_PROG), preferred first */
 struct ks_probe {
@@ -153,6 +155,7 @@ struct ks_probe_plan {
 	int chosen;                    /* index into alts, -1 none */
 	bool wanted;
 	bool engine;                   /* the engine's own (follow) probe */
+	bool best;                     /* KS_PROBE_BEST: none usable is not an error */
 };
 
 #define KS_MAX_PROBES 32

@@ -307,6 +307,34 @@ void ks_vec_free(struct ks_vec *vec)
 	vec->n = vec->cap = 0;
 }
 
+int ks_iter_run(struct bpf_program *prog, int map_fd)
+{
+	union bpf_iter_link_info info = { .map.map_fd = map_fd };
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
+	struct bpf_link *link;
+	char buf[4096];
+	ssize_t n;
+	int fd, err = 0;
+
+	if (bpf_program__fd(prog) < 0)
+		return -ENOENT;		/* not loaded: no kernel support */
+	link = bpf_program__attach_iter(prog, map_fd >= 0 ? &opts : NULL);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+	} else {
+		while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+			;
+		if (n < 0)
+			err = -errno;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+	return err;
+}
+
 void ks_map_delete_keys(int fd, struct ks_vec *keys)
 {
 	for (size_t i = 0; i < keys->n; i++)

@@ -80,6 +80,16 @@ struct ks_vec {
 /* Append a copy of item: the copy, or NULL (no memory: nothing appended) */
 void *ks_vec_push(struct ks_vec *vec, const void *item);
 void ks_vec_free(struct ks_vec *vec);
+/*
+ * Run a loaded BPF iterator program (SEC("iter/...")) over everything it
+ * iterates, once (map_fd: the map of an "iter/bpf_map_elem", else -1), its
+ * output read and dropped (it updates maps): 0, -ENOENT if it is not
+ * loaded (KS_PROBE_BEST found no kernel support), or -errno. The engine
+ * loads iterators as it does any probe, but never attaches them itself.
+ */
+struct bpf_program;
+int ks_iter_run(struct bpf_program *prog, int map_fd);
+
 /* Delete each key of keys from map fd (a walk's dead entries), and free keys */
 void ks_map_delete_keys(int fd, struct ks_vec *keys);
 

@@ -212,6 +212,8 @@ static __always_inline void emit(struct sock *sk, struct net_conn *c)
 	e->flags = c->flags;
 	e->netns = c->netns;
 	e->pad = 0;
+	e->retrans_base = c->retrans_base;
+	e->pad2 = 0;
 	if (c->end.state) {
 		e->close_ns = c->close_ns;
 		e->end = c->end;
@@ -423,6 +425,7 @@ static __always_inline struct net_conn *adopt(struct sock *sk)
 	if (!ks_wanted() || !family_ok(sk) || ports_match(sk) != 1)
 		return NULL;
 	c.flags = NET_F_ADOPTED;
+	c.retrans_base = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
 	owner_current(&c);
 	conn_tuple(&c, sk);
 	conn_add(sk, &c);
@@ -461,6 +464,59 @@ static __always_inline int on_bytes(struct sock *sk, int ret, int flags, bool rx
 }
 
 /* ---- state changes ---------------------------------------------------------- */
+
+/* ---- the live connections' counters, for userspace each period --------------- */
+
+/*
+ * Iterators run by userspace before it reads the `conns` map (ks_iter_run):
+ * each connection still open gets what its tcp_sock says now. Nothing runs
+ * per packet for this.
+ */
+static __always_inline void live_read(struct sock *sk, struct net_conn *c)
+{
+	if (c->end.state)
+		return;		/* closed: what it ended with is what counts */
+	read_tcp(sk, &c->live);
+	c->live.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	c->live_ns = bpf_ktime_get_ns();
+}
+
+/*
+ * Over the map's entries (5.9+), in whatever network namespace each is.
+ * The socket is alive while its entry is (the entry goes at
+ * tcp_destroy_sock, before the socket is freed; a read racing with that is
+ * a probe read of a connection already closed, whose row shows its end).
+ */
+SEC("iter/bpf_map_elem")
+int net_live_map_iter(struct bpf_iter__bpf_map_elem *ctx)
+{
+	__u64 *key = ctx->key;
+	struct net_conn *c = ctx->value;
+
+	if (key && c)
+		live_read((struct sock *)*key, c);
+	return 0;
+}
+
+/*
+ * Over the TCP sockets of the network namespace userspace runs it in (5.9+;
+ * where the map iterator is refused): the followed ones.
+ */
+SEC("iter/tcp")
+int net_live_tcp_iter(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct net_conn *c;
+	__u64 key;
+
+	if (!skc)
+		return 0;
+	key = (__u64)skc;
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (c)
+		live_read((struct sock *)skc, c);
+	return 0;
+}
 
 /* ---- the end of a socket ------------------------------------------------------ */
 

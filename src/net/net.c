@@ -13,11 +13,15 @@
  * came, with their last bytes; a connection's periods add up to its totals.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 
 #include "kscope.h"
@@ -57,6 +61,7 @@ struct net_state {
 	bool filtered;                /* -p, -u, -c, --comm or -- PROGRAM */
 	struct ks_table *table;       /* with an interval */
 	uint64_t period_start;        /* CLOCK_MONOTONIC, as bpf_ktime_get_ns() */
+	uint32_t netns;               /* kscope's network namespace (inode) */
 };
 
 /* ---- the interval's table --------------------------------------------------- */
@@ -65,7 +70,7 @@ enum { C_ID, C_PID, C_COMM, C_CGROUP, C_NETNS, C_FAMILY, C_LADDR, C_LPORT, C_RAD
        C_TX, C_RX, C_BYTES, C_DURATION, C_CLOSED, C_STATE, C_ERROR, C_RETRANS, C_RETRANS_BYTES,
        C_RTOS, C_SRTT, C_MIN_RTT, C_WIRE_SENT, C_WIRE_ACKED, C_WIRE_RECEIVED,
        /* --by: the owner's sums */
-       C_CGROUP_PATH, C_CONNS, C_OPENED, C_ENDED, C_RETRANS_ENDED, NCOLS };
+       C_CGROUP_PATH, C_CONNS, C_OPENED, C_ENDED, C_RETRANS_PERIOD, NCOLS };
 
 static uint64_t row_bytes(const struct ks_row *r)
 {
@@ -178,13 +183,13 @@ static const struct ks_col net_cols[NCOLS] = {
 		       .help = "connections opened in the period" },
 	[C_ENDED] = { "conns_closed", "CLOSED", KS_COL_COUNT, 0, 6,
 		      .help = "connections whose socket was destroyed in the period" },
-	[C_RETRANS_ENDED] = { "retrans_segs", "RETRANS", KS_COL_COUNT, 0, 7,
-			      .help = "segments retransmitted by the connections closed in the period" },
+	[C_RETRANS_PERIOD] = { "retrans_segs", "RETRANS", KS_COL_COUNT, KS_COL_CUM, 7,
+			       .help = "segments retransmitted in the period" },
 };
 
 static const int net_text_order[] = { C_PID, C_COMM, C_CGROUP_PATH, C_CONNS, C_OPENED, C_ENDED,
 				      C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX, C_RX,
-				      C_RETRANS_ENDED, C_DURATION, C_STATE, C_RETRANS, C_SRTT,
+				      C_RETRANS_PERIOD, C_DURATION, C_STATE, C_RETRANS, C_SRTT,
 				      C_ERROR, C_ID, C_CGROUP, C_NETNS, C_FAMILY, C_BYTES,
 				      C_CLOSED, C_RETRANS_BYTES, C_RTOS, C_MIN_RTT, C_WIRE_SENT,
 				      C_WIRE_ACKED, C_WIRE_RECEIVED };
@@ -228,7 +233,7 @@ static const int conn_only[] = { C_ID, C_NETNS, C_FAMILY, C_LADDR, C_LPORT, C_RA
 				 C_DURATION, C_CLOSED, C_STATE, C_ERROR, C_RETRANS,
 				 C_RETRANS_BYTES, C_RTOS, C_SRTT, C_MIN_RTT, C_WIRE_SENT,
 				 C_WIRE_ACKED, C_WIRE_RECEIVED };
-static const int group_only[] = { C_CONNS, C_OPENED, C_ENDED, C_RETRANS_ENDED };
+static const int group_only[] = { C_CONNS, C_OPENED, C_ENDED, C_RETRANS_PERIOD };
 
 /* The counters only a close has: unknown (null, "-") while a connection lives */
 static const int close_only[] = { C_RETRANS, C_RETRANS_BYTES, C_RTOS, C_SRTT,
@@ -260,7 +265,6 @@ static struct ks_row *conn_row(struct net_state *st, uint64_t id, const struct k
 	ks_row_put(r, C_RPORT, rport);
 	ks_row_put(r, C_CONNS, 1);
 	ks_row_put(r, C_ENDED, 0);
-	ks_row_put(r, C_RETRANS_ENDED, 0);
 	return r;
 }
 
@@ -279,21 +283,15 @@ static void put_opened(struct net_state *st, struct ks_row *r, uint32_t flags, u
 	ks_row_put(r, C_OPENED, !(flags & NET_F_ADOPTED) && start_ns >= st->period_start);
 }
 
-/* What a connection ended with (at TCP_CLOSE): the columns only a close has */
-static void put_end(struct ks_row *r, const struct net_tcp_end *end)
+/*
+ * The kernel's counters of a connection: what it ended with (at TCP_CLOSE),
+ * or, while it lives, what the iterator read this period. retrans_base: its
+ * retransmits from before kscope saw it (NET_F_ADOPTED), not the period's.
+ */
+static void put_counters(struct ks_row *r, const struct net_tcp_end *end, uint32_t retrans_base)
 {
-	const char *state = net_state_name(end->state), *err;
-	struct conn_ext *x = ks_row_ext(r);
-
-	x->closed = true;
-	snprintf(x->state, sizeof(x->state), "%s", state ? state : "?");
-	err = end->error ? ks_errno_name(end->error) : NULL;
-	if (err)
-		snprintf(x->error, sizeof(x->error), "%s", err);
-	else if (end->error)
-		snprintf(x->error, sizeof(x->error), "%d", end->error);
-	else
-		x->error[0] = '\0';
+	ks_row_put(r, C_RETRANS_PERIOD, end->retrans_segs >= retrans_base ?
+					end->retrans_segs - retrans_base : 0);
 	ks_row_put(r, C_RETRANS, end->retrans_segs);
 	ks_row_put(r, C_RETRANS_BYTES, end->retrans_bytes);
 	if (end->rtos == NET_NONE)
@@ -313,13 +311,106 @@ static void put_end(struct ks_row *r, const struct net_tcp_end *end)
 	ks_row_put(r, C_WIRE_RECEIVED, end->wire_bytes_received);
 }
 
+/* What a connection ended with (at TCP_CLOSE): the columns only a close has */
+static void put_end(struct ks_row *r, const struct net_tcp_end *end, uint32_t retrans_base)
+{
+	const char *state = net_state_name(end->state), *err;
+	struct conn_ext *x = ks_row_ext(r);
+
+	x->closed = true;
+	snprintf(x->state, sizeof(x->state), "%s", state ? state : "?");
+	err = end->error ? ks_errno_name(end->error) : NULL;
+	if (err)
+		snprintf(x->error, sizeof(x->error), "%s", err);
+	else if (end->error)
+		snprintf(x->error, sizeof(x->error), "%d", end->error);
+	else
+		x->error[0] = '\0';
+	put_counters(r, end, retrans_base);
+}
+
 /* The live connections, as the kernel's map has them now */
+/* A network namespace a live connection is in, and a process to enter it through */
+struct ns_pid {
+	uint32_t netns, pid;
+};
+
+/* The namespaces other than kscope's that live connections with a known owner are in */
+static void foreign_netns(const struct net_state *st, int fd, struct ks_vec *nets)
+{
+	uint64_t key, next, *prev = NULL;
+	struct net_conn c;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct ns_pid n;
+		bool seen = false;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &c) || c.end.state || c.netns == st->netns ||
+		    !(c.flags & NET_F_OWNER))
+			continue;
+		for (size_t i = 0; i < nets->n && !seen; i++)
+			seen = ((struct ns_pid *)ks_vec_at(nets, i))->netns == c.netns;
+		n = (struct ns_pid){ c.netns, c.pid };
+		if (!seen && !ks_vec_push(nets, &n))
+			return;
+	}
+}
+
+/*
+ * The live connections' kernel counters brought up to date by whichever
+ * iterator the kernel took: over the map (every namespace at once), or
+ * over the TCP sockets of kscope's network namespace and of each other one
+ * a live connection is in, entered through its owner (setns: where kscope
+ * may, CAP_SYS_ADMIN; elsewhere those rows show "-" until they close).
+ */
+static void refresh_live(struct net_state *st, int fd)
+{
+	struct bpf_program *tcp = st->skel->progs.net_live_tcp_iter;
+	struct ks_vec nets = KS_VEC(struct ns_pid);
+	int self;
+
+	if (!ks_iter_run(st->skel->progs.net_live_map_iter, fd) || ks_iter_run(tcp, -1))
+		return;
+	foreign_netns(st, fd, &nets);
+	self = nets.n ? open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC) : -1;
+	for (size_t i = 0; self >= 0 && i < nets.n; i++) {
+		const struct ns_pid *n = ks_vec_at(&nets, i);
+		char path[48];
+		struct stat sb;
+		int nsfd;
+
+		snprintf(path, sizeof(path), "/proc/%u/ns/net", n->pid);
+		nsfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (nsfd < 0)
+			continue;
+		/* still that namespace's process (not a reused pid), and kscope may enter */
+		if (!fstat(nsfd, &sb) && sb.st_ino == n->netns && !setns(nsfd, CLONE_NEWNET)) {
+			ks_iter_run(tcp, -1);
+			if (setns(self, CLONE_NEWNET)) {
+				/* cannot happen (it came from there); never trace from elsewhere */
+				fprintf(stderr, "kscope: cannot return to its network namespace: %s\n",
+					strerror(errno));
+				abort();
+			}
+		}
+		close(nsfd);
+	}
+	if (self >= 0)
+		close(self);
+	ks_vec_free(&nets);
+}
+
 static void collect_live(struct net_state *st, uint64_t now)
 {
 	int fd = bpf_map__fd(st->skel->maps.conns);
 	uint64_t key, next, *prev = NULL;
+	/* the iterators stamp what they read: older is from another period */
+	uint64_t live_since = ks_now_ns(CLOCK_MONOTONIC);
 	struct net_conn c;
 
+	refresh_live(st, fd);
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct ks_hdr owner = {};
 		struct ks_row *r;
@@ -347,10 +438,14 @@ static void collect_live(struct net_state *st, uint64_t now)
 		if (c.end.state) {
 			/* closed, its socket not yet: what it ended with is known */
 			put_duration(r, c.flags, c.close_ns - c.start_ns);
-			put_end(r, &c.end);
+			put_end(r, &c.end, c.retrans_base);
 			continue;
 		}
 		put_duration(r, c.flags, now > c.start_ns ? now - c.start_ns : 0);
+		if (c.live_ns >= live_since) {
+			put_counters(r, &c.live, c.retrans_base);
+			continue;
+		}
 		for (size_t i = 0; i < ARRAY_SIZE(close_only); i++)
 			ks_row_put_absent(r, close_only[i]);
 	}
@@ -369,9 +464,8 @@ static void put_closed(struct net_state *st, const struct net_close_event *e)
 	ks_row_put(r, C_TX, e->tx_bytes);
 	ks_row_put(r, C_RX, e->rx_bytes);
 	put_duration(r, e->flags, e->close_ns - e->start_ns);
-	put_end(r, &e->end);
+	put_end(r, &e->end, e->retrans_base);
 	ks_row_put(r, C_ENDED, 1);
-	ks_row_put(r, C_RETRANS_ENDED, e->end.retrans_segs);
 	ks_row_gone(r);
 }
 
@@ -386,7 +480,19 @@ static const struct ks_probe net_probes[] = {
 		    KS_PROG(net_bpf, net_send_tp), KS_PROG(net_bpf, net_send_fexit) } },
 	{ "recv", { KS_PROG(net_bpf, net_recv_btf), KS_PROG(net_bpf, net_recv_raw),
 		    KS_PROG(net_bpf, net_recv_tp), KS_PROG(net_bpf, net_recv_fexit) } },
+	/* tables: the live connections' counters each period (none: "-" until they close) */
+	{ "live", { KS_PROG(net_bpf, net_live_map_iter), KS_PROG(net_bpf, net_live_tcp_iter) },
+	  KS_PROBE_OPTIONAL | KS_PROBE_BEST },
 };
+
+static bool net_wanted(void *state, const struct ks_probe *p)
+{
+	const struct net_state *st = state;
+
+	if (!strcmp(p->name, "live"))
+		return st->table_mode;
+	return true;
+}
 
 static int net_configure(void *state, void *skel)
 {
@@ -402,9 +508,12 @@ static int net_configure(void *state, void *skel)
 static int net_start(void *state, void *skel, struct ks_out *o)
 {
 	struct net_state *st = state;
+	struct stat sb;
 
 	st->skel = skel;
 	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
+	if (!stat("/proc/self/ns/net", &sb))
+		st->netns = sb.st_ino;
 	if (!st->table_mode)
 		ks_rec_header(o);
 	return 0;
@@ -472,6 +581,7 @@ static void close_from_entry(struct net_close_event *e, const struct net_conn *c
 	e->rport = c->rport;
 	memcpy(e->laddr, c->laddr, sizeof(e->laddr));
 	memcpy(e->raddr, c->raddr, sizeof(e->raddr));
+	e->retrans_base = c->retrans_base;
 }
 
 /*
@@ -517,6 +627,7 @@ static int net_finish(void *state, struct ks_out *o)
 const struct ks_tracer net_tracer = {
 	KS_TRACER(net, "TCP connections"),
 	.configure = net_configure,
+	.wanted = net_wanted,
 	KS_TRACER_SUMMARY(net),
 };
 
@@ -639,7 +750,7 @@ static int net_setup(void *state, struct ks_opts *o)
 	if (st->by != BY_CONN) {
 		ks_table_group(st->table, &net_groups[st->by]);
 		if (sort == C_RETRANS)
-			sort = C_RETRANS_ENDED;
+			sort = C_RETRANS_PERIOD;
 	}
 	ks_table_sort(st->table, sort);
 	ks_table_top(st->table, st->top);

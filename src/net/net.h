@@ -72,8 +72,16 @@ struct net_conn {
 	/* when it went to TCP_CLOSE, 0 before; the record waits for the socket's end */
 	__u64 close_ns;
 	struct net_tcp_end end;
+	/*
+	 * While it is open: its counters as the iterator last read them for
+	 * userspace (live.state: its state then), at live_ns; 0 never read
+	 */
+	struct net_tcp_end live;
+	__u64 live_ns;
+	__u32 retrans_base;       /* NET_F_ADOPTED: total_retrans when kscope adopted it */
+	__u32 pad2;
 };
-_Static_assert(sizeof(struct net_conn) == 120 + 8 + 56, "net_conn layout");
+_Static_assert(sizeof(struct net_conn) == 120 + 8 + 56 + 56 + 16, "net_conn layout");
 
 /* A listening socket's owner, keyed by (netns, local port) */
 struct net_listen_key {
@@ -114,8 +122,11 @@ struct net_close_event {
 	__u16 lport, rport;         /* host byte order */
 	__u16 pad;
 	__u8 laddr[16], raddr[16];  /* IPv4: the first 4 bytes */
+	__u32 retrans_base;         /* NET_F_ADOPTED: segments retransmitted before kscope saw it */
+	__u32 pad2;
 };
-_Static_assert(sizeof(struct net_close_event) == 56 + 40 + 56 + 16 + 32, "net_close_event layout");
+_Static_assert(sizeof(struct net_close_event) == 56 + 40 + 56 + 16 + 32 + 8,
+	       "net_close_event layout");
 
 #define NET_NONE 0xffffffffu       /* a counter this kernel does not have */
 

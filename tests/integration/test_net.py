@@ -453,13 +453,71 @@ def test_interval_bytes_add_up(kscope):
         assert sum(r["rx_bytes"] for r in side) == rx, side
         assert all(r["pid"] == first["pid"] for r in side), side
         *live, last = side
+        sent = 0
         for r in live:
-            assert r["closed"] is False and r["state"] is None, r
-            assert r["retrans_segs"] is None and r["srtt_us"] is None, r
+            assert r["closed"] is False and r["state"] is None and r["error"] is None, r
+            # the kernel's counters as the iterator read them at the period's end
+            assert r["retrans_segs"] == 0 and r["srtt_us"] > 0, r
+            sent += r["tx_bytes"]
+            assert r["wire_bytes_sent"] == sent, r
         assert last["closed"] is True and last["error"] is None, last
         assert last["retrans_segs"] == 0 and last["srtt_us"] > 0, last
     assert cli_rows[0]["tx_bytes"] == n1 and cli_rows[-1]["tx_bytes"] == n2, cli_rows
     assert (cli_rows[-1]["state"], srv_rows[-1]["state"]) == ("FIN_WAIT2", "LAST_ACK"), rows
+
+
+def nft_drop_one(ns, match):
+    """In namespace ns: drop the first packet matching `match` (nft's numgen counts)."""
+    if not shutil.which("nft"):
+        pytest.skip("nft(8) is not installed (nftables: scripts/deps.sh)")
+    rule = ("table inet kst {\n chain in {\n"
+            "  type filter hook input priority 0; policy accept;\n"
+            f"  {match} numgen inc mod 1000000 == 0 counter drop\n }}\n}}\n")
+    subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rule, text=True,
+                   check=True, timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("by", [None, "process"])
+def test_live_retransmit(kscope, veth, by):
+    """A connection that retransmits and stays open: the period after the retransmit
+    shows it (the iterator reads the live connection's counters), before it closes;
+    with --by process, the periods' retransmits add up to the namespace's
+    TcpRetransSegs, 1."""
+    a, _ = veth
+    nft_drop_one(a, "ip saddr 127.0.0.1 ip protocol tcp ip length > 200")
+    n1, n2 = 1000, 500
+    out = os.path.join(kscope.tmpdir, "hold.json")
+    go = os.path.join(kscope.tmpdir, "go")
+    before = tcp_snmp(a)["RetransSegs"]
+    t = kscope.command("net").start(["--by", by, "1"] if by else ["1"], program=[
+        "ip", "netns", "exec", a, PY, XFER, "hold", out, "127.0.0.1", str(n1), str(n2), go])
+    wait_for_file(out + ".got1", t.proc)
+    wait_for_file(out + ".sent1", t.proc)
+    with open(out + ".sent1") as f:
+        first = json.load(f)
+
+    def mine(r):
+        return r["pid"] == first["pid"] and (by or r["lport"] == first["lport"])
+    deadline = time.monotonic() + TIMEOUT
+    while not any(mine(r) and r["retrans_segs"]
+                  for r in map(json.loads, read_text(t.out).splitlines())):
+        assert time.monotonic() < deadline and t.proc.poll() is None
+        time.sleep(0.05)
+    with open(go, "w"):
+        pass
+    res = t.wait()
+    assert res.rc == 0, res
+    assert tcp_snmp(a)["RetransSegs"] - before == 1
+    rows = [r for r in res.rows if mine(r)]
+    (seen,) = [i for i, r in enumerate(rows) if r["retrans_segs"]][:1]
+    if by:
+        assert sum(r["retrans_segs"] for r in rows) == 1, rows
+        assert rows[seen]["conns_closed"] == 0, rows      # before the close
+        assert sum(r["tx_bytes"] for r in rows) == n1 + n2, rows
+    else:
+        assert rows[seen]["closed"] is False and rows[seen]["retrans_segs"] == 1, rows
+        assert rows[-1]["closed"] is True and rows[-1]["retrans_segs"] == 1, rows
+        assert rows[-1]["retrans_bytes"] == n1, rows
 
 
 def free_port(host="127.0.0.1"):
@@ -545,6 +603,7 @@ def test_connection_before_kscope(kscope, bg):
     go = os.path.join(kscope.tmpdir, "go")
     hold = bg.start([PY, XFER, "hold", out, "127.0.0.1", str(n1), str(n2), go])
     wait_for_file(out + ".got1", hold)
+    wait_for_file(out + ".sent1", hold)
     with open(out + ".sent1") as f:
         first = json.load(f)
     t = kscope.command("net").start(["--port", str(first["port"])])

@@ -79,7 +79,7 @@ static void test_check(void **state)
 {
 	struct net_close_event e = mk_close();
 
-	assert_int_equal(sizeof(e), 200);
+	assert_int_equal(sizeof(e), 208);
 	assert_int_equal(net_event_check(&e, sizeof(e)), 0);
 	assert_int_equal(net_event_check(&e, sizeof(e) + 8), 0);	/* ring padding */
 	assert_int_equal(net_event_check(&e, sizeof(e) - 1), -EINVAL);
