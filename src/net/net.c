@@ -43,6 +43,7 @@ struct net_state {
 	uint16_t family;              /* -4, -6: NET_AF_*; 0 both */
 	int sort;                     /* enum sort_key; -1 not given */
 	unsigned top;                 /* -n; 0 not given */
+	bool events;                  /* --events */
 	/* state */
 	bool interval_mode;
 	bool filtered;                /* -p, -u, -c, --comm or -- PROGRAM */
@@ -54,7 +55,8 @@ struct net_state {
 
 enum { C_ID, C_PID, C_COMM, C_CGROUP, C_NETNS, C_FAMILY, C_LADDR, C_LPORT, C_RADDR, C_RPORT,
        C_TX, C_RX, C_BYTES, C_DURATION, C_CLOSED, C_STATE, C_ERROR, C_RETRANS, C_RETRANS_BYTES,
-       C_RTOS, C_SRTT, C_MIN_RTT, C_WIRE_SENT, C_WIRE_ACKED, C_WIRE_RECEIVED, NCOLS };
+       C_RTOS, C_SRTT, C_MIN_RTT, C_WIRE_SENT, C_WIRE_ACKED, C_WIRE_RECEIVED,
+       C_RESETS_SENT, C_RESETS_RECEIVED, C_RESET_REASON, NCOLS };
 
 static uint64_t row_bytes(const struct ks_row *r)
 {
@@ -66,6 +68,7 @@ struct conn_ext {
 	bool closed;
 	char state[16];            /* the state it closed from */
 	char error[24];            /* the errno's name, or its number; "" none */
+	char reset_reason[40];     /* the last reset sent's reason; "" none or not given */
 };
 
 static void str_or_null_text(struct ks_out *o, const char *s, bool known)
@@ -110,6 +113,20 @@ static void error_json(struct ks_out *o, const struct ks_row *r)
 	const struct conn_ext *x = ks_row_ext(r);
 
 	str_or_null_json(o, x->error, x->closed);
+}
+
+static void reset_reason_text(struct ks_out *o, const struct ks_row *r)
+{
+	const struct conn_ext *x = ks_row_ext(r);
+
+	str_or_null_text(o, x->reset_reason, x->closed);
+}
+
+static void reset_reason_json(struct ks_out *o, const struct ks_row *r)
+{
+	const struct conn_ext *x = ks_row_ext(r);
+
+	str_or_null_json(o, x->reset_reason, x->closed);
 }
 
 static void closed_json(struct ks_out *o, const struct ks_row *r)
@@ -159,13 +176,20 @@ static const struct ks_col net_cols[NCOLS] = {
 			   KS_COL_LABEL | KS_COL_TEXT_HIDE },
 	[C_WIRE_RECEIVED] = { "wire_bytes_received", "WRECV", KS_COL_COUNT,
 			      KS_COL_LABEL | KS_COL_TEXT_HIDE },
+	[C_RESETS_SENT] = { "resets_sent", "RSTSENT", KS_COL_COUNT,
+			    KS_COL_LABEL | KS_COL_TEXT_HIDE },
+	[C_RESETS_RECEIVED] = { "resets_received", "RSTRECV", KS_COL_COUNT,
+				KS_COL_LABEL | KS_COL_TEXT_HIDE },
+	[C_RESET_REASON] = { "reset_reason", "RSTREASON", KS_COL_CUSTOM, KS_COL_TEXT_HIDE,
+			     .text = reset_reason_text, .json = reset_reason_json },
 };
 
 static const int net_text_order[] = { C_PID, C_COMM, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX,
 				      C_RX, C_DURATION, C_STATE, C_RETRANS, C_SRTT, C_ERROR,
 				      C_ID, C_CGROUP, C_NETNS, C_FAMILY, C_BYTES, C_CLOSED,
 				      C_RETRANS_BYTES, C_RTOS, C_MIN_RTT, C_WIRE_SENT,
-				      C_WIRE_ACKED, C_WIRE_RECEIVED };
+				      C_WIRE_ACKED, C_WIRE_RECEIVED, C_RESETS_SENT,
+				      C_RESETS_RECEIVED, C_RESET_REASON };
 static const int net_ties[] = { C_BYTES, -1 };
 
 static const struct ks_table_desc net_table = {
@@ -181,7 +205,8 @@ static const struct ks_table_desc net_table = {
 
 /* The counters only a close has: unknown (null, "-") while a connection lives */
 static const int close_only[] = { C_RETRANS, C_RETRANS_BYTES, C_RTOS, C_SRTT,
-				  C_MIN_RTT, C_WIRE_SENT, C_WIRE_ACKED, C_WIRE_RECEIVED };
+				  C_MIN_RTT, C_WIRE_SENT, C_WIRE_ACKED, C_WIRE_RECEIVED,
+				  C_RESETS_SENT, C_RESETS_RECEIVED };
 
 static struct ks_row *conn_row(struct net_state *st, uint64_t id, const struct ks_hdr *owner,
 			       uint32_t netns, uint16_t family, const uint8_t *laddr,
@@ -208,6 +233,22 @@ static struct ks_row *conn_row(struct net_state *st, uint64_t id, const struct k
 	ks_row_put(r, C_LPORT, lport);
 	ks_row_put(r, C_RPORT, rport);
 	return r;
+}
+
+/* Its resets: counted until its socket's end */
+static void put_resets(struct ks_row *r, uint32_t sent, uint32_t received, uint32_t reason)
+{
+	struct conn_ext *x = ks_row_ext(r);
+	const char *name = sent && reason != NET_NONE ? net_reset_reason_name(reason) : NULL;
+
+	ks_row_put(r, C_RESETS_SENT, sent);
+	ks_row_put(r, C_RESETS_RECEIVED, received);
+	if (name)
+		snprintf(x->reset_reason, sizeof(x->reset_reason), "%s", name);
+	else if (sent && reason != NET_NONE)
+		snprintf(x->reset_reason, sizeof(x->reset_reason), "%u", reason);
+	else
+		x->reset_reason[0] = '\0';
 }
 
 /* What a connection ended with (at TCP_CLOSE): the columns only a close has */
@@ -278,6 +319,7 @@ static void collect_live(struct net_state *st, uint64_t now)
 			/* closed, its socket not yet: what it ended with is known */
 			ks_row_put(r, C_DURATION, c.close_ns - c.start_ns);
 			put_end(r, &c.end);
+			put_resets(r, c.resets_sent, c.resets_received, c.reset_reason);
 			continue;
 		}
 		ks_row_put(r, C_DURATION, now > c.start_ns ? now - c.start_ns : 0);
@@ -299,6 +341,7 @@ static void put_closed(struct net_state *st, const struct net_close_event *e)
 	ks_row_put(r, C_RX, e->rx_bytes);
 	ks_row_put(r, C_DURATION, e->close_ns - e->start_ns);
 	put_end(r, &e->end);
+	put_resets(r, e->resets_sent, e->resets_received, e->reset_reason);
 	ks_row_gone(r);
 }
 
@@ -313,7 +356,25 @@ static const struct ks_probe net_probes[] = {
 		    KS_PROG(net_bpf, net_send_tp), KS_PROG(net_bpf, net_send_fexit) } },
 	{ "recv", { KS_PROG(net_bpf, net_recv_btf), KS_PROG(net_bpf, net_recv_raw),
 		    KS_PROG(net_bpf, net_recv_tp), KS_PROG(net_bpf, net_recv_fexit) } },
+	/* resets: counted on the connection always; the rest only for --events */
+	{ "reset-sent", { KS_PROG(net_bpf, net_rst_sent_btf), KS_PROG(net_bpf, net_rst_sent_raw),
+			  KS_PROG(net_bpf, net_rst_sent_tp) } },
+	{ "reset-recv", { KS_PROG(net_bpf, net_rst_recv_btf), KS_PROG(net_bpf, net_rst_recv_raw),
+			  KS_PROG(net_bpf, net_rst_recv_tp) } },
+	{ "retrans", { KS_PROG(net_bpf, net_retrans_btf), KS_PROG(net_bpf, net_retrans_raw),
+		       KS_PROG(net_bpf, net_retrans_tp) }, KS_PROBE_OPTIONAL },
+	{ "retrans-synack", { KS_PROG(net_bpf, net_synack_btf), KS_PROG(net_bpf, net_synack_raw),
+			      KS_PROG(net_bpf, net_synack_tp) }, KS_PROBE_OPTIONAL },
+	{ "error", { KS_PROG(net_bpf, net_error_btf), KS_PROG(net_bpf, net_error_raw),
+		     KS_PROG(net_bpf, net_error_tp) }, KS_PROBE_OPTIONAL },
 };
+
+/* The optional probes are --events' */
+static bool net_wanted(void *state, const struct ks_probe *p)
+{
+	(void)p;
+	return ((struct net_state *)state)->events;
+}
 
 static int net_configure(void *state, void *skel)
 {
@@ -323,6 +384,7 @@ static int net_configure(void *state, void *skel)
 	memcpy((void *)s->rodata->ports, st->ports, sizeof(st->ports));
 	s->rodata->nports = st->nports;
 	s->rodata->family_only = st->family;
+	s->rodata->events_on = st->events;
 	return 0;
 }
 
@@ -342,6 +404,12 @@ static int net_event(void *state, struct ks_out *o, const void *data, size_t siz
 	struct net_state *st = state;
 	const struct net_close_event *e = data;
 
+	if (size >= sizeof(struct ks_hdr) && net_is_tcp_event(e->hdr.type)) {
+		if (net_tcp_event_check(data, size))
+			return -EINVAL;
+		net_print_tcp_event(o, data);
+		return 0;
+	}
 	if (net_event_check(data, size))
 		return -EINVAL;
 	if (st->interval_mode)
@@ -395,6 +463,9 @@ static void close_from_entry(struct net_close_event *e, const struct net_conn *c
 	e->rport = c->rport;
 	memcpy(e->laddr, c->laddr, sizeof(e->laddr));
 	memcpy(e->raddr, c->raddr, sizeof(e->raddr));
+	e->resets_sent = c->resets_sent;
+	e->resets_received = c->resets_received;
+	e->reset_reason = c->reset_reason;
 }
 
 /*
@@ -440,12 +511,13 @@ static int net_finish(void *state, struct ks_out *o)
 const struct ks_tracer net_tracer = {
 	KS_TRACER(net, "TCP connections"),
 	.configure = net_configure,
+	.wanted = net_wanted,
 	KS_TRACER_SUMMARY(net),
 };
 
 /* ---- command line ----------------------------------------------------------- */
 
-enum { OPT_PORT = 0x200 };
+enum { OPT_PORT = 0x200, OPT_EVENTS };
 
 static const struct ks_cli_opt net_opts[] = {
 	{ "port", OPT_PORT, "PORT[,PORT]", "only connections with either end on these ports" },
@@ -453,6 +525,8 @@ static const struct ks_cli_opt net_opts[] = {
 	{ "ipv6", '6', NULL, "only IPv6 connections" },
 	{ "sort", 's', "KEY", "with an interval: order rows by bytes (default), tx, rx or duration" },
 	{ "top", 'n', "N", "with an interval: show the first N rows only" },
+	{ "events", OPT_EVENTS, NULL, "also stream state changes, retransmits, resets and errors",
+	  KS_CLI_SET(struct net_state, events) },
 	{ 0 }
 };
 
@@ -504,6 +578,7 @@ static int net_parse(void *state, int key, const char *arg)
 
 static const struct ks_cli_conflict net_conflicts[] = {
 	{ '4', '6', "each leaves the other family out" },
+	{ OPT_EVENTS, KS_CLI_KEY_INTERVAL, "the events are a stream, an interval's table a summary" },
 	{ 0 }
 };
 
@@ -518,6 +593,7 @@ static int net_setup(void *state, struct ks_opts *o)
 		return KS_EXIT_USAGE;
 	}
 	st->filtered = o->npids || o->follow || o->uid_set || o->cgroup || o->comm;
+	net_reset_reasons_source(o->btf_path);
 	if (!st->interval_mode)
 		return 0;
 	st->table = ks_table_new(&net_table);
@@ -549,12 +625,20 @@ static struct ks_cli net_cli = {
 	"the kernel's wire counters, retransmitted segments, RTT, the state it closed from\n"
 	"and the error that ended it. With an interval, a table each period of the\n"
 	"connections that lived in it, the live ones with their bytes so far. Connections\n"
-	"opened before kscope started are not followed.",
+	"opened before kscope started are not followed. A row counts the resets sent and\n"
+	"received, with the kernel's reason for the last one sent (6.10+).\n"
+	"\n"
+	"--events also streams, as they happen: every TCP state change (old -> new), every\n"
+	"retransmit (its state, and syn, synack or segment), every reset sent (with its\n"
+	"reason) or received, and socket errors by name, each with its connection's owner.\n"
+	"The filters apply in the kernel; retransmits are traced only with --events.",
 	.examples =
 	"  kscope net                            # a line per connection as it closes\n"
 	"  kscope net --port 443 -j              # HTTPS connections as NDJSON\n"
 	"  kscope net -6 -- curl -s http://[::1]:8080/\n"
-	"  kscope net -s tx -n 10 5              # every 5 s: the 10 connections sending most\n",
+	"  kscope net -s tx -n 10 5              # every 5 s: the 10 connections sending most\n"
+	"  kscope net --events --port 443        # state changes, retransmits, resets on 443\n"
+	"  kscope net --events -j -- curl -s http://example.com/\n",
 	KS_CLI_OF(net),
 	/* -s KEY: in enum sort_key's order */
 	KS_CLI_SORT(struct net_state, sort, top, "bytes", "tx", "rx", "duration"),

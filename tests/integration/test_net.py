@@ -55,12 +55,13 @@ CONN_FIELDS = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id"
                "conn_id", "family", "laddr", "lport", "raddr", "rport", "netns", "open",
                "tx_bytes", "rx_bytes", "duration_ns", "state", "error", "retrans_segs",
                "retrans_bytes", "rtos", "srtt_us", "min_rtt_us", "wire_bytes_sent",
-               "wire_bytes_acked", "wire_bytes_received")
+               "wire_bytes_acked", "wire_bytes_received", "resets_sent", "resets_received",
+               "reset_reason")
 STAT_FIELDS = ("type", "ts_ns", "interval_ns", "conn_id", "pid", "comm", "cgroup_id", "netns",
                "family", "laddr", "lport", "raddr", "rport", "tx_bytes", "rx_bytes",
                "duration_ns", "closed", "state", "error", "retrans_segs", "retrans_bytes", "rtos",
                "srtt_us", "min_rtt_us", "wire_bytes_sent", "wire_bytes_acked",
-               "wire_bytes_received")
+               "wire_bytes_received", "resets_sent", "resets_received", "reset_reason")
 
 # The probes and their alternatives (src/net/net.c, hooks.py), preferred first
 TP, BYTES = hooks.TP, hooks.NET_BYTES
@@ -411,7 +412,7 @@ def test_text_line(kscope):
     assert f[1:4] == ["net_conn", str(info["pid"]), str(info["pid"])], f
     assert f[6:] == [f"127.0.0.1:{info['lport']}", ">", f"127.0.0.1:{info['port']}",
                      "tx_bytes=0", "rx_bytes=0", f[11], "state=SYN_SENT", "error=ECONNREFUSED",
-                     "retrans_segs=0", "srtt_us=-"], f
+                     "retrans_segs=0", "srtt_us=-", "resets_received=1"], f
     assert f[11].startswith("dur="), f
 
 
