@@ -376,6 +376,35 @@ def test_owner_filter(kscope, bg):
     assert len(evs) == len(SERVER_STATES) + 2, evs
 
 
+def test_client_filter(kscope, bg):
+    """-p CLIENT on loopback, with a server whose listener kscope saw but does not want:
+    the client's five state changes exactly, and nothing of the server's, though its
+    new socket is made in the client's softirq, with the client on the CPU."""
+    out = os.path.join(kscope.tmpdir, "srv.json")
+    cout = os.path.join(kscope.tmpdir, "cli.json")
+    sgo, cgo = os.path.join(kscope.tmpdir, "sgo"), os.path.join(kscope.tmpdir, "cgo")
+    port = free_port()
+    srv = bg.start([PY, XFER, "serve", out, "127.0.0.1", str(port), str(N), str(M), sgo])
+    client = bg.start([PY, XFER, "connect", cout, "127.0.0.1", str(port), str(N), cgo])
+    t = kscope.command("net").start(["--events", "-p", str(client.pid)])
+    with open(sgo, "w"):
+        pass
+    wait_for_file(out + ".listening", srv)
+    with open(cgo, "w"):
+        pass
+    assert client.wait(TIMEOUT) == 0 and srv.wait(TIMEOUT) == 0
+    res = t.stop(signal.SIGINT)
+    assert res.rc == 0, res
+    with open(cout) as f:
+        c_info = json.load(f)
+    (c,) = conns(res)
+    assert (c["pid"], c["open"], c["lport"], c["rport"]) == \
+        (client.pid, "active", c_info["lport"], port), c
+    evs = events(res)
+    assert states(evs) == CLIENT_STATES, evs
+    assert all(e["pid"] == client.pid and e["conn_id"] == c["conn_id"] for e in evs), evs
+
+
 def test_optional_probes(kscope):
     """Without --events the per-segment probes are not loaded: -v names none of them."""
     out = os.path.join(kscope.tmpdir, "x.json")

@@ -35,7 +35,8 @@ Each writes what the test must know (pids, ports) as JSON to OUT once done.
       when that state is reached (the server's socket gone)
   tcp_xfer.py serve OUT HOST PORT N M [GO]
       xfer's server alone (GO: listens only once that file exists)
-  tcp_xfer.py connect OUT HOST PORT N: xfer's client alone
+  tcp_xfer.py connect OUT HOST PORT N [GO]
+      xfer's client alone (GO: connects only once that file exists)
 """
 import errno
 import json
@@ -127,7 +128,9 @@ def serve(out, host, port, n, m, go=None):
                      "peer_port": peer[1]})
 
 
-def connect(out, host, port, n):
+def connect(out, host, port, n, go=None):
+    if go:
+        wait_file(go)
     s = socket.socket(family(host))
     s.connect((host, port))
     lport = s.getsockname()[1]
@@ -349,7 +352,8 @@ def main():
         serve(args[0], args[1], int(args[2]), int(args[3]), int(args[4]),
               args[5] if len(args) > 5 else None)
     elif mode == "connect":
-        connect(args[0], args[1], int(args[2]), int(args[3]))
+        connect(args[0], args[1], int(args[2]), int(args[3]),
+                args[4] if len(args) > 4 else None)
     elif mode == "refused":
         refused(args[0], args[1], int(args[2]) if len(args) > 2 else 0)
     elif mode == "retry":
