@@ -10,6 +10,7 @@ rows, against TCP exchanges the test controls (tests/workloads/tcp_xfer.py):
   * one data segment dropped at the receiver by an nftables rule: exactly
     one retransmit event, on the sender's connection, in FIN_WAIT1, equal to
     the namespace's TcpRetransSegs delta and the row's retrans_segs;
+    the client's first SYN dropped: exactly one, of kind syn, in SYN_SENT;
   * a connect to a closed port: the client receives exactly one reset, and
     its row says ECONNREFUSED and resets_received 1; the kernel sends exactly
     one reset, with reason NO_SOCKET where the kernel gives reasons (6.10+,
@@ -206,6 +207,31 @@ def test_one_retransmit(kscope, veth):
     (rt,) = [e for e in evs if e["type"] == "net_retrans"]
     assert (rt["conn_id"], rt["pid"], rt["state"], rt["kind"]) == \
         (c["conn_id"], info["client"]["pid"], "FIN_WAIT1", "segment"), rt
+    assert (rt["lport"], rt["rport"]) == (info["client"]["lport"], port), rt
+    assert (c["retrans_segs"], s["retrans_segs"]) == (1, 0), (c, s)
+
+
+def test_syn_retransmit(kscope, veth):
+    """The client's first SYN dropped at the receiver: exactly one retransmit event, of
+    kind syn, in SYN_SENT, on the client's connection (the kernel sends it again after
+    its initial timeout, 1 s), as TcpRetransSegs and the row count it."""
+    if not shutil.which("nft"):
+        pytest.skip("nft(8) is not installed (nftables: scripts/deps.sh)")
+    a, b = veth
+    port = 9000
+    rule = ("table inet kst {\n chain in {\n"
+            "  type filter hook input priority 0; policy accept;\n"
+            f"  ip saddr 10.99.0.1 tcp dport {port} tcp flags & (syn | ack) == syn"
+            " numgen inc mod 1000000 == 0 counter drop\n }\n}\n")
+    subprocess.run(["ip", "netns", "exec", b, "nft", "-f", "-"], input=rule, text=True,
+                   check=True, timeout=TIMEOUT)
+    before = tcp_snmp(a)["RetransSegs"]
+    res, info = run_xfer(kscope, ["--events"], b, a, "10.99.0.2", port=port)
+    assert tcp_snmp(a)["RetransSegs"] - before == 1
+    c, s, evs = check_exchange(res, info, "10.99.0.1", "10.99.0.2")
+    (rt,) = [e for e in evs if e["type"] == "net_retrans"]
+    assert (rt["conn_id"], rt["pid"], rt["state"], rt["kind"]) == \
+        (c["conn_id"], info["client"]["pid"], "SYN_SENT", "syn"), rt
     assert (rt["lport"], rt["rport"]) == (info["client"]["lport"], port), rt
     assert (c["retrans_segs"], s["retrans_segs"]) == (1, 0), (c, s)
 
