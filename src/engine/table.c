@@ -86,8 +86,10 @@ struct ks_table *ks_table_new(const struct ks_table_desc *d)
 	struct ks_table *t;
 	size_t off;
 
-	if (d->ncols > KS_TABLE_MAX_COLS || !d->key_size)
+	if (d->ncols > KS_TABLE_MAX_COLS || !d->key_size) {
+		errno = EINVAL;		/* a command's mistake: its tests see it */
 		return NULL;
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;

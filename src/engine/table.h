@@ -75,7 +75,7 @@ enum ks_col_kind {
  * maximum); else 0.
  */
 
-#define KS_TABLE_MAX_COLS 32
+#define KS_TABLE_MAX_COLS 48
 
 struct ks_table;
 struct ks_row;

@@ -213,7 +213,9 @@ static __always_inline void emit(struct sock *sk, struct net_conn *c)
 	e->netns = c->netns;
 	e->pad = 0;
 	e->retrans_base = c->retrans_base;
-	e->pad2 = 0;
+	e->resets_sent = c->resets_sent;
+	e->resets_received = c->resets_received;
+	e->reset_reason = c->reset_reason;
 	if (c->end.state) {
 		e->close_ns = c->close_ns;
 		e->end = c->end;
@@ -371,6 +373,9 @@ static __always_inline int on_destroy(struct sock *sk)
 	return 0;
 }
 
+/* --events: a state change's line (the block at the end of this file) */
+static __always_inline void ev_state(struct sock *sk, int oldstate, int newstate);
+
 static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
 {
 	switch (newstate) {
@@ -395,6 +400,7 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
 			on_close(sk, oldstate);
 		break;
 	}
+	ev_state(sk, oldstate, newstate);
 	return 0;
 }
 
@@ -621,4 +627,506 @@ int net_recv_fexit(__u64 *ctx)
 	bpf_get_func_arg(ctx, flags_arg, &flags);
 	bpf_get_func_ret(ctx, &ret);
 	return on_bytes((struct sock *)sk, (int)ret, (int)flags, true);
+}
+
+/* ==== resets, and --events: state changes, retransmits, resets, errors ====== */
+
+/*
+ * Resets sent and received are counted on the connection (its row) always:
+ * they are rare, and their tracepoints cost nothing otherwise. --events
+ * (events_on) makes a record of each state change, retransmit, reset and
+ * socket error; its per-segment probes (retransmits) are loaded only then.
+ * Filters are decided before a record is built: the connection's owner as
+ * the conns map has it, a listener's in process context, or none known
+ * (shown only when no owner filter is given); --port and -4/-6 on the
+ * record's 4-tuple.
+ */
+const volatile bool events_on;
+
+/* tcp_send_reset with its reason (6.10+, commit 5cb2cb3cb271), as a tracepoint record */
+enum sk_rst_reason___k { SK_RST_REASON___K_UNUSED = 0 };
+
+struct trace_event_raw_tcp_send_reset___k {
+	const void *skbaddr;
+	const void *skaddr;
+	int state;
+	enum sk_rst_reason___k reason;
+} __attribute__((preserve_access_index));
+
+/* tcp_send_reset before 6.10, and tcp_retransmit_skb before it had its own event (with err) */
+struct trace_event_raw_tcp_event_sk_skb___k {
+	const void *skbaddr;
+	const void *skaddr;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_tcp_retransmit_skb___k {
+	const void *skbaddr;
+	const void *skaddr;
+} __attribute__((preserve_access_index));
+
+/* Does the kernel give tcp_send_reset a reason? */
+static __always_inline bool reset_has_reason(void)
+{
+	return bpf_core_field_exists(struct trace_event_raw_tcp_send_reset___k, reason);
+}
+
+static __always_inline bool ev_ports_ok(__u16 lport, __u16 rport)
+{
+	return !nports || port_listed(lport) || port_listed(rport);
+}
+
+static __always_inline bool ev_tuple_ok(struct net_tcp_event *e)
+{
+	return (!family_only || e->family == family_only) && ev_ports_ok(e->lport, e->rport);
+}
+
+/* The header of an event: now, this CPU; the owner given, or none */
+static __always_inline void ev_hdr(struct net_tcp_event *e, __u16 type)
+{
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->hdr.type = type;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+}
+
+static __always_inline void ev_owner_conn(struct net_tcp_event *e, struct net_conn *c)
+{
+	e->conn_id = c->id;
+	if (!(c->flags & NET_F_OWNER))
+		return;
+	e->hdr.pid = c->pid;
+	e->hdr.tid = c->tid;
+	e->hdr.ppid = c->ppid;
+	e->hdr.uid = c->uid;
+	e->hdr.cgroup_id = c->cgroup_id;
+	__builtin_memcpy(e->hdr.comm, c->comm, sizeof(e->hdr.comm));
+}
+
+static __always_inline void ev_owner_current(struct net_tcp_event *e)
+{
+	struct net_conn c = {};
+
+	owner_current(&c);
+	c.id = 0;
+	ev_owner_conn(e, &c);
+}
+
+static __always_inline void ev_sk_tuple(struct net_tcp_event *e, struct sock *sk)
+{
+	read_tuple(sk, &e->family, &e->lport, &e->rport, e->laddr, e->raddr);
+	e->netns = sk_netns(sk);
+}
+
+static __always_inline void ev_send(struct net_tcp_event *e)
+{
+	ks_output(e, sizeof(*e));	/* a full ring is counted as lost */
+}
+
+/*
+ * An event on a followed connection c: wanted when its owner is known (or
+ * no owner filter is given) and --port is decided for it. A connect()'s
+ * CLOSE -> SYN_SENT whose --port waited for the local port is sent first,
+ * at its time, once the port says yes.
+ */
+static __always_inline bool ev_conn_wanted(struct sock *sk, struct net_conn *c)
+{
+	if (!(c->flags & NET_F_OWNER) && ks_cfg.filter)
+		return false;
+	if (c->flags & NET_F_PORTS) {
+		if (ports_match(sk) != 1)
+			return false;
+		c->flags &= ~NET_F_PORTS;
+	}
+	if (c->flags & NET_F_SYN_EV) {
+		struct net_tcp_event e = {};
+
+		c->flags &= ~NET_F_SYN_EV;
+		ev_hdr(&e, NET_EV_STATE);
+		e.hdr.ts_ns = c->start_ns;
+		ev_owner_conn(&e, c);
+		ev_sk_tuple(&e, sk);
+		e.old_state = TCP_CLOSE;
+		e.state = TCP_SYN_SENT;
+		e.reason = NET_NONE;
+		ev_send(&e);
+	}
+	return true;
+}
+
+/*
+ * An event on sk: its owner and tuple filled in; false if not wanted. A
+ * followed connection is its entry's; a listener's event the task's that
+ * listens or closes it (process context) or, in softirq, the listener's
+ * owner; any other socket's has no owner.
+ */
+static __always_inline bool ev_sock(struct net_tcp_event *e, struct sock *sk, bool process_ctx)
+{
+	__u64 key = (__u64)sk;
+	struct net_conn *c = bpf_map_lookup_elem(&conns, &key);
+
+	if (c) {
+		if (!ev_conn_wanted(sk, c))
+			return false;
+		ev_owner_conn(e, c);
+		ev_sk_tuple(e, sk);
+		return true;
+	}
+	ev_sk_tuple(e, sk);
+	if (!ev_tuple_ok(e))
+		return false;
+	if (process_ctx) {
+		if (!ks_wanted())
+			return false;
+		ev_owner_current(e);
+		return true;
+	}
+	return !ks_cfg.filter;
+}
+
+static __always_inline void ev_state(struct sock *sk, int oldstate, int newstate)
+{
+	__u64 key = (__u64)sk;
+	struct net_tcp_event e = {};
+	struct net_conn *c;
+
+	if (!events_on)
+		return;
+	if (newstate == TCP_SYN_SENT && oldstate == TCP_CLOSE) {
+		c = bpf_map_lookup_elem(&conns, &key);
+		if (c && (c->flags & NET_F_PORTS)) {
+			c->flags |= NET_F_SYN_EV;	/* its local port is not chosen yet */
+			return;
+		}
+	}
+	ev_hdr(&e, NET_EV_STATE);
+	e.old_state = oldstate;
+	e.state = newstate;
+	e.reason = NET_NONE;
+	/*
+	 * listen() and a listener's close() are in process context; a
+	 * listener's new child (LISTEN -> SYN_RECV) is not: softirq
+	 */
+	if (!ev_sock(&e, sk, newstate == TCP_LISTEN ||
+			      (oldstate == TCP_LISTEN && newstate == TCP_CLOSE)))
+		return;
+	ev_send(&e);
+}
+
+/* ---- retransmits (--events only) ---- */
+
+static __always_inline int on_retrans(struct sock *sk)
+{
+	struct net_tcp_event e = {};
+
+	if (!sk)
+		return 0;
+	ev_hdr(&e, NET_EV_RETRANS);
+	e.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e.kind = e.state == TCP_SYN_SENT ? NET_RETRANS_SYN : NET_RETRANS_SEGMENT;
+	e.reason = NET_NONE;
+	if (ev_sock(&e, sk, false))
+		ev_send(&e);
+	return 0;
+}
+
+/*
+ * A listener's SYN-ACK sent again: the connection is a request socket (no
+ * entry yet); its owner is the listener's.
+ */
+static __always_inline int on_retrans_synack(struct sock *sk, struct sock *req)
+{
+	struct net_listen_key lk = { .netns = sk_netns(sk),
+				     .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+	struct net_tcp_event e = {};
+	struct net_owner *ow;
+
+	ev_hdr(&e, NET_EV_RETRANS);
+	e.kind = NET_RETRANS_SYNACK;
+	e.state = BPF_CORE_READ(req, __sk_common.skc_state);
+	e.reason = NET_NONE;
+	e.netns = lk.netns;
+	e.family = BPF_CORE_READ(req, __sk_common.skc_family);
+	e.lport = BPF_CORE_READ(req, __sk_common.skc_num);
+	e.rport = bpf_ntohs(BPF_CORE_READ(req, __sk_common.skc_dport));
+	if (e.family == NET_AF_INET6) {
+		BPF_CORE_READ_INTO((struct in6_addr *)e.laddr, req, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)e.raddr, req, __sk_common.skc_v6_daddr);
+	} else {
+		BPF_CORE_READ_INTO((__u32 *)e.laddr, req, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e.raddr, req, __sk_common.skc_daddr);
+	}
+	if (!ev_tuple_ok(&e))
+		return 0;
+	ow = bpf_map_lookup_elem(&listeners, &lk);
+	if (ow) {
+		if (!ow->wanted)
+			return 0;
+		e.hdr.pid = ow->pid;
+		e.hdr.tid = ow->tid;
+		e.hdr.ppid = ow->ppid;
+		e.hdr.uid = ow->uid;
+		e.hdr.cgroup_id = ow->cgroup_id;
+		__builtin_memcpy(e.hdr.comm, ow->comm, sizeof(e.hdr.comm));
+	} else if (ks_cfg.filter) {
+		return 0;
+	}
+	ev_send(&e);
+	return 0;
+}
+
+/* ---- resets ---- */
+
+/*
+ * The segment a reset answers, as the 4-tuple of its receiver: local is
+ * its destination. false if its headers are not IPv4/IPv6.
+ */
+static __always_inline bool skb_tuple(struct sk_buff *skb, struct net_tcp_event *e)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	__u16 ports[2] = {};
+	__u8 v = 0;
+
+	bpf_probe_read_kernel(&v, 1, head + nh);
+	if (v >> 4 == 4) {
+		e->family = NET_AF_INET;
+		bpf_probe_read_kernel(e->raddr, 4, head + nh + 12);
+		bpf_probe_read_kernel(e->laddr, 4, head + nh + 16);
+	} else if (v >> 4 == 6) {
+		e->family = NET_AF_INET6;
+		bpf_probe_read_kernel(e->raddr, 16, head + nh + 8);
+		bpf_probe_read_kernel(e->laddr, 16, head + nh + 24);
+	} else {
+		return false;
+	}
+	bpf_probe_read_kernel(ports, sizeof(ports), head + th);
+	e->rport = bpf_ntohs(ports[0]);
+	e->lport = bpf_ntohs(ports[1]);
+	e->netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	return true;
+}
+
+/*
+ * A reset sent: on a socket (an abort: skb NULL, 6.10+), or in answer to
+ * a segment (skb), with or without a socket (none: a closed port). Counted
+ * on the connection; its record's 4-tuple is the segment's where there is
+ * one.
+ */
+static __always_inline int on_reset_sent(struct sock *sk, struct sk_buff *skb, __u32 reason)
+{
+	struct net_conn *c = NULL;
+	struct net_tcp_event e = {};
+	__u64 key = (__u64)sk;
+
+	if (sk) {
+		c = bpf_map_lookup_elem(&conns, &key);
+		if (c) {
+			__sync_fetch_and_add(&c->resets_sent, 1);
+			c->reset_reason = reason;
+		}
+	}
+	if (!events_on)
+		return 0;
+	ev_hdr(&e, NET_EV_RESET_SENT);
+	e.reason = reason;
+	if (sk)
+		e.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (c) {
+		if (!ev_conn_wanted(sk, c))
+			return 0;
+		ev_owner_conn(&e, c);
+	} else if (ks_cfg.filter) {
+		return 0;	/* no owner known: a closed port, a socket not followed */
+	}
+	if (skb) {
+		if (!skb_tuple(skb, &e))
+			return 0;
+	} else if (sk) {
+		ev_sk_tuple(&e, sk);
+	} else {
+		return 0;
+	}
+	if (!c && !ev_tuple_ok(&e))
+		return 0;
+	ev_send(&e);
+	return 0;
+}
+
+static __always_inline int on_reset_recv(struct sock *sk)
+{
+	struct net_tcp_event e = {};
+	__u64 key = (__u64)sk;
+	struct net_conn *c = bpf_map_lookup_elem(&conns, &key);
+
+	if (c)
+		__sync_fetch_and_add(&c->resets_received, 1);
+	if (!events_on)
+		return 0;
+	ev_hdr(&e, NET_EV_RESET_RECV);
+	e.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e.reason = NET_NONE;
+	if (ev_sock(&e, sk, false))
+		ev_send(&e);
+	return 0;
+}
+
+/* ---- socket errors (--events only) ---- */
+
+static __always_inline int on_error(struct sock *sk)
+{
+	struct net_tcp_event e = {};
+
+	if (!is_tcp(sk))
+		return 0;
+	ev_hdr(&e, NET_EV_ERROR);
+	e.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e.error = BPF_CORE_READ(sk, sk_err);
+	if (!e.error)
+		return 0;	/* a disconnect's wake-up (tcp_disconnect), no error */
+	e.reason = NET_NONE;
+	if (ev_sock(&e, sk, false))
+		ev_send(&e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(net_retrans_btf, struct sock *sk)
+{
+	return on_retrans(sk);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(net_retrans_raw, struct sock *sk)
+{
+	return on_retrans(sk);
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_skb")
+int net_retrans_tp(void *ctx)
+{
+	const void *sk;
+
+	/* its own event (with err) on newer kernels, the sk_skb class's before */
+	/* read, not loaded: the compiler merges the two offsets into one ctx access */
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb___k))
+		sk = BPF_CORE_READ((struct trace_event_raw_tcp_retransmit_skb___k *)ctx, skaddr);
+	else
+		sk = BPF_CORE_READ((struct trace_event_raw_tcp_event_sk_skb___k *)ctx, skaddr);
+	return on_retrans((struct sock *)sk);
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(net_synack_btf, struct sock *sk, struct request_sock *req)
+{
+	return on_retrans_synack(sk, (struct sock *)req);
+}
+
+SEC("raw_tp/tcp_retransmit_synack")
+int BPF_PROG(net_synack_raw, struct sock *sk, struct request_sock *req)
+{
+	return on_retrans_synack(sk, (struct sock *)req);
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_synack")
+int net_synack_tp(struct trace_event_raw_tcp_retransmit_synack *ctx)
+{
+	return on_retrans_synack((struct sock *)ctx->skaddr, (struct sock *)ctx->req);
+}
+
+/* The reason is the third argument where the kernel has it (6.10+): read only then */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(net_rst_sent_btf, struct sock *sk, struct sk_buff *skb)
+{
+	__u32 reason = NET_NONE;
+
+	if (reset_has_reason())
+		reason = (__u32)ctx[2];
+	return on_reset_sent(sk, skb, reason);
+}
+
+SEC("raw_tp/tcp_send_reset")
+int BPF_PROG(net_rst_sent_raw, struct sock *sk, struct sk_buff *skb)
+{
+	__u32 reason = NET_NONE;
+
+	if (reset_has_reason())
+		reason = (__u32)ctx[2];
+	return on_reset_sent(sk, skb, reason);
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int net_rst_sent_tp(void *ctx)
+{
+	struct trace_event_raw_tcp_send_reset___k *r = ctx;
+	struct trace_event_raw_tcp_event_sk_skb___k *old = ctx;
+
+	/* read, not loaded: the two layouts' offsets would be merged into one ctx access */
+	if (reset_has_reason())
+		return on_reset_sent((struct sock *)BPF_CORE_READ(r, skaddr),
+				     (struct sk_buff *)BPF_CORE_READ(r, skbaddr),
+				     BPF_CORE_READ(r, reason));
+	return on_reset_sent((struct sock *)BPF_CORE_READ(old, skaddr),
+			     (struct sk_buff *)BPF_CORE_READ(old, skbaddr), NET_NONE);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(net_rst_recv_btf, struct sock *sk)
+{
+	return on_reset_recv(sk);
+}
+
+SEC("raw_tp/tcp_receive_reset")
+int BPF_PROG(net_rst_recv_raw, struct sock *sk)
+{
+	return on_reset_recv(sk);
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int net_rst_recv_tp(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	return on_reset_recv((struct sock *)ctx->skaddr);
+}
+
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(net_error_btf, struct sock *sk)
+{
+	return on_error(sk);
+}
+
+SEC("raw_tp/inet_sk_error_report")
+int BPF_PROG(net_error_raw, struct sock *sk)
+{
+	return on_error(sk);
+}
+
+/*
+ * The tracepoint's record has no socket address: the 4-tuple and the error
+ * come from it, the connection and its owner are not known (no conn_id, pid
+ * 0), so it is shown only without owner filters. raw_tp, which every kernel
+ * kscope runs on has, gives the socket.
+ */
+SEC("tracepoint/sock/inet_sk_error_report")
+int net_error_tp(struct trace_event_raw_inet_sk_error_report *ctx)
+{
+	struct net_tcp_event e = {};
+
+	if (ctx->protocol != IPPROTO_TCP || !ctx->error || ks_cfg.filter)
+		return 0;
+	ev_hdr(&e, NET_EV_ERROR);
+	e.error = ctx->error;
+	e.reason = NET_NONE;
+	e.family = ctx->family;
+	e.lport = ctx->sport;
+	e.rport = ctx->dport;
+	/* read, not loaded: a copy walks the context with a moved pointer, refused */
+	if (e.family == NET_AF_INET6) {
+		bpf_probe_read_kernel(e.laddr, 16, ctx->saddr_v6);
+		bpf_probe_read_kernel(e.raddr, 16, ctx->daddr_v6);
+	} else {
+		bpf_probe_read_kernel(e.laddr, 4, ctx->saddr);
+		bpf_probe_read_kernel(e.raddr, 4, ctx->daddr);
+	}
+	if (ev_tuple_ok(&e))
+		ev_send(&e);
+	return 0;
 }

@@ -55,6 +55,7 @@ struct net_state {
 	int sort;                     /* enum sort_key; -1 not given */
 	unsigned top;                 /* -n; 0 not given */
 	int by;                       /* enum net_by */
+	bool events;                  /* --events */
 	/* state */
 	bool interval_mode;
 	bool table_mode;              /* a table per interval, or one at the end (--by) */
@@ -70,7 +71,9 @@ enum { C_ID, C_PID, C_COMM, C_CGROUP, C_NETNS, C_FAMILY, C_LADDR, C_LPORT, C_RAD
        C_TX, C_RX, C_BYTES, C_DURATION, C_CLOSED, C_STATE, C_ERROR, C_RETRANS, C_RETRANS_BYTES,
        C_RTOS, C_SRTT, C_MIN_RTT, C_WIRE_SENT, C_WIRE_ACKED, C_WIRE_RECEIVED,
        /* --by: the owner's sums */
-       C_CGROUP_PATH, C_CONNS, C_OPENED, C_ENDED, C_RETRANS_PERIOD, NCOLS };
+       C_CGROUP_PATH, C_CONNS, C_OPENED, C_ENDED, C_RETRANS_PERIOD, C_RST_SENT_PERIOD,
+       C_RST_RECV_PERIOD,
+       C_RESETS_SENT, C_RESETS_RECEIVED, C_RESET_REASON, NCOLS };
 
 static uint64_t row_bytes(const struct ks_row *r)
 {
@@ -82,6 +85,7 @@ struct conn_ext {
 	bool closed;
 	char state[16];            /* the state it closed from */
 	char error[24];            /* the errno's name, or its number; "" none */
+	char reset_reason[40];     /* the last reset sent's reason; "" none or not given */
 };
 
 static void str_or_null_text(struct ks_out *o, const char *s, bool known)
@@ -126,6 +130,20 @@ static void error_json(struct ks_out *o, const struct ks_row *r)
 	const struct conn_ext *x = ks_row_ext(r);
 
 	str_or_null_json(o, x->error, x->closed);
+}
+
+static void reset_reason_text(struct ks_out *o, const struct ks_row *r)
+{
+	const struct conn_ext *x = ks_row_ext(r);
+
+	str_or_null_text(o, x->reset_reason, x->closed);
+}
+
+static void reset_reason_json(struct ks_out *o, const struct ks_row *r)
+{
+	const struct conn_ext *x = ks_row_ext(r);
+
+	str_or_null_json(o, x->reset_reason, x->closed);
 }
 
 static void closed_json(struct ks_out *o, const struct ks_row *r)
@@ -175,6 +193,12 @@ static const struct ks_col net_cols[NCOLS] = {
 			   KS_COL_LABEL | KS_COL_TEXT_HIDE },
 	[C_WIRE_RECEIVED] = { "wire_bytes_received", "WRECV", KS_COL_COUNT,
 			      KS_COL_LABEL | KS_COL_TEXT_HIDE },
+	[C_RESETS_SENT] = { "resets_sent", "RSTSENT", KS_COL_COUNT,
+			    KS_COL_LABEL | KS_COL_TEXT_HIDE },
+	[C_RESETS_RECEIVED] = { "resets_received", "RSTRECV", KS_COL_COUNT,
+				KS_COL_LABEL | KS_COL_TEXT_HIDE },
+	[C_RESET_REASON] = { "reset_reason", "RSTREASON", KS_COL_CUSTOM, KS_COL_TEXT_HIDE,
+			     .text = reset_reason_text, .json = reset_reason_json },
 	/* each connection's row holds 1 or 0: a group's row, how many */
 	[C_CGROUP_PATH] = { "cgroup", "CGROUP", KS_COL_STR, 0, 24, .size = 256 },
 	[C_CONNS] = { "conns", "CONNS", KS_COL_COUNT, 0, 6,
@@ -185,14 +209,20 @@ static const struct ks_col net_cols[NCOLS] = {
 		      .help = "connections whose socket was destroyed in the period" },
 	[C_RETRANS_PERIOD] = { "retrans_segs", "RETRANS", KS_COL_COUNT, KS_COL_CUM, 7,
 			       .help = "segments retransmitted in the period" },
+	[C_RST_SENT_PERIOD] = { "resets_sent", "RSTSENT", KS_COL_COUNT, KS_COL_CUM, 7,
+				.help = "resets sent in the period" },
+	[C_RST_RECV_PERIOD] = { "resets_received", "RSTRECV", KS_COL_COUNT, KS_COL_CUM, 7,
+				.help = "resets received in the period" },
 };
 
 static const int net_text_order[] = { C_PID, C_COMM, C_CGROUP_PATH, C_CONNS, C_OPENED, C_ENDED,
 				      C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX, C_RX,
-				      C_RETRANS_PERIOD, C_DURATION, C_STATE, C_RETRANS, C_SRTT,
+				      C_RETRANS_PERIOD, C_RST_SENT_PERIOD, C_RST_RECV_PERIOD,
+				      C_DURATION, C_STATE, C_RETRANS, C_SRTT,
 				      C_ERROR, C_ID, C_CGROUP, C_NETNS, C_FAMILY, C_BYTES,
 				      C_CLOSED, C_RETRANS_BYTES, C_RTOS, C_MIN_RTT, C_WIRE_SENT,
-				      C_WIRE_ACKED, C_WIRE_RECEIVED };
+				      C_WIRE_ACKED, C_WIRE_RECEIVED, C_RESETS_SENT,
+				      C_RESETS_RECEIVED, C_RESET_REASON };
 static const int net_ties[] = { C_BYTES, -1 };
 
 static const struct ks_table_desc net_table = {
@@ -232,12 +262,15 @@ static const struct ks_table_group net_groups[] = {
 static const int conn_only[] = { C_ID, C_NETNS, C_FAMILY, C_LADDR, C_LPORT, C_RADDR, C_RPORT,
 				 C_DURATION, C_CLOSED, C_STATE, C_ERROR, C_RETRANS,
 				 C_RETRANS_BYTES, C_RTOS, C_SRTT, C_MIN_RTT, C_WIRE_SENT,
-				 C_WIRE_ACKED, C_WIRE_RECEIVED };
-static const int group_only[] = { C_CONNS, C_OPENED, C_ENDED, C_RETRANS_PERIOD };
+				 C_WIRE_ACKED, C_WIRE_RECEIVED, C_RESETS_SENT, C_RESETS_RECEIVED,
+				 C_RESET_REASON };
+static const int group_only[] = { C_CONNS, C_OPENED, C_ENDED, C_RETRANS_PERIOD,
+				  C_RST_SENT_PERIOD, C_RST_RECV_PERIOD };
 
 /* The counters only a close has: unknown (null, "-") while a connection lives */
 static const int close_only[] = { C_RETRANS, C_RETRANS_BYTES, C_RTOS, C_SRTT,
-				  C_MIN_RTT, C_WIRE_SENT, C_WIRE_ACKED, C_WIRE_RECEIVED };
+				  C_MIN_RTT, C_WIRE_SENT, C_WIRE_ACKED, C_WIRE_RECEIVED,
+				  C_RESETS_SENT, C_RESETS_RECEIVED };
 
 static struct ks_row *conn_row(struct net_state *st, uint64_t id, const struct ks_hdr *owner,
 			       uint32_t netns, uint16_t family, const uint8_t *laddr,
@@ -266,6 +299,24 @@ static struct ks_row *conn_row(struct net_state *st, uint64_t id, const struct k
 	ks_row_put(r, C_CONNS, 1);
 	ks_row_put(r, C_ENDED, 0);
 	return r;
+}
+
+/* Its resets: counted until its socket's end */
+static void put_resets(struct ks_row *r, uint32_t sent, uint32_t received, uint32_t reason)
+{
+	struct conn_ext *x = ks_row_ext(r);
+	const char *name = sent && reason != NET_NONE ? net_reset_reason_name(reason) : NULL;
+
+	ks_row_put(r, C_RESETS_SENT, sent);
+	ks_row_put(r, C_RESETS_RECEIVED, received);
+	ks_row_put(r, C_RST_SENT_PERIOD, sent);
+	ks_row_put(r, C_RST_RECV_PERIOD, received);
+	if (name)
+		snprintf(x->reset_reason, sizeof(x->reset_reason), "%s", name);
+	else if (sent && reason != NET_NONE)
+		snprintf(x->reset_reason, sizeof(x->reset_reason), "%u", reason);
+	else
+		x->reset_reason[0] = '\0';
 }
 
 /* Since it opened; not known for one opened before kscope (NET_F_ADOPTED) */
@@ -439,9 +490,13 @@ static void collect_live(struct net_state *st, uint64_t now)
 			/* closed, its socket not yet: what it ended with is known */
 			put_duration(r, c.flags, c.close_ns - c.start_ns);
 			put_end(r, &c.end, c.retrans_base);
+			put_resets(r, c.resets_sent, c.resets_received, c.reset_reason);
 			continue;
 		}
 		put_duration(r, c.flags, now > c.start_ns ? now - c.start_ns : 0);
+		/* the map's reset counts are current: the owner's sums take them now */
+		ks_row_put(r, C_RST_SENT_PERIOD, c.resets_sent);
+		ks_row_put(r, C_RST_RECV_PERIOD, c.resets_received);
 		if (c.live_ns >= live_since) {
 			put_counters(r, &c.live, c.retrans_base);
 			continue;
@@ -465,6 +520,7 @@ static void put_closed(struct net_state *st, const struct net_close_event *e)
 	ks_row_put(r, C_RX, e->rx_bytes);
 	put_duration(r, e->flags, e->close_ns - e->start_ns);
 	put_end(r, &e->end, e->retrans_base);
+	put_resets(r, e->resets_sent, e->resets_received, e->reset_reason);
 	ks_row_put(r, C_ENDED, 1);
 	ks_row_gone(r);
 }
@@ -480,18 +536,30 @@ static const struct ks_probe net_probes[] = {
 		    KS_PROG(net_bpf, net_send_tp), KS_PROG(net_bpf, net_send_fexit) } },
 	{ "recv", { KS_PROG(net_bpf, net_recv_btf), KS_PROG(net_bpf, net_recv_raw),
 		    KS_PROG(net_bpf, net_recv_tp), KS_PROG(net_bpf, net_recv_fexit) } },
+	/* resets: counted on the connection always; the rest only for --events */
+	{ "reset-sent", { KS_PROG(net_bpf, net_rst_sent_btf), KS_PROG(net_bpf, net_rst_sent_raw),
+			  KS_PROG(net_bpf, net_rst_sent_tp) } },
+	{ "reset-recv", { KS_PROG(net_bpf, net_rst_recv_btf), KS_PROG(net_bpf, net_rst_recv_raw),
+			  KS_PROG(net_bpf, net_rst_recv_tp) } },
+	{ "retrans", { KS_PROG(net_bpf, net_retrans_btf), KS_PROG(net_bpf, net_retrans_raw),
+		       KS_PROG(net_bpf, net_retrans_tp) }, KS_PROBE_OPTIONAL },
+	{ "retrans-synack", { KS_PROG(net_bpf, net_synack_btf), KS_PROG(net_bpf, net_synack_raw),
+			      KS_PROG(net_bpf, net_synack_tp) }, KS_PROBE_OPTIONAL },
+	{ "error", { KS_PROG(net_bpf, net_error_btf), KS_PROG(net_bpf, net_error_raw),
+		     KS_PROG(net_bpf, net_error_tp) }, KS_PROBE_OPTIONAL | KS_PROBE_BEST },
 	/* tables: the live connections' counters each period (none: "-" until they close) */
 	{ "live", { KS_PROG(net_bpf, net_live_map_iter), KS_PROG(net_bpf, net_live_tcp_iter) },
 	  KS_PROBE_OPTIONAL | KS_PROBE_BEST },
 };
 
+/* The optional probes: the iterator for tables, the rest for --events */
 static bool net_wanted(void *state, const struct ks_probe *p)
 {
 	const struct net_state *st = state;
 
 	if (!strcmp(p->name, "live"))
 		return st->table_mode;
-	return true;
+	return st->events;
 }
 
 static int net_configure(void *state, void *skel)
@@ -502,6 +570,7 @@ static int net_configure(void *state, void *skel)
 	memcpy((void *)s->rodata->ports, st->ports, sizeof(st->ports));
 	s->rodata->nports = st->nports;
 	s->rodata->family_only = st->family;
+	s->rodata->events_on = st->events;
 	return 0;
 }
 
@@ -524,6 +593,12 @@ static int net_event(void *state, struct ks_out *o, const void *data, size_t siz
 	struct net_state *st = state;
 	const struct net_close_event *e = data;
 
+	if (size >= sizeof(struct ks_hdr) && net_is_tcp_event(e->hdr.type)) {
+		if (net_tcp_event_check(data, size))
+			return -EINVAL;
+		net_print_tcp_event(o, data);
+		return 0;
+	}
 	if (net_event_check(data, size))
 		return -EINVAL;
 	if (st->table_mode)
@@ -582,6 +657,9 @@ static void close_from_entry(struct net_close_event *e, const struct net_conn *c
 	memcpy(e->laddr, c->laddr, sizeof(e->laddr));
 	memcpy(e->raddr, c->raddr, sizeof(e->raddr));
 	e->retrans_base = c->retrans_base;
+	e->resets_sent = c->resets_sent;
+	e->resets_received = c->resets_received;
+	e->reset_reason = c->reset_reason;
 }
 
 /*
@@ -633,7 +711,7 @@ const struct ks_tracer net_tracer = {
 
 /* ---- command line ----------------------------------------------------------- */
 
-enum { OPT_PORT = 0x200, OPT_BY };
+enum { OPT_PORT = 0x200, OPT_BY, OPT_EVENTS };
 
 static const struct ks_cli_opt net_opts[] = {
 	{ "port", OPT_PORT, "PORT[,PORT]", "only connections with either end on these ports" },
@@ -643,6 +721,8 @@ static const struct ks_cli_opt net_opts[] = {
 	{ "sort", 's', "KEY", "tables: order rows by bytes (default), tx, rx, duration, conns "
 	  "or retrans" },
 	{ "top", 'n', "N", "tables: show the first N rows only" },
+	{ "events", OPT_EVENTS, NULL, "also stream state changes, retransmits, resets and errors",
+	  KS_CLI_SET(struct net_state, events) },
 	{ 0 }
 };
 
@@ -704,6 +784,8 @@ static int net_parse(void *state, int key, const char *arg)
 
 static const struct ks_cli_conflict net_conflicts[] = {
 	{ '4', '6', "each leaves the other family out" },
+	{ OPT_EVENTS, KS_CLI_KEY_INTERVAL, "the events are a stream, an interval's table a summary" },
+	{ OPT_EVENTS, OPT_BY, "the events are a stream, --by a summary" },
 	{ 0 }
 };
 
@@ -733,11 +815,14 @@ static int net_setup(void *state, struct ks_opts *o)
 		return KS_EXIT_USAGE;
 	}
 	st->filtered = o->npids || o->follow || o->uid_set || o->cgroup || o->comm;
+	net_reset_reasons_source(o->btf_path);
 	if (!st->table_mode)
 		return 0;
 	st->table = ks_table_new(&net_table);
-	if (!st->table)
+	if (!st->table) {
+		fprintf(stderr, "kscope net: cannot make its table: %s\n", strerror(errno ?: EINVAL));
 		return KS_EXIT_FAIL;
+	}
 	ks_table_set_ctx(st->table, st);
 	ks_table_hide(st->table, C_BYTES, true);	/* a sort key only */
 	for (size_t i = 0; i < ARRAY_SIZE(conn_only); i++)
@@ -776,13 +861,22 @@ static struct ks_cli net_cli = {
 	"and the error that ended it. With an interval, a table each period of the\n"
 	"connections that lived in it, the live ones with their bytes so far. A connection\n"
 	"opened before kscope started is followed from the first send or receive seen on\n"
-	"it (\"open\": \"existing\", its bytes since then, its duration unknown).",
+	"it (\"open\": \"existing\", its bytes since then, its duration unknown). A row\n"
+	"counts the resets sent and received, with the kernel's reason for the last one\n"
+	"sent (6.10+).\n"
+	"\n"
+	"--events also streams, as they happen: every TCP state change (old -> new), every\n"
+	"retransmit (its state, and syn, synack or segment), every reset sent (with its\n"
+	"reason) or received, and socket errors by name, each with its connection's owner.\n"
+	"The filters apply in the kernel; retransmits are traced only with --events.",
 	.examples =
 	"  kscope net                            # a line per connection as it closes\n"
 	"  kscope net --port 443 -j              # HTTPS connections as NDJSON\n"
 	"  kscope net -6 -- curl -s http://[::1]:8080/\n"
 	"  kscope net -s tx -n 10 5              # every 5 s: the 10 connections sending most\n"
-	"  kscope net --by process 10            # every 10 s: connections and bytes per process\n",
+	"  kscope net --by process 10            # every 10 s: connections and bytes per process\n"
+	"  kscope net --events --port 443        # state changes, retransmits, resets on 443\n"
+	"  kscope net --events -j -- curl -s http://example.com/\n",
 	KS_CLI_OF(net),
 	/* -s KEY: in enum sort_key's order */
 	KS_CLI_SORT(struct net_state, sort, top, "bytes", "tx", "rx", "duration", "conns",

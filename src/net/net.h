@@ -25,6 +25,7 @@
  * saw on it (its owner is that process); its bytes and duration are since then
  */
 #define NET_F_ADOPTED (1u << 3)
+#define NET_F_SYN_EV  (1u << 4)   /* --events: its CLOSE -> SYN_SENT waits for --port's answer */
 
 /*
  * What a connection ended with, read from struct tcp_sock when it went to
@@ -72,16 +73,18 @@ struct net_conn {
 	/* when it went to TCP_CLOSE, 0 before; the record waits for the socket's end */
 	__u64 close_ns;
 	struct net_tcp_end end;
+	/* resets (tcp:tcp_send_reset, tcp:tcp_receive_reset); the last sent's reason */
+	__u32 resets_sent, resets_received;
+	__u32 reset_reason;       /* enum sk_rst_reason (6.10+); NET_NONE none or not given */
+	__u32 retrans_base;       /* NET_F_ADOPTED: total_retrans when kscope adopted it */
 	/*
 	 * While it is open: its counters as the iterator last read them for
 	 * userspace (live.state: its state then), at live_ns; 0 never read
 	 */
 	struct net_tcp_end live;
 	__u64 live_ns;
-	__u32 retrans_base;       /* NET_F_ADOPTED: total_retrans when kscope adopted it */
-	__u32 pad2;
 };
-_Static_assert(sizeof(struct net_conn) == 120 + 8 + 56 + 56 + 16, "net_conn layout");
+_Static_assert(sizeof(struct net_conn) == 120 + 8 + 56 + 16 + 56 + 8, "net_conn layout");
 
 /* A listening socket's owner, keyed by (netns, local port) */
 struct net_listen_key {
@@ -101,6 +104,12 @@ struct net_owner {
 
 enum net_event_type {
 	NET_EV_CLOSE = 1,
+	/* --events (struct net_tcp_event) */
+	NET_EV_STATE = 2,         /* a TCP state change */
+	NET_EV_RETRANS = 3,       /* a segment sent again */
+	NET_EV_RESET_SENT = 4,
+	NET_EV_RESET_RECV = 5,
+	NET_EV_ERROR = 6,         /* a socket error reported (sock:inet_sk_error_report) */
 };
 
 /*
@@ -122,11 +131,41 @@ struct net_close_event {
 	__u16 lport, rport;         /* host byte order */
 	__u16 pad;
 	__u8 laddr[16], raddr[16];  /* IPv4: the first 4 bytes */
+	__u32 resets_sent, resets_received;
+	__u32 reset_reason;         /* the last sent's: enum sk_rst_reason, NET_NONE none */
 	__u32 retrans_base;         /* NET_F_ADOPTED: segments retransmitted before kscope saw it */
-	__u32 pad2;
 };
-_Static_assert(sizeof(struct net_close_event) == 56 + 40 + 56 + 16 + 32 + 8,
+_Static_assert(sizeof(struct net_close_event) == 56 + 40 + 56 + 16 + 32 + 16,
 	       "net_close_event layout");
+
+/* net_tcp_event.kind of a NET_EV_RETRANS */
+enum net_retrans_kind {
+	NET_RETRANS_SEGMENT = 0,  /* data or FIN (tcp:tcp_retransmit_skb) */
+	NET_RETRANS_SYN = 1,      /* the SYN: tcp_retransmit_skb in SYN_SENT */
+	NET_RETRANS_SYNACK = 2,   /* a listener's SYN-ACK (tcp:tcp_retransmit_synack) */
+};
+
+/*
+ * --events: one TCP event. The header is the connection's owner as the
+ * `conns` map has it (not the task on the CPU, often softirq), or, for a
+ * listening socket, the task that listens or closes it; pid 0 and an empty
+ * comm when no owner is known. Time and CPU are the event's.
+ */
+struct net_tcp_event {
+	struct ks_hdr hdr;
+	__u64 conn_id;              /* the connection's net_conn id; 0 not followed */
+	__u32 netns;
+	__s32 error;                /* NET_EV_ERROR: a positive errno */
+	__u32 reason;               /* NET_EV_RESET_SENT: enum sk_rst_reason; NET_NONE none */
+	__u16 family;               /* NET_AF_INET, NET_AF_INET6 */
+	__u16 lport, rport;         /* host byte order */
+	__u8 old_state;             /* NET_EV_STATE: the state it left */
+	__u8 state;                 /* the socket's state (NET_EV_STATE: the new one); 0 no socket */
+	__u8 kind;                  /* NET_EV_RETRANS: enum net_retrans_kind */
+	__u8 pad[3];
+	__u8 laddr[16], raddr[16];  /* IPv4: the first 4 bytes */
+};
+_Static_assert(sizeof(struct net_tcp_event) == 56 + 32 + 32, "net_tcp_event layout");
 
 #define NET_NONE 0xffffffffu       /* a counter this kernel does not have */
 
@@ -150,6 +189,28 @@ const char *net_state_name(unsigned state);
 const char *net_family_name(uint16_t family);
 /* One closed connection, both sinks */
 void net_print_close(struct ks_out *o, const struct net_close_event *e);
+
+/* net_events.c: --events' records, and the kernel's reset reasons by name */
+
+/* 0 if data is a well-formed struct net_tcp_event of size bytes, else -EINVAL */
+int net_tcp_event_check(const void *data, size_t size);
+/* Is type one of --events' record types? */
+bool net_is_tcp_event(unsigned type);
+/* One event, both sinks */
+void net_print_tcp_event(struct ks_out *o, const struct net_tcp_event *e);
+/*
+ * The names of enum sk_rst_reason, from a kernel's BTF (path: --btf FILE,
+ * or NULL for the running kernel's); without one (before 6.10) every
+ * reason is nameless. 0, or -errno when the BTF cannot be read.
+ */
+int net_reset_reasons_load(const char *btf_path);
+/* For the tests: names by value, reason[i] the name of value i (copied) */
+void net_reset_reasons_set(const char *const *names, unsigned n);
+void net_reset_reasons_free(void);
+/* Where the names are read from when first wanted: --btf FILE, or NULL (the running kernel) */
+void net_reset_reasons_source(const char *btf_path);
+/* "NO_SOCKET" (without SK_RST_REASON_), or NULL: no name known for it */
+const char *net_reset_reason_name(uint32_t reason);
 #endif
 
 #endif /* KSCOPE_NET_H */

@@ -72,6 +72,7 @@ void net_print_close(struct ks_out *o, const struct net_close_event *e)
 	const char *err = e->end.error ? ks_errno_name(e->end.error) : NULL;
 	const char *open = e->flags & NET_F_ADOPTED ? "existing" :
 			   e->flags & NET_F_ACTIVE ? "active" : "passive";
+	const char *reason;
 	size_t n;
 
 	net_addr_str(e->family, e->laddr, la, sizeof(la));
@@ -125,5 +126,15 @@ void net_print_close(struct ks_out *o, const struct net_close_event *e)
 	ks_rec_u64(o, "wire_bytes_sent", e->end.wire_bytes_sent, KS_TXT_HIDE);
 	ks_rec_u64(o, "wire_bytes_acked", e->end.wire_bytes_acked, KS_TXT_HIDE);
 	ks_rec_u64(o, "wire_bytes_received", e->end.wire_bytes_received, KS_TXT_HIDE);
+	ks_rec_u64(o, "resets_sent", e->resets_sent, KS_TXT_NONZERO);
+	ks_rec_u64(o, "resets_received", e->resets_received, KS_TXT_NONZERO);
+	reason = e->resets_sent && e->reset_reason != NET_NONE ?
+		 net_reset_reason_name(e->reset_reason) : NULL;
+	if (reason)
+		ks_rec_str(o, "reset_reason", reason, strlen(reason), 0);
+	else if (e->resets_sent && e->reset_reason != NET_NONE)
+		ks_rec_u64(o, "reset_reason", e->reset_reason, 0);
+	else
+		ks_rec_null(o, "reset_reason", KS_TXT_HIDE);
 	ks_rec_end(o);
 }

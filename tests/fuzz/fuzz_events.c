@@ -53,6 +53,9 @@ static const struct mode modes[] = {
 	{ cmd_net, { "net", "-j" }, true, true },
 	{ cmd_net, { "net", "-j", "1" }, true, true },
 	{ cmd_net, { "net", "-s", "tx", "-n", "2", "1" }, true, true },
+	/* 26: net --events: state changes, retransmits, resets, errors, with the rows */
+	{ cmd_net, { "net", "--events" }, true, true },
+	{ cmd_net, { "net", "--events", "-j" }, true, true },
 };
 
 #define NMODES   (sizeof(modes) / sizeof(modes[0]))

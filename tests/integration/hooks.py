@@ -185,3 +185,9 @@ def skipped_before(alts, variant):
     chosen = plan(alts, variant)
     no = forbidden(variant)
     return [a for a in alts[:alts.index(chosen)] if a not in no]
+
+
+# net's resets (always) and --events' probes (KS_PROBE_OPTIONAL: loaded only then), by
+# name as -v and kscope doctor show them (src/net/net.c); test_net_events.py checks each
+NET_EVENT_PROBES = {"reset-sent": TP, "reset-recv": TP, "retrans": TP, "retrans-synack": TP,
+                    "error": TP}

@@ -55,12 +55,13 @@ CONN_FIELDS = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id"
                "conn_id", "family", "laddr", "lport", "raddr", "rport", "netns", "open",
                "tx_bytes", "rx_bytes", "duration_ns", "state", "error", "retrans_segs",
                "retrans_bytes", "rtos", "srtt_us", "min_rtt_us", "wire_bytes_sent",
-               "wire_bytes_acked", "wire_bytes_received")
+               "wire_bytes_acked", "wire_bytes_received", "resets_sent", "resets_received",
+               "reset_reason")
 STAT_FIELDS = ("type", "ts_ns", "interval_ns", "conn_id", "pid", "comm", "cgroup_id", "netns",
                "family", "laddr", "lport", "raddr", "rport", "tx_bytes", "rx_bytes",
                "duration_ns", "closed", "state", "error", "retrans_segs", "retrans_bytes", "rtos",
                "srtt_us", "min_rtt_us", "wire_bytes_sent", "wire_bytes_acked",
-               "wire_bytes_received")
+               "wire_bytes_received", "resets_sent", "resets_received", "reset_reason")
 
 # The probes and their alternatives (src/net/net.c, hooks.py), preferred first
 TP, BYTES = hooks.TP, hooks.NET_BYTES
@@ -411,7 +412,7 @@ def test_text_line(kscope):
     assert f[1:4] == ["net_conn", str(info["pid"]), str(info["pid"])], f
     assert f[6:] == [f"127.0.0.1:{info['lport']}", ">", f"127.0.0.1:{info['port']}",
                      "tx_bytes=0", "rx_bytes=0", f[11], "state=SYN_SENT", "error=ECONNREFUSED",
-                     "retrans_segs=0", "srtt_us=-"], f
+                     "retrans_segs=0", "srtt_us=-", "resets_received=1"], f
     assert f[11].startswith("dur="), f
 
 
@@ -650,9 +651,11 @@ def test_owner_filter(kscope, bg):
 # ---- --by process | cgroup -------------------------------------------------------------
 
 BY_PROCESS_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "comm", "cgroup_id", "tx_bytes",
-                     "rx_bytes", "conns", "conns_opened", "conns_closed", "retrans_segs")
+                     "rx_bytes", "conns", "conns_opened", "conns_closed", "retrans_segs",
+                     "resets_sent", "resets_received")
 BY_CGROUP_FIELDS = ("type", "ts_ns", "interval_ns", "cgroup_id", "tx_bytes", "rx_bytes",
-                    "cgroup", "conns", "conns_opened", "conns_closed", "retrans_segs")
+                    "cgroup", "conns", "conns_opened", "conns_closed", "retrans_segs",
+                    "resets_sent", "resets_received")
 
 
 def run_storm(kscope, args, k, tmp_path):
@@ -708,9 +711,10 @@ def test_by_cgroup(kscope, cgroup):
     res = kscope.command("net").run(["--by", "cgroup"], program=program("t"), json_mode=False)
     assert res.rc == 0, res
     lines = res.rows.splitlines()
-    assert lines[0].split() == ["CGROUP", "CONNS", "OPENED", "CLOSED", "TX", "RX", "RETRANS"], lines
+    assert lines[0].split() == ["CGROUP", "CONNS", "OPENED", "CLOSED", "TX", "RX", "RETRANS",
+                                "RSTSENT", "RSTRECV"], lines
     assert lines[1].split() == ["/" + os.path.basename(cgroup), "4", "4", "4", str(2 * (N + M)),
-                                str(2 * (N + M)), "0"], lines
+                                str(2 * (N + M)), "0", "0", "0"], lines
 
 
 def test_by_process_intervals(kscope):
@@ -753,6 +757,7 @@ def test_by_process_intervals(kscope):
     (["-s", "tx"], "give an interval or --by"),
     (["-n", "3"], "give an interval or --by"),
     (["--by", "thread"], "invalid --by 'thread' (process or cgroup)"),
+    (["--by", "process", "--events"], "cannot be combined"),
     (["-s", "conns", "1"], "-s conns orders the rows of --by"),
     (["--by", "cgroup", "-s", "duration"], "-s duration orders connections, not --by cgroup"),
     (["-s", "bogus", "1"], None),

@@ -2,7 +2,8 @@
 /*
  * Unit tests for kscope net: addresses, states and families as text, the
  * checks a record from the ring buffer must pass, and the record printed in
- * both sinks byte for byte (src/net/net_print.c).
+ * both sinks byte for byte (src/net/net_print.c); --events' records and the
+ * reset reasons by name (src/net/net_events.c).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -79,7 +80,7 @@ static void test_check(void **state)
 {
 	struct net_close_event e = mk_close();
 
-	assert_int_equal(sizeof(e), 208);
+	assert_int_equal(sizeof(e), 216);
 	assert_int_equal(net_event_check(&e, sizeof(e)), 0);
 	assert_int_equal(net_event_check(&e, sizeof(e) + 8), 0);	/* ring padding */
 	assert_int_equal(net_event_check(&e, sizeof(e) - 1), -EINVAL);
@@ -126,7 +127,8 @@ static void test_print_json(void **state)
 		  "\"duration_ns\":2500000,\"state\":\"FIN_WAIT2\",\"error\":null,"
 		  "\"retrans_segs\":1,\"retrans_bytes\":1000,\"rtos\":0,\"srtt_us\":52,"
 		  "\"min_rtt_us\":31,\"wire_bytes_sent\":2000,\"wire_bytes_acked\":1002,"
-		  "\"wire_bytes_received\":3334}\n");
+		  "\"wire_bytes_received\":3334,\"resets_sent\":0,\"resets_received\":0,"
+		  "\"reset_reason\":null}\n");
 
 	/* IPv6, passive, refused: the errno by name; unknown counters are null */
 	e.family = NET_AF_INET6;
@@ -143,7 +145,8 @@ static void test_print_json(void **state)
 		  "\"duration_ns\":2500000,\"state\":\"SYN_SENT\",\"error\":\"ECONNREFUSED\","
 		  "\"retrans_segs\":0,\"retrans_bytes\":0,\"rtos\":null,\"srtt_us\":null,"
 		  "\"min_rtt_us\":null,\"wire_bytes_sent\":0,\"wire_bytes_acked\":0,"
-		  "\"wire_bytes_received\":0}\n");
+		  "\"wire_bytes_received\":0,\"resets_sent\":0,\"resets_received\":0,"
+		  "\"reset_reason\":null}\n");
 
 	/* an errno without a name: its number */
 	e.end.error = 4000;
@@ -182,6 +185,7 @@ static void test_print_text(void **state)
 	out_close(&o);
 }
 
+
 /* A connection opened before kscope: "existing", its duration unknown in both sinks */
 static void test_print_existing(void **state)
 {
@@ -203,7 +207,271 @@ static void test_print_existing(void **state)
 		  "\"duration_ns\":null,\"state\":\"FIN_WAIT2\",\"error\":null,"
 		  "\"retrans_segs\":1,\"retrans_bytes\":1000,\"rtos\":0,\"srtt_us\":52,"
 		  "\"min_rtt_us\":31,\"wire_bytes_sent\":2000,\"wire_bytes_acked\":1002,"
-		  "\"wire_bytes_received\":3334}\n");
+		  "\"wire_bytes_received\":3334,\"resets_sent\":0,\"resets_received\":0,"
+		  "\"reset_reason\":null}\n");
+	out_close(&o);
+}
+
+/* enum sk_rst_reason as a kernel's BTF would name it (values 0, 1, 3; 2 has none) */
+static const char *const REASONS[] = { "NOT_SPECIFIED", "NO_SOCKET", NULL, "TCP_RFC7323_PAWS" };
+
+static int set_reasons(void **state)
+{
+	net_reset_reasons_set(REASONS, 4);
+	return 0;
+}
+
+static int free_reasons(void **state)
+{
+	net_reset_reasons_free();
+	return 0;
+}
+
+static void test_reset_reasons(void **state)
+{
+	assert_string_equal(net_reset_reason_name(0), "NOT_SPECIFIED");
+	assert_string_equal(net_reset_reason_name(1), "NO_SOCKET");
+	assert_null(net_reset_reason_name(2));
+	assert_string_equal(net_reset_reason_name(3), "TCP_RFC7323_PAWS");
+	assert_null(net_reset_reason_name(4));
+	assert_null(net_reset_reason_name(NET_NONE));
+	/* a BTF file that is not there: no names, said once */
+	assert_true(net_reset_reasons_load("/nonexistent/btf") < 0);
+	assert_null(net_reset_reason_name(1));
+	net_reset_reasons_set(REASONS, 4);
+	assert_string_equal(net_reset_reason_name(1), "NO_SOCKET");
+}
+
+/* The row's resets: counts, and the last sent's reason by name, number or null */
+static void test_close_resets(void **state)
+{
+	struct net_close_event e = mk_close();
+	struct ks_out o;
+
+	e.resets_sent = 2;
+	e.resets_received = 1;
+	e.reset_reason = 1;
+	out_open(&o, true);
+	net_print_close(&o, &e);
+	{
+		char *got = strndup(o.buf, o.len);
+
+		assert_non_null(got);
+		assert_non_null(strstr(got, "\"wire_bytes_received\":3334,\"resets_sent\":2,"
+				       "\"resets_received\":1,\"reset_reason\":\"NO_SOCKET\"}\n"));
+		free(got);
+	}
+	o.len = 0;
+	e.reset_reason = 2;		/* no name in this kernel's enum */
+	net_print_close(&o, &e);
+	{
+		char *got = strndup(o.buf, o.len);
+
+		assert_non_null(strstr(got, "\"reset_reason\":2}\n"));
+		free(got);
+	}
+	o.len = 0;
+	e.reset_reason = NET_NONE;	/* the kernel gave none (before 6.10) */
+	net_print_close(&o, &e);
+	{
+		char *got = strndup(o.buf, o.len);
+
+		assert_non_null(strstr(got, "\"resets_sent\":2,\"resets_received\":1,"
+				       "\"reset_reason\":null}\n"));
+		free(got);
+	}
+	o.len = 0;
+	/* no reset sent: a reason left in the entry is not shown */
+	e.resets_sent = 0;
+	e.reset_reason = 1;
+	net_print_close(&o, &e);
+	{
+		char *got = strndup(o.buf, o.len);
+
+		assert_non_null(strstr(got, "\"resets_sent\":0,\"resets_received\":1,"
+				       "\"reset_reason\":null}\n"));
+		free(got);
+	}
+	o.len = 0;
+	out_close(&o);
+
+	out_open(&o, false);
+	e.resets_sent = 1;
+	e.reset_reason = 1;
+	net_print_close(&o, &e);
+	check_buf(&o, "0.005000    net_conn 4242    4243    1       curl             "
+		  "10.99.0.1:47236 > 10.99.0.2:9000 tx_bytes=1000 rx_bytes=3333 dur=2.50ms "
+		  "state=FIN_WAIT2 retrans_segs=1 srtt_us=52 resets_sent=1 resets_received=1 "
+		  "reset_reason=NO_SOCKET\n");
+	out_close(&o);
+}
+
+/* A state change of the IPv4 connection of mk_close() */
+static struct net_tcp_event mk_event(unsigned type)
+{
+	struct net_tcp_event e = {
+		.hdr = { .ts_ns = 5000000, .cgroup_id = 77, .type = type, .cpu = 1,
+			 .pid = 4242, .tid = 4243, .ppid = 1, .uid = 1000, .comm = "curl" },
+		.conn_id = 9, .netns = 4026531840u, .reason = NET_NONE, .family = NET_AF_INET,
+		.lport = 47236, .rport = 9000, .old_state = 2, .state = 1,
+	};
+
+	memcpy(e.laddr, V4_A, 16);
+	memcpy(e.raddr, V4_B, 16);
+	return e;
+}
+
+static void test_event_check(void **state)
+{
+	struct net_tcp_event e = mk_event(NET_EV_STATE);
+
+	assert_int_equal(sizeof(e), 120);
+	for (unsigned t = NET_EV_STATE; t <= NET_EV_ERROR; t++) {
+		e = mk_event(t);
+		assert_true(net_is_tcp_event(t));
+		assert_int_equal(net_tcp_event_check(&e, sizeof(e)), 0);
+		assert_int_equal(net_tcp_event_check(&e, sizeof(e) + 8), 0);
+		assert_int_equal(net_tcp_event_check(&e, sizeof(e) - 1), -EINVAL);
+	}
+	assert_false(net_is_tcp_event(NET_EV_CLOSE));
+	assert_false(net_is_tcp_event(7));
+	e = mk_event(NET_EV_CLOSE);
+	assert_int_equal(net_tcp_event_check(&e, sizeof(e)), -EINVAL);
+	e = mk_event(7);
+	assert_int_equal(net_tcp_event_check(&e, sizeof(e)), -EINVAL);
+	e = mk_event(NET_EV_STATE);
+	e.family = 1;
+	assert_int_equal(net_tcp_event_check(&e, sizeof(e)), -EINVAL);
+	/* a state change has both states; another event may have none (no socket) */
+	e = mk_event(NET_EV_STATE);
+	e.old_state = 0;
+	assert_int_equal(net_tcp_event_check(&e, sizeof(e)), -EINVAL);
+	e = mk_event(NET_EV_STATE);
+	e.state = 0;
+	assert_int_equal(net_tcp_event_check(&e, sizeof(e)), -EINVAL);
+	e = mk_event(NET_EV_RESET_SENT);
+	e.state = 0;
+	assert_int_equal(net_tcp_event_check(&e, sizeof(e)), 0);
+	e.state = 14;
+	assert_int_equal(net_tcp_event_check(&e, sizeof(e)), -EINVAL);
+	e = mk_event(NET_EV_RETRANS);
+	e.kind = NET_RETRANS_SYNACK;
+	assert_int_equal(net_tcp_event_check(&e, sizeof(e)), 0);
+	e.kind = 3;
+	assert_int_equal(net_tcp_event_check(&e, sizeof(e)), -EINVAL);
+	e = mk_event(NET_EV_ERROR);
+	e.error = -1;
+	assert_int_equal(net_tcp_event_check(&e, sizeof(e)), -EINVAL);
+	e.error = 4096;
+	assert_int_equal(net_tcp_event_check(&e, sizeof(e)), -EINVAL);
+	e.error = 4095;
+	assert_int_equal(net_tcp_event_check(&e, sizeof(e)), 0);
+}
+
+#define JEV(type) "{\"type\":\"" type "\",\"ts_ns\":5000000,\"pid\":4242,\"tid\":4243," \
+	"\"ppid\":1,\"uid\":1000,\"comm\":\"curl\",\"cgroup_id\":77,\"cpu\":1,\"conn_id\":9," \
+	"\"family\":\"ipv4\",\"laddr\":\"10.99.0.1\",\"lport\":47236,\"raddr\":\"10.99.0.2\"," \
+	"\"rport\":9000,\"netns\":4026531840,"
+
+static void test_event_print_json(void **state)
+{
+	struct net_tcp_event e = mk_event(NET_EV_STATE);
+	struct ks_out o;
+
+	out_open(&o, true);
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, JEV("net_state") "\"old_state\":\"SYN_SENT\",\"new_state\":\"ESTABLISHED\"}\n");
+
+	e = mk_event(NET_EV_RETRANS);
+	e.state = 4;
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, JEV("net_retrans") "\"state\":\"FIN_WAIT1\",\"kind\":\"segment\"}\n");
+	e.state = 2;
+	e.kind = NET_RETRANS_SYN;
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, JEV("net_retrans") "\"state\":\"SYN_SENT\",\"kind\":\"syn\"}\n");
+	e.state = 12;
+	e.kind = NET_RETRANS_SYNACK;
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, JEV("net_retrans") "\"state\":\"NEW_SYN_RECV\",\"kind\":\"synack\"}\n");
+
+	e = mk_event(NET_EV_RESET_RECV);
+	e.state = 2;
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, JEV("net_reset") "\"dir\":\"received\",\"state\":\"SYN_SENT\","
+		  "\"reason\":null}\n");
+	e = mk_event(NET_EV_RESET_SENT);
+	e.state = 0;
+	e.reason = 1;
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, JEV("net_reset") "\"dir\":\"sent\",\"state\":null,\"reason\":\"NO_SOCKET\"}\n");
+	e.reason = 2;
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, JEV("net_reset") "\"dir\":\"sent\",\"state\":null,\"reason\":2}\n");
+	e.reason = NET_NONE;
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, JEV("net_reset") "\"dir\":\"sent\",\"state\":null,\"reason\":null}\n");
+
+	e = mk_event(NET_EV_ERROR);
+	e.state = 7;
+	e.error = 111;
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, JEV("net_error") "\"state\":\"CLOSE\",\"error\":\"ECONNREFUSED\"}\n");
+	e.error = 4000;
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, JEV("net_error") "\"state\":\"CLOSE\",\"error\":4000}\n");
+
+	/* not followed (no connection, no netns known), IPv6 */
+	e = mk_event(NET_EV_STATE);
+	e.conn_id = 0;
+	e.netns = 0;
+	e.family = NET_AF_INET6;
+	memcpy(e.laddr, V6_LO, 16);
+	memcpy(e.raddr, V6_DOC, 16);
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, "{\"type\":\"net_state\",\"ts_ns\":5000000,\"pid\":4242,\"tid\":4243,"
+		  "\"ppid\":1,\"uid\":1000,\"comm\":\"curl\",\"cgroup_id\":77,\"cpu\":1,"
+		  "\"conn_id\":null,\"family\":\"ipv6\",\"laddr\":\"::1\",\"lport\":47236,"
+		  "\"raddr\":\"2001:db8::1234\",\"rport\":9000,\"netns\":null,"
+		  "\"old_state\":\"SYN_SENT\",\"new_state\":\"ESTABLISHED\"}\n");
+	out_close(&o);
+}
+
+#define TEV(type) "0.005000    " type " 4242    4243    1       cu\\nrl           "
+
+static void test_event_print_text(void **state)
+{
+	struct net_tcp_event e = mk_event(NET_EV_STATE);
+	struct ks_out o;
+
+	out_open(&o, false);
+	memcpy(e.hdr.comm, "cu\nrl", 6);	/* escaped, on one line */
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, TEV("net_state") "10.99.0.1:47236 > 10.99.0.2:9000 SYN_SENT -> ESTABLISHED\n");
+	e.hdr.type = NET_EV_RETRANS;
+	e.state = 4;
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, TEV("net_retrans") "10.99.0.1:47236 > 10.99.0.2:9000 state=FIN_WAIT1 "
+		  "kind=segment\n");
+	e.hdr.type = NET_EV_RESET_SENT;
+	e.state = 0;
+	e.reason = 1;
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, TEV("net_reset") "10.99.0.1:47236 > 10.99.0.2:9000 dir=sent state=- "
+		  "reason=NO_SOCKET\n");
+	e.hdr.type = NET_EV_RESET_RECV;
+	e.state = 2;
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, TEV("net_reset") "10.99.0.1:47236 > 10.99.0.2:9000 dir=received "
+		  "state=SYN_SENT\n");
+	e.hdr.type = NET_EV_ERROR;
+	e.state = 7;
+	e.error = 104;
+	e.family = NET_AF_INET6;
+	memcpy(e.laddr, V6_LO, 16);
+	memcpy(e.raddr, V6_LO, 16);
+	net_print_tcp_event(&o, &e);
+	check_buf(&o, TEV("net_error") "[::1]:47236 > [::1]:9000 state=CLOSE error=ECONNRESET\n");
 	out_close(&o);
 }
 
@@ -215,7 +483,13 @@ int main(void)
 		cmocka_unit_test(test_print_json),
 		cmocka_unit_test(test_print_text),
 		cmocka_unit_test(test_print_existing),
+		cmocka_unit_test(test_reset_reasons),
+		cmocka_unit_test(test_close_resets),
+		cmocka_unit_test(test_event_check),
+		cmocka_unit_test(test_event_print_json),
+		cmocka_unit_test(test_event_print_text),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* reason names as a test kernel's BTF has them: never the machine's */
+	return cmocka_run_group_tests(tests, set_reasons, free_reasons);
 }

@@ -11,8 +11,9 @@ Each writes what the test must know (pids, ports) as JSON to OUT once done.
       exactly M and shuts down, both read to the end and close. Returns once
       neither socket is left but the client's TIME_WAIT (the server's last
       socket ends when the client's last ACK reaches it, in softirq).
-  tcp_xfer.py refused OUT HOST
+  tcp_xfer.py refused OUT HOST [PORT]
       a client bound to HOST:0 connects to a port of HOST nothing listens on
+      (PORT, or a free one)
   tcp_xfer.py hold OUT HOST N1 N2 GO
       one connection on loopback (server thread, client in this process):
       the client sends N1 bytes (OUT.sent1 once sent; OUT.got1 once the
@@ -33,7 +34,10 @@ Each writes what the test must know (pids, ports) as JSON to OUT once done.
       end (its connection is then closed, TIME_WAIT being another socket)
       but keeps its socket open until the file GO exists; OUT is written
       when that state is reached (the server's socket gone)
-  tcp_xfer.py serve / connect ...: the two halves of xfer (internal)
+  tcp_xfer.py serve OUT HOST PORT N M [GO]
+      xfer's server alone (GO: listens only once that file exists)
+  tcp_xfer.py connect OUT HOST PORT N [GO]
+      xfer's client alone (GO: connects only once that file exists)
 """
 import errno
 import json
@@ -98,7 +102,9 @@ def tcp_sockets(port):
     return left
 
 
-def serve(out, host, port, n, m):
+def serve(out, host, port, n, m, go=None):
+    if go:
+        wait_file(go)
     ls = socket.socket(family(host))
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((host, port))
@@ -123,7 +129,9 @@ def serve(out, host, port, n, m):
                      "peer_port": peer[1]})
 
 
-def connect(out, host, port, n):
+def connect(out, host, port, n, go=None):
+    if go:
+        wait_file(go)
     s = socket.socket(family(host))
     s.connect((host, port))
     lport = s.getsockname()[1]
@@ -157,11 +165,12 @@ def xfer(out, srv_ns, cli_ns, host, port, n, m):
     write_json(out, {"pid": os.getpid(), "server": s, "client": c})
 
 
-def refused(out, host):
-    probe = socket.socket(family(host))
-    probe.bind((host, 0))
-    port = probe.getsockname()[1]
-    probe.close()			# nothing listens on it now
+def refused(out, host, port=0):
+    if not port:
+        probe = socket.socket(family(host))
+        probe.bind((host, 0))
+        port = probe.getsockname()[1]
+        probe.close()			# nothing listens on it now
     s = socket.socket(family(host))
     s.bind((host, 0))
     lport = s.getsockname()[1]
@@ -348,11 +357,13 @@ def main():
     if mode == "xfer":
         xfer(args[0], args[1], args[2], args[3], int(args[4]), int(args[5]), int(args[6]))
     elif mode == "serve":
-        serve(args[0], args[1], int(args[2]), int(args[3]), int(args[4]))
+        serve(args[0], args[1], int(args[2]), int(args[3]), int(args[4]),
+              args[5] if len(args) > 5 else None)
     elif mode == "connect":
-        connect(args[0], args[1], int(args[2]), int(args[3]))
+        connect(args[0], args[1], int(args[2]), int(args[3]),
+                args[4] if len(args) > 4 else None)
     elif mode == "refused":
-        refused(args[0], args[1])
+        refused(args[0], args[1], int(args[2]) if len(args) > 2 else 0)
     elif mode == "retry":
         retry(args[0], args[1], int(args[2]), int(args[3]), int(args[4]))
     elif mode == "reset":
