@@ -35,6 +35,8 @@
 const volatile __u16 ports[NET_MAX_PORTS];   /* --port, host order */
 const volatile __u32 nports;
 const volatile __u16 family_only;            /* -4: NET_AF_INET, -6: NET_AF_INET6, else 0 */
+/* --drops: connections are followed for their owners only, never sent as records */
+const volatile bool drops_only;
 
 /*
  * Connections opened on each CPU: a connection's id is (cpu << 40) | count,
@@ -189,7 +191,7 @@ static __always_inline void emit(struct sock *sk, struct net_conn *c)
 	struct net_close_event *e;
 
 	/* an owner never seen can pass no filter; --port still undecided */
-	if ((!(c->flags & NET_F_OWNER) && ks_cfg.filter) ||
+	if (drops_only || (!(c->flags & NET_F_OWNER) && ks_cfg.filter) ||
 	    ((c->flags & NET_F_PORTS) && ports_match(sk) != 1))
 		return;
 	e = ks_reserve(sizeof(*e));
@@ -535,4 +537,245 @@ int net_recv_fexit(__u64 *ctx)
 	bpf_get_func_arg(ctx, flags_arg, &flags);
 	bpf_get_func_ret(ctx, &ret);
 	return on_bytes((struct sock *)sk, (int)ret, (int)flags, true);
+}
+
+/* ============================================================================
+ * --drops: packets the kernel drops (skb:kfree_skb), counted here by reason,
+ * netns, protocol and the socket's owner where the kernel names a socket.
+ * Per packet: attached only with --drops; no ring buffer, one per-CPU hash
+ * update. Nothing above calls into this block.
+ * ============================================================================
+ */
+
+#define ETH_P_IP   0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_ICMPV6_ 58	/* a macro in the uapi, not in vmlinux.h */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, NET_MAX_DROP_KEYS);	/* 1 without --drops (net.c) */
+	__type(key, struct net_drop_key);
+	__type(value, struct net_drop_val);
+} drops SEC(".maps");
+
+/* kfree_skb's arguments on the newest kernels: rx_sk since 6.12 (c53795d48ee8) */
+struct trace_event_raw_kfree_skb___rx_sk {
+	void *rx_sk;
+} __attribute__((preserve_access_index));
+
+/* SKB_CONSUMED (6.2+) is a free, not a drop; it never reaches kfree_skb since 6.3 */
+enum skb_drop_reason___consumed {
+	SKB_CONSUMED___consumed = 1,
+};
+
+/* sock_cgroup_data before 5.15 (8520e224f547): a cgroup pointer, or prioidx/classid (bit 0) */
+struct sock_cgroup_data___pre515 {
+	__u64 val;
+} __attribute__((preserve_access_index));
+
+struct sock___pre515 {
+	struct sock_cgroup_data___pre515 sk_cgrp_data;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct cgroup *sk_cgroup(struct sock *sk)
+{
+	__u64 v;
+
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		return BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	v = BPF_CORE_READ((struct sock___pre515 *)sk, sk_cgrp_data.val);
+	return v & 1 ? NULL : (struct cgroup *)v;
+}
+
+static __always_inline __u8 drop_proto(__u8 ipproto)
+{
+	switch (ipproto) {
+	case IPPROTO_TCP:
+		return NET_P_TCP;
+	case IPPROTO_UDP:
+		return NET_P_UDP;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6_:
+		return NET_P_ICMP;
+	}
+	return NET_P_OTHER;
+}
+
+/*
+ * The packet's IP protocol and, with want_ports, its ports (host order) from
+ * its headers: the network header is set on every received packet before
+ * any drop that has a reason, and on a sent one once IP built it (then
+ * skb->protocol says so). IPv6 extension headers are not walked: "other".
+ */
+static __always_inline __u8 pkt_read(struct sk_buff *skb, __u16 l3, bool want_ports,
+				     __u16 *sport, __u16 *dport)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u8 ipproto, b[2];
+	__u16 thoff, p[2];
+
+	if (l3 == bpf_htons(ETH_P_IP)) {
+		/* version and ihl, then the protocol at byte 9 */
+		if (bpf_probe_read_kernel(b, 1, head + nh) || (b[0] >> 4) != 4 ||
+		    bpf_probe_read_kernel(&ipproto, 1, head + nh + 9))
+			return 0;
+		thoff = nh + (b[0] & 0xf) * 4;
+	} else if (l3 == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_probe_read_kernel(b, 1, head + nh) || (b[0] >> 4) != 6 ||
+		    bpf_probe_read_kernel(&ipproto, 1, head + nh + 6))
+			return 0;
+		thoff = nh + 40;
+	} else {
+		return 0;
+	}
+	if (want_ports && (ipproto == IPPROTO_TCP || ipproto == IPPROTO_UDP) &&
+	    !bpf_probe_read_kernel(p, sizeof(p), head + thoff)) {
+		*sport = bpf_ntohs(p[0]);
+		*dport = bpf_ntohs(p[1]);
+	}
+	return ipproto;
+}
+
+/* comm: the owner's, when k->pid says there is one */
+static __always_inline void drop_count(const struct net_drop_key *k, const char *comm)
+{
+	struct net_drop_val *v = bpf_map_lookup_elem(&drops, k), init = { .count = 1 };
+
+	if (v) {
+		v->count += 1;	/* this CPU's value: no atomics */
+		return;
+	}
+	if (k->pid)
+		__builtin_memcpy(init.comm, comm, sizeof(init.comm));
+	if (!bpf_map_update_elem(&drops, k, &init, BPF_NOEXIST))
+		return;
+	v = bpf_map_lookup_elem(&drops, k);	/* made meanwhile (another CPU), or full */
+	if (v)
+		v->count += 1;
+	else
+		ks_lost_inc(KS_LOST_MAPFULL);
+}
+
+/*
+ * One dropped packet. sk: the socket the kernel names (rx_sk, else the
+ * packet's owner skb->sk), NULL none. The filters, cheapest first: -4/-6
+ * by the packet; the owner's (-p, -u, -c, --comm, -- PROGRAM) need a full
+ * socket, so a drop without one passes none; --port by the socket's ports,
+ * else the packet's.
+ */
+static __always_inline int on_drop(struct sk_buff *skb, __u32 reason, struct sock *sk)
+{
+	struct net_drop_key k = { .reason = reason, .uid = NET_NONE };
+	__u16 l3 = 0, sport = 0, dport = 0, family = 0;
+	char comm[KS_COMM_LEN];
+	bool full = false;
+	__u8 ipproto = 0;
+
+	if (bpf_core_enum_value_exists(enum skb_drop_reason___consumed, SKB_CONSUMED___consumed) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason___consumed,
+					  SKB_CONSUMED___consumed))
+		return 0;
+	l3 = BPF_CORE_READ(skb, protocol);
+	if (family_only && l3 != bpf_htons(family_only == NET_AF_INET ? ETH_P_IP : ETH_P_IPV6))
+		return 0;
+	if (!sk)
+		sk = BPF_CORE_READ(skb, sk);
+	if (sk) {
+		__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+
+		/* a TIME_WAIT or request socket is a struct sock_common only */
+		full = state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV;
+		k.netns = sk_netns(sk);
+		family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	} else {
+		k.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	}
+	if (full) {
+		struct cgroup *cg = sk_cgroup(sk);
+
+		if ((ks_cfg.filter & KS_FILTER_CGROUP) && !(cg && ks_cgroup_in_filter(cg)))
+			return 0;
+		k.uid = BPF_CORE_READ(sk, sk_uid.val);
+		if ((ks_cfg.filter & KS_FILTER_UID) && k.uid != ks_cfg.uid)
+			return 0;
+		k.cgroup_id = cg ? BPF_CORE_READ(cg, kn, id) : 0;
+		if (family == NET_AF_INET || family == NET_AF_INET6) {
+			k.proto = drop_proto(BPF_CORE_READ(sk, sk_protocol));
+			if (k.proto == NET_P_TCP) {
+				__u64 key = (__u64)sk;
+				struct net_conn *c = bpf_map_lookup_elem(&conns, &key);
+
+				if (c && (c->flags & NET_F_OWNER)) {
+					k.pid = c->pid;
+					__builtin_memcpy(comm, c->comm, sizeof(comm));
+				}
+			}
+		}
+	} else if (ks_cfg.filter) {
+		return 0;
+	}
+	/* the owner's pid and comm: a connection followed (it passed the filters) */
+	if ((ks_cfg.filter & (KS_FILTER_PID | KS_FILTER_COMM)) && !k.pid)
+		return 0;
+	if (!k.proto || nports) {
+		ipproto = pkt_read(skb, l3, nports, &sport, &dport);
+		if (!k.proto)
+			k.proto = drop_proto(ipproto);
+	}
+	if (nports) {
+		if (full && (family == NET_AF_INET || family == NET_AF_INET6)) {
+			sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+			dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		}
+		if (!port_listed(sport) && !port_listed(dport))
+			return 0;
+	}
+	drop_count(&k, comm);
+	return 0;
+}
+
+/*
+ * kfree_skb(skb, location) gained the reason in 5.17 (c504e5c2f964) and
+ * the receiving socket in 6.12: arguments the running kernel has not are
+ * never read (the verifier drops the branch; NET_NONE: no reason known).
+ */
+static __always_inline int drop_args(__u64 *ctx)
+{
+	struct trace_event_raw_kfree_skb *tp = NULL;
+	struct trace_event_raw_kfree_skb___rx_sk *tp_rx = NULL;
+	__u32 reason = NET_NONE;
+	struct sock *sk = NULL;
+
+	if (bpf_core_field_exists(tp->reason))
+		reason = (__u32)ctx[2];
+	if (bpf_core_field_exists(tp_rx->rx_sk))
+		sk = (struct sock *)ctx[3];
+	return on_drop((struct sk_buff *)ctx[0], reason, sk);
+}
+
+SEC("tp_btf/kfree_skb")
+int net_drop_btf(__u64 *ctx)
+{
+	return drop_args(ctx);
+}
+
+SEC("raw_tp/kfree_skb")
+int net_drop_raw(__u64 *ctx)
+{
+	return drop_args(ctx);
+}
+
+SEC("tracepoint/skb/kfree_skb")
+int net_drop_tp(struct trace_event_raw_kfree_skb *ctx)
+{
+	struct trace_event_raw_kfree_skb___rx_sk *rx = (void *)ctx;
+	__u32 reason = NET_NONE;
+	struct sock *sk = NULL;
+
+	if (bpf_core_field_exists(ctx->reason))
+		reason = ctx->reason;
+	if (bpf_core_field_exists(rx->rx_sk))
+		sk = rx->rx_sk;
+	return on_drop(ctx->skbaddr, reason, sk);
 }

@@ -33,7 +33,7 @@ KS_SKEL_OPS(net_bpf);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-enum sort_key { SORT_BYTES, SORT_TX, SORT_RX, SORT_DURATION };
+enum sort_key { SORT_BYTES, SORT_TX, SORT_RX, SORT_DURATION, SORT_COUNT };
 
 struct net_state {
 	struct net_bpf *skel;
@@ -43,10 +43,12 @@ struct net_state {
 	uint16_t family;              /* -4, -6: NET_AF_*; 0 both */
 	int sort;                     /* enum sort_key; -1 not given */
 	unsigned top;                 /* -n; 0 not given */
+	bool drops;                   /* --drops: the drops table instead of connections */
 	/* state */
 	bool interval_mode;
 	bool filtered;                /* -p, -u, -c, --comm or -- PROGRAM */
 	struct ks_table *table;       /* with an interval */
+	struct net_drops *drops_table;   /* --drops (net_drops.c) */
 	uint64_t period_start;
 };
 
@@ -313,7 +315,17 @@ static const struct ks_probe net_probes[] = {
 		    KS_PROG(net_bpf, net_send_tp), KS_PROG(net_bpf, net_send_fexit) } },
 	{ "recv", { KS_PROG(net_bpf, net_recv_btf), KS_PROG(net_bpf, net_recv_raw),
 		    KS_PROG(net_bpf, net_recv_tp), KS_PROG(net_bpf, net_recv_fexit) } },
+	/* per packet: only with --drops */
+	{ "drops", { KS_PROG(net_bpf, net_drop_btf), KS_PROG(net_bpf, net_drop_raw),
+		     KS_PROG(net_bpf, net_drop_tp) }, KS_PROBE_OPTIONAL },
 };
+
+static bool net_wanted(void *state, const struct ks_probe *p)
+{
+	const struct net_state *st = state;
+
+	return st->drops && !strcmp(p->name, "drops");
+}
 
 static int net_configure(void *state, void *skel)
 {
@@ -323,6 +335,9 @@ static int net_configure(void *state, void *skel)
 	memcpy((void *)s->rodata->ports, st->ports, sizeof(st->ports));
 	s->rodata->nports = st->nports;
 	s->rodata->family_only = st->family;
+	s->rodata->drops_only = st->drops;
+	if (!st->drops)
+		return bpf_map__set_max_entries(s->maps.drops, 1);
 	return 0;
 }
 
@@ -332,7 +347,9 @@ static int net_start(void *state, void *skel, struct ks_out *o)
 
 	st->skel = skel;
 	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
-	if (!st->interval_mode)
+	if (st->drops)
+		net_drops_start(st->drops_table, bpf_map__fd(st->skel->maps.drops));
+	else if (!st->interval_mode)
 		ks_rec_header(o);
 	return 0;
 }
@@ -344,6 +361,8 @@ static int net_event(void *state, struct ks_out *o, const void *data, size_t siz
 
 	if (net_event_check(data, size))
 		return -EINVAL;
+	if (st->drops)
+		return 0;	/* none are sent (drops_only) */
 	if (st->interval_mode)
 		put_closed(st, e);
 	else
@@ -358,6 +377,10 @@ static int net_report(void *state, struct ks_out *o, unsigned flags)
 	struct ks_sink sink;
 
 	(void)flags;
+	if (st->drops) {
+		net_drops_report(st->drops_table, o, st->interval_mode);
+		return 0;
+	}
 	if (!st->interval_mode)
 		return 0;	/* each connection was printed at its close */
 	collect_live(st, now);
@@ -411,7 +434,7 @@ static int net_finish(void *state, struct ks_out *o)
 	struct net_conn c;
 	int fd;
 
-	if (st->interval_mode || !st->skel)
+	if (st->interval_mode || st->drops || !st->skel)
 		return 0;
 	fd = bpf_map__fd(st->skel->maps.conns);
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
@@ -440,19 +463,23 @@ static int net_finish(void *state, struct ks_out *o)
 const struct ks_tracer net_tracer = {
 	KS_TRACER(net, "TCP connections"),
 	.configure = net_configure,
+	.wanted = net_wanted,
 	KS_TRACER_SUMMARY(net),
 };
 
 /* ---- command line ----------------------------------------------------------- */
 
-enum { OPT_PORT = 0x200 };
+enum { OPT_PORT = 0x200, OPT_DROPS };
 
 static const struct ks_cli_opt net_opts[] = {
 	{ "port", OPT_PORT, "PORT[,PORT]", "only connections with either end on these ports" },
 	{ "ipv4", '4', NULL, "only IPv4 connections" },
 	{ "ipv6", '6', NULL, "only IPv6 connections" },
-	{ "sort", 's', "KEY", "with an interval: order rows by bytes (default), tx, rx or duration" },
-	{ "top", 'n', "N", "with an interval: show the first N rows only" },
+	{ "drops", OPT_DROPS, NULL, "packets the kernel dropped, by reason, netns, protocol and "
+	  "owner: a table instead of connections", KS_CLI_SET(struct net_state, drops) },
+	{ "sort", 's', "KEY", "with an interval: order rows by bytes (default), tx, rx or duration; "
+	  "--drops: count" },
+	{ "top", 'n', "N", "with an interval or --drops: show the first N rows only" },
 	{ 0 }
 };
 
@@ -507,17 +534,34 @@ static const struct ks_cli_conflict net_conflicts[] = {
 	{ 0 }
 };
 
+/* --drops: a table every interval and at the end, of drops counted by count */
+static int drops_setup(struct net_state *st, struct ks_opts *o)
+{
+	if (st->sort >= 0 && st->sort != SORT_COUNT) {
+		ks_cli_error(&net_cli, "--drops counts packets: its table sorts by count only");
+		return KS_EXIT_USAGE;
+	}
+	st->drops_table = net_drops_new(o, st->top);
+	return st->drops_table ? 0 : KS_EXIT_FAIL;
+}
+
 static int net_setup(void *state, struct ks_opts *o)
 {
 	struct net_state *st = state;
 
 	st->interval_mode = o->interval_s > 0;
+	st->filtered = o->npids || o->follow || o->uid_set || o->cgroup || o->comm;
+	if (st->drops)
+		return drops_setup(st, o);
+	if (st->sort == SORT_COUNT) {
+		ks_cli_error(&net_cli, "-s count sorts the table of --drops");
+		return KS_EXIT_USAGE;
+	}
 	if (!st->interval_mode && (st->sort >= 0 || st->top)) {
 		ks_cli_error(&net_cli, "-s and -n order and cut the table of an interval: "
 			     "give one (e.g. 'kscope net -s tx 1')");
 		return KS_EXIT_USAGE;
 	}
-	st->filtered = o->npids || o->follow || o->uid_set || o->cgroup || o->comm;
 	if (!st->interval_mode)
 		return 0;
 	st->table = ks_table_new(&net_table);
@@ -536,6 +580,7 @@ static int net_teardown(void *state, int rc)
 	struct net_state *st = state;
 
 	ks_table_free(st->table);
+	net_drops_free(st->drops_table);
 	return rc;
 }
 
@@ -549,15 +594,22 @@ static struct ks_cli net_cli = {
 	"the kernel's wire counters, retransmitted segments, RTT, the state it closed from\n"
 	"and the error that ended it. With an interval, a table each period of the\n"
 	"connections that lived in it, the live ones with their bytes so far. Connections\n"
-	"opened before kscope started are not followed.",
+	"opened before kscope started are not followed.\n"
+	"--drops shows, instead, the packets the kernel dropped, counted in the kernel by\n"
+	"its drop reason (names from the kernel's BTF), netns and protocol, with the\n"
+	"socket's cgroup and uid where the kernel names a socket, and the pid and comm of\n"
+	"a TCP connection kscope follows: a table every interval and at the end. -p, -u,\n"
+	"-c, --comm and -- PROGRAM keep the drops of sockets they own (a drop without a\n"
+	"socket has no owner: none pass); --port, -4 and -6 go by the socket or packet.",
 	.examples =
 	"  kscope net                            # a line per connection as it closes\n"
 	"  kscope net --port 443 -j              # HTTPS connections as NDJSON\n"
 	"  kscope net -6 -- curl -s http://[::1]:8080/\n"
-	"  kscope net -s tx -n 10 5              # every 5 s: the 10 connections sending most\n",
+	"  kscope net -s tx -n 10 5              # every 5 s: the 10 connections sending most\n"
+	"  kscope net --drops 10                 # every 10 s: drops by reason, netns, owner\n",
 	KS_CLI_OF(net),
 	/* -s KEY: in enum sort_key's order */
-	KS_CLI_SORT(struct net_state, sort, top, "bytes", "tx", "rx", "duration"),
+	KS_CLI_SORT(struct net_state, sort, top, "bytes", "tx", "rx", "duration", "count"),
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 
