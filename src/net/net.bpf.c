@@ -658,18 +658,92 @@ static __always_inline void drop_count(const struct net_drop_key *k, const char 
 }
 
 /*
+ * The owner of a dropped packet's socket into k (netns, protocol, cgroup,
+ * uid; pid and comm for a connection `conns` follows, which passed the
+ * filters when it was opened): 1 a full socket, 0 a TIME_WAIT or request
+ * socket (a struct sock_common only: its netns alone), -1 rejected by the
+ * owner filters (-p, -u, -c, --comm, -- PROGRAM), which nothing passes
+ * without a full socket.
+ */
+static __always_inline int drop_owner(struct sock *sk, struct net_drop_key *k, char *comm,
+				      __u16 *family)
+{
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	struct cgroup *cg;
+
+	k->netns = sk_netns(sk);
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV)
+		return ks_cfg.filter ? -1 : 0;
+	cg = sk_cgroup(sk);
+	if ((ks_cfg.filter & KS_FILTER_CGROUP) && !(cg && ks_cgroup_in_filter(cg)))
+		return -1;
+	k->uid = BPF_CORE_READ(sk, sk_uid.val);
+	if ((ks_cfg.filter & KS_FILTER_UID) && k->uid != ks_cfg.uid)
+		return -1;
+	k->cgroup_id = cg ? BPF_CORE_READ(cg, kn, id) : 0;
+	*family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (*family == NET_AF_INET || *family == NET_AF_INET6) {
+		k->proto = drop_proto(BPF_CORE_READ(sk, sk_protocol));
+		if (k->proto == NET_P_TCP) {
+			__u64 key = (__u64)sk;
+			struct net_conn *c = bpf_map_lookup_elem(&conns, &key);
+
+			if (c && (c->flags & NET_F_OWNER)) {
+				k->pid = c->pid;
+				__builtin_memcpy(comm, c->comm, KS_COMM_LEN);
+			}
+		}
+	}
+	if ((ks_cfg.filter & (KS_FILTER_PID | KS_FILTER_COMM)) && !k->pid)
+		return -1;
+	return 1;
+}
+
+/*
+ * Before 6.12 kfree_skb names no receiving socket, and a UDP datagram that
+ * overflows a socket's receive buffer has no skb->sk yet: its socket comes
+ * from udp_fail_queue_rcv_skb, on the same CPU in the same softirq, just
+ * after kfree_skb (before 6.10) or just before it (6.10, 6.11). Set with
+ * --drops on those kernels, when that probe is attached (net.c).
+ */
+const volatile bool udp_owner_late;
+
+/* Per CPU: the drop waiting for its socket, or the socket named first */
+struct drop_slot {
+	struct net_drop_key k;
+	__u64 sk;         /* udp_fail_queue_rcv_skb's socket, for the next kfree_skb */
+	__u32 pending;    /* k waits for udp_fail_queue_rcv_skb */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct drop_slot);
+} drop_slots SEC(".maps");
+
+static __always_inline bool drop_is_rcvbuf(__u32 reason)
+{
+	if (!bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_SOCKET_RCVBUFF) ||
+	    !bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_PROTO_MEM))
+		return false;
+	return reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_SOCKET_RCVBUFF) ||
+	       reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_PROTO_MEM);
+}
+
+/*
  * One dropped packet. sk: the socket the kernel names (rx_sk, else the
  * packet's owner skb->sk), NULL none. The filters, cheapest first: -4/-6
- * by the packet; the owner's (-p, -u, -c, --comm, -- PROGRAM) need a full
- * socket, so a drop without one passes none; --port by the socket's ports,
- * else the packet's.
+ * by the packet; the owner's need a full socket (drop_owner); --port by the
+ * socket's ports, else the packet's.
  */
 static __always_inline int on_drop(struct sk_buff *skb, __u32 reason, struct sock *sk)
 {
 	struct net_drop_key k = { .reason = reason, .uid = NET_NONE };
 	__u16 l3 = 0, sport = 0, dport = 0, family = 0;
-	char comm[KS_COMM_LEN];
-	bool full = false;
+	char comm[KS_COMM_LEN] = {};
+	int owner = 0;
 	__u8 ipproto = 0;
 
 	if (bpf_core_enum_value_exists(enum skb_drop_reason___consumed, SKB_CONSUMED___consumed) &&
@@ -681,50 +755,52 @@ static __always_inline int on_drop(struct sk_buff *skb, __u32 reason, struct soc
 		return 0;
 	if (!sk)
 		sk = BPF_CORE_READ(skb, sk);
-	if (sk) {
-		__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (udp_owner_late) {
+		__u32 zero = 0;
+		struct drop_slot *slot = bpf_map_lookup_elem(&drop_slots, &zero);
+		struct sock *named;
 
-		/* a TIME_WAIT or request socket is a struct sock_common only */
-		full = state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV;
-		k.netns = sk_netns(sk);
-		family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		if (!slot)
+			return 0;
+		named = (struct sock *)slot->sk;
+		slot->sk = 0;
+		if (slot->pending) {
+			/* its socket never came (a missed program): counted without */
+			slot->pending = 0;
+			if (!ks_cfg.filter)
+				drop_count(&slot->k, comm);
+		}
+		if (!sk && drop_is_rcvbuf(reason)) {
+			if (named) {
+				sk = named;	/* 6.10, 6.11: named just before */
+			} else if (pkt_read(skb, l3, nports, &sport, &dport) == IPPROTO_UDP) {
+				if (nports && !port_listed(sport) && !port_listed(dport))
+					return 0;
+				/* before 6.10: counted once udp_fail_queue_rcv_skb names it */
+				k.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+				k.proto = NET_P_UDP;
+				slot->k = k;
+				slot->pending = 1;
+				return 0;
+			}
+		}
+	}
+	if (sk) {
+		owner = drop_owner(sk, &k, comm, &family);
+		if (owner < 0)
+			return 0;
+	} else if (ks_cfg.filter) {
+		return 0;
 	} else {
 		k.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
 	}
-	if (full) {
-		struct cgroup *cg = sk_cgroup(sk);
-
-		if ((ks_cfg.filter & KS_FILTER_CGROUP) && !(cg && ks_cgroup_in_filter(cg)))
-			return 0;
-		k.uid = BPF_CORE_READ(sk, sk_uid.val);
-		if ((ks_cfg.filter & KS_FILTER_UID) && k.uid != ks_cfg.uid)
-			return 0;
-		k.cgroup_id = cg ? BPF_CORE_READ(cg, kn, id) : 0;
-		if (family == NET_AF_INET || family == NET_AF_INET6) {
-			k.proto = drop_proto(BPF_CORE_READ(sk, sk_protocol));
-			if (k.proto == NET_P_TCP) {
-				__u64 key = (__u64)sk;
-				struct net_conn *c = bpf_map_lookup_elem(&conns, &key);
-
-				if (c && (c->flags & NET_F_OWNER)) {
-					k.pid = c->pid;
-					__builtin_memcpy(comm, c->comm, sizeof(comm));
-				}
-			}
-		}
-	} else if (ks_cfg.filter) {
-		return 0;
-	}
-	/* the owner's pid and comm: a connection followed (it passed the filters) */
-	if ((ks_cfg.filter & (KS_FILTER_PID | KS_FILTER_COMM)) && !k.pid)
-		return 0;
 	if (!k.proto || nports) {
 		ipproto = pkt_read(skb, l3, nports, &sport, &dport);
 		if (!k.proto)
 			k.proto = drop_proto(ipproto);
 	}
 	if (nports) {
-		if (full && (family == NET_AF_INET || family == NET_AF_INET6)) {
+		if (owner > 0 && (family == NET_AF_INET || family == NET_AF_INET6)) {
 			sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 			dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 		}
@@ -733,6 +809,41 @@ static __always_inline int on_drop(struct sk_buff *skb, __u32 reason, struct soc
 	}
 	drop_count(&k, comm);
 	return 0;
+}
+
+/* udp_fail_queue_rcv_skb: the socket of a UDP drop kfree_skb could not name */
+static __always_inline int on_udp_fail(struct sock *sk)
+{
+	__u32 zero = 0;
+	struct drop_slot *slot = bpf_map_lookup_elem(&drop_slots, &zero);
+	struct net_drop_key k;
+	char comm[KS_COMM_LEN] = {};
+	__u16 family = 0;
+
+	if (!slot)
+		return 0;
+	if (!slot->pending) {
+		slot->sk = (__u64)sk;	/* 6.10, 6.11: kfree_skb comes next */
+		return 0;
+	}
+	k = slot->k;
+	slot->pending = 0;
+	if (drop_owner(sk, &k, comm, &family) > 0)
+		drop_count(&k, comm);
+	return 0;
+}
+
+SEC("tp_btf/udp_fail_queue_rcv_skb")
+int BPF_PROG(net_udp_fail_btf, int rc, struct sock *sk)
+{
+	return on_udp_fail(sk);
+}
+
+/* the plain tracepoint has no socket pointer: tp_btf or raw_tp only */
+SEC("raw_tp/udp_fail_queue_rcv_skb")
+int BPF_PROG(net_udp_fail_raw, int rc, struct sock *sk)
+{
+	return on_udp_fail(sk);
 }
 
 /*

@@ -44,6 +44,7 @@ struct net_state {
 	int sort;                     /* enum sort_key; -1 not given */
 	unsigned top;                 /* -n; 0 not given */
 	bool drops;                   /* --drops: the drops table instead of connections */
+	unsigned no_hook;             /* --no-hook */
 	/* state */
 	bool interval_mode;
 	bool filtered;                /* -p, -u, -c, --comm or -- PROGRAM */
@@ -318,12 +319,28 @@ static const struct ks_probe net_probes[] = {
 	/* per packet: only with --drops */
 	{ "drops", { KS_PROG(net_bpf, net_drop_btf), KS_PROG(net_bpf, net_drop_raw),
 		     KS_PROG(net_bpf, net_drop_tp) }, KS_PROBE_OPTIONAL },
+	/* --drops before 6.12: the socket of a UDP receive buffer drop */
+	{ "udp-fail", { KS_PROG(net_bpf, net_udp_fail_btf), KS_PROG(net_bpf, net_udp_fail_raw) },
+	  KS_PROBE_OPTIONAL },
 };
+
+/*
+ * udp-fail: only where kfree_skb does not name the socket, and where it has
+ * a hook (its tracepoint has no socket: tp_btf or raw_tp); without it those
+ * drops are counted without their socket
+ */
+static bool udp_fail_wanted(const struct net_state *st)
+{
+	return st->drops && !net_drops_kernel_names_sk(st->drops_table) &&
+	       (st->no_hook & (KS_FAM_TP_BTF | KS_FAM_RAW_TP)) != (KS_FAM_TP_BTF | KS_FAM_RAW_TP);
+}
 
 static bool net_wanted(void *state, const struct ks_probe *p)
 {
 	const struct net_state *st = state;
 
+	if (!strcmp(p->name, "udp-fail"))
+		return udp_fail_wanted(st);
 	return st->drops && !strcmp(p->name, "drops");
 }
 
@@ -336,6 +353,7 @@ static int net_configure(void *state, void *skel)
 	s->rodata->nports = st->nports;
 	s->rodata->family_only = st->family;
 	s->rodata->drops_only = st->drops;
+	s->rodata->udp_owner_late = udp_fail_wanted(st);
 	if (!st->drops)
 		return bpf_map__set_max_entries(s->maps.drops, 1);
 	return 0;
@@ -551,6 +569,7 @@ static int net_setup(void *state, struct ks_opts *o)
 
 	st->interval_mode = o->interval_s > 0;
 	st->filtered = o->npids || o->follow || o->uid_set || o->cgroup || o->comm;
+	st->no_hook = o->no_hook;
 	if (st->drops)
 		return drops_setup(st, o);
 	if (st->sort == SORT_COUNT) {

@@ -195,6 +195,11 @@ struct net_drops;
 /* The drops table, sorted by count (-s count), cut to top rows; NULL: errno */
 struct net_drops *net_drops_new(const struct ks_opts *o, unsigned top);
 void net_drops_free(struct net_drops *d);
+/*
+ * Does kfree_skb name the receiving socket (6.12+)? If not, a UDP receive
+ * buffer drop's socket comes from udp_fail_queue_rcv_skb (net.bpf.c)
+ */
+bool net_drops_kernel_names_sk(const struct net_drops *d);
 /* After load: the drops map's fd */
 void net_drops_start(struct net_drops *d, int map_fd);
 /* The period that ends now: the map's counts as this period's deltas */

@@ -105,6 +105,7 @@ const char *net_drop_proto_name(unsigned proto)
 struct net_drops {
 	struct ks_table *table;
 	struct net_reasons reasons;
+	bool rx_sk;                   /* kfree_skb names the receiving socket (6.12+) */
 	int map_fd;
 	int ncpus;
 	struct net_drop_val *vals;    /* one per possible CPU */
@@ -203,15 +204,33 @@ static const struct ks_table_desc drop_table = {
 	.ext_size = sizeof(struct drop_ext),
 };
 
-/* The reason names of the kernel kscope runs on (or of --btf FILE) */
-static void reasons_from_kernel(struct net_reasons *r, const char *btf_path)
+/* Has struct `type` a member `name`? */
+static bool btf_has_member(const struct btf *btf, const char *type, const char *name)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+	const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(btf, id);
+
+	for (unsigned i = 0; t && i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(btf, btf_members(t)[i].name_off), name))
+			return true;
+	return false;
+}
+
+/* What the kernel kscope runs on (or --btf FILE) says: reason names, rx_sk */
+static void from_kernel(struct net_drops *d, const char *btf_path)
 {
 	struct btf *btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
 
 	if (!btf)
 		return;	/* loading fails the same way just after, and says why */
-	net_reasons_load(r, btf);	/* before 5.17 there are none: reasons are null */
+	net_reasons_load(&d->reasons, btf);	/* before 5.17 there are none: reasons are null */
+	d->rx_sk = btf_has_member(btf, "trace_event_raw_kfree_skb", "rx_sk");
 	btf__free(btf);
+}
+
+bool net_drops_kernel_names_sk(const struct net_drops *d)
+{
+	return d->rx_sk;
 }
 
 struct net_drops *net_drops_new(const struct ks_opts *o, unsigned top)
@@ -232,7 +251,7 @@ struct net_drops *net_drops_new(const struct ks_opts *o, unsigned top)
 	ks_table_set_ctx(d->table, d);
 	ks_table_sort(d->table, D_COUNT);
 	ks_table_top(d->table, top);
-	reasons_from_kernel(&d->reasons, o->btf_path);
+	from_kernel(d, o->btf_path);
 	return d;
 }
 
