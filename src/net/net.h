@@ -202,7 +202,10 @@ void net_drops_free(struct net_drops *d);
 bool net_drops_kernel_names_sk(const struct net_drops *d);
 /* After load: the drops map's fd */
 void net_drops_start(struct net_drops *d, int map_fd);
-/* The period that ends now: the map's counts as this period's deltas */
+/* One key's per-CPU counts (from the map, or a test) into its row */
+void net_drops_put(struct net_drops *d, const struct net_drop_key *k,
+		   const struct net_drop_val *vals, int ncpus);
+/* The period that ends now: the map's counts (if started) as this period's deltas */
 void net_drops_report(struct net_drops *d, struct ks_out *o, bool interval);
 #endif
 

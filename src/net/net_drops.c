@@ -271,8 +271,8 @@ void net_drops_start(struct net_drops *d, int map_fd)
 	d->period_start = ks_now_ns(CLOCK_MONOTONIC);
 }
 
-/* One key's counts, summed over the CPUs, into its row */
-static void put_key(struct net_drops *d, const struct net_drop_key *k)
+void net_drops_put(struct net_drops *d, const struct net_drop_key *k,
+		   const struct net_drop_val *vals, int ncpus)
 {
 	const char *proto = net_drop_proto_name(k->proto);
 	struct drop_ext *x;
@@ -280,12 +280,10 @@ static void put_key(struct net_drops *d, const struct net_drop_key *k)
 	uint64_t count = 0;
 	const char *comm = NULL;
 
-	if (bpf_map_lookup_elem(d->map_fd, k, d->vals))
-		return;
-	for (int c = 0; c < d->ncpus; c++) {
-		count += d->vals[c].count;
-		if (!comm && d->vals[c].comm[0])
-			comm = d->vals[c].comm;
+	for (int c = 0; c < ncpus; c++) {
+		count += vals[c].count;
+		if (!comm && vals[c].comm[0])
+			comm = vals[c].comm;
 	}
 	r = ks_table_row(d->table, k);
 	if (!r)
@@ -296,7 +294,7 @@ static void put_key(struct net_drops *d, const struct net_drop_key *k)
 	else
 		ks_row_put(r, D_CODE, k->reason);
 	if (!proto)
-		proto = "?";
+		proto = "?";	/* not from this kscope's kernel side */
 	ks_row_put_str(r, D_PROTO, proto, strlen(proto));
 	if (k->netns)
 		ks_row_put(r, D_NETNS, k->netns);
@@ -330,7 +328,8 @@ void net_drops_report(struct net_drops *d, struct ks_out *o, bool interval)
 	while (d->map_fd >= 0 && !bpf_map_get_next_key(d->map_fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		put_key(d, &key);
+		if (!bpf_map_lookup_elem(d->map_fd, &key, d->vals))
+			net_drops_put(d, &key, d->vals, d->ncpus);
 	}
 	if (!o->json && interval)
 		ks_out_time_heading(o);
