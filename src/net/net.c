@@ -493,8 +493,8 @@ static const struct ks_cli_opt net_opts[] = {
 	{ "port", OPT_PORT, "PORT[,PORT]", "only connections with either end on these ports" },
 	{ "ipv4", '4', NULL, "only IPv4 connections" },
 	{ "ipv6", '6', NULL, "only IPv6 connections" },
-	{ "drops", OPT_DROPS, NULL, "packets the kernel dropped, by reason, netns, protocol and "
-	  "owner: a table instead of connections", KS_CLI_SET(struct net_state, drops) },
+	{ "drops", OPT_DROPS, NULL, "instead of connections: packet drops by kernel reason and owner",
+	  KS_CLI_SET(struct net_state, drops) },
 	{ "sort", 's', "KEY", "with an interval: order rows by bytes (default), tx, rx or duration; "
 	  "--drops: count" },
 	{ "top", 'n', "N", "with an interval or --drops: show the first N rows only" },
@@ -613,7 +613,7 @@ static struct ks_cli net_cli = {
 	"the kernel's wire counters, retransmitted segments, RTT, the state it closed from\n"
 	"and the error that ended it. With an interval, a table each period of the\n"
 	"connections that lived in it, the live ones with their bytes so far. Connections\n"
-	"opened before kscope started are not followed.\n"
+	"opened before kscope started are not followed.\n\n"
 	"--drops shows, instead, the packets the kernel dropped, counted in the kernel by\n"
 	"its drop reason (names from the kernel's BTF), netns and protocol, with the\n"
 	"socket's cgroup and uid where the kernel names a socket, and the pid and comm of\n"
