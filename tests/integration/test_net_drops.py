@@ -15,8 +15,9 @@ drop, each count asserted exactly, in network namespaces of the test's own
     receiver: exactly 1 NETFILTER_DROP, attributed to the server's process;
   * an interval run with drops in two periods: a row in each, adding up;
   * the owner filters: a drop without a socket passes none, a socket's
-    drop passes -u by its uid; --port by the packet's port;
-  * --drops with options it cannot honour: one line, exit 2.
+    drop passes -u by its uid, -c by its cgroup; --port by the packet's port;
+  * --drops with options it cannot honour: one line, exit 2; nothing left
+    attached after SIGINT, and its per-packet program not loaded without it.
 """
 import json
 import os
@@ -29,8 +30,10 @@ import time
 import pytest
 
 import hooks
-from conftest import REPO, TIMEOUT, cgroup_id_of, cli, read_text
-from test_net import ip, netns_ino, probe_lines, run_xfer, veth  # noqa: F401 (fixture)
+from conftest import (REPO, TIMEOUT, bpf_objects, bpftool_list, cgroup_id_of, check_gone, cli,
+                      read_text)
+from test_filters import cgroup  # noqa: F401 (fixture)
+from test_net import netns_ino, probe_lines, run_xfer, veth  # noqa: F401 (fixture)
 
 XFER = os.path.join(REPO, "tests", "workloads", "tcp_xfer.py")
 PY = sys.executable
@@ -172,6 +175,27 @@ def test_owner_and_port_filters(kscope, veth):
     assert by_reason(stats(rp, ns)) == {("NO_SOCKET", "udp"): 5}, rp
 
 
+def test_cgroup_filter(kscope, veth, cgroup):
+    """-c DIR: the drops of the sockets made in that cgroup, not of the same kind
+    of socket made outside it, nor of any drop without a socket."""
+    a, b = veth
+    t = kscope.command("net").start(["--drops", "-c", cgroup])
+    out = os.path.join(kscope.tmpdir, "cg.json")
+    subprocess.run(["sh", "-c", f'echo $$ > {cgroup}/cgroup.procs && exec ip netns exec {b} '
+                    f'{PY} {XFER} udp_overflow {out} 127.0.0.1 20 1000'], check=True,
+                   timeout=TIMEOUT)
+    outside = xfer(b, "udp_overflow", "127.0.0.1", 30, 1000)
+    xfer(a, "udp_send", "10.99.0.2", 9999, 3)
+    res = t.stop(signal.SIGINT)
+    assert res.rc == 0, res
+    with open(out) as f:
+        inside = json.load(f)
+    assert outside["rcvbuf_errors"] > 0, outside
+    rows = stats(res, netns_ino(b))
+    assert by_reason(rows) == {("SOCKET_RCVBUFF", "udp"): 20 - inside["received"]}, rows
+    assert {r["cgroup_id"] for r in rows} == {os.stat(cgroup).st_ino}, rows
+
+
 def test_text_table(kscope, veth):
     """The text table: its header, and the row of 7 NO_SOCKET drops."""
     a, b = veth
@@ -184,6 +208,26 @@ def test_text_table(kscope, veth):
                                 "COMM"], lines
     mine = [ln.split() for ln in lines[1:] if str(netns_ino(b)) in ln.split()]
     assert mine == [["NO_SOCKET", "udp", "7", str(netns_ino(b)), "-", "-", "-", "-"]], lines
+
+
+def test_sigint_leaves_nothing(kscope):
+    """--drops's programs and maps, the per-packet one among them: all gone after SIGINT;
+    without --drops its program is not even loaded."""
+    t = kscope.command("net").start(["--drops"])
+    owned = bpf_objects(t.pid)
+    progs = bpftool_list("prog")
+    names = {progs[i].get("name") for i in owned["prog"]}
+    assert "net_drop_btf" in names or "net_drop_raw" in names or "net_drop_tp" in names, names
+    res = t.stop(signal.SIGINT)
+    assert res.rc == 0, res
+    check_gone(owned)
+    t = kscope.command("net").start([])
+    owned = bpf_objects(t.pid)
+    progs = bpftool_list("prog")
+    names = {progs[i].get("name") for i in owned["prog"]}
+    assert not any(n and n.startswith(("net_drop", "net_udp_fail")) for n in names), names
+    assert t.stop(signal.SIGINT).rc == 0
+    check_gone(owned)
 
 
 @pytest.mark.parametrize("args, msg", [
