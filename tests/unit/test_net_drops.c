@@ -4,7 +4,8 @@
  * names read from a kernel's BTF (fixtures made with libbpf's BTF writer:
  * two kernels that number the same reasons differently), whether the
  * kernel's kfree_skb names the socket, and the table in both sinks, byte
- * for byte, from per-CPU counts as the map holds them.
+ * for byte, from per-CPU counts as the map holds them (and keys it never
+ * holds: a protocol out of range, a reason no enum names).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -189,6 +190,8 @@ static void put_rows(struct net_drops *d, uint64_t scale)
 	/* a reason this kernel's enum does not name; a kernel without reasons */
 	struct net_drop_key unnamed = { .reason = 99, .proto = NET_P_ICMP, .uid = NET_NONE };
 	struct net_drop_key none = { .reason = NET_NONE, .proto = NET_P_OTHER, .uid = NET_NONE };
+	/* a protocol number no kernel side of this kscope writes */
+	struct net_drop_key bad = { .reason = 2, .proto = 200, .uid = NET_NONE, .netns = 1 };
 	struct net_drop_val v[2] = {};
 
 	v[0].count = 3 * scale;
@@ -205,6 +208,9 @@ static void put_rows(struct net_drops *d, uint64_t scale)
 	v[0].count = 2 * scale;
 	net_drops_put(d, &unnamed, v, 2);
 	net_drops_put(d, &none, v, 2);
+	v[0].count = 0;
+	v[1].count = 5 * scale;
+	net_drops_put(d, &bad, v, 2);
 }
 
 /* The JSON lines after each one's "interval_ns" (the clock's) */
@@ -236,6 +242,8 @@ static void test_table_json(void **state)
 		"\"netns\":4026532174,\"cgroup_id\":101,\"uid\":1000,\"pid\":null,\"comm\":null}",
 		",\"reason\":\"NO_SOCKET\",\"reason_code\":3,\"protocol\":\"udp\",\"count\":7,"
 		"\"netns\":4026532174,\"cgroup_id\":null,\"uid\":null,\"pid\":null,\"comm\":null}",
+		",\"reason\":\"NOT_SPECIFIED\",\"reason_code\":2,\"protocol\":\"?\",\"count\":5,"
+		"\"netns\":1,\"cgroup_id\":null,\"uid\":null,\"pid\":null,\"comm\":null}",
 		",\"reason\":null,\"reason_code\":null,\"protocol\":\"other\",\"count\":2,"
 		"\"netns\":null,\"cgroup_id\":null,\"uid\":null,\"pid\":null,\"comm\":null}",
 		",\"reason\":\"99\",\"reason_code\":99,\"protocol\":\"icmp\",\"count\":2,"
@@ -252,7 +260,7 @@ static void test_table_json(void **state)
 	out_open(&o, true);
 	put_rows(d, 1);
 	net_drops_report(d, &o, true);
-	check_json_rows(&o, want, 5);
+	check_json_rows(&o, want, 6);
 	/* a period where only the receive buffer drops grew: that row, the period's 49 */
 	put_rows(d, 1);
 	{
@@ -280,7 +288,7 @@ static void test_table_text(void **state)
 		  "REASON                   PROTO      COUNT      NETNS   CGROUP    UID     PID COMM\n"
 		  "SOCKET_RCVBUFF           udp           49 4026532174      101   1000       - -\n"
 		  "NO_SOCKET                udp            7 4026532174        -      -       - -\n"
-		  "(3 more not shown: -n)\n");
+		  "(4 more not shown: -n)\n");
 	out_close(&o);
 	net_drops_free(d);
 }
