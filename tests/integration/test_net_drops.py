@@ -170,7 +170,11 @@ def test_owner_and_port_filters(kscope, veth):
     info = xfer(b, "udp_overflow", "127.0.0.1", 20, 1000)
     ru, rp = tu.stop(signal.SIGINT), tp.stop(signal.SIGINT)
     assert ru.rc == 0 and rp.rc == 0, (ru, rp)
-    assert by_reason(stats(ru, ns)) == {("SOCKET_RCVBUFF", "udp"): 20 - info["received"]}, ru
+    rows = stats(ru, ns)
+    assert all(r["uid"] == os.getuid() for r in rows), rows     # a socket's, every one
+    got = by_reason(rows)
+    assert ("NO_SOCKET", "udp") not in got, rows
+    assert got[("SOCKET_RCVBUFF", "udp")] == 20 - info["received"], rows
     assert by_reason(stats(rp, ns)) == {("NO_SOCKET", "udp"): 5}, rp
 
 
@@ -205,7 +209,9 @@ def test_text_table(kscope, veth):
     lines = res.rows.splitlines()
     assert lines[0].split() == ["REASON", "PROTO", "COUNT", "NETNS", "CGROUP", "UID", "PID",
                                 "COMM"], lines
-    mine = [ln.split() for ln in lines[1:] if str(netns_ino(b)) in ln.split()]
+    # B's own traffic may add a drop or two (IPv6 neighbour discovery as its link comes up)
+    mine = [ln.split() for ln in lines[1:] if str(netns_ino(b)) in ln.split()
+            and ln.startswith("NO_SOCKET ")]
     assert mine == [["NO_SOCKET", "udp", "7", str(netns_ino(b)), "-", "-", "-", "-"]], lines
 
 
