@@ -293,6 +293,35 @@ static void test_table_text(void **state)
 	net_drops_free(d);
 }
 
+/* Many kinds of drops (the table grows its index): each once, its own count */
+static void test_many_rows(void **state)
+{
+	struct net_drops *d = mk_drops(K618, sizeof(K618) / sizeof(K618[0]), true, 0);
+	struct net_drop_val v[2] = {};
+	struct ks_out o;
+	size_t lines = 0;
+
+	out_open(&o, true);
+	for (uint32_t i = 0; i < 1000; i++) {
+		struct net_drop_key k = { .reason = 2 + i % 3, .netns = NETNS, .uid = NET_NONE,
+					  .pid = 1000 + i, .proto = NET_P_TCP };
+
+		v[i % 2].count = i + 1;
+		v[1 - i % 2].count = 0;
+		net_drops_put(d, &k, v, 2);
+	}
+	net_drops_report(d, &o, true);
+	for (size_t i = 0; i < o.len; i++)
+		lines += o.buf[i] == '\n';
+	assert_int_equal(lines, 1000);
+	/* sorted by count: the first is pid 1999's 1000 drops, the last pid 1000's one */
+	assert_non_null(strstr(o.buf, "\"count\":1000,"));
+	assert_true(strstr(o.buf, "\"pid\":1999,") < strstr(o.buf, "\"pid\":1998,"));
+	o.len = 0;
+	out_close(&o);
+	net_drops_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_names_sk),
 		cmocka_unit_test(test_table_json),
 		cmocka_unit_test(test_table_text),
+		cmocka_unit_test(test_many_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
