@@ -558,7 +558,7 @@ struct {
 	__type(value, struct net_drop_val);
 } drops SEC(".maps");
 
-/* kfree_skb's arguments on the newest kernels: rx_sk since 6.12 (c53795d48ee8) */
+/* kfree_skb's arguments on the newest kernels: rx_sk since 6.11 (c53795d48ee8) */
 struct trace_event_raw_kfree_skb___rx_sk {
 	void *rx_sk;
 } __attribute__((preserve_access_index));
@@ -700,10 +700,10 @@ static __always_inline int drop_owner(struct sock *sk, struct net_drop_key *k, c
 }
 
 /*
- * Before 6.12 kfree_skb names no receiving socket, and a UDP datagram that
+ * Before 6.11 kfree_skb names no receiving socket, and a UDP datagram that
  * overflows a socket's receive buffer has no skb->sk yet: its socket comes
  * from udp_fail_queue_rcv_skb, on the same CPU in the same softirq, just
- * after kfree_skb (before 6.10) or just before it (6.10, 6.11). Set with
+ * after kfree_skb (before 6.10) or just before it (6.10). Set with
  * --drops on those kernels, when that probe is attached (net.c).
  */
 const volatile bool udp_owner_late;
@@ -772,7 +772,7 @@ static __always_inline int on_drop(struct sk_buff *skb, __u32 reason, struct soc
 		}
 		if (!sk && drop_is_rcvbuf(reason)) {
 			if (named) {
-				sk = named;	/* 6.10, 6.11: named just before */
+				sk = named;	/* 6.10: named just before */
 			} else if (pkt_read(skb, l3, nports, &sport, &dport) == IPPROTO_UDP) {
 				if (nports && !port_listed(sport) && !port_listed(dport))
 					return 0;
@@ -823,7 +823,7 @@ static __always_inline int on_udp_fail(struct sock *sk)
 	if (!slot)
 		return 0;
 	if (!slot->pending) {
-		slot->sk = (__u64)sk;	/* 6.10, 6.11: kfree_skb comes next */
+		slot->sk = (__u64)sk;	/* 6.10: kfree_skb comes next */
 		return 0;
 	}
 	k = slot->k;
@@ -847,9 +847,10 @@ int BPF_PROG(net_udp_fail_raw, int rc, struct sock *sk)
 }
 
 /*
- * kfree_skb(skb, location) gained the reason in 5.17 (c504e5c2f964) and
- * the receiving socket in 6.12: arguments the running kernel has not are
- * never read (the verifier drops the branch; NET_NONE: no reason known).
+ * kfree_skb(skb, location) gained the reason in 5.17 (c504e5c2f964, and
+ * 5.15.58) and the receiving socket in 6.11 (c53795d48ee8): arguments the
+ * running kernel has not are never read (the verifier drops the branch;
+ * NET_NONE: no reason known).
  */
 static __always_inline int drop_args(__u64 *ctx)
 {

@@ -319,7 +319,7 @@ static const struct ks_probe net_probes[] = {
 	/* per packet: only with --drops */
 	{ "drops", { KS_PROG(net_bpf, net_drop_btf), KS_PROG(net_bpf, net_drop_raw),
 		     KS_PROG(net_bpf, net_drop_tp) }, KS_PROBE_OPTIONAL },
-	/* --drops before 6.12: the socket of a UDP receive buffer drop */
+	/* --drops before 6.11: the socket of a UDP receive buffer drop */
 	{ "udp-fail", { KS_PROG(net_bpf, net_udp_fail_btf), KS_PROG(net_bpf, net_udp_fail_raw) },
 	  KS_PROBE_OPTIONAL },
 };

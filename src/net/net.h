@@ -196,7 +196,7 @@ struct net_drops;
 struct net_drops *net_drops_new(const struct ks_opts *o, unsigned top);
 void net_drops_free(struct net_drops *d);
 /*
- * Does kfree_skb name the receiving socket (6.12+)? If not, a UDP receive
+ * Does kfree_skb name the receiving socket (6.11+)? If not, a UDP receive
  * buffer drop's socket comes from udp_fail_queue_rcv_skb (net.bpf.c)
  */
 bool net_drops_kernel_names_sk(const struct net_drops *d);

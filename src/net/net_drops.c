@@ -105,7 +105,7 @@ const char *net_drop_proto_name(unsigned proto)
 struct net_drops {
 	struct ks_table *table;
 	struct net_reasons reasons;
-	bool rx_sk;                   /* kfree_skb names the receiving socket (6.12+) */
+	bool rx_sk;                   /* kfree_skb names the receiving socket (6.11+) */
 	int map_fd;
 	int ncpus;
 	struct net_drop_val *vals;    /* one per possible CPU */

@@ -98,7 +98,7 @@ def udp_snmp(ns):
 
 
 def kfree_skb_names_socket():
-    """Has this kernel's skb:kfree_skb the receiving socket (rx_sk, 6.12+)?"""
+    """Has this kernel's skb:kfree_skb the receiving socket (rx_sk, 6.11+)?"""
     for d in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
         try:
             with open(f"{d}/events/skb/kfree_skb/format") as f:
@@ -112,7 +112,7 @@ def kfree_skb_names_socket():
 def test_udp_rcvbuf(kscope, veth, variant):
     """50 x 1000 bytes to a socket with the smallest receive buffer, unread: every
     one not received is one SOCKET_RCVBUFF drop, the socket's cgroup and uid, on each
-    hook path (before 6.12 the socket is udp_fail_queue_rcv_skb's: not without a
+    hook path (before 6.11 the socket is udp_fail_queue_rcv_skb's: not without a
     tp_btf or raw_tp hook for it)."""
     _, b = veth
     t = kscope.command("net").start(["--drops", *hooks.VARIANTS[variant]])

@@ -32,7 +32,7 @@ struct reason_value {
 
 /*
  * A kernel's BTF with its enum skb_drop_reason (values in the order given)
- * and, if rx_sk, a trace_event_raw_kfree_skb that has that member (6.12+)
+ * and, if rx_sk, a trace_event_raw_kfree_skb that has that member (6.11+)
  */
 static struct btf *mk_btf(const struct reason_value *v, size_t n, bool rx_sk)
 {
