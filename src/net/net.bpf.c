@@ -35,6 +35,8 @@
 const volatile __u16 ports[NET_MAX_PORTS];   /* --port, host order */
 const volatile __u32 nports;
 const volatile __u16 family_only;            /* -4: NET_AF_INET, -6: NET_AF_INET6, else 0 */
+/* --drops: connections are followed for their owners only, never sent as records */
+const volatile bool drops_only;
 
 /*
  * Connections opened on each CPU: a connection's id is (cpu << 40) | count,
@@ -189,7 +191,7 @@ static __always_inline void emit(struct sock *sk, struct net_conn *c)
 	struct net_close_event *e;
 
 	/* an owner never seen can pass no filter; --port still undecided */
-	if ((!(c->flags & NET_F_OWNER) && ks_cfg.filter) ||
+	if (drops_only || (!(c->flags & NET_F_OWNER) && ks_cfg.filter) ||
 	    ((c->flags & NET_F_PORTS) && ports_match(sk) != 1))
 		return;
 	e = ks_reserve(sizeof(*e));
@@ -1129,4 +1131,356 @@ int net_error_tp(struct trace_event_raw_inet_sk_error_report *ctx)
 	if (ev_tuple_ok(&e))
 		ev_send(&e);
 	return 0;
+}
+/* ============================================================================
+ * --drops: packets the kernel drops (skb:kfree_skb), counted here by reason,
+ * netns, protocol and the socket's owner where the kernel names a socket.
+ * Per packet: attached only with --drops; no ring buffer, one per-CPU hash
+ * update. Nothing above calls into this block.
+ * ============================================================================
+ */
+
+#define ETH_P_IP   0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_ICMPV6_ 58	/* a macro in the uapi, not in vmlinux.h */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, NET_MAX_DROP_KEYS);	/* 1 without --drops (net.c) */
+	__type(key, struct net_drop_key);
+	__type(value, struct net_drop_val);
+} drops SEC(".maps");
+
+/* kfree_skb's arguments on the newest kernels: rx_sk since 6.11 (c53795d48ee8) */
+struct trace_event_raw_kfree_skb___rx_sk {
+	void *rx_sk;
+} __attribute__((preserve_access_index));
+
+/* SKB_CONSUMED (6.2+) is a free, not a drop; it never reaches kfree_skb since 6.3 */
+enum skb_drop_reason___consumed {
+	SKB_CONSUMED___consumed = 1,
+};
+
+/* sock_cgroup_data before 5.15 (8520e224f547): a cgroup pointer, or prioidx/classid (bit 0) */
+struct sock_cgroup_data___pre515 {
+	__u64 val;
+} __attribute__((preserve_access_index));
+
+struct sock___pre515 {
+	struct sock_cgroup_data___pre515 sk_cgrp_data;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct cgroup *sk_cgroup(struct sock *sk)
+{
+	__u64 v;
+
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		return BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	v = BPF_CORE_READ((struct sock___pre515 *)sk, sk_cgrp_data.val);
+	return v & 1 ? NULL : (struct cgroup *)v;
+}
+
+static __always_inline __u8 drop_proto(__u8 ipproto)
+{
+	switch (ipproto) {
+	case IPPROTO_TCP:
+		return NET_P_TCP;
+	case IPPROTO_UDP:
+		return NET_P_UDP;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6_:
+		return NET_P_ICMP;
+	}
+	return NET_P_OTHER;
+}
+
+/*
+ * The packet's IP protocol and, with want_ports, its ports (host order) from
+ * its headers: the network header is set on every received packet before
+ * any drop that has a reason, and on a sent one once IP built it (then
+ * skb->protocol says so). IPv6 extension headers are not walked: "other".
+ */
+static __always_inline __u8 pkt_read(struct sk_buff *skb, __u16 l3, bool want_ports,
+				     __u16 *sport, __u16 *dport)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u8 ipproto, b[2];
+	__u16 thoff, p[2];
+
+	if (l3 == bpf_htons(ETH_P_IP)) {
+		/* version and ihl, then the protocol at byte 9 */
+		if (bpf_probe_read_kernel(b, 1, head + nh) || (b[0] >> 4) != 4 ||
+		    bpf_probe_read_kernel(&ipproto, 1, head + nh + 9))
+			return 0;
+		thoff = nh + (b[0] & 0xf) * 4;
+	} else if (l3 == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_probe_read_kernel(b, 1, head + nh) || (b[0] >> 4) != 6 ||
+		    bpf_probe_read_kernel(&ipproto, 1, head + nh + 6))
+			return 0;
+		thoff = nh + 40;
+	} else {
+		return 0;
+	}
+	if (want_ports && (ipproto == IPPROTO_TCP || ipproto == IPPROTO_UDP) &&
+	    !bpf_probe_read_kernel(p, sizeof(p), head + thoff)) {
+		*sport = bpf_ntohs(p[0]);
+		*dport = bpf_ntohs(p[1]);
+	}
+	return ipproto;
+}
+
+/* comm: the owner's, when k->pid says there is one */
+static __always_inline void drop_count(const struct net_drop_key *k, const char *comm)
+{
+	struct net_drop_val *v = bpf_map_lookup_elem(&drops, k), init = { .count = 1 };
+
+	if (v) {
+		v->count += 1;	/* this CPU's value: no atomics */
+		return;
+	}
+	if (k->pid)
+		__builtin_memcpy(init.comm, comm, sizeof(init.comm));
+	if (!bpf_map_update_elem(&drops, k, &init, BPF_NOEXIST))
+		return;
+	v = bpf_map_lookup_elem(&drops, k);	/* made meanwhile (another CPU), or full */
+	if (v)
+		v->count += 1;
+	else
+		ks_lost_inc(KS_LOST_MAPFULL);
+}
+
+/*
+ * The owner of a dropped packet's socket into k (netns, protocol, cgroup,
+ * uid; pid and comm for a connection `conns` follows, which passed the
+ * filters when it was opened): 1 a full socket, 0 a TIME_WAIT or request
+ * socket (a struct sock_common only: its netns alone), -1 rejected by the
+ * owner filters (-p, -u, -c, --comm, -- PROGRAM), which nothing passes
+ * without a full socket.
+ */
+static __always_inline int drop_owner(struct sock *sk, struct net_drop_key *k, char *comm,
+				      __u16 *family)
+{
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	struct cgroup *cg;
+
+	k->netns = sk_netns(sk);
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV)
+		return ks_cfg.filter ? -1 : 0;
+	cg = sk_cgroup(sk);
+	if ((ks_cfg.filter & KS_FILTER_CGROUP) && !(cg && ks_cgroup_in_filter(cg)))
+		return -1;
+	k->uid = BPF_CORE_READ(sk, sk_uid.val);
+	if ((ks_cfg.filter & KS_FILTER_UID) && k->uid != ks_cfg.uid)
+		return -1;
+	k->cgroup_id = cg ? BPF_CORE_READ(cg, kn, id) : 0;
+	*family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (*family == NET_AF_INET || *family == NET_AF_INET6) {
+		k->proto = drop_proto(BPF_CORE_READ(sk, sk_protocol));
+		if (k->proto == NET_P_TCP) {
+			__u64 key = (__u64)sk;
+			struct net_conn *c = bpf_map_lookup_elem(&conns, &key);
+
+			if (c && (c->flags & NET_F_OWNER)) {
+				k->pid = c->pid;
+				__builtin_memcpy(comm, c->comm, KS_COMM_LEN);
+			}
+		}
+	}
+	if ((ks_cfg.filter & (KS_FILTER_PID | KS_FILTER_COMM)) && !k->pid)
+		return -1;
+	return 1;
+}
+
+/*
+ * Before 6.11 kfree_skb names no receiving socket, and a UDP datagram that
+ * overflows a socket's receive buffer has no skb->sk yet: its socket comes
+ * from udp_fail_queue_rcv_skb, on the same CPU in the same softirq, just
+ * after kfree_skb (before 6.10) or just before it (6.10). Set with
+ * --drops on those kernels, when that probe is attached (net.c).
+ */
+const volatile bool udp_owner_late;
+
+/* Per CPU: the drop waiting for its socket, or the socket named first */
+struct drop_slot {
+	struct net_drop_key k;
+	__u64 sk;         /* udp_fail_queue_rcv_skb's socket, for the next kfree_skb */
+	__u32 pending;    /* k waits for udp_fail_queue_rcv_skb */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct drop_slot);
+} drop_slots SEC(".maps");
+
+static __always_inline bool drop_is_rcvbuf(__u32 reason)
+{
+	if (!bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_SOCKET_RCVBUFF) ||
+	    !bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_PROTO_MEM))
+		return false;
+	return reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_SOCKET_RCVBUFF) ||
+	       reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_PROTO_MEM);
+}
+
+/*
+ * One dropped packet. sk: the socket the kernel names (rx_sk, else the
+ * packet's owner skb->sk), NULL none. The filters, cheapest first: -4/-6
+ * by the packet; the owner's need a full socket (drop_owner); --port by the
+ * socket's ports, else the packet's.
+ */
+static __always_inline int on_drop(struct sk_buff *skb, __u32 reason, struct sock *sk)
+{
+	struct net_drop_key k = { .reason = reason, .uid = NET_NONE };
+	__u16 l3 = 0, sport = 0, dport = 0, family = 0;
+	char comm[KS_COMM_LEN] = {};
+	int owner = 0;
+	__u8 ipproto = 0;
+
+	if (bpf_core_enum_value_exists(enum skb_drop_reason___consumed, SKB_CONSUMED___consumed) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason___consumed,
+					  SKB_CONSUMED___consumed))
+		return 0;
+	l3 = BPF_CORE_READ(skb, protocol);
+	if (family_only && l3 != bpf_htons(family_only == NET_AF_INET ? ETH_P_IP : ETH_P_IPV6))
+		return 0;
+	if (!sk)
+		sk = BPF_CORE_READ(skb, sk);
+	if (udp_owner_late) {
+		__u32 zero = 0;
+		struct drop_slot *slot = bpf_map_lookup_elem(&drop_slots, &zero);
+		struct sock *named;
+
+		if (!slot)
+			return 0;
+		named = (struct sock *)slot->sk;
+		slot->sk = 0;
+		if (slot->pending) {
+			/* its socket never came (a missed program): counted without */
+			slot->pending = 0;
+			if (!ks_cfg.filter)
+				drop_count(&slot->k, comm);
+		}
+		if (!sk && drop_is_rcvbuf(reason)) {
+			if (named) {
+				sk = named;	/* 6.10: named just before */
+			} else if (pkt_read(skb, l3, nports, &sport, &dport) == IPPROTO_UDP) {
+				if (nports && !port_listed(sport) && !port_listed(dport))
+					return 0;
+				/* before 6.10: counted once udp_fail_queue_rcv_skb names it */
+				k.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+				k.proto = NET_P_UDP;
+				slot->k = k;
+				slot->pending = 1;
+				return 0;
+			}
+		}
+	}
+	if (sk) {
+		owner = drop_owner(sk, &k, comm, &family);
+		if (owner < 0)
+			return 0;
+	} else if (ks_cfg.filter) {
+		return 0;
+	} else {
+		k.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	}
+	if (!k.proto || nports) {
+		ipproto = pkt_read(skb, l3, nports, &sport, &dport);
+		if (!k.proto)
+			k.proto = drop_proto(ipproto);
+	}
+	if (nports) {
+		if (owner > 0 && (family == NET_AF_INET || family == NET_AF_INET6)) {
+			sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+			dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		}
+		if (!port_listed(sport) && !port_listed(dport))
+			return 0;
+	}
+	drop_count(&k, comm);
+	return 0;
+}
+
+/* udp_fail_queue_rcv_skb: the socket of a UDP drop kfree_skb could not name */
+static __always_inline int on_udp_fail(struct sock *sk)
+{
+	__u32 zero = 0;
+	struct drop_slot *slot = bpf_map_lookup_elem(&drop_slots, &zero);
+	struct net_drop_key k;
+	char comm[KS_COMM_LEN] = {};
+	__u16 family = 0;
+
+	if (!slot)
+		return 0;
+	if (!slot->pending) {
+		slot->sk = (__u64)sk;	/* 6.10: kfree_skb comes next */
+		return 0;
+	}
+	k = slot->k;
+	slot->pending = 0;
+	if (drop_owner(sk, &k, comm, &family) > 0)
+		drop_count(&k, comm);
+	return 0;
+}
+
+SEC("tp_btf/udp_fail_queue_rcv_skb")
+int BPF_PROG(net_udp_fail_btf, int rc, struct sock *sk)
+{
+	return on_udp_fail(sk);
+}
+
+/* the plain tracepoint has no socket pointer: tp_btf or raw_tp only */
+SEC("raw_tp/udp_fail_queue_rcv_skb")
+int BPF_PROG(net_udp_fail_raw, int rc, struct sock *sk)
+{
+	return on_udp_fail(sk);
+}
+
+/*
+ * kfree_skb(skb, location) gained the reason in 5.17 (c504e5c2f964, and
+ * 5.15.58) and the receiving socket in 6.11 (c53795d48ee8): arguments the
+ * running kernel has not are never read (the verifier drops the branch;
+ * NET_NONE: no reason known).
+ */
+static __always_inline int drop_args(__u64 *ctx)
+{
+	struct trace_event_raw_kfree_skb *tp = NULL;
+	struct trace_event_raw_kfree_skb___rx_sk *tp_rx = NULL;
+	__u32 reason = NET_NONE;
+	struct sock *sk = NULL;
+
+	if (bpf_core_field_exists(tp->reason))
+		reason = (__u32)ctx[2];
+	if (bpf_core_field_exists(tp_rx->rx_sk))
+		sk = (struct sock *)ctx[3];
+	return on_drop((struct sk_buff *)ctx[0], reason, sk);
+}
+
+SEC("tp_btf/kfree_skb")
+int net_drop_btf(__u64 *ctx)
+{
+	return drop_args(ctx);
+}
+
+SEC("raw_tp/kfree_skb")
+int net_drop_raw(__u64 *ctx)
+{
+	return drop_args(ctx);
+}
+
+SEC("tracepoint/skb/kfree_skb")
+int net_drop_tp(struct trace_event_raw_kfree_skb *ctx)
+{
+	struct trace_event_raw_kfree_skb___rx_sk *rx = (void *)ctx;
+	__u32 reason = NET_NONE;
+	struct sock *sk = NULL;
+
+	if (bpf_core_field_exists(ctx->reason))
+		reason = ctx->reason;
+	if (bpf_core_field_exists(rx->rx_sk))
+		sk = rx->rx_sk;
+	return on_drop(ctx->skbaddr, reason, sk);
 }

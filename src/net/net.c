@@ -38,7 +38,8 @@ KS_SKEL_OPS(net_bpf);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-enum sort_key { SORT_BYTES, SORT_TX, SORT_RX, SORT_DURATION, SORT_CONNS, SORT_RETRANS };
+enum sort_key { SORT_BYTES, SORT_TX, SORT_RX, SORT_DURATION, SORT_CONNS, SORT_RETRANS,
+		SORT_COUNT };
 
 /* --by: one row per connection (none), or its owner's sums */
 enum net_by { BY_CONN, BY_PROCESS, BY_CGROUP };
@@ -56,11 +57,14 @@ struct net_state {
 	unsigned top;                 /* -n; 0 not given */
 	int by;                       /* enum net_by */
 	bool events;                  /* --events */
+	bool drops;                   /* --drops: the drops table instead of connections */
+	unsigned no_hook;             /* --no-hook */
 	/* state */
 	bool interval_mode;
 	bool table_mode;              /* a table per interval, or one at the end (--by) */
 	bool filtered;                /* -p, -u, -c, --comm or -- PROGRAM */
 	struct ks_table *table;       /* with an interval */
+	struct net_drops *drops_table;   /* --drops (net_drops.c) */
 	uint64_t period_start;        /* CLOCK_MONOTONIC, as bpf_ktime_get_ns() */
 	uint32_t netns;               /* kscope's network namespace (inode) */
 };
@@ -550,15 +554,37 @@ static const struct ks_probe net_probes[] = {
 	/* tables: the live connections' counters each period (none: "-" until they close) */
 	{ "live", { KS_PROG(net_bpf, net_live_map_iter), KS_PROG(net_bpf, net_live_tcp_iter) },
 	  KS_PROBE_OPTIONAL | KS_PROBE_BEST },
+
+	/* per packet: only with --drops */
+	{ "drops", { KS_PROG(net_bpf, net_drop_btf), KS_PROG(net_bpf, net_drop_raw),
+		     KS_PROG(net_bpf, net_drop_tp) }, KS_PROBE_OPTIONAL },
+	/* --drops before 6.11: the socket of a UDP receive buffer drop */
+	{ "udp-fail", { KS_PROG(net_bpf, net_udp_fail_btf), KS_PROG(net_bpf, net_udp_fail_raw) },
+	  KS_PROBE_OPTIONAL },
 };
 
-/* The optional probes: the iterator for tables, the rest for --events */
+/*
+ * udp-fail: only where kfree_skb does not name the socket, and where it has
+ * a hook (its tracepoint has no socket: tp_btf or raw_tp); without it those
+ * drops are counted without their socket
+ */
+static bool udp_fail_wanted(const struct net_state *st)
+{
+	return st->drops && !net_drops_kernel_names_sk(st->drops_table) &&
+	       (st->no_hook & (KS_FAM_TP_BTF | KS_FAM_RAW_TP)) != (KS_FAM_TP_BTF | KS_FAM_RAW_TP);
+}
+
+/* The optional probes: the iterator for tables, the drops', the rest for --events */
 static bool net_wanted(void *state, const struct ks_probe *p)
 {
 	const struct net_state *st = state;
 
 	if (!strcmp(p->name, "live"))
-		return st->table_mode;
+		return st->table_mode && !st->drops;
+	if (!strcmp(p->name, "udp-fail"))
+		return udp_fail_wanted(st);
+	if (!strcmp(p->name, "drops"))
+		return st->drops;
 	return st->events;
 }
 
@@ -571,6 +597,10 @@ static int net_configure(void *state, void *skel)
 	s->rodata->nports = st->nports;
 	s->rodata->family_only = st->family;
 	s->rodata->events_on = st->events;
+	s->rodata->drops_only = st->drops;
+	s->rodata->udp_owner_late = udp_fail_wanted(st);
+	if (!st->drops)
+		return bpf_map__set_max_entries(s->maps.drops, 1);
 	return 0;
 }
 
@@ -583,7 +613,9 @@ static int net_start(void *state, void *skel, struct ks_out *o)
 	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
 	if (!stat("/proc/self/ns/net", &sb))
 		st->netns = sb.st_ino;
-	if (!st->table_mode)
+	if (st->drops)
+		net_drops_start(st->drops_table, bpf_map__fd(st->skel->maps.drops));
+	else if (!st->table_mode)
 		ks_rec_header(o);
 	return 0;
 }
@@ -601,6 +633,8 @@ static int net_event(void *state, struct ks_out *o, const void *data, size_t siz
 	}
 	if (net_event_check(data, size))
 		return -EINVAL;
+	if (st->drops)
+		return 0;	/* none are sent (drops_only) */
 	if (st->table_mode)
 		put_closed(st, e);
 	else
@@ -615,6 +649,10 @@ static int net_report(void *state, struct ks_out *o, unsigned flags)
 	struct ks_sink sink;
 
 	(void)flags;
+	if (st->drops) {
+		net_drops_report(st->drops_table, o, st->interval_mode);
+		return 0;
+	}
 	if (!st->table_mode)
 		return 0;	/* each connection was printed at its close */
 	collect_live(st, now);
@@ -676,7 +714,7 @@ static int net_finish(void *state, struct ks_out *o)
 	struct net_conn c;
 	int fd;
 
-	if (st->table_mode || !st->skel)
+	if (st->table_mode || st->drops || !st->skel)
 		return 0;
 	fd = bpf_map__fd(st->skel->maps.conns);
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
@@ -711,15 +749,17 @@ const struct ks_tracer net_tracer = {
 
 /* ---- command line ----------------------------------------------------------- */
 
-enum { OPT_PORT = 0x200, OPT_BY, OPT_EVENTS };
+enum { OPT_PORT = 0x200, OPT_BY, OPT_EVENTS, OPT_DROPS };
 
 static const struct ks_cli_opt net_opts[] = {
 	{ "port", OPT_PORT, "PORT[,PORT]", "only connections with either end on these ports" },
 	{ "ipv4", '4', NULL, "only IPv4 connections" },
 	{ "ipv6", '6', NULL, "only IPv6 connections" },
 	{ "by", OPT_BY, "KIND", "a summary per process or cgroup (each interval, or at the end)" },
+	{ "drops", OPT_DROPS, NULL, "instead of connections: packet drops by kernel reason and owner",
+	  KS_CLI_SET(struct net_state, drops) },
 	{ "sort", 's', "KEY", "tables: order rows by bytes (default), tx, rx, duration, conns "
-	  "or retrans" },
+	  "or retrans; --drops: count" },
 	{ "top", 'n', "N", "tables: show the first N rows only" },
 	{ "events", OPT_EVENTS, NULL, "also stream state changes, retransmits, resets and errors",
 	  KS_CLI_SET(struct net_state, events) },
@@ -786,8 +826,21 @@ static const struct ks_cli_conflict net_conflicts[] = {
 	{ '4', '6', "each leaves the other family out" },
 	{ OPT_EVENTS, KS_CLI_KEY_INTERVAL, "the events are a stream, an interval's table a summary" },
 	{ OPT_EVENTS, OPT_BY, "the events are a stream, --by a summary" },
+	{ OPT_DROPS, OPT_EVENTS, "--drops shows packet drops instead of connections" },
+	{ OPT_DROPS, OPT_BY, "--drops shows packet drops instead of connections" },
 	{ 0 }
 };
+
+/* --drops: a table every interval and at the end, of drops counted by count */
+static int drops_setup(struct net_state *st, struct ks_opts *o)
+{
+	if (st->sort >= 0 && st->sort != SORT_COUNT) {
+		ks_cli_error(&net_cli, "--drops counts packets: its table sorts by count only");
+		return KS_EXIT_USAGE;
+	}
+	st->drops_table = net_drops_new(o, st->top);
+	return st->drops_table ? 0 : KS_EXIT_FAIL;
+}
 
 static int net_setup(void *state, struct ks_opts *o)
 {
@@ -795,10 +848,19 @@ static int net_setup(void *state, struct ks_opts *o)
 
 	static const int sort_cols[] = { [SORT_BYTES] = C_BYTES, [SORT_TX] = C_TX,
 					 [SORT_RX] = C_RX, [SORT_DURATION] = C_DURATION,
-					 [SORT_CONNS] = C_CONNS, [SORT_RETRANS] = C_RETRANS };
+					 [SORT_CONNS] = C_CONNS, [SORT_RETRANS] = C_RETRANS,
+					 [SORT_COUNT] = C_BYTES /* --drops' */ };
 	int sort = st->sort >= 0 ? sort_cols[st->sort] : C_BYTES;
 
 	st->interval_mode = o->interval_s > 0;
+	st->filtered = o->npids || o->follow || o->uid_set || o->cgroup || o->comm;
+	st->no_hook = o->no_hook;
+	if (st->drops)
+		return drops_setup(st, o);
+	if (st->sort == SORT_COUNT) {
+		ks_cli_error(&net_cli, "-s count sorts the table of --drops");
+		return KS_EXIT_USAGE;
+	}
 	st->table_mode = st->interval_mode || st->by != BY_CONN;
 	if (!st->table_mode && (st->sort >= 0 || st->top)) {
 		ks_cli_error(&net_cli, "-s and -n order and cut a table: give an interval or --by "
@@ -814,7 +876,6 @@ static int net_setup(void *state, struct ks_opts *o)
 			     st->by == BY_PROCESS ? "process" : "cgroup");
 		return KS_EXIT_USAGE;
 	}
-	st->filtered = o->npids || o->follow || o->uid_set || o->cgroup || o->comm;
 	net_reset_reasons_source(o->btf_path);
 	if (!st->table_mode)
 		return 0;
@@ -847,6 +908,7 @@ static int net_teardown(void *state, int rc)
 	struct net_state *st = state;
 
 	ks_table_free(st->table);
+	net_drops_free(st->drops_table);
 	return rc;
 }
 
@@ -868,7 +930,17 @@ static struct ks_cli net_cli = {
 	"--events also streams, as they happen: every TCP state change (old -> new), every\n"
 	"retransmit (its state, and syn, synack or segment), every reset sent (with its\n"
 	"reason) or received, and socket errors by name, each with its connection's owner.\n"
-	"The filters apply in the kernel; retransmits are traced only with --events.",
+	"The filters apply in the kernel; retransmits are traced only with --events.\n"
+	"\n"
+	"--by process or --by cgroup sums the connections per owner (each interval, or once\n"
+	"at the end): connections live, opened and closed, bytes, retransmits and resets.\n"
+	"\n"
+	"--drops shows, instead, the packets the kernel dropped, counted in the kernel by\n"
+	"its drop reason (names from the kernel's BTF), netns and protocol, with the\n"
+	"socket's cgroup and uid where the kernel names a socket, and the pid and comm of\n"
+	"a TCP connection kscope follows: a table every interval and at the end. -p, -u,\n"
+	"-c, --comm and -- PROGRAM keep the drops of sockets they own (a drop without a\n"
+	"socket has no owner: none pass); --port, -4 and -6 go by the socket or packet.",
 	.examples =
 	"  kscope net                            # a line per connection as it closes\n"
 	"  kscope net --port 443 -j              # HTTPS connections as NDJSON\n"
@@ -876,11 +948,12 @@ static struct ks_cli net_cli = {
 	"  kscope net -s tx -n 10 5              # every 5 s: the 10 connections sending most\n"
 	"  kscope net --by process 10            # every 10 s: connections and bytes per process\n"
 	"  kscope net --events --port 443        # state changes, retransmits, resets on 443\n"
-	"  kscope net --events -j -- curl -s http://example.com/\n",
+	"  kscope net --events -j -- curl -s http://example.com/\n"
+	"  kscope net --drops 10                 # every 10 s: drops by reason, netns, owner\n",
 	KS_CLI_OF(net),
 	/* -s KEY: in enum sort_key's order */
 	KS_CLI_SORT(struct net_state, sort, top, "bytes", "tx", "rx", "duration", "conns",
-		    "retrans"),
+		    "retrans", "count"),
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 

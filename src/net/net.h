@@ -169,6 +169,44 @@ _Static_assert(sizeof(struct net_tcp_event) == 56 + 32 + 32, "net_tcp_event layo
 
 #define NET_NONE 0xffffffffu       /* a counter this kernel does not have */
 
+/* ---- --drops: packet drops, counted in the kernel (net.bpf.c, net_drops.c) ---- */
+
+/* drop keys counted at once (reason x netns x protocol x owner); a full map is map_full */
+#define NET_MAX_DROP_KEYS 10240
+
+/* net_drop_key.proto: from the socket's sk_protocol, else the packet's IP header */
+enum net_drop_proto {
+	NET_P_OTHER = 0,
+	NET_P_TCP = 1,
+	NET_P_UDP = 2,
+	NET_P_ICMP = 3,      /* ICMP and ICMPv6 */
+	NET_P_MAX,
+};
+
+/*
+ * What drops are counted by. The owner fields are the socket's where the
+ * kernel names one (the receiving socket, or the one the packet belongs to):
+ * its cgroup and uid for any full socket; pid for a TCP connection `conns`
+ * follows. Unknown: cgroup_id 0, uid NET_NONE, pid 0.
+ */
+struct net_drop_key {
+	__u64 cgroup_id;      /* the socket's cgroup v2 id (sk_cgrp_data) */
+	__u32 reason;         /* enum skb_drop_reason; NET_NONE: the kernel gives none (< 5.17) */
+	__u32 netns;          /* the socket's, else the device's netns inode; 0 unknown */
+	__u32 uid;            /* the socket's sk_uid */
+	__u32 pid;            /* the connection's owner */
+	__u8 proto;           /* enum net_drop_proto */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct net_drop_key) == 32, "net_drop_key layout");
+
+/* Per CPU: userspace sums count; comm is the connection owner's (pid != 0) */
+struct net_drop_val {
+	__u64 count;
+	char comm[KS_COMM_LEN];
+};
+_Static_assert(sizeof(struct net_drop_val) == 24, "net_drop_val layout");
+
 #ifndef __BPF__
 #include <stdbool.h>
 #include <stddef.h>
@@ -211,6 +249,41 @@ void net_reset_reasons_free(void);
 void net_reset_reasons_source(const char *btf_path);
 /* "NO_SOCKET" (without SK_RST_REASON_), or NULL: no name known for it */
 const char *net_reset_reason_name(uint32_t reason);
+
+/* net_drops.c: --drops */
+struct btf;
+struct ks_opts;
+struct ks_out;
+
+/* The kernel's drop reason names (enum skb_drop_reason), without SKB_DROP_REASON_ */
+struct net_reasons {
+	size_t n;
+	struct net_reason { uint32_t value; char *name; } *v;   /* sorted by value */
+};
+/* 0; -ENOENT: this BTF has no enum skb_drop_reason; -ENOMEM */
+int net_reasons_load(struct net_reasons *r, const struct btf *btf);
+/* "NO_SOCKET", or NULL for a value the enum does not name */
+const char *net_reason_name(const struct net_reasons *r, uint32_t value);
+void net_reasons_free(struct net_reasons *r);
+/* "tcp", "udp", "icmp", "other"; NULL for a number that is none */
+const char *net_drop_proto_name(unsigned proto);
+
+struct net_drops;
+/* The drops table, sorted by count (-s count), cut to top rows; NULL: errno */
+struct net_drops *net_drops_new(const struct ks_opts *o, unsigned top);
+void net_drops_free(struct net_drops *d);
+/*
+ * Does kfree_skb name the receiving socket (6.11+)? If not, a UDP receive
+ * buffer drop's socket comes from udp_fail_queue_rcv_skb (net.bpf.c)
+ */
+bool net_drops_kernel_names_sk(const struct net_drops *d);
+/* After load: the drops map's fd */
+void net_drops_start(struct net_drops *d, int map_fd);
+/* One key's per-CPU counts (from the map, or a test) into its row */
+void net_drops_put(struct net_drops *d, const struct net_drop_key *k,
+		   const struct net_drop_val *vals, int ncpus);
+/* The period that ends now: the map's counts (if started) as this period's deltas */
+void net_drops_report(struct net_drops *d, struct ks_out *o, bool interval);
 #endif
 
 #endif /* KSCOPE_NET_H */

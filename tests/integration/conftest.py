@@ -526,7 +526,14 @@ def bpf_objects(pid):
 
 
 def bpftool_list(kind):
-    p = subprocess.run(["bpftool", kind, "show", "-j"], capture_output=True, timeout=TIMEOUT)
+    # an object another process drops between bpftool's listing and its look-up fails
+    # the whole listing ("can't get link by id"): list again
+    for _ in range(20):
+        p = subprocess.run(["bpftool", kind, "show", "-j"], capture_output=True,
+                           timeout=TIMEOUT)
+        if p.returncode == 0 or b"can't get" not in p.stdout + p.stderr:
+            break
+        time.sleep(0.05)
     assert p.returncode == 0, p
     return {o["id"]: o for o in json.loads(p.stdout or b"[]")}
 

@@ -31,6 +31,8 @@ TP = ("tp_btf", "raw_tp", "tracepoint")           # every tracepoint-based probe
 EXIT = ("fentry", "kprobe") + TP                  # proc's exit: taskstats_exit first
 EXIT_TARGET = "taskstats_exit"
 NET_BYTES = TP + ("fentry",)                      # net's send/recv: fexit on tcp_sendmsg/recvmsg last
+NET_DROPS = TP                                    # net's drops (--drops): skb:kfree_skb
+NET_UDP_FAIL = ("tp_btf", "raw_tp")               # net's udp-fail: its tracepoint has no socket
 
 VARIANTS = OrderedDict([
     ("default", []),

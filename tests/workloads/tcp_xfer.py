@@ -38,6 +38,14 @@ Each writes what the test must know (pids, ports) as JSON to OUT once done.
       xfer's server alone (GO: listens only once that file exists)
   tcp_xfer.py connect OUT HOST PORT N [GO]
       xfer's client alone (GO: connects only once that file exists)
+  tcp_xfer.py udp_send OUT HOST PORT K
+      K datagrams of 100 bytes to HOST:PORT (for kscope net --drops: a port
+      nothing listens on)
+  tcp_xfer.py udp_overflow OUT HOST N SIZE
+      a UDP socket on HOST:0 with the smallest SO_RCVBUF, sent N datagrams of
+      SIZE bytes that it does not read until all are sent; then it reads
+      until each was received or dropped (the netns's RcvbufErrors).
+      OUT: its pid, port, received, and that RcvbufErrors delta
 """
 import errno
 import json
@@ -352,6 +360,55 @@ def closed(out, host, n, m, go):
     s.close()
 
 
+def udp_send(out, host, port, k):
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    for _ in range(k):
+        s.sendto(b"u" * 100, (host, port))
+    s.close()
+    write_json(out, {"pid": os.getpid(), "comm": comm(), "sent": k})
+
+
+def udp_snmp():
+    """The Udp: counters of this netns: {name: value}."""
+    with open("/proc/self/net/snmp") as f:
+        names, values = [line.split()[1:] for line in f.read().splitlines()
+                         if line.startswith("Udp:")]
+    return dict(zip(names, map(int, values)))
+
+
+def udp_overflow(out, host, n, size):
+    r = socket.socket(family(host), socket.SOCK_DGRAM)
+    r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)	# the kernel's minimum
+    r.bind((host, 0))
+    port = r.getsockname()[1]
+    before = udp_snmp()
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    for _ in range(n):
+        s.sendto(b"o" * size, (host, port))
+    s.close()
+    # read until every datagram was received or dropped (loopback delivers in
+    # softirq, maybe after sendto returned)
+    r.setblocking(False)
+    received = 0
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            r.recv(65536)
+            received += 1
+            continue
+        except BlockingIOError:
+            pass
+        dropped = udp_snmp()["RcvbufErrors"] - before["RcvbufErrors"]
+        if received + dropped >= n:
+            break
+        if time.monotonic() > deadline:
+            sys.exit(f"tcp_xfer: {received} received, {dropped} dropped of {n}")
+        time.sleep(0.005)
+    r.close()
+    write_json(out, {"pid": os.getpid(), "comm": comm(), "port": port, "received": received,
+                     "rcvbuf_errors": dropped})
+
+
 def main():
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "xfer":
@@ -374,6 +431,10 @@ def main():
         closed(args[0], args[1], int(args[2]), int(args[3]), args[4])
     elif mode == "hold":
         hold(args[0], args[1], int(args[2]), int(args[3]), args[4])
+    elif mode == "udp_send":
+        udp_send(args[0], args[1], int(args[2]), int(args[3]))
+    elif mode == "udp_overflow":
+        udp_overflow(args[0], args[1], int(args[2]), int(args[3]))
     else:
         sys.exit(f"tcp_xfer: unknown mode {mode!r}")
 
