@@ -57,7 +57,8 @@ struct net_state {
 	unsigned top;                 /* -n; 0 not given */
 	int by;                       /* enum net_by */
 	bool events;                  /* --events */
-	bool drops;                   /* --drops: the drops table instead of connections */
+	bool drops;                   /* --drops: the drops table (or, with --by, a column) */
+	bool drops_view;              /* --drops without --by: the drops table, no connections */
 	unsigned no_hook;             /* --no-hook */
 	/* state */
 	bool interval_mode;
@@ -76,7 +77,7 @@ enum { C_ID, C_PID, C_COMM, C_CGROUP, C_NETNS, C_FAMILY, C_LADDR, C_LPORT, C_RAD
        C_RTOS, C_SRTT, C_MIN_RTT, C_WIRE_SENT, C_WIRE_ACKED, C_WIRE_RECEIVED,
        /* --by: the owner's sums */
        C_CGROUP_PATH, C_CONNS, C_OPENED, C_ENDED, C_RETRANS_PERIOD, C_RST_SENT_PERIOD,
-       C_RST_RECV_PERIOD,
+       C_RST_RECV_PERIOD, C_DROPS,
        C_RESETS_SENT, C_RESETS_RECEIVED, C_RESET_REASON, NCOLS };
 
 static uint64_t row_bytes(const struct ks_row *r)
@@ -155,11 +156,13 @@ static void closed_json(struct ks_out *o, const struct ks_row *r)
 	ks_json_bool(o, ((const struct conn_ext *)ks_row_ext(r))->closed);
 }
 
-/* Every connection that lived in the period, idle or not */
+/* A row of --by --drops' counts of an owner, not a connection: its key */
+#define DROPS_ROW (1ull << 63)
+
+/* Every connection that lived in the period, idle or not; an owner's drops if any */
 static bool row_visible(const struct ks_row *r)
 {
-	(void)r;
-	return true;
+	return !(*(const uint64_t *)ks_row_key(r) & DROPS_ROW) || ks_row_get(r, C_DROPS);
 }
 
 static const struct ks_col net_cols[NCOLS] = {
@@ -217,11 +220,13 @@ static const struct ks_col net_cols[NCOLS] = {
 				.help = "resets sent in the period" },
 	[C_RST_RECV_PERIOD] = { "resets_received", "RSTRECV", KS_COL_COUNT, KS_COL_CUM, 7,
 				.help = "resets received in the period" },
+	[C_DROPS] = { "drops", "DROPS", KS_COL_COUNT, KS_COL_CUM, 7,
+		      .help = "packets of the owner's sockets the kernel dropped in the period" },
 };
 
 static const int net_text_order[] = { C_PID, C_COMM, C_CGROUP_PATH, C_CONNS, C_OPENED, C_ENDED,
 				      C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX, C_RX,
-				      C_RETRANS_PERIOD, C_RST_SENT_PERIOD, C_RST_RECV_PERIOD,
+				      C_RETRANS_PERIOD, C_RST_SENT_PERIOD, C_RST_RECV_PERIOD, C_DROPS,
 				      C_DURATION, C_STATE, C_RETRANS, C_SRTT,
 				      C_ERROR, C_ID, C_CGROUP, C_NETNS, C_FAMILY, C_BYTES,
 				      C_CLOSED, C_RETRANS_BYTES, C_RTOS, C_MIN_RTT, C_WIRE_SENT,
@@ -457,6 +462,64 @@ static void refresh_live(struct net_state *st, int fd)
 	ks_vec_free(&nets);
 }
 
+/*
+ * --by with --drops: the drops map's counts summed per owner (its pid, or
+ * the socket's cgroup), each into a row of its own that groups with the
+ * owner's connections (a drop whose socket kscope does not follow has pid 0)
+ */
+static void collect_drops(struct net_state *st)
+{
+	int fd = bpf_map__fd(st->skel->maps.drops), ncpus = ks_possible_cpus();
+	struct net_drop_key key, next, *prev = NULL;
+	struct net_drop_val *vals = calloc(ncpus, sizeof(*vals));
+	struct ks_vec owners = KS_VEC(struct ks_hdr);
+
+	while (vals && !bpf_map_get_next_key(fd, prev, &next)) {
+		struct ks_hdr *h = NULL, o = { .pid = next.pid, .cgroup_id = next.cgroup_id };
+		uint64_t n = 0;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		if (st->by == BY_PROCESS)
+			o.cgroup_id = 0;
+		else
+			o.pid = 0;
+		for (int c = 0; c < ncpus; c++) {
+			n += vals[c].count;
+			if (vals[c].comm[0] && st->by == BY_PROCESS)
+				memcpy(o.comm, vals[c].comm, sizeof(o.comm));
+		}
+		for (size_t i = 0; i < owners.n && !h; i++) {
+			struct ks_hdr *x = ks_vec_at(&owners, i);
+
+			if (x->pid == o.pid && x->cgroup_id == o.cgroup_id)
+				h = x;
+		}
+		if (!h && !(h = ks_vec_push(&owners, &o)))
+			break;
+		h->ts_ns += n;		/* the owner's count, all keys */
+		if (!h->comm[0])
+			memcpy(h->comm, o.comm, sizeof(h->comm));
+	}
+	for (size_t i = 0; i < owners.n; i++) {
+		const struct ks_hdr *h = ks_vec_at(&owners, i);
+		uint64_t id = DROPS_ROW | (st->by == BY_PROCESS ? h->pid : h->cgroup_id);
+		struct ks_row *r = ks_table_row(st->table, &id);
+
+		if (!r)
+			break;
+		ks_row_put(r, C_ID, id);
+		ks_row_put(r, C_PID, h->pid);
+		ks_row_put_str(r, C_COMM, h->comm, sizeof(h->comm));
+		ks_row_put(r, C_CGROUP, h->cgroup_id);
+		ks_row_put(r, C_DROPS, h->ts_ns);
+	}
+	ks_vec_free(&owners);
+	free(vals);
+}
+
 static void collect_live(struct net_state *st, uint64_t now)
 {
 	int fd = bpf_map__fd(st->skel->maps.conns);
@@ -580,7 +643,7 @@ static bool net_wanted(void *state, const struct ks_probe *p)
 	const struct net_state *st = state;
 
 	if (!strcmp(p->name, "live"))
-		return st->table_mode && !st->drops;
+		return st->table_mode && !st->drops_view;
 	if (!strcmp(p->name, "udp-fail"))
 		return udp_fail_wanted(st);
 	if (!strcmp(p->name, "drops"))
@@ -597,7 +660,7 @@ static int net_configure(void *state, void *skel)
 	s->rodata->nports = st->nports;
 	s->rodata->family_only = st->family;
 	s->rodata->events_on = st->events;
-	s->rodata->drops_only = st->drops;
+	s->rodata->drops_only = st->drops_view;
 	s->rodata->udp_owner_late = udp_fail_wanted(st);
 	if (!st->drops)
 		return bpf_map__set_max_entries(s->maps.drops, 1);
@@ -613,7 +676,7 @@ static int net_start(void *state, void *skel, struct ks_out *o)
 	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
 	if (!stat("/proc/self/ns/net", &sb))
 		st->netns = sb.st_ino;
-	if (st->drops)
+	if (st->drops_view)
 		net_drops_start(st->drops_table, bpf_map__fd(st->skel->maps.drops));
 	else if (!st->table_mode)
 		ks_rec_header(o);
@@ -633,7 +696,7 @@ static int net_event(void *state, struct ks_out *o, const void *data, size_t siz
 	}
 	if (net_event_check(data, size))
 		return -EINVAL;
-	if (st->drops)
+	if (st->drops_view)
 		return 0;	/* none are sent (drops_only) */
 	if (st->table_mode)
 		put_closed(st, e);
@@ -649,13 +712,15 @@ static int net_report(void *state, struct ks_out *o, unsigned flags)
 	struct ks_sink sink;
 
 	(void)flags;
-	if (st->drops) {
+	if (st->drops_view) {
 		net_drops_report(st->drops_table, o, st->interval_mode);
 		return 0;
 	}
 	if (!st->table_mode)
 		return 0;	/* each connection was printed at its close */
 	collect_live(st, now);
+	if (st->drops)
+		collect_drops(st);
 	if (!o->json && st->interval_mode)
 		ks_out_time_heading(o);
 	ks_sink_init(&sink, o, now, now - st->period_start);
@@ -714,7 +779,7 @@ static int net_finish(void *state, struct ks_out *o)
 	struct net_conn c;
 	int fd;
 
-	if (st->table_mode || st->drops || !st->skel)
+	if (st->table_mode || st->drops_view || !st->skel)
 		return 0;
 	fd = bpf_map__fd(st->skel->maps.conns);
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
@@ -827,7 +892,6 @@ static const struct ks_cli_conflict net_conflicts[] = {
 	{ OPT_EVENTS, KS_CLI_KEY_INTERVAL, "the events are a stream, an interval's table a summary" },
 	{ OPT_EVENTS, OPT_BY, "the events are a stream, --by a summary" },
 	{ OPT_DROPS, OPT_EVENTS, "--drops shows packet drops instead of connections" },
-	{ OPT_DROPS, OPT_BY, "--drops shows packet drops instead of connections" },
 	{ 0 }
 };
 
@@ -855,8 +919,12 @@ static int net_setup(void *state, struct ks_opts *o)
 	st->interval_mode = o->interval_s > 0;
 	st->filtered = o->npids || o->follow || o->uid_set || o->cgroup || o->comm;
 	st->no_hook = o->no_hook;
-	if (st->drops)
+	st->drops_view = st->drops && st->by == BY_CONN;
+	if (st->drops_view)
 		return drops_setup(st, o);
+	/* --by with --drops: the drops map read for a column; kfree_skb's socket as for --drops */
+	if (st->drops && !(st->drops_table = net_drops_new(o, 0)))
+		return KS_EXIT_FAIL;
 	if (st->sort == SORT_COUNT) {
 		ks_cli_error(&net_cli, "-s count sorts the table of --drops");
 		return KS_EXIT_USAGE;
@@ -891,6 +959,7 @@ static int net_setup(void *state, struct ks_opts *o)
 	for (size_t i = 0; i < ARRAY_SIZE(group_only); i++)
 		ks_table_hide(st->table, group_only[i], st->by == BY_CONN);
 	ks_table_hide(st->table, C_CGROUP_PATH, st->by != BY_CGROUP);
+	ks_table_hide(st->table, C_DROPS, !st->drops);
 	ks_table_hide(st->table, C_PID, st->by == BY_CGROUP);
 	ks_table_hide(st->table, C_COMM, st->by == BY_CGROUP);
 	if (st->by != BY_CONN) {

@@ -216,6 +216,31 @@ def test_cgroup_filter(kscope, veth, cgroup):
     assert {r["cgroup_id"] for r in rows} == {os.stat(cgroup).st_ino}, rows
 
 
+def test_by_cgroup_drops(kscope, veth, cgroup):
+    """--by cgroup --drops: a cgroup's row counts the drops of its sockets (a receive
+    buffer overflow there, exactly), and its connections, in one row; the drops of
+    sockets made elsewhere are not its."""
+    a, b = veth
+    t = kscope.command("net").start(["--by", "cgroup", "--drops"])
+    out = os.path.join(kscope.tmpdir, "cg.json")
+    subprocess.run(["sh", "-c", f'echo $$ > {cgroup}/cgroup.procs && exec ip netns exec {b} '
+                    f'{PY} {XFER} udp_overflow {out} 127.0.0.1 20 1000'], check=True,
+                   timeout=TIMEOUT)
+    outside = xfer(b, "udp_overflow", "127.0.0.1", 30, 1000)
+    res = t.stop(signal.SIGINT)
+    assert res.rc == 0, res
+    with open(out) as f:
+        inside = json.load(f)
+    assert outside["rcvbuf_errors"] > 0, outside
+    rows = {r["cgroup_id"]: r for r in res.of("net_cgroup_stat")}
+    mine = rows[os.stat(cgroup).st_ino]
+    assert mine["drops"] == 20 - inside["received"] > 0, mine
+    assert mine["cgroup"] == "/" + os.path.basename(cgroup), mine
+    assert (mine["conns"], mine["tx_bytes"]) == (0, 0), mine
+    # the other overflow's socket is the test's own cgroup's, counted there
+    assert rows[cgroup_id_of()]["drops"] >= 30 - outside["received"], rows
+
+
 def test_text_table(kscope, veth):
     """The text table: its header, and the row of 7 NO_SOCKET drops."""
     a, b = veth
