@@ -148,19 +148,20 @@ def net_targets(doc):
                              e["delivered_min"], e["generated"], e["runs"], e["lost_max"]),
                          "**complete**" if ok else "**incomplete**",
                          "" if ok else "%d short" % (e["generated"] - e["delivered_min"])])
-    for key in ("net-bulk", "net-bulk-16k"):
+    for key in ("net-bulk", "net-bulk-cpu", "net-bulk-16k", "net-bulk-16k-cpu"):
         bu = _scen(doc, key)
         if not bu:
             continue
         e, base = bu["summary"].get("kscope-net", {}), bu["summary"].get("none", {})
         if e.get("slowdown") is None:
             continue
-        what = "1 MiB" if key == "net-bulk" else "16 KiB"
+        what = ("16 KiB" if "16k" in key else "1 MiB") + " writes"
+        clock = "CPU time" if key.endswith("-cpu") else "wall clock"
         v = e["slowdown"]
         # half the range of the paired differences, as a share of the untraced time: a
         # wall-clock verdict finer than that is noise
         spread = (e["added_max"] - e["added_min"]) / 2 / base["median"]
-        row = ["bulk (%s writes): throughput within 2%% of untraced (wall clock)" % what,
+        row = ["bulk (%s): throughput within 2%% of untraced (%s)" % (what, clock),
                "%.3fx the time (paired median of %d rounds; the rounds spread +-%.1f%%)" % (
                    v, e["runs"], spread * 100)]
         if spread > 0.02:
@@ -171,7 +172,7 @@ def net_targets(doc):
         rows.append(row)
         if e.get("bpf_ns_per_op") is not None and base.get("median"):
             f = e["bpf_ns_per_op"] / base["median"]
-            rows.append(["bulk (%s writes): time in kscope's BPF programs <= 2%%" % what,
+            rows.append(["bulk (%s): time in kscope's BPF programs <= 2%% (%s)" % (what, clock),
                          "%.0f ns per MiB of %.0f: %.2f%%" % (e["bpf_ns_per_op"],
                                                              base["median"], f * 100),
                          _verdict(f <= 0.02), "%.1fx under" % (0.02 / f) if f <= 0.02 else

@@ -111,6 +111,17 @@ SCENARIOS = [
              note="not run by default (--scenario net-bulk-16k): the same transfer in 64 "
                   "times as many send and receive calls, what the per-call hooks "
                   "(sock_send_length, sock_recv_length) cost at worst"),
+    Scenario("net-bulk-cpu", "net: bulk TCP transfer on loopback, CPU time per MiB",
+             bulkxfer(clock="cpu_ns"), 4096, NET_TRACERS, reference="tcplife",
+             hooks=NET_HOOKS, drain=True, delivered="delivered",
+             note="net-bulk timed by the workload's own CPU time instead of the wall clock: "
+                  "the other tasks of a shared CPU, which spread net-bulk's rounds by +-10%, "
+                  "do not count"),
+    Scenario("net-bulk-16k-cpu", "net: bulk TCP transfer on loopback, 16 KiB writes, CPU time "
+             "per MiB", bulkxfer(16, clock="cpu_ns"), 4096, NET_TRACERS, reference="tcplife",
+             hooks=NET_HOOKS, drain=True, delivered="delivered", default=False,
+             note="not run by default (--scenario net-bulk-16k-cpu): net-bulk-16k timed by "
+                  "the workload's own CPU time"),
     Scenario("soak", "fileio: soak under process churn", churn(), 180, SOAK_TRACERS,
              kind="soak", reference="kscope-fileio-top1", default=False,
              note="not run by default (--scenario soak; --soak-seconds for longer): does a "

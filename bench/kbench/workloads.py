@@ -123,7 +123,7 @@ def connstorm():
         generated=lambda r: r["sides_expected"])
 
 
-def bulkxfer(write_kb=1024):
+def bulkxfer(write_kb=1024, clock="elapsed_ns"):
     def argv(ctx, mib):
         return [os.path.join(ctx.bin, "connstorm"), "-m", "bulk", "-b", str(mib),
                 "-s", str(write_kb), "-c", str(ctx.workload_cpu)]
@@ -134,14 +134,18 @@ def bulkxfer(write_kb=1024):
         return None
 
     return Workload(
-        key="bulkxfer" if write_kb == 1024 else "bulkxfer-%dk" % write_kb, unit="MiB",
+        key="bulkxfer%s%s" % ("" if write_kb == 1024 else "-%dk" % write_kb,
+                             "" if clock == "elapsed_ns" else "-cpu"), unit="MiB",
         label="connstorm -m bulk: one TCP connection on loopback (in a netns of its own), "
               "the client writes in %s writes, a server thread reads with a buffer of the "
-              "same size, both on one CPU" % (
-                  "1 MiB" if write_kb == 1024 else "%d KiB" % write_kb),
+              "same size, both on one CPU%s" % (
+                  "1 MiB" if write_kb == 1024 else "%d KiB" % write_kb,
+                  "" if clock == "elapsed_ns" else "; time: the workload's own CPU time "
+                  "(user + system, both threads, the loopback's softirq work included), not "
+                  "wall clock"),
         argv=argv, ops=lambda r: r["mib"], check=check,
         describe=lambda n: "%d MiB through one connection per run" % n,
-        generated=lambda r: 2)
+        generated=lambda r: 2, clock=clock)
 
 
 CHURN_FORKS, CHURN_OPENS = 200, 10000
