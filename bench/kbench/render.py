@@ -143,11 +143,15 @@ def net_targets(doc):
             if e.get("delivered") is None:
                 continue
             ok = e["lost_max"] == 0 and e["delivered_min"] == e["generated"]
+            full = sum(1 for r in co["raw"] if r.get(tk, {}).get("delivered") is not None and
+                       r[tk]["delivered"] == r[tk]["generated"])
             rows.append(["per connection: every side reported (%s)" % co["labels"][tk],
-                         "%d/%d sides in the worst of %d rounds, lost %d" % (
-                             e["delivered_min"], e["generated"], e["runs"], e["lost_max"]),
+                         "complete in %d of %d rounds; the worst: %d/%d sides, %d events "
+                         "reported lost" % (full, e["runs"], e["delivered_min"], e["generated"],
+                                            e["lost_max"]),
                          "**complete**" if ok else "**incomplete**",
-                         "" if ok else "%d short" % (e["generated"] - e["delivered_min"])])
+                         "" if ok else "%d sides short in the worst round" % (
+                             e["generated"] - e["delivered_min"])])
     for key in ("net-bulk", "net-bulk-cpu", "net-bulk-16k", "net-bulk-16k-cpu"):
         bu = _scen(doc, key)
         if not bu:
@@ -172,7 +176,8 @@ def net_targets(doc):
         rows.append(row)
         if e.get("bpf_ns_per_op") is not None and base.get("median"):
             f = e["bpf_ns_per_op"] / base["median"]
-            rows.append(["bulk (%s): time in kscope's BPF programs <= 2%% (%s)" % (what, clock),
+            rows.append(["bulk (%s): time in kscope's BPF programs <= 2%% of the untraced "
+                         "(%s)" % (what, clock),
                          "%.0f ns per MiB of %.0f: %.2f%%" % (e["bpf_ns_per_op"],
                                                              base["median"], f * 100),
                          _verdict(f <= 0.02), "%.1fx under" % (0.02 / f) if f <= 0.02 else
