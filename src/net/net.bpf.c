@@ -35,6 +35,12 @@
 const volatile __u16 ports[NET_MAX_PORTS];   /* --port, host order */
 const volatile __u32 nports;
 const volatile __u16 family_only;            /* -4: NET_AF_INET, -6: NET_AF_INET6, else 0 */
+/*
+ * tcp_recvmsg()'s flags, 0-based: 4 while it had a `nonblock` before them
+ * (until 5.19, commit ec095263a965), else 3; set from the kernel's BTF
+ * (net.c), for the kprobe, which has no argument count to go by.
+ */
+const volatile __u32 recv_flags_arg = 3;
 
 /*
  * Connections opened on each CPU: a connection's id is (cpu << 40) | count,
@@ -535,4 +541,87 @@ int net_recv_fexit(__u64 *ctx)
 	bpf_get_func_arg(ctx, flags_arg, &flags);
 	bpf_get_func_ret(ctx, &ret);
 	return on_bytes((struct sock *)sk, (int)ret, (int)flags, true);
+}
+
+/*
+ * Without the tracepoints or fexit (5.8-6.2 where fentry does not attach,
+ * e.g. arm64 before 6.5): a kprobe on entry saves the socket and the flags
+ * for the thread, the kretprobe has the return value. Only sockets we
+ * follow are saved. An entry whose return is never seen (the kretprobe's
+ * instances ran out: maxactive) is found when the thread's next call
+ * replaces it, and counted as missed; the LRU bounds what is left behind
+ * by threads that never call again.
+ */
+struct net_call {
+	__u64 sk;
+	__u32 flags;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NET_MAX_CALLS);
+	__type(key, __u64);            /* thread id, | 1 << 32 for a receive */
+	__type(value, struct net_call);
+} calls SEC(".maps");
+
+static __always_inline int call_enter(struct sock *sk, __u64 flags, bool rx)
+{
+	__u64 key = (__u64)sk, tid = (__u32)bpf_get_current_pid_tgid();
+	struct net_call call = { .sk = (__u64)sk, .flags = (__u32)flags };
+
+	tid |= (__u64)rx << 32;
+	if (!bpf_map_lookup_elem(&conns, &key)) {
+		/* not followed; an entry left over must not take this call's return */
+		if (!bpf_map_delete_elem(&calls, &tid))
+			ks_lost_inc(KS_LOST_MISSED);
+		return 0;
+	}
+	if (bpf_map_update_elem(&calls, &tid, &call, BPF_NOEXIST)) {
+		/* the thread's last call here never returned to us */
+		ks_lost_inc(KS_LOST_MISSED);
+		bpf_map_update_elem(&calls, &tid, &call, BPF_ANY);
+	}
+	return 0;
+}
+
+static __always_inline int call_exit(int ret, bool rx)
+{
+	__u64 tid = (__u32)bpf_get_current_pid_tgid() | (__u64)rx << 32;
+	struct net_call *call = bpf_map_lookup_elem(&calls, &tid);
+	struct sock *sk;
+	int flags;
+
+	if (!call)
+		return 0;
+	sk = (struct sock *)call->sk;
+	flags = call->flags;
+	bpf_map_delete_elem(&calls, &tid);
+	return on_bytes(sk, ret, flags, rx);
+}
+
+SEC("kprobe/tcp_sendmsg")
+int BPF_KPROBE(net_send_kprobe, struct sock *sk)
+{
+	return call_enter(sk, 0, false);
+}
+
+SEC("kretprobe/tcp_sendmsg")
+int BPF_KRETPROBE(net_send_kret, int ret)
+{
+	return call_exit(ret, false);
+}
+
+SEC("kprobe/tcp_recvmsg")
+int BPF_KPROBE(net_recv_kprobe, struct sock *sk)
+{
+	__u64 flags = recv_flags_arg == 4 ? PT_REGS_PARM5(ctx) : PT_REGS_PARM4(ctx);
+
+	return call_enter(sk, flags, true);
+}
+
+SEC("kretprobe/tcp_recvmsg")
+int BPF_KRETPROBE(net_recv_kret, int ret)
+{
+	return call_exit(ret, true);
 }

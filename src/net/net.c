@@ -17,12 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 
 #include "kscope.h"
 #include "engine/cli.h"
 #include "engine/names.h"
 #include "engine/out.h"
+#include "engine/probe.h"
 #include "engine/table.h"
 #include "engine/trace.h"
 #include "engine/util.h"
@@ -41,6 +44,8 @@ struct net_state {
 	uint16_t ports[NET_MAX_PORTS];
 	unsigned nports;
 	uint16_t family;              /* -4, -6: NET_AF_*; 0 both */
+	const char *btf_path;         /* --btf */
+	unsigned recv_flags_arg;      /* net.bpf.c's; 0 not known yet */
 	int sort;                     /* enum sort_key; -1 not given */
 	unsigned top;                 /* -n; 0 not given */
 	/* state */
@@ -310,15 +315,53 @@ static const struct ks_probe net_probes[] = {
 	{ "state", { KS_PROG(net_bpf, net_state_btf), KS_PROG(net_bpf, net_state_raw),
 		     KS_PROG(net_bpf, net_state_tp) } },
 	{ "send", { KS_PROG(net_bpf, net_send_btf), KS_PROG(net_bpf, net_send_raw),
-		    KS_PROG(net_bpf, net_send_tp), KS_PROG(net_bpf, net_send_fexit) } },
+		    KS_PROG(net_bpf, net_send_tp), KS_PROG(net_bpf, net_send_fexit),
+		    KS_PROG(net_bpf, net_send_kret) },
+	  .with = { KS_WITH(net_bpf, net_send_kret, net_send_kprobe) } },
 	{ "recv", { KS_PROG(net_bpf, net_recv_btf), KS_PROG(net_bpf, net_recv_raw),
-		    KS_PROG(net_bpf, net_recv_tp), KS_PROG(net_bpf, net_recv_fexit) } },
+		    KS_PROG(net_bpf, net_recv_tp), KS_PROG(net_bpf, net_recv_fexit),
+		    KS_PROG(net_bpf, net_recv_kret) },
+	  .with = { KS_WITH(net_bpf, net_recv_kret, net_recv_kprobe) } },
 };
+
+/*
+ * tcp_recvmsg()'s flags, for the kprobe: after a `nonblock` (4) when its
+ * prototype in the kernel's BTF has six parameters (until 5.19), else 3.
+ * Only a kernel without the sock_recv_length tracepoint (6.3+, so long
+ * after 5.19) can come to the kprobe, and only there is the BTF read.
+ */
+static unsigned recv_flags_arg(const char *btf_path)
+{
+	const struct btf_type *t = NULL;
+	const char *tfs = ks_tracefs();
+	char path[256];
+	struct btf *btf;
+	unsigned arg = 3;
+	int id;
+
+	snprintf(path, sizeof(path), "%s/events/sock/sock_recv_length", tfs ? tfs : "");
+	if (tfs && !access(path, F_OK))
+		return arg;
+	btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
+	if (!btf)
+		return arg;
+	id = btf__find_by_name_kind(btf, "tcp_recvmsg", BTF_KIND_FUNC);
+	if (id > 0)
+		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (t && btf_is_func_proto(t) && btf_vlen(t) == 6)
+		arg = 4;
+	btf__free(btf);
+	return arg;
+}
 
 static int net_configure(void *state, void *skel)
 {
 	struct net_state *st = state;
 	struct net_bpf *s = skel;
+
+	if (!st->recv_flags_arg)
+		st->recv_flags_arg = recv_flags_arg(st->btf_path);
+	s->rodata->recv_flags_arg = st->recv_flags_arg;
 
 	memcpy((void *)s->rodata->ports, st->ports, sizeof(st->ports));
 	s->rodata->nports = st->nports;
@@ -511,6 +554,7 @@ static int net_setup(void *state, struct ks_opts *o)
 {
 	struct net_state *st = state;
 
+	st->btf_path = o->btf_path;
 	st->interval_mode = o->interval_s > 0;
 	if (!st->interval_mode && (st->sort >= 0 || st->top)) {
 		ks_cli_error(&net_cli, "-s and -n order and cut the table of an interval: "

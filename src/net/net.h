@@ -9,6 +9,8 @@
 #define NET_MAX_CONNS     32768
 /* listening sockets whose owner is known (for the connections they accept) */
 #define NET_MAX_LISTENERS 4096
+/* sends and receives in flight, per thread, when a kprobe and kretprobe pair counts them */
+#define NET_MAX_CALLS     8192
 /* --port PORT[,PORT...] */
 #define NET_MAX_PORTS     16
 
