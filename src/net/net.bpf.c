@@ -22,8 +22,8 @@
  * packet.
  *
  * The filters (-p, -u, -c, --comm, -- PROGRAM) are the owner's, applied in
- * process context when the owner is found; --port and -4/-6 are the
- * connection's. Both are decided before a connection takes an entry where
+ * process context when the owner is found; --port, --laddr, --raddr and
+ * -4/-6 are the connection's. Both are decided before a connection takes an entry where
  * they can be, and always before a record takes ring space.
  */
 #include "../engine/kscope.bpf.h"
@@ -35,6 +35,10 @@
 const volatile __u16 ports[NET_MAX_PORTS];   /* --port, host order */
 const volatile __u32 nports;
 const volatile __u16 family_only;            /* -4: NET_AF_INET, -6: NET_AF_INET6, else 0 */
+const volatile struct net_addr laddrs[NET_MAX_ADDRS];   /* --laddr */
+const volatile __u32 nladdrs;
+const volatile struct net_addr raddrs[NET_MAX_ADDRS];   /* --raddr */
+const volatile __u32 nraddrs;
 /*
  * tcp_recvmsg()'s flags, 0-based: 4 while it had a `nonblock` before them
  * (until 5.19, commit ec095263a965), else 3; set from the kernel's BTF
@@ -100,6 +104,21 @@ static __always_inline int ports_match(struct sock *sk)
 	return lport ? 0 : -1;
 }
 
+static __always_inline bool addr_listed(const volatile struct net_addr *list, __u32 n,
+					__u16 family, const __u8 *addr)
+{
+	__u64 a[2];
+
+	__builtin_memcpy(a, addr, sizeof(a));
+	for (__u32 i = 0; i < NET_MAX_ADDRS; i++) {
+		if (i >= n)
+			break;
+		if (list[i].family == family && list[i].addr[0] == a[0] && list[i].addr[1] == a[1])
+			return true;
+	}
+	return false;
+}
+
 static __always_inline bool family_ok(struct sock *sk)
 {
 	return !family_only || BPF_CORE_READ(sk, __sk_common.skc_family) == family_only;
@@ -142,6 +161,29 @@ static __always_inline void read_tuple(struct sock *sk, __u16 *family, __u16 *lp
 		BPF_CORE_READ_INTO((__u32 *)laddr, sk, __sk_common.skc_rcv_saddr);
 		BPF_CORE_READ_INTO((__u32 *)raddr, sk, __sk_common.skc_daddr);
 	}
+}
+
+/*
+ * --port, --laddr and --raddr together: 1 the connection passes, 0 not, -1
+ * not known yet (a connect's local end may be chosen after SYN_SENT).
+ */
+static __always_inline int tuple_match(struct sock *sk)
+{
+	__u8 laddr[16] = {}, raddr[16] = {};
+	__u16 family, lport, rport;
+	__u64 l[2];
+	int m = ports_match(sk);
+
+	if (!m || (!nladdrs && !nraddrs))
+		return m;
+	read_tuple(sk, &family, &lport, &rport, laddr, raddr);
+	if (nraddrs && !addr_listed(raddrs, nraddrs, family, raddr))
+		return 0;
+	if (nladdrs && !addr_listed(laddrs, nladdrs, family, laddr)) {
+		__builtin_memcpy(l, laddr, sizeof(l));
+		return l[0] || l[1] ? 0 : -1;
+	}
+	return m;
 }
 
 static __always_inline void conn_tuple(struct net_conn *c, struct sock *sk)
@@ -196,7 +238,7 @@ static __always_inline void emit(struct sock *sk, struct net_conn *c)
 
 	/* an owner never seen can pass no filter; --port still undecided */
 	if ((!(c->flags & NET_F_OWNER) && ks_cfg.filter) ||
-	    ((c->flags & NET_F_PORTS) && ports_match(sk) != 1))
+	    ((c->flags & NET_F_PORTS) && tuple_match(sk) != 1))
 		return;
 	e = ks_reserve(sizeof(*e));
 	if (!e)
@@ -254,7 +296,7 @@ static __always_inline void open_active(struct sock *sk)
 	}
 	if (!ks_wanted() || !family_ok(sk))
 		return;
-	m = ports_match(sk);
+	m = tuple_match(sk);
 	if (!m)
 		return;
 	if (m < 0)
@@ -272,7 +314,7 @@ static __always_inline void open_passive(struct sock *sk)
 	struct net_owner *ow;
 	struct net_conn c = {};
 
-	if (!family_ok(sk) || ports_match(sk) != 1)
+	if (!family_ok(sk) || tuple_match(sk) != 1)
 		return;
 	ow = bpf_map_lookup_elem(&listeners, &lk);
 	if (ow) {
@@ -324,7 +366,7 @@ static __always_inline void listen_stop(struct sock *sk)
 		bpf_map_delete_elem(&listeners, &lk);
 }
 
-/* Established: a connect's local port is known now, and --port decided */
+/* Established: a connect's local end is known now, and --port, --laddr decided */
 static __always_inline void established(struct sock *sk)
 {
 	__u64 key = (__u64)sk;
@@ -333,7 +375,7 @@ static __always_inline void established(struct sock *sk)
 	if (!c || !(c->flags & NET_F_ACTIVE))
 		return;
 	if (c->flags & NET_F_PORTS) {
-		if (ports_match(sk) != 1) {
+		if (tuple_match(sk) != 1) {
 			bpf_map_delete_elem(&conns, &key);
 			return;
 		}

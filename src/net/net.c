@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 
@@ -44,6 +45,8 @@ struct net_state {
 	uint16_t ports[NET_MAX_PORTS];
 	unsigned nports;
 	uint16_t family;              /* -4, -6: NET_AF_*; 0 both */
+	struct net_addr laddrs[NET_MAX_ADDRS], raddrs[NET_MAX_ADDRS];
+	unsigned nladdrs, nraddrs;
 	const char *btf_path;         /* --btf */
 	unsigned recv_flags_arg;      /* net.bpf.c's; 0 not known yet */
 	int sort;                     /* enum sort_key; -1 not given */
@@ -366,6 +369,10 @@ static int net_configure(void *state, void *skel)
 	memcpy((void *)s->rodata->ports, st->ports, sizeof(st->ports));
 	s->rodata->nports = st->nports;
 	s->rodata->family_only = st->family;
+	memcpy((void *)s->rodata->laddrs, st->laddrs, sizeof(st->laddrs));
+	s->rodata->nladdrs = st->nladdrs;
+	memcpy((void *)s->rodata->raddrs, st->raddrs, sizeof(st->raddrs));
+	s->rodata->nraddrs = st->nraddrs;
 	return 0;
 }
 
@@ -488,10 +495,13 @@ const struct ks_tracer net_tracer = {
 
 /* ---- command line ----------------------------------------------------------- */
 
-enum { OPT_PORT = 0x200 };
+enum { OPT_PORT = 0x200, OPT_LADDR, OPT_RADDR };
 
 static const struct ks_cli_opt net_opts[] = {
 	{ "port", OPT_PORT, "PORT[,PORT]", "only connections with either end on these ports" },
+	{ "laddr", OPT_LADDR, "ADDR[,ADDR]", "only connections with these local addresses "
+	  "(IPv4, IPv6)" },
+	{ "raddr", OPT_RADDR, "ADDR[,ADDR]", "only connections with these remote addresses" },
 	{ "ipv4", '4', NULL, "only IPv4 connections" },
 	{ "ipv6", '6', NULL, "only IPv6 connections" },
 	{ "sort", 's', "KEY", "with an interval: order rows by bytes (default), tx, rx or duration" },
@@ -524,6 +534,52 @@ static int add_port(void *ctx, const char *item)
 	return 0;
 }
 
+/* --laddr, --raddr: the list an address goes to */
+struct addr_list {
+	struct net_addr *addrs;
+	unsigned *n;
+	const char *opt;
+};
+
+static int add_addr(void *ctx, const char *item)
+{
+	struct addr_list *l = ctx;
+	struct net_addr a = {};
+
+	if (inet_pton(AF_INET, item, a.addr) == 1) {
+		a.family = NET_AF_INET;
+	} else if (inet_pton(AF_INET6, item, a.addr) == 1) {
+		a.family = NET_AF_INET6;
+	} else {
+		ks_cli_error(&net_cli, "invalid address '%s' for --%s (an IPv4 or IPv6 address)",
+			     item, l->opt);
+		return -1;
+	}
+	for (unsigned i = 0; i < *l->n; i++)
+		if (!memcmp(&l->addrs[i], &a, sizeof(a)))
+			return 0;
+	if (*l->n == NET_MAX_ADDRS) {
+		ks_cli_error(&net_cli, "at most %d addresses for --%s", NET_MAX_ADDRS, l->opt);
+		return -1;
+	}
+	l->addrs[(*l->n)++] = a;
+	return 0;
+}
+
+static int parse_addrs(struct net_state *st, int key, const char *arg)
+{
+	struct addr_list l = { st->laddrs, &st->nladdrs, "laddr" };
+	int rc;
+
+	if (key == OPT_RADDR)
+		l = (struct addr_list){ st->raddrs, &st->nraddrs, "raddr" };
+	rc = ks_cli_list(arg, add_addr, &l);
+	if (rc == -EINVAL)
+		ks_cli_error(&net_cli, "invalid address list '%s' for --%s (ADDR[,ADDR...])", arg,
+			     l.opt);
+	return rc ? -1 : 0;
+}
+
 static int net_parse(void *state, int key, const char *arg)
 {
 	struct net_state *st = state;
@@ -535,6 +591,9 @@ static int net_parse(void *state, int key, const char *arg)
 		if (rc == -EINVAL)
 			ks_cli_error(&net_cli, "invalid port list '%s' (PORT[,PORT...])", arg);
 		return rc ? -1 : 0;
+	case OPT_LADDR:
+	case OPT_RADDR:
+		return parse_addrs(st, key, arg);
 	case '4':
 		st->family = NET_AF_INET;
 		return 0;
@@ -555,6 +614,20 @@ static int net_setup(void *state, struct ks_opts *o)
 	struct net_state *st = state;
 
 	st->btf_path = o->btf_path;
+	for (unsigned i = 0; st->family && i < st->nladdrs + st->nraddrs; i++) {
+		const struct net_addr *a = i < st->nladdrs ? &st->laddrs[i] :
+				&st->raddrs[i - st->nladdrs];
+		char buf[NET_ADDR_STRLEN];
+
+		if (a->family == st->family)
+			continue;
+		ks_cli_error(&net_cli, "--%s %s is %s: -%c leaves it out",
+			     i < st->nladdrs ? "laddr" : "raddr",
+			     net_addr_str(a->family, (const uint8_t *)a->addr, buf, sizeof(buf)),
+			     a->family == NET_AF_INET ? "IPv4" : "IPv6",
+			     st->family == NET_AF_INET ? '4' : '6');
+		return KS_EXIT_USAGE;
+	}
 	st->interval_mode = o->interval_s > 0;
 	if (!st->interval_mode && (st->sort >= 0 || st->top)) {
 		ks_cli_error(&net_cli, "-s and -n order and cut the table of an interval: "
@@ -597,6 +670,7 @@ static struct ks_cli net_cli = {
 	.examples =
 	"  kscope net                            # a line per connection as it closes\n"
 	"  kscope net --port 443 -j              # HTTPS connections as NDJSON\n"
+	"  kscope net --raddr 10.0.0.5,::1       # connections to or from these peers\n"
 	"  kscope net -6 -- curl -s http://[::1]:8080/\n"
 	"  kscope net -s tx -n 10 5              # every 5 s: the 10 connections sending most\n",
 	KS_CLI_OF(net),

@@ -13,6 +13,8 @@
 #define NET_MAX_CALLS     8192
 /* --port PORT[,PORT...] */
 #define NET_MAX_PORTS     16
+/* --laddr, --raddr ADDR[,ADDR...], each */
+#define NET_MAX_ADDRS     16
 
 /* address families, as the kernel numbers them */
 #define NET_AF_INET  2
@@ -21,7 +23,7 @@
 /* net_conn.flags */
 #define NET_F_OWNER   (1u << 0)   /* owner (pid, comm...) known: attributed in process context */
 #define NET_F_ACTIVE  (1u << 1)   /* opened by connect(); else accepted from a listener */
-#define NET_F_PORTS   (1u << 2)   /* --port not decided yet: the local port was not bound */
+#define NET_F_PORTS   (1u << 2)   /* --port, --laddr not decided yet: the local end was not bound */
 
 /*
  * What a connection ended with, read from struct tcp_sock when it went to
@@ -71,6 +73,14 @@ struct net_conn {
 	struct net_tcp_end end;
 };
 _Static_assert(sizeof(struct net_conn) == 120 + 8 + 56, "net_conn layout");
+
+/* An address of --laddr, --raddr: as the 4-tuple has it (IPv4: the first 4 bytes) */
+struct net_addr {
+	__u64 addr[2];
+	__u16 family;              /* NET_AF_INET, NET_AF_INET6 */
+	__u16 pad[3];
+};
+_Static_assert(sizeof(struct net_addr) == 24, "net_addr layout");
 
 /* A listening socket's owner, keyed by (netns, local port) */
 struct net_listen_key {

@@ -519,6 +519,63 @@ def test_family_filter(kscope, flag, keep):
                family=("ipv4", "ipv6")[keep], cns=ns, sns=ns)
 
 
+def side(rows, info, open_):
+    """The row of one end of an exchange, by how it opened, with its bytes exact."""
+    (r,) = [r for r in rows if r["open"] == open_]
+    c_info, s_info = info["client"], info["server"]
+    if open_ == "active":
+        assert (r["pid"], r["lport"], r["rport"], r["tx_bytes"], r["rx_bytes"]) == \
+            (c_info["pid"], c_info["lport"], s_info["port"], N, M), r
+    else:
+        assert (r["pid"], r["lport"], r["rport"], r["tx_bytes"], r["rx_bytes"]) == \
+            (s_info["pid"], s_info["port"], c_info["lport"], M, N), r
+    return r
+
+
+# An exchange with a server on 127.0.0.2 (a loopback address like 127.0.0.1, which the
+# client's end still has): (filter, the ends it keeps of [first, second] exchange)
+@pytest.mark.parametrize("args, keep", [
+    (["--raddr", "127.0.0.2"], [[], ["active"]]),
+    (["--laddr", "127.0.0.2"], [[], ["passive"]]),
+    (["--laddr", "127.0.0.1", "--raddr", "127.0.0.1"], [["active", "passive"], []]),
+    (["--raddr", "127.0.0.2,127.0.0.1"], [["active", "passive"], ["active", "passive"]]),
+    (["--laddr", "127.0.0.3,127.0.0.2"], [[], ["passive"]]),
+    (["--laddr", "127.0.0.2", "--port", "1"], [[], []]),
+    (["--raddr", "::1"], [[], []]),
+])
+def test_addr_filter_v4(kscope, args, keep):
+    """--laddr / --raddr: exactly the ends of the exchanges with those addresses."""
+    res = kscope.command("net").run(args, program=two_xfers(
+        kscope.tmpdir, ("127.0.0.1", 0), ("127.0.0.2", 0)))
+    assert res.rc == 0, res
+    rows = conns(res)
+    assert len(rows) == sum(map(len, keep)), rows
+    for i, ends in enumerate(keep):
+        info = xfer_info(kscope.tmpdir, i)
+        mine = [r for r in rows if info["server"]["port"] in (r["lport"], r["rport"])]
+        assert sorted(r["open"] for r in mine) == sorted(ends), (i, rows)
+        for open_ in ends:
+            r = side(mine, info, open_)
+            local, remote = ("127.0.0.1", f"127.0.0.{i + 1}")[::1 if open_ == "active" else -1]
+            assert (r["family"], r["laddr"], r["raddr"]) == ("ipv4", local, remote), r
+
+
+@pytest.mark.parametrize("args, keep", [
+    (["--laddr", "::1"], 1),
+    (["--raddr", "::1", "--laddr", "0:0::1"], 1),
+    (["--laddr", "127.0.0.1"], 0),
+])
+def test_addr_filter_v6(kscope, args, keep):
+    """--laddr ::1: the IPv6 exchange's two rows, not the IPv4 one's (and the reverse)."""
+    res = kscope.command("net").run(args, program=two_xfers(
+        kscope.tmpdir, ("127.0.0.1", 0), ("::1", 0)))
+    assert res.rc == 0, res
+    host = ("127.0.0.1", "::1")[keep]
+    ns = netns_ino()
+    check_pair(conns(res), xfer_info(kscope.tmpdir, keep), caddr=host, saddr=host,
+               family=("ipv4", "ipv6")[keep], cns=ns, sns=ns)
+
+
 def test_listener_before_kscope(kscope, bg):
     """A server listening before kscope started: its connection is still the server's,
     found in process context at its first receive, not the client's softirq."""
@@ -573,6 +630,14 @@ def test_owner_filter(kscope, bg):
     (["--port", "80,,443"], "invalid port list"),
     (["--port", ",".join(str(p) for p in range(1, 18))], "at most 16 ports"),
     (["-4", "-6"], "cannot be combined"),
+    (["--laddr", "10.0.0.256"], "invalid address '10.0.0.256' for --laddr"),
+    (["--raddr", "::1,localhost"], "invalid address 'localhost' for --raddr"),
+    (["--raddr", "1.2.3.4/24"], "invalid address '1.2.3.4/24'"),
+    (["--laddr", ""], "invalid address list '' for --laddr"),
+    (["--raddr", "::1,,::2"], "invalid address list"),
+    (["--laddr", ",".join(f"10.0.0.{i}" for i in range(1, 18))], "at most 16 addresses"),
+    (["-4", "--raddr", "127.0.0.1,::1"], "--raddr ::1 is IPv6: -4 leaves it out"),
+    (["--laddr", "127.0.0.1", "-6"], "--laddr 127.0.0.1 is IPv4: -6 leaves it out"),
     (["-s", "tx"], "give one"),
     (["-n", "3"], "give one"),
     (["-s", "bogus", "1"], None),
