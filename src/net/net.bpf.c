@@ -40,9 +40,10 @@ const volatile __u32 nladdrs;
 const volatile struct net_addr raddrs[NET_MAX_ADDRS];   /* --raddr */
 const volatile __u32 nraddrs;
 /*
- * tcp_recvmsg()'s flags, 0-based: 4 while it had a `nonblock` before them
- * (until 5.19, commit ec095263a965), else 3; set from the kernel's BTF
- * (net.c), for the kprobe, which has no argument count to go by.
+ * tcp_recvmsg()'s flags, 0-based: 4 while a `nonblock` came before them
+ * (until 5.19, "net: remove noblock parameter from recvmsg() entities"),
+ * else 3. Set from the kernel's BTF (net.c), for the kprobe, which has no
+ * argument count to go by.
  */
 const volatile __u32 recv_flags_arg = 3;
 
@@ -209,6 +210,24 @@ static __always_inline void conn_add(struct sock *sk, struct net_conn *c)
 }
 
 /*
+ * What one vmlinux.h may lack (arm64's is 6.1's): tcp_sock.total_rto (6.7)
+ * and the sock_*_length tracepoints' record (6.3), as CO-RE flavors of the
+ * kernel's types.
+ */
+struct tcp_sock___rto {
+	__u32 total_rto;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_sock_msg_length___new {
+	struct trace_entry ent;
+	void *sk;
+	__u16 family;
+	__u16 protocol;
+	int ret;
+	int flags;
+} __attribute__((preserve_access_index));
+
+/*
  * The kernel's counters, through probe reads: a tp_btf program that loads
  * tcp_sock fields directly is refused on 6.18 (EACCES).
  */
@@ -221,8 +240,8 @@ static __always_inline void read_tcp(struct sock *sk, struct net_tcp_end *e)
 	e->wire_bytes_received = BPF_CORE_READ(tp, bytes_received);
 	e->retrans_bytes = BPF_CORE_READ(tp, bytes_retrans);
 	e->retrans_segs = BPF_CORE_READ(tp, total_retrans);
-	if (bpf_core_field_exists(tp->total_rto))
-		e->rtos = BPF_CORE_READ(tp, total_rto);
+	if (bpf_core_field_exists(((struct tcp_sock___rto *)tp)->total_rto))
+		e->rtos = BPF_CORE_READ((struct tcp_sock___rto *)tp, total_rto);
 	else
 		e->rtos = NET_NONE;
 	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
@@ -539,7 +558,7 @@ int BPF_PROG(net_send_raw, struct sock *sk, int ret, int flags)
 }
 
 SEC("tracepoint/sock/sock_send_length")
-int net_send_tp(struct trace_event_raw_sock_msg_length *ctx)
+int net_send_tp(struct trace_event_raw_sock_msg_length___new *ctx)
 {
 	return on_bytes(ctx->sk, ctx->ret, ctx->flags, false);
 }
@@ -564,7 +583,7 @@ int BPF_PROG(net_recv_raw, struct sock *sk, int ret, int flags)
 }
 
 SEC("tracepoint/sock/sock_recv_length")
-int net_recv_tp(struct trace_event_raw_sock_msg_length *ctx)
+int net_recv_tp(struct trace_event_raw_sock_msg_length___new *ctx)
 {
 	return on_bytes(ctx->sk, ctx->ret, ctx->flags, true);
 }
