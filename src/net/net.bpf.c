@@ -23,8 +23,8 @@
  *
  * The filters (-p, -u, -c, --comm, -- PROGRAM) are the owner's, applied in
  * process context when the owner is found; --port, --laddr, --raddr and
- * -4/-6 are the connection's. Both are decided before a connection takes an entry where
- * they can be, and always before a record takes ring space.
+ * -4/-6 are the connection's. Both are decided before a connection takes
+ * an entry where they can be, and always before a record takes ring space.
  */
 #include "../engine/kscope.bpf.h"
 #include <bpf/bpf_endian.h>
@@ -90,7 +90,9 @@ static __always_inline bool port_listed(__u16 port)
 
 /*
  * --port: either end's port is listed. 1 yes, 0 no, -1 not known yet (a
- * connect's local port is chosen after SYN_SENT, in inet_hash_connect()).
+ * connect's local port is chosen after SYN_SENT, in inet_hash_connect();
+ * a listener's child, on 6.1, gets its remote end after SYN_RECV:
+ * inet_csk_clone_lock() sets the state first; 6.18 sets it after).
  */
 static __always_inline int ports_match(struct sock *sk)
 {
@@ -102,22 +104,25 @@ static __always_inline int ports_match(struct sock *sk)
 	rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (port_listed(rport) || (lport && port_listed(lport)))
 		return 1;
-	return lport ? 0 : -1;
+	return lport && rport ? 0 : -1;
 }
 
-static __always_inline bool addr_listed(const volatile struct net_addr *list, __u32 n,
-					__u16 family, const __u8 *addr)
+/* --laddr, --raddr: 1 addr is listed (or no list), 0 not, -1 not known yet (0) */
+static __always_inline int addr_match(const volatile struct net_addr *list, __u32 n,
+				      __u16 family, const __u8 *addr)
 {
 	__u64 a[2];
 
+	if (!n)
+		return 1;
 	__builtin_memcpy(a, addr, sizeof(a));
 	for (__u32 i = 0; i < NET_MAX_ADDRS; i++) {
 		if (i >= n)
 			break;
 		if (list[i].family == family && list[i].addr[0] == a[0] && list[i].addr[1] == a[1])
-			return true;
+			return 1;
 	}
-	return false;
+	return a[0] || a[1] ? 0 : -1;
 }
 
 static __always_inline bool family_ok(struct sock *sk)
@@ -166,25 +171,23 @@ static __always_inline void read_tuple(struct sock *sk, __u16 *family, __u16 *lp
 
 /*
  * --port, --laddr and --raddr together: 1 the connection passes, 0 not, -1
- * not known yet (a connect's local end may be chosen after SYN_SENT).
+ * not known yet (an end still 0: a connect's local one before it is bound,
+ * a listener's child's remote one at SYN_RECV on 6.1, as for ports).
  */
 static __always_inline int tuple_match(struct sock *sk)
 {
 	__u8 laddr[16] = {}, raddr[16] = {};
 	__u16 family, lport, rport;
-	__u64 l[2];
-	int m = ports_match(sk);
+	int m = ports_match(sk), l, r;
 
 	if (!m || (!nladdrs && !nraddrs))
 		return m;
 	read_tuple(sk, &family, &lport, &rport, laddr, raddr);
-	if (nraddrs && !addr_listed(raddrs, nraddrs, family, raddr))
+	l = addr_match(laddrs, nladdrs, family, laddr);
+	r = addr_match(raddrs, nraddrs, family, raddr);
+	if (!l || !r)
 		return 0;
-	if (nladdrs && !addr_listed(laddrs, nladdrs, family, laddr)) {
-		__builtin_memcpy(l, laddr, sizeof(l));
-		return l[0] || l[1] ? 0 : -1;
-	}
-	return m;
+	return m < 0 || l < 0 || r < 0 ? -1 : 1;
 }
 
 static __always_inline void conn_tuple(struct net_conn *c, struct sock *sk)
@@ -255,7 +258,7 @@ static __always_inline void emit(struct sock *sk, struct net_conn *c)
 {
 	struct net_close_event *e;
 
-	/* an owner never seen can pass no filter; --port still undecided */
+	/* an owner never seen can pass no filter; --port, --laddr still undecided */
 	if ((!(c->flags & NET_F_OWNER) && ks_cfg.filter) ||
 	    ((c->flags & NET_F_PORTS) && tuple_match(sk) != 1))
 		return;
@@ -332,9 +335,15 @@ static __always_inline void open_passive(struct sock *sk)
 				     .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
 	struct net_owner *ow;
 	struct net_conn c = {};
+	int m;
 
-	if (!family_ok(sk) || tuple_match(sk) != 1)
+	if (!family_ok(sk))
 		return;
+	m = tuple_match(sk);
+	if (!m)
+		return;
+	if (m < 0)
+		c.flags |= NET_F_PORTS;
 	ow = bpf_map_lookup_elem(&listeners, &lk);
 	if (ow) {
 		if (!ow->wanted)
@@ -385,13 +394,16 @@ static __always_inline void listen_stop(struct sock *sk)
 		bpf_map_delete_elem(&listeners, &lk);
 }
 
-/* Established: a connect's local end is known now, and --port, --laddr decided */
+/*
+ * Established: the 4-tuple is known now (a connect's local end; on 6.1 a
+ * listener's child's remote end), and --port, --laddr, --raddr decided
+ */
 static __always_inline void established(struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 	struct net_conn *c = bpf_map_lookup_elem(&conns, &key);
 
-	if (!c || !(c->flags & NET_F_ACTIVE))
+	if (!c)
 		return;
 	if (c->flags & NET_F_PORTS) {
 		if (tuple_match(sk) != 1) {
@@ -676,9 +688,12 @@ int BPF_KRETPROBE(net_send_kret, int ret)
 SEC("kprobe/tcp_recvmsg")
 int BPF_KPROBE(net_recv_kprobe, struct sock *sk)
 {
-	__u64 flags = recv_flags_arg == 4 ? PT_REGS_PARM5(ctx) : PT_REGS_PARM4(ctx);
+	__u64 arg4 = PT_REGS_PARM4(ctx), arg5 = PT_REGS_PARM5(ctx);
 
-	return call_enter(sk, flags, true);
+	/* both read at fixed offsets: the verifier refuses a computed one into ctx */
+	barrier_var(arg4);
+	barrier_var(arg5);
+	return call_enter(sk, recv_flags_arg == 4 ? arg5 : arg4, true);
 }
 
 SEC("kretprobe/tcp_recvmsg")
