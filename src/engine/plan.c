@@ -134,11 +134,13 @@ int ks_plan_choose(struct ks_alt *alts, int n, unsigned forbid,
 {
 	for (int i = 0; i < n; i++) {
 		struct ks_alt *a = &alts[i];
+		unsigned fam = ks_hook_family(a->hook.kind);
 
 		if (a->failed)
 			continue;	/* err/why kept from the failure */
-		if ((ks_hook_family(a->hook.kind) |
-		     (a->with_prog ? ks_hook_family(a->with_hook.kind) : 0)) & forbid) {
+		if (a->with_prog)
+			fam |= ks_hook_family(a->with_hook.kind);
+		if (fam & forbid) {
 			a->err = -EPERM;
 			a->why = "disabled by --no-hook";
 			continue;

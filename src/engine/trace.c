@@ -111,7 +111,7 @@ static int add_plan(struct ks_trace *c, struct ks_probe_plan *plans, int *n,
 		if (!a || a->with_prog || !prog ||
 		    ks_hook_from_section(bpf_program__section_name(prog), &a->with_hook))
 			return c ? fail(c, -ENOENT, "internal error: probe '%s': no usable "
-					"program '%s' with '%s'", p->name, p->with[k].with,
+					"companion '%s' of '%s'", p->name, p->with[k].with,
 					p->with[k].prog) : -ENOENT;
 		a->with_prog = p->with[k].with;
 	}
@@ -317,10 +317,12 @@ static void set_autoload(const struct ks_tracer *t, struct bpf_object *obj,
 		if (plans[i].chosen < 0 || (only >= 0 && i != only))
 			continue;
 		a = &plans[i].alts[plans[i].chosen];
-		bpf_program__set_autoload(bpf_object__find_program_by_name(obj, a->prog), true);
-		if (a->with_prog)
-			bpf_program__set_autoload(bpf_object__find_program_by_name(obj, a->with_prog),
-						  true);
+		prog = bpf_object__find_program_by_name(obj, a->prog);
+		bpf_program__set_autoload(prog, true);
+		if (a->with_prog) {
+			prog = bpf_object__find_program_by_name(obj, a->with_prog);
+			bpf_program__set_autoload(prog, true);
+		}
 	}
 	for (int i = 0; only < 0 && t->aux_progs && t->aux_progs[i]; i++) {
 		prog = bpf_object__find_program_by_name(obj, t->aux_progs[i]);
@@ -403,7 +405,7 @@ static int attach_chosen(struct ks_trace *c)
 		if (a->with_prog) {
 			err = attach_prog(c, a->with_prog);
 			if (err)
-				a->why = "loaded, but the program attached with it failed to attach";
+				a->why = "loaded, but its companion failed to attach";
 		}
 		if (!err) {
 			err = attach_prog(c, a->prog);
