@@ -327,32 +327,36 @@ static const struct ks_probe net_probes[] = {
 	  .with = { KS_WITH(net_bpf, net_recv_kret, net_recv_kprobe) } },
 };
 
+/* After a `nonblock` (4) when the prototype has six parameters (until 5.19), else 3 */
+unsigned net_recv_flags_arg(const struct btf *btf)
+{
+	const struct btf_type *t = NULL;
+	int id = btf__find_by_name_kind(btf, "tcp_recvmsg", BTF_KIND_FUNC);
+
+	if (id > 0)
+		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	return t && btf_is_func_proto(t) && btf_vlen(t) == 6 ? 4 : 3;
+}
+
 /*
- * tcp_recvmsg()'s flags, for the kprobe: after a `nonblock` (4) when its
- * prototype in the kernel's BTF has six parameters (until 5.19), else 3.
- * Only a kernel without the sock_recv_length tracepoint (6.3+, so long
- * after 5.19) can come to the kprobe, and only there is the BTF read.
+ * tcp_recvmsg()'s flags, for the kprobe, from the kernel's BTF. Only a
+ * kernel without the sock_recv_length tracepoint (6.3+, so long after
+ * 5.19) can come to the kprobe, and only there is the BTF read.
  */
 static unsigned recv_flags_arg(const char *btf_path)
 {
-	const struct btf_type *t = NULL;
 	const char *tfs = ks_tracefs();
 	char path[256];
 	struct btf *btf;
-	unsigned arg = 3;
-	int id;
+	unsigned arg;
 
 	snprintf(path, sizeof(path), "%s/events/sock/sock_recv_length", tfs ? tfs : "");
 	if (tfs && !access(path, F_OK))
-		return arg;
+		return 3;
 	btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
 	if (!btf)
-		return arg;
-	id = btf__find_by_name_kind(btf, "tcp_recvmsg", BTF_KIND_FUNC);
-	if (id > 0)
-		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
-	if (t && btf_is_func_proto(t) && btf_vlen(t) == 6)
-		arg = 4;
+		return 3;
+	arg = net_recv_flags_arg(btf);
 	btf__free(btf);
 	return arg;
 }

@@ -146,6 +146,10 @@ const char *net_state_name(unsigned state);
 const char *net_family_name(uint16_t family);
 /* One closed connection, both sinks */
 void net_print_close(struct ks_out *o, const struct net_close_event *e);
+
+/* net.c: tcp_recvmsg()'s flags argument (0-based) by its prototype in btf: 4 or 3 */
+struct btf;
+unsigned net_recv_flags_arg(const struct btf *btf);
 #endif
 
 #endif /* KSCOPE_NET_H */

@@ -14,6 +14,8 @@
 
 #include "unit_out.h"
 
+#include <bpf/btf.h>
+
 #include "engine/out.h"
 #include "net/net.h"
 
@@ -182,6 +184,47 @@ static void test_print_text(void **state)
 	out_close(&o);
 }
 
+/* BTF with a FUNC `name` of nparams int parameters (none: no such FUNC) */
+static struct btf *btf_with_func(const char *name, int nparams)
+{
+	struct btf *btf = btf__new_empty();
+	int i32, proto;
+
+	assert_non_null(btf);
+	i32 = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	assert_true(i32 > 0);
+	if (nparams < 0)
+		return btf;
+	proto = btf__add_func_proto(btf, i32);
+	assert_true(proto > 0);
+	for (int i = 0; i < nparams; i++)
+		assert_int_equal(btf__add_func_param(btf, "a", i32), 0);
+	assert_true(btf__add_func(btf, name, BTF_FUNC_GLOBAL, proto) > 0);
+	return btf;
+}
+
+static void test_recv_flags_arg(void **state)
+{
+	static const struct {
+		const char *name;
+		int nparams;
+		unsigned arg;
+	} cases[] = {
+		{ "tcp_recvmsg", 6, 4 },   /* sk, msg, len, nonblock, flags, addr_len: until 5.19 */
+		{ "tcp_recvmsg", 5, 3 },   /* sk, msg, len, flags, addr_len */
+		{ "tcp_recvmsg", 4, 3 },   /* sk, msg, len, flags */
+		{ "tcp_sendmsg", 6, 3 },   /* another function: the default */
+		{ "tcp_recvmsg", -1, 3 },  /* none at all */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct btf *btf = btf_with_func(cases[i].name, cases[i].nparams);
+
+		assert_int_equal(net_recv_flags_arg(btf), cases[i].arg);
+		btf__free(btf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_print_json),
 		cmocka_unit_test(test_print_text),
+		cmocka_unit_test(test_recv_flags_arg),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
