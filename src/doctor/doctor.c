@@ -189,7 +189,11 @@ static void plan_row(struct doctor *d, const char *cmd, const struct ks_probe_pl
 		ks_json_end(&d->out);
 		return;
 	}
-	if (c)
+	if (c && c->with_prog)
+		ks_out_printf(&d->out, "%-10s %-15s %s/%s with %s/%s\n", cmd, pl->name,
+			      ks_hook_kind_name(c->hook.kind), c->hook.target,
+			      ks_hook_kind_name(c->with_hook.kind), c->with_hook.target);
+	else if (c)
 		ks_out_printf(&d->out, "%-10s %-15s %s/%s\n", cmd, pl->name,
 			      ks_hook_kind_name(c->hook.kind), c->hook.target);
 	else
@@ -219,8 +223,11 @@ static void check_commands(struct doctor *d)
 			continue;
 		}
 		for (int i = 0; i < n; i++)
-			for (int j = 0; j < plans[i].nalts; j++)
+			for (int j = 0; j < plans[i].nalts; j++) {
 				ks_probe_want(&plans[i].alts[j].hook);
+				if (plans[i].alts[j].with_prog)
+					ks_probe_want(&plans[i].alts[j].with_hook);
+			}
 		for (int i = 0; i < n; i++) {
 			plans[i].wanted = true;	/* show optional probes too */
 			if (plans[i].chosen < 0)

@@ -22,9 +22,9 @@
  * packet.
  *
  * The filters (-p, -u, -c, --comm, -- PROGRAM) are the owner's, applied in
- * process context when the owner is found; --port and -4/-6 are the
- * connection's. Both are decided before a connection takes an entry where
- * they can be, and always before a record takes ring space.
+ * process context when the owner is found; --port, --laddr, --raddr and
+ * -4/-6 are the connection's. Both are decided before a connection takes
+ * an entry where they can be, and always before a record takes ring space.
  */
 #include "../engine/kscope.bpf.h"
 #include <bpf/bpf_endian.h>
@@ -37,6 +37,17 @@ const volatile __u32 nports;
 const volatile __u16 family_only;            /* -4: NET_AF_INET, -6: NET_AF_INET6, else 0 */
 /* --drops: connections are followed for their owners only, never sent as records */
 const volatile bool drops_only;
+const volatile struct net_addr laddrs[NET_MAX_ADDRS];   /* --laddr */
+const volatile __u32 nladdrs;
+const volatile struct net_addr raddrs[NET_MAX_ADDRS];   /* --raddr */
+const volatile __u32 nraddrs;
+/*
+ * tcp_recvmsg()'s flags, 0-based: 4 while a `nonblock` came before them
+ * (until 5.19, "net: remove noblock parameter from recvmsg() entities"),
+ * else 3. Set from the kernel's BTF (net.c), for the kprobe, which has no
+ * argument count to go by.
+ */
+const volatile __u32 recv_flags_arg = 3;
 
 /*
  * Connections opened on each CPU: a connection's id is (cpu << 40) | count,
@@ -81,7 +92,9 @@ static __always_inline bool port_listed(__u16 port)
 
 /*
  * --port: either end's port is listed. 1 yes, 0 no, -1 not known yet (a
- * connect's local port is chosen after SYN_SENT, in inet_hash_connect()).
+ * connect's local port is chosen after SYN_SENT, in inet_hash_connect();
+ * a listener's child, on 6.1, gets its remote end after SYN_RECV:
+ * inet_csk_clone_lock() sets the state first; 6.18 sets it after).
  */
 static __always_inline int ports_match(struct sock *sk)
 {
@@ -93,7 +106,25 @@ static __always_inline int ports_match(struct sock *sk)
 	rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (port_listed(rport) || (lport && port_listed(lport)))
 		return 1;
-	return lport ? 0 : -1;
+	return lport && rport ? 0 : -1;
+}
+
+/* --laddr, --raddr: 1 addr is listed (or no list), 0 not, -1 not known yet (0) */
+static __always_inline int addr_match(const volatile struct net_addr *list, __u32 n,
+				      __u16 family, const __u8 *addr)
+{
+	__u64 a[2];
+
+	if (!n)
+		return 1;
+	__builtin_memcpy(a, addr, sizeof(a));
+	for (__u32 i = 0; i < NET_MAX_ADDRS; i++) {
+		if (i >= n)
+			break;
+		if (list[i].family == family && list[i].addr[0] == a[0] && list[i].addr[1] == a[1])
+			return 1;
+	}
+	return a[0] || a[1] ? 0 : -1;
 }
 
 static __always_inline bool family_ok(struct sock *sk)
@@ -140,6 +171,27 @@ static __always_inline void read_tuple(struct sock *sk, __u16 *family, __u16 *lp
 	}
 }
 
+/*
+ * --port, --laddr and --raddr together: 1 the connection passes, 0 not, -1
+ * not known yet (an end still 0: a connect's local one before it is bound,
+ * a listener's child's remote one at SYN_RECV on 6.1, as for ports).
+ */
+static __always_inline int tuple_match(struct sock *sk)
+{
+	__u8 laddr[16] = {}, raddr[16] = {};
+	__u16 family, lport, rport;
+	int m = ports_match(sk), l, r;
+
+	if (!m || (!nladdrs && !nraddrs))
+		return m;
+	read_tuple(sk, &family, &lport, &rport, laddr, raddr);
+	l = addr_match(laddrs, nladdrs, family, laddr);
+	r = addr_match(raddrs, nraddrs, family, raddr);
+	if (!l || !r)
+		return 0;
+	return m < 0 || l < 0 || r < 0 ? -1 : 1;
+}
+
 static __always_inline void conn_tuple(struct net_conn *c, struct sock *sk)
 {
 	read_tuple(sk, &c->family, &c->lport, &c->rport, c->laddr, c->raddr);
@@ -163,6 +215,24 @@ static __always_inline void conn_add(struct sock *sk, struct net_conn *c)
 }
 
 /*
+ * What one vmlinux.h may lack (arm64's is 6.1's): tcp_sock.total_rto (6.7)
+ * and the sock_*_length tracepoints' record (6.3), as CO-RE flavors of the
+ * kernel's types.
+ */
+struct tcp_sock___rto {
+	__u32 total_rto;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_sock_msg_length___new {
+	struct trace_entry ent;
+	void *sk;
+	__u16 family;
+	__u16 protocol;
+	int ret;
+	int flags;
+} __attribute__((preserve_access_index));
+
+/*
  * The kernel's counters, through probe reads: a tp_btf program that loads
  * tcp_sock fields directly is refused on 6.18 (EACCES).
  */
@@ -175,8 +245,8 @@ static __always_inline void read_tcp(struct sock *sk, struct net_tcp_end *e)
 	e->wire_bytes_received = BPF_CORE_READ(tp, bytes_received);
 	e->retrans_bytes = BPF_CORE_READ(tp, bytes_retrans);
 	e->retrans_segs = BPF_CORE_READ(tp, total_retrans);
-	if (bpf_core_field_exists(tp->total_rto))
-		e->rtos = BPF_CORE_READ(tp, total_rto);
+	if (bpf_core_field_exists(((struct tcp_sock___rto *)tp)->total_rto))
+		e->rtos = BPF_CORE_READ((struct tcp_sock___rto *)tp, total_rto);
 	else
 		e->rtos = NET_NONE;
 	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
@@ -190,9 +260,9 @@ static __always_inline void emit(struct sock *sk, struct net_conn *c)
 {
 	struct net_close_event *e;
 
-	/* an owner never seen can pass no filter; --port still undecided */
+	/* an owner never seen can pass no filter; --port, --laddr still undecided */
 	if (drops_only || (!(c->flags & NET_F_OWNER) && ks_cfg.filter) ||
-	    ((c->flags & NET_F_PORTS) && ports_match(sk) != 1))
+	    ((c->flags & NET_F_PORTS) && tuple_match(sk) != 1))
 		return;
 	e = ks_reserve(sizeof(*e));
 	if (!e)
@@ -254,7 +324,7 @@ static __always_inline void open_active(struct sock *sk)
 	}
 	if (!ks_wanted() || !family_ok(sk))
 		return;
-	m = ports_match(sk);
+	m = tuple_match(sk);
 	if (!m)
 		return;
 	if (m < 0)
@@ -271,9 +341,15 @@ static __always_inline void open_passive(struct sock *sk)
 				     .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
 	struct net_owner *ow;
 	struct net_conn c = {};
+	int m;
 
-	if (!family_ok(sk) || ports_match(sk) != 1)
+	if (!family_ok(sk))
 		return;
+	m = tuple_match(sk);
+	if (!m)
+		return;
+	if (m < 0)
+		c.flags |= NET_F_PORTS;
 	ow = bpf_map_lookup_elem(&listeners, &lk);
 	if (ow) {
 		if (!ow->wanted)
@@ -324,16 +400,19 @@ static __always_inline void listen_stop(struct sock *sk)
 		bpf_map_delete_elem(&listeners, &lk);
 }
 
-/* Established: a connect's local port is known now, and --port decided */
+/*
+ * Established: the 4-tuple is known now (a connect's local end; on 6.1 a
+ * listener's child's remote end), and --port, --laddr, --raddr decided
+ */
 static __always_inline void established(struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 	struct net_conn *c = bpf_map_lookup_elem(&conns, &key);
 
-	if (!c || !(c->flags & NET_F_ACTIVE))
+	if (!c)
 		return;
 	if (c->flags & NET_F_PORTS) {
-		if (ports_match(sk) != 1) {
+		if (tuple_match(sk) != 1) {
 			bpf_map_delete_elem(&conns, &key);
 			return;
 		}
@@ -430,7 +509,7 @@ static __always_inline struct net_conn *adopt(struct sock *sk)
 	if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT && state != TCP_FIN_WAIT1 &&
 	    state != TCP_FIN_WAIT2 && state != TCP_CLOSING && state != TCP_LAST_ACK)
 		return NULL;
-	if (!ks_wanted() || !family_ok(sk) || ports_match(sk) != 1)
+	if (!ks_wanted() || !family_ok(sk) || tuple_match(sk) != 1)
 		return NULL;
 	c.flags = NET_F_ADOPTED;
 	c.retrans_base = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
@@ -585,7 +664,7 @@ int BPF_PROG(net_send_raw, struct sock *sk, int ret, int flags)
 }
 
 SEC("tracepoint/sock/sock_send_length")
-int net_send_tp(struct trace_event_raw_sock_msg_length *ctx)
+int net_send_tp(struct trace_event_raw_sock_msg_length___new *ctx)
 {
 	return on_bytes(ctx->sk, ctx->ret, ctx->flags, false);
 }
@@ -610,7 +689,7 @@ int BPF_PROG(net_recv_raw, struct sock *sk, int ret, int flags)
 }
 
 SEC("tracepoint/sock/sock_recv_length")
-int net_recv_tp(struct trace_event_raw_sock_msg_length *ctx)
+int net_recv_tp(struct trace_event_raw_sock_msg_length___new *ctx)
 {
 	return on_bytes(ctx->sk, ctx->ret, ctx->flags, true);
 }
@@ -677,9 +756,12 @@ static __always_inline bool ev_ports_ok(__u16 lport, __u16 rport)
 	return !nports || port_listed(lport) || port_listed(rport);
 }
 
+/* -4/-6, --port, --laddr, --raddr on an event's own 4-tuple (no connection) */
 static __always_inline bool ev_tuple_ok(struct net_tcp_event *e)
 {
-	return (!family_only || e->family == family_only) && ev_ports_ok(e->lport, e->rport);
+	return (!family_only || e->family == family_only) && ev_ports_ok(e->lport, e->rport) &&
+	       addr_match(laddrs, nladdrs, e->family, e->laddr) == 1 &&
+	       addr_match(raddrs, nraddrs, e->family, e->raddr) == 1;
 }
 
 /* The header of an event: now, this CPU; the owner given, or none */
@@ -734,7 +816,7 @@ static __always_inline bool ev_conn_wanted(struct sock *sk, struct net_conn *c)
 	if (!(c->flags & NET_F_OWNER) && ks_cfg.filter)
 		return false;
 	if (c->flags & NET_F_PORTS) {
-		if (ports_match(sk) != 1)
+		if (tuple_match(sk) != 1)
 			return false;
 		c->flags &= ~NET_F_PORTS;
 	}
@@ -1483,4 +1565,90 @@ int net_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 	if (bpf_core_field_exists(rx->rx_sk))
 		sk = rx->rx_sk;
 	return on_drop(ctx->skbaddr, reason, sk);
+}
+
+/*
+ * Without the tracepoints or fexit (5.8-6.2 where fentry does not attach,
+ * e.g. arm64 before 6.5): a kprobe on entry saves the socket and the flags
+ * for the thread, the kretprobe has the return value. Only sockets we
+ * follow are saved. An entry whose return is never seen (the kretprobe's
+ * instances ran out: maxactive) is found when the thread's next call
+ * replaces it, and counted as missed; the LRU bounds what is left behind
+ * by threads that never call again.
+ */
+struct net_call {
+	__u64 sk;
+	__u32 flags;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NET_MAX_CALLS);
+	__type(key, __u64);            /* thread id, | 1 << 32 for a receive */
+	__type(value, struct net_call);
+} calls SEC(".maps");
+
+static __always_inline int call_enter(struct sock *sk, __u64 flags, bool rx)
+{
+	__u64 key = (__u64)sk, tid = (__u32)bpf_get_current_pid_tgid();
+	struct net_call call = { .sk = (__u64)sk, .flags = (__u32)flags };
+
+	tid |= (__u64)rx << 32;
+	if (!bpf_map_lookup_elem(&conns, &key)) {
+		/* not followed; an entry left over must not take this call's return */
+		if (!bpf_map_delete_elem(&calls, &tid))
+			ks_lost_inc(KS_LOST_MISSED);
+		return 0;
+	}
+	if (bpf_map_update_elem(&calls, &tid, &call, BPF_NOEXIST)) {
+		/* the thread's last call here never returned to us */
+		ks_lost_inc(KS_LOST_MISSED);
+		bpf_map_update_elem(&calls, &tid, &call, BPF_ANY);
+	}
+	return 0;
+}
+
+static __always_inline int call_exit(int ret, bool rx)
+{
+	__u64 tid = (__u32)bpf_get_current_pid_tgid() | (__u64)rx << 32;
+	struct net_call *call = bpf_map_lookup_elem(&calls, &tid);
+	struct sock *sk;
+	int flags;
+
+	if (!call)
+		return 0;
+	sk = (struct sock *)call->sk;
+	flags = call->flags;
+	bpf_map_delete_elem(&calls, &tid);
+	return on_bytes(sk, ret, flags, rx);
+}
+
+SEC("kprobe/tcp_sendmsg")
+int BPF_KPROBE(net_send_kprobe, struct sock *sk)
+{
+	return call_enter(sk, 0, false);
+}
+
+SEC("kretprobe/tcp_sendmsg")
+int BPF_KRETPROBE(net_send_kret, int ret)
+{
+	return call_exit(ret, false);
+}
+
+SEC("kprobe/tcp_recvmsg")
+int BPF_KPROBE(net_recv_kprobe, struct sock *sk)
+{
+	__u64 arg4 = PT_REGS_PARM4(ctx), arg5 = PT_REGS_PARM5(ctx);
+
+	/* both read at fixed offsets: the verifier refuses a computed one into ctx */
+	barrier_var(arg4);
+	barrier_var(arg5);
+	return call_enter(sk, recv_flags_arg == 4 ? arg5 : arg4, true);
+}
+
+SEC("kretprobe/tcp_recvmsg")
+int BPF_KRETPROBE(net_recv_kret, int ret)
+{
+	return call_exit(ret, true);
 }

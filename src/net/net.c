@@ -22,12 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 
 #include "kscope.h"
 #include "engine/cli.h"
 #include "engine/names.h"
 #include "engine/out.h"
+#include "engine/probe.h"
 #include "engine/table.h"
 #include "engine/trace.h"
 #include "engine/util.h"
@@ -53,6 +56,10 @@ struct net_state {
 	uint16_t ports[NET_MAX_PORTS];
 	unsigned nports;
 	uint16_t family;              /* -4, -6: NET_AF_*; 0 both */
+	struct net_addr laddrs[NET_MAX_ADDRS], raddrs[NET_MAX_ADDRS];
+	unsigned nladdrs, nraddrs;
+	const char *btf_path;         /* --btf */
+	unsigned recv_flags_arg;      /* net.bpf.c's; 0 not known yet */
 	int sort;                     /* enum sort_key; -1 not given */
 	unsigned top;                 /* -n; 0 not given */
 	int by;                       /* enum net_by */
@@ -600,9 +607,13 @@ static const struct ks_probe net_probes[] = {
 	{ "state", { KS_PROG(net_bpf, net_state_btf), KS_PROG(net_bpf, net_state_raw),
 		     KS_PROG(net_bpf, net_state_tp) } },
 	{ "send", { KS_PROG(net_bpf, net_send_btf), KS_PROG(net_bpf, net_send_raw),
-		    KS_PROG(net_bpf, net_send_tp), KS_PROG(net_bpf, net_send_fexit) } },
+		    KS_PROG(net_bpf, net_send_tp), KS_PROG(net_bpf, net_send_fexit),
+		    KS_PROG(net_bpf, net_send_kret) },
+	  .with = { KS_WITH(net_bpf, net_send_kret, net_send_kprobe) } },
 	{ "recv", { KS_PROG(net_bpf, net_recv_btf), KS_PROG(net_bpf, net_recv_raw),
-		    KS_PROG(net_bpf, net_recv_tp), KS_PROG(net_bpf, net_recv_fexit) } },
+		    KS_PROG(net_bpf, net_recv_tp), KS_PROG(net_bpf, net_recv_fexit),
+		    KS_PROG(net_bpf, net_recv_kret) },
+	  .with = { KS_WITH(net_bpf, net_recv_kret, net_recv_kprobe) } },
 	/* resets: counted on the connection always; the rest only for --events */
 	{ "reset-sent", { KS_PROG(net_bpf, net_rst_sent_btf), KS_PROG(net_bpf, net_rst_sent_raw),
 			  KS_PROG(net_bpf, net_rst_sent_tp) } },
@@ -651,10 +662,48 @@ static bool net_wanted(void *state, const struct ks_probe *p)
 	return st->events;
 }
 
+/* After a `nonblock` (4) when the prototype has six parameters (until 5.19), else 3 */
+unsigned net_recv_flags_arg(const struct btf *btf)
+{
+	const struct btf_type *t = NULL;
+	int id = btf__find_by_name_kind(btf, "tcp_recvmsg", BTF_KIND_FUNC);
+
+	if (id > 0)
+		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	return t && btf_is_func_proto(t) && btf_vlen(t) == 6 ? 4 : 3;
+}
+
+/*
+ * tcp_recvmsg()'s flags, for the kprobe, from the kernel's BTF. Only a
+ * kernel without the sock_recv_length tracepoint (6.3+, so long after
+ * 5.19) can come to the kprobe, and only there is the BTF read.
+ */
+static unsigned recv_flags_arg(const char *btf_path)
+{
+	const char *tfs = ks_tracefs();
+	char path[256];
+	struct btf *btf;
+	unsigned arg;
+
+	snprintf(path, sizeof(path), "%s/events/sock/sock_recv_length", tfs ? tfs : "");
+	if (tfs && !access(path, F_OK))
+		return 3;
+	btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
+	if (!btf)
+		return 3;
+	arg = net_recv_flags_arg(btf);
+	btf__free(btf);
+	return arg;
+}
+
 static int net_configure(void *state, void *skel)
 {
 	struct net_state *st = state;
 	struct net_bpf *s = skel;
+
+	if (!st->recv_flags_arg)
+		st->recv_flags_arg = recv_flags_arg(st->btf_path);
+	s->rodata->recv_flags_arg = st->recv_flags_arg;
 
 	memcpy((void *)s->rodata->ports, st->ports, sizeof(st->ports));
 	s->rodata->nports = st->nports;
@@ -662,6 +711,10 @@ static int net_configure(void *state, void *skel)
 	s->rodata->events_on = st->events;
 	s->rodata->drops_only = st->drops_view;
 	s->rodata->udp_owner_late = udp_fail_wanted(st);
+	memcpy((void *)s->rodata->laddrs, st->laddrs, sizeof(st->laddrs));
+	s->rodata->nladdrs = st->nladdrs;
+	memcpy((void *)s->rodata->raddrs, st->raddrs, sizeof(st->raddrs));
+	s->rodata->nraddrs = st->nraddrs;
 	if (!st->drops)
 		return bpf_map__set_max_entries(s->maps.drops, 1);
 	return 0;
@@ -814,10 +867,13 @@ const struct ks_tracer net_tracer = {
 
 /* ---- command line ----------------------------------------------------------- */
 
-enum { OPT_PORT = 0x200, OPT_BY, OPT_EVENTS, OPT_DROPS };
+enum { OPT_PORT = 0x200, OPT_BY, OPT_EVENTS, OPT_DROPS, OPT_LADDR, OPT_RADDR };
 
 static const struct ks_cli_opt net_opts[] = {
 	{ "port", OPT_PORT, "PORT[,PORT]", "only connections with either end on these ports" },
+	{ "laddr", OPT_LADDR, "ADDR[,ADDR]", "only connections with these local addresses "
+	  "(IPv4, IPv6)" },
+	{ "raddr", OPT_RADDR, "ADDR[,ADDR]", "only connections with these remote addresses" },
 	{ "ipv4", '4', NULL, "only IPv4 connections" },
 	{ "ipv6", '6', NULL, "only IPv6 connections" },
 	{ "by", OPT_BY, "KIND", "a summary per process or cgroup (each interval, or at the end)" },
@@ -856,6 +912,52 @@ static int add_port(void *ctx, const char *item)
 	return 0;
 }
 
+/* --laddr, --raddr: the list an address goes to */
+struct addr_list {
+	struct net_addr *addrs;
+	unsigned *n;
+	const char *opt;
+};
+
+static int add_addr(void *ctx, const char *item)
+{
+	struct addr_list *l = ctx;
+	struct net_addr a = {};
+
+	if (inet_pton(AF_INET, item, a.addr) == 1) {
+		a.family = NET_AF_INET;
+	} else if (inet_pton(AF_INET6, item, a.addr) == 1) {
+		a.family = NET_AF_INET6;
+	} else {
+		ks_cli_error(&net_cli, "invalid address '%s' for --%s (an IPv4 or IPv6 address)",
+			     item, l->opt);
+		return -1;
+	}
+	for (unsigned i = 0; i < *l->n; i++)
+		if (!memcmp(&l->addrs[i], &a, sizeof(a)))
+			return 0;
+	if (*l->n == NET_MAX_ADDRS) {
+		ks_cli_error(&net_cli, "at most %d addresses for --%s", NET_MAX_ADDRS, l->opt);
+		return -1;
+	}
+	l->addrs[(*l->n)++] = a;
+	return 0;
+}
+
+static int parse_addrs(struct net_state *st, int key, const char *arg)
+{
+	struct addr_list l = { st->laddrs, &st->nladdrs, "laddr" };
+	int rc;
+
+	if (key == OPT_RADDR)
+		l = (struct addr_list){ st->raddrs, &st->nraddrs, "raddr" };
+	rc = ks_cli_list(arg, add_addr, &l);
+	if (rc == -EINVAL)
+		ks_cli_error(&net_cli, "invalid address list '%s' for --%s (ADDR[,ADDR...])", arg,
+			     l.opt);
+	return rc ? -1 : 0;
+}
+
 static int net_parse(void *state, int key, const char *arg)
 {
 	struct net_state *st = state;
@@ -867,6 +969,9 @@ static int net_parse(void *state, int key, const char *arg)
 		if (rc == -EINVAL)
 			ks_cli_error(&net_cli, "invalid port list '%s' (PORT[,PORT...])", arg);
 		return rc ? -1 : 0;
+	case OPT_LADDR:
+	case OPT_RADDR:
+		return parse_addrs(st, key, arg);
 	case '4':
 		st->family = NET_AF_INET;
 		return 0;
@@ -892,6 +997,8 @@ static const struct ks_cli_conflict net_conflicts[] = {
 	{ OPT_EVENTS, KS_CLI_KEY_INTERVAL, "the events are a stream, an interval's table a summary" },
 	{ OPT_EVENTS, OPT_BY, "the events are a stream, --by a summary" },
 	{ OPT_DROPS, OPT_EVENTS, "--drops shows packet drops instead of connections" },
+	{ OPT_DROPS, OPT_LADDR, "--drops counts packets: it filters by --port and -4/-6" },
+	{ OPT_DROPS, OPT_RADDR, "--drops counts packets: it filters by --port and -4/-6" },
 	{ 0 }
 };
 
@@ -909,12 +1016,27 @@ static int drops_setup(struct net_state *st, struct ks_opts *o)
 static int net_setup(void *state, struct ks_opts *o)
 {
 	struct net_state *st = state;
-
 	static const int sort_cols[] = { [SORT_BYTES] = C_BYTES, [SORT_TX] = C_TX,
 					 [SORT_RX] = C_RX, [SORT_DURATION] = C_DURATION,
 					 [SORT_CONNS] = C_CONNS, [SORT_RETRANS] = C_RETRANS,
 					 [SORT_COUNT] = C_BYTES /* --drops' */ };
 	int sort = st->sort >= 0 ? sort_cols[st->sort] : C_BYTES;
+
+	st->btf_path = o->btf_path;
+	for (unsigned i = 0; st->family && i < st->nladdrs + st->nraddrs; i++) {
+		const struct net_addr *a = i < st->nladdrs ? &st->laddrs[i] :
+				&st->raddrs[i - st->nladdrs];
+		char buf[NET_ADDR_STRLEN];
+
+		if (a->family == st->family)
+			continue;
+		ks_cli_error(&net_cli, "--%s %s is %s: -%c leaves it out",
+			     i < st->nladdrs ? "laddr" : "raddr",
+			     net_addr_str(a->family, (const uint8_t *)a->addr, buf, sizeof(buf)),
+			     a->family == NET_AF_INET ? "IPv4" : "IPv6",
+			     st->family == NET_AF_INET ? '4' : '6');
+		return KS_EXIT_USAGE;
+	}
 
 	st->interval_mode = o->interval_s > 0;
 	st->filtered = o->npids || o->follow || o->uid_set || o->cgroup || o->comm;
@@ -1013,6 +1135,7 @@ static struct ks_cli net_cli = {
 	.examples =
 	"  kscope net                            # a line per connection as it closes\n"
 	"  kscope net --port 443 -j              # HTTPS connections as NDJSON\n"
+	"  kscope net --raddr 10.0.0.5,::1       # connections to or from these peers\n"
 	"  kscope net -6 -- curl -s http://[::1]:8080/\n"
 	"  kscope net -s tx -n 10 5              # every 5 s: the 10 connections sending most\n"
 	"  kscope net --by process 10            # every 10 s: connections and bytes per process\n"

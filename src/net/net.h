@@ -9,8 +9,12 @@
 #define NET_MAX_CONNS     32768
 /* listening sockets whose owner is known (for the connections they accept) */
 #define NET_MAX_LISTENERS 4096
+/* sends and receives in flight, per thread, when a kprobe and kretprobe pair counts them */
+#define NET_MAX_CALLS     8192
 /* --port PORT[,PORT...] */
 #define NET_MAX_PORTS     16
+/* --laddr, --raddr ADDR[,ADDR...], each */
+#define NET_MAX_ADDRS     16
 
 /* address families, as the kernel numbers them */
 #define NET_AF_INET  2
@@ -19,7 +23,7 @@
 /* net_conn.flags */
 #define NET_F_OWNER   (1u << 0)   /* owner (pid, comm...) known: attributed in process context */
 #define NET_F_ACTIVE  (1u << 1)   /* opened by connect(); else accepted from a listener */
-#define NET_F_PORTS   (1u << 2)   /* --port not decided yet: the local port was not bound */
+#define NET_F_PORTS   (1u << 2)   /* --port, --laddr not decided yet: the local end was not bound */
 /*
  * Open before kscope started: followed from the first send or receive kscope
  * saw on it (its owner is that process); its bytes and duration are since then
@@ -85,6 +89,14 @@ struct net_conn {
 	__u64 live_ns;
 };
 _Static_assert(sizeof(struct net_conn) == 120 + 8 + 56 + 16 + 56 + 8, "net_conn layout");
+
+/* An address of --laddr, --raddr: as the 4-tuple has it (IPv4: the first 4 bytes) */
+struct net_addr {
+	__u64 addr[2];
+	__u16 family;              /* NET_AF_INET, NET_AF_INET6 */
+	__u16 pad[3];
+};
+_Static_assert(sizeof(struct net_addr) == 24, "net_addr layout");
 
 /* A listening socket's owner, keyed by (netns, local port) */
 struct net_listen_key {
@@ -228,6 +240,10 @@ const char *net_family_name(uint16_t family);
 /* One closed connection, both sinks */
 void net_print_close(struct ks_out *o, const struct net_close_event *e);
 
+struct btf;
+/* net.c: tcp_recvmsg()'s flags argument (0-based) by its prototype in btf: 4 or 3 */
+unsigned net_recv_flags_arg(const struct btf *btf);
+
 /* net_events.c: --events' records, and the kernel's reset reasons by name */
 
 /* 0 if data is a well-formed struct net_tcp_event of size bytes, else -EINVAL */
@@ -251,7 +267,6 @@ void net_reset_reasons_source(const char *btf_path);
 const char *net_reset_reason_name(uint32_t reason);
 
 /* net_drops.c: --drops */
-struct btf;
 struct ks_opts;
 struct ks_out;
 

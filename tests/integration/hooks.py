@@ -30,7 +30,11 @@ FAMILIES = ("fentry", "kprobe", "lsm", "tp_btf", "raw_tp", "tracepoint")
 TP = ("tp_btf", "raw_tp", "tracepoint")           # every tracepoint-based probe
 EXIT = ("fentry", "kprobe") + TP                  # proc's exit: taskstats_exit first
 EXIT_TARGET = "taskstats_exit"
-NET_BYTES = TP + ("fentry",)                      # net's send/recv: fexit on tcp_sendmsg/recvmsg last
+# net's send/recv: the sock_*_length tracepoints (6.3+), then fexit, then a kretprobe
+# with its kprobe, on tcp_sendmsg/tcp_recvmsg (net_bytes() drops the tracepoints where
+# the kernel has none); NET_BYTES_KIND: the hook kscope names for those families
+NET_BYTES = TP + ("fentry", "kprobe")
+NET_BYTES_KIND = {"fentry": "fexit", "kprobe": "kretprobe"}
 NET_DROPS = TP                                    # net's drops (--drops): skb:kfree_skb
 NET_UDP_FAIL = ("tp_btf", "raw_tp")               # net's udp-fail: its tracepoint has no socket
 
@@ -61,8 +65,8 @@ BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY = 26, 24
 BTF_PATH = "/sys/kernel/btf/vmlinux"
 
 
-def btf_func_id(name, path=BTF_PATH):
-    """The BTF id of FUNC `name` in the kernel's BTF, or None."""
+def btf_func_id(name, path=BTF_PATH, kind_wanted=12):
+    """The BTF id of FUNC `name` (or of another kind) in the kernel's BTF, or None."""
     with open(path, "rb") as f:
         data = f.read()
     magic, _ver, _flags, hdr_len, type_off, type_len, str_off, _str_len = \
@@ -79,7 +83,7 @@ def btf_func_id(name, path=BTF_PATH):
     while off < end:
         name_off, info, _ = struct.unpack_from("<III", data, off)
         kind, vlen = (info >> 24) & 0x1F, info & 0xFFFF
-        if kind == 12 and data.startswith(want, strs + name_off):
+        if kind == kind_wanted and data.startswith(want, strs + name_off):
             return tid
         off += 12 + fixed.get(kind, 0) + per_member.get(kind, 0) * vlen
         tid += 1
@@ -137,6 +141,19 @@ def detect_hooks():
     if _kprobe_works(EXIT_TARGET):
         have.add("kprobe")
     return have
+
+
+def tracepoint_exists(category, name):
+    """Does the kernel have this tracepoint? Its BTF typedef, else tracefs."""
+    if os.path.exists(BTF_PATH):
+        return btf_func_id(f"btf_trace_{name}", kind_wanted=8) is not None
+    return any(os.path.exists(f"{d}/events/{category}/{name}")
+               for d in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"))
+
+
+def net_bytes():
+    """NET_BYTES as this kernel has them: sock_send_length came in 6.3."""
+    return NET_BYTES if tracepoint_exists("sock", "sock_send_length") else NET_BYTES[len(TP):]
 
 
 _kernel_hooks = None

@@ -19,7 +19,7 @@ rows, against TCP exchanges the test controls (tests/workloads/tcp_xfer.py):
   * a server that aborts (SO_LINGER 0): its row counts the reset it sent,
     with the kernel's reason where there is one; the client's the one it got;
   * a full ring buffer: every event a record or counted lost, exactly;
-  * -p and --port keep exactly the matching lines; a connect's first state
+  * -p, --port and --raddr keep exactly the matching lines; a connect's first state
     change waits for --port to know its local port;
   * without --events the per-segment probes are not loaded.
 
@@ -38,7 +38,7 @@ import pytest
 import hooks
 from conftest import TIMEOUT, cli, wait_for_file
 from test_net import (N, M, PY, XFER, conns, free_port, netns_ino, probe_lines, run_xfer,
-                      tcp_snmp, veth)  # noqa: F401 (veth: a fixture)
+                      tcp_snmp, two_xfers, veth, xfer_info)  # noqa: F401 (veth: a fixture)
 
 TP = hooks.TP
 EVENT_PROBES = dict(hooks.NET_EVENT_PROBES, state=TP)
@@ -357,6 +357,24 @@ def test_port_filter(kscope):
     check_exchange(res, info, "127.0.0.1", "127.0.0.1")
     for e in events(res):
         assert p in (e["lport"], e["rport"]), e
+
+
+def test_addr_filter(kscope):
+    """--raddr 127.0.0.2 with --events: of two exchanges (servers on 127.0.0.1 and
+    127.0.0.2), exactly the second client's state changes; not its server's (remote
+    127.0.0.1), not a listener's (no remote address)."""
+    res = kscope.command("net").run(["--events", "--raddr", "127.0.0.2"], program=two_xfers(
+        kscope.tmpdir, ("127.0.0.1", 0), ("127.0.0.2", 0)))
+    assert res.rc == 0, res
+    info = xfer_info(kscope.tmpdir, 1)
+    (c,) = conns(res)
+    assert (c["open"], c["pid"], c["raddr"], c["rport"]) == \
+        ("active", info["client"]["pid"], "127.0.0.2", info["server"]["port"]), c
+    evs = events(res)
+    assert states(evs) == CLIENT_STATES, evs
+    for e in evs:
+        assert (e["conn_id"], e["raddr"], e["pid"]) == \
+            (c["conn_id"], "127.0.0.2", info["client"]["pid"]), e
 
 
 def test_port_filter_local(kscope, veth):

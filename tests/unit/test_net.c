@@ -15,6 +15,8 @@
 
 #include "unit_out.h"
 
+#include <bpf/btf.h>
+
 #include "engine/out.h"
 #include "net/net.h"
 
@@ -184,7 +186,6 @@ static void test_print_text(void **state)
 		  "state=SYN_SENT error=ECONNREFUSED retrans_segs=0 rtos=3 srtt_us=-\n");
 	out_close(&o);
 }
-
 
 /* A connection opened before kscope: "existing", its duration unknown in both sinks */
 static void test_print_existing(void **state)
@@ -475,6 +476,47 @@ static void test_event_print_text(void **state)
 	out_close(&o);
 }
 
+/* BTF with a FUNC `name` of nparams int parameters (none: no such FUNC) */
+static struct btf *btf_with_func(const char *name, int nparams)
+{
+	struct btf *btf = btf__new_empty();
+	int i32, proto;
+
+	assert_non_null(btf);
+	i32 = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	assert_true(i32 > 0);
+	if (nparams < 0)
+		return btf;
+	proto = btf__add_func_proto(btf, i32);
+	assert_true(proto > 0);
+	for (int i = 0; i < nparams; i++)
+		assert_int_equal(btf__add_func_param(btf, "a", i32), 0);
+	assert_true(btf__add_func(btf, name, BTF_FUNC_GLOBAL, proto) > 0);
+	return btf;
+}
+
+static void test_recv_flags_arg(void **state)
+{
+	static const struct {
+		const char *name;
+		int nparams;
+		unsigned arg;
+	} cases[] = {
+		{ "tcp_recvmsg", 6, 4 },   /* sk, msg, len, nonblock, flags, addr_len: until 5.19 */
+		{ "tcp_recvmsg", 5, 3 },   /* sk, msg, len, flags, addr_len */
+		{ "tcp_recvmsg", 4, 3 },   /* sk, msg, len, flags */
+		{ "tcp_sendmsg", 6, 3 },   /* another function: the default */
+		{ "tcp_recvmsg", -1, 3 },  /* none at all */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct btf *btf = btf_with_func(cases[i].name, cases[i].nparams);
+
+		assert_int_equal(net_recv_flags_arg(btf), cases[i].arg);
+		btf__free(btf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_event_check),
 		cmocka_unit_test(test_event_print_json),
 		cmocka_unit_test(test_event_print_text),
+		cmocka_unit_test(test_recv_flags_arg),
 	};
 
 	/* reason names as a test kernel's BTF has them: never the machine's */

@@ -7,10 +7,11 @@ Each writes what the test must know (pids, ports) as JSON to OUT once done.
   tcp_xfer.py xfer OUT SRV_NS CLI_NS HOST PORT N M
       a server (in network namespace SRV_NS, "-" for this one) listening on
       HOST:PORT (0: a free port) and a client (in CLI_NS) as two processes: the client sends
-      exactly N bytes and shuts its side down, the server reads them, answers
-      exactly M and shuts down, both read to the end and close. Returns once
-      neither socket is left but the client's TIME_WAIT (the server's last
-      socket ends when the client's last ACK reaches it, in softirq).
+      exactly N bytes and shuts its side down, the server peeks (MSG_PEEK)
+      and reads them, answers exactly M and shuts down, both read to the
+      end and close. Returns once neither socket is left but the client's
+      TIME_WAIT (the server's last socket ends when the client's last ACK
+      reaches it, in softirq).
   tcp_xfer.py refused OUT HOST [PORT]
       a client bound to HOST:0 connects to a port of HOST nothing listens on
       (PORT, or a free one)
@@ -120,6 +121,9 @@ def serve(out, host, port, n, m, go=None):
     port = ls.getsockname()[1]
     write_json(out + ".listening", {"pid": os.getpid(), "port": port})
     c, peer = ls.accept()
+    # a look at what came, which is no receive: rx_bytes leaves it out (MSG_PEEK,
+    # found in tcp_recvmsg's flags wherever they are: they moved in 5.19)
+    c.recv(65536, socket.MSG_PEEK)
     # to the client's FIN first: the order of the FINs, and so the states the
     # two sides close from, is then always the same
     got = recv_all(c)
