@@ -56,6 +56,9 @@ static const struct mode modes[] = {
 	/* 26: net --events: state changes, retransmits, resets, errors, with the rows */
 	{ cmd_net, { "net", "--events" }, true, true },
 	{ cmd_net, { "net", "--events", "-j" }, true, true },
+	/* 28: net --by: the rows folded per process and cgroup, each period and at the end */
+	{ cmd_net, { "net", "--by", "process", "-j", "1" }, true, true },
+	{ cmd_net, { "net", "--by", "cgroup" }, true, true },
 };
 
 #define NMODES   (sizeof(modes) / sizeof(modes[0]))

@@ -305,6 +305,7 @@ static void (*const mode_records[])(struct feed *) = {
 	hello_records, hello_records, hello_records,
 	net_records, net_records, net_records, net_records,
 	net_event_records, net_event_records,
+	net_records, net_records,
 };
 
 /*
