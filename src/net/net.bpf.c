@@ -820,16 +820,17 @@ static __always_inline bool ev_conn_wanted(struct sock *sk, struct net_conn *c)
 			return false;
 		c->flags &= ~NET_F_PORTS;
 	}
-	if (c->flags & NET_F_SYN_EV) {
+	if (c->flags & (NET_F_SYN_EV | NET_F_SYNRECV_EV)) {
 		struct net_tcp_event e = {};
+		bool active = c->flags & NET_F_SYN_EV;
 
-		c->flags &= ~NET_F_SYN_EV;
+		c->flags &= ~(NET_F_SYN_EV | NET_F_SYNRECV_EV);
 		ev_hdr(&e, NET_EV_STATE);
 		e.hdr.ts_ns = c->start_ns;
 		ev_owner_conn(&e, c);
 		ev_sk_tuple(&e, sk);
-		e.old_state = TCP_CLOSE;
-		e.state = TCP_SYN_SENT;
+		e.old_state = active ? TCP_CLOSE : TCP_LISTEN;
+		e.state = active ? TCP_SYN_SENT : TCP_SYN_RECV;
 		e.reason = NET_NONE;
 		ev_send(&e);
 	}
@@ -878,6 +879,15 @@ static __always_inline void ev_state(struct sock *sk, int oldstate, int newstate
 		c = bpf_map_lookup_elem(&conns, &key);
 		if (c && (c->flags & NET_F_PORTS)) {
 			c->flags |= NET_F_SYN_EV;	/* its local port is not chosen yet */
+			return;
+		}
+	}
+	/* a listener's child on 6.1 gets its remote end just after this state (6.18: before) */
+	if (newstate == TCP_SYN_RECV && oldstate == TCP_LISTEN &&
+	    !BPF_CORE_READ(sk, __sk_common.skc_dport)) {
+		c = bpf_map_lookup_elem(&conns, &key);
+		if (c) {
+			c->flags |= NET_F_SYNRECV_EV;
 			return;
 		}
 	}

@@ -116,47 +116,25 @@ static void str_or_null_json(struct ks_out *o, const char *s, bool known)
 		ks_json_null(o);
 }
 
-static void state_text(struct ks_out *o, const struct ks_row *r)
-{
-	const struct conn_ext *x = ks_row_ext(r);
-
-	str_or_null_text(o, x->state, x->closed);
+/* A string column's text and JSON formatters: x->field, null while the connection is open */
+#define EXT_STR_COLUMN(field)							\
+static void field##_text(struct ks_out *o, const struct ks_row *r)		\
+{										\
+	const struct conn_ext *x = ks_row_ext(r);				\
+										\
+	str_or_null_text(o, x->field, x->closed);				\
+}										\
+										\
+static void field##_json(struct ks_out *o, const struct ks_row *r)		\
+{										\
+	const struct conn_ext *x = ks_row_ext(r);				\
+										\
+	str_or_null_json(o, x->field, x->closed);				\
 }
 
-static void state_json(struct ks_out *o, const struct ks_row *r)
-{
-	const struct conn_ext *x = ks_row_ext(r);
-
-	str_or_null_json(o, x->state, x->closed);
-}
-
-static void error_text(struct ks_out *o, const struct ks_row *r)
-{
-	const struct conn_ext *x = ks_row_ext(r);
-
-	str_or_null_text(o, x->error, x->closed);
-}
-
-static void error_json(struct ks_out *o, const struct ks_row *r)
-{
-	const struct conn_ext *x = ks_row_ext(r);
-
-	str_or_null_json(o, x->error, x->closed);
-}
-
-static void reset_reason_text(struct ks_out *o, const struct ks_row *r)
-{
-	const struct conn_ext *x = ks_row_ext(r);
-
-	str_or_null_text(o, x->reset_reason, x->closed);
-}
-
-static void reset_reason_json(struct ks_out *o, const struct ks_row *r)
-{
-	const struct conn_ext *x = ks_row_ext(r);
-
-	str_or_null_json(o, x->reset_reason, x->closed);
-}
+EXT_STR_COLUMN(state)
+EXT_STR_COLUMN(error)
+EXT_STR_COLUMN(reset_reason)
 
 static void closed_json(struct ks_out *o, const struct ks_row *r)
 {

@@ -30,6 +30,8 @@
  */
 #define NET_F_ADOPTED (1u << 3)
 #define NET_F_SYN_EV  (1u << 4)   /* --events: its CLOSE -> SYN_SENT waits for --port's answer */
+/* --events: its LISTEN -> SYN_RECV waits for its remote end (set after that state on 6.1) */
+#define NET_F_SYNRECV_EV (1u << 5)
 
 /*
  * What a connection ended with, read from struct tcp_sock when it went to
@@ -233,6 +235,9 @@ int net_event_check(const void *data, size_t size);
 /* "10.99.0.1", "::1": an address of family as text (at least NET_ADDR_STRLEN bytes) */
 #define NET_ADDR_STRLEN 46
 const char *net_addr_str(uint16_t family, const uint8_t addr[16], char *buf, size_t n);
+/* "10.99.0.1:9000", "[::1]:9000" into buf (cut to n); its length */
+size_t net_endpoint_str(char *buf, size_t n, uint16_t family, const uint8_t addr[16],
+			uint16_t port);
 /* "ESTABLISHED", "SYN_SENT"...; NULL for a number that is no TCP state */
 const char *net_state_name(unsigned state);
 /* "ipv4", "ipv6" */

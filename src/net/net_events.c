@@ -140,17 +140,6 @@ static const char *const retrans_kinds[] = {
 	[NET_RETRANS_SYNACK] = "synack",
 };
 
-/* "10.99.0.1:9000", "[::1]:9000" */
-static size_t endpoint(char *buf, size_t n, uint16_t family, const uint8_t addr[16], uint16_t port)
-{
-	char a[NET_ADDR_STRLEN];
-	int len;
-
-	net_addr_str(family, addr, a, sizeof(a));
-	len = snprintf(buf, n, family == NET_AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
-	return len < 0 ? 0 : (size_t)len < n ? (size_t)len : n - 1;
-}
-
 static void rec_state(struct ks_out *o, const char *key, unsigned state, unsigned flags)
 {
 	const char *name = state ? net_state_name(state) : NULL;
@@ -186,10 +175,10 @@ void net_print_tcp_event(struct ks_out *o, const struct net_tcp_event *e)
 	net_addr_str(e->family, e->raddr, ra, sizeof(ra));
 	ks_rec_begin(o, record_type(e), &e->hdr);
 	/* text: "10.99.0.1:47236 > 10.99.0.2:9000", JSON: each part */
-	n = endpoint(ep, sizeof(ep), e->family, e->laddr, e->lport);
+	n = net_endpoint_str(ep, sizeof(ep), e->family, e->laddr, e->lport);
 	ks_rec_str(o, "local", ep, n, KS_TXT_BARE | KS_JSON_HIDE);
 	ks_rec_str(o, "to", ">", 1, KS_TXT_BARE | KS_JSON_HIDE);
-	n = endpoint(ep, sizeof(ep), e->family, e->raddr, e->rport);
+	n = net_endpoint_str(ep, sizeof(ep), e->family, e->raddr, e->rport);
 	ks_rec_str(o, "remote", ep, n, KS_TXT_BARE | KS_JSON_HIDE);
 	if (e->conn_id)
 		ks_rec_u64(o, "conn_id", e->conn_id, KS_TXT_HIDE);

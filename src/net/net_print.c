@@ -54,8 +54,8 @@ int net_event_check(const void *data, size_t size)
 	return 0;
 }
 
-/* "10.99.0.1:9000", "[::1]:9000" */
-static size_t endpoint(char *buf, size_t n, uint16_t family, const uint8_t addr[16], uint16_t port)
+size_t net_endpoint_str(char *buf, size_t n, uint16_t family, const uint8_t addr[16],
+			uint16_t port)
 {
 	char a[NET_ADDR_STRLEN];
 	int len;
@@ -79,10 +79,10 @@ void net_print_close(struct ks_out *o, const struct net_close_event *e)
 	net_addr_str(e->family, e->raddr, ra, sizeof(ra));
 	ks_rec_begin(o, "net_conn", &e->hdr);
 	/* text: "10.99.0.1:47236 > 10.99.0.2:9000", JSON: each part */
-	n = endpoint(ep, sizeof(ep), e->family, e->laddr, e->lport);
+	n = net_endpoint_str(ep, sizeof(ep), e->family, e->laddr, e->lport);
 	ks_rec_str(o, "local", ep, n, KS_TXT_BARE | KS_JSON_HIDE);
 	ks_rec_str(o, "to", ">", 1, KS_TXT_BARE | KS_JSON_HIDE);
-	n = endpoint(ep, sizeof(ep), e->family, e->raddr, e->rport);
+	n = net_endpoint_str(ep, sizeof(ep), e->family, e->raddr, e->rport);
 	ks_rec_str(o, "remote", ep, n, KS_TXT_BARE | KS_JSON_HIDE);
 	ks_rec_u64(o, "conn_id", e->id, KS_TXT_HIDE);
 	ks_rec_str(o, "family", fam, strlen(fam), KS_TXT_HIDE);

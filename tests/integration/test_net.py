@@ -209,19 +209,31 @@ def tcp_snmp(ns):
     return dict(zip(names, map(int, values)))
 
 
+# nftables matches for drop_first(): a data segment (the client's 1000 bytes), a SYN
+DATA_SEGMENT = "ip length > 200"
+SYN = "tcp flags & (syn | ack) == syn"
+
+
+def drop_first(ns, port, match):
+    """An nftables rule in namespace ns (the veth pair's server side) that drops the
+    first segment from 10.99.0.1 to port `port` matching `match` (numgen: only the
+    first; netem needs a module this kernel may not have)."""
+    assert shutil.which("nft"), "nft(8) is not installed (nftables: scripts/deps.sh)"
+    rule = ("table inet kst {\n chain in {\n"
+            "  type filter hook input priority 0; policy accept;\n"
+            f"  ip saddr 10.99.0.1 tcp dport {port} {match}"
+            " numgen inc mod 1000000 == 0 counter drop\n }\n}\n")
+    subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rule, text=True,
+                   check=True, timeout=TIMEOUT)
+
+
 def test_one_retransmit(kscope, veth):
     """One data segment dropped at the receiver (nftables, numgen: the first one that
     matches): the sender's row says 1 segment and its 1000 bytes retransmitted, as
     the namespace's TcpRetransSegs counts it; the application bytes do not change."""
-    assert shutil.which("nft"), "nft(8) is not installed (nftables: scripts/deps.sh)"
     a, b = veth
     port = 9000
-    rule = ("table inet kst {\n chain in {\n"
-            "  type filter hook input priority 0; policy accept;\n"
-            f"  ip saddr 10.99.0.1 tcp dport {port} ip length > 200"
-            " numgen inc mod 1000000 == 0 counter drop\n }\n}\n")
-    subprocess.run(["ip", "netns", "exec", b, "nft", "-f", "-"], input=rule, text=True,
-                   check=True, timeout=TIMEOUT)
+    drop_first(b, port, DATA_SEGMENT)
     before = tcp_snmp(a)["RetransSegs"]
     res, info = run_xfer(kscope, [], b, a, "10.99.0.2", port=port)
     retrans = tcp_snmp(a)["RetransSegs"] - before
@@ -328,13 +340,11 @@ def test_reset(kscope):
     assert c["pid"] == s["pid"] == info["pid"], rows
 
 
-def test_losses_are_counted_exactly(kscope, tmp_path):
-    """A 4 KiB ring buffer and kscope's reader stopped while K connections come and
-    go: every connection is a row or counted lost, and the rows that came are exact."""
-    k = 200
+def storm_stopped(kscope, tmp_path, args, k):
+    """kscope net ARGS over K connections (tcp_xfer.py storm) made while its reader is
+    stopped (SIGSTOP): its result, and the storm's JSON."""
     sync, out = str(tmp_path), os.path.join(str(tmp_path), "storm.json")
-    t = kscope.command("net").start(["--ringbuf-kb", "4"], program=[PY, XFER, "storm", out,
-                                                                    sync, str(k)])
+    t = kscope.command("net").start(args, program=[PY, XFER, "storm", out, sync, str(k)])
     try:
         wait_for_file(os.path.join(sync, "ready"), t.proc)
         os.kill(t.pid, signal.SIGSTOP)
@@ -349,7 +359,14 @@ def test_losses_are_counted_exactly(kscope, tmp_path):
         t.kill()
     assert res.rc == 0, res
     with open(out) as f:
-        info = json.load(f)
+        return res, json.load(f)
+
+
+def test_losses_are_counted_exactly(kscope, tmp_path):
+    """A 4 KiB ring buffer and kscope's reader stopped while K connections come and
+    go: every connection is a row or counted lost, and the rows that came are exact."""
+    k = 200
+    res, info = storm_stopped(kscope, tmp_path, ["--ringbuf-kb", "4"], k)
     rows = conns(res)
     lost = res.of("lost")
     assert {r["type"] for r in res.rows} == {"net_conn", "lost"}, res.rows

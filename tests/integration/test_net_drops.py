@@ -22,7 +22,6 @@ drop, each count asserted exactly, in network namespaces of the test's own
 """
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -32,14 +31,15 @@ import pytest
 
 import hooks
 from conftest import REPO, TIMEOUT, bpf_objects, cgroup_id_of, check_gone, cli, read_text
-from test_net import netns_ino, probe_lines, run_xfer, veth  # noqa: F401 (fixture)
+from test_net import (DATA_SEGMENT, drop_first, netns_ino, probe_lines, run_xfer,
+                      veth)  # noqa: F401 (veth: a fixture)
 
 XFER = os.path.join(REPO, "tests", "workloads", "tcp_xfer.py")
 PY = sys.executable
 
 STAT_FIELDS = ("type", "ts_ns", "interval_ns", "reason", "reason_code", "protocol", "count",
                "netns", "cgroup_id", "uid", "pid", "comm")
-VARIANTS = hooks.variants_for(hooks.NET_DROPS)
+VARIANTS = hooks.variants_for(hooks.NET_DROPS, hooks.net_bytes())  # send/recv: the owners
 
 
 def stats(res, netns):
@@ -135,16 +135,9 @@ def test_udp_rcvbuf(kscope, veth, variant):
 def test_netfilter_drop(kscope, veth):
     """The receiver's nftables rule drops one data segment: exactly one NETFILTER_DROP
     in its netns, the server's socket's (found by early demux) and so its process."""
-    if not shutil.which("nft"):
-        pytest.skip("nft(8) is not installed (nftables: scripts/deps.sh)")
     a, b = veth
     port = 9000
-    rule = ("table inet kst {\n chain in {\n"
-            "  type filter hook input priority 0; policy accept;\n"
-            f"  ip saddr 10.99.0.1 tcp dport {port} ip length > 200"
-            " numgen inc mod 1000000 == 0 counter drop\n }\n}\n")
-    subprocess.run(["ip", "netns", "exec", b, "nft", "-f", "-"], input=rule, text=True,
-                   check=True, timeout=TIMEOUT)
+    drop_first(b, port, DATA_SEGMENT)
     res, info = run_xfer(kscope, ["--drops"], b, a, "10.99.0.2", port=port)
     rows = [r for r in stats(res, netns_ino(b)) if r["reason"] == "NETFILTER_DROP"]
     assert by_reason(rows) == {("NETFILTER_DROP", "tcp"): 1}, res.rows

@@ -28,7 +28,6 @@ sk_rst_reason), as kscope reads them.
 """
 import json
 import os
-import shutil
 import signal
 import struct
 import subprocess
@@ -37,12 +36,13 @@ import pytest
 
 import hooks
 from conftest import TIMEOUT, cli, wait_for_file
-from test_net import (N, M, PY, XFER, conns, free_port, netns_ino, probe_lines, run_xfer,
-                      tcp_snmp, two_xfers, veth, xfer_info)  # noqa: F401 (veth: a fixture)
+from test_net import (DATA_SEGMENT, N, M, PY, SYN, XFER, conns, drop_first, free_port,
+                      netns_ino, probe_lines, run_xfer, storm_stopped, tcp_snmp, two_xfers,
+                      veth, xfer_info)  # noqa: F401 (veth: a fixture)
 
 TP = hooks.TP
 EVENT_PROBES = dict(hooks.NET_EVENT_PROBES, state=TP)
-VARIANTS = hooks.variants_for(TP, hooks.NET_BYTES)
+VARIANTS = hooks.variants_for(TP, hooks.net_bytes())
 
 COMMON = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu", "conn_id",
           "family", "laddr", "lport", "raddr", "rport", "netns")
@@ -190,16 +190,9 @@ def test_loopback_text(kscope):
 def test_one_retransmit(kscope, veth):
     """One data segment dropped at the receiver: exactly one retransmit event, on the
     client's connection, in FIN_WAIT1, as TcpRetransSegs and the row count it."""
-    if not shutil.which("nft"):
-        pytest.skip("nft(8) is not installed (nftables: scripts/deps.sh)")
     a, b = veth
     port = 9000
-    rule = ("table inet kst {\n chain in {\n"
-            "  type filter hook input priority 0; policy accept;\n"
-            f"  ip saddr 10.99.0.1 tcp dport {port} ip length > 200"
-            " numgen inc mod 1000000 == 0 counter drop\n }\n}\n")
-    subprocess.run(["ip", "netns", "exec", b, "nft", "-f", "-"], input=rule, text=True,
-                   check=True, timeout=TIMEOUT)
+    drop_first(b, port, DATA_SEGMENT)
     before = tcp_snmp(a)["RetransSegs"]
     res, info = run_xfer(kscope, ["--events"], b, a, "10.99.0.2", port=port)
     retrans = tcp_snmp(a)["RetransSegs"] - before
@@ -216,16 +209,9 @@ def test_syn_retransmit(kscope, veth):
     """The client's first SYN dropped at the receiver: exactly one retransmit event, of
     kind syn, in SYN_SENT, on the client's connection (the kernel sends it again after
     its initial timeout, 1 s), as TcpRetransSegs and the row count it."""
-    if not shutil.which("nft"):
-        pytest.skip("nft(8) is not installed (nftables: scripts/deps.sh)")
     a, b = veth
     port = 9000
-    rule = ("table inet kst {\n chain in {\n"
-            "  type filter hook input priority 0; policy accept;\n"
-            f"  ip saddr 10.99.0.1 tcp dport {port} tcp flags & (syn | ack) == syn"
-            " numgen inc mod 1000000 == 0 counter drop\n }\n}\n")
-    subprocess.run(["ip", "netns", "exec", b, "nft", "-f", "-"], input=rule, text=True,
-                   check=True, timeout=TIMEOUT)
+    drop_first(b, port, SYN)
     before = tcp_snmp(a)["RetransSegs"]
     res, info = run_xfer(kscope, ["--events"], b, a, "10.99.0.2", port=port)
     assert tcp_snmp(a)["RetransSegs"] - before == 1
@@ -454,22 +440,7 @@ def test_losses_are_counted_exactly(kscope, tmp_path):
     """A 4 KiB ring buffer and kscope's reader stopped while K connections come and go
     with --events: every state change and row is a record or counted lost."""
     k = 100
-    sync, out = str(tmp_path), os.path.join(str(tmp_path), "storm.json")
-    t = kscope.command("net").start(["--events", "--ringbuf-kb", "4"],
-                                    program=[PY, XFER, "storm", out, sync, str(k)])
-    try:
-        wait_for_file(os.path.join(sync, "ready"), t.proc)
-        os.kill(t.pid, signal.SIGSTOP)
-        try:
-            with open(os.path.join(sync, "go"), "w"):
-                pass
-            wait_for_file(os.path.join(sync, "done"))
-        finally:
-            os.kill(t.pid, signal.SIGCONT)
-        res = t.wait()
-    finally:
-        t.kill()
-    assert res.rc == 0, res
+    res, _ = storm_stopped(kscope, tmp_path, ["--events", "--ringbuf-kb", "4"], k)
     lost = res.of("lost")
     total = sum(e["count"] for e in lost)
     assert all(e["reason"] == "ringbuf" for e in lost) and lost[-1]["total"] == total, lost

@@ -18,7 +18,8 @@ Each writes what the test must know (pids, ports) as JSON to OUT once done.
   tcp_xfer.py hold OUT HOST N1 N2 GO
       one connection on loopback (server thread, client in this process):
       the client sends N1 bytes (OUT.sent1 once sent; OUT.got1 once the
-      server read them), waits for the file GO, sends N2, closes
+      server read them); both wait for the file GO, then the client sends
+      N2 and closes, the server reads to the end
   tcp_xfer.py retry OUT HOST N M CLOSED
       one socket, bound to a free port by its number, connects to port
       CLOSED, where nothing listens (0: a free one), and is refused; then,
@@ -111,6 +112,52 @@ def tcp_sockets(port):
     return left
 
 
+def wait_port_free(port):
+    """Until no socket but TIME_WAIT ones is left on local port `port` (the last
+    one goes when the peer's last ACK comes, in softirq)."""
+    deadline = time.monotonic() + TIMEOUT
+    while tcp_sockets(port):
+        if time.monotonic() > deadline:
+            sys.exit(f"tcp_xfer: port {port} still has sockets {tcp_sockets(port)}")
+        time.sleep(0.005)
+
+
+def listener(host, backlog=1):
+    """A socket listening on a free port of host, and that port."""
+    ls = socket.socket(family(host))
+    ls.bind((host, 0))
+    ls.listen(backlog)
+    return ls, ls.getsockname()[1]
+
+
+def serve_thread(ls, handle):
+    """A started thread that accepts one connection on ls and runs handle(c)."""
+    def run():
+        c, _ = ls.accept()
+        handle(c)
+    t = threading.Thread(target=run)
+    t.start()
+    return t
+
+
+def closed_port(host):
+    """A port of host nothing listens on (bound, then closed)."""
+    probe = socket.socket(family(host))
+    probe.bind((host, 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+def answer(m):
+    """A server's handler: reads to the client's FIN, answers m bytes, closes."""
+    def handle(c):
+        recv_all(c)
+        c.sendall(b"m" * m)
+        c.close()
+    return handle
+
+
 def serve(out, host, port, n, m, go=None):
     if go:
         wait_file(go)
@@ -131,12 +178,7 @@ def serve(out, host, port, n, m, go=None):
     c.shutdown(socket.SHUT_WR)
     c.close()
     ls.close()
-    # the connection's socket is gone once the client's last ACK came
-    deadline = time.monotonic() + TIMEOUT
-    while tcp_sockets(port):
-        if time.monotonic() > deadline:
-            sys.exit(f"tcp_xfer: port {port} still has sockets {tcp_sockets(port)}")
-        time.sleep(0.005)
+    wait_port_free(port)
     write_json(out, {"pid": os.getpid(), "comm": comm(), "got": got, "port": port,
                      "peer_port": peer[1]})
 
@@ -178,11 +220,7 @@ def xfer(out, srv_ns, cli_ns, host, port, n, m):
 
 
 def refused(out, host, port=0):
-    if not port:
-        probe = socket.socket(family(host))
-        probe.bind((host, 0))
-        port = probe.getsockname()[1]
-        probe.close()			# nothing listens on it now
+    port = port or closed_port(host)
     s = socket.socket(family(host))
     s.bind((host, 0))
     lport = s.getsockname()[1]
@@ -193,14 +231,10 @@ def refused(out, host, port=0):
 
 
 def hold(out, host, n1, n2, go):
-    ls = socket.socket(family(host))
-    ls.bind((host, 0))
-    ls.listen(1)
-    port = ls.getsockname()[1]
+    ls, port = listener(host)
     result = {}
 
-    def server():
-        c, _ = ls.accept()
+    def server(c):
         got = 0
         while got < n1:
             b = c.recv(n1 - got)
@@ -208,10 +242,12 @@ def hold(out, host, n1, n2, go):
                 break
             got += len(b)
         write_json(out + ".got1", {"got": got})
+        # not in a receive when a tracer starts: a call in progress is not seen where
+        # bytes are counted at the function's return (fexit, kretprobe: before 6.3)
+        wait_file(go)
         result["got"] = got + recv_all(c)
         c.close()
-    t = threading.Thread(target=server)
-    t.start()
+    t = serve_thread(ls, server)
     s = socket.create_connection((host, port))
     s.sendall(b"a" * n1)
     write_json(out + ".sent1", {"pid": os.getpid(), "comm": comm(),
@@ -224,24 +260,10 @@ def hold(out, host, n1, n2, go):
     write_json(out, {"pid": os.getpid(), "got": result.get("got"), "port": port})
 
 
-def retry(out, host, n, m, closed_port):
-    if not closed_port:
-        probe = socket.socket(family(host))
-        probe.bind((host, 0))
-        closed_port = probe.getsockname()[1]
-        probe.close()
-    ls = socket.socket(family(host))
-    ls.bind((host, 0))
-    ls.listen(1)
-    port = ls.getsockname()[1]
-
-    def server():
-        c, _ = ls.accept()
-        recv_all(c)
-        c.sendall(b"m" * m)
-        c.close()
-    t = threading.Thread(target=server)
-    t.start()
+def retry(out, host, n, m, closed):
+    closed = closed or closed_port(host)
+    ls, port = listener(host)
+    t = serve_thread(ls, answer(m))
     # bound to a port by its number: the failed connect keeps it (a port the
     # kernel chose for bind(0) would be released by the disconnect)
     free = socket.socket(family(host))
@@ -250,7 +272,7 @@ def retry(out, host, n, m, closed_port):
     free.close()
     s = socket.socket(family(host))
     s.bind((host, lport))
-    err = s.connect_ex((host, closed_port))
+    err = s.connect_ex((host, closed))
     s.connect((host, port))
     lport2 = s.getsockname()[1]
     s.sendall(b"n" * n)
@@ -259,31 +281,22 @@ def retry(out, host, n, m, closed_port):
     s.close()
     t.join(TIMEOUT)
     ls.close()
-    deadline = time.monotonic() + TIMEOUT
-    while tcp_sockets(port):
-        if time.monotonic() > deadline:
-            sys.exit(f"tcp_xfer: port {port} still has sockets {tcp_sockets(port)}")
-        time.sleep(0.005)
+    wait_port_free(port)
     write_json(out, {"pid": os.getpid(), "lport": lport, "lport2": lport2,
-                     "closed_port": closed_port,
+                     "closed_port": closed,
                      "port": port, "errno": errno.errorcode.get(err, err), "got": got})
 
 
 def reset(out, host, n):
-    ls = socket.socket(family(host))
-    ls.bind((host, 0))
-    ls.listen(1)
-    port = ls.getsockname()[1]
+    ls, port = listener(host)
 
-    def server():
-        c, _ = ls.accept()
+    def server(c):
         got = 0
         while got < n:
             got += len(c.recv(n - got))
         c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         c.close()
-    t = threading.Thread(target=server)
-    t.start()
+    t = serve_thread(ls, server)
     s = socket.create_connection((host, port))
     lport = s.getsockname()[1]
     s.sendall(b"r" * n)
@@ -299,10 +312,7 @@ def reset(out, host, n):
 
 
 def storm(out, sync, k):
-    ls = socket.socket()
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(16)
-    port = ls.getsockname()[1]
+    ls, port = listener("127.0.0.1", backlog=16)
 
     def server():
         for i in range(k):
@@ -324,28 +334,14 @@ def storm(out, sync, k):
         s.close()
     t.join(TIMEOUT)
     ls.close()
-    deadline = time.monotonic() + TIMEOUT
-    while tcp_sockets(port):
-        if time.monotonic() > deadline:
-            sys.exit(f"tcp_xfer: port {port} still has sockets {tcp_sockets(port)}")
-        time.sleep(0.005)
+    wait_port_free(port)
     write_json(out, {"pid": os.getpid(), "port": port, "lports": lports})
     write_json(os.path.join(sync, "done"), {})
 
 
 def closed(out, host, n, m, go):
-    ls = socket.socket(family(host))
-    ls.bind((host, 0))
-    ls.listen(1)
-    port = ls.getsockname()[1]
-
-    def server():
-        c, _ = ls.accept()
-        recv_all(c)
-        c.sendall(b"m" * m)
-        c.close()
-    t = threading.Thread(target=server)
-    t.start()
+    ls, port = listener(host)
+    t = serve_thread(ls, answer(m))
     s = socket.create_connection((host, port))
     lport = s.getsockname()[1]
     s.sendall(b"n" * n)
@@ -353,11 +349,7 @@ def closed(out, host, n, m, go):
     got = recv_all(s)
     t.join(TIMEOUT)
     ls.close()
-    deadline = time.monotonic() + TIMEOUT
-    while tcp_sockets(port):
-        if time.monotonic() > deadline:
-            sys.exit(f"tcp_xfer: port {port} still has sockets {tcp_sockets(port)}")
-        time.sleep(0.005)
+    wait_port_free(port)
     write_json(out, {"pid": os.getpid(), "comm": comm(), "lport": lport, "port": port,
                      "got": got})
     wait_file(go)
