@@ -13,6 +13,7 @@ Rules kept by every test here:
     filter matching only what the test started, so other processes and
     other BPF tools on the machine cannot disturb the exact assertions.
 """
+import itertools
 import json
 import os
 import pty
@@ -203,6 +204,10 @@ class Result:
                 f"cmd={self.cmd!r}, rows={rows!r})")
 
 
+# the next output file's number, per test directory (Kscope.out)
+OUT_SEQ = {}
+
+
 class Kscope:
     """Runs `kscope COMMAND [-j] -o FILE ARGS [-- PROGRAM]` in a per-test directory."""
 
@@ -223,9 +228,10 @@ class Kscope:
         return os.path.join(self.tmpdir, name)
 
     def out(self):
-        """A new output file's path."""
-        self.n += 1
-        return self.path(f"{self.command_name}-{self.n}.out")
+        """A new output file's path: numbered per directory, so that two runners of
+        one test (kscope.command("net") twice) never write the same file."""
+        seq = OUT_SEQ.setdefault(self.tmpdir, itertools.count(1))
+        return self.path(f"{self.command_name}-{next(seq)}.out")
 
     def argv(self, args, out=None, program=None, json_mode=True, prefix=()):
         cmd = [*prefix, KSCOPE, self.command_name, *(["-j"] if json_mode else [])]
