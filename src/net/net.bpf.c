@@ -873,7 +873,11 @@ static __always_inline void ev_state(struct sock *sk, int oldstate, int newstate
 	struct net_tcp_event e = {};
 	struct net_conn *c;
 
-	if (!events_on)
+	/*
+	 * not a change: the kernel traces LAST_ACK -> LAST_ACK when close()
+	 * follows a shutdown() whose FIN is not acknowledged yet
+	 */
+	if (!events_on || oldstate == newstate)
 		return;
 	if (newstate == TCP_SYN_SENT && oldstate == TCP_CLOSE) {
 		c = bpf_map_lookup_elem(&conns, &key);
@@ -1605,7 +1609,8 @@ static __always_inline int call_enter(struct sock *sk, __u64 flags, bool rx)
 	struct net_call call = { .sk = (__u64)sk, .flags = (__u32)flags };
 
 	tid |= (__u64)rx << 32;
-	if (!bpf_map_lookup_elem(&conns, &key)) {
+	/* followed, or open before kscope started and adopted now (in process context) */
+	if (!bpf_map_lookup_elem(&conns, &key) && !adopt(sk)) {
 		/* not followed; an entry left over must not take this call's return */
 		if (!bpf_map_delete_elem(&calls, &tid))
 			ks_lost_inc(KS_LOST_MISSED);

@@ -50,8 +50,22 @@ VARIANTS = OrderedDict([
 ])
 
 
+# Variants that forbid tracepoint families only: for a command one of whose probes has
+# no tracepoint on some kernels (net's send/recv before 6.3: fentry or a kprobe), so
+# that its tracepoint probes' other paths are still taken there (variants_needing())
+TP_ONLY_VARIANTS = OrderedDict([
+    ("raw_tp_only", ["--no-hook", "tp_btf"]),
+    ("tracepoint_only", ["--no-hook", "tp_btf,raw_tp"]),
+])
+
+
+def options(variant):
+    """kscope's options for a variant of VARIANTS or TP_ONLY_VARIANTS."""
+    return VARIANTS[variant] if variant in VARIANTS else TP_ONLY_VARIANTS[variant]
+
+
 def forbidden(variant):
-    opts = VARIANTS[variant]
+    opts = options(variant)
     if "--no-hook" not in opts:
         return set()
     return set(opts[opts.index("--no-hook") + 1].split(","))
@@ -193,6 +207,20 @@ def variants_for(*alt_lists):
     seen, out = set(), []
     for v in VARIANTS:
         key = tuple(plan(a, v) for a in alt_lists)
+        if v == "no_precheck" or key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
+def variants_needing(needed, *alt_lists):
+    """variants_for(*alt_lists, needed) among VARIANTS and TP_ONLY_VARIANTS, but only
+    those under which `needed` (a probe the command cannot run without) has a hook."""
+    seen, out = set(), []
+    for v in list(VARIANTS) + list(TP_ONLY_VARIANTS):
+        if plan(needed, v) is None:
+            continue
+        key = tuple(plan(a, v) for a in (*alt_lists, needed))
         if v == "no_precheck" or key not in seen:
             seen.add(key)
             out.append(v)

@@ -39,7 +39,7 @@ PY = sys.executable
 
 STAT_FIELDS = ("type", "ts_ns", "interval_ns", "reason", "reason_code", "protocol", "count",
                "netns", "cgroup_id", "uid", "pid", "comm")
-VARIANTS = hooks.variants_for(hooks.NET_DROPS, hooks.net_bytes())  # send/recv: the owners
+VARIANTS = hooks.variants_needing(hooks.net_bytes(), hooks.NET_DROPS, hooks.NET_UDP_FAIL)
 
 
 def stats(res, netns):
@@ -74,7 +74,7 @@ def test_udp_closed_port(kscope, veth, variant):
     """7 datagrams from A to a closed port of B: exactly 7 NO_SOCKET udp drops in B,
     no socket (no cgroup, uid, pid), through each hook path."""
     a, b = veth
-    t = kscope.command("net").start(["--drops", "-v", *hooks.VARIANTS[variant]])
+    t = kscope.command("net").start(["--drops", "-v", *hooks.options(variant)])
     info = xfer(a, "udp_send", "10.99.0.2", 9999, 7)
     res = t.stop(signal.SIGINT)
     assert res.rc == 0, res
@@ -114,7 +114,7 @@ def test_udp_rcvbuf(kscope, veth, variant):
     hook path (before 6.11 the socket is udp_fail_queue_rcv_skb's: not without a
     tp_btf or raw_tp hook for it)."""
     _, b = veth
-    t = kscope.command("net").start(["--drops", *hooks.VARIANTS[variant]])
+    t = kscope.command("net").start(["--drops", *hooks.options(variant)])
     info = xfer(b, "udp_overflow", "127.0.0.1", 50, 1000)
     res = t.stop(signal.SIGINT)
     assert res.rc == 0, res

@@ -42,7 +42,7 @@ from test_net import (DATA_SEGMENT, N, M, PY, SYN, XFER, conns, drop_first, free
 
 TP = hooks.TP
 EVENT_PROBES = dict(hooks.NET_EVENT_PROBES, state=TP)
-VARIANTS = hooks.variants_for(TP, hooks.net_bytes())
+VARIANTS = hooks.variants_needing(hooks.net_bytes(), TP)
 
 COMMON = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu", "conn_id",
           "family", "laddr", "lport", "raddr", "rport", "netns")
@@ -148,7 +148,7 @@ def check_exchange(res, info, caddr, saddr, syn_lport=0, listener=True):
 def test_states_exact(kscope, veth, variant):
     """Client in A, server in B: each side's state changes exactly, on each hook path."""
     a, b = veth
-    res, info = run_xfer(kscope, ["--events", "-v", *hooks.VARIANTS[variant]], b, a,
+    res, info = run_xfer(kscope, ["--events", "-v", *hooks.options(variant)], b, a,
                          "10.99.0.2")
     got = probe_lines(res.stderr)
     for probe, alts in EVENT_PROBES.items():
@@ -234,7 +234,7 @@ def test_refused(kscope, host, variant):
     """A connect to a closed port: one reset received by the client, one sent by the
     kernel (NO_SOCKET where it gives reasons), one error, the row's ECONNREFUSED."""
     port = free_port(host)
-    t = start_events(kscope, ["--port", str(port), *hooks.VARIANTS[variant]])
+    t = start_events(kscope, ["--port", str(port), *hooks.options(variant)])
     out = os.path.join(kscope.tmpdir, "refused.json")
     subprocess.run([PY, XFER, "refused", out, host, str(port)], check=True, timeout=TIMEOUT)
     res = t.stop(signal.SIGINT)
