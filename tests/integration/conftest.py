@@ -351,6 +351,18 @@ class Tracer:
                             (stdout or b"").decode("utf-8", "surrogateescape"), self.cmd,
                             self.json_mode)
 
+    def wait_row(self, pred):
+        """While kscope runs (-j -o FILE), until a row it wrote so far is one pred(row)
+        accepts: that row."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            rows = [json.loads(line) for line in read_text(self.out).split("\n")[:-1]]
+            for r in rows:
+                if pred(r):
+                    return r
+            assert time.monotonic() < deadline and self.proc.poll() is None, rows
+            time.sleep(0.05)
+
     def wait(self, timeout=TIMEOUT):
         """Wait for kscope to end by itself (-d, a count, PROGRAM's exit); Result."""
         try:

@@ -40,13 +40,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
 import hooks
 from conftest import (REPO, TIMEOUT, bpf_objects, bpftool_list, cgroup_id_of, check_gone, cli,
-                      read_text, wait_for_file)
+                      wait_for_file)
 
 XFER = os.path.join(REPO, "tests", "workloads", "tcp_xfer.py")
 PY = sys.executable
@@ -455,13 +454,7 @@ def test_interval_bytes_add_up(kscope):
     with open(out + ".sent1") as f:
         first = json.load(f)
     # a period that saw the connection live, with its first bytes
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        rows = [json.loads(line) for line in read_text(t.out).splitlines()]
-        if any(r["lport"] == first["lport"] and r["tx_bytes"] == n1 for r in rows):
-            break
-        assert time.monotonic() < deadline and t.proc.poll() is None, rows
-        time.sleep(0.05)
+    t.wait_row(lambda r: r["lport"] == first["lport"] and r["tx_bytes"] == n1)
     with open(go, "w"):
         pass
     res = t.wait()
@@ -527,11 +520,7 @@ def test_live_retransmit(kscope, veth, by):
 
     def mine(r):
         return r["pid"] == first["pid"] and (by or r["lport"] == first["lport"])
-    deadline = time.monotonic() + TIMEOUT
-    while not any(mine(r) and r["retrans_segs"]
-                  for r in map(json.loads, read_text(t.out).splitlines())):
-        assert time.monotonic() < deadline and t.proc.poll() is None
-        time.sleep(0.05)
+    t.wait_row(lambda r: mine(r) and r["retrans_segs"])
     with open(go, "w"):
         pass
     res = t.wait()
@@ -815,11 +804,7 @@ def test_by_process_intervals(kscope):
     wait_for_file(out + ".sent1", t.proc)
     with open(out + ".sent1") as f:
         pid = json.load(f)["pid"]
-    deadline = time.monotonic() + TIMEOUT
-    while not any(r.get("pid") == pid and r["tx_bytes"] == n1
-                  for r in map(json.loads, read_text(t.out).splitlines())):
-        assert time.monotonic() < deadline and t.proc.poll() is None
-        time.sleep(0.05)
+    t.wait_row(lambda r: r.get("pid") == pid and r["tx_bytes"] == n1)
     with open(go, "w"):
         pass
     res = t.wait()

@@ -25,12 +25,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 import hooks
-from conftest import REPO, TIMEOUT, bpf_objects, cgroup_id_of, check_gone, cli, read_text
+from conftest import REPO, TIMEOUT, bpf_objects, cgroup_id_of, check_gone, cli
 from test_net import (DATA_SEGMENT, drop_first, netns_ino, probe_lines, run_xfer,
                       veth)  # noqa: F401 (veth: a fixture)
 
@@ -153,13 +152,7 @@ def test_interval_adds_up(kscope, veth):
     ns = netns_ino(b)
     t = kscope.command("net").start(["--drops", "1"])
     xfer(a, "udp_send", "10.99.0.2", 9999, 3)
-    deadline = time.monotonic() + TIMEOUT
-    while True:		# a period that counted the first 3
-        rows = [json.loads(line) for line in read_text(t.out).splitlines()]
-        if any(r["netns"] == ns and r["reason"] == "NO_SOCKET" for r in rows):
-            break
-        assert time.monotonic() < deadline and t.proc.poll() is None, rows
-        time.sleep(0.05)
+    t.wait_row(lambda r: r["netns"] == ns and r["reason"] == "NO_SOCKET")  # the first 3
     xfer(a, "udp_send", "10.99.0.2", 9999, 4)
     res = t.stop(signal.SIGINT)
     assert res.rc == 0, res
