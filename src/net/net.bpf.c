@@ -426,19 +426,33 @@ static __always_inline void established(struct sock *sk)
  * net_tcp_end says why not later); its record waits for the socket's end,
  * as the application may still read what arrived before.
  */
-static __always_inline void on_close(struct sock *sk, int oldstate)
+/*
+ * At TCP_CLOSE. true: no connection, forgotten (no row, no --events line):
+ * a listener's child that closes from SYN_RECV having received nothing.
+ * That is a clone the kernel made for a handshake's last ACK and threw
+ * away, another CPU having made the connection for the same ACK first
+ * (tcp_v4_syn_recv_sock()'s inet_ehash_nolisten() fails; seen on 6.1). A
+ * Fast Open child that got data in SYN_RECV is a connection, and kept.
+ */
+static __always_inline bool on_close(struct sock *sk, int oldstate)
 {
 	__u64 key = (__u64)sk;
 	struct net_conn *c = bpf_map_lookup_elem(&conns, &key);
 
 	if (!c)
-		return;
+		return false;
 	c->close_ns = bpf_ktime_get_ns();
 	read_tcp(sk, &c->end);
+	if (oldstate == TCP_SYN_RECV && !(c->flags & NET_F_ACTIVE) && !c->end.wire_bytes_received &&
+	    !c->rx_bytes && !c->tx_bytes) {
+		bpf_map_delete_elem(&conns, &key);
+		return true;
+	}
 	__builtin_memset(c->laddr, 0, sizeof(c->laddr));
 	__builtin_memset(c->raddr, 0, sizeof(c->raddr));
 	conn_tuple(c, sk);
 	c->end.state = oldstate;	/* last: the connection is closed */
+	return false;
 }
 
 /* The socket is destroyed: nothing more can be read from it */
@@ -477,8 +491,8 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
 	case TCP_CLOSE:
 		if (oldstate == TCP_LISTEN)
 			listen_stop(sk);
-		else
-			on_close(sk, oldstate);
+		else if (on_close(sk, oldstate))
+			return 0;	/* no connection: a discarded clone */
 		break;
 	}
 	ev_state(sk, oldstate, newstate);
