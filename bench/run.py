@@ -42,6 +42,13 @@ sent (its CPU use falls quiet) before it reads the tracer's CPU time, so
 a tracer that batches its output is charged for all of it. Counting
 scenarios (write-storm) read the count the tracer printed instead.
 
+The net scenarios (net-conn, net-bulk, and not by default their 16 KiB and
+CPU-time variants) run bench/connstorm.c in a network namespace of its own:
+a loopback connection storm (the tracers' rows of the run's port counted,
+kscope's with their exact bytes) and a bulk transfer through one
+connection; a Workload whose clock is "cpu_ns" is timed by its own CPU time
+instead of the wall clock, which the other tasks of a shared CPU inflate.
+
 The start-up scenario (kind "startup") has no workload: bench/startup.c
 runs each tracer, watches its file descriptors from the other CPU, and
 reports the time from execve() to the last of its BPF attachments (links

@@ -26,6 +26,7 @@ test_pkgs=(
 	libclang-rt-14-dev           # libFuzzer and the ASan/UBSan runtimes: make fuzz, fuzz-regress (clang is a build dep)
 	python3 python3-pytest       # integration tests (drive the real binary)
 	procps util-linux            # pgrep, setpriv/unshare used by tests
+	iproute2 nftables            # net tests: netns + veth, one segment dropped on purpose
 	libcap2-bin                  # capsh: run kscope without CAP_BPF in a test
 )
 

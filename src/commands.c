@@ -14,6 +14,7 @@ const struct ks_cmd ks_cmds[] = {
 	{ "sched", cmd_sched, "scheduler: CPU time, context switches, run-queue latency, timeline", &sched_tracer },
 	{ "syscall", cmd_syscall, "syscalls: counts, errors by errno, latency, histograms, the call stream", &syscall_tracer },
 	{ "fileio", cmd_fileio, "file opens, slow reads/writes/fsyncs, I/O per file and process", &fileio_tracer },
+	{ "net", cmd_net, "TCP connections: owner, 4-tuple, exact bytes, retransmits, RTT, errors", &net_tracer },
 	{ "doctor", cmd_doctor, "what this kernel offers, and which hook each probe will use", NULL },
 	{ NULL, NULL, NULL, NULL },
 };

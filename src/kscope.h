@@ -27,11 +27,13 @@ int cmd_proc(int argc, char **argv);
 int cmd_sched(int argc, char **argv);
 int cmd_syscall(int argc, char **argv);
 int cmd_fileio(int argc, char **argv);
+int cmd_net(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 extern const struct ks_tracer hello_tracer;
 extern const struct ks_tracer proc_tracer;
 extern const struct ks_tracer sched_tracer;
 extern const struct ks_tracer fileio_tracer;
 extern const struct ks_tracer syscall_tracer;
+extern const struct ks_tracer net_tracer;
 
 #endif /* KSCOPE_H */

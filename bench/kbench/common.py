@@ -42,6 +42,9 @@ class Workload:
     # parsed output -> events a tracer should report (streams: the timed operations;
     # counts: everything the workload did on its file, warm-up included)
     generated: Optional[Callable[[dict], int]] = None
+    # the workload's time its ns per operation is made of: "elapsed_ns" (wall clock),
+    # or "cpu_ns" (its own CPU time, which other tasks on its CPU do not inflate)
+    clock: str = "elapsed_ns"
 
 
 @dataclass

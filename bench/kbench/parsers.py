@@ -169,3 +169,89 @@ def parse_kscope_table(files, res):
         if m:
             acc["lost"] += int(m.group(1) or m.group(2) or m.group(3))
     return acc
+
+
+# ---- net: connstorm's connections -------------------------------------------
+
+PEER_LOST_RE = re.compile(r"\b[Ll]ost (\d+) events")
+
+
+def _net_exact(res, tx, rx):
+    """The application bytes a side of connstorm's connection must show: 64 each
+    way per connection (conn), the whole transfer one way (bulk)."""
+    if res["mode"] == "conn":
+        return tx == res["bytes_each"] and rx == res["bytes_each"]
+    return sorted((tx, rx)) == [0, res["bytes"]]
+
+
+def parse_kscope_net(files, res):
+    """kscope net -j: the net_conn rows of the run's connections (its netns, its
+    server port); delivered: those with exactly the bytes the application moved
+    (a row with other bytes is in records, not delivered); lost records."""
+    acc = {"delivered": 0, "warm": 0, "records": 0, "lost": 0}
+    for line in _lines(files.data):
+        if not line.startswith('{"type":"net_conn"'):
+            _kscope_lost(line, acc)
+            continue
+        r = json.loads(line)
+        if r.get("netns") != res["netns"]:
+            continue
+        ports = (r.get("lport"), r.get("rport"))
+        if res["port"] in ports:
+            acc["records"] += 1
+            acc["delivered"] += _net_exact(res, r.get("tx_bytes"), r.get("rx_bytes"))
+        elif res["warm_port"] in ports:
+            acc["warm"] += 1
+    return acc
+
+
+def parse_tcplife(files, res):
+    """tcplife: one line per connection side closed (PID COMM LADDR LPORT RADDR
+    RPORT TX_KB RX_KB MS); the run's are those with its server port as LPORT or
+    RPORT (its KiB with two decimals cannot be checked exactly)."""
+    acc = {"delivered": 0, "warm": 0, "records": 0, "lost": _peer_lost_any(files)}
+    port, warm = str(res["port"]), str(res["warm_port"])
+    for line in _lines(files.out):
+        f = line.split()
+        if len(f) < 9 or not f[0].isdigit():
+            continue
+        ports = (f[-6], f[-4])
+        if port in ports:
+            acc["delivered"] += 1
+            acc["records"] += 1
+        elif warm in ports:
+            acc["warm"] += 1
+    return acc
+
+
+def parse_tcpstates(files, res):
+    """tcpstates: one line per state change (SKADDR PID COMM LADDR LPORT RADDR
+    RPORT OLDSTATE -> NEWSTATE MS); a connection side is delivered when its
+    change to CLOSE is there (records: all the run's changes, ~5 per side)."""
+    acc = {"delivered": 0, "warm": 0, "records": 0, "lost": _peer_lost_any(files)}
+    port, warm = str(res["port"]), str(res["warm_port"])
+    for line in _lines(files.out):
+        f = line.split()
+        if len(f) < 11 or f[-3] != "->":
+            continue
+        ports = (f[-7], f[-5])
+        if port in ports:
+            acc["records"] += 1
+            # the listener's own LISTEN -> CLOSE is not a connection
+            if f[-2] == "CLOSE" and f[-4] != "LISTEN":
+                acc["delivered"] += 1
+        elif warm in ports and f[-2] == "CLOSE" and f[-4] != "LISTEN":
+            acc["warm"] += 1
+    return acc
+
+
+def _peer_lost_any(files):
+    """libbpf-tools' perf buffer callbacks print "lost N events on CPU #C" (lower
+    case in tcplife and tcpstates), bpftrace "Lost N events"."""
+    n = 0
+    for p in (files.err, files.out):
+        for line in _lines(p):
+            m = PEER_LOST_RE.search(line)
+            if m:
+                n += int(m.group(1))
+    return n

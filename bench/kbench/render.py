@@ -124,6 +124,67 @@ def targets(doc):
     return rows
 
 
+def net_targets(doc):
+    """[target, kscope's value, met/missed, by how much]: issue 14's cost targets."""
+    rows = []
+    co = _scen(doc, "net-conn")
+    if co:
+        s = co["summary"]
+        k, ref = s.get("kscope-net", {}), s.get(co["reference"], {})
+        if k.get("added_ns") is not None and ref.get("added_ns"):
+            r = k["added_ns"] / ref["added_ns"]
+            rows.append(["per connection: added cost <= tcplife's",
+                         "%+.0f ns vs %+.0f ns per connection: %.2f" % (
+                             k["added_ns"], ref["added_ns"], r),
+                         _verdict(r <= 1), "%.1fx under" % (1 / r) if 0 < r <= 1 else
+                         "%.2fx (%+.0f ns)" % (r, k["added_ns"] - ref["added_ns"])])
+        for tk in ("kscope-net", "tcplife", "tcpstates"):
+            e = s.get(tk, {})
+            if e.get("delivered") is None:
+                continue
+            ok = e["lost_max"] == 0 and e["delivered_min"] == e["generated"]
+            full = sum(1 for r in co["raw"] if r.get(tk, {}).get("delivered") is not None and
+                       r[tk]["delivered"] == r[tk]["generated"])
+            rows.append(["per connection: every side reported (%s)" % co["labels"][tk],
+                         "complete in %d of %d rounds; the worst: %d/%d sides, %d events "
+                         "reported lost" % (full, e["runs"], e["delivered_min"], e["generated"],
+                                            e["lost_max"]),
+                         "**complete**" if ok else "**incomplete**",
+                         "" if ok else "%d sides short in the worst round" % (
+                             e["generated"] - e["delivered_min"])])
+    for key in ("net-bulk", "net-bulk-cpu", "net-bulk-16k", "net-bulk-16k-cpu"):
+        bu = _scen(doc, key)
+        if not bu:
+            continue
+        e, base = bu["summary"].get("kscope-net", {}), bu["summary"].get("none", {})
+        if e.get("slowdown") is None:
+            continue
+        what = ("16 KiB" if "16k" in key else "1 MiB") + " writes"
+        clock = "CPU time" if key.endswith("-cpu") else "wall clock"
+        v = e["slowdown"]
+        # half the range of the paired differences, as a share of the untraced time: a
+        # wall-clock verdict finer than that is noise
+        spread = (e["added_max"] - e["added_min"]) / 2 / base["median"]
+        row = ["bulk (%s): throughput within 2%% of untraced (%s)" % (what, clock),
+               "%.3fx the time (paired median of %d rounds; the rounds spread +-%.1f%%)" % (
+                   v, e["runs"], spread * 100)]
+        if spread > 0.02:
+            row += ["**not resolved**", "the rounds' spread is wider than the target"]
+        else:
+            row += [_verdict(v <= 1.02), "%.1f%% to spare" % ((1.02 - v) * 100) if v <= 1.02
+                    else "%.1f%% over" % ((v - 1.02) * 100)]
+        rows.append(row)
+        if e.get("bpf_ns_per_op") is not None and base.get("median"):
+            f = e["bpf_ns_per_op"] / base["median"]
+            rows.append(["bulk (%s): time in kscope's BPF programs <= 2%% of the untraced "
+                         "(%s)" % (what, clock),
+                         "%.0f ns per MiB of %.0f: %.2f%%" % (e["bpf_ns_per_op"],
+                                                             base["median"], f * 100),
+                         _verdict(f <= 0.02), "%.1fx under" % (0.02 / f) if f <= 0.02 else
+                         "%.1fx over" % (f / 0.02)])
+    return rows
+
+
 # ---- markdown ----------------------------------------------------------------
 
 
@@ -182,6 +243,13 @@ def markdown(doc):
             out.append("\nBPF ns per program run (bpf_stats, median; programs that ran at least "
                        "once per 100 %s%s): " % (unit, "es" if unit.endswith("ch") else "s") +
                        "; ".join(progs) + ".")
+        out.append("")
+    rows = net_targets(doc)
+    if rows:
+        out.append("### Targets (issue 14)\n")
+        out.append("| target | measured | verdict | margin |\n|---|---|---|---|")
+        for r in rows:
+            out.append("| " + " | ".join(r) + " |")
         out.append("")
     rows = targets(doc)
     if rows:

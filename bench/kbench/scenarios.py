@@ -3,7 +3,8 @@ configurations measured on it, the hooks no one else may be on, and its kind (st
 startup, soak)."""
 from .common import Scenario
 from .tracers import OPS, SYSOPS
-from .workloads import churn, cswitch, execstorm, openstorm, sysstorm, writestorm
+from .workloads import (bulkxfer, churn, connstorm, cswitch, execstorm, openstorm, sysstorm,
+                        writestorm)
 
 SCHED_TRACERS = ["none", "floor-switch", "floor-3", "kscope", "kscope-hist", "runqlat",
                  "bpftrace"]
@@ -37,6 +38,9 @@ STARTUP_TRACERS = ["floor-switch", "kscope-hello", "kscope-proc", "kscope", "ksc
                    "execsnoop", "opensnoop", "syscount", "runqlat", "bpftrace-execsnoop",
                    "bpftrace-open"] + ["nopre-" + c for c in ("proc", "sched", "syscall",
                                                               "fileio")]
+
+NET_HOOKS = ("inet_sock_set_state", "tcp_destroy_sock", "sock_send_length", "sock_recv_length")
+NET_TRACERS = ["none", "floor-net", "kscope-net", "tcplife", "tcpstates"]
 
 SOAK_TRACERS = ["before-fileio-top1", "kscope-fileio-top1", "before-fileio", "kscope-fileio"]
 
@@ -89,6 +93,35 @@ SCENARIOS = [
              delivered="counted",
              note="nothing streamed: kscope fileio sums the writes to the file, syscall "
                   "counters count write; counted = what the tracer printed for them"),
+    Scenario("net-conn", "net: TCP connection storm on loopback, every connection reported",
+             connstorm(), 20000, NET_TRACERS, reference="tcplife", hooks=NET_HOOKS,
+             drain=True, delivered="delivered",
+             note="the cost per connection; delivered = connection sides (sockets) of this "
+                  "run reported closed: kscope net's rows with exactly 64 bytes each way, "
+                  "tcplife's lines, tcpstates' changes to CLOSE"),
+    Scenario("net-bulk", "net: bulk TCP transfer on loopback, one connection",
+             bulkxfer(), 4096, NET_TRACERS, reference="tcplife", hooks=NET_HOOKS,
+             drain=True, delivered="delivered",
+             note="the cost per byte: throughput against no tracer (slowdown); delivered = "
+                  "the connection's two sides reported (kscope net: with the transfer's "
+                  "exact bytes)"),
+    Scenario("net-bulk-16k", "net: bulk TCP transfer on loopback, 16 KiB writes",
+             bulkxfer(16), 4096, NET_TRACERS, reference="tcplife", hooks=NET_HOOKS,
+             drain=True, delivered="delivered", default=False,
+             note="not run by default (--scenario net-bulk-16k): the same transfer in 64 "
+                  "times as many send and receive calls, what the per-call hooks "
+                  "(sock_send_length, sock_recv_length) cost at worst"),
+    Scenario("net-bulk-cpu", "net: bulk TCP transfer on loopback, CPU time per MiB",
+             bulkxfer(clock="cpu_ns"), 4096, NET_TRACERS, reference="tcplife",
+             hooks=NET_HOOKS, drain=True, delivered="delivered",
+             note="net-bulk timed by the workload's own CPU time instead of the wall clock: "
+                  "the other tasks of a shared CPU, which spread net-bulk's rounds by +-10%, "
+                  "do not count"),
+    Scenario("net-bulk-16k-cpu", "net: bulk TCP transfer on loopback, 16 KiB writes, CPU time "
+             "per MiB", bulkxfer(16, clock="cpu_ns"), 4096, NET_TRACERS, reference="tcplife",
+             hooks=NET_HOOKS, drain=True, delivered="delivered", default=False,
+             note="not run by default (--scenario net-bulk-16k-cpu): net-bulk-16k timed by "
+                  "the workload's own CPU time"),
     Scenario("soak", "fileio: soak under process churn", churn(), 180, SOAK_TRACERS,
              kind="soak", reference="kscope-fileio-top1", default=False,
              note="not run by default (--scenario soak; --soak-seconds for longer): does a "

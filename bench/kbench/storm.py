@@ -55,7 +55,7 @@ def measure(ctx, sc, tracer, size, tag, bpf_stats=False):
             run.kill()
         raise
     ops = sc.workload.ops(res)
-    rec.update(ns_per_op=res["elapsed_ns"] / ops, ops=ops, workload=res)
+    rec.update(ns_per_op=res[sc.workload.clock] / ops, ops=ops, workload=res)
     intruder = procfs.SENTINEL.since(t_begin)
     if intruder:
         foreign = "%s ran during the measurement" % intruder

@@ -5,8 +5,9 @@ import shutil
 import subprocess
 
 from .common import BENCH, Tracer
-from .parsers import (parse_kscope_fileio, parse_kscope_hello, parse_kscope_proc,
-                      parse_kscope_table, parse_peer_lines, parse_syscall_table)
+from .parsers import (parse_kscope_fileio, parse_kscope_hello, parse_kscope_net,
+                      parse_kscope_proc, parse_kscope_table, parse_peer_lines,
+                      parse_syscall_table, parse_tcplife, parse_tcpstates)
 
 
 def _have(path):
@@ -80,6 +81,9 @@ BT_COUNT = "tracepoint:raw_syscalls:sys_enter { @[%s] = count(); }"
 # bpftrace holds one perf event per CPU (its output buffer) besides the
 # tracepoint's: the probe is attached once there are ncpu + 1
 BT_ATTACH = (os.cpu_count() or 1) + 1
+# libbpf-tools tcplife and tcpstates: the tracepoint (a perf event and its link) and
+# a perf buffer of one perf event per CPU
+PERFBUF_ATTACH = 2 + (os.cpu_count() or 1)
 NO_PRECHECK = ["--no-precheck", "--no-hook", "fentry,kprobe,lsm"]
 # the bpftrace printf one-liner of the open storm (%s: a filter, or nothing)
 BT_OPEN = 'tracepoint:syscalls:sys_enter_openat %s{ printf("%%d %%s %%s\\n", pid, comm, ' \
@@ -270,6 +274,34 @@ TRACERS = {t.key: t for t in [
            needs=lambda ctx: _bpftrace_ready(ctx) or _have("/usr/sbin/execsnoop.bt")(ctx),
            min_attach=BT_ATTACH, parse=parse_peer_lines,
            note="bpftrace's own execsnoop.bt: printf + join(argv) at sys_enter_exec*"),
+] + [
+    # net: the connection storm and the bulk transfer (bench/connstorm.c)
+    Tracer("floor-net", "empty tp_btf state+destroy+send+recv",
+           _floor("empty_state", "empty_destroy", "empty_send", "empty_recv", obj="net.bpf.o"),
+           needs=_floor_ready("net.bpf.o"), min_attach=4,
+           note="bench/floor/net.bpf.c: empty programs on the four hooks kscope net uses by "
+                "default (inet_sock_set_state, tcp_destroy_sock, sock_send_length, "
+                "sock_recv_length)"),
+    Tracer("kscope-net", "kscope net -j -o FILE",
+           lambda ctx: [ctx.kscope, "net", "-j", "-o", ctx.data],
+           needs=_kscope_has("net"), min_attach=4, parse=parse_kscope_net,
+           note="one NDJSON row per connection side as it closes (owner, 4-tuple, exact "
+                "application bytes, the kernel's wire, retransmit and RTT counters), to a file"),
+    Tracer("tcplife", "tcplife (libbpf-tools)",
+           lambda ctx: ["stdbuf", "-oL", "/usr/sbin/tcplife"],
+           needs=lambda ctx: _have("/usr/sbin/tcplife")(ctx) or (
+               None if shutil.which("stdbuf") else "stdbuf not installed"),
+           min_attach=PERFBUF_ATTACH, parse=parse_tcplife,
+           note="Debian libbpf-tools; tracepoint sock:inet_sock_set_state, a perf buffer, one "
+                "line per connection side as it closes (bytes in KiB with two decimals); "
+                "under stdbuf -oL, without which its buffered stdout can be lost at the end"),
+    Tracer("tcpstates", "tcpstates (libbpf-tools)",
+           lambda ctx: ["stdbuf", "-oL", "/usr/sbin/tcpstates"],
+           needs=lambda ctx: _have("/usr/sbin/tcpstates")(ctx) or (
+               None if shutil.which("stdbuf") else "stdbuf not installed"),
+           min_attach=PERFBUF_ATTACH, parse=parse_tcpstates,
+           note="Debian libbpf-tools; tracepoint sock:inet_sock_set_state, a perf buffer, one "
+                "line per state change (about 5 per connection side); stdbuf -oL as tcplife"),
 ] + [
     Tracer("nopre-" + cmd, "kscope %s%s, no pre-check" % (cmd, " -j -o FILE" if stream else ""),
            lambda ctx, cmd=cmd, stream=stream: [ctx.kscope, cmd] + (

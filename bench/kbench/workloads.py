@@ -102,6 +102,52 @@ def writestorm():
         generated=lambda r: r["writes_total"])
 
 
+def connstorm():
+    def argv(ctx, n):
+        return [os.path.join(ctx.bin, "connstorm"), "-n", str(n), "-c", str(ctx.workload_cpu)]
+
+    def check(r):
+        if r["failed"]:
+            return "%d of %d connections did not carry 64 bytes each way" % (r["failed"],
+                                                                              r["conns"])
+        return None
+
+    return Workload(
+        key="connstorm", unit="connection",
+        label="connstorm: TCP connections on loopback (in a netns of its own), one after the "
+              "other, the client and a server thread on one CPU; the client connects, writes "
+              "64 bytes, reads 64 and closes; the server accepts, reads 64, writes 64, reads "
+              "to the end and closes",
+        argv=argv, ops=lambda r: r["conns_expected"], check=check,
+        describe=lambda n: "%d connections (%d sockets closing) per run" % (n, 2 * n),
+        generated=lambda r: r["sides_expected"])
+
+
+def bulkxfer(write_kb=1024, clock="elapsed_ns"):
+    def argv(ctx, mib):
+        return [os.path.join(ctx.bin, "connstorm"), "-m", "bulk", "-b", str(mib),
+                "-s", str(write_kb), "-c", str(ctx.workload_cpu)]
+
+    def check(r):
+        if r["received"] != r["bytes"]:
+            return "the server received %d bytes of %d" % (r["received"], r["bytes"])
+        return None
+
+    return Workload(
+        key="bulkxfer%s%s" % ("" if write_kb == 1024 else "-%dk" % write_kb,
+                             "" if clock == "elapsed_ns" else "-cpu"), unit="MiB",
+        label="connstorm -m bulk: one TCP connection on loopback (in a netns of its own), "
+              "the client writes in %s writes, a server thread reads with a buffer of the "
+              "same size, both on one CPU%s" % (
+                  "1 MiB" if write_kb == 1024 else "%d KiB" % write_kb,
+                  "" if clock == "elapsed_ns" else "; time: the workload's own CPU time "
+                  "(user + system, both threads, the loopback's softirq work included), not "
+                  "wall clock"),
+        argv=argv, ops=lambda r: r["mib"], check=check,
+        describe=lambda n: "%d MiB through one connection per run" % n,
+        generated=lambda r: 2, clock=clock)
+
+
 CHURN_FORKS, CHURN_OPENS = 200, 10000
 
 

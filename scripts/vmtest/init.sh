@@ -67,6 +67,8 @@ if [ -n "$VM_REPO" ]; then
 	mnt 9p repo "$R$VM_REPO" trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000
 fi
 $BB hostname vmtest 2>/dev/null
+# loopback, as any booted system has it (the net tests' 127.0.0.1 and ::1)
+$BB ip link set lo up || fail "ip link set lo up"
 
 echo "vmtest: userland ready at uptime $($BB cut -d' ' -f1 /proc/uptime)"
 $BB env -i PATH="$PATH" HOME=/root TERM=dumb LANG=C.UTF-8 \

@@ -355,11 +355,14 @@ def build_initrd(k, kern, kid, pytest_timeout, accel):
         for fn in sorted(os.listdir(wl)):
             with open(os.path.join(wl, fn), "rb") as f:
                 c.file(f"kscope/{build}/workloads/{fn}", f.read(), 0o755)
-        ti = os.path.join(REPO, "tests", "integration")
-        for fn in sorted(os.listdir(ti)):
-            if fn.endswith(".py"):
-                with open(os.path.join(ti, fn), "rb") as f:
-                    c.file(f"kscope/tests/integration/{fn}", f.read())
+        # the tests, and the workloads that are Python scripts (tcp_xfer.py), run in place
+        for d in ("integration", "workloads"):
+            td = os.path.join(REPO, "tests", d)
+            for fn in sorted(os.listdir(td)):
+                if fn.endswith(".py"):
+                    with open(os.path.join(td, fn), "rb") as f:
+                        c.file(f"kscope/tests/{d}/{fn}", f.read(), 0o755 if d == "workloads"
+                               else 0o644)
         with open(os.path.join(HERE, "runner.py"), "rb") as f:
             c.file("kscope/scripts/vmtest/runner.py", f.read())
     run_cmd = shlex.join(["/usr/bin/python3", *runner_args(k, kid, GUEST_OUT, repo,

@@ -189,16 +189,21 @@ static void plan_row(struct doctor *d, const char *cmd, const struct ks_probe_pl
 		ks_json_end(&d->out);
 		return;
 	}
-	if (c)
+	if (c && c->with_prog)
+		ks_out_printf(&d->out, "%-10s %-15s %s/%s with %s/%s\n", cmd, pl->name,
+			      ks_hook_kind_name(c->hook.kind), c->hook.target,
+			      ks_hook_kind_name(c->with_hook.kind), c->with_hook.target);
+	else if (c)
 		ks_out_printf(&d->out, "%-10s %-15s %s/%s\n", cmd, pl->name,
 			      ks_hook_kind_name(c->hook.kind), c->hook.target);
 	else
-		ks_out_printf(&d->out, "%-10s %-15s NONE\n", cmd, pl->name);
+		ks_out_printf(&d->out, "%-10s %-15s NONE%s\n", cmd, pl->name,
+			      pl->best ? " (it runs without it)" : "");
 	for (int j = 0; j < skipped; j++)
 		ks_out_printf(&d->out, "%-10s %-15s   skipped %s/%s: %s\n", "", "",
 			      ks_hook_kind_name(pl->alts[j].hook.kind), pl->alts[j].hook.target,
 			      pl->alts[j].why ? pl->alts[j].why : "");
-	if (!c)
+	if (!c && !pl->best)
 		d->problems++;
 }
 
@@ -218,8 +223,11 @@ static void check_commands(struct doctor *d)
 			continue;
 		}
 		for (int i = 0; i < n; i++)
-			for (int j = 0; j < plans[i].nalts; j++)
+			for (int j = 0; j < plans[i].nalts; j++) {
 				ks_probe_want(&plans[i].alts[j].hook);
+				if (plans[i].alts[j].with_prog)
+					ks_probe_want(&plans[i].alts[j].with_hook);
+			}
 		for (int i = 0; i < n; i++) {
 			plans[i].wanted = true;	/* show optional probes too */
 			if (plans[i].chosen < 0)

@@ -177,10 +177,9 @@ struct cgroup___pre61 {
 	__u64 ancestor_ids[];
 } __attribute__((preserve_access_index));
 
-/* Is the task's cgroup (v2) the filter cgroup or below it? */
-static __always_inline bool ks_task_in_cgroup(struct task_struct *task)
+/* Is this cgroup (v2) the filter cgroup or below it? (a task's, a socket's) */
+static __always_inline bool ks_cgroup_in_filter(struct cgroup *cg)
 {
-	struct cgroup *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
 	__u32 level = ks_cfg.cgroup_level;
 	__u64 id = 0;
 
@@ -199,6 +198,12 @@ static __always_inline bool ks_task_in_cgroup(struct task_struct *task)
 				      bpf_core_field_offset(old->ancestor_ids) + level * sizeof(id));
 	}
 	return id == ks_cfg.cgroup_id;
+}
+
+/* Is the task's cgroup (v2) the filter cgroup or below it? */
+static __always_inline bool ks_task_in_cgroup(struct task_struct *task)
+{
+	return ks_cgroup_in_filter(BPF_CORE_READ(task, cgroups, dfl_cgrp));
 }
 
 /*

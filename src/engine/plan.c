@@ -21,6 +21,7 @@ static const struct {
 	{ "tracepoint/", KS_HOOK_TRACEPOINT },
 	{ "tp/", KS_HOOK_TRACEPOINT },
 	{ "lsm/", KS_HOOK_LSM },
+	{ "iter/", KS_HOOK_ITER },
 };
 
 static const char *const kind_names[KS_HOOK_NR] = {
@@ -32,6 +33,7 @@ static const char *const kind_names[KS_HOOK_NR] = {
 	[KS_HOOK_RAW_TP] = "raw_tp",
 	[KS_HOOK_TRACEPOINT] = "tracepoint",
 	[KS_HOOK_LSM] = "lsm",
+	[KS_HOOK_ITER] = "iter",
 };
 
 static const struct {
@@ -134,16 +136,21 @@ int ks_plan_choose(struct ks_alt *alts, int n, unsigned forbid,
 {
 	for (int i = 0; i < n; i++) {
 		struct ks_alt *a = &alts[i];
+		unsigned fam = ks_hook_family(a->hook.kind);
 
 		if (a->failed)
 			continue;	/* err/why kept from the failure */
-		if (ks_hook_family(a->hook.kind) & forbid) {
+		if (a->with_prog)
+			fam |= ks_hook_family(a->with_hook.kind);
+		if (fam & forbid) {
 			a->err = -EPERM;
 			a->why = "disabled by --no-hook";
 			continue;
 		}
 		a->why = NULL;
 		a->err = avail ? avail(&a->hook, ctx, &a->why) : 0;
+		if (!a->err && a->with_prog && avail)
+			a->err = avail(&a->with_hook, ctx, &a->why);
 		if (!a->err)
 			return i;
 		if (!a->why)

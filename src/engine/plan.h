@@ -21,6 +21,7 @@ enum ks_hook_kind {
 	KS_HOOK_RAW_TP,
 	KS_HOOK_TRACEPOINT,
 	KS_HOOK_LSM,
+	KS_HOOK_ITER,       /* a BPF iterator ("iter/tcp"): run by the command, not by events */
 	KS_HOOK_NR,
 };
 
@@ -44,6 +45,13 @@ struct ks_hook {
 struct ks_alt {
 	const char *prog;        /* BPF program name */
 	struct ks_hook hook;
+	/*
+	 * A program loaded and attached with it, or NULL: a kretprobe's kprobe,
+	 * which saves the arguments the return does not have. Either one
+	 * forbidden, unavailable or failing fails the alternative.
+	 */
+	const char *with_prog;
+	struct ks_hook with_hook;
 	int err;                 /* 0, or why it was skipped/failed (-errno) */
 	const char *why;         /* human reason, static string */
 	bool failed;             /* failed to load or attach: never choose again */
@@ -61,8 +69,8 @@ typedef int (*ks_hook_avail_fn)(const struct ks_hook *h, void *ctx, const char *
 
 /*
  * Pick the first alternative that is not forbidden, has not failed and is
- * available. Skipped alternatives get err/why filled in. Returns the index,
- * or -1 if none is usable.
+ * available, with its with_prog's hook if it has one. Skipped alternatives
+ * get err/why filled in. Returns the index, or -1 if none is usable.
  */
 int ks_plan_choose(struct ks_alt *alts, int n, unsigned forbid,
 		   ks_hook_avail_fn avail, void *ctx);

@@ -98,6 +98,10 @@ static bool hook_btf_name(const struct ks_hook *h, char *name, size_t size, int 
 		*kind = BTF_KIND_TYPEDEF;
 		snprintf(name, size, "btf_trace_%s", h->target);
 		return true;
+	case KS_HOOK_ITER:
+		*kind = BTF_KIND_FUNC;
+		snprintf(name, size, "bpf_iter_%s", h->target);
+		return true;
 	default:
 		return false;
 	}
@@ -461,6 +465,31 @@ static int probe_tracepoint(const struct ks_hook *h, const char **why)
 	return 0;
 }
 
+/* An iterator: the kernel has its target (bpf_iter_<target>) and loads a program for it */
+static int probe_iter(const struct ks_hook *h, const char **why)
+{
+	char name[KS_HOOK_TARGET_MAX + 16];
+	int kind, id, fd;
+
+	if (!ks_kernel_has_btf()) {
+		*why = "kernel has no BTF (" VMLINUX_BTF ")";
+		return -EOPNOTSUPP;
+	}
+	hook_btf_name(h, name, sizeof(name), &kind);
+	id = kernel_btf_id(name, kind, why);
+	if (id == -ENOENT)
+		*why = "no such iterator in this kernel";
+	if (id < 0)
+		return id;
+	fd = load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, id);
+	if (fd < 0) {
+		*why = fd == -EPERM ? "kernel refuses to load it (EPERM)" : "kernel refuses to load it";
+		return fd;
+	}
+	close(fd);
+	return 0;
+}
+
 int ks_probe_hook(const struct ks_hook *h, void *ctx, const char **why)
 {
 	struct probe_cache *c;
@@ -491,6 +520,9 @@ int ks_probe_hook(const struct ks_hook *h, void *ctx, const char **why)
 		break;
 	case KS_HOOK_TRACEPOINT:
 		err = probe_tracepoint(h, &reason);
+		break;
+	case KS_HOOK_ITER:
+		err = probe_iter(h, &reason);
 		break;
 	default:
 		err = -EINVAL;

@@ -125,6 +125,9 @@ static void say_plans(const struct ks_trace *c)
 		a = &pl->alts[pl->chosen];
 		fprintf(stderr, "kscope: probe %s: %s/%s", pl->name,
 			ks_hook_kind_name(a->hook.kind), a->hook.target);
+		if (a->with_prog)
+			fprintf(stderr, " with %s/%s", ks_hook_kind_name(a->with_hook.kind),
+				a->with_hook.target);
 		for (int j = 0; j < pl->chosen; j++)
 			fprintf(stderr, "%s%s/%s: %s", j ? "; " : " (skipped ",
 				ks_hook_kind_name(pl->alts[j].hook.kind), pl->alts[j].hook.target,

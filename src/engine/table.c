@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "table.h"
+#include "util.h"
 
 #define BUCKETS_MIN 64
 
@@ -85,8 +86,10 @@ struct ks_table *ks_table_new(const struct ks_table_desc *d)
 	struct ks_table *t;
 	size_t off;
 
-	if (d->ncols > KS_TABLE_MAX_COLS || !d->key_size)
+	if (d->ncols > KS_TABLE_MAX_COLS || !d->key_size) {
+		errno = EINVAL;		/* a command's mistake: its tests see it */
 		return NULL;
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
@@ -657,6 +660,61 @@ struct ks_row *ks_table_fold_gone(struct ks_table *t, size_t max, const void *ke
 	into->gone = true;
 	t->ngone = 1;
 	return into;
+}
+
+/* A grouped table's group of row r: the values of its `by` columns */
+static unsigned group_key(const struct ks_table *t, const struct ks_row *r, uint64_t *key)
+{
+	unsigned n = 0;
+
+	for (const int *b = t->group->by; *b >= 0; b++)
+		key[n++] = ks_row_get(r, *b);
+	return n;
+}
+
+size_t ks_table_fold_gone_groups(struct ks_table *t, size_t max)
+{
+	struct into {
+		uint64_t key[KS_TABLE_MAX_COLS];
+		struct ks_row *row;
+	};
+	struct ks_vec intos = KS_VEC(struct into);
+	size_t folded = 0;
+
+	if (!t->group || t->ngone <= max)
+		return 0;
+	for (size_t b = 0; b < t->nbuckets; b++)
+		for (struct ks_row **pp = &t->buckets[b]; *pp;) {
+			struct ks_row *r = *pp;
+			struct into in = { .row = r }, *found = NULL;
+			unsigned n;
+
+			if (!r->gone) {
+				pp = &r->next;
+				continue;
+			}
+			n = group_key(t, r, in.key);
+			for (size_t i = 0; i < intos.n && !found; i++) {
+				struct into *x = ks_vec_at(&intos, i);
+
+				if (!memcmp(x->key, in.key, n * sizeof(in.key[0])))
+					found = x;
+			}
+			if (!found) {
+				/* the group's first gone row holds it (no memory: kept apart) */
+				ks_vec_push(&intos, &in);
+				pp = &r->next;
+				continue;
+			}
+			row_merge(found->row, r, MERGE_ADD);
+			*pp = r->next;
+			row_free(t, r);
+			t->nrows--;
+			t->ngone--;
+			folded++;
+		}
+	ks_vec_free(&intos);
+	return folded;
 }
 
 static int key_cmp(const struct ks_table *t, const struct ks_row *x, const struct ks_row *y);

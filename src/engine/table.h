@@ -75,7 +75,7 @@ enum ks_col_kind {
  * maximum); else 0.
  */
 
-#define KS_TABLE_MAX_COLS 32
+#define KS_TABLE_MAX_COLS 48
 
 struct ks_table;
 struct ks_row;
@@ -192,6 +192,13 @@ size_t ks_table_sweep(struct ks_table *t);
  * put); else NULL. Bounds a period's memory when many entries come and go.
  */
 struct ks_row *ks_table_fold_gone(struct ks_table *t, size_t max, const void *key);
+/*
+ * A grouped table (ks_table_group) holding more than `max` gone rows:
+ * each group's gone rows merged into one of them (the group's numbers
+ * unchanged). Bounds the memory of a summary shown only at the end, when
+ * many entries come and go. Returns how many rows were merged away.
+ */
+size_t ks_table_fold_gone_groups(struct ks_table *t, size_t max);
 /* Every row, in no order: NULL first, NULL after the last */
 struct ks_row *ks_table_next(const struct ks_table *t, const struct ks_row *r);
 

@@ -33,8 +33,9 @@ struct ks_trace {
 	struct bpf_object *obj;
 	struct ks_probe_plan plans[KS_MAX_PROBES];
 	int nplans;
-	struct bpf_link *links[KS_MAX_PROBES];
-	int link_prog_fd[KS_MAX_PROBES];      /* the program of each link */
+	/* a link per chosen program, and one per companion (ks_alt.with_prog) */
+	struct bpf_link *links[2 * KS_MAX_PROBES];
+	int link_prog_fd[2 * KS_MAX_PROBES];  /* the program of each link */
 	int nlinks;
 	int task_storage;                     /* ks_trace_task_storage() */
 
@@ -90,6 +91,7 @@ static int add_plan(struct ks_trace *c, struct ks_probe_plan *plans, int *n,
 	pl->name = p->name;
 	pl->wanted = wanted;
 	pl->engine = engine;
+	pl->best = p->flags & KS_PROBE_BEST;
 	pl->chosen = -1;
 	for (int i = 0; i < KS_MAX_ALTS && p->progs[i]; i++) {
 		struct bpf_program *prog = bpf_object__find_program_by_name(obj, p->progs[i]);
@@ -99,6 +101,20 @@ static int add_plan(struct ks_trace *c, struct ks_probe_plan *plans, int *n,
 		if (!prog || ks_hook_from_section(bpf_program__section_name(prog), &a->hook))
 			return c ? fail(c, -ENOENT, "internal error: probe '%s': no usable "
 					"program '%s'", p->name, p->progs[i]) : -ENOENT;
+	}
+	for (int k = 0; k < KS_MAX_ALTS && p->with[k].prog; k++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, p->with[k].with);
+		struct ks_alt *a = NULL;
+
+		for (int i = 0; i < pl->nalts && !a; i++)
+			if (!strcmp(pl->alts[i].prog, p->with[k].prog))
+				a = &pl->alts[i];
+		if (!a || a->with_prog || !prog ||
+		    ks_hook_from_section(bpf_program__section_name(prog), &a->with_hook))
+			return c ? fail(c, -ENOENT, "internal error: probe '%s': no usable "
+					"companion '%s' of '%s'", p->name, p->with[k].with,
+					p->with[k].prog) : -ENOENT;
+		a->with_prog = p->with[k].with;
 	}
 	return 0;
 }
@@ -147,8 +163,11 @@ static int choose_plans(struct ks_trace *c, struct ks_probe_plan *plans, int n, 
 	for (int i = 0; precheck && i < n; i++)
 		for (int j = 0; plans[i].wanted && j < plans[i].nalts; j++)
 			if (!plans[i].alts[j].failed &&
-			    !(ks_hook_family(plans[i].alts[j].hook.kind) & forbid))
+			    !(ks_hook_family(plans[i].alts[j].hook.kind) & forbid)) {
 				ks_probe_want(&plans[i].alts[j].hook);
+				if (plans[i].alts[j].with_prog)
+					ks_probe_want(&plans[i].alts[j].with_hook);
+			}
 	for (int i = 0; i < n; i++) {
 		struct ks_probe_plan *pl = &plans[i];
 		char line[sizeof(c->why)];
@@ -159,7 +178,7 @@ static int choose_plans(struct ks_trace *c, struct ks_probe_plan *plans, int n, 
 			continue;
 		pl->chosen = ks_plan_choose(pl->alts, pl->nalts, forbid,
 					    precheck ? ks_probe_hook : NULL, NULL);
-		if (pl->chosen >= 0 || !c)
+		if (pl->chosen >= 0 || !c || pl->best)
 			continue;
 		len = snprintf(line, sizeof(line), "no usable hook for probe '%s':", pl->name);
 		for (int j = 0; j < pl->nalts && len < sizeof(line); j++)
@@ -294,10 +313,17 @@ static void set_autoload(const struct ks_tracer *t, struct bpf_object *obj,
 	bpf_object__for_each_program(prog, obj)
 		bpf_program__set_autoload(prog, false);
 	for (int i = 0; i < n; i++) {
+		const struct ks_alt *a;
+
 		if (plans[i].chosen < 0 || (only >= 0 && i != only))
 			continue;
-		prog = bpf_object__find_program_by_name(obj, plans[i].alts[plans[i].chosen].prog);
+		a = &plans[i].alts[plans[i].chosen];
+		prog = bpf_object__find_program_by_name(obj, a->prog);
 		bpf_program__set_autoload(prog, true);
+		if (a->with_prog) {
+			prog = bpf_object__find_program_by_name(obj, a->with_prog);
+			bpf_program__set_autoload(prog, true);
+		}
 	}
 	for (int i = 0; only < 0 && t->aux_progs && t->aux_progs[i]; i++) {
 		prog = bpf_object__find_program_by_name(obj, t->aux_progs[i]);
@@ -307,9 +333,9 @@ static void set_autoload(const struct ks_tracer *t, struct bpf_object *obj,
 }
 
 /*
- * The object as a whole failed to load. Load each chosen program alone to
- * find which ones the kernel rejects, and mark them failed so the next
- * attempt uses their probe's next alternative.
+ * The object as a whole failed to load. Load each chosen program alone (with
+ * its companion) to find which ones the kernel rejects, and mark them failed
+ * so the next attempt uses their probe's next alternative.
  */
 static int diagnose_load(struct ks_trace *c)
 {
@@ -351,30 +377,49 @@ static void detach_all(struct ks_trace *c)
 	c->obj = NULL;
 }
 
+/* One program's link, kept with its program's fd; -errno */
+static int attach_prog(struct ks_trace *c, const char *name)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(c->obj, name);
+	struct bpf_link *link = bpf_program__attach(prog);
+
+	if (!link)
+		return -errno;
+	c->link_prog_fd[c->nlinks] = bpf_program__fd(prog);
+	c->links[c->nlinks++] = link;
+	return 0;
+}
+
 static int attach_chosen(struct ks_trace *c)
 {
 	int failed = 0;
 
 	for (int i = 0; i < c->nplans; i++) {
 		struct ks_probe_plan *pl = &c->plans[i];
-		struct bpf_program *prog;
-		struct bpf_link *link;
 		struct ks_alt *a;
+		int err = 0;
 
 		if (pl->chosen < 0)
 			continue;
 		a = &pl->alts[pl->chosen];
-		prog = bpf_object__find_program_by_name(c->obj, a->prog);
-		link = bpf_program__attach(prog);
-		if (!link) {
-			a->failed = true;
-			a->err = -errno;
-			a->why = "loaded, but attaching failed";
-			failed++;
-			continue;
+		if (a->hook.kind == KS_HOOK_ITER)
+			continue;	/* the command runs it (ks_iter_run) */
+		/* the companion first: then every return seen had its entry seen */
+		if (a->with_prog) {
+			err = attach_prog(c, a->with_prog);
+			if (err)
+				a->why = "loaded, but its companion failed to attach";
 		}
-		c->link_prog_fd[c->nlinks] = bpf_program__fd(prog);
-		c->links[c->nlinks++] = link;
+		if (!err) {
+			err = attach_prog(c, a->prog);
+			if (err)
+				a->why = "loaded, but attaching failed";
+		}
+		if (err) {
+			a->failed = true;
+			a->err = err;
+			failed++;
+		}
 	}
 	return failed;
 }

@@ -29,12 +29,28 @@
 #define KS_PROG(skel, prog) (&#prog[0 * sizeof(((struct skel *)0)->progs.prog)])
 
 #define KS_PROBE_OPTIONAL (1u << 0)   /* loaded only if tracer->wanted() says so */
+/* if no hook works, the tracer runs without it (it checks bpf_program__fd() >= 0) */
+#define KS_PROBE_BEST     (1u << 1)
+
+/*
+ * An alternative's companion: program `with` is loaded and attached with
+ * alternative `prog`, and only with it (a kretprobe's kprobe, which saves
+ * per thread the arguments the return no longer has). Both names checked
+ * as KS_PROG's; either one failing fails the alternative.
+ */
+#define KS_WITH(skel, prog, with) { KS_PROG(skel, prog), KS_PROG(skel, with) }
+
+struct ks_prog_with {
+	const char *prog;      /* one of the probe's progs */
+	const char *with;
+};
 
 /* A logical probe: its programs (KS_PROG), preferred first */
 struct ks_probe {
 	const char *name;
 	const char *progs[KS_MAX_ALTS + 1];   /* NULL-terminated */
 	unsigned flags;
+	struct ks_prog_with with[KS_MAX_ALTS];   /* KS_WITH; ends at the first empty one */
 };
 
 /* Generic access to a bpftool-generated skeleton */
@@ -153,6 +169,7 @@ struct ks_probe_plan {
 	int chosen;                    /* index into alts, -1 none */
 	bool wanted;
 	bool engine;                   /* the engine's own (follow) probe */
+	bool best;                     /* KS_PROBE_BEST: none usable is not an error */
 };
 
 #define KS_MAX_PROBES 32

@@ -2,11 +2,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,6 +125,63 @@ const char *ks_cgroup2_root(void)
 	}
 	fclose(f);
 	return root[0] ? root : NULL;
+}
+
+/* ---- cgroup v2 ids to paths ---------------------------------------------- */
+
+struct cg_ent {
+	uint64_t id;
+	char *path;
+};
+
+static struct ks_vec cg_snap = KS_VEC(struct cg_ent);
+static uint64_t cg_snap_ns;
+static size_t cg_root_len;
+
+static void cg_snap_free(void)
+{
+	for (size_t i = 0; i < cg_snap.n; i++)
+		free(((struct cg_ent *)ks_vec_at(&cg_snap, i))->path);
+	ks_vec_free(&cg_snap);
+}
+
+static int cg_walk(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	struct cg_ent e = { .id = sb->st_ino };
+
+	(void)ftw;
+	if (flag != FTW_D)
+		return 0;
+	/* relative to the mount point: the root is "/" */
+	e.path = strdup(path[cg_root_len] ? path + cg_root_len : "/");
+	if (!e.path || !ks_vec_push(&cg_snap, &e)) {
+		free(e.path);
+		return 1;
+	}
+	return 0;
+}
+
+const char *ks_cgroup2_path(uint64_t id)
+{
+	const char *root = ks_cgroup2_root();
+	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
+
+	for (int pass = 0; root && pass < 2; pass++) {
+		for (size_t i = 0; i < cg_snap.n; i++) {
+			const struct cg_ent *e = ks_vec_at(&cg_snap, i);
+
+			if (e->id == id)
+				return e->path;
+		}
+		/* a cgroup made since the last walk: walk again, at most once a second */
+		if (pass || (cg_snap.n && now - cg_snap_ns < 1000000000ull))
+			break;
+		cg_snap_free();
+		cg_snap_ns = now;
+		cg_root_len = strlen(root);
+		nftw(root, cg_walk, 16, FTW_PHYS | FTW_MOUNT);
+	}
+	return NULL;
 }
 
 uint64_t ks_now_ns(int clock)
@@ -246,6 +305,34 @@ void ks_vec_free(struct ks_vec *vec)
 	free(vec->v);
 	vec->v = NULL;
 	vec->n = vec->cap = 0;
+}
+
+int ks_iter_run(struct bpf_program *prog, int map_fd)
+{
+	union bpf_iter_link_info info = { .map.map_fd = map_fd };
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
+	struct bpf_link *link;
+	char buf[4096];
+	ssize_t n;
+	int fd, err = 0;
+
+	if (bpf_program__fd(prog) < 0)
+		return -ENOENT;		/* not loaded: no kernel support */
+	link = bpf_program__attach_iter(prog, map_fd >= 0 ? &opts : NULL);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+	} else {
+		while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+			;
+		if (n < 0)
+			err = -errno;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+	return err;
 }
 
 void ks_map_delete_keys(int fd, struct ks_vec *keys)

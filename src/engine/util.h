@@ -24,6 +24,14 @@ bool ks_proc_comm(uint32_t pid, char *comm);
 const char *ks_cgroup2_root(void);
 
 /*
+ * The path, below the cgroup v2 mount point ("/" for the root), of the
+ * cgroup of this id (its kernfs inode number, bpf_get_current_cgroup_id());
+ * NULL if there is none now. The hierarchy is walked once and kept; a new
+ * id walks it again, at most once a second.
+ */
+const char *ks_cgroup2_path(uint64_t id);
+
+/*
  * Wait until every BPF program that is running now has returned: tracing
  * programs run inside an RCU read-side section, and membarrier's GLOBAL
  * command waits for an RCU grace period. After a flag in a map or .bss
@@ -72,6 +80,16 @@ struct ks_vec {
 /* Append a copy of item: the copy, or NULL (no memory: nothing appended) */
 void *ks_vec_push(struct ks_vec *vec, const void *item);
 void ks_vec_free(struct ks_vec *vec);
+/*
+ * Run a loaded BPF iterator program (SEC("iter/...")) over everything it
+ * iterates, once (map_fd: the map of an "iter/bpf_map_elem", else -1), its
+ * output read and dropped (it updates maps): 0, -ENOENT if it is not
+ * loaded (KS_PROBE_BEST found no kernel support), or -errno. The engine
+ * loads iterators as it does any probe, but never attaches them itself.
+ */
+struct bpf_program;
+int ks_iter_run(struct bpf_program *prog, int map_fd);
+
 /* Delete each key of keys from map fd (a walk's dead entries), and free keys */
 void ks_map_delete_keys(int fd, struct ks_vec *keys);
 

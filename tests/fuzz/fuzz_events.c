@@ -48,6 +48,17 @@ static const struct mode modes[] = {
 	{ cmd_hello, { "hello" }, true, true },
 	{ cmd_hello, { "hello", "-j" }, true, true },
 	{ cmd_hello, { "hello", "-j", "-T" }, true, true },
+	/* 22: net's stream, and its interval table (rows from close records) */
+	{ cmd_net, { "net" }, true, true },
+	{ cmd_net, { "net", "-j" }, true, true },
+	{ cmd_net, { "net", "-j", "1" }, true, true },
+	{ cmd_net, { "net", "-s", "tx", "-n", "2", "1" }, true, true },
+	/* 26: net --events: state changes, retransmits, resets, errors, with the rows */
+	{ cmd_net, { "net", "--events" }, true, true },
+	{ cmd_net, { "net", "--events", "-j" }, true, true },
+	/* 28: net --by: the rows folded per process and cgroup, each period and at the end */
+	{ cmd_net, { "net", "--by", "process", "-j", "1" }, true, true },
+	{ cmd_net, { "net", "--by", "cgroup" }, true, true },
 };
 
 #define NMODES   (sizeof(modes) / sizeof(modes[0]))

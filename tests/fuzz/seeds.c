@@ -16,6 +16,7 @@
 #include "engine/events.h"
 #include "fileio/fileio.h"
 #include "hello/hello.h"
+#include "net/net.h"
 #include "proc/proc.h"
 #include "sched/sched.h"
 #include "syscall/syscall.h"
@@ -194,6 +195,106 @@ static void hello_records(struct feed *f)
 	feed_add(f, &e, offsetof(struct hello_event, filename));
 }
 
+/*
+ * net: an IPv4 close, an IPv6 refused one, one whose bytes grew after the
+ * close (a later period), an unknown family and state, one too short
+ */
+static void net_records(struct feed *f)
+{
+	struct net_close_event e = {
+		.hdr = hdr(NET_EV_CLOSE, 0, 100, 100, "curl"),
+		.id = 1, .start_ns = 1000, .close_ns = 2000, .tx_bytes = 1000, .rx_bytes = 3333,
+		.end = { .wire_bytes_sent = 1000, .wire_bytes_acked = 1002,
+			 .wire_bytes_received = 3334, .srtt_us = 20, .min_rtt_us = 10, .state = 5 },
+		.netns = 4026531840u, .flags = NET_F_OWNER | NET_F_ACTIVE, .family = NET_AF_INET,
+		.lport = 40000, .rport = 80, .laddr = { 127, 0, 0, 1 }, .raddr = { 127, 0, 0, 1 },
+	};
+	static const unsigned char tick[2] = { 0xff, 0xff };
+
+	feed_add(f, &e, sizeof(e));
+	e.id = 2;
+	e.family = NET_AF_INET6;
+	e.laddr[0] = e.raddr[0] = 0;
+	e.laddr[15] = e.raddr[15] = 1;
+	e.end = (struct net_tcp_end){ .error = 111, .state = 2, .rtos = NET_NONE,
+				      .min_rtt_us = NET_NONE };
+	feed_add(f, &e, sizeof(e));
+	memcpy(f->b + f->n, tick, 2);	/* an interval's end */
+	f->n += 2;
+	e.id = 1;
+	e.tx_bytes = 500;		/* lower than before: counted again from 0 */
+	feed_add(f, &e, sizeof(e));
+	e.family = 7;
+	feed_add(f, &e, sizeof(e));
+	e.family = NET_AF_INET;
+	e.end.state = 99;
+	feed_add(f, &e, sizeof(e));
+	feed_add(f, &e, sizeof(e) - 1);
+}
+
+/*
+ * net --events: a state change, each retransmit kind, resets sent (a reason
+ * with a name, one without, none) and received, an error by name and by
+ * number, a row with resets; then a state change without its old state, an
+ * unknown kind, a negative error, one too short
+ */
+static void net_event_records(struct feed *f)
+{
+	struct net_tcp_event e = {
+		.hdr = hdr(NET_EV_STATE, 0, 100, 100, "curl"),
+		.conn_id = 1, .netns = 4026531840u, .reason = NET_NONE, .family = NET_AF_INET,
+		.lport = 40000, .rport = 80, .old_state = 2, .state = 1,
+		.laddr = { 127, 0, 0, 1 }, .raddr = { 127, 0, 0, 1 },
+	};
+	struct net_close_event c = {
+		.hdr = hdr(NET_EV_CLOSE, 0, 100, 100, "curl"),
+		.id = 1, .start_ns = 1000, .close_ns = 2000,
+		.end = { .error = 104, .state = 1, .rtos = NET_NONE, .min_rtt_us = NET_NONE },
+		.netns = 4026531840u, .flags = NET_F_OWNER | NET_F_ACTIVE, .family = NET_AF_INET6,
+		.lport = 40000, .rport = 80, .laddr = { [15] = 1 }, .raddr = { [15] = 1 },
+		.resets_sent = 1, .resets_received = 1, .reset_reason = 1,
+	};
+
+	feed_add(f, &e, sizeof(e));
+	e.hdr.type = NET_EV_RETRANS;
+	for (unsigned k = NET_RETRANS_SEGMENT; k <= NET_RETRANS_SYNACK; k++) {
+		e.kind = k;
+		feed_add(f, &e, sizeof(e));
+	}
+	e.kind = 0;
+	e.hdr.type = NET_EV_RESET_SENT;
+	e.state = 0;
+	e.conn_id = 0;
+	e.reason = 1;
+	feed_add(f, &e, sizeof(e));
+	e.reason = 999;
+	feed_add(f, &e, sizeof(e));
+	e.reason = NET_NONE;
+	feed_add(f, &e, sizeof(e));
+	e.hdr.type = NET_EV_RESET_RECV;
+	e.state = 2;
+	feed_add(f, &e, sizeof(e));
+	e.hdr.type = NET_EV_ERROR;
+	e.error = 111;
+	feed_add(f, &e, sizeof(e));
+	e.error = 4000;
+	feed_add(f, &e, sizeof(e));
+	feed_add(f, &c, sizeof(c));
+	c.reset_reason = NET_NONE;
+	feed_add(f, &c, sizeof(c));
+	e.hdr.type = NET_EV_STATE;
+	e.old_state = 0;
+	feed_add(f, &e, sizeof(e));
+	e.hdr.type = NET_EV_RETRANS;
+	e.kind = 7;
+	feed_add(f, &e, sizeof(e));
+	e.kind = 0;
+	e.hdr.type = NET_EV_ERROR;
+	e.error = -5;
+	feed_add(f, &e, sizeof(e));
+	feed_add(f, &e, sizeof(e) - 1);
+}
+
 /* the modes of fuzz_events.c, in its order */
 static void (*const mode_records[])(struct feed *) = {
 	proc_records, proc_records, proc_records, proc_records, proc_records, proc_records,
@@ -202,6 +303,9 @@ static void (*const mode_records[])(struct feed *) = {
 	fileio_records, fileio_records, fileio_records, fileio_records, fileio_records,
 	sched_records, fileio_periods, fileio_periods,
 	hello_records, hello_records, hello_records,
+	net_records, net_records, net_records, net_records,
+	net_event_records, net_event_records,
+	net_records, net_records,
 };
 
 /*

@@ -13,9 +13,11 @@ Rules kept by every test here:
     filter matching only what the test started, so other processes and
     other BPF tools on the machine cannot disturb the exact assertions.
 """
+import itertools
 import json
 import os
 import pty
+import secrets
 import select
 import shutil
 import signal
@@ -202,6 +204,10 @@ class Result:
                 f"cmd={self.cmd!r}, rows={rows!r})")
 
 
+# the next output file's number, per test directory (Kscope.out)
+OUT_SEQ = {}
+
+
 class Kscope:
     """Runs `kscope COMMAND [-j] -o FILE ARGS [-- PROGRAM]` in a per-test directory."""
 
@@ -222,9 +228,10 @@ class Kscope:
         return os.path.join(self.tmpdir, name)
 
     def out(self):
-        """A new output file's path."""
-        self.n += 1
-        return self.path(f"{self.command_name}-{self.n}.out")
+        """A new output file's path: numbered per directory, so that two runners of
+        one test (kscope.command("net") twice) never write the same file."""
+        seq = OUT_SEQ.setdefault(self.tmpdir, itertools.count(1))
+        return self.path(f"{self.command_name}-{next(seq)}.out")
 
     def argv(self, args, out=None, program=None, json_mode=True, prefix=()):
         cmd = [*prefix, KSCOPE, self.command_name, *(["-j"] if json_mode else [])]
@@ -344,6 +351,18 @@ class Tracer:
                             (stdout or b"").decode("utf-8", "surrogateescape"), self.cmd,
                             self.json_mode)
 
+    def wait_row(self, pred):
+        """While kscope runs (-j -o FILE), until a row it wrote so far is one pred(row)
+        accepts: that row."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            rows = [json.loads(line) for line in read_text(self.out).split("\n")[:-1]]
+            for r in rows:
+                if pred(r):
+                    return r
+            assert time.monotonic() < deadline and self.proc.poll() is None, rows
+            time.sleep(0.05)
+
     def wait(self, timeout=TIMEOUT):
         """Wait for kscope to end by itself (-d, a count, PROGRAM's exit); Result."""
         try:
@@ -445,6 +464,37 @@ def noise(bg, tmp_path):
 
 
 @pytest.fixture
+def cgroup(bg):
+    """A fresh cgroup v2 directory; processes moved back out and removed after."""
+    root = cgroup2_mount()
+    with open("/proc/self/cgroup") as f:
+        mine = [line[3:].strip() for line in f if line.startswith("0::")][0]
+    home = root + mine.rstrip("/")
+    path = os.path.join(root, f"kscope-test-{os.getpid()}-{secrets.token_hex(3)}")
+    os.mkdir(path)
+    yield path
+    try:
+        with open(os.path.join(path, "cgroup.procs")) as f:
+            left = [int(x) for x in f.read().split()]
+        for pid in left:
+            try:
+                with open(os.path.join(home, "cgroup.procs"), "w") as f:
+                    f.write(str(pid))
+            except OSError:
+                pass
+    finally:
+        bg.cleanup()
+        for _ in range(500):	# a task that just exited may linger a moment
+            try:
+                os.rmdir(path)
+                break
+            except OSError:
+                time.sleep(0.01)
+        else:
+            os.rmdir(path)
+
+
+@pytest.fixture
 def shared_dir():
     """A directory that uid 65534 can write to (tmp_path's parents are 0700)."""
     d = tempfile.mkdtemp(prefix="kscope-it-", dir="/tmp")
@@ -494,7 +544,14 @@ def bpf_objects(pid):
 
 
 def bpftool_list(kind):
-    p = subprocess.run(["bpftool", kind, "show", "-j"], capture_output=True, timeout=TIMEOUT)
+    # an object another process drops between bpftool's listing and its look-up fails
+    # the whole listing ("can't get link by id"): list again
+    for _ in range(20):
+        p = subprocess.run(["bpftool", kind, "show", "-j"], capture_output=True,
+                           timeout=TIMEOUT)
+        if p.returncode == 0 or b"can't get" not in p.stdout + p.stderr:
+            break
+        time.sleep(0.05)
     assert p.returncode == 0, p
     return {o["id"]: o for o in json.loads(p.stdout or b"[]")}
 

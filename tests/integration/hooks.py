@@ -30,6 +30,13 @@ FAMILIES = ("fentry", "kprobe", "lsm", "tp_btf", "raw_tp", "tracepoint")
 TP = ("tp_btf", "raw_tp", "tracepoint")           # every tracepoint-based probe
 EXIT = ("fentry", "kprobe") + TP                  # proc's exit: taskstats_exit first
 EXIT_TARGET = "taskstats_exit"
+# net's send/recv: the sock_*_length tracepoints (6.3+), then fexit, then a kretprobe
+# with its kprobe, on tcp_sendmsg/tcp_recvmsg (net_bytes() drops the tracepoints where
+# the kernel has none); NET_BYTES_KIND: the hook kscope names for those families
+NET_BYTES = TP + ("fentry", "kprobe")
+NET_BYTES_KIND = {"fentry": "fexit", "kprobe": "kretprobe"}
+NET_DROPS = TP                                    # net's drops (--drops): skb:kfree_skb
+NET_UDP_FAIL = ("tp_btf", "raw_tp")               # net's udp-fail: its tracepoint has no socket
 
 VARIANTS = OrderedDict([
     ("default", []),
@@ -43,8 +50,22 @@ VARIANTS = OrderedDict([
 ])
 
 
+# Variants that forbid tracepoint families only: for a command one of whose probes has
+# no tracepoint on some kernels (net's send/recv before 6.3: fentry or a kprobe), so
+# that its tracepoint probes' other paths are still taken there (variants_needing())
+TP_ONLY_VARIANTS = OrderedDict([
+    ("raw_tp_only", ["--no-hook", "tp_btf"]),
+    ("tracepoint_only", ["--no-hook", "tp_btf,raw_tp"]),
+])
+
+
+def options(variant):
+    """kscope's options for a variant of VARIANTS or TP_ONLY_VARIANTS."""
+    return VARIANTS[variant] if variant in VARIANTS else TP_ONLY_VARIANTS[variant]
+
+
 def forbidden(variant):
-    opts = VARIANTS[variant]
+    opts = options(variant)
     if "--no-hook" not in opts:
         return set()
     return set(opts[opts.index("--no-hook") + 1].split(","))
@@ -58,8 +79,8 @@ BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY = 26, 24
 BTF_PATH = "/sys/kernel/btf/vmlinux"
 
 
-def btf_func_id(name, path=BTF_PATH):
-    """The BTF id of FUNC `name` in the kernel's BTF, or None."""
+def btf_func_id(name, path=BTF_PATH, kind_wanted=12):
+    """The BTF id of FUNC `name` (or of another kind) in the kernel's BTF, or None."""
     with open(path, "rb") as f:
         data = f.read()
     magic, _ver, _flags, hdr_len, type_off, type_len, str_off, _str_len = \
@@ -76,7 +97,7 @@ def btf_func_id(name, path=BTF_PATH):
     while off < end:
         name_off, info, _ = struct.unpack_from("<III", data, off)
         kind, vlen = (info >> 24) & 0x1F, info & 0xFFFF
-        if kind == 12 and data.startswith(want, strs + name_off):
+        if kind == kind_wanted and data.startswith(want, strs + name_off):
             return tid
         off += 12 + fixed.get(kind, 0) + per_member.get(kind, 0) * vlen
         tid += 1
@@ -136,6 +157,19 @@ def detect_hooks():
     return have
 
 
+def tracepoint_exists(category, name):
+    """Does the kernel have this tracepoint? Its BTF typedef, else tracefs."""
+    if os.path.exists(BTF_PATH):
+        return btf_func_id(f"btf_trace_{name}", kind_wanted=8) is not None
+    return any(os.path.exists(f"{d}/events/{category}/{name}")
+               for d in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"))
+
+
+def net_bytes():
+    """NET_BYTES as this kernel has them: sock_send_length came in 6.3."""
+    return NET_BYTES if tracepoint_exists("sock", "sock_send_length") else NET_BYTES[len(TP):]
+
+
 _kernel_hooks = None
 
 
@@ -179,8 +213,28 @@ def variants_for(*alt_lists):
     return out
 
 
+def variants_needing(needed, *alt_lists):
+    """variants_for(*alt_lists, needed) among VARIANTS and TP_ONLY_VARIANTS, but only
+    those under which `needed` (a probe the command cannot run without) has a hook."""
+    seen, out = set(), []
+    for v in list(VARIANTS) + list(TP_ONLY_VARIANTS):
+        if plan(needed, v) is None:
+            continue
+        key = tuple(plan(a, v) for a in (*alt_lists, needed))
+        if v == "no_precheck" or key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
 def skipped_before(alts, variant):
     """Alternatives kscope must have tried and skipped before its choice."""
     chosen = plan(alts, variant)
     no = forbidden(variant)
     return [a for a in alts[:alts.index(chosen)] if a not in no]
+
+
+# net's resets (always) and --events' probes (KS_PROBE_OPTIONAL: loaded only then), by
+# name as -v and kscope doctor show them (src/net/net.c); test_net_events.py checks each
+NET_EVENT_PROBES = {"reset-sent": TP, "reset-recv": TP, "retrans": TP, "retrans-synack": TP,
+                    "error": TP}

@@ -23,7 +23,7 @@ import time
 import pytest
 
 from conftest import (HOOK_VARIANTS, TIMEOUT, Kscope, Result, bpf_objects, bpftool_list,
-                      check_gone, cgroup2_mount, cli, parse_ndjson, wait_for_file, wait_sleeping,
+                      check_gone, cli, parse_ndjson, wait_for_file, wait_sleeping,
                       workload)
 
 HDR = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu")
@@ -737,35 +737,6 @@ def test_filter_uid(bg, fio, shared_dir, shared_bin):
     check_io(row, writes=5, write_bytes=500)
     assert other[0].pid not in {r["pid"] for r in rows}
     assert not [r for r in rows if r["path"] == b]
-
-
-@pytest.fixture
-def cgroup(bg):
-    """A fresh cgroup v2 directory; its processes moved back out, then removed."""
-    root = cgroup2_mount()
-    with open("/proc/self/cgroup") as f:
-        mine = [line[3:].strip() for line in f if line.startswith("0::")][0]
-    home = root + mine.rstrip("/")
-    path = os.path.join(root, f"kscope-fileio-{os.getpid()}-{secrets.token_hex(3)}")
-    os.mkdir(path)
-    yield path
-    try:
-        with open(os.path.join(path, "cgroup.procs")) as f:
-            left = [int(x) for x in f.read().split()]
-        for pid in left:
-            try:
-                with open(os.path.join(home, "cgroup.procs"), "w") as f:
-                    f.write(str(pid))
-            except OSError:
-                pass
-    finally:
-        bg.cleanup()
-        for _ in range(500):
-            try:
-                os.rmdir(path)
-                break
-            except OSError:
-                time.sleep(0.01)
 
 
 def test_filter_cgroup(bg, fio, cgroup):

@@ -8,11 +8,10 @@ and checks that exactly the ticker's matching events were seen.
 """
 import os
 import secrets
-import time
 
 import pytest
 
-from conftest import (TIMEOUT, cgroup2_mount, parse_ndjson, read_ints, read_text, wait_for_file,
+from conftest import (TIMEOUT, parse_ndjson, read_ints, read_text, wait_for_file,
                       workload)
 
 N = 3
@@ -147,37 +146,6 @@ def test_comm_filter(kscope, bg, noise, tmp_path):
     t.check_exit(res.events)
     assert len(res.events) == N + 1, res.events
     noise.assert_absent(res.events)
-
-
-@pytest.fixture
-def cgroup(bg):
-    """A fresh cgroup v2 directory; processes moved back out and removed after."""
-    root = cgroup2_mount()
-    with open("/proc/self/cgroup") as f:
-        mine = [line[3:].strip() for line in f if line.startswith("0::")][0]
-    home = root + mine.rstrip("/")
-    path = os.path.join(root, f"kscope-test-{os.getpid()}-{secrets.token_hex(3)}")
-    os.mkdir(path)
-    yield path
-    try:
-        with open(os.path.join(path, "cgroup.procs")) as f:
-            left = [int(x) for x in f.read().split()]
-        for pid in left:
-            try:
-                with open(os.path.join(home, "cgroup.procs"), "w") as f:
-                    f.write(str(pid))
-            except OSError:
-                pass
-    finally:
-        bg.cleanup()
-        for _ in range(500):	# a task that just exited may linger a moment
-            try:
-                os.rmdir(path)
-                break
-            except OSError:
-                time.sleep(0.01)
-        else:
-            os.rmdir(path)
 
 
 def test_cgroup_filter(kscope, bg, noise, tmp_path, cgroup):

@@ -15,6 +15,10 @@ from conftest import cli
 # probes with a single alternative
 SINGLE = {("proc", p): "tracepoint" for p in
           ("execve-enter", "execve-exit", "execveat-enter", "execveat-exit")}
+# net's live counters: an iterator (over its map, else over TCP sockets), whatever --no-hook says
+SINGLE[("net", "live")] = "iter"
+# probes whose alternatives are not every tracepoint hook
+ALTS = {("proc", "exit"): hooks.EXIT, ("net", "udp-fail"): hooks.NET_UDP_FAIL}
 
 
 def doctor(opts):
@@ -50,8 +54,11 @@ def test_doctor_plans_the_expected_hook(variant):
     for key, p in probes.items():
         if key in SINGLE:
             want = SINGLE[key]
+        elif key in (("net", "send"), ("net", "recv")):
+            want = hooks.plan(hooks.net_bytes(), variant)
+            want = hooks.NET_BYTES_KIND.get(want, want)
         else:
-            want = hooks.plan(hooks.EXIT if key == ("proc", "exit") else hooks.TP, variant)
+            want = hooks.plan(ALTS.get(key, hooks.TP), variant)
         assert p["hook"] == want, (variant, key, p)
         # every better alternative that the variant did not forbid is listed as skipped
         if key == ("proc", "exit"):

@@ -43,7 +43,7 @@ import time
 import pytest
 
 from conftest import (HOOK_VARIANTS, TIMEOUT, Kscope, bpf_objects, bpftool_list, check_gone, cli,
-                      cgroup2_mount, cgroup_id_of, expected_prio, parse_ndjson, wait_sleeping,
+                      cgroup_id_of, expected_prio, parse_ndjson, wait_sleeping,
                       workload)
 
 SETPRIV_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
@@ -525,37 +525,6 @@ def test_hist_by_process(sched):
     assert h["pid"] == b.pid and h["comm"] == "burn", h
     assert "cgroup_id" not in h, h
     assert h["count"] > 20, h
-
-
-@pytest.fixture
-def cgroup(bg):
-    """A fresh cgroup v2 directory; its processes moved back out, then removed."""
-    root = cgroup2_mount()
-    with open("/proc/self/cgroup") as f:
-        mine = [line[3:].strip() for line in f if line.startswith("0::")][0]
-    home = root + mine.rstrip("/")
-    path = os.path.join(root, f"kscope-sched-{os.getpid()}-{secrets.token_hex(3)}")
-    os.mkdir(path)
-    yield path
-    try:
-        with open(os.path.join(path, "cgroup.procs")) as f:
-            left = [int(x) for x in f.read().split()]
-        for pid in left:
-            try:
-                with open(os.path.join(home, "cgroup.procs"), "w") as f:
-                    f.write(str(pid))
-            except OSError:
-                pass
-    finally:
-        bg.cleanup()
-        for _ in range(500):    # a task that just exited may linger a moment
-            try:
-                os.rmdir(path)
-                break
-            except OSError:
-                time.sleep(0.01)
-        else:
-            os.rmdir(path)
 
 
 def test_hist_by_cgroup(sched, cgroup):

@@ -311,6 +311,56 @@ static void test_choose_no_callback(void **state)
 	assert_null(alts[2].why);
 }
 
+#define ALT_WITH(p, k, t, wp, wk, wt)						\
+	{ .prog = p, .hook = { .kind = k, .target = t }, .with_prog = wp,		\
+	  .with_hook = { .kind = wk, .target = wt } }
+
+static void test_choose_with_companion(void **state)
+{
+	struct ks_alt alts[] = {
+		ALT_WITH("a_kret", KS_HOOK_KRETPROBE, "ret_ok", "a_entry", KS_HOOK_KPROBE,
+			 "entry_gone"),
+		ALT_WITH("b_kret", KS_HOOK_KRETPROBE, "ret_ok", "b_entry", KS_HOOK_KPROBE,
+			 "entry_ok"),
+		ALT("a_tp", KS_HOOK_TRACEPOINT, "sock/x"),
+	};
+	struct fake_kernel k = { .missing = { { "entry_gone", -ENOENT, "no such function" } } };
+
+	/* the companion's hook is checked too, and its failure is the alternative's */
+	assert_int_equal(ks_plan_choose(alts, 3, 0, fake_avail, &k), 1);
+	assert_int_equal(k.calls, 4);
+	assert_int_equal(alts[0].err, -ENOENT);
+	assert_string_equal(alts[0].why, "no such function");
+	assert_int_equal(alts[1].err, 0);
+	assert_null(alts[1].why);
+}
+
+static void test_choose_with_companion_forbidden(void **state)
+{
+	struct ks_alt alts[] = {
+		/* the companion alone is of a forbidden family */
+		ALT_WITH("a_btf", KS_HOOK_TP_BTF, "x", "a_entry", KS_HOOK_KPROBE, "f"),
+		ALT("a_tp", KS_HOOK_TRACEPOINT, "sock/x"),
+	};
+	struct fake_kernel k = { 0 };
+
+	assert_int_equal(ks_plan_choose(alts, 2, KS_FAM_KPROBE, fake_avail, &k), 1);
+	assert_int_equal(k.calls, 1);
+	assert_int_equal(alts[0].err, -EPERM);
+	assert_string_equal(alts[0].why, "disabled by --no-hook");
+
+	/* one that failed (its companion did not attach) is not chosen again */
+	alts[0].failed = true;
+	alts[0].err = -EOPNOTSUPP;
+	alts[0].why = "attach failed";
+	assert_int_equal(ks_plan_choose(alts, 2, 0, fake_avail, &k), 1);
+	assert_string_equal(alts[0].why, "attach failed");
+
+	/* without a callback the companion is usable as its alternative is */
+	alts[0].failed = false;
+	assert_int_equal(ks_plan_choose(alts, 2, 0, NULL, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +377,8 @@ int main(void)
 		cmocka_unit_test(test_choose_none),
 		cmocka_unit_test(test_choose_rechoose_clears_stale_reason),
 		cmocka_unit_test(test_choose_no_callback),
+		cmocka_unit_test(test_choose_with_companion),
+		cmocka_unit_test(test_choose_with_companion_forbidden),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -723,6 +723,41 @@ static void test_sweep_fold_next(void **state)
 	ks_table_free(t);
 }
 
+/* Gone rows folded within their group: the grouped view's numbers do not move */
+static void test_fold_gone_groups(void **state)
+{
+	struct ks_table *t = threads();
+	struct tkey k10 = { 100, 10 }, k11 = { 110, 11 }, k21 = { 210, 21 }, k22 = { 220, 22 };
+	const char *before = "PID   N  COMM        CPU WAITS     AVG     P50     MAX CPUS\n"
+			     "20    2  b\\tx     5.90us     3    50ns    51ns    60ns 0xc\n"
+			     "10    2  main     5.70us     3  1.37us   959ns  3.00us 0x3\n";
+
+	(void)state;
+	ks_table_sort(t, T_CPU);
+	ks_table_hide(t, T_TID, true);
+	/* not grouped: nothing to fold by */
+	ks_row_gone(ks_table_find(t, &k10));
+	ks_row_gone(ks_table_find(t, &k11));
+	ks_row_gone(ks_table_find(t, &k21));
+	ks_row_gone(ks_table_find(t, &k22));
+	assert_int_equal(ks_table_fold_gone_groups(t, 0), 0);
+	ks_table_group(t, &by_process);
+	out_open(&out, false);
+	assert_int_equal(render(t, false), 2);
+	check_buf(&out, before);
+	/* at most 4 gone: kept apart */
+	assert_int_equal(ks_table_fold_gone_groups(t, 4), 0);
+	/* more: one gone row per process, the same view */
+	assert_int_equal(ks_table_fold_gone_groups(t, 3), 2);
+	assert_int_equal(ks_table_rows(t), 3);
+	assert_int_equal(render(t, false), 2);
+	check_buf(&out, before);
+	ks_table_new_period(t);
+	assert_int_equal(ks_table_rows(t), 1);	/* pid 30's idle thread */
+	out_close(&out);
+	ks_table_free(t);
+}
+
 static void test_bad_desc(void **state)
 {
 	struct ks_table_desc d = desc;
@@ -756,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_group_json),
 		cmocka_unit_test(test_running_max_and_hold),
 		cmocka_unit_test(test_sweep_fold_next),
+		cmocka_unit_test(test_fold_gone_groups),
 		cmocka_unit_test(test_bad_desc),
 	};
 
