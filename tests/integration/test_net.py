@@ -213,14 +213,17 @@ DATA_SEGMENT = "ip length > 200"
 SYN = "tcp flags & (syn | ack) == syn"
 
 
-def drop_first(ns, port, match):
-    """An nftables rule in namespace ns (the veth pair's server side) that drops the
-    first segment from 10.99.0.1 to port `port` matching `match` (numgen: only the
-    first; netem needs a module this kernel may not have)."""
+def drop_first(ns, port, match, to_client=False):
+    """An nftables rule in namespace ns that drops the first segment matching `match`
+    from the client (10.99.0.1) to the server's port `port`, or with to_client from the
+    server (10.99.0.2, port `port`) to the client (numgen: only the first; netem needs a
+    module this kernel may not have)."""
     assert shutil.which("nft"), "nft(8) is not installed (nftables: scripts/deps.sh)"
+    way = (f"ip saddr 10.99.0.2 tcp sport {port}" if to_client else
+           f"ip saddr 10.99.0.1 tcp dport {port}")
     rule = ("table inet kst {\n chain in {\n"
             "  type filter hook input priority 0; policy accept;\n"
-            f"  ip saddr 10.99.0.1 tcp dport {port} {match}"
+            f"  {way} {match}"
             " numgen inc mod 1000000 == 0 counter drop\n }\n}\n")
     subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rule, text=True,
                    check=True, timeout=TIMEOUT)
