@@ -380,6 +380,12 @@ struct ns_pid {
 	uint32_t netns, pid;
 };
 
+/* Not decided yet if the filters want it: an owner to be found, --port before the local port */
+static bool conn_undecided(const struct net_state *st, const struct net_conn *c)
+{
+	return (!(c->flags & NET_F_OWNER) && st->filtered) || (c->flags & NET_F_PORTS);
+}
+
 /* The namespaces other than kscope's that live connections with a known owner are in */
 static void foreign_netns(const struct net_state *st, int fd, struct ks_vec *nets)
 {
@@ -457,10 +463,16 @@ static void collect_drops(struct net_state *st)
 	int fd = bpf_map__fd(st->skel->maps.drops), ncpus = ks_possible_cpus();
 	struct net_drop_key key, next, *prev = NULL;
 	struct net_drop_val *vals = calloc(ncpus, sizeof(*vals));
-	struct ks_vec owners = KS_VEC(struct ks_hdr);
+	struct drop_owner {
+		uint32_t pid;           /* --by process */
+		uint64_t cgroup_id;     /* --by cgroup */
+		char comm[KS_COMM_LEN];
+		uint64_t count;         /* all its keys' */
+	};
+	struct ks_vec owners = KS_VEC(struct drop_owner);
 
 	while (vals && !bpf_map_get_next_key(fd, prev, &next)) {
-		struct ks_hdr *h = NULL, o = { .pid = next.pid, .cgroup_id = next.cgroup_id };
+		struct drop_owner *h = NULL, o = { .pid = next.pid, .cgroup_id = next.cgroup_id };
 		uint64_t n = 0;
 
 		key = next;
@@ -477,19 +489,19 @@ static void collect_drops(struct net_state *st)
 				memcpy(o.comm, vals[c].comm, sizeof(o.comm));
 		}
 		for (size_t i = 0; i < owners.n && !h; i++) {
-			struct ks_hdr *x = ks_vec_at(&owners, i);
+			struct drop_owner *x = ks_vec_at(&owners, i);
 
 			if (x->pid == o.pid && x->cgroup_id == o.cgroup_id)
 				h = x;
 		}
 		if (!h && !(h = ks_vec_push(&owners, &o)))
 			break;
-		h->ts_ns += n;		/* the owner's count, all keys */
+		h->count += n;
 		if (!h->comm[0])
 			memcpy(h->comm, o.comm, sizeof(h->comm));
 	}
 	for (size_t i = 0; i < owners.n; i++) {
-		const struct ks_hdr *h = ks_vec_at(&owners, i);
+		const struct drop_owner *h = ks_vec_at(&owners, i);
 		uint64_t id = DROPS_ROW | (st->by == BY_PROCESS ? h->pid : h->cgroup_id);
 		struct ks_row *r = ks_table_row(st->table, &id);
 
@@ -499,7 +511,7 @@ static void collect_drops(struct net_state *st)
 		ks_row_put(r, C_PID, h->pid);
 		ks_row_put_str(r, C_COMM, h->comm, sizeof(h->comm));
 		ks_row_put(r, C_CGROUP, h->cgroup_id);
-		ks_row_put(r, C_DROPS, h->ts_ns);
+		ks_row_put(r, C_DROPS, h->count);
 	}
 	ks_vec_free(&owners);
 	free(vals);
@@ -522,8 +534,7 @@ static void collect_live(struct net_state *st, uint64_t now)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &c))
 			continue;
-		/* not decided yet: an owner to be found, --port before the local port */
-		if ((!(c.flags & NET_F_OWNER) && st->filtered) || (c.flags & NET_F_PORTS))
+		if (conn_undecided(st, &c))
 			continue;
 		r = ks_table_find(st->table, &c.id);
 		if (r && ks_row_is_gone(r))
@@ -820,7 +831,7 @@ static int net_finish(void *state, struct ks_out *o)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &c))
 			continue;
-		if ((!(c.flags & NET_F_OWNER) && st->filtered) || (c.flags & NET_F_PORTS))
+		if (conn_undecided(st, &c))
 			continue;
 		if (!c.end.state) {
 			open++;
