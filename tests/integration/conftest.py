@@ -176,6 +176,17 @@ def cli(args, *, prefix=(), binary=KSCOPE, errors="strict", timeout=TIMEOUT, **k
     return p.returncode, dec(p.stdout), dec(p.stderr)
 
 
+def check_usage_error(command, args, msg):
+    """kscope COMMAND ARGS is refused as bad input: exit 2, nothing on stdout, one line
+    "kscope COMMAND: ..." on stderr (saying msg, unless None)."""
+    rc, stdout, stderr = cli([command, *args])
+    assert rc == 2, (rc, stderr)
+    assert stdout == ""
+    assert stderr.count("\n") == 1 and stderr.startswith(f"kscope {command}: "), stderr
+    if msg:
+        assert msg in stderr, stderr
+
+
 def of_type(events, kind):
     return [e for e in events if e["type"] == kind]
 

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import HOOK_VARIANTS, bpf_objects, check_gone, cli, read_text
+from conftest import HOOK_VARIANTS, bpf_objects, check_gone, check_usage_error, cli, read_text
 
 HELLO_FIELDS = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu",
                 "filename", "filename_truncated")
@@ -98,12 +98,7 @@ def test_escaped(kscope, tmp_path):
     (["--comm", "x" * 16], None),
 ])
 def test_bad_input(args, msg):
-    rc, stdout, stderr = cli(["hello", *args])
-    assert rc == 2, (rc, stderr)
-    assert stdout == ""
-    assert stderr.count("\n") == 1 and stderr.startswith("kscope hello: "), stderr
-    if msg:
-        assert msg in stderr, stderr
+    check_usage_error("hello", args, msg)
 
 
 def test_sigint_leaves_nothing(kscope, tmp_path):

@@ -29,7 +29,8 @@ import sys
 import pytest
 
 import hooks
-from conftest import REPO, TIMEOUT, bpf_objects, cgroup_id_of, check_gone, cli
+from conftest import (REPO, TIMEOUT, bpf_objects, cgroup_id_of, check_gone, check_usage_error,
+                      cli)
 from test_net import (DATA_SEGMENT, drop_first, netns_ino, probe_lines, run_xfer,
                       veth)  # noqa: F401 (veth: a fixture)
 
@@ -282,12 +283,7 @@ def test_sigint_leaves_nothing(kscope):
     (["--drops", "-4", "-6"], "cannot be combined"),
 ])
 def test_bad_input(args, msg):
-    rc, stdout, stderr = cli(["net", *args])
-    assert rc == 2, (rc, stderr)
-    assert stdout == ""
-    assert stderr.count("\n") == 1 and stderr.startswith("kscope net: "), stderr
-    if msg:
-        assert msg in stderr, stderr
+    check_usage_error("net", args, msg)
 
 
 def test_help_mentions_drops():
