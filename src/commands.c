@@ -15,6 +15,7 @@ const struct ks_cmd ks_cmds[] = {
 	{ "syscall", cmd_syscall, "syscalls: counts, errors by errno, latency, histograms, the call stream", &syscall_tracer },
 	{ "fileio", cmd_fileio, "file opens, slow reads/writes/fsyncs, I/O per file and process", &fileio_tracer },
 	{ "net", cmd_net, "TCP connections: owner, 4-tuple, exact bytes, retransmits, RTT, errors", &net_tracer },
+	{ "diskio", cmd_diskio, "block I/O: requests, bytes, errors, queue and device latency", &diskio_tracer },
 	{ "doctor", cmd_doctor, "what this kernel offers, and which hook each probe will use", NULL },
 	{ NULL, NULL, NULL, NULL },
 };

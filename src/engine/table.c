@@ -486,6 +486,8 @@ bool ks_row_absent(const struct ks_row *r, int col)
 
 	if (r->t->absent[col])
 		return true;
+	if ((c->flags & KS_COL_NULL) && !ks_row_get(r, c->unless))
+		return true;
 	if (c->kind > KS_COL_BYTES || derived(c))
 		return false;
 	return ((struct num *)cell(r, col))->absent;
@@ -741,7 +743,7 @@ static struct ks_table *group_rows(const struct ks_table *t, struct ks_row **row
 	while (gr->by[nby] >= 0)
 		nby++;
 	d.type = gr->type;
-	d.key_size = nby * sizeof(uint64_t);
+	d.key_size = (nby ?: 1) * sizeof(uint64_t);	/* no column: one group of all */
 	d.prepare = gr->prepare;
 	d.visible = NULL;
 	g = ks_table_new(&d);

@@ -68,6 +68,8 @@ enum ks_col_kind {
 /* derived: the q-th percentile of log-linear histogram `of`, at most column `per` */
 #define KS_COL_QUANTILE  (1u << 10)
 #define KS_COL_DASH      (1u << 11) /* text: "-" while column `unless` is 0 (JSON: the value) */
+/* absent (JSON null, text "-") while column `unless` is 0: not measured, not zero */
+#define KS_COL_NULL      (1u << 12)
 /*
  * KS_COL_MAX | KS_COL_CUM: the kernel's maximum since its entry began, of
  * the samples histogram `of` counts. A period shows it when it rose; else
@@ -75,7 +77,37 @@ enum ks_col_kind {
  * maximum); else 0.
  */
 
-#define KS_TABLE_MAX_COLS 48
+#define KS_TABLE_MAX_COLS 64
+
+/*
+ * A latency measured per sample, from column `c` on (7 columns): its count,
+ * total, mean, p50, p99 and max (text: "-" while there is no sample), and
+ * the log-linear histogram behind the percentiles and the max. JSON keys
+ * NAME_count, NAME_avg_ns, NAME_p50_ns, NAME_p99_ns, NAME_max_ns (the total
+ * and the histogram are not shown); text HEAD-AVG, HEAD-P50... `flags`
+ * are added to the four shown ones (KS_COL_LEFT, KS_COL_NULL...). The
+ * kernel side puts, per key, the count, the total (ns), the histogram's
+ * KS_LL_SLOTS slots (ks_ll_slot()), and the largest sample since its entry
+ * began, in that order (the max reads the histogram of the same read).
+ */
+#define KS_LATENCY_COLS(c, name, head, flags)					\
+	[c] = { name "_count", "", KS_COL_COUNT, KS_COL_CUM | KS_COL_TEXT_HIDE },	\
+	[(c) + 1] = { name "_total_ns", "", KS_COL_NS,					\
+		      KS_COL_CUM | KS_COL_TEXT_HIDE | KS_COL_JSON_HIDE },		\
+	[(c) + 2] = { name "_avg_ns", head "-AVG", KS_COL_NS,				\
+		      KS_COL_DASH | KS_COL_MEAN | (flags), 9, .of = (c) + 1, .per = c,	\
+		      .unless = c },							\
+	[(c) + 3] = { name "_p50_ns", head "-P50", KS_COL_NS,				\
+		      KS_COL_DASH | KS_COL_QUANTILE | (flags), 9, .of = (c) + 6,	\
+		      .per = (c) + 5, .q = 50, .unless = c },				\
+	[(c) + 4] = { name "_p99_ns", head "-P99", KS_COL_NS,				\
+		      KS_COL_DASH | KS_COL_QUANTILE | (flags), 9, .of = (c) + 6,	\
+		      .per = (c) + 5, .q = 99, .unless = c },				\
+	[(c) + 5] = { name "_max_ns", head "-MAX", KS_COL_NS,				\
+		      KS_COL_DASH | KS_COL_MAX | KS_COL_CUM | (flags), 9, .of = (c) + 6,	\
+		      .unless = c },							\
+	[(c) + 6] = { name "_hist", "", KS_COL_HIST,					\
+		      KS_COL_CUM | KS_COL_TEXT_HIDE | KS_COL_JSON_HIDE, .slots = KS_LL_SLOTS }
 
 struct ks_table;
 struct ks_row;
@@ -136,7 +168,7 @@ struct ks_table_desc {
 /* A view of a table that shows its rows grouped (ks_table_group) */
 struct ks_table_group {
 	const char *type;          /* NDJSON "type" of a group's row: "sched_process" */
-	const int *by;             /* the columns whose values make a group; -1 ends */
+	const int *by;             /* the columns whose values make a group; -1 ends (none: one) */
 	int leader;                /* see the top of this file; -1: the first member */
 	/* each group row about to be shown (as ks_table_desc.prepare) */
 	void (*prepare)(struct ks_row *g);

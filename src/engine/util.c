@@ -127,59 +127,135 @@ const char *ks_cgroup2_root(void)
 	return root[0] ? root : NULL;
 }
 
-/* ---- cgroup v2 ids to paths ---------------------------------------------- */
+/* ---- cgroup ids to paths ------------------------------------------------- */
 
 struct cg_ent {
 	uint64_t id;
 	char *path;
 };
 
-static struct ks_vec cg_snap = KS_VEC(struct cg_ent);
-static uint64_t cg_snap_ns;
-static size_t cg_root_len;
+/* One hierarchy's directories by inode number, walked again for a new id */
+struct cg_tree {
+	char root[256];
+	struct ks_vec snap;
+	uint64_t snap_ns;
+};
 
-static void cg_snap_free(void)
+static struct cg_tree cg_v2 = { .snap = KS_VEC(struct cg_ent) };
+static struct cg_tree cg_v1[4] = {
+	{ .snap = KS_VEC(struct cg_ent) }, { .snap = KS_VEC(struct cg_ent) },
+	{ .snap = KS_VEC(struct cg_ent) }, { .snap = KS_VEC(struct cg_ent) },
+};
+static struct cg_tree *cg_walking;
+
+static void cg_snap_free(struct cg_tree *t)
 {
-	for (size_t i = 0; i < cg_snap.n; i++)
-		free(((struct cg_ent *)ks_vec_at(&cg_snap, i))->path);
-	ks_vec_free(&cg_snap);
+	for (size_t i = 0; i < t->snap.n; i++)
+		free(((struct cg_ent *)ks_vec_at(&t->snap, i))->path);
+	ks_vec_free(&t->snap);
 }
 
 static int cg_walk(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
+	size_t root_len = strlen(cg_walking->root);
 	struct cg_ent e = { .id = sb->st_ino };
 
 	(void)ftw;
 	if (flag != FTW_D)
 		return 0;
 	/* relative to the mount point: the root is "/" */
-	e.path = strdup(path[cg_root_len] ? path + cg_root_len : "/");
-	if (!e.path || !ks_vec_push(&cg_snap, &e)) {
+	e.path = strdup(path[root_len] ? path + root_len : "/");
+	if (!e.path || !ks_vec_push(&cg_walking->snap, &e)) {
 		free(e.path);
 		return 1;
 	}
 	return 0;
 }
 
-const char *ks_cgroup2_path(uint64_t id)
+static const char *cg_tree_path(struct cg_tree *t, uint64_t id)
 {
-	const char *root = ks_cgroup2_root();
 	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
 
-	for (int pass = 0; root && pass < 2; pass++) {
-		for (size_t i = 0; i < cg_snap.n; i++) {
-			const struct cg_ent *e = ks_vec_at(&cg_snap, i);
+	for (int pass = 0; t->root[0] && pass < 2; pass++) {
+		for (size_t i = 0; i < t->snap.n; i++) {
+			const struct cg_ent *e = ks_vec_at(&t->snap, i);
 
 			if (e->id == id)
 				return e->path;
 		}
 		/* a cgroup made since the last walk: walk again, at most once a second */
-		if (pass || (cg_snap.n && now - cg_snap_ns < 1000000000ull))
+		if (pass || (t->snap.n && now - t->snap_ns < 1000000000ull))
 			break;
-		cg_snap_free();
-		cg_snap_ns = now;
-		cg_root_len = strlen(root);
-		nftw(root, cg_walk, 16, FTW_PHYS | FTW_MOUNT);
+		cg_snap_free(t);
+		t->snap_ns = now;
+		cg_walking = t;
+		nftw(t->root, cg_walk, 16, FTW_PHYS | FTW_MOUNT);
+	}
+	return NULL;
+}
+
+const char *ks_cgroup2_path(uint64_t id)
+{
+	const char *root = ks_cgroup2_root();
+
+	if (!root)
+		return NULL;
+	snprintf(cg_v2.root, sizeof(cg_v2.root), "%s", root);
+	return cg_tree_path(&cg_v2, id);
+}
+
+/* Does a mount's option list (comma-separated) hold this word? */
+static bool has_option(const char *opts, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = opts; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, word, n) && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}
+
+const char *ks_cgroup_v1_root(const char *ctrl)
+{
+	static char found[4][2][256];	/* controller, its mount point */
+	char dev[64], dir[256], type[64], opts[512];
+	FILE *f;
+
+	for (int i = 0; i < 4 && found[i][0][0]; i++)
+		if (!strcmp(found[i][0], ctrl))
+			return found[i][1][0] ? found[i][1] : NULL;
+	f = fopen("/proc/self/mounts", "re");
+	if (!f)
+		return NULL;
+	dir[0] = 0;
+	while (fscanf(f, "%63s %255s %63s %511s %*[^\n]", dev, dir, type, opts) == 4) {
+		if (!strcmp(type, "cgroup") && has_option(opts, ctrl))
+			break;
+		dir[0] = 0;
+	}
+	fclose(f);
+	for (int i = 0; i < 4; i++)
+		if (!found[i][0][0]) {
+			snprintf(found[i][0], sizeof(found[i][0]), "%s", ctrl);
+			snprintf(found[i][1], sizeof(found[i][1]), "%s", dir);
+			return found[i][1][0] ? found[i][1] : NULL;
+		}
+	return NULL;	/* more controllers than kept: not asked for */
+}
+
+const char *ks_cgroup_ctrl_path(const char *v1_ctrl, uint64_t id)
+{
+	const char *root = ks_cgroup_v1_root(v1_ctrl);
+
+	if (!root)
+		return ks_cgroup2_path(id);
+	for (int i = 0; i < 4; i++) {
+		struct cg_tree *t = &cg_v1[i];
+
+		if (!t->root[0])
+			snprintf(t->root, sizeof(t->root), "%s", root);
+		if (!strcmp(t->root, root))
+			return cg_tree_path(t, id);
 	}
 	return NULL;
 }

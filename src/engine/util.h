@@ -30,6 +30,14 @@ const char *ks_cgroup2_root(void);
  * id walks it again, at most once a second.
  */
 const char *ks_cgroup2_path(uint64_t id);
+/* The mount point of the cgroup v1 hierarchy of this controller ("blkio"); NULL if none */
+const char *ks_cgroup_v1_root(const char *ctrl);
+/*
+ * ks_cgroup2_path() for the hierarchy that holds a controller: its v1
+ * hierarchy where it is mounted on v1 (a hybrid host's blkio, memory),
+ * else the v2 one. The path is below that hierarchy's mount point.
+ */
+const char *ks_cgroup_ctrl_path(const char *v1_ctrl, uint64_t id);
 
 /*
  * Wait until every BPF program that is running now has returned: tracing

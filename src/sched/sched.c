@@ -117,26 +117,8 @@ enum { C_PID, C_TID, C_THREADS, C_COMM, C_CPU, C_SWITCHES, C_VOL, C_INVOL, C_UNR
 enum { K_CPU, K_BUSY, K_IDLE, K_UNKNOWN, K_SWITCHES, K_RUNQ_COUNT, K_RUNQ_TOTAL, K_RUNQ_AVG,
        K_RUNQ_P50, K_RUNQ_P99, K_RUNQ_MAX, K_RUNQ_HIST, KCOLS };
 
-/*
- * Run-queue latency, the same in both tables from column `c` on: count,
- * total, mean, p50, p99 and max ("-" in text without a wait), and the
- * log-linear histogram behind the percentiles and the max.
- */
-#define RUNQ_COLS(c)                                                                          \
-	[c] = { "runq_count", "", KS_COL_COUNT, KS_COL_CUM | KS_COL_TEXT_HIDE },               \
-	[c + 1] = { "runq_total_ns", "", KS_COL_NS,                                            \
-		    KS_COL_CUM | KS_COL_TEXT_HIDE | KS_COL_JSON_HIDE },                         \
-	[c + 2] = { "runq_avg_ns", "RUNQ-AVG", KS_COL_NS, RUNQ_TEXT | KS_COL_MEAN, 9,          \
-		    .of = c + 1, .per = c, .unless = c },                                       \
-	[c + 3] = { "runq_p50_ns", "RUNQ-P50", KS_COL_NS, RUNQ_TEXT | KS_COL_QUANTILE, 9,      \
-		    .of = c + 6, .per = c + 5, .q = 50, .unless = c },                          \
-	[c + 4] = { "runq_p99_ns", "RUNQ-P99", KS_COL_NS, RUNQ_TEXT | KS_COL_QUANTILE, 9,      \
-		    .of = c + 6, .per = c + 5, .q = 99, .unless = c },                          \
-	[c + 5] = { "runq_max_ns", "RUNQ-MAX", KS_COL_NS, RUNQ_TEXT | KS_COL_MAX | KS_COL_CUM, \
-		    9, .of = c + 6, .unless = c },                                              \
-	[c + 6] = { "runq_hist", "", KS_COL_HIST,                                              \
-		    KS_COL_CUM | KS_COL_TEXT_HIDE | KS_COL_JSON_HIDE, .slots = KS_LL_SLOTS }
-#define RUNQ_TEXT (KS_COL_DASH | KS_COL_LEFT)
+/* Run-queue latency, the same in both tables from column `c` on (the engine's columns) */
+#define RUNQ_COLS(c) KS_LATENCY_COLS(c, "runq", "RUNQ", KS_COL_LEFT)
 
 static void fmt_cpus(char *buf, size_t cap, const uint64_t *cpus);
 

@@ -21,6 +21,7 @@
 
 #include "kscope.h"
 #include "engine/cli.h"
+#include "engine/errnos.h"
 #include "engine/hist.h"
 #include "engine/names.h"
 #include "engine/out.h"
@@ -35,18 +36,6 @@ KS_SKEL_OPS(syscall_bpf);
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 enum sort_key { SORT_COUNT, SORT_TIME, SORT_ERRORS };
-
-/* One errno of a row: the kernel's cumulative count, and this period's */
-struct errn {
-	uint16_t err;
-	uint64_t snap, acc;
-};
-
-/* A row's errnos (the table's ext bytes) */
-struct errnos {
-	struct errn *v;
-	size_t n;
-};
 
 /* A row's identity: one syscall (pid 0), or one syscall of one process */
 struct sys_key {
@@ -78,74 +67,6 @@ struct sys_state {
 enum { C_PID, C_COMM, C_SYSCALL, C_NR, C_COUNT, C_ERRORS, C_ERRNOS, C_TOTAL, C_AVG, C_MAX,
        C_HIST, NCOLS };
 
-static void errnos_sort(struct errnos *en);
-
-static uint64_t row_errors(const struct ks_row *r)
-{
-	const struct errnos *en = ks_row_ext(r);
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < en->n; i++)
-		n += en->v[i].acc;
-	return n;
-}
-
-/* text: the three most frequent, "ENOENT:3 EACCES:1" */
-static void errnos_text(struct ks_out *o, const struct ks_row *r)
-{
-	struct errnos *en = ks_row_ext(r);
-	int shown = 0;
-
-	errnos_sort(en);
-	for (size_t i = 0; i < en->n && shown < 3; i++) {
-		const char *name = ks_errno_name(en->v[i].err);
-
-		if (!en->v[i].acc)
-			continue;
-		if (name)
-			ks_out_printf(o, "%s%s:%" PRIu64, shown ? " " : "", name, en->v[i].acc);
-		else
-			ks_out_printf(o, "%s%u:%" PRIu64, shown ? " " : "", en->v[i].err,
-				      en->v[i].acc);
-		shown++;
-	}
-}
-
-/* JSON: all of them, {"ENOENT":3,"EACCES":1} */
-static void errnos_json(struct ks_out *o, const struct ks_row *r)
-{
-	struct errnos *en = ks_row_ext(r);
-
-	errnos_sort(en);
-	ks_json_begin(o);
-	for (size_t k = 0; k < en->n; k++) {
-		const char *name = ks_errno_name(en->v[k].err);
-		char num[16];
-
-		if (!en->v[k].acc)
-			continue;
-		if (!name) {
-			snprintf(num, sizeof(num), "%u", en->v[k].err);
-			name = num;
-		}
-		ks_json_kv_u64(o, name, en->v[k].acc);
-	}
-	ks_json_end(o);
-}
-
-static void errnos_new_period(void *ext)
-{
-	struct errnos *en = ext;
-
-	for (size_t i = 0; i < en->n; i++)
-		en->v[i].acc = 0;
-}
-
-static void errnos_free(void *ext)
-{
-	free(((struct errnos *)ext)->v);
-}
-
 /* A live process by its current name, a gone one by the last the kernel saw */
 static void row_prepare(struct ks_row *r)
 {
@@ -169,10 +90,10 @@ static const struct ks_col sys_cols[NCOLS] = {
 	[C_NR] = { "nr", "NR", KS_COL_COUNT, KS_COL_KEY | KS_COL_TEXT_HIDE },
 	[C_COUNT] = { "count", "COUNT", KS_COL_COUNT, KS_COL_CUM, 10,
 		      .help = "calls that returned" },
-	[C_ERRORS] = { "errors", "ERRORS", KS_COL_COUNT, KS_COL_DERIVED, 8, .derive = row_errors,
+	[C_ERRORS] = { "errors", "ERRORS", KS_COL_COUNT, KS_COL_DERIVED, 8, .derive = ks_errnos_derive,
 		       .help = "calls that returned an error" },
-	[C_ERRNOS] = { "errnos", "ERRNOS", KS_COL_CUSTOM, 0, 0, .pre = "  ", .text = errnos_text,
-		       .json = errnos_json },
+	[C_ERRNOS] = { "errnos", "ERRNOS", KS_COL_CUSTOM, 0, 0, .pre = "  ", .text = ks_errnos_text,
+		       .json = ks_errnos_json },
 	[C_TOTAL] = { "total_ns", "TOTAL(ms)", KS_COL_NS, KS_COL_CUM, 12, .text_div = 1000000,
 		      .help = "time from entry to exit, summed" },
 	[C_AVG] = { "avg_ns", "AVG(us)", KS_COL_NS, KS_COL_MEAN, 10, .text_div = 1000,
@@ -192,9 +113,9 @@ static const struct ks_table_desc sys_table = {
 	.key_size = sizeof(struct sys_key),
 	.text_order = sys_text_order,
 	.ties = sys_ties,
-	.ext_size = sizeof(struct errnos),
-	.ext_new_period = errnos_new_period,
-	.ext_free = errnos_free,
+	.ext_size = sizeof(struct ks_errnos),
+	.ext_new_period = ks_errnos_new_period,
+	.ext_free = ks_errnos_free,
 	.prepare = row_prepare,
 };
 
@@ -226,39 +147,6 @@ static struct ks_row *row_get(struct sys_state *st, uint32_t pid, uint32_t nr)
 	ks_row_put(r, C_NR, nr);
 	ks_row_put_str(r, C_SYSCALL, name, strlen(name));
 	return r;
-}
-
-static int errn_cmp(const void *a, const void *b)
-{
-	const struct errn *x = a, *y = b;
-
-	if (x->acc != y->acc)
-		return x->acc < y->acc ? 1 : -1;
-	return x->err - y->err;
-}
-
-/* Most frequent first this period */
-static void errnos_sort(struct errnos *en)
-{
-	qsort(en->v, en->n, sizeof(*en->v), errn_cmp);
-}
-
-static struct errn *errn_get(struct ks_row *r, uint16_t err)
-{
-	struct errnos *en = ks_row_ext(r);
-	struct errn *n;
-
-	for (size_t i = 0; i < en->n; i++)
-		if (en->v[i].err == err)
-			return &en->v[i];
-	n = realloc(en->v, (en->n + 1) * sizeof(*n));
-	if (!n)
-		return NULL;
-	en->v = n;
-	n = &en->v[en->n++];
-	memset(n, 0, sizeof(*n));
-	n->err = err;
-	return n;
 }
 
 /*
@@ -374,7 +262,6 @@ static void collect_errnos(struct sys_state *st)
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		uint64_t sum = 0;
 		struct ks_row *r;
-		struct errn *n;
 
 		key = next;
 		prev = &key;
@@ -383,14 +270,10 @@ static void collect_errnos(struct sys_state *st)
 		for (int c = 0; c < st->ncpus; c++)
 			sum += v[c];
 		r = row_get(st, key.pid, key.nr);
-		n = r ? errn_get(r, key.err) : NULL;
-		if (!n)
+		if (!r || ks_errnos_put(ks_row_ext(r), key.err, sum))
 			continue;
-		if (sum >= n->snap)
-			n->acc += sum - n->snap;
-		n->snap = sum;
 		if (key.pid && !pid_alive(key.pid) && ks_vec_push(&dead, &key))
-			n->snap = 0;
+			ks_errnos_restart(ks_row_ext(r), key.err);
 	}
 	ks_map_delete_keys(fd, &dead);
 }

@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kscope diskio: block requests timed from the block tracepoints alone.
+ *
+ *   block_io_start (6.5+)  the request is made, in the task that submits it
+ *   block_rq_insert        it enters a queue (the I/O scheduler)
+ *   block_rq_issue         it goes to the driver
+ *   block_rq_complete      the device is done with it (or with part of it)
+ *
+ * A request's owner (pid, and its blkcg) is taken where it starts: at
+ * block_io_start, else at the first of insert and issue. The filters are
+ * applied there too, so a request nobody asked for makes no entry (or,
+ * without block_io_start, a "skip" entry, so that a later probe in another
+ * task does not adopt it). At its final completion the request is counted
+ * into its row (owner, device, op, sync) with atomic adds: counts, bytes,
+ * and queue (insert -> issue), device (issue -> completion) and total
+ * latency as log-linear histograms with their maxima.
+ */
+#include "../engine/kscope.bpf.h"
+#include "diskio.h"
+
+const volatile __u8 by = DIO_BY_DEVICE;
+const volatile __u8 want_hist;          /* --hist: the log2 histograms in us */
+const volatile __u8 emit_events;        /* --events */
+const volatile __u8 ndevs;              /* --dev: how many of devs[] */
+const volatile __u32 devs[DIO_MAX_FILTER];
+
+/* Set by userspace once every probe is attached (0: count nothing yet) */
+volatile __u8 counting;
+/* a probe is on a plain tracepoint: every probe keys requests by (dev, sector) */
+volatile __u8 tp_keys;
+/* block_io_start is attached: requests start there, and only there */
+volatile __u8 have_start;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, DIO_MAX_INFLIGHT);
+	__type(key, struct dio_rq_key);
+	__type(value, struct dio_inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, DIO_MAX_KEYS);
+	__type(key, struct dio_key);
+	__type(value, struct dio_stat);
+} stats SEC(".maps");
+
+/* Never written: the zero a new row starts from (too large for the stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dio_stat);
+} stat_zero SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DIO_MAX_ERR_KEYS);
+	__type(key, struct dio_err_key);
+	__type(value, __u64);
+} err_stats SEC(".maps");
+
+/* --by process: each pid's name, when its first request started; else 1 entry */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DIO_MAX_KEYS);
+	__type(key, __u32);
+	__type(value, char[KS_COMM_LEN]);
+} proc_comm SEC(".maps");
+
+/* Where the last request issued to each device ended (sector) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DIO_MAX_DEVS);
+	__type(key, __u32);
+	__type(value, __u64);
+} dev_last SEC(".maps");
+
+/* ---- the request, from its struct (BTF paths) -------------------------------- */
+
+/* Before 5.16 (or so) a request named its disk itself */
+struct request___old {
+	struct gendisk *rq_disk;
+} __attribute__((preserve_access_index));
+
+/* The kernel's dev_t of the request's disk, as the block tracepoints give it */
+static __always_inline __u32 rq_dev(struct request *rq)
+{
+	struct gendisk *disk;
+
+	if (bpf_core_field_exists(rq->q->disk))
+		disk = BPF_CORE_READ(rq, q, disk);
+	else
+		disk = BPF_CORE_READ((struct request___old *)rq, rq_disk);
+	if (!disk)
+		return 0;
+	return (BPF_CORE_READ(disk, major) << 20) | BPF_CORE_READ(disk, first_minor);
+}
+
+static __always_inline __u32 req_bit(int bit)
+{
+	return 1u << (bit & 31);
+}
+
+/* __REQ_SYNC etc. from the kernel's enum req_flag_bits (stable since 4.10) */
+#define REQ_BIT(name, dflt)								\
+	req_bit(bpf_core_enum_value_exists(enum req_flag_bits, name) ?			\
+		bpf_core_enum_value(enum req_flag_bits, name) : (dflt))
+
+static __always_inline __u8 op_of(__u32 opf)
+{
+	switch (opf & 0xff) {		/* REQ_OP_MASK */
+	case 0: return DIO_OP_READ;
+	case 1: return DIO_OP_WRITE;
+	case 2: return DIO_OP_FLUSH;
+	case 3: case 5: return DIO_OP_DISCARD;	/* discard, secure erase */
+	case 9: return DIO_OP_WRITE_ZEROES;
+	default: return DIO_OP_OTHER;
+	}
+}
+
+/* blk_fill_rwbs() for the BTF paths, which have the flags, not the string */
+static __always_inline void rwbs_of(__u32 opf, char *r)
+{
+	int i = 0;
+
+	if (opf & REQ_BIT(__REQ_PREFLUSH, 18))
+		r[i++] = 'F';
+	switch (opf & 0xff) {
+	case 0: r[i++] = 'R'; break;
+	case 1: r[i++] = 'W'; break;
+	case 2: r[i++] = 'F'; break;
+	case 3: r[i++] = 'D'; break;
+	case 5: r[i++] = 'D'; r[i++] = 'E'; break;
+	default: r[i++] = 'N'; break;
+	}
+	if (opf & REQ_BIT(__REQ_FUA, 17))
+		r[i++] = 'F';
+	if (opf & REQ_BIT(__REQ_RAHEAD, 19))
+		r[i++] = 'A';
+	if (opf & REQ_BIT(__REQ_SYNC, 11))
+		r[i++] = 'S';
+	if (opf & REQ_BIT(__REQ_META, 12))
+		r[i++] = 'M';
+	if (i < 10)
+		r[i] = 0;
+}
+
+/* The io (v2) or blkio (v1) cgroup of the current task */
+static __always_inline __u64 task_blkcg(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct cgroup_subsys_state *css = NULL;
+	struct css_set *cs;
+	int i;
+
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, io_cgrp_id))
+		return 0;
+	i = bpf_core_enum_value(enum cgroup_subsys_id, io_cgrp_id);
+	cs = BPF_CORE_READ(t, cgroups);
+	if (!cs || i < 0 || i >= 16)
+		return 0;
+	bpf_probe_read_kernel(&css, sizeof(css), &cs->subsys[i]);
+	return css ? BPF_CORE_READ(css, cgroup, kn, id) : 0;
+}
+
+/* The request's blkcg: the cgroup that dirtied its data, also for writeback */
+static __always_inline __u64 rq_blkcg(struct request *rq)
+{
+	__u64 id = 0;
+
+	if (rq && bpf_core_field_exists(((struct bio *)0)->bi_blkg)) {
+		struct bio *bio = BPF_CORE_READ(rq, bio);
+
+		if (bio)
+			id = BPF_CORE_READ(bio, bi_blkg, blkcg, css.cgroup, kn, id);
+	}
+	return id ?: task_blkcg();
+}
+
+/* ---- the plain tracepoints: the rwbs string --------------------------------- */
+
+/* op and sync from rwbs ("FWS": a preflush, a write, sync) */
+static __always_inline void parse_rwbs(const char *r, __u8 *op, __u8 *sync)
+{
+	char c = r[0];
+
+	if (c == 'F' && (r[1] == 'W' || r[1] == 'R' || r[1] == 'D' || r[1] == 'N'))
+		c = r[1];
+	*op = c == 'R' ? DIO_OP_READ : c == 'W' ? DIO_OP_WRITE : c == 'D' ? DIO_OP_DISCARD :
+	      c == 'F' ? DIO_OP_FLUSH : DIO_OP_OTHER;
+	*sync = 0;
+	for (int i = 1; i < 8; i++)
+		if (r[i] == 'S')
+			*sync = 1;
+}
+
+/* ---- in flight ---------------------------------------------------------------- */
+
+static __always_inline bool dev_wanted(__u32 dev)
+{
+	if (!ndevs)
+		return true;
+	for (int i = 0; i < DIO_MAX_FILTER; i++)
+		if (i < ndevs && devs[i] == dev)
+			return true;
+	return false;
+}
+
+static __always_inline struct dio_rq_key rq_key(struct request *rq, __u32 dev, __u64 sector)
+{
+	struct dio_rq_key k = {};
+
+	if (tp_keys) {
+		k.a = dev;
+		k.b = sector;
+	} else {
+		k.a = (__u64)rq;
+	}
+	return k;
+}
+
+/*
+ * The request starts here (io_start), or may (insert, issue: if it has no
+ * entry and the kernel has no block_io_start). rq: NULL on a plain tracepoint.
+ */
+static __always_inline struct dio_inflight *begin(struct dio_rq_key *k, __u32 dev,
+						  struct request *rq, bool start, bool btf)
+{
+	struct dio_inflight *f = bpf_map_lookup_elem(&inflight, k), v = {};
+
+	if (f)
+		return f;
+	if (!start && have_start)
+		return NULL;	/* started before tracing, or filtered out at its start */
+	if (!dev_wanted(dev) || !ks_wanted()) {
+		if (start)
+			return NULL;
+		v.flags = DIO_F_SKIP;	/* so that no later probe adopts it */
+	} else {
+		v.owner = bpf_get_current_pid_tgid() >> 32;
+		v.blkcg = rq ? rq_blkcg(rq) : task_blkcg();
+		if (by == DIO_BY_PROCESS && !bpf_map_lookup_elem(&proc_comm, &v.owner)) {
+			char comm[KS_COMM_LEN] = {};	/* the helper pads only since 6.3-ish */
+
+			bpf_get_current_comm(comm, sizeof(comm));
+			bpf_map_update_elem(&proc_comm, &v.owner, comm, BPF_ANY);
+		}
+		if (emit_events)
+			ks_fill_hdr_btf(&v.hdr, DIO_EV_RQ, btf);
+	}
+	if (bpf_map_update_elem(&inflight, k, &v, BPF_ANY)) {
+		ks_lost_inc(KS_LOST_MAPFULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&inflight, k);
+}
+
+static __always_inline void on_start(struct request *rq, __u32 dev, __u64 sector, bool btf)
+{
+	struct dio_rq_key k;
+
+	if (!counting)
+		return;
+	k = rq_key(rq, dev, sector);
+	begin(&k, dev, rq, true, btf);
+}
+
+static __always_inline void on_insert(struct request *rq, __u32 dev, __u64 sector, bool btf)
+{
+	struct dio_inflight *f;
+	struct dio_rq_key k;
+
+	if (!counting)
+		return;
+	k = rq_key(rq, dev, sector);
+	f = begin(&k, dev, rq, false, btf);
+	if (f && !f->insert_ns)
+		f->insert_ns = bpf_ktime_get_ns();	/* a requeued one keeps its first */
+}
+
+static __always_inline void on_issue(struct request *rq, __u32 dev, __u64 sector,
+				     __u32 nr_sector, __u32 bytes, bool btf)
+{
+	struct dio_inflight *f;
+	struct dio_rq_key k;
+	__u64 *last, end = sector + nr_sector;
+	__u32 cls = 0;
+
+	if (!counting)
+		return;
+	/* every request of the device, traced or not, sets where the next would follow */
+	last = bpf_map_lookup_elem(&dev_last, &dev);
+	if (last) {
+		cls = DIO_F_CLASSIFIED | (*last == sector ? DIO_F_SEQ : 0);
+		*last = end;
+	} else {
+		bpf_map_update_elem(&dev_last, &dev, &end, BPF_ANY);
+	}
+	k = rq_key(rq, dev, sector);
+	f = begin(&k, dev, rq, false, btf);
+	if (!f || (f->flags & DIO_F_SKIP))
+		return;
+	f->flags = (f->flags & ~(DIO_F_SEQ | DIO_F_CLASSIFIED)) | cls;
+	f->sector = sector;
+	f->left = bytes;
+	f->issue_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline void lat_add(struct dio_lat *l, __u32 *log2, __u64 v)
+{
+	__u32 s = ks_ll_slot(v);
+
+	__sync_fetch_and_add(&l->count, 1);
+	__sync_fetch_and_add(&l->total_ns, v);
+	if (s < KS_LL_SLOTS)
+		__sync_fetch_and_add(&l->hist[s], 1);
+	if (v > l->max_ns)
+		l->max_ns = v;	/* a race may keep the smaller of two at once: rare */
+	if (want_hist) {
+		s = ks_log2_slot(v / 1000);
+		barrier_var(s);
+		__sync_fetch_and_add(&log2[s & (KS_LOG2_SLOTS - 1)], 1);
+	}
+}
+
+static __always_inline struct dio_stat *stat_of(struct dio_key *k)
+{
+	struct dio_stat *st = bpf_map_lookup_elem(&stats, k);
+	__u32 zero = 0;
+	void *init;
+
+	if (st)
+		return st;
+	init = bpf_map_lookup_elem(&stat_zero, &zero);
+	if (!init)
+		return NULL;
+	if (bpf_map_update_elem(&stats, k, init, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&stats, k)) {
+		ks_lost_inc(KS_LOST_MAPFULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&stats, k);
+}
+
+static __always_inline void count_errno(struct dio_key *k, __u32 err)
+{
+	struct dio_err_key ek = { .k = *k, .err = err };
+	__u64 *n = bpf_map_lookup_elem(&err_stats, &ek), one = 1;
+
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+		return;
+	}
+	if (bpf_map_update_elem(&err_stats, &ek, &one, BPF_NOEXIST)) {
+		n = bpf_map_lookup_elem(&err_stats, &ek);
+		if (n)
+			__sync_fetch_and_add(n, 1);
+		else
+			ks_lost_inc(KS_LOST_MAPFULL);
+	}
+}
+
+static __always_inline void emit(struct dio_inflight *f, __u64 now, __u32 dev, __u8 op,
+				 __u8 sync, const char *rwbs)
+{
+	struct dio_event *e = ks_reserve(sizeof(*e));
+
+	if (!e)
+		return;
+	e->hdr = f->hdr;
+	e->hdr.ts_ns = now;
+	e->sector = f->sector;
+	e->insert_ns = f->insert_ns;
+	e->issue_ns = f->issue_ns;
+	e->blkcg = f->blkcg;
+	e->dev = dev;
+	e->bytes = f->done;
+	e->err = f->err;
+	e->op = op;
+	e->sync = sync;
+	__builtin_memcpy(e->rwbs, rwbs, sizeof(e->rwbs));
+	ks_submit(e);
+}
+
+/*
+ * A completion of nr_bytes; err: 0 or as dio_err_key.err. On the plain
+ * tracepoints a partial one moves the entry to where the rest starts.
+ */
+static __always_inline void on_complete(struct dio_rq_key *k, __u32 dev, __u8 op, __u8 sync,
+					__u32 nr_bytes, __u32 err, const char *rwbs)
+{
+	struct dio_inflight *f;
+	struct dio_key key = {};
+	struct dio_stat *st;
+	__u64 now, start;
+
+	if (!counting)
+		return;
+	f = bpf_map_lookup_elem(&inflight, k);
+	if (!f)
+		return;
+	if (f->flags & DIO_F_SKIP) {
+		if (!f->left || nr_bytes >= f->left)
+			bpf_map_delete_elem(&inflight, k);
+		return;
+	}
+	if (err && !f->err)
+		f->err = err;
+	f->done += nr_bytes;
+	if (f->left && nr_bytes < f->left) {
+		f->left -= nr_bytes;
+		if (tp_keys) {
+			struct dio_rq_key next = { k->a, k->b + (nr_bytes >> 9) };
+			struct dio_inflight v = *f;
+
+			bpf_map_update_elem(&inflight, &next, &v, BPF_ANY);
+			bpf_map_delete_elem(&inflight, k);
+		}
+		return;
+	}
+	now = bpf_ktime_get_ns();
+	key.owner = by == DIO_BY_PROCESS ? f->owner : by == DIO_BY_CGROUP ? f->blkcg : 0;
+	key.dev = dev;
+	key.op = op;
+	key.sync = sync;
+	st = stat_of(&key);
+	if (st) {
+		__sync_fetch_and_add(&st->requests, 1);
+		__sync_fetch_and_add(&st->bytes, f->done);
+		if (f->flags & DIO_F_CLASSIFIED) {
+			if (f->flags & DIO_F_SEQ)
+				__sync_fetch_and_add(&st->sequential, 1);
+			else
+				__sync_fetch_and_add(&st->random, 1);
+		}
+		if (f->insert_ns && f->issue_ns >= f->insert_ns)
+			lat_add(&st->lat[DIO_QUEUE], st->log2[DIO_QUEUE], f->issue_ns - f->insert_ns);
+		if (f->issue_ns && now >= f->issue_ns)
+			lat_add(&st->lat[DIO_DEVICE], st->log2[DIO_DEVICE], now - f->issue_ns);
+		start = f->insert_ns ?: f->issue_ns;
+		if (start && now >= start)
+			lat_add(&st->lat[DIO_TOTAL], st->log2[DIO_TOTAL], now - start);
+		__u32 s = ks_log2_slot(f->done / 1024);
+
+		barrier_var(s);
+		__sync_fetch_and_add(&st->sizes[s & (KS_LOG2_SLOTS - 1)], 1);
+		/* after the request: userspace reads errnos first, so errors <= requests */
+		if (f->err)
+			count_errno(&key, f->err);
+	}
+	if (emit_events)
+		emit(f, now, dev, op, sync, rwbs);
+	bpf_map_delete_elem(&inflight, k);
+}
+
+/* blk_status_t -> errno: blk_errors[] in block/blk-core.c, whose first 14 never moved */
+static __always_inline __u32 status_errno(__u8 s)
+{
+	switch (s) {
+	case 0: return 0;
+	case 1: return 95;	/* NOTSUPP: EOPNOTSUPP */
+	case 2: return 110;	/* TIMEOUT: ETIMEDOUT */
+	case 3: return 28;	/* NOSPC: ENOSPC */
+	case 4: return 67;	/* TRANSPORT: ENOLINK */
+	case 5: return 121;	/* TARGET: EREMOTEIO */
+	case 6: return 52;	/* NEXUS, RESV_CONFLICT: EBADE */
+	case 7: return 61;	/* MEDIUM: ENODATA */
+	case 8: return 84;	/* PROTECTION: EILSEQ */
+	case 9: return 12;	/* RESOURCE: ENOMEM */
+	case 10: return 5;	/* IOERR: EIO */
+	case 11: return 78;	/* DM_REQUEUE: EREMCHG */
+	case 12: return 11;	/* AGAIN: EAGAIN */
+	case 13: return 16;	/* DEV_RESOURCE: EBUSY */
+	default: return DIO_ERR_STATUS + s;
+	}
+}
+
+/* ---- BTF paths: tp_btf and raw_tp -------------------------------------------- */
+
+#define RQ_READ(btf, rq, field) ((btf) ? (rq)->field : BPF_CORE_READ(rq, field))
+
+static __always_inline void btf_start(struct request *rq, bool btf)
+{
+	__u32 dev;
+
+	if (!counting)
+		return;
+	dev = rq_dev(rq);
+	on_start(rq, dev, RQ_READ(btf, rq, __sector), btf);
+}
+
+static __always_inline void btf_insert(struct request *rq, bool btf)
+{
+	if (!counting)
+		return;
+	on_insert(rq, rq_dev(rq), RQ_READ(btf, rq, __sector), btf);
+}
+
+static __always_inline void btf_issue(struct request *rq, bool btf)
+{
+	__u32 bytes;
+
+	if (!counting)
+		return;
+	bytes = RQ_READ(btf, rq, __data_len);
+	on_issue(rq, rq_dev(rq), RQ_READ(btf, rq, __sector), bytes >> 9, bytes, btf);
+}
+
+static __always_inline void btf_complete(struct request *rq, __u8 status, __u32 nr_bytes,
+					 bool btf)
+{
+	__u32 dev, opf;
+	struct dio_rq_key k;
+	char rwbs[10] = {};
+
+	if (!counting)
+		return;
+	dev = rq_dev(rq);
+	opf = RQ_READ(btf, rq, cmd_flags);
+	k = rq_key(rq, dev, RQ_READ(btf, rq, __sector));
+	if (emit_events)
+		rwbs_of(opf, rwbs);
+	on_complete(&k, dev, op_of(opf), !!(opf & REQ_BIT(__REQ_SYNC, 11)), nr_bytes,
+		    status_errno(status), rwbs);
+}
+
+SEC("tp_btf/block_io_start")
+int BPF_PROG(dio_start_btf, struct request *rq)
+{
+	btf_start(rq, true);
+	return 0;
+}
+
+SEC("raw_tp/block_io_start")
+int BPF_PROG(dio_start_raw, struct request *rq)
+{
+	btf_start(rq, false);
+	return 0;
+}
+
+SEC("tp_btf/block_rq_insert")
+int BPF_PROG(dio_insert_btf, struct request *rq)
+{
+	btf_insert(rq, true);
+	return 0;
+}
+
+SEC("raw_tp/block_rq_insert")
+int BPF_PROG(dio_insert_raw, struct request *rq)
+{
+	btf_insert(rq, false);
+	return 0;
+}
+
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(dio_issue_btf, struct request *rq)
+{
+	btf_issue(rq, true);
+	return 0;
+}
+
+SEC("raw_tp/block_rq_issue")
+int BPF_PROG(dio_issue_raw, struct request *rq)
+{
+	btf_issue(rq, false);
+	return 0;
+}
+
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(dio_complete_btf, struct request *rq, blk_status_t error, unsigned int nr_bytes)
+{
+	btf_complete(rq, error, nr_bytes, true);
+	return 0;
+}
+
+SEC("raw_tp/block_rq_complete")
+int BPF_PROG(dio_complete_raw, struct request *rq, blk_status_t error, unsigned int nr_bytes)
+{
+	btf_complete(rq, error, nr_bytes, false);
+	return 0;
+}
+
+/* ---- plain tracepoints: no request pointer, the record's fields --------------- */
+
+SEC("tracepoint/block/block_io_start")
+int dio_start_tp(struct trace_event_raw_block_rq *ctx)
+{
+	if (counting)
+		on_start(NULL, ctx->dev, ctx->sector, false);
+	return 0;
+}
+
+SEC("tracepoint/block/block_rq_insert")
+int dio_insert_tp(struct trace_event_raw_block_rq *ctx)
+{
+	if (counting)
+		on_insert(NULL, ctx->dev, ctx->sector, false);
+	return 0;
+}
+
+SEC("tracepoint/block/block_rq_issue")
+int dio_issue_tp(struct trace_event_raw_block_rq *ctx)
+{
+	if (counting)
+		on_issue(NULL, ctx->dev, ctx->sector, ctx->nr_sector, ctx->bytes, false);
+	return 0;
+}
+
+SEC("tracepoint/block/block_rq_complete")
+int dio_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
+{
+	struct dio_rq_key k;
+	char rwbs[10] = {};
+	__u8 op, sync;
+	int err;
+
+	if (!counting)
+		return 0;
+	k = rq_key(NULL, ctx->dev, ctx->sector);
+	/* its offset moves (ioprio came before it in 6.x): not a plain ctx load */
+	bpf_probe_read_kernel(rwbs, 8, ctx->rwbs);
+	parse_rwbs(rwbs, &op, &sync);
+	err = ctx->error;
+	on_complete(&k, ctx->dev, op, sync, ctx->nr_sector << 9, err < 0 ? -err : 0, rwbs);
+	return 0;
+}
