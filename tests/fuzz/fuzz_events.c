@@ -59,6 +59,9 @@ static const struct mode modes[] = {
 	/* 28: net --by: the rows folded per process and cgroup, each period and at the end */
 	{ cmd_net, { "net", "--by", "process", "-j", "1" }, true, true },
 	{ cmd_net, { "net", "--by", "cgroup" }, true, true },
+	/* 30: diskio --events (its summaries come from maps, never from records) */
+	{ cmd_diskio, { "diskio", "--events" }, true, true },
+	{ cmd_diskio, { "diskio", "--events", "-j", "-T" }, true, true },
 };
 
 #define NMODES   (sizeof(modes) / sizeof(modes[0]))

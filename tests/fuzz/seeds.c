@@ -17,6 +17,7 @@
 #include "fileio/fileio.h"
 #include "hello/hello.h"
 #include "net/net.h"
+#include "diskio/diskio.h"
 #include "proc/proc.h"
 #include "sched/sched.h"
 #include "syscall/syscall.h"
@@ -296,6 +297,44 @@ static void net_event_records(struct feed *f)
 }
 
 /* the modes of fuzz_events.c, in its order */
+/*
+ * diskio --events: a queued write, an unqueued read, a failed write (an errno
+ * by name, one by number, a blk_status_t), a device no /sys knows, an issue
+ * before its insert, an unknown op, a rwbs without its NUL, one too short
+ */
+static void diskio_records(struct feed *f)
+{
+	struct dio_event e = {
+		.hdr = hdr(DIO_EV_RQ, 0, 100, 100, "dd"),
+		.sector = 8, .insert_ns = 500, .issue_ns = 700, .blkcg = 1, .dev = 7 << 20,
+		.bytes = 4096, .op = DIO_OP_WRITE, .sync = 1, .rwbs = "WS",
+	};
+
+	e.hdr.ts_ns = 1000;
+	feed_add(f, &e, sizeof(e));
+	e.insert_ns = 0;
+	e.op = DIO_OP_READ;
+	memcpy(e.rwbs, "R\0\0", 3);
+	feed_add(f, &e, sizeof(e));
+	e.op = DIO_OP_WRITE;
+	e.err = 28;
+	feed_add(f, &e, sizeof(e));
+	e.err = 4000;
+	feed_add(f, &e, sizeof(e));
+	e.err = DIO_ERR_STATUS + 17;
+	e.dev = 4095u << 20 | 1048575u;
+	feed_add(f, &e, sizeof(e));
+	e.err = 0;
+	e.insert_ns = 900;
+	e.issue_ns = 800;
+	e.op = 200;
+	memcpy(e.rwbs, "WSWSWSWSWS", 10);
+	feed_add(f, &e, sizeof(e));
+	e.issue_ns = 5000;	/* after the completion */
+	feed_add(f, &e, sizeof(e));
+	feed_add(f, &e, sizeof(e) - 1);
+}
+
 static void (*const mode_records[])(struct feed *) = {
 	proc_records, proc_records, proc_records, proc_records, proc_records, proc_records,
 	sched_records, sched_records, sched_records,
@@ -306,6 +345,7 @@ static void (*const mode_records[])(struct feed *) = {
 	net_records, net_records, net_records, net_records,
 	net_event_records, net_event_records,
 	net_records, net_records,
+	diskio_records, diskio_records,
 };
 
 /*
