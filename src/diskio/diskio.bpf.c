@@ -224,16 +224,19 @@ static __always_inline struct dio_rq_key rq_key(struct request *rq, __u32 dev, _
 
 /*
  * The request starts here (io_start), or may (insert, issue: if it has no
- * entry and the kernel has no block_io_start). rq: NULL on a plain tracepoint.
+ * entry and the kernel has no block_io_start, or it never passes there: a
+ * request without data, such as the flush the block layer makes for a
+ * preflush). rq: NULL on a plain tracepoint.
  */
 static __always_inline struct dio_inflight *begin(struct dio_rq_key *k, __u32 dev,
-						  struct request *rq, bool start, bool btf)
+						  struct request *rq, bool start, bool nodata,
+						  bool btf)
 {
 	struct dio_inflight *f = bpf_map_lookup_elem(&inflight, k), v = {};
 
 	if (f)
 		return f;
-	if (!start && have_start)
+	if (!start && have_start && !nodata)
 		return NULL;	/* started before tracing, or filtered out at its start */
 	if (!dev_wanted(dev) || !ks_wanted()) {
 		if (start)
@@ -265,10 +268,11 @@ static __always_inline void on_start(struct request *rq, __u32 dev, __u64 sector
 	if (!counting)
 		return;
 	k = rq_key(rq, dev, sector);
-	begin(&k, dev, rq, true, btf);
+	begin(&k, dev, rq, true, false, btf);
 }
 
-static __always_inline void on_insert(struct request *rq, __u32 dev, __u64 sector, bool btf)
+static __always_inline void on_insert(struct request *rq, __u32 dev, __u64 sector,
+				      bool nodata, bool btf)
 {
 	struct dio_inflight *f;
 	struct dio_rq_key k;
@@ -276,7 +280,7 @@ static __always_inline void on_insert(struct request *rq, __u32 dev, __u64 secto
 	if (!counting)
 		return;
 	k = rq_key(rq, dev, sector);
-	f = begin(&k, dev, rq, false, btf);
+	f = begin(&k, dev, rq, false, nodata, btf);
 	if (f && !f->insert_ns)
 		f->insert_ns = bpf_ktime_get_ns();	/* a requeued one keeps its first */
 }
@@ -300,7 +304,7 @@ static __always_inline void on_issue(struct request *rq, __u32 dev, __u64 sector
 		bpf_map_update_elem(&dev_last, &dev, &end, BPF_ANY);
 	}
 	k = rq_key(rq, dev, sector);
-	f = begin(&k, dev, rq, false, btf);
+	f = begin(&k, dev, rq, false, !bytes, btf);
 	if (!f || (f->flags & DIO_F_SKIP))
 		return;
 	f->flags = (f->flags & ~(DIO_F_SEQ | DIO_F_CLASSIFIED)) | cls;
@@ -496,7 +500,7 @@ static __always_inline void btf_insert(struct request *rq, bool btf)
 {
 	if (!counting)
 		return;
-	on_insert(rq, rq_dev(rq), RQ_READ(btf, rq, __sector), btf);
+	on_insert(rq, rq_dev(rq), RQ_READ(btf, rq, __sector), !RQ_READ(btf, rq, __data_len), btf);
 }
 
 static __always_inline void btf_issue(struct request *rq, bool btf)
@@ -597,7 +601,7 @@ SEC("tracepoint/block/block_rq_insert")
 int dio_insert_tp(struct trace_event_raw_block_rq *ctx)
 {
 	if (counting)
-		on_insert(NULL, ctx->dev, ctx->sector, false);
+		on_insert(NULL, ctx->dev, ctx->sector, !ctx->bytes, false);
 	return 0;
 }
 
