@@ -7,7 +7,7 @@ import sys
 import time
 
 from . import procfs
-from .common import REPO, SCHEMA, Ctx, _run, machine, read
+from .common import REPO, SCHEMA, BenchError, Ctx, _run, machine, read
 from .render import markdown
 from .scenarios import SCENARIOS
 from .soak import print_soak, run_soak, summarize_soak
@@ -184,8 +184,21 @@ def main(docstring):
             save(doc, args, t_all)
             continue
 
-        scen = run_storm(ctx, sc, keys, skipped, size, args.rounds, args.bpf_stats_rounds,
-                         doc["machine"])
+        made, undo = None, None
+        if sc.setup:
+            try:
+                made, undo = sc.setup(ctx)
+            except BenchError as e:
+                print("bench: %s: cannot set up: %s" % (sc.key, e), file=sys.stderr)
+                return 1
+        try:
+            scen = run_storm(ctx, sc, keys, skipped, size, args.rounds,
+                             args.bpf_stats_rounds, doc["machine"])
+        finally:
+            if undo:
+                undo()
+        if made:
+            scen["setup"] = made
         doc["scenarios"].append(scen)
         print_table(scen)
         sys.stdout.flush()

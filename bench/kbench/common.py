@@ -28,6 +28,9 @@ class Ctx:
     verbose: bool = False
     data: str = "OUTFILE"  # the output file of the tracer being started (-o FILE)
     kscope_before: Optional[str] = None  # --kscope-before: an older build, for the soak
+    # the block device a scenario's setup made for its workload (the disk scenarios):
+    # {"path": "/dev/loop3", "name": "loop3", "scheduler": "none", ...}; None otherwise
+    disk: Optional[dict] = None
 
 
 @dataclass
@@ -57,7 +60,9 @@ class Tracer:
     note: str = ""
     # streaming/counting scenarios: (Files, workload result) -> {"delivered": events of
     # the workload found in the output, "records": all of the workload's records,
-    # "lost": losses the tool reported (None: it has no way to say)}
+    # "lost": losses the tool reported (None: it has no way to say), and "failed": why the
+    # output is not a result at all (e.g. empty: a peer that attached nothing), which makes
+    # the measurement an error, never a fast run}
     parse: Optional[Callable[["Files", dict], dict]] = None
     sigstop: bool = False   # overload: the tracer is stopped (SIGSTOP) during the workload,
                             # then resumed and sent one more event (a run of size 1)
@@ -79,6 +84,10 @@ class Scenario:
     drain: bool = False         # wait for the tracer to go quiet before reading its CPU
     delivered: str = ""         # "delivered" (streams) or "counted" (summaries): the
                                 # tables' column for what parse() found
+    # made before the scenario's first measurement, removed after its last (e.g. the disk
+    # scenarios' loop device): setup(ctx) prepares the machine (and ctx), returns a
+    # description of what it made (kept in the results) and the function that undoes it
+    setup: Optional[Callable[[Ctx], tuple]] = None
 
 
 @dataclass

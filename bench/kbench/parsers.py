@@ -255,3 +255,101 @@ def _peer_lost_any(files):
             if m:
                 n += int(m.group(1))
     return n
+
+
+# ---- disk: diostorm's block requests -----------------------------------------
+
+HIST_RE = re.compile(r"^\s*(\d+)\s*->\s*(\d+)\s*:\s*(\d+)\s*\|")
+
+
+def _too_few(n, res, what):
+    """A counting peer's output that cannot be a result: nothing (it attached nothing,
+    or printed nothing), or less than half the storm's requests."""
+    if n == 0:
+        return "empty output: no %s" % what
+    if n < res["writes_total"] // 2:
+        return "implausible: %d requests in its %s, the storm made %d" % (
+            n, what, res["writes_total"])
+    return None
+
+
+def parse_kscope_diskio(files, res):
+    """kscope diskio -j (summary rows at the end, any --by): the storm's device's write
+    rows; counted: their requests, when each row is exact (bytes = requests x the write
+    size, no errors, a queue time for every request with an I/O scheduler and for none
+    without one); records: the rows; lost records."""
+    acc = {"delivered": 0, "records": 0, "lost": 0, "rows": 0}
+    queued = res["scheduler"] not in (None, "none")
+    for line in _lines(files.data):
+        if not line.startswith('{"type":"diskio_stat"'):
+            _kscope_lost(line, acc)
+            continue
+        r = json.loads(line)
+        if (r.get("major"), r.get("minor")) != (res["major"], res["minor"]) or \
+                r.get("op") != "write":
+            continue
+        acc["rows"] += 1
+        n = r.get("requests") or 0
+        if r.get("bytes") == n * res["bytes"] and not r.get("errors") and \
+                r.get("queue_count") == (n if queued else 0):
+            acc["delivered"] += n
+    if not acc["rows"]:
+        acc["failed"] = "no diskio_stat write row for %s (%d:%d) in its output" % (
+            res["device"], res["major"], res["minor"])
+    acc["records"] = 0       # a summary: nothing streamed per request
+    return acc
+
+
+def _hist_sections(path):
+    """A libbpf-tools histogram output: {section header or "": {(low, high): count}}"""
+    out, head = {}, ""
+    for line in _lines(path):
+        m = HIST_RE.match(line)
+        if m:
+            key = (int(m.group(1)), int(m.group(2)))
+            sec = out.setdefault(head, {})
+            sec[key] = sec.get(key, 0) + int(m.group(3))
+        elif "=" in line:
+            head = line.strip()
+    return out
+
+
+def parse_biolatency(files, res):
+    """biolatency (-Q): one histogram of every device's requests (system-wide, as it
+    runs by default): counted: its counts summed (the storm's, and any other device's
+    I/O of the time)."""
+    n = sum(sum(sec.values()) for sec in _hist_sections(files.out).values())
+    acc = {"delivered": n, "records": 0, "lost": None}
+    why = _too_few(n, res, "histogram")
+    if why:
+        acc["failed"] = why
+    return acc
+
+
+def parse_bitesize(files, res):
+    """bitesize: a size histogram per process name; counted: the storm's (diostorm's)
+    requests in the slot of its write size (4 KiB: "4 -> 7")."""
+    kib = res["bytes"] // 1024
+    sec = _hist_sections(files.out).get("Process Name = diostorm", {})
+    n = sum(c for (lo, hi), c in sec.items() if lo <= kib <= hi)
+    acc = {"delivered": n, "records": 0, "lost": None}
+    why = _too_few(sum(sec.values()), res, "histogram for diostorm")
+    if why:
+        acc["failed"] = why
+    return acc
+
+
+def parse_biopattern(files, res):
+    """biopattern: a line per disk (DISK %RND %SEQ COUNT KBYTES); counted: the storm's
+    device's COUNT. It counts a request only when the disk's previous one is known, so
+    a device's first request is never counted: COUNT is the storm's requests - 1."""
+    n = 0
+    for line in _lines(files.out):
+        f = line.split()
+        if len(f) == 5 and f[0] == res["device"] and f[3].isdigit():
+            n += int(f[3])
+    acc = {"delivered": n, "records": 0, "lost": None}
+    why = _too_few(n, res, "line for %s" % res["device"])
+    if why:
+        acc["failed"] = why
+    return acc

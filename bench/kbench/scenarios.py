@@ -3,8 +3,8 @@ configurations measured on it, the hooks no one else may be on, and its kind (st
 startup, soak)."""
 from .common import Scenario
 from .tracers import OPS, SYSOPS
-from .workloads import (bulkxfer, churn, connstorm, cswitch, execstorm, openstorm, sysstorm,
-                        writestorm)
+from .workloads import (bulkxfer, churn, connstorm, cswitch, diostorm, execstorm, loop_device,
+                        openstorm, sysstorm, writestorm)
 
 SCHED_TRACERS = ["none", "floor-switch", "floor-3", "kscope", "kscope-hist", "runqlat",
                  "bpftrace"]
@@ -41,6 +41,13 @@ STARTUP_TRACERS = ["floor-switch", "kscope-hello", "kscope-proc", "kscope", "ksc
 
 NET_HOOKS = ("inet_sock_set_state", "tcp_destroy_sock", "sock_send_length", "sock_recv_length")
 NET_TRACERS = ["none", "floor-net", "kscope-net", "tcplife", "tcpstates"]
+
+DISK_HOOKS = ("block_io_start", "block_rq_insert", "block_rq_issue", "block_rq_complete")
+DISK_TRACERS = ["none", "floor-disk", "floor-disk-lat", "kscope-diskio", "kscope-diskio-cgroup",
+                "biolatency", "biolatency-Q", "bitesize", "biopattern"]
+# through mq-deadline: the tracers whose work changes when requests are inserted (queue
+# time); bitesize and biopattern do the same at issue or completion as without it
+DISK_MQ_TRACERS = ["none", "floor-disk-lat", "kscope-diskio", "biolatency", "biolatency-Q"]
 
 SOAK_TRACERS = ["before-fileio-top1", "kscope-fileio-top1", "before-fileio", "kscope-fileio"]
 
@@ -122,6 +129,20 @@ SCENARIOS = [
              hooks=NET_HOOKS, drain=True, delivered="delivered", default=False,
              note="not run by default (--scenario net-bulk-16k-cpu): net-bulk-16k timed by "
                   "the workload's own CPU time"),
+    Scenario("disk-storm", "diskio: O_DIRECT write storm to a loop device (no I/O scheduler)",
+             diostorm("none"), 10000, DISK_TRACERS, reference="biolatency", hooks=DISK_HOOKS,
+             delivered="counted", setup=loop_device("none"),
+             note="one block request per write, issued straight to the driver (scheduler "
+                  "none: no insert, no queue time); counted = the tracer's requests of the "
+                  "run: kscope's write rows of the device, exact (bytes, no queue time); "
+                  "biolatency's histogram over all devices; bitesize's diostorm 4 KiB "
+                  "slot; biopattern's COUNT of the device (its first request never counts)"),
+    Scenario("disk-storm-mq", "diskio: O_DIRECT write storm to a loop device (mq-deadline)",
+             diostorm("mq-deadline"), 10000, DISK_MQ_TRACERS, reference="biolatency",
+             hooks=DISK_HOOKS, delivered="counted", setup=loop_device("mq-deadline"),
+             note="the same storm through the mq-deadline scheduler: every request is "
+                  "inserted, then issued (block_rq_insert fires; kscope's rows must have a "
+                  "queue time for every request)"),
     Scenario("soak", "fileio: soak under process churn", churn(), 180, SOAK_TRACERS,
              kind="soak", reference="kscope-fileio-top1", default=False,
              note="not run by default (--scenario soak; --soak-seconds for longer): does a "

@@ -83,6 +83,9 @@ def measure(ctx, sc, tracer, size, tag, bpf_stats=False):
         gen = (sc.workload.generated or sc.workload.ops)(res)
         rec.update(generated=gen, delivered=got["delivered"], records=got["records"],
                    lost=got["lost"])
+        if got.get("failed"):
+            # not a result: a tool that printed nothing did not trace, however fast it was
+            rec["error"] = "output: " + got["failed"]
         if "warm" in got:
             rec["delivered_warm"] = got["warm"]
             if tracer.sigstop and got["lost"] is not None:
@@ -143,6 +146,8 @@ def run_storm(ctx, sc, keys, skipped, size, rounds_n, bpf_stats_rounds, machine_
             print("bench:   %s: %s%s" % (
                 k, rec["warnings"][0], ": measuring again" if t + 1 < tries else ""),
                 file=sys.stderr)
+        if "error" in rec:
+            print("bench:   %s: %s" % (k, rec["error"]), file=sys.stderr)
         return rec
 
     # warm-up: page cache, first-load costs; results dropped
@@ -358,8 +363,10 @@ def table_rows(scen):
             continue
         label = scen["labels"][k]
         if not e.get("runs"):
-            rows.append([label] + ["(%s)" % scen.get("skipped", {}).get(k, "failed")] +
-                        [""] * (len(cols) - 2))
+            err = next((r[k]["error"] for r in scen.get("raw", [])
+                        if "error" in r.get(k, {})), "")
+            rows.append([label] + ["(%s)" % scen.get("skipped", {}).get(
+                k, "failed" + (": " + err if err else ""))] + [""] * (len(cols) - 2))
             continue
         rows.append([c[2](label, e) for c in cols])
     for k, why in scen.get("skipped", {}).items():

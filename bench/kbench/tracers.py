@@ -5,9 +5,10 @@ import shutil
 import subprocess
 
 from .common import BENCH, Tracer
-from .parsers import (parse_kscope_fileio, parse_kscope_hello, parse_kscope_net,
-                      parse_kscope_proc, parse_kscope_table, parse_peer_lines,
-                      parse_syscall_table, parse_tcplife, parse_tcpstates)
+from .parsers import (parse_biolatency, parse_biopattern, parse_bitesize,
+                      parse_kscope_diskio, parse_kscope_fileio, parse_kscope_hello,
+                      parse_kscope_net, parse_kscope_proc, parse_kscope_table,
+                      parse_peer_lines, parse_syscall_table, parse_tcplife, parse_tcpstates)
 
 
 def _have(path):
@@ -302,6 +303,50 @@ TRACERS = {t.key: t for t in [
            min_attach=PERFBUF_ATTACH, parse=parse_tcpstates,
            note="Debian libbpf-tools; tracepoint sock:inet_sock_set_state, a perf buffer, one "
                 "line per state change (about 5 per connection side); stdbuf -oL as tcplife"),
+] + [
+    # disk: diostorm's O_DIRECT writes to a loop device (bench/diostorm.c)
+    Tracer("floor-disk", "empty tp_btf io_start+insert+issue+complete",
+           _floor("empty_io_start", "empty_insert", "empty_issue", "empty_complete",
+                  obj="disk.bpf.o"),
+           needs=_floor_ready("disk.bpf.o"), min_attach=4,
+           note="bench/floor/disk.bpf.c: empty programs on the four hooks kscope diskio "
+                "uses on this kernel (block_io_start, block_rq_insert, block_rq_issue, "
+                "block_rq_complete)"),
+    Tracer("floor-disk-lat", "tp_btf issue+complete: hash of rq + a counter",
+           _floor("lat_issue", "lat_complete", obj="disk.bpf.o"),
+           needs=_floor_ready("disk.bpf.o"), min_attach=2,
+           note="bench/floor/disk.bpf.c: the least a latency tracer does: the time at issue "
+                "in a hash keyed by the request pointer, looked up and deleted at "
+                "completion, count and sum in one array slot (biolatency without its "
+                "histogram, filters and keys)"),
+    Tracer("kscope-diskio", "kscope diskio -j -o FILE",
+           lambda ctx: [ctx.kscope, "diskio", "-j", "-o", ctx.data],
+           needs=_kscope_has("diskio"), min_attach=4, parse=parse_kscope_diskio,
+           note="system-wide (every device, as biolatency), summary rows per (device, op, "
+                "sync) at SIGINT, to a file: requests, bytes, errors, queue and device time "
+                "(avg, p50, p99, max), sequential/random"),
+    Tracer("kscope-diskio-cgroup", "kscope diskio --by cgroup -j -o FILE",
+           lambda ctx: [ctx.kscope, "diskio", "--by", "cgroup", "-j", "-o", ctx.data],
+           needs=_kscope_has("diskio"), min_attach=4, parse=parse_kscope_diskio,
+           note="the same, rows per (device, op, sync, cgroup): the request's blkcg"),
+    Tracer("biolatency", "biolatency (libbpf-tools)", lambda ctx: ["/usr/sbin/biolatency"],
+           needs=_have("/usr/sbin/biolatency"), min_attach=2, parse=parse_biolatency,
+           note="Debian libbpf-tools; raw_tp block_rq_issue + block_rq_complete (start time "
+                "in a hash keyed by request), one log2 histogram of device time over every "
+                "device, printed at SIGINT"),
+    Tracer("biolatency-Q", "biolatency -Q (libbpf-tools)",
+           lambda ctx: ["/usr/sbin/biolatency", "-Q"],
+           needs=_have("/usr/sbin/biolatency"), min_attach=3, parse=parse_biolatency,
+           note="plus block_rq_insert: the histogram of insert (else issue) -> complete, "
+                "queue time included"),
+    Tracer("bitesize", "bitesize (libbpf-tools)", lambda ctx: ["/usr/sbin/bitesize"],
+           needs=_have("/usr/sbin/bitesize"), min_attach=1, parse=parse_bitesize,
+           note="Debian libbpf-tools; raw_tp block_rq_issue, a log2 size histogram per "
+                "process name (the task at issue)"),
+    Tracer("biopattern", "biopattern (libbpf-tools)", lambda ctx: ["/usr/sbin/biopattern"],
+           needs=_have("/usr/sbin/biopattern"), min_attach=2, parse=parse_biopattern,
+           note="Debian libbpf-tools; tracepoint block_rq_complete (a perf event), random "
+                "vs sequential counts per disk"),
 ] + [
     Tracer("nopre-" + cmd, "kscope %s%s, no pre-check" % (cmd, " -j -o FILE" if stream else ""),
            lambda ctx, cmd=cmd, stream=stream: [ctx.kscope, cmd] + (

@@ -1,8 +1,12 @@
 """kbench.workloads: the workloads of bench/*.c, each with its command line, its
-operation count and its sanity check."""
+operation count and its sanity check; and what a workload needs made first (the disk
+scenarios' loop device)."""
 import os
+import shutil
+import subprocess
+import tempfile
 
-from .common import Workload
+from .common import BenchError, Workload
 
 
 def cswitch(mode):
@@ -146,6 +150,93 @@ def bulkxfer(write_kb=1024, clock="elapsed_ns"):
         argv=argv, ops=lambda r: r["mib"], check=check,
         describe=lambda n: "%d MiB through one connection per run" % n,
         generated=lambda r: 2, clock=clock)
+
+
+def diostorm(scheduler, mode="rand"):
+    """bench/diostorm.c on the scenario's loop device (ctx.disk, made by loop_device())"""
+    def argv(ctx, n):
+        dev = ctx.disk["path"] if ctx.disk else "DEVICE"
+        return [os.path.join(ctx.bin, "diostorm"), "-f", dev, "-n", str(n), "-m", mode,
+                "-c", str(ctx.workload_cpu)]
+
+    def check(r):
+        if r["short"]:
+            return "%d of %d writes were short" % (r["short"], r["writes"])
+        if r["scheduler"] != scheduler:
+            return "the device's scheduler was %s, not %s" % (r["scheduler"], scheduler)
+        return None
+
+    return Workload(
+        key="diostorm-" + scheduler, unit="request",
+        label="diostorm: one thread writes 4 KiB with O_DIRECT (pwrite) at %s offsets to a "
+              "loop device (on a file in /dev/shm, I/O scheduler %s), back to back; each "
+              "write is one block request" % ("random" if mode == "rand" else "sequential",
+                                              scheduler),
+        argv=argv, ops=lambda r: r["writes_expected"], check=check,
+        describe=lambda n: "%d writes (block requests) per run" % n,
+        generated=lambda r: r["writes_total"])
+
+
+def loop_device(scheduler, size_mib=64):
+    """A Scenario setup: a loop device on a file of size_mib MiB in /dev/shm (else /tmp),
+    every page of the file written first (a timed write never allocates one), with the I/O
+    scheduler `scheduler`; ctx.disk describes it. Undone (losetup -d, the file removed)
+    after the scenario's last measurement."""
+    def setup(ctx):
+        if not shutil.which("losetup"):
+            raise BenchError("losetup not installed (util-linux)")
+        top = "/dev/shm" if os.path.isdir("/dev/shm") else "/tmp"
+        d = tempfile.mkdtemp(prefix="kscope-bench-disk-", dir=top)
+        img = os.path.join(d, "disk.img")
+        dev, sched, was = None, None, None
+
+        def undo():
+            if was:
+                # the queue outlives the loop device: the next user of the device (e.g.
+                # a test's `losetup -f`) finds the scheduler it had before
+                try:
+                    with open(sched, "w") as f:
+                        f.write(was)
+                except OSError:
+                    pass
+            if dev:
+                subprocess.run(["losetup", "-d", dev], capture_output=True)
+            shutil.rmtree(d, ignore_errors=True)
+            ctx.disk = None
+
+        try:
+            with open(img, "wb") as f:
+                chunk = b"\0" * (1 << 20)
+                for _ in range(size_mib):
+                    f.write(chunk)
+            r = subprocess.run(["losetup", "-f", "--show", img], capture_output=True,
+                               text=True, timeout=60)
+            if r.returncode != 0:
+                raise BenchError("losetup -f --show %s: %s" % (img, r.stderr.strip()))
+            dev = r.stdout.strip()
+            name = os.path.basename(dev)
+            sched = "/sys/block/%s/queue/scheduler" % name
+            try:
+                with open(sched) as f:
+                    was = f.read().split("[", 1)[1].split("]", 1)[0]
+                with open(sched, "w") as f:
+                    f.write(scheduler)
+                with open(sched) as f:
+                    now = f.read()
+            except OSError as e:
+                raise BenchError("%s: %s" % (sched, e))
+            if "[%s]" % scheduler not in now:
+                raise BenchError("%s: %s, not [%s]" % (sched, now.strip(), scheduler))
+            with open("/sys/block/%s/dev" % name) as f:
+                major, minor = (int(x) for x in f.read().split(":"))
+        except BaseException:
+            undo()
+            raise
+        ctx.disk = {"path": dev, "name": name, "major": major, "minor": minor,
+                    "scheduler": scheduler, "image": img, "size_mib": size_mib}
+        return dict(ctx.disk), undo
+
+    return setup
 
 
 CHURN_FORKS, CHURN_OPENS = 200, 10000

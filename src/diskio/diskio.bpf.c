@@ -244,7 +244,9 @@ static __always_inline struct dio_inflight *begin(struct dio_rq_key *k, __u32 de
 		v.flags = DIO_F_SKIP;	/* so that no later probe adopts it */
 	} else {
 		v.owner = bpf_get_current_pid_tgid() >> 32;
-		v.blkcg = rq ? rq_blkcg(rq) : task_blkcg();
+		/* a few pointer reads: only for what shows it */
+		if (by == DIO_BY_CGROUP || emit_events)
+			v.blkcg = rq ? rq_blkcg(rq) : task_blkcg();
 		if (by == DIO_BY_PROCESS && !bpf_map_lookup_elem(&proc_comm, &v.owner)) {
 			char comm[KS_COMM_LEN] = {};	/* the helper pads only since 6.3-ish */
 
