@@ -108,17 +108,31 @@ static void test_errnos_periods(void **state)
 	ks_errnos_free(&en);
 }
 
-static void test_table_json(void **state)
+/*
+ * dev 1: 3 requests, 2 failed (ENOSPC), 3 queued for 1000 ns each; dev 2: 4
+ * requests, none queued. eio: one more EIO on each, dev 2's one queued 3000 ns.
+ */
+static struct ks_table *devices(bool eio)
 {
 	struct ks_table *t = ks_table_new(&desc);
 	struct ks_row *r;
 
-	(void)state;
 	assert_non_null(t);
-	/* dev 1: 3 requests, 2 failed (ENOSPC), queued 3 times 1000 ns; dev 2: none queued */
 	r = put(t, 1, 3, 3, 1000);
 	assert_int_equal(ks_errnos_put(ks_row_ext(r), 28, 2), 0);
-	put(t, 2, 4, 0, 0);
+	if (eio)
+		assert_int_equal(ks_errnos_put(ks_row_ext(r), 5, 1), 0);
+	r = put(t, 2, 4, eio, 3000 * eio);
+	if (eio)
+		assert_int_equal(ks_errnos_put(ks_row_ext(r), 5, 1), 0);
+	return t;
+}
+
+static void test_table_json(void **state)
+{
+	struct ks_table *t = devices(false);
+
+	(void)state;
 	out_open(&out, true);
 	assert_int_equal(render(t), 2);
 	check_buf(&out,
@@ -134,16 +148,9 @@ static void test_table_json(void **state)
 
 static void test_table_text_and_one_group(void **state)
 {
-	struct ks_table *t = ks_table_new(&desc);
-	struct ks_row *r;
+	struct ks_table *t = devices(true);
 
 	(void)state;
-	assert_non_null(t);
-	r = put(t, 1, 3, 3, 1000);
-	assert_int_equal(ks_errnos_put(ks_row_ext(r), 28, 2), 0);
-	assert_int_equal(ks_errnos_put(ks_row_ext(r), 5, 1), 0);
-	r = put(t, 2, 4, 1, 3000);
-	assert_int_equal(ks_errnos_put(ks_row_ext(r), 5, 1), 0);
 	ks_table_sort(t, C_REQS);
 	out_open(&out, false);
 	assert_int_equal(render(t), 2);
