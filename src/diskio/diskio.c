@@ -647,12 +647,38 @@ static const struct ks_cli_opt diskio_opts[] = {
 
 static struct ks_cli diskio_cli;
 
+/*
+ * Is MAJ:MIN a partition? Its disk's name into parent: the block layer
+ * traces a partition's requests as its disk's (the disk's dev_t).
+ */
+static bool is_partition(unsigned maj, unsigned min, char *parent, size_t n)
+{
+	char path[96], target[PATH_MAX], *slash;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/partition", maj, min);
+	if (access(path, F_OK))
+		return false;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", maj, min);
+	len = readlink(path, target, sizeof(target) - 1);
+	if (len <= 0)
+		return false;
+	target[len] = 0;
+	slash = strrchr(target, '/');
+	if (!slash)
+		return false;
+	*slash = 0;	/* .../block/sda/sda1 -> .../block/sda */
+	slash = strrchr(target, '/');
+	snprintf(parent, n, "%.63s", slash ? slash + 1 : target);
+	return true;
+}
+
 /* A device by name (/sys/class/block/NAME/dev) or MAJ:MIN: the kernel's dev_t */
 static int add_dev(void *ctx, const char *arg)
 {
 	struct dio_state *st = ctx;
 	unsigned maj, min;
-	char path[96], line[32], tail;
+	char path[96], line[32], tail, parent[64];
 	FILE *f;
 
 	if (sscanf(arg, "%u:%u%c", &maj, &min, &tail) != 2) {
@@ -670,6 +696,11 @@ static int add_dev(void *ctx, const char *arg)
 	}
 	if (maj >= (1u << 12) || min >= (1u << 20))
 		goto bad;
+	if (is_partition(maj, min, parent, sizeof(parent))) {
+		ks_cli_error(&diskio_cli, "'%s' is a partition: its requests are those of its disk, "
+			     "%s (--dev %s)", arg, parent, parent);
+		return -1;
+	}
 	if (st->ndevs >= DIO_MAX_FILTER) {
 		ks_cli_error(&diskio_cli, "at most %d devices in --dev", DIO_MAX_FILTER);
 		return -1;
