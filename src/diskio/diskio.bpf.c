@@ -317,10 +317,12 @@ static __always_inline void on_issue(struct request *rq, __u32 dev, __u64 sector
 
 static __always_inline void lat_add(struct dio_lat *l, __u32 *log2, __u64 v)
 {
-	__u32 s = ks_ll_slot(v);
+	__u64 s = ks_ll_slot(v);
 
 	__sync_fetch_and_add(&l->count, 1);
 	__sync_fetch_and_add(&l->total_ns, v);
+	/* one copy, checked and used: 6.1's verifier lost the bound on two */
+	barrier_var(s);
 	if (s < KS_LL_SLOTS)
 		__sync_fetch_and_add(&l->hist[s], 1);
 	if (v > l->max_ns)

@@ -145,10 +145,11 @@ static void dev_scheduler(const char *name, char *buf, size_t n)
 
 /* ---- the table ---------------------------------------------------------- */
 
+/* in the order of the JSON keys */
 enum { C_PID, C_COMM, C_CGROUP_ID, C_CGROUP, C_DEVICE, C_MAJOR, C_MINOR, C_SCHED, C_OP,
-       C_OPNR, C_SYNCNR, C_SYNC, C_REQS, C_BYTES, C_ERRORS, C_ERRNOS, C_SEQ, C_RND, C_CLS,
-       C_SEQPCT,
+       C_OPNR, C_SYNCNR, C_SYNC, C_REQS, C_BYTES, C_ERRORS, C_ERRNOS,
        C_Q, C_Q_END = C_Q + 6, C_D, C_D_END = C_D + 6, C_T, C_T_END = C_T + 6,
+       C_SEQ, C_RND, C_CLS, C_SEQPCT,
        C_LOG2, C_LOG2_END = C_LOG2 + DIO_STAGES - 1, C_SIZES, NCOLS };
 
 static void sync_text(struct ks_out *o, const struct ks_row *r)
