@@ -49,6 +49,19 @@ kscope's with their exact bytes) and a bulk transfer through one
 connection; a Workload whose clock is "cpu_ns" is timed by its own CPU time
 instead of the wall clock, which the other tasks of a shared CPU inflate.
 
+The disk scenarios (disk-storm, disk-storm-mq) run bench/diostorm.c: 4 KiB
+O_DIRECT writes to a loop device, each one block request, issued straight to
+the driver (scheduler none) or through mq-deadline (inserted, then issued).
+The scenario makes the device (Scenario.setup: a file in /dev/shm, every page
+of it written first, `losetup -f`, the scheduler set) before its first
+measurement and removes it after its last, putting the queue's scheduler back.
+The tracers run system-wide, as biolatency does; each one's count of the
+storm's requests is read from its output (kscope's write rows of the device,
+exact in bytes and queue times; biolatency's histogram; bitesize's diostorm
+4 KiB slot; biopattern's line for the device), and a peer whose output has no
+result (e.g. bpftrace's biolatency.bt, which attaches nothing here) counts as
+failed, never as fast.
+
 The start-up scenario (kind "startup") has no workload: bench/startup.c
 runs each tracer, watches its file descriptors from the other CPU, and
 reports the time from execve() to the last of its BPF attachments (links

@@ -4,13 +4,13 @@ what the benchmark does).
     common     the configuration types (Ctx, Workload, Tracer, Scenario, Files), helpers
     procfs     /proc and bpftool: attachments, CPU time, RSS, quiet CPUs, foreign tracers
     running    a tracer started, attached and settled; a workload run
-    workloads  bench/*.c as Workloads
+    workloads  bench/*.c as Workloads (and the disk scenarios' loop device)
     parsers    what a tracer delivered (its output searched, the losses it reported)
     tracers    every tracer configuration (TRACERS)
     scenarios  every scenario (SCENARIOS)
     storm      kind "storm": measure, rounds, bpf_stats pass, summary, text table
     startup    kind "startup": exec to attached, RSS, sizes
     soak       kind "soak": RSS and map entries over minutes under churn
-    render     --render: the markdown tables and the issue-6 targets
+    render     --render: the markdown tables and the targets (issue 6, net, diskio)
     cli        the command line (main)
 """

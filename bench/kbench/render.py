@@ -185,6 +185,61 @@ def net_targets(doc):
     return rows
 
 
+def disk_targets(doc):
+    """[target, measured, verdict, margin]: the diskio issue's target (added cost per
+    request at most biolatency's, while reporting queue and device time per device and
+    cgroup), by the wall clock and by BPF time, and kscope's exact count."""
+    rows = []
+    for key in ("disk-storm", "disk-storm-mq"):
+        sc = _scen(doc, key)
+        if not sc:
+            continue
+        s = sc["summary"]
+        ref = s.get(sc["reference"], {})
+        sched = sc.get("setup", {}).get("scheduler") or key
+        for tk in ("kscope-diskio-cgroup", "kscope-diskio"):
+            k = s.get(tk)
+            if not k or not k.get("runs"):
+                continue
+            what = "%s, %s" % (sc["labels"][tk], sched)
+            if k.get("added_ns") is not None and ref.get("added_ns") is not None:
+                # half the range of the paired differences (the wider of the two): a
+                # verdict on a difference smaller than that, or on a reference cost that
+                # cannot be told from 0, is noise
+                spread = max((e["added_max"] - e["added_min"]) / 2 for e in (k, ref))
+                row = ["%s: added ns per request <= biolatency's (wall clock)" % what,
+                       "%+.0f ns vs %+.0f ns (paired medians of %d rounds; the rounds spread "
+                       "+-%.0f ns)" % (k["added_ns"], ref["added_ns"], k["runs"], spread)]
+                if ref["added_ns"] <= spread or abs(k["added_ns"] - ref["added_ns"]) <= spread:
+                    row += ["**not resolved**", "the rounds' spread is wider than the costs "
+                            "compared"]
+                else:
+                    ok = k["added_ns"] <= ref["added_ns"]
+                    r = k["added_ns"] / ref["added_ns"]
+                    row += [_verdict(ok), "%.2f of biolatency's" % r]
+                rows.append(row)
+            if k.get("bpf_ns_per_op") is not None and ref.get("bpf_ns_per_op"):
+                r = k["bpf_ns_per_op"] / ref["bpf_ns_per_op"]
+                rows.append(["%s: BPF time per request <= biolatency's" % what,
+                             "%.0f ns vs %.0f ns per request: %.2f" % (
+                                 k["bpf_ns_per_op"], ref["bpf_ns_per_op"], r),
+                             _verdict(r <= 1), "%.1fx under" % (1 / r) if r <= 1 else
+                             "%.2fx (%+.0f ns)" % (r, k["bpf_ns_per_op"] -
+                                                   ref["bpf_ns_per_op"])])
+            if k.get("delivered") is not None:
+                exact = sum(1 for r in sc["raw"] if r.get(tk, {}).get("delivered") is not None
+                            and "error" not in r[tk]
+                            and r[tk]["delivered"] == r[tk]["generated"])
+                ok = exact == k["runs"]
+                rows.append(["%s: every write request of the storm counted, exact bytes and "
+                             "queue times" % what,
+                             "exact in %d of %d rounds (the worst: %d/%d)" % (
+                                 exact, k["runs"], k["delivered_min"], k["generated"]),
+                             _verdict(ok), "" if ok else "%d requests short in the worst "
+                             "round" % (k["generated"] - k["delivered_min"])])
+    return rows
+
+
 # ---- markdown ----------------------------------------------------------------
 
 
@@ -243,6 +298,13 @@ def markdown(doc):
             out.append("\nBPF ns per program run (bpf_stats, median; programs that ran at least "
                        "once per 100 %s%s): " % (unit, "es" if unit.endswith("ch") else "s") +
                        "; ".join(progs) + ".")
+        out.append("")
+    rows = disk_targets(doc)
+    if rows:
+        out.append("### Targets (diskio)\n")
+        out.append("| target | measured | verdict | margin |\n|---|---|---|---|")
+        for r in rows:
+            out.append("| " + " | ".join(r) + " |")
         out.append("")
     rows = net_targets(doc)
     if rows:

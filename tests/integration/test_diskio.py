@@ -322,7 +322,7 @@ def test_text_table(kscope, disk):
         disk, json_mode=False)
     lines = res.rows.splitlines()
     assert lines[0].split() == ["DEVICE", "OP", "SYNC", "REQS", "BYTES", "ERRS", "Q-AVG", "Q-P50",
-                                "Q-P99", "Q-MAX", "D-AVG", "D-P50", "D-P99", "D-MAX", "SEQ%",
+                                "Q-P99", "Q-MAX", "D-AVG", "D-P50", "D-P99", "D-MAX", "SEQ(%)",
                                 "ERRNOS"], lines
     rows = {ln.split()[1]: ln.split() for ln in lines[1:] if ln.strip()}
     assert sorted(rows) == ["read", "write"], lines
