@@ -170,6 +170,12 @@ def net_bytes():
     return NET_BYTES if tracepoint_exists("sock", "sock_send_length") else NET_BYTES[len(TP):]
 
 
+def disk_start():
+    """diskio's io-start as this kernel has it: block_io_start came in 6.5; before,
+    the probe has no hook at all (KS_PROBE_BEST: diskio runs without it)."""
+    return TP if tracepoint_exists("block", "block_io_start") else ()
+
+
 _kernel_hooks = None
 
 
