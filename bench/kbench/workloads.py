@@ -218,7 +218,9 @@ def loop_device(scheduler, size_mib=64):
             sched = "/sys/block/%s/queue/scheduler" % name
             try:
                 with open(sched) as f:
-                    was = f.read().split("[", 1)[1].split("]", 1)[0]
+                    old = f.read()
+                if "[" in old:
+                    was = old.split("[", 1)[1].split("]", 1)[0]
                 with open(sched, "w") as f:
                     f.write(scheduler)
                 with open(sched) as f:
