@@ -321,13 +321,13 @@ TRACERS = {t.key: t for t in [
                 "histogram, filters and keys)"),
     Tracer("kscope-diskio", "kscope diskio -j -o FILE",
            lambda ctx: [ctx.kscope, "diskio", "-j", "-o", ctx.data],
-           needs=_kscope_has("diskio"), min_attach=4, parse=parse_kscope_diskio,
+           needs=_kscope_has("diskio"), min_attach=3, parse=parse_kscope_diskio,
            note="system-wide (every device, as biolatency), summary rows per (device, op, "
                 "sync) at SIGINT, to a file: requests, bytes, errors, queue and device time "
                 "(avg, p50, p99, max), sequential/random"),
     Tracer("kscope-diskio-cgroup", "kscope diskio --by cgroup -j -o FILE",
            lambda ctx: [ctx.kscope, "diskio", "--by", "cgroup", "-j", "-o", ctx.data],
-           needs=_kscope_has("diskio"), min_attach=4, parse=parse_kscope_diskio,
+           needs=_kscope_has("diskio"), min_attach=3, parse=parse_kscope_diskio,
            note="the same, rows per (device, op, sync, cgroup): the request's blkcg"),
     Tracer("biolatency", "biolatency (libbpf-tools)", lambda ctx: ["/usr/sbin/biolatency"],
            needs=_have("/usr/sbin/biolatency"), min_attach=2, parse=parse_biolatency,

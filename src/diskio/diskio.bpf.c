@@ -39,6 +39,14 @@ struct {
 	__type(value, struct dio_inflight);
 } inflight SEC(".maps");
 
+/* --events: each request's owner, as its header will say; else 1 entry */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, DIO_MAX_INFLIGHT);
+	__type(key, struct dio_rq_key);
+	__type(value, struct ks_hdr);
+} owners SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -232,8 +240,10 @@ static __always_inline struct dio_inflight *begin(struct dio_rq_key *k, __u32 de
 						  struct request *rq, bool start, bool nodata,
 						  bool btf)
 {
-	struct dio_inflight *f = bpf_map_lookup_elem(&inflight, k), v = {};
+	struct dio_inflight *f, v = {};
 
+	/* a request starts once: io_start makes its entry (a reused address: anew) */
+	f = start ? NULL : bpf_map_lookup_elem(&inflight, k);
 	if (f)
 		return f;
 	if (!start && have_start && !nodata)
@@ -253,14 +263,19 @@ static __always_inline struct dio_inflight *begin(struct dio_rq_key *k, __u32 de
 			bpf_get_current_comm(comm, sizeof(comm));
 			bpf_map_update_elem(&proc_comm, &v.owner, comm, BPF_ANY);
 		}
-		if (emit_events)
-			ks_fill_hdr_btf(&v.hdr, DIO_EV_RQ, btf);
+		if (emit_events) {
+			struct ks_hdr h;
+
+			ks_fill_hdr_btf(&h, DIO_EV_RQ, btf);
+			bpf_map_update_elem(&owners, k, &h, BPF_ANY);
+		}
 	}
 	if (bpf_map_update_elem(&inflight, k, &v, BPF_ANY)) {
 		ks_lost_inc(KS_LOST_MAPFULL);
 		return NULL;
 	}
-	return bpf_map_lookup_elem(&inflight, k);
+	/* io_start has nothing more to do with it */
+	return start ? NULL : bpf_map_lookup_elem(&inflight, k);
 }
 
 static __always_inline void on_start(struct request *rq, __u32 dev, __u64 sector, bool btf)
@@ -371,14 +386,20 @@ static __always_inline void count_errno(struct dio_key *k, __u32 err)
 	}
 }
 
-static __always_inline void emit(struct dio_inflight *f, __u64 now, __u32 dev, __u8 op,
-				 __u8 sync, const char *rwbs)
+static __always_inline void emit(struct dio_rq_key *k, struct dio_inflight *f, __u64 now,
+				 __u32 dev, __u8 op, __u8 sync, const char *rwbs)
 {
 	struct dio_event *e = ks_reserve(sizeof(*e));
+	struct ks_hdr *h;
 
 	if (!e)
 		return;
-	e->hdr = f->hdr;
+	h = bpf_map_lookup_elem(&owners, k);
+	if (h)
+		e->hdr = *h;
+	else
+		__builtin_memset(&e->hdr, 0, sizeof(e->hdr));
+	e->hdr.type = DIO_EV_RQ;
 	e->hdr.ts_ns = now;
 	e->sector = f->sector;
 	e->insert_ns = f->insert_ns;
@@ -426,6 +447,15 @@ static __always_inline void on_complete(struct dio_rq_key *k, __u32 dev, __u8 op
 
 			bpf_map_update_elem(&inflight, &next, &v, BPF_ANY);
 			bpf_map_delete_elem(&inflight, k);
+			if (emit_events) {
+				struct ks_hdr *h = bpf_map_lookup_elem(&owners, k), hc;
+
+				if (h) {
+					hc = *h;
+					bpf_map_update_elem(&owners, &next, &hc, BPF_ANY);
+					bpf_map_delete_elem(&owners, k);
+				}
+			}
 		}
 		return;
 	}
@@ -459,8 +489,10 @@ static __always_inline void on_complete(struct dio_rq_key *k, __u32 dev, __u8 op
 		if (f->err)
 			count_errno(&key, f->err);
 	}
-	if (emit_events)
-		emit(f, now, dev, op, sync, rwbs);
+	if (emit_events) {
+		emit(k, f, now, dev, op, sync, rwbs);
+		bpf_map_delete_elem(&owners, k);
+	}
 	bpf_map_delete_elem(&inflight, k);
 }
 

@@ -478,8 +478,9 @@ static const struct ks_sink_ops hist_sink = { .row = hist_row };
 /* ---- the tracer --------------------------------------------------------- */
 
 static const struct ks_probe diskio_probes[] = {
+	/* only for what needs a request's owner: --by process, --events, the filters */
 	{ "io-start", { KS_PROG(diskio_bpf, dio_start_btf), KS_PROG(diskio_bpf, dio_start_raw),
-			KS_PROG(diskio_bpf, dio_start_tp) }, KS_PROBE_BEST },
+			KS_PROG(diskio_bpf, dio_start_tp) }, KS_PROBE_OPTIONAL | KS_PROBE_BEST },
 	{ "insert", { KS_PROG(diskio_bpf, dio_insert_btf), KS_PROG(diskio_bpf, dio_insert_raw),
 		      KS_PROG(diskio_bpf, dio_insert_tp) } },
 	{ "issue", { KS_PROG(diskio_bpf, dio_issue_btf), KS_PROG(diskio_bpf, dio_issue_raw),
@@ -502,7 +503,24 @@ static int diskio_configure(void *state, void *skel)
 	memcpy((void *)s->rodata->devs, st->devs, sizeof(st->devs));
 	if (st->by != DIO_BY_PROCESS)
 		err = bpf_map__set_max_entries(s->maps.proc_comm, 1);
+	if (st->view != VIEW_EVENTS)
+		err = err ?: bpf_map__set_max_entries(s->maps.owners, 1);
 	return err;
+}
+
+/*
+ * io-start: where the kernel has it, what names a request's owner needs it
+ * (--by process, --events, the common filters); the rest does without the
+ * program (a request then starts at its insert or issue).
+ */
+static bool diskio_wanted(void *state, const struct ks_probe *p)
+{
+	const struct dio_state *st = state;
+	const struct ks_opts *o = st->opts;
+
+	(void)p;
+	return st->by == DIO_BY_PROCESS || st->view == VIEW_EVENTS || o->npids || o->follow ||
+	       o->uid_set || o->cgroup || o->comm;
 }
 
 static int diskio_start(void *state, void *skel, struct ks_out *o)
@@ -622,6 +640,7 @@ static int diskio_finish(void *state, struct ks_out *o)
 const struct ks_tracer diskio_tracer = {
 	KS_TRACER(diskio, "block I/O"),
 	.configure = diskio_configure,
+	.wanted = diskio_wanted,
 	KS_TRACER_SUMMARY(diskio),
 };
 

@@ -84,7 +84,6 @@ struct dio_inflight {
 	__u32 done;                        /* bytes completed so far */
 	__u32 left;                        /* bytes at issue not completed yet */
 	__u32 pad;
-	struct ks_hdr hdr;                 /* --events: the owner */
 };
 
 enum { DIO_EV_RQ = 1 };
