@@ -376,8 +376,9 @@ def test_by_process(sched):
     assert p["pid"] == b.pid and p["comm"] == "burn", p
     assert p["threads"] == 4, p           # main + 3 workers
     total = sum(t["cpu_ns"] for t in b.threads.values())
-    # the workers' CPU time, plus main's (exec, thread creation: a little)
-    assert total * (1 - CPU_TOL) <= p["cpu_ns"] <= total * 1.05, (p, total)
+    # the workers' CPU time, plus main's (exec, thread creation: a little, but up to
+    # some 60 ms under an emulated CPU: the amd64 guest of the VM matrix runs on TCG)
+    assert total * (1 - CPU_TOL) <= p["cpu_ns"] <= total * 1.05 + 100_000_000, (p, total)
     for k in ("voluntary", "involuntary"):
         assert p[k] >= sum(t[k] for t in b.threads.values()), (k, p)
     assert p["switches"] >= p["runq_count"] > 0, p
