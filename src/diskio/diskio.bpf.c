@@ -282,8 +282,6 @@ static __always_inline void on_start(struct request *rq, __u32 dev, __u64 sector
 {
 	struct dio_rq_key k;
 
-	if (!counting)
-		return;
 	k = rq_key(rq, dev, sector);
 	begin(&k, dev, rq, true, false, btf);
 }
@@ -294,8 +292,6 @@ static __always_inline void on_insert(struct request *rq, __u32 dev, __u64 secto
 	struct dio_inflight *f;
 	struct dio_rq_key k;
 
-	if (!counting)
-		return;
 	k = rq_key(rq, dev, sector);
 	f = begin(&k, dev, rq, false, nodata, btf);
 	if (f && !f->insert_ns)
@@ -310,8 +306,6 @@ static __always_inline void on_issue(struct request *rq, __u32 dev, __u64 sector
 	__u64 *last, end = sector + nr_sector;
 	__u32 cls = 0;
 
-	if (!counting)
-		return;
 	/* every request of the device, traced or not, sets where the next would follow */
 	last = bpf_map_lookup_elem(&dev_last, &dev);
 	if (last) {
@@ -415,6 +409,7 @@ static __always_inline void emit(struct dio_rq_key *k, struct dio_inflight *f, _
 }
 
 /*
+ * The on_*() handlers run only while counting: each program checks first.
  * A completion of nr_bytes; err: 0 or as dio_err_key.err. On the plain
  * tracepoints a partial one moves the entry to where the rest starts.
  */
@@ -426,8 +421,6 @@ static __always_inline void on_complete(struct dio_rq_key *k, __u32 dev, __u8 op
 	struct dio_stat *st;
 	__u64 now, start;
 
-	if (!counting)
-		return;
 	f = bpf_map_lookup_elem(&inflight, k);
 	if (!f)
 		return;

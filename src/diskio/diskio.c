@@ -303,18 +303,10 @@ static struct ks_row *row_get(struct dio_state *st, const struct dio_key *k)
 	return r;
 }
 
-static bool pid_alive(uint32_t pid)
-{
-	char path[32];
-
-	snprintf(path, sizeof(path), "/proc/%u", pid);
-	return access(path, F_OK) == 0;
-}
-
 /* A key whose process is gone: its kernel entries go, its row is shown once more */
 static bool key_gone(const struct dio_state *st, const struct dio_key *k)
 {
-	return st->by == DIO_BY_PROCESS && k->owner && !pid_alive(k->owner);
+	return st->by == DIO_BY_PROCESS && k->owner && !ks_pid_alive(k->owner);
 }
 
 static void put_lat(struct ks_row *r, int c, const struct dio_lat *l)

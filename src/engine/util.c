@@ -260,6 +260,14 @@ const char *ks_cgroup_ctrl_path(const char *v1_ctrl, uint64_t id)
 	return NULL;
 }
 
+bool ks_pid_alive(uint32_t pid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%u", pid);
+	return access(path, F_OK) == 0;
+}
+
 uint64_t ks_now_ns(int clock)
 {
 	struct timespec ts;

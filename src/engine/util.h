@@ -18,6 +18,8 @@ int ks_parse_uid(const char *s, uint32_t *uid);
 
 uint64_t ks_now_ns(int clock);                 /* clock_gettime in ns */
 
+/* Does /proc/PID exist (a live or not yet reaped process)? */
+bool ks_pid_alive(uint32_t pid);
 /* A process's current name from /proc/PID/comm into comm[KS_COMM_LEN]; false if gone */
 bool ks_proc_comm(uint32_t pid, char *comm);
 /* Where cgroup v2 is mounted (/sys/fs/cgroup, or .../unified on hybrid systems) */

@@ -177,14 +177,6 @@ static void put_stat(struct sys_state *st, struct ks_row *r, const struct sys_st
 	ks_row_put(r, C_MAX, max);
 }
 
-static bool pid_alive(uint32_t pid)
-{
-	char path[32];
-
-	snprintf(path, sizeof(path), "/proc/%u", pid);
-	return access(path, F_OK) == 0;
-}
-
 /* The per-syscall counters, and with --hist each syscall's histogram */
 static void collect_syscalls(struct sys_state *st, uint32_t period)
 {
@@ -236,7 +228,7 @@ static void collect_procs(struct sys_state *st, uint32_t period)
 		if (!r)
 			continue;
 		put_stat(st, r, st->vals, period);
-		if (!pid_alive(key.pid)) {
+		if (!ks_pid_alive(key.pid)) {
 			/* the name the kernel saw last; live ones are named at printing */
 			char comm[KS_COMM_LEN] = "";
 
@@ -272,7 +264,7 @@ static void collect_errnos(struct sys_state *st)
 		r = row_get(st, key.pid, key.nr);
 		if (!r || ks_errnos_put(ks_row_ext(r), key.err, sum))
 			continue;
-		if (key.pid && !pid_alive(key.pid) && ks_vec_push(&dead, &key))
+		if (key.pid && !ks_pid_alive(key.pid) && ks_vec_push(&dead, &key))
 			ks_errnos_restart(ks_row_ext(r), key.err);
 	}
 	ks_map_delete_keys(fd, &dead);
