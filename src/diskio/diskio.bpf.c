@@ -6,15 +6,22 @@
  *   block_rq_insert        it enters a queue (the I/O scheduler)
  *   block_rq_issue         it goes to the driver
  *   block_rq_complete      the device is done with it (or with part of it)
+ *   block_rq_merge         it is merged into another request, and freed
  *
  * A request's owner (pid, and its blkcg) is taken where it starts: at
  * block_io_start, else at the first of insert and issue. The filters are
  * applied there too, so a request nobody asked for makes no entry (or,
  * without block_io_start, a "skip" entry, so that a later probe in another
  * task does not adopt it). At its final completion the request is counted
- * into its row (owner, device, op, sync) with atomic adds: counts, bytes,
- * and queue (insert -> issue), device (issue -> completion) and total
- * latency as log-linear histograms with their maxima.
+ * into its row (owner, device, op, sync), a per-CPU value userspace sums:
+ * counts, bytes, and queue (insert -> issue), device (issue -> completion)
+ * and total latency as log-linear histograms with their maxima.
+ *
+ * Cost: each map operation is the price here (a hash update costs several
+ * times an empty program), so a request makes one entry and does at most
+ * one lookup per probe after: the entry is made with the values of the
+ * probe that makes it, the device's last sector is in .bss, and the rows
+ * are per-CPU (plain adds, no atomics).
  */
 #include "../engine/kscope.bpf.h"
 #include "diskio.h"
@@ -32,8 +39,13 @@ volatile __u8 tp_keys;
 /* block_io_start is attached: requests start there, and only there */
 volatile __u8 have_start;
 
+/*
+ * Requests in flight: a preallocated hash (cheaper to fill than an LRU). An
+ * entry goes at the request's final completion, or when it is merged into
+ * another (block_rq_merge); full, a new request is counted as lost.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, DIO_MAX_INFLIGHT);
 	__type(key, struct dio_rq_key);
 	__type(value, struct dio_inflight);
@@ -47,8 +59,9 @@ struct {
 	__type(value, struct ks_hdr);
 } owners SEC(".maps");
 
+/* Per CPU: a completion adds without atomics; userspace sums the CPUs */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, DIO_MAX_KEYS);
 	__type(key, struct dio_key);
@@ -78,13 +91,13 @@ struct {
 	__type(value, char[KS_COMM_LEN]);
 } proc_comm SEC(".maps");
 
-/* Where the last request issued to each device ended (sector) */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, DIO_MAX_DEVS);
-	__type(key, __u32);
-	__type(value, __u64);
-} dev_last SEC(".maps");
+/*
+ * Where the last request issued to each device ended (sector): an open
+ * addressing table in .bss (no helper call on the hot path), a device in
+ * the first free slot of DIO_DEV_PROBES from its hash. A device that finds
+ * none (more than DIO_MAX_DEVS busy ones) is not classified.
+ */
+struct dio_dev_pos dev_pos[DIO_MAX_DEVS];
 
 /* ---- the request, from its struct (BTF paths) -------------------------------- */
 
@@ -93,17 +106,22 @@ struct request___old {
 	struct gendisk *rq_disk;
 } __attribute__((preserve_access_index));
 
+/* A field of the request: a plain load on tp_btf, a probe read on raw_tp */
+#define RQ_READ(btf, rq, field) ((btf) ? (rq)->field : BPF_CORE_READ(rq, field))
+
 /* The kernel's dev_t of the request's disk, as the block tracepoints give it */
-static __always_inline __u32 rq_dev(struct request *rq)
+static __always_inline __u32 rq_dev(struct request *rq, bool btf)
 {
 	struct gendisk *disk;
 
 	if (bpf_core_field_exists(rq->q->disk))
-		disk = BPF_CORE_READ(rq, q, disk);
+		disk = btf ? rq->q->disk : BPF_CORE_READ(rq, q, disk);
 	else
 		disk = BPF_CORE_READ((struct request___old *)rq, rq_disk);
 	if (!disk)
 		return 0;
+	if (btf)
+		return (disk->major << 20) | disk->first_minor;
 	return (BPF_CORE_READ(disk, major) << 20) | BPF_CORE_READ(disk, first_minor);
 }
 
@@ -231,37 +249,72 @@ static __always_inline struct dio_rq_key rq_key(struct request *rq, __u32 dev, _
 }
 
 /*
+ * The device's slot in dev_pos, claimed if new; NULL: the table is full
+ * around it. The tag is dev with bit 32 set, so that 0 means free.
+ */
+static __always_inline struct dio_dev_pos *dev_slot(__u32 dev)
+{
+	__u32 h = (dev * 2654435761u) >> (32 - DIO_DEV_BITS);
+	__u64 tag = (1ull << 32) | dev;
+
+	for (int i = 0; i < DIO_DEV_PROBES; i++) {
+		struct dio_dev_pos *p = &dev_pos[(h + i) & (DIO_MAX_DEVS - 1)];
+		__u64 cur = p->tag;
+
+		if (cur == tag)
+			return p;
+		if (!cur) {
+			cur = __sync_val_compare_and_swap(&p->tag, 0, tag);
+			if (!cur || cur == tag)
+				return p;
+		}
+	}
+	return NULL;
+}
+
+/*
  * The request starts here (io_start), or may (insert, issue: if it has no
  * entry and the kernel has no block_io_start, or it never passes there: a
  * request without data, such as the flush the block layer makes for a
- * preflush). rq: NULL on a plain tracepoint.
+ * preflush). rq: NULL on a plain tracepoint. v: the entry to make, with
+ * the caller's fields set; look: an entry is likely (a device with a
+ * scheduler, at issue), so look it up first rather than try to make one.
+ * Returns the existing entry for the caller to update, NULL if there is
+ * none to update (made now from v, or not traced).
  */
 static __always_inline struct dio_inflight *begin(struct dio_rq_key *k, __u32 dev,
 						  struct request *rq, bool start, bool nodata,
-						  bool btf)
+						  bool btf, bool look, struct dio_inflight *v)
 {
-	struct dio_inflight *f, v = {};
+	/* making an owner has side effects: look before, not after */
+	bool side = by == DIO_BY_PROCESS || emit_events;
+	struct dio_inflight *f;
+	long err;
 
-	/* a request starts once: io_start makes its entry (a reused address: anew) */
-	f = start ? NULL : bpf_map_lookup_elem(&inflight, k);
-	if (f)
-		return f;
-	if (!start && have_start && !nodata)
-		return NULL;	/* started before tracing, or filtered out at its start */
+	if (!start) {
+		if (have_start && !nodata)	/* it started at io_start, or is not traced */
+			return bpf_map_lookup_elem(&inflight, k);
+		if (side || look) {
+			f = bpf_map_lookup_elem(&inflight, k);
+			if (f)
+				return f;
+		}
+	}
+	v->dev = dev;
 	if (!dev_wanted(dev) || !ks_wanted()) {
 		if (start)
 			return NULL;
-		v.flags = DIO_F_SKIP;	/* so that no later probe adopts it */
+		v->flags |= DIO_F_SKIP;	/* so that no later probe adopts it */
 	} else {
-		v.owner = bpf_get_current_pid_tgid() >> 32;
+		v->owner = bpf_get_current_pid_tgid() >> 32;
 		/* a few pointer reads: only for what shows it */
 		if (by == DIO_BY_CGROUP || emit_events)
-			v.blkcg = rq ? rq_blkcg(rq) : task_blkcg();
-		if (by == DIO_BY_PROCESS && !bpf_map_lookup_elem(&proc_comm, &v.owner)) {
+			v->blkcg = rq ? rq_blkcg(rq) : task_blkcg();
+		if (by == DIO_BY_PROCESS && !bpf_map_lookup_elem(&proc_comm, &v->owner)) {
 			char comm[KS_COMM_LEN] = {};	/* the helper pads only since 6.3-ish */
 
 			bpf_get_current_comm(comm, sizeof(comm));
-			bpf_map_update_elem(&proc_comm, &v.owner, comm, BPF_ANY);
+			bpf_map_update_elem(&proc_comm, &v->owner, comm, BPF_ANY);
 		}
 		if (emit_events) {
 			struct ks_hdr h;
@@ -270,76 +323,100 @@ static __always_inline struct dio_inflight *begin(struct dio_rq_key *k, __u32 de
 			bpf_map_update_elem(&owners, k, &h, BPF_ANY);
 		}
 	}
-	if (bpf_map_update_elem(&inflight, k, &v, BPF_ANY)) {
-		ks_lost_inc(KS_LOST_MAPFULL);
+	/* io_start: anew (a reused address); else only if none was made meanwhile */
+	err = bpf_map_update_elem(&inflight, k, v, start || side ? BPF_ANY : BPF_NOEXIST);
+	if (!err)
 		return NULL;
-	}
-	/* io_start has nothing more to do with it */
-	return start ? NULL : bpf_map_lookup_elem(&inflight, k);
+	if (err == -17)		/* EEXIST: made at insert (or a stale one) */
+		return bpf_map_lookup_elem(&inflight, k);
+	ks_lost_inc(KS_LOST_MAPFULL);
+	return NULL;
 }
 
 static __always_inline void on_start(struct request *rq, __u32 dev, __u64 sector, bool btf)
 {
+	struct dio_inflight v = {};
 	struct dio_rq_key k;
 
 	k = rq_key(rq, dev, sector);
-	begin(&k, dev, rq, true, false, btf);
+	begin(&k, dev, rq, true, false, btf, false, &v);
 }
 
 static __always_inline void on_insert(struct request *rq, __u32 dev, __u64 sector,
 				      bool nodata, bool btf)
 {
-	struct dio_inflight *f;
+	struct dio_inflight *f, v = {};
+	struct dio_dev_pos *p;
 	struct dio_rq_key k;
 
+	/* its requests are inserted: look for the entry first at their issue */
+	p = dev_slot(dev);
+	if (p && !p->queued)
+		p->queued = 1;
+	v.insert_ns = bpf_ktime_get_ns();
 	k = rq_key(rq, dev, sector);
-	f = begin(&k, dev, rq, false, nodata, btf);
+	f = begin(&k, dev, rq, false, nodata, btf, false, &v);
 	if (f && !f->insert_ns)
-		f->insert_ns = bpf_ktime_get_ns();	/* a requeued one keeps its first */
+		f->insert_ns = v.insert_ns;	/* a requeued one keeps its first */
 }
 
 static __always_inline void on_issue(struct request *rq, __u32 dev, __u64 sector,
 				     __u32 nr_sector, __u32 bytes, bool btf)
 {
-	struct dio_inflight *f;
+	struct dio_inflight *f, v = {};
+	struct dio_dev_pos *p;
 	struct dio_rq_key k;
-	__u64 *last, end = sector + nr_sector;
-	__u32 cls = 0;
 
 	/* every request of the device, traced or not, sets where the next would follow */
-	last = bpf_map_lookup_elem(&dev_last, &dev);
-	if (last) {
-		cls = DIO_F_CLASSIFIED | (*last == sector ? DIO_F_SEQ : 0);
-		*last = end;
-	} else {
-		bpf_map_update_elem(&dev_last, &dev, &end, BPF_ANY);
+	p = dev_slot(dev);
+	if (p) {
+		/* the first of a device is neither */
+		if (p->issued)
+			v.flags = DIO_F_CLASSIFIED | (p->last == sector ? DIO_F_SEQ : 0);
+		else
+			p->issued = 1;
+		p->last = sector + nr_sector;
 	}
+	v.sector = sector;
+	v.left = bytes;
+	v.issue_ns = bpf_ktime_get_ns();
 	k = rq_key(rq, dev, sector);
-	f = begin(&k, dev, rq, false, !bytes, btf);
+	f = begin(&k, dev, rq, false, !bytes, btf, p && p->queued, &v);
 	if (!f || (f->flags & DIO_F_SKIP))
 		return;
-	f->flags = (f->flags & ~(DIO_F_SEQ | DIO_F_CLASSIFIED)) | cls;
+	f->flags = (f->flags & ~(DIO_F_SEQ | DIO_F_CLASSIFIED)) | v.flags;
 	f->sector = sector;
 	f->left = bytes;
-	f->issue_ns = bpf_ktime_get_ns();
+	f->issue_ns = v.issue_ns;
 }
 
+/* The request was merged into another, which now carries its data: it is gone */
+static __always_inline void on_merge(struct request *rq, __u32 dev, __u64 sector)
+{
+	struct dio_rq_key k = rq_key(rq, dev, sector);
+
+	bpf_map_delete_elem(&inflight, &k);
+	if (emit_events)
+		bpf_map_delete_elem(&owners, &k);
+}
+
+/* One sample into a row's latency (the row is this CPU's: plain adds) */
 static __always_inline void lat_add(struct dio_lat *l, __u32 *log2, __u64 v)
 {
 	__u64 s = ks_ll_slot(v);
 
-	__sync_fetch_and_add(&l->count, 1);
-	__sync_fetch_and_add(&l->total_ns, v);
+	l->count++;
+	l->total_ns += v;
 	/* one copy, checked and used: 6.1's verifier lost the bound on two */
 	barrier_var(s);
 	if (s < KS_LL_SLOTS)
-		__sync_fetch_and_add(&l->hist[s], 1);
+		l->hist[s]++;
 	if (v > l->max_ns)
-		l->max_ns = v;	/* a race may keep the smaller of two at once: rare */
+		l->max_ns = v;
 	if (want_hist) {
 		s = ks_log2_slot(v / 1000);
 		barrier_var(s);
-		__sync_fetch_and_add(&log2[s & (KS_LOG2_SLOTS - 1)], 1);
+		log2[s & (KS_LOG2_SLOTS - 1)]++;
 	}
 }
 
@@ -381,7 +458,7 @@ static __always_inline void count_errno(struct dio_key *k, __u32 err)
 }
 
 static __always_inline void emit(struct dio_rq_key *k, struct dio_inflight *f, __u64 now,
-				 __u32 dev, __u8 op, __u8 sync, const char *rwbs)
+				 __u8 op, __u8 sync, const char *rwbs)
 {
 	struct dio_event *e = ks_reserve(sizeof(*e));
 	struct ks_hdr *h;
@@ -399,7 +476,7 @@ static __always_inline void emit(struct dio_rq_key *k, struct dio_inflight *f, _
 	e->insert_ns = f->insert_ns;
 	e->issue_ns = f->issue_ns;
 	e->blkcg = f->blkcg;
-	e->dev = dev;
+	e->dev = f->dev;
 	e->bytes = f->done;
 	e->err = f->err;
 	e->op = op;
@@ -413,7 +490,7 @@ static __always_inline void emit(struct dio_rq_key *k, struct dio_inflight *f, _
  * A completion of nr_bytes; err: 0 or as dio_err_key.err. On the plain
  * tracepoints a partial one moves the entry to where the rest starts.
  */
-static __always_inline void on_complete(struct dio_rq_key *k, __u32 dev, __u8 op, __u8 sync,
+static __always_inline void on_complete(struct dio_rq_key *k, __u8 op, __u8 sync,
 					__u32 nr_bytes, __u32 err, const char *rwbs)
 {
 	struct dio_inflight *f;
@@ -454,18 +531,18 @@ static __always_inline void on_complete(struct dio_rq_key *k, __u32 dev, __u8 op
 	}
 	now = bpf_ktime_get_ns();
 	key.owner = by == DIO_BY_PROCESS ? f->owner : by == DIO_BY_CGROUP ? f->blkcg : 0;
-	key.dev = dev;
+	key.dev = f->dev;
 	key.op = op;
 	key.sync = sync;
 	st = stat_of(&key);
 	if (st) {
-		__sync_fetch_and_add(&st->requests, 1);
-		__sync_fetch_and_add(&st->bytes, f->done);
+		st->requests++;
+		st->bytes += f->done;
 		if (f->flags & DIO_F_CLASSIFIED) {
 			if (f->flags & DIO_F_SEQ)
-				__sync_fetch_and_add(&st->sequential, 1);
+				st->sequential++;
 			else
-				__sync_fetch_and_add(&st->random, 1);
+				st->random++;
 		}
 		if (f->insert_ns && f->issue_ns >= f->insert_ns)
 			lat_add(&st->lat[DIO_QUEUE], st->log2[DIO_QUEUE], f->issue_ns - f->insert_ns);
@@ -477,13 +554,13 @@ static __always_inline void on_complete(struct dio_rq_key *k, __u32 dev, __u8 op
 		__u32 s = ks_log2_slot(f->done / 1024);
 
 		barrier_var(s);
-		__sync_fetch_and_add(&st->sizes[s & (KS_LOG2_SLOTS - 1)], 1);
+		st->sizes[s & (KS_LOG2_SLOTS - 1)]++;
 		/* after the request: userspace reads errnos first, so errors <= requests */
 		if (f->err)
 			count_errno(&key, f->err);
 	}
 	if (emit_events) {
-		emit(k, f, now, dev, op, sync, rwbs);
+		emit(k, f, now, op, sync, rwbs);
 		bpf_map_delete_elem(&owners, k);
 	}
 	bpf_map_delete_elem(&inflight, k);
@@ -513,15 +590,13 @@ static __always_inline __u32 status_errno(__u8 s)
 
 /* ---- BTF paths: tp_btf and raw_tp -------------------------------------------- */
 
-#define RQ_READ(btf, rq, field) ((btf) ? (rq)->field : BPF_CORE_READ(rq, field))
-
 static __always_inline void btf_start(struct request *rq, bool btf)
 {
 	__u32 dev;
 
 	if (!counting)
 		return;
-	dev = rq_dev(rq);
+	dev = rq_dev(rq, btf);
 	on_start(rq, dev, RQ_READ(btf, rq, __sector), btf);
 }
 
@@ -529,7 +604,7 @@ static __always_inline void btf_insert(struct request *rq, bool btf)
 {
 	if (!counting)
 		return;
-	on_insert(rq, rq_dev(rq), RQ_READ(btf, rq, __sector), !RQ_READ(btf, rq, __data_len), btf);
+	on_insert(rq, rq_dev(rq, btf), RQ_READ(btf, rq, __sector), !RQ_READ(btf, rq, __data_len), btf);
 }
 
 static __always_inline void btf_issue(struct request *rq, bool btf)
@@ -539,7 +614,7 @@ static __always_inline void btf_issue(struct request *rq, bool btf)
 	if (!counting)
 		return;
 	bytes = RQ_READ(btf, rq, __data_len);
-	on_issue(rq, rq_dev(rq), RQ_READ(btf, rq, __sector), bytes >> 9, bytes, btf);
+	on_issue(rq, rq_dev(rq, btf), RQ_READ(btf, rq, __sector), bytes >> 9, bytes, btf);
 }
 
 static __always_inline void btf_complete(struct request *rq, __u8 status, __u32 nr_bytes,
@@ -551,12 +626,13 @@ static __always_inline void btf_complete(struct request *rq, __u8 status, __u32 
 
 	if (!counting)
 		return;
-	dev = rq_dev(rq);
+	/* the entry has the device: the key needs it only on (dev, sector) keys */
+	dev = tp_keys ? rq_dev(rq, btf) : 0;
 	opf = RQ_READ(btf, rq, cmd_flags);
 	k = rq_key(rq, dev, RQ_READ(btf, rq, __sector));
 	if (emit_events)
 		rwbs_of(opf, rwbs);
-	on_complete(&k, dev, op_of(opf), !!(opf & REQ_BIT(__REQ_SYNC, 11)), nr_bytes,
+	on_complete(&k, op_of(opf), !!(opf & REQ_BIT(__REQ_SYNC, 11)), nr_bytes,
 		    status_errno(status), rwbs);
 }
 
@@ -602,6 +678,26 @@ int BPF_PROG(dio_issue_raw, struct request *rq)
 	return 0;
 }
 
+static __always_inline void btf_merge(struct request *rq, bool btf)
+{
+	if (counting)
+		on_merge(rq, tp_keys ? rq_dev(rq, btf) : 0, RQ_READ(btf, rq, __sector));
+}
+
+SEC("tp_btf/block_rq_merge")
+int BPF_PROG(dio_merge_btf, struct request *rq)
+{
+	btf_merge(rq, true);
+	return 0;
+}
+
+SEC("raw_tp/block_rq_merge")
+int BPF_PROG(dio_merge_raw, struct request *rq)
+{
+	btf_merge(rq, false);
+	return 0;
+}
+
 SEC("tp_btf/block_rq_complete")
 int BPF_PROG(dio_complete_btf, struct request *rq, blk_status_t error, unsigned int nr_bytes)
 {
@@ -642,6 +738,14 @@ int dio_issue_tp(struct trace_event_raw_block_rq *ctx)
 	return 0;
 }
 
+SEC("tracepoint/block/block_rq_merge")
+int dio_merge_tp(struct trace_event_raw_block_rq *ctx)
+{
+	if (counting)
+		on_merge(NULL, ctx->dev, ctx->sector);
+	return 0;
+}
+
 SEC("tracepoint/block/block_rq_complete")
 int dio_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 {
@@ -657,6 +761,6 @@ int dio_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	bpf_probe_read_kernel(rwbs, 8, ctx->rwbs);
 	parse_rwbs(rwbs, &op, &sync);
 	err = ctx->error;
-	on_complete(&k, ctx->dev, op, sync, ctx->nr_sector << 9, err < 0 ? -err : 0, rwbs);
+	on_complete(&k, op, sync, ctx->nr_sector << 9, err < 0 ? -err : 0, rwbs);
 	return 0;
 }

@@ -65,7 +65,9 @@ struct dio_state {
 	struct ks_vec names;       /* struct dev_name, as learned */
 	uint64_t period_start;
 	bool interval_mode;
-	struct dio_stat *val;      /* lookup buffer */
+	int ncpus;
+	void *vals;                /* lookup buffer: a dio_stat per possible CPU */
+	struct dio_stat sum;       /* the CPUs' values of a row, summed */
 };
 
 static const char *const op_names[DIO_OP_NR] = {
@@ -340,21 +342,52 @@ static void collect_errnos(struct dio_state *st)
 	ks_map_delete_keys(fd, &dead);
 }
 
+#define STAT_STRIDE ((sizeof(struct dio_stat) + 7) / 8 * 8)
+
+/* A row's per-CPU values as one: sums, and the largest of the maxima */
+static void sum_cpus(struct dio_stat *sum, const void *vals, int ncpus)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (int c = 0; c < ncpus; c++) {
+		const struct dio_stat *v = (const void *)((const char *)vals + c * STAT_STRIDE);
+
+		sum->requests += v->requests;
+		sum->bytes += v->bytes;
+		sum->sequential += v->sequential;
+		sum->random += v->random;
+		for (int i = 0; i < DIO_STAGES; i++) {
+			struct dio_lat *l = &sum->lat[i];
+
+			l->count += v->lat[i].count;
+			l->total_ns += v->lat[i].total_ns;
+			if (v->lat[i].max_ns > l->max_ns)
+				l->max_ns = v->lat[i].max_ns;
+			for (int s = 0; s < KS_LL_SLOTS; s++)
+				l->hist[s] += v->lat[i].hist[s];
+			for (int s = 0; s < KS_LOG2_SLOTS; s++)
+				sum->log2[i][s] += v->log2[i][s];
+		}
+		for (int s = 0; s < KS_LOG2_SLOTS; s++)
+			sum->sizes[s] += v->sizes[s];
+	}
+}
+
 static void collect_stats(struct dio_state *st)
 {
 	int fd = bpf_map__fd(st->skel->maps.stats);
 	int cfd = bpf_map__fd(st->skel->maps.proc_comm);
 	struct dio_key key, next, *prev = NULL;
 	struct ks_vec dead = KS_VEC(struct dio_key);
-	const struct dio_stat *v = st->val;
+	const struct dio_stat *v = &st->sum;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct ks_row *r;
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, st->val))
+		if (bpf_map_lookup_elem(fd, &key, st->vals))
 			continue;
+		sum_cpus(&st->sum, st->vals, st->ncpus);
 		r = row_get(st, &key);
 		if (!r)
 			continue;
@@ -480,6 +513,9 @@ static const struct ks_probe diskio_probes[] = {
 	{ "complete", { KS_PROG(diskio_bpf, dio_complete_btf),
 			KS_PROG(diskio_bpf, dio_complete_raw),
 			KS_PROG(diskio_bpf, dio_complete_tp) } },
+	/* a request merged into another is freed without a completion: its entry goes */
+	{ "merge", { KS_PROG(diskio_bpf, dio_merge_btf), KS_PROG(diskio_bpf, dio_merge_raw),
+		     KS_PROG(diskio_bpf, dio_merge_tp) }, KS_PROBE_BEST },
 };
 
 static int diskio_configure(void *state, void *skel)
@@ -524,6 +560,7 @@ static int diskio_start(void *state, void *skel, struct ks_out *o)
 	/* one plain tracepoint among the probes: every probe keys by (dev, sector) */
 	s->bss->tp_keys = bpf_program__fd(s->progs.dio_start_tp) >= 0 ||
 			  bpf_program__fd(s->progs.dio_insert_tp) >= 0 ||
+			  bpf_program__fd(s->progs.dio_merge_tp) >= 0 ||
 			  bpf_program__fd(s->progs.dio_issue_tp) >= 0 ||
 			  bpf_program__fd(s->progs.dio_complete_tp) >= 0;
 	s->bss->have_start = bpf_program__fd(s->progs.dio_start_btf) >= 0 ||
@@ -799,9 +836,10 @@ static int diskio_setup(void *state, struct ks_opts *o)
 	st->view = st->events ? VIEW_EVENTS : st->hist ? VIEW_HIST : st->sizes ? VIEW_SIZES :
 		   VIEW_TABLE;
 	st->interval_mode = o->interval_s > 0;
-	st->val = calloc(1, sizeof(*st->val));
+	st->ncpus = ks_possible_cpus();
+	st->vals = calloc(st->ncpus, STAT_STRIDE);
 	st->table = ks_table_new(&dio_table);
-	if (!st->val || !st->table)
+	if (!st->vals || !st->table)
 		return KS_EXIT_FAIL;
 	ks_table_set_ctx(st->table, st);
 	ks_table_hide(st->table, C_PID, st->by != DIO_BY_PROCESS);
@@ -831,7 +869,7 @@ static int diskio_teardown(void *state, int rc)
 
 	ks_table_free(st->table);
 	ks_vec_free(&st->names);
-	free(st->val);
+	free(st->vals);
 	return rc;
 }
 

@@ -6,10 +6,12 @@
 #include "../engine/events.h"
 #include "../engine/hist.h"
 
-#define DIO_MAX_INFLIGHT 8192    /* requests in flight at once (an LRU hash) */
+#define DIO_MAX_INFLIGHT 8192    /* requests in flight at once */
 #define DIO_MAX_KEYS     4096    /* rows: (owner, device, op, sync) */
 #define DIO_MAX_ERR_KEYS 1024    /* (row, errno) */
-#define DIO_MAX_DEVS     64      /* devices for sequential/random (last end sector) */
+#define DIO_DEV_BITS     6
+#define DIO_MAX_DEVS     (1 << DIO_DEV_BITS)   /* devices for sequential/random */
+#define DIO_DEV_PROBES   8       /* slots of dev_pos a device may take, from its hash */
 #define DIO_MAX_FILTER   8       /* --dev list */
 
 /* The request's operation, from its cmd_flags or the tracepoint's rwbs */
@@ -43,12 +45,20 @@ struct dio_lat {
 	__u32 hist[KS_LL_SLOTS];           /* log-linear, ns (ks_ll_slot) */
 };
 
-/* Per row, cumulative since its entry was made; updated with atomic adds */
+/* Per row and CPU, cumulative since its entry was made (userspace sums the CPUs) */
 struct dio_stat {
 	__u64 requests, bytes, sequential, random;
 	struct dio_lat lat[DIO_STAGES];
 	__u32 log2[DIO_STAGES][KS_LOG2_SLOTS];   /* --hist: us */
 	__u32 sizes[KS_LOG2_SLOTS];              /* KiB */
+};
+
+/* Where the last request issued to a device ended (dev_pos[], in .bss) */
+struct dio_dev_pos {
+	__u64 tag;                         /* the device: 1 << 32 | dev_t; 0: a free slot */
+	__u32 queued;                      /* a request of it was inserted (a scheduler) */
+	__u32 issued;                      /* a request of it was issued: last is set */
+	__u64 last;                        /* sector after the last request issued */
 };
 
 /* key of err_stats */
@@ -83,7 +93,7 @@ struct dio_inflight {
 	__u32 err;                         /* the first error of its completions */
 	__u32 done;                        /* bytes completed so far */
 	__u32 left;                        /* bytes at issue not completed yet */
-	__u32 pad;
+	__u32 dev;                         /* the kernel's dev_t of its disk */
 };
 
 enum { DIO_EV_RQ = 1 };

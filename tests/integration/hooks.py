@@ -176,6 +176,11 @@ def disk_start():
     return TP if tracepoint_exists("block", "block_io_start") else ()
 
 
+def disk_merge():
+    """diskio's merge (block_rq_merge, 5.9+): KS_PROBE_BEST too."""
+    return TP if tracepoint_exists("block", "block_rq_merge") else ()
+
+
 _kernel_hooks = None
 
 

@@ -69,7 +69,10 @@ DEVICE_STATS = ("device_avg_ns", "device_p50_ns", "device_p99_ns", "device_max_n
 
 # kscope diskio's probes and their tracepoints (block_io_start: 6.5+, best effort)
 PROBES = {"io-start": "block_io_start", "insert": "block_rq_insert",
-          "issue": "block_rq_issue", "complete": "block_rq_complete"}
+          "issue": "block_rq_issue", "complete": "block_rq_complete",
+          "merge": "block_rq_merge"}
+# best effort probes: no hook where the kernel lacks the tracepoint
+BEST = {"io-start", "merge"}
 
 # The workloads' places on the shared device, in 4 KiB blocks (dd seek=) or 64 KiB
 # blocks (dd skip=): apart, so that no test's first request follows another's last
@@ -280,7 +283,7 @@ def test_exact_counts(kscope, disk, variant):
     assert "io-start" not in probe_hooks(res.stderr), res.stderr
     probes = probe_hooks(byproc.stderr)
     for probe, tp in PROBES.items():
-        if probe == "io-start" and not hooks.tracepoint_exists("block", "block_io_start"):
+        if probe in BEST and not hooks.tracepoint_exists("block", tp):
             # best effort: a kernel before 6.5 has no block_io_start, and no line says
             # a hook for it; requests start at their insert or issue there
             assert probe not in probes, (probes, res.stderr)

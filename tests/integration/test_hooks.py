@@ -56,6 +56,8 @@ def test_doctor_plans_the_expected_hook(variant):
             want = SINGLE[key]
         elif key == ("diskio", "io-start"):
             want = hooks.plan(hooks.disk_start(), variant)
+        elif key == ("diskio", "merge"):
+            want = hooks.plan(hooks.disk_merge(), variant)
         elif key in (("net", "send"), ("net", "recv")):
             want = hooks.plan(hooks.net_bytes(), variant)
             want = hooks.NET_BYTES_KIND.get(want, want)
