@@ -272,37 +272,57 @@ static __always_inline struct dio_dev_pos *dev_slot(__u32 dev)
 	return NULL;
 }
 
+/* Entries made in inflight (and not deleted): past 3/4 of it, completions delete */
+volatile __u64 entries;
+
+/*
+ * The entry of a request that is over (completed, merged away or filtered
+ * out): kept for the next request at the same address (a request is one of
+ * its queue's preallocated ones, reused all the time) to take in place,
+ * with a lookup, instead of an update and a delete per request, the two
+ * dearest map operations. Deleted where the key does not come back: on
+ * (dev, sector) keys, and when the map is filling up.
+ */
+static __always_inline void finish(struct dio_rq_key *k, struct dio_inflight *f)
+{
+	if (tp_keys || entries > DIO_MAX_INFLIGHT / 4 * 3) {
+		if (!bpf_map_delete_elem(&inflight, k))
+			__sync_fetch_and_add(&entries, -1);
+	} else {
+		f->flags = DIO_F_DONE;
+	}
+}
+
 /*
  * The request starts here (io_start), or may (insert, issue: if it has no
  * entry and the kernel has no block_io_start, or it never passes there: a
  * request without data, such as the flush the block layer makes for a
  * preflush). rq: NULL on a plain tracepoint. v: the entry to make, with
- * the caller's fields set; look: an entry is likely (a device with a
- * scheduler, at issue), so look it up first rather than try to make one.
- * Returns the existing entry for the caller to update, NULL if there is
- * none to update (made now from v, or not traced).
+ * the caller's fields set; insert: called at insert. Returns the request's
+ * live entry for the caller to update, NULL if there is none to update
+ * (made now from v, or the request is not traced).
  */
 static __always_inline struct dio_inflight *begin(struct dio_rq_key *k, __u32 dev,
 						  struct request *rq, bool start, bool nodata,
-						  bool btf, bool look, struct dio_inflight *v)
+						  bool btf, bool insert, struct dio_inflight *v)
 {
-	/* making an owner has side effects: look before, not after */
-	bool side = by == DIO_BY_PROCESS || emit_events;
-	struct dio_inflight *f;
+	struct dio_inflight *f = bpf_map_lookup_elem(&inflight, k);
 	long err;
 
-	if (!start) {
-		if (have_start && !nodata)	/* it started at io_start, or is not traced */
-			return bpf_map_lookup_elem(&inflight, k);
-		if (side || look) {
-			f = bpf_map_lookup_elem(&inflight, k);
-			if (f)
-				return f;
-		}
+	if (f && !(f->flags & DIO_F_DONE) && !start) {
+		/*
+		 * Live: this request's. Unless inserted again before any issue:
+		 * then it was merged away unseen, and this is a new request at
+		 * its address (a requeued one was issued before).
+		 */
+		if (!insert || !f->insert_ns || f->issue_ns)
+			return f;
+	} else if (!start && have_start && !nodata) {
+		return NULL;	/* started before tracing, or filtered out at its start */
 	}
 	v->dev = dev;
 	if (!dev_wanted(dev) || !ks_wanted()) {
-		if (start)
+		if (start && !f)
 			return NULL;
 		v->flags |= DIO_F_SKIP;	/* so that no later probe adopts it */
 	} else {
@@ -323,13 +343,15 @@ static __always_inline struct dio_inflight *begin(struct dio_rq_key *k, __u32 de
 			bpf_map_update_elem(&owners, k, &h, BPF_ANY);
 		}
 	}
-	/* io_start: anew (a reused address); else only if none was made meanwhile */
-	err = bpf_map_update_elem(&inflight, k, v, start || side ? BPF_ANY : BPF_NOEXIST);
-	if (!err)
+	if (f) {
+		*f = *v;	/* the address's earlier request is over: this one takes its entry */
 		return NULL;
-	if (err == -17)		/* EEXIST: made at insert (or a stale one) */
-		return bpf_map_lookup_elem(&inflight, k);
-	ks_lost_inc(KS_LOST_MAPFULL);
+	}
+	err = bpf_map_update_elem(&inflight, k, v, BPF_NOEXIST);
+	if (!err)
+		__sync_fetch_and_add(&entries, 1);
+	else if (err != -17)	/* EEXIST: made on another CPU meanwhile (a new address) */
+		ks_lost_inc(KS_LOST_MAPFULL);
 	return NULL;
 }
 
@@ -346,16 +368,11 @@ static __always_inline void on_insert(struct request *rq, __u32 dev, __u64 secto
 				      bool nodata, bool btf)
 {
 	struct dio_inflight *f, v = {};
-	struct dio_dev_pos *p;
 	struct dio_rq_key k;
 
-	/* its requests are inserted: look for the entry first at their issue */
-	p = dev_slot(dev);
-	if (p && !p->queued)
-		p->queued = 1;
 	v.insert_ns = bpf_ktime_get_ns();
 	k = rq_key(rq, dev, sector);
-	f = begin(&k, dev, rq, false, nodata, btf, false, &v);
+	f = begin(&k, dev, rq, false, nodata, btf, true, &v);
 	if (f && !f->insert_ns)
 		f->insert_ns = v.insert_ns;	/* a requeued one keeps its first */
 }
@@ -381,7 +398,7 @@ static __always_inline void on_issue(struct request *rq, __u32 dev, __u64 sector
 	v.left = bytes;
 	v.issue_ns = bpf_ktime_get_ns();
 	k = rq_key(rq, dev, sector);
-	f = begin(&k, dev, rq, false, !bytes, btf, p && p->queued, &v);
+	f = begin(&k, dev, rq, false, !bytes, btf, false, &v);
 	if (!f || (f->flags & DIO_F_SKIP))
 		return;
 	f->flags = (f->flags & ~(DIO_F_SEQ | DIO_F_CLASSIFIED)) | v.flags;
@@ -390,12 +407,14 @@ static __always_inline void on_issue(struct request *rq, __u32 dev, __u64 sector
 	f->issue_ns = v.issue_ns;
 }
 
-/* The request was merged into another, which now carries its data: it is gone */
+/* The request was merged into another, which now carries its data: it is over */
 static __always_inline void on_merge(struct request *rq, __u32 dev, __u64 sector)
 {
 	struct dio_rq_key k = rq_key(rq, dev, sector);
+	struct dio_inflight *f = bpf_map_lookup_elem(&inflight, &k);
 
-	bpf_map_delete_elem(&inflight, &k);
+	if (f && !(f->flags & DIO_F_DONE))
+		finish(&k, f);
 	if (emit_events)
 		bpf_map_delete_elem(&owners, &k);
 }
@@ -499,11 +518,11 @@ static __always_inline void on_complete(struct dio_rq_key *k, __u8 op, __u8 sync
 	__u64 now, start;
 
 	f = bpf_map_lookup_elem(&inflight, k);
-	if (!f)
+	if (!f || (f->flags & DIO_F_DONE))
 		return;
 	if (f->flags & DIO_F_SKIP) {
 		if (!f->left || nr_bytes >= f->left)
-			bpf_map_delete_elem(&inflight, k);
+			finish(k, f);
 		return;
 	}
 	if (err && !f->err)
@@ -515,8 +534,11 @@ static __always_inline void on_complete(struct dio_rq_key *k, __u8 op, __u8 sync
 			struct dio_rq_key next = { k->a, k->b + (nr_bytes >> 9) };
 			struct dio_inflight v = *f;
 
-			bpf_map_update_elem(&inflight, &next, &v, BPF_ANY);
-			bpf_map_delete_elem(&inflight, k);
+			/* (dev, sector) keys: entries are always deleted, never reused */
+			if (!bpf_map_update_elem(&inflight, &next, &v, BPF_ANY))
+				__sync_fetch_and_add(&entries, 1);
+			if (!bpf_map_delete_elem(&inflight, k))
+				__sync_fetch_and_add(&entries, -1);
 			if (emit_events) {
 				struct ks_hdr *h = bpf_map_lookup_elem(&owners, k), hc;
 
@@ -563,7 +585,7 @@ static __always_inline void on_complete(struct dio_rq_key *k, __u8 op, __u8 sync
 		emit(k, f, now, op, sync, rwbs);
 		bpf_map_delete_elem(&owners, k);
 	}
-	bpf_map_delete_elem(&inflight, k);
+	finish(k, f);
 }
 
 /* blk_status_t -> errno: blk_errors[] in block/blk-core.c, whose first 14 never moved */

@@ -6,7 +6,7 @@
 #include "../engine/events.h"
 #include "../engine/hist.h"
 
-#define DIO_MAX_INFLIGHT 8192    /* requests in flight at once */
+#define DIO_MAX_INFLIGHT 16384   /* request addresses seen (entries stay for their reuse) */
 #define DIO_MAX_KEYS     4096    /* rows: (owner, device, op, sync) */
 #define DIO_MAX_ERR_KEYS 1024    /* (row, errno) */
 #define DIO_DEV_BITS     6
@@ -56,8 +56,7 @@ struct dio_stat {
 /* Where the last request issued to a device ended (dev_pos[], in .bss) */
 struct dio_dev_pos {
 	__u64 tag;                         /* the device: 1 << 32 | dev_t; 0: a free slot */
-	__u32 queued;                      /* a request of it was inserted (a scheduler) */
-	__u32 issued;                      /* a request of it was issued: last is set */
+	__u64 issued;                      /* a request of it was issued: last is set */
 	__u64 last;                        /* sector after the last request issued */
 };
 
@@ -82,6 +81,7 @@ struct dio_rq_key {
 #define DIO_F_SKIP       (1u << 0)   /* filtered out: counted nowhere */
 #define DIO_F_SEQ        (1u << 1)   /* issued where the device's previous request ended */
 #define DIO_F_CLASSIFIED (1u << 2)   /* sequential or random (the first on a device is neither) */
+#define DIO_F_DONE       (1u << 3)   /* over: the entry waits for the next request at its address */
 
 struct dio_inflight {
 	__u64 insert_ns;                   /* 0: never inserted */
