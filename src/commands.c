@@ -16,6 +16,7 @@ const struct ks_cmd ks_cmds[] = {
 	{ "fileio", cmd_fileio, "file opens, slow reads/writes/fsyncs, I/O per file and process", &fileio_tracer },
 	{ "net", cmd_net, "TCP connections: owner, 4-tuple, exact bytes, retransmits, RTT, errors", &net_tracer },
 	{ "diskio", cmd_diskio, "block I/O: requests, bytes, errors, queue and device latency", &diskio_tracer },
+	{ "memory", cmd_memory, "page faults, RSS and its peak, reclaim stalls, OOM kills and their cgroup", &memory_tracer },
 	{ "doctor", cmd_doctor, "what this kernel offers, and which hook each probe will use", NULL },
 	{ NULL, NULL, NULL, NULL },
 };

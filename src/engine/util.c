@@ -37,6 +37,41 @@ int ks_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* One address of a range: 0x-prefixed hex or decimal, digits only; its end in *end */
+static int parse_addr(const char *s, uint64_t *v, const char **end)
+{
+	unsigned long long x;
+	int base = 10;
+	char *e;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!(base == 16 ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s)))
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &e, base);
+	if (errno == ERANGE)
+		return -EINVAL;
+	*v = x;
+	*end = e;
+	return 0;
+}
+
+int ks_parse_addr_range(const char *s, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t a, b;
+	const char *end;
+
+	if (!s || parse_addr(s, &a, &end) || *end != '-' ||
+	    parse_addr(end + 1, &b, &end) || *end || a >= b)
+		return -EINVAL;
+	*lo = a;
+	*hi = b;
+	return 0;
+}
+
 int ks_parse_seconds(const char *s, double *out)
 {
 	double v;

@@ -10,6 +10,11 @@
 
 /* Strict number parsing: the whole string, in range, or -EINVAL/-ERANGE. */
 int ks_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/*
+ * An address range "LO-HI" (each hex with 0x, else decimal; strict: digits
+ * only, no sign or spaces), LO < HI: [lo, hi). 0 or -EINVAL.
+ */
+int ks_parse_addr_range(const char *s, uint64_t *lo, uint64_t *hi);
 #define KS_SECONDS_MAX 1e7   /* -d, intervals: about 115 days */
 int ks_parse_seconds(const char *s, double *out);   /* > 0, at most KS_SECONDS_MAX */
 

@@ -35,6 +35,8 @@ import time
 
 import pytest
 
+import cgroups
+
 # linux/loop.h
 LOOP_SET_FD = 0x4C00
 LOOP_CLR_FD = 0x4C01
@@ -50,27 +52,7 @@ _libc.umount2.argtypes = (ctypes.c_char_p, ctypes.c_int)
 MNT_DETACH = 2
 
 
-def read(path):
-    with open(path) as f:
-        return f.read().strip()
-
-
-def write(path, value):
-    with open(path, "w") as f:
-        f.write(value)
-
-
-def retry_busy(fn, what, timeout=10.0):
-    """fn() again while it fails with EBUSY (a task or an opener that just ended
-    may keep a device or a cgroup a moment); raises the last error."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return fn()
-        except OSError as e:
-            if e.errno != errno.EBUSY or time.monotonic() > deadline:
-                raise OSError(e.errno, f"{what}: {e.strerror}") from None
-            time.sleep(0.02)
+from cgroups import read, retry_busy, write  # noqa: E402  (shared with other tests)
 
 
 # ---- loop devices -------------------------------------------------------------------
@@ -326,155 +308,14 @@ def tmpfs(directory, size):
 
 # ---- block cgroups ------------------------------------------------------------------
 
-class BlkController:
-    """Where the block cgroup controller is: version 1 (blkio) or 2 (io), the mount
-    point of its hierarchy, and this process's cgroup there (a path below it)."""
-
-    def __init__(self, version, mount, own):
-        self.version, self.mount, self.own = version, mount, own
-
-    def dir(self, rel):
-        return self.mount + (rel if rel != "/" else "")
-
-    def cgroup_of(self, pid="self"):
-        """A process's cgroup in this hierarchy (a path below its mount point)."""
-        with open(f"/proc/{pid}/cgroup") as f:
-            for line in f:
-                hid, ctrls, path = line.rstrip("\n").split(":", 2)
-                if self.version == 1 and "blkio" in ctrls.split(","):
-                    return path
-                if self.version == 2 and hid == "0" and ctrls == "":
-                    return path
-        raise AssertionError(f"/proc/{pid}/cgroup: no {self}")
-
-    def effective(self, rel):
-        """The cgroup whose controller state a task in rel uses: rel itself on v1; on
-        v2 the nearest of rel and its ancestors whose parent has io in its
-        cgroup.subtree_control (the root at the latest)."""
-        if self.version == 1:
-            return rel
-        while rel != "/":
-            parent = os.path.dirname(rel)
-            if "io" in read(os.path.join(self.dir(parent), "cgroup.subtree_control")).split():
-                return rel
-            rel = parent
-        return rel
-
-    def id_of(self, rel):
-        """A cgroup's id: its directory's inode number (the root's is 1)."""
-        return os.stat(self.dir(rel)).st_ino
-
-    def __repr__(self):
-        return f"BlkController(v{self.version} at {self.mount}, own {self.own})"
-
-
-def _mounts():
-    """(fstype, mount point, root within the filesystem, super options) per mount."""
-    out = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            sep = fields.index("-")
-            out.append((fields[sep + 1], fields[4], fields[3], fields[sep + 3].split(",")))
-    return out
-
-
 def blk_controller(required=True):
-    """This system's block cgroup controller: v1 blkio where /proc/self/cgroup has a
-    blkio hierarchy (a v1 or hybrid host), else v2 io where the cgroup2 root offers
-    it (cgroup.controllers). When the kernel has neither: the test is skipped, or
-    None when not required."""
-    with open("/proc/self/cgroup") as f:
-        lines = [line.rstrip("\n").split(":", 2) for line in f]
-    for hid, ctrls, path in lines:
-        if hid != "0" and "blkio" in ctrls.split(","):
-            mounts = [(mp, root) for fs, mp, root, opts in _mounts()
-                      if fs == "cgroup" and "blkio" in opts]
-            assert mounts, "/proc/self/cgroup names a blkio hierarchy that is not mounted"
-            mp, root = mounts[0]
-            assert root == "/", f"the blkio hierarchy is mounted from {root}, not its root"
-            return BlkController(1, mp, path)
-    v2 = [(mp, root) for fs, mp, root, _ in _mounts() if fs == "cgroup2"]
-    own = [path for hid, ctrls, path in lines if hid == "0" and ctrls == ""]
-    if v2 and own:
-        mp, root = v2[0]
-        assert root == "/", f"cgroup2 is mounted from {root}, not its root"
-        if "io" in read(os.path.join(mp, "cgroup.controllers")).split():
-            return BlkController(2, mp, own[0])
-    if not required:
-        return None
-    pytest.skip("no block cgroup controller: no blkio hierarchy (v1) in /proc/self/cgroup and "
-                "no 'io' in the cgroup2 root's cgroup.controllers (CONFIG_BLK_CGROUP off?)")
+    """This system's block cgroup controller: v1 blkio, else v2 io (cgroups.py)."""
+    return cgroups.controller("blkio", "io", required)
 
 
-class BlkCgroup:
-    """A child cgroup of the block controller's root: .name, .rel ("/NAME", the path
-    kscope reports), .path (its directory), .id (its cgroup id: the directory's inode)."""
-
-    def __init__(self, ctl, name):
-        self.ctl = ctl
-        self.name = name
-        self.rel = "/" + name
-        self.path = os.path.join(ctl.mount, name)
-
-    @property
-    def id(self):
-        return os.stat(self.path).st_ino
-
-    def argv(self, cmd):
-        """cmd run inside this cgroup: a shell that moves itself there, then execs cmd
-        (so the pid the caller gets is cmd's)."""
-        return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"',
-                os.path.join(self.path, "cgroup.procs"), *cmd]
-
-    def procs(self):
-        return [int(x) for x in read(os.path.join(self.path, "cgroup.procs")).split()]
-
-    def io_stat(self, major, minor):
-        """v2 only: this cgroup's io.stat line for a device, as a dict (rbytes, wbytes,
-        rios, wios...), {} when it has none."""
-        for line in read(os.path.join(self.path, "io.stat")).splitlines():
-            dev, *kv = line.split()
-            if dev == f"{major}:{minor}":
-                return {k: int(v) for k, v in (x.split("=", 1) for x in kv)}
-        return {}
-
-
-@contextlib.contextmanager
 def blk_cgroup(prefix="kscope_io"):
-    """A new child cgroup at the root of the block controller's hierarchy, with the
-    controller on (v2: +io in the root's cgroup.subtree_control, taken back after
-    when this turned it on); removed after, its processes moved back to ours."""
-    ctl = blk_controller()
-    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
-    turned_on = None
-    if ctl.version == 2:
-        sc = os.path.join(ctl.mount, "cgroup.subtree_control")
-        if "io" not in read(sc).split():
-            write(sc, "+io")
-            turned_on = sc
-    cg = BlkCgroup(ctl, name)
-    os.mkdir(cg.path)
-    try:
-        if ctl.version == 2:
-            assert "io" in read(os.path.join(cg.path, "cgroup.controllers")).split(), \
-                f"{cg.path}: no io controller"
-        yield cg
-    finally:
-        home = os.path.join(ctl.dir(ctl.own), "cgroup.procs")
-        try:
-            for pid in cg.procs():
-                try:
-                    write(home, str(pid))
-                except OSError:
-                    pass
-        finally:
-            retry_busy(lambda: os.rmdir(cg.path), f"rmdir {cg.path}")
-            if turned_on:
-                try:
-                    write(turned_on, "-io")
-                except OSError:
-                    pass	# another child turned it on for its own subtree since
+    """A new child cgroup of the block controller's root (cgroups.child)."""
+    return cgroups.child("blkio", "io", prefix)
 
 
 # ---- workloads ----------------------------------------------------------------------

@@ -176,6 +176,18 @@ def disk_start():
     return TP if tracepoint_exists("block", "block_io_start") else ()
 
 
+def mem_fault():
+    """memory's fault probe: x86's exceptions:page_fault_user, then fentry and a kprobe on
+    handle_mm_fault (every arch)."""
+    return (TP if tracepoint_exists("exceptions", "page_fault_user") else ()) + \
+        ("fentry", "kprobe")
+
+
+def mem_kfault():
+    """memory's fault-kernel (x86's page_fault_kernel; KS_PROBE_BEST, none elsewhere)."""
+    return TP if tracepoint_exists("exceptions", "page_fault_kernel") else ()
+
+
 def disk_merge():
     """diskio's merge (block_rq_merge, 5.9+): KS_PROBE_BEST too."""
     return TP if tracepoint_exists("block", "block_rq_merge") else ()

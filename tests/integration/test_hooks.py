@@ -58,6 +58,10 @@ def test_doctor_plans_the_expected_hook(variant):
             want = hooks.plan(hooks.disk_start(), variant)
         elif key == ("diskio", "merge"):
             want = hooks.plan(hooks.disk_merge(), variant)
+        elif key == ("memory", "fault"):
+            want = hooks.plan(hooks.mem_fault(), variant)
+        elif key == ("memory", "fault-kernel"):
+            want = hooks.plan(hooks.mem_kfault(), variant)
         elif key in (("net", "send"), ("net", "recv")):
             want = hooks.plan(hooks.net_bytes(), variant)
             want = hooks.NET_BYTES_KIND.get(want, want)

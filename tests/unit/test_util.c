@@ -57,6 +57,40 @@ static void check_seconds(const char *s, int err, double want)
 		assert_true(v == want);
 }
 
+static void check_range(const char *s, int err, uint64_t lo, uint64_t hi)
+{
+	uint64_t a = 7, b = 9;
+
+	assert_int_equal(ks_parse_addr_range(s, &a, &b), err);
+	assert_int_equal(a, err ? 7 : lo);	/* untouched on error */
+	assert_int_equal(b, err ? 9 : hi);
+}
+
+static void test_parse_addr_range(void **state)
+{
+	(void)state;
+	check_range("0x200000000000-0x200000400000", 0, 0x200000000000ull, 0x200000400000ull);
+	check_range("4096-8192", 0, 4096, 8192);
+	check_range("0x1000-8192", 0, 4096, 8192);
+	check_range("0X10-0x11", 0, 16, 17);
+	check_range("0-1", 0, 0, 1);
+	check_range("0-0xffffffffffffffff", 0, 0, UINT64_MAX);
+	check_range("0x2000-0x1000", -EINVAL, 0, 0);	/* lo >= hi */
+	check_range("0x1000-0x1000", -EINVAL, 0, 0);
+	check_range("0x1000", -EINVAL, 0, 0);
+	check_range("0x1000-", -EINVAL, 0, 0);
+	check_range("-0x1000", -EINVAL, 0, 0);
+	check_range("zz-0x1000", -EINVAL, 0, 0);
+	check_range("0x-0x1000", -EINVAL, 0, 0);
+	check_range("0x1000-0x2000 ", -EINVAL, 0, 0);
+	check_range(" 1-2", -EINVAL, 0, 0);
+	check_range("1--2", -EINVAL, 0, 0);
+	check_range("+1-2", -EINVAL, 0, 0);
+	check_range("1-0x10000000000000000", -EINVAL, 0, 0);	/* beyond 64 bits */
+	check_range("", -EINVAL, 0, 0);
+	check_range(NULL, -EINVAL, 0, 0);
+}
+
 static void test_parse_seconds(void **state)
 {
 	check_seconds("1", 0, 1);
@@ -197,6 +231,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_seconds),
+		cmocka_unit_test(test_parse_addr_range),
 		cmocka_unit_test(test_parse_uid),
 		cmocka_unit_test(test_signal_name),
 		cmocka_unit_test(test_now_ns),
