@@ -1145,7 +1145,7 @@ static void rec_fmt_n(struct ks_out *o, const char *key, size_t klen, uint64_t v
 	if (o->json) {
 		if (!(flags & KS_JSON_HIDE))
 			ks_json_kv_u64_n(o, key, klen, v);
-	} else if (txt_field_n(o, key, klen, flags)) {
+	} else if (!((flags & KS_TXT_NONZERO) && !v) && txt_field_n(o, key, klen, flags)) {
 		fmt(buf, sizeof(buf), v);
 		ks_out_cstr(o, buf);
 	}

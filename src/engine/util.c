@@ -207,7 +207,7 @@ static int cg_walk(const char *path, const struct stat *sb, int flag, struct FTW
 	return 0;
 }
 
-static const char *cg_tree_path(struct cg_tree *t, uint64_t id)
+static const char *cg_tree_path(struct cg_tree *t, uint64_t id, bool now_too)
 {
 	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
 
@@ -219,7 +219,7 @@ static const char *cg_tree_path(struct cg_tree *t, uint64_t id)
 				return e->path;
 		}
 		/* a cgroup made since the last walk: walk again, at most once a second */
-		if (pass || (t->snap.n && now - t->snap_ns < 1000000000ull))
+		if (pass || (!now_too && t->snap.n && now - t->snap_ns < 1000000000ull))
 			break;
 		cg_snap_free(t);
 		t->snap_ns = now;
@@ -236,7 +236,7 @@ const char *ks_cgroup2_path(uint64_t id)
 	if (!root)
 		return NULL;
 	snprintf(cg_v2.root, sizeof(cg_v2.root), "%s", root);
-	return cg_tree_path(&cg_v2, id);
+	return cg_tree_path(&cg_v2, id, false);
 }
 
 /* Does a mount's option list (comma-separated) hold this word? */
@@ -278,21 +278,36 @@ const char *ks_cgroup_v1_root(const char *ctrl)
 	return NULL;	/* more controllers than kept: not asked for */
 }
 
-const char *ks_cgroup_ctrl_path(const char *v1_ctrl, uint64_t id)
+static const char *ctrl_path(const char *v1_ctrl, uint64_t id, bool now_too)
 {
 	const char *root = ks_cgroup_v1_root(v1_ctrl);
 
-	if (!root)
-		return ks_cgroup2_path(id);
+	if (!root) {
+		root = ks_cgroup2_root();
+		if (!root)
+			return NULL;
+		snprintf(cg_v2.root, sizeof(cg_v2.root), "%s", root);
+		return cg_tree_path(&cg_v2, id, now_too);
+	}
 	for (int i = 0; i < 4; i++) {
 		struct cg_tree *t = &cg_v1[i];
 
 		if (!t->root[0])
 			snprintf(t->root, sizeof(t->root), "%s", root);
 		if (!strcmp(t->root, root))
-			return cg_tree_path(t, id);
+			return cg_tree_path(t, id, now_too);
 	}
 	return NULL;
+}
+
+const char *ks_cgroup_ctrl_path(const char *v1_ctrl, uint64_t id)
+{
+	return ctrl_path(v1_ctrl, id, false);
+}
+
+const char *ks_cgroup_ctrl_path_now(const char *v1_ctrl, uint64_t id)
+{
+	return ctrl_path(v1_ctrl, id, true);
 }
 
 bool ks_pid_alive(uint32_t pid)

@@ -45,6 +45,11 @@ const char *ks_cgroup_v1_root(const char *ctrl);
  * else the v2 one. The path is below that hierarchy's mount point.
  */
 const char *ks_cgroup_ctrl_path(const char *v1_ctrl, uint64_t id);
+/*
+ * The same for a rare record that must name its cgroup (an OOM kill): an id
+ * not known is looked for at once, whenever the hierarchy was walked last.
+ */
+const char *ks_cgroup_ctrl_path_now(const char *v1_ctrl, uint64_t id);
 
 /*
  * Wait until every BPF program that is running now has returned: tracing

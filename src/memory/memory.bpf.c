@@ -517,6 +517,21 @@ struct trace_event_raw_mark_victim___new {
 	short oom_score_adj;
 } __attribute__((preserve_access_index));
 
+/* The memcg's cgroup's directory names, leaf first, up to the root */
+static __always_inline void cg_path(struct mem_cgroup *m, struct mem_cg_path *p)
+{
+	struct cgroup *cg = m ? BPF_CORE_READ(m, css.cgroup) : NULL;
+
+	for (int i = 0; i < MEM_MEMCG_LEVELS && cg; i++) {
+		const char *name = BPF_CORE_READ(cg, kn, name);
+
+		if (name)
+			bpf_probe_read_kernel_str(p->name[i], MEM_CG_NAME, name);
+		/* self is a cgroup's first member: its parent css is the parent cgroup */
+		cg = (struct cgroup *)BPF_CORE_READ(cg, self.parent);
+	}
+}
+
 /*
  * The memory cgroup whose limit the OOM hit: the first, from the
  * triggering task's memcg up, whose usage is within a huge page of its
@@ -536,6 +551,7 @@ static __always_inline void oom_memcg(struct mem_oom_event *e, struct task_struc
 			e->limit_pages = max;
 			e->usage_pages = usage;
 			e->failcnt = BPF_CORE_READ(m, memory.failcnt);
+			cg_path(m, &e->memcg_path);
 			if (!bpf_core_field_exists(((struct page_counter___tf *)0)->track_failcnt) ||
 			    BPF_CORE_READ((struct page_counter___tf *)&m->memory, track_failcnt))
 				e->flags |= MEM_OOM_FAILCNT;
@@ -555,6 +571,7 @@ static __always_inline void victim_from_task(struct mem_oom_event *e, struct tas
 	e->victim_uid = BPF_CORE_READ(v, cred, uid.val);
 	e->oom_score_adj = BPF_CORE_READ(v, signal, oom_score_adj);
 	e->victim_memcg_id = memcg_id(task_memcg(v));
+	cg_path(task_memcg(v), &e->victim_memcg_path);
 	BPF_CORE_READ_STR_INTO(&e->victim_comm, v, comm);
 	if (mm) {
 		mm_rss(mm, e->rss_pages);

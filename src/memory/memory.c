@@ -504,6 +504,8 @@ static void hist_row(struct ks_sink *s, const struct ks_table *t, const struct k
 
 	for (int i = 0; i < KS_LOG2_SLOTS; i++)
 		count += slots[i];
+	if (!count)
+		return;		/* a process without stalls: no histogram */
 	if (o->json) {
 		ks_log2_json_begin(o, "memory_reclaim", "us", s->ts_ns, s->interval_ns);
 		if (st->by == MEM_BY_PROCESS)
@@ -633,6 +635,28 @@ static void fault_event(struct ks_out *o, const struct mem_fault_event *e)
 	ks_rec_end(o);
 }
 
+/*
+ * A cgroup's path from the names the kernel gave, leaf first (the root's is
+ * "", and a name cut at MEM_CG_NAME - 1 bytes is what it is: the path is
+ * then looked up, as for a live cgroup); NULL if it has none.
+ */
+static const char *cg_path_of(const struct mem_cg_path *p, uint64_t id, char *buf, size_t n)
+{
+	const char *live = ks_cgroup_ctrl_path_now("memory", id);
+	size_t len = 0;
+	int top = -1;
+
+	if (live)
+		return live;
+	for (int i = 0; i < MEM_MEMCG_LEVELS && p->name[i][0]; i++)
+		top = i;
+	if (top < 0)
+		return p->name[0][0] || !id ? NULL : "/";
+	for (int i = top; i >= 0 && len < n; i--)
+		len += snprintf(buf + len, n - len, "/%.*s", MEM_CG_NAME, p->name[i]);
+	return buf;
+}
+
 static void oom_event(struct mem_state *st, struct ks_out *o, const struct mem_oom_event *e)
 {
 	uint64_t ps = st->page_size;
@@ -662,7 +686,7 @@ static void oom_event(struct mem_state *st, struct ks_out *o, const struct mem_o
 		ks_rec_null(o, "victim_oom_score_adj", KS_TXT_HIDE);
 	}
 	if (e->flags & MEM_OOM_VICTIM_TASK) {
-		path = ks_cgroup_ctrl_path("memory", e->victim_memcg_id);
+		path = cg_path_of(&e->victim_memcg_path, e->victim_memcg_id, dir, sizeof(dir));
 		if (path)
 			ks_rec_str(o, "victim_memcg", path, strlen(path), KS_TXT_HIDE);
 		else
@@ -671,7 +695,7 @@ static void oom_event(struct mem_state *st, struct ks_out *o, const struct mem_o
 		ks_rec_null(o, "victim_memcg", KS_TXT_HIDE);
 	}
 	if (e->flags & MEM_OOM_MEMCG) {
-		path = ks_cgroup_ctrl_path("memory", e->memcg_id);
+		path = cg_path_of(&e->memcg_path, e->memcg_id, dir, sizeof(dir));
 		ks_rec_str(o, "constraint", "memcg", 5, KS_TXT_HIDE);
 		if (path)
 			ks_rec_str(o, "memcg", path, strlen(path), 0);
@@ -684,8 +708,6 @@ static void oom_event(struct mem_state *st, struct ks_out *o, const struct mem_o
 			ks_rec_u64(o, "failcnt", e->failcnt, 0);
 		else
 			ks_rec_null(o, "failcnt", KS_TXT_HIDE);
-		/* the kernel's own count of kills for that cgroup, now */
-		(void)dir;
 	} else {
 		ks_rec_str(o, "constraint", "global", 6, 0);
 		ks_rec_null(o, "memcg", KS_TXT_HIDE);

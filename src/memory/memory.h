@@ -65,6 +65,12 @@ _Static_assert(sizeof(struct mem_fault_event) == 56 + 24, "mem_fault_event layou
 #define MEM_OOM_MEMCG        (1u << 1)   /* a memory cgroup's limit was hit (else global) */
 #define MEM_OOM_FAILCNT      (1u << 2)   /* failcnt is the page counter's */
 
+/* A cgroup's path as the kernel has it, leaf first: its directory names up to the root */
+#define MEM_CG_NAME 40
+struct mem_cg_path {
+	char name[MEM_MEMCG_LEVELS][MEM_CG_NAME];   /* "" past the root (whose name is "") */
+};
+
 /* An OOM kill: the header is the task that triggered it (current) */
 struct mem_oom_event {
 	struct ks_hdr hdr;
@@ -79,7 +85,10 @@ struct mem_oom_event {
 	__s32 oom_score_adj;
 	__u32 pad;
 	char victim_comm[KS_COMM_LEN];
+	/* named in the kernel: the cgroup may be gone by the time the record is read */
+	struct mem_cg_path memcg_path, victim_memcg_path;
 };
-_Static_assert(sizeof(struct mem_oom_event) == 56 + 88 + 24 + 16, "mem_oom_event layout");
+_Static_assert(sizeof(struct mem_oom_event) == 56 + 88 + 24 + 16 + 2 * MEM_MEMCG_LEVELS * MEM_CG_NAME,
+	       "mem_oom_event layout");
 
 #endif
