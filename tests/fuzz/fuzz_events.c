@@ -62,6 +62,10 @@ static const struct mode modes[] = {
 	/* 30: diskio --events (its summaries come from maps, never from records) */
 	{ cmd_diskio, { "diskio", "--events" }, true, true },
 	{ cmd_diskio, { "diskio", "--events", "-j", "-T" }, true, true },
+	/* 32: memory's fault stream, and OOM records among a summary's (text, JSON) */
+	{ cmd_memory, { "memory", "--events" }, true, true },
+	{ cmd_memory, { "memory", "-j" }, true, true },
+	{ cmd_memory, { "memory" }, true, true },
 };
 
 #define NMODES   (sizeof(modes) / sizeof(modes[0]))

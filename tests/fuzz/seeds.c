@@ -18,6 +18,7 @@
 #include "hello/hello.h"
 #include "net/net.h"
 #include "diskio/diskio.h"
+#include "memory/memory.h"
 #include "proc/proc.h"
 #include "sched/sched.h"
 #include "syscall/syscall.h"
@@ -335,6 +336,48 @@ static void diskio_records(struct feed *f)
 	feed_add(f, &e, sizeof(e) - 1);
 }
 
+/*
+ * memory: faults of each kind and outcome (and ones no kernel sends); OOM
+ * records: a memcg kill whose cgroup is named by the kernel only, a global
+ * one, one whose victim is known by pid alone, names without their NUL, a
+ * comm with a control character, one too short
+ */
+static void memory_records(struct feed *f)
+{
+	struct mem_fault_event e = { .hdr = hdr(MEM_EV_FAULT, 0, 200, 201, "faulter"),
+				     .addr = 0x200000000000ull, .ip = 0x401000 };
+	struct mem_oom_event o = {
+		.hdr = hdr(MEM_EV_OOM, 0, 300, 300, "hog"),
+		.memcg_id = 424242, .limit_pages = 16384, .usage_pages = 16384, .failcnt = 20,
+		.victim_memcg_id = 424242, .rss_pages = { 16000, 300, 0 }, .total_vm_pages = 70000,
+		.reclaims = 18, .reclaim_ns = 650000, .victim_pid = 300, .victim_tid = 300,
+		.flags = MEM_OOM_VICTIM_TASK | MEM_OOM_MEMCG | MEM_OOM_FAILCNT,
+		.oom_score_adj = -1000, .victim_comm = "hog",
+	};
+
+	for (unsigned k = 0; k < 4; k++)
+		for (unsigned r = 0; r < 4; r++) {
+			e.kind = k;
+			e.outcome = r;
+			feed_add(f, &e, sizeof(e));
+		}
+	strcpy(o.memcg_path.name[0], "kscope_oom");
+	strcpy(o.victim_memcg_path.name[0], "leaf");
+	strcpy(o.victim_memcg_path.name[1], "kscope_oom");
+	feed_add(f, &o, sizeof(o));
+	o.flags = MEM_OOM_VICTIM_TASK;	/* global */
+	feed_add(f, &o, sizeof(o));
+	o.flags = MEM_OOM_MEMCG;	/* the victim by pid alone */
+	o.victim_comm[0] = 0;
+	feed_add(f, &o, sizeof(o));
+	memset(o.memcg_path.name, 'x', sizeof(o.memcg_path.name));
+	memcpy(o.victim_comm, "a\tb\x1b[31mcccccccc", sizeof(o.victim_comm));
+	o.flags = MEM_OOM_VICTIM_TASK | MEM_OOM_MEMCG;
+	feed_add(f, &o, sizeof(o));
+	feed_add(f, &o, sizeof(o) - 1);
+	feed_add(f, &e, sizeof(e) - 1);
+}
+
 static void (*const mode_records[])(struct feed *) = {
 	proc_records, proc_records, proc_records, proc_records, proc_records, proc_records,
 	sched_records, sched_records, sched_records,
@@ -346,6 +389,7 @@ static void (*const mode_records[])(struct feed *) = {
 	net_event_records, net_event_records,
 	net_records, net_records,
 	diskio_records, diskio_records,
+	memory_records, memory_records, memory_records,
 };
 
 /*
