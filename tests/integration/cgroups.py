@@ -115,10 +115,10 @@ def controller(v1, v2, required=True):
             mp, root = mounts[0]
             assert root == "/", f"the {v1} hierarchy is mounted from {root}, not its root"
             return Controller(1, mp, path, v1, v2)
-    v2 = [(mp, root) for fs, mp, root, _ in _mounts() if fs == "cgroup2"]
+    unified = [(mp, root) for fs, mp, root, _ in _mounts() if fs == "cgroup2"]
     own = [path for hid, ctrls, path in lines if hid == "0" and ctrls == ""]
-    if v2 and own:
-        mp, root = v2[0]
+    if unified and own:
+        mp, root = unified[0]
         assert root == "/", f"cgroup2 is mounted from {root}, not its root"
         if v2 in read(os.path.join(mp, "cgroup.controllers")).split():
             return Controller(2, mp, own[0], v1, v2)

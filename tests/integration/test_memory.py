@@ -239,8 +239,8 @@ def test_rss_peak_is_vmhwm(kscope, tmp_path):
     assert rows, res
     peak = max(r["rss_peak_bytes"] for r in rows)
     assert abs(peak - hwm) <= hwm * 0.05, (peak, hwm, rows)
-    assert max(abs(r["rss_bytes"] - rss) for r in rows if r["rss_bytes"] > 64 << 20) <= \
-        rss * 0.05, (rss, rows)
+    # the largest RSS a report read: while it slept (a report during its growth reads less)
+    assert abs(max(r["rss_bytes"] for r in rows) - rss) <= rss * 0.05, (rss, rows)
 
 
 def test_by_cgroup(kscope):
