@@ -441,21 +441,7 @@ static __always_inline void lat_add(struct dio_lat *l, __u32 *log2, __u64 v)
 
 static __always_inline struct dio_stat *stat_of(struct dio_key *k)
 {
-	struct dio_stat *st = bpf_map_lookup_elem(&stats, k);
-	__u32 zero = 0;
-	void *init;
-
-	if (st)
-		return st;
-	init = bpf_map_lookup_elem(&stat_zero, &zero);
-	if (!init)
-		return NULL;
-	if (bpf_map_update_elem(&stats, k, init, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&stats, k)) {
-		ks_lost_inc(KS_LOST_MAPFULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&stats, k);
+	return ks_lookup_or_init(&stats, k, &stat_zero);
 }
 
 static __always_inline void count_errno(struct dio_key *k, __u32 err)

@@ -630,18 +630,9 @@ static int diskio_event(void *state, struct ks_out *o, const void *data, size_t 
 
 static void report(struct dio_state *st, struct ks_out *o)
 {
-	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
-	struct ks_sink sink;
-
 	collect(st);
-	if (!o->json && st->interval_mode)
-		ks_out_time_heading(o);
-	ks_sink_init(&sink, o, now, now - st->period_start);
-	if (st->view == VIEW_HIST || st->view == VIEW_SIZES)
-		sink.ops = &hist_sink;
-	ks_table_render(st->table, &sink);
-	ks_table_new_period(st->table);
-	st->period_start = now;
+	ks_table_report(st->table, o, st->view == VIEW_HIST || st->view == VIEW_SIZES ?
+			&hist_sink : NULL, st->interval_mode, &st->period_start);
 }
 
 static int diskio_report(void *state, struct ks_out *o, unsigned flags)

@@ -66,6 +66,60 @@ static __always_inline void ks_lost_inc(__u32 kind)
 	ks_percpu_inc(&ks_lost, kind);
 }
 
+/*
+ * The value of key in a hash map, made from the (never written) zero value
+ * of array map zero_map if missing; NULL (counted as map_full) if the map is
+ * full. For values too large for the stack (a row's counters and histograms).
+ */
+static __always_inline void *ks_lookup_or_init(void *map, const void *key, void *zero_map)
+{
+	void *v = bpf_map_lookup_elem(map, key), *init;
+	__u32 zero = 0;
+
+	if (v)
+		return v;
+	init = bpf_map_lookup_elem(zero_map, &zero);
+	if (!init)
+		return NULL;
+	/* made here, or by a program on another CPU meanwhile: either will do */
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(map, key);
+	if (!v)
+		ks_lost_inc(KS_LOST_MAPFULL);
+	return v;
+}
+
+/*
+ * mm->rss_stat was an mm_rss_stat of atomics before 6.2 (f1a7941243c1), an
+ * array of percpu_counters since. Both layouts are flavors of their own, so
+ * the code does not depend on which one vmlinux.h has (arm64's is 6.1).
+ */
+struct mm_rss_stat___pre62 {
+	atomic_long_t count[4];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___pre62 {
+	struct mm_rss_stat___pre62 rss_stat;
+} __attribute__((preserve_access_index));
+
+struct mm_struct___v62 {
+	struct percpu_counter rss_stat[4];
+} __attribute__((preserve_access_index));
+
+/* MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES: pages (0 if negative) */
+enum { KS_MM_FILE = 0, KS_MM_ANON = 1, KS_MM_SWAP = 2, KS_MM_SHMEM = 3 };
+
+static __always_inline __u64 ks_mm_counter(struct mm_struct *mm, int i)
+{
+	__s64 v;
+
+	if (bpf_core_type_exists(struct mm_rss_stat___pre62))
+		v = BPF_CORE_READ((struct mm_struct___pre62 *)mm, rss_stat.count[i & 3].counter);
+	else
+		v = BPF_CORE_READ((struct mm_struct___v62 *)mm, rss_stat[i & 3].count);
+	return v < 0 ? 0 : v;
+}
+
 /* When userspace had every probe attached (bpf_ktime_get_ns() time; 0 before) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "table.h"
 #include "util.h"
@@ -1073,3 +1074,19 @@ static void json_row(struct ks_sink *s, const struct ks_table *t, const struct k
 const struct ks_sink_ops ks_sink_json = {
 	.row = json_row,
 };
+
+void ks_table_report(struct ks_table *t, struct ks_out *o, const struct ks_sink_ops *ops,
+		     bool heading, uint64_t *period_start)
+{
+	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
+	struct ks_sink sink;
+
+	if (!o->json && heading)
+		ks_out_time_heading(o);
+	ks_sink_init(&sink, o, now, now - *period_start);
+	if (ops)
+		sink.ops = ops;
+	ks_table_render(t, &sink);
+	ks_table_new_period(t);
+	*period_start = now;
+}

@@ -286,6 +286,13 @@ void ks_sink_init(struct ks_sink *s, struct ks_out *o, uint64_t ts_ns, uint64_t 
 size_t ks_table_render(struct ks_table *t, struct ks_sink *s);
 /* The period is over: period values to 0, gone rows dropped */
 void ks_table_new_period(struct ks_table *t);
+/*
+ * A summary command's report: a time heading in text with intervals, the
+ * period's rows through the text or JSON sink (ops: another sink's, e.g.
+ * histograms; NULL: those), then a new period from now (*period_start).
+ */
+void ks_table_report(struct ks_table *t, struct ks_out *o, const struct ks_sink_ops *ops,
+		     bool heading, uint64_t *period_start);
 /* Rows held (for tests and memory bounds) */
 size_t ks_table_rows(const struct ks_table *t);
 

@@ -81,36 +81,11 @@ struct {
 
 /* ---- the kernel's structures ---------------------------------------------------- */
 
-/* mm->rss_stat: atomics before 6.2, percpu_counters since (see proc.bpf.c) */
-struct mm_rss_stat___pre62 {
-	atomic_long_t count[4];
-} __attribute__((preserve_access_index));
-
-struct mm_struct___pre62 {
-	struct mm_rss_stat___pre62 rss_stat;
-} __attribute__((preserve_access_index));
-
-struct mm_struct___v62 {
-	struct percpu_counter rss_stat[4];
-} __attribute__((preserve_access_index));
-
-/* MM_FILEPAGES 0, MM_ANONPAGES 1, MM_SHMEMPAGES 3 (MM_SWAPENTS 2 is not RSS) */
-static __always_inline __u64 mm_counter(struct mm_struct *mm, int i)
-{
-	__s64 v;
-
-	if (bpf_core_type_exists(struct mm_rss_stat___pre62))
-		v = BPF_CORE_READ((struct mm_struct___pre62 *)mm, rss_stat.count[i & 3].counter);
-	else
-		v = BPF_CORE_READ((struct mm_struct___v62 *)mm, rss_stat[i & 3].count);
-	return v < 0 ? 0 : v;
-}
-
 static __always_inline void mm_rss(struct mm_struct *mm, __u64 *rss)
 {
-	rss[MEM_RSS_ANON] = mm_counter(mm, 1);
-	rss[MEM_RSS_FILE] = mm_counter(mm, 0);
-	rss[MEM_RSS_SHMEM] = mm_counter(mm, 3);
+	rss[MEM_RSS_ANON] = ks_mm_counter(mm, KS_MM_ANON);
+	rss[MEM_RSS_FILE] = ks_mm_counter(mm, KS_MM_FILE);
+	rss[MEM_RSS_SHMEM] = ks_mm_counter(mm, KS_MM_SHMEM);
 }
 
 /* The task's memory cgroup (v1 or v2: the same kernel object), or NULL */
@@ -148,27 +123,18 @@ static __always_inline __u64 owner_of(struct task_struct *t)
 static __always_inline struct mem_stat *stat_of(__u64 owner)
 {
 	struct mem_stat *st = bpf_map_lookup_elem(&stats, &owner);
-	__u32 zero = 0;
-	void *init;
 
 	if (st)
 		return st;
-	init = bpf_map_lookup_elem(&stat_zero, &zero);
-	if (!init)
-		return NULL;
-	if (bpf_map_update_elem(&stats, &owner, init, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&stats, &owner)) {
-		ks_lost_inc(KS_LOST_MAPFULL);
-		return NULL;
-	}
-	if (by != MEM_BY_CGROUP) {
+	st = ks_lookup_or_init(&stats, &owner, &stat_zero);
+	if (st && by != MEM_BY_CGROUP) {
 		char comm[KS_COMM_LEN] = {};	/* the helper pads only since 6.3-ish */
 
 		/* a new row of the current task (an OOM victim's row: named in userspace) */
 		bpf_get_current_comm(comm, sizeof(comm));
 		bpf_map_update_elem(&comms, &owner, comm, BPF_NOEXIST);
 	}
-	return bpf_map_lookup_elem(&stats, &owner);
+	return st;
 }
 
 /* ---- faults ----------------------------------------------------------------------- */

@@ -751,7 +751,6 @@ static int net_report(void *state, struct ks_out *o, unsigned flags)
 {
 	struct net_state *st = state;
 	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
-	struct ks_sink sink;
 
 	(void)flags;
 	if (st->drops_view) {
@@ -763,12 +762,7 @@ static int net_report(void *state, struct ks_out *o, unsigned flags)
 	collect_live(st, now);
 	if (st->drops)
 		collect_drops(st);
-	if (!o->json && st->interval_mode)
-		ks_out_time_heading(o);
-	ks_sink_init(&sink, o, now, now - st->period_start);
-	ks_table_render(st->table, &sink);
-	ks_table_new_period(st->table);
-	st->period_start = now;
+	ks_table_report(st->table, o, NULL, st->interval_mode, &st->period_start);
 	return 0;
 }
 

@@ -320,9 +320,7 @@ void net_drops_put(struct net_drops *d, const struct net_drop_key *k,
 
 void net_drops_report(struct net_drops *d, struct ks_out *o, bool interval)
 {
-	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
 	struct net_drop_key key, next, *prev = NULL;
-	struct ks_sink sink;
 
 	/* keys are never deleted: every count grows from 0, and a period shows what it grew */
 	while (d->map_fd >= 0 && !bpf_map_get_next_key(d->map_fd, prev, &next)) {
@@ -331,10 +329,5 @@ void net_drops_report(struct net_drops *d, struct ks_out *o, bool interval)
 		if (!bpf_map_lookup_elem(d->map_fd, &key, d->vals))
 			net_drops_put(d, &key, d->vals, d->ncpus);
 	}
-	if (!o->json && interval)
-		ks_out_time_heading(o);
-	ks_sink_init(&sink, o, now, now - d->period_start);
-	ks_table_render(d->table, &sink);
-	ks_table_new_period(d->table);
-	d->period_start = now;
+	ks_table_report(d->table, o, NULL, interval, &d->period_start);
 }

@@ -297,45 +297,11 @@ int handle_execveat_exit(struct trace_event_raw_sys_exit *ctx)
 
 /* ---- exit ---------------------------------------------------------------- */
 
-/*
- * mm->rss_stat was an mm_rss_stat of atomics before 6.2 (f1a7941243c1), an
- * array of percpu_counters since. Both layouts are flavors of their own, so
- * the code does not depend on which one vmlinux.h has (arm64's is 6.1).
- */
-struct mm_rss_stat___pre62 {
-	atomic_long_t count[4];
-} __attribute__((preserve_access_index));
-
-struct mm_struct___pre62 {
-	struct mm_rss_stat___pre62 rss_stat;
-} __attribute__((preserve_access_index));
-
-struct mm_struct___v62 {
-	struct percpu_counter rss_stat[4];
-} __attribute__((preserve_access_index));
-
-/* MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES (MM_SWAPENTS, 2, is not RSS) */
+/* file + anon + shmem pages (swap entries are not RSS) */
 static __always_inline __s64 mm_rss_pages(struct mm_struct *mm)
 {
-	__s64 file, anon, shmem;
-
-	if (bpf_core_type_exists(struct mm_rss_stat___pre62)) {
-		struct mm_struct___pre62 *old = (void *)mm;
-
-		file = BPF_CORE_READ(old, rss_stat.count[0].counter);
-		anon = BPF_CORE_READ(old, rss_stat.count[1].counter);
-		shmem = BPF_CORE_READ(old, rss_stat.count[3].counter);
-	} else {
-		struct mm_struct___v62 *cur = (void *)mm;
-
-		file = BPF_CORE_READ(cur, rss_stat[0].count);
-		anon = BPF_CORE_READ(cur, rss_stat[1].count);
-		shmem = BPF_CORE_READ(cur, rss_stat[3].count);
-	}
-	file = file < 0 ? 0 : file;
-	anon = anon < 0 ? 0 : anon;
-	shmem = shmem < 0 ? 0 : shmem;
-	return file + anon + shmem;
+	return ks_mm_counter(mm, KS_MM_FILE) + ks_mm_counter(mm, KS_MM_ANON) +
+	       ks_mm_counter(mm, KS_MM_SHMEM);
 }
 
 static __always_inline int handle_exit(struct task_struct *task)
