@@ -373,7 +373,9 @@ static __always_inline void on_exit(struct task_struct *t)
 		if (v > x.peak_pages)
 			x.peak_pages = v;
 	}
-	bpf_map_update_elem(&exited, &tgid, &x, BPF_ANY);
+	/* taken by userspace about once a second: full, the memory at its end is lost */
+	if (bpf_map_update_elem(&exited, &tgid, &x, BPF_ANY))
+		ks_lost_inc(KS_LOST_MAPFULL);
 }
 
 SEC("tp_btf/sched_process_exit")
