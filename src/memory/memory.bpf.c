@@ -360,8 +360,12 @@ static __always_inline void on_exit(struct task_struct *t)
 	}
 	if (by != MEM_BY_PROCESS || !ks_group_dead(t))
 		return;
-	/* since 6.16 the mm is still there; before, signal->maxrss is what is left */
-	x.peak_pages = BPF_CORE_READ(t, signal, maxrss);
+	/*
+	 * The mm is still there at taskstats_exit (fentry, kprobe) and, since
+	 * 6.16, at sched_process_exit; before, userspace keeps what it read
+	 * last. Not signal->maxrss: it holds the mm's before an exec too (the
+	 * parent's size copied at fork).
+	 */
 	mm = BPF_CORE_READ(t, mm);
 	if (mm) {
 		x.have_mm = 1;
@@ -376,6 +380,21 @@ static __always_inline void on_exit(struct task_struct *t)
 	/* taken by userspace about once a second: full, the memory at its end is lost */
 	if (bpf_map_update_elem(&exited, &tgid, &x, BPF_ANY))
 		ks_lost_inc(KS_LOST_MAPFULL);
+}
+
+/* in do_exit() before exit_mm() on every kernel, with signal->live decremented (proc.bpf.c) */
+SEC("fentry/taskstats_exit")
+int BPF_PROG(mem_exit_fentry, struct task_struct *tsk, int group_dead)
+{
+	on_exit(tsk);
+	return 0;
+}
+
+SEC("kprobe/taskstats_exit")
+int BPF_KPROBE(mem_exit_kprobe, struct task_struct *tsk)
+{
+	on_exit(tsk);
+	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
@@ -396,6 +415,41 @@ SEC("tracepoint/sched/sched_process_exit")
 int mem_exit_tp(void *ctx)
 {
 	on_exit((struct task_struct *)bpf_get_current_task());
+	return 0;
+}
+
+/* ---- exec: a new memory image --------------------------------------------------- */
+
+static __always_inline void on_exec(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct mem_stat *st;
+
+	if (!counting || !ks_wanted())
+		return;
+	st = stat_of(owner_of(t));
+	if (st)
+		st->execs++;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(mem_exec_btf)
+{
+	on_exec();
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(mem_exec_raw)
+{
+	on_exec();
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int mem_exec_tp(void *ctx)
+{
+	on_exec();
 	return 0;
 }
 

@@ -67,6 +67,8 @@ struct mem_ext {
 	uint64_t peak;             /* the largest RSS read, or high-water mark grown since */
 	bool known;                /* hwm_first is set */
 	bool all_traced;           /* the process began while traced: its HWM is all ours */
+	uint64_t execs;            /* the row's execs when last read */
+	uint64_t hwm_last;         /* the high-water mark last read */
 };
 
 /* ---- the table ---------------------------------------------------------- */
@@ -76,7 +78,7 @@ enum { C_PID, C_TID, C_COMM, C_CGROUP_ID, C_CGROUP,
        C_FAULTS, C_READ, C_WRITE, C_EXEC, C_MINOR, C_MAJOR,
        C_RSS, C_ANON, C_FILE, C_SHMEM, C_PEAK,
        C_DIRECT, C_DIRECT_NS, C_MEMCG, C_MEMCG_NS, C_RECLAIMS, C_RECLAIM_NS, C_OOM,
-       C_HIST, NCOLS };
+       C_HIST, C_EXECS, NCOLS };
 
 static uint64_t row_read(const struct ks_row *r)
 {
@@ -147,7 +149,7 @@ static const struct ks_col mem_cols[NCOLS] = {
 	[C_ANON] = { "rss_anon_bytes", "ANON", KS_COL_BYTES, RSS_FLAGS, 9 },
 	[C_FILE] = { "rss_file_bytes", "FILE", KS_COL_BYTES, RSS_FLAGS, 9 },
 	[C_SHMEM] = { "rss_shmem_bytes", "SHMEM", KS_COL_BYTES, RSS_FLAGS, 9 },
-	[C_PEAK] = { "rss_peak_bytes", "PEAK", KS_COL_BYTES, KS_COL_MAX, 9,
+	[C_PEAK] = { "rss_peak_bytes", "PEAK", KS_COL_BYTES, RSS_FLAGS, 9,
 		     .help = "the largest resident memory while traced" },
 	[C_DIRECT] = { "direct_reclaims", "", KS_COL_COUNT, KS_COL_CUM | KS_COL_TEXT_HIDE,
 		       .help = "stalls in direct reclaim" },
@@ -164,6 +166,7 @@ static const struct ks_col mem_cols[NCOLS] = {
 		    .help = "its tasks killed by the OOM killer" },
 	[C_HIST] = { "reclaim_log2", "", KS_COL_HIST,
 		     KS_COL_CUM | KS_COL_TEXT_HIDE | KS_COL_JSON_HIDE },
+	[C_EXECS] = { "execs", "", KS_COL_COUNT, KS_COL_CUM | KS_COL_TEXT_HIDE | KS_COL_JSON_HIDE },
 };
 
 static const int mem_ties[] = { C_FAULTS, -1 };
@@ -324,7 +327,13 @@ static void put_mem(struct mem_state *st, struct ks_row *r, uint64_t id, const s
 		x->hwm_first = m->hwm;
 		x->all_traced = st->by != MEM_BY_CGROUP && m->start_ns &&
 				m->start_ns >= st->start_boottime_ns;
+	} else if (st->by != MEM_BY_CGROUP && m->hwm && m->hwm < x->hwm_last) {
+		/* the mark never falls in one image: an exec made a new one, while traced */
+		x->peak = x->hwm_first = 0;
+		x->all_traced = true;
 	}
+	if (m->hwm)
+		x->hwm_last = m->hwm;
 	if (m->rss > x->peak)
 		x->peak = m->rss;
 	if (m->hwm > x->peak && (x->all_traced || m->hwm > x->hwm_first))
@@ -376,6 +385,7 @@ static void sum_cpus(struct mem_stat *sum, const void *vals, int ncpus)
 		sum->memcg_reclaims += v->memcg_reclaims;
 		sum->memcg_reclaim_ns += v->memcg_reclaim_ns;
 		sum->oom_kills += v->oom_kills;
+		sum->execs += v->execs;
 		for (int s = 0; s < KS_LOG2_SLOTS; s++)
 			sum->reclaim_log2[s] += v->reclaim_log2[s];
 	}
@@ -459,6 +469,16 @@ static void collect_stats(struct mem_state *st)
 		ks_row_put(r, C_MEMCG, v->memcg_reclaims);
 		ks_row_put(r, C_MEMCG_NS, v->memcg_reclaim_ns);
 		ks_row_put(r, C_OOM, v->oom_kills);
+		ks_row_put(r, C_EXECS, v->execs);
+		if (st->by != MEM_BY_CGROUP) {
+			struct mem_ext *x = ks_row_ext(r);
+
+			/* an exec since: a new image, which began while traced; its peak anew */
+			if (v->execs != x->execs) {
+				*x = (struct mem_ext){ .execs = v->execs, .known = true,
+						       .all_traced = true };
+			}
+		}
 		ks_row_put_hist(r, C_HIST, v->reclaim_log2);
 		if (st->by != MEM_BY_CGROUP) {
 			char comm[KS_COMM_LEN] = "";
@@ -549,7 +569,9 @@ static const struct ks_probe memory_probes[] = {
 			    KS_PROG(memory_bpf, mem_kfault_raw),
 			    KS_PROG(memory_bpf, mem_kfault_tp) },
 	  KS_PROBE_OPTIONAL | KS_PROBE_BEST },
-	{ "exit", { KS_PROG(memory_bpf, mem_exit_btf), KS_PROG(memory_bpf, mem_exit_raw),
+	/* taskstats_exit first: the mm is still there (sched_process_exit: since 6.16) */
+	{ "exit", { KS_PROG(memory_bpf, mem_exit_fentry), KS_PROG(memory_bpf, mem_exit_kprobe),
+		    KS_PROG(memory_bpf, mem_exit_btf), KS_PROG(memory_bpf, mem_exit_raw),
 		    KS_PROG(memory_bpf, mem_exit_tp) } },
 	/* the stall's end, with its begin: the two attach together */
 	{ "direct-reclaim", { KS_PROG(memory_bpf, mem_direct_end_btf),
@@ -566,6 +588,9 @@ static const struct ks_probe memory_probes[] = {
 		    KS_WITH(memory_bpf, mem_memcg_end_tp, mem_memcg_begin_tp) } },
 	{ "oom", { KS_PROG(memory_bpf, mem_oom_btf), KS_PROG(memory_bpf, mem_oom_raw),
 		   KS_PROG(memory_bpf, mem_oom_tp) } },
+	/* a new memory image: the process's peak starts anew */
+	{ "exec", { KS_PROG(memory_bpf, mem_exec_btf), KS_PROG(memory_bpf, mem_exec_raw),
+		    KS_PROG(memory_bpf, mem_exec_tp) } },
 };
 
 static int memory_configure(void *state, void *skel)

@@ -22,12 +22,13 @@ struct mem_stat {
 	__u64 direct_reclaims, direct_reclaim_ns;
 	__u64 memcg_reclaims, memcg_reclaim_ns;
 	__u64 oom_kills;             /* OOM victims among the row's tasks */
+	__u64 execs;                 /* execs (a new memory image: its peak starts anew) */
 	__u32 reclaim_log2[KS_LOG2_SLOTS];   /* --hist: reclaim stalls in us */
 };
 
 /* A process that exited: its memory as it was then (process rows only) */
 struct mem_exited {
-	__u64 peak_pages;            /* max(hiwater_rss, rss, signal->maxrss) */
+	__u64 peak_pages;            /* max(hiwater_rss, rss); 0 when the mm was gone already */
 	__u64 rss_pages[3];          /* anon, file, shmem; 0 when the mm was gone already */
 	__u8 have_mm;
 	__u8 pad[7];

@@ -18,7 +18,8 @@ SINGLE = {("proc", p): "tracepoint" for p in
 # net's live counters: an iterator (over its map, else over TCP sockets), whatever --no-hook says
 SINGLE[("net", "live")] = "iter"
 # probes whose alternatives are not every tracepoint hook
-ALTS = {("proc", "exit"): hooks.EXIT, ("net", "udp-fail"): hooks.NET_UDP_FAIL}
+ALTS = {("proc", "exit"): hooks.EXIT, ("memory", "exit"): hooks.EXIT,
+        ("net", "udp-fail"): hooks.NET_UDP_FAIL}
 
 
 def doctor(opts):

@@ -22,6 +22,7 @@ fentry and a kprobe on handle_mm_fault elsewhere):
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -216,18 +217,29 @@ def test_oom_in_memory_cgroup(kscope):
 
 # ---- 3. RSS -----------------------------------------------------------------------
 
+# Touches 160 MiB, waits for a report of kscope's to read that, then execs its
+# arguments: the new program's peak starts anew (the kernel keeps the old size in the
+# process's maxrss, getrusage's ru_maxrss, across the exec)
+BIG_THEN_EXEC = ("import os, sys, time; b = b'x' * (160 << 20); time.sleep(1.5); "
+                 "os.execv(sys.argv[1], sys.argv[1:])")
+
+
 def test_rss_peak_is_vmhwm(kscope, tmp_path):
     """A process that touches 96 MiB and sleeps: its RSS now and its peak while traced
-    are within 5% of its own VmRSS and VmHWM, read while it sleeps."""
+    are within 5% of its own VmRSS and VmHWM, read while it sleeps; not the 160 MiB
+    that the process had before its exec."""
     tr = kscope.command("memory").start(["1"])
     try:
-        p = subprocess.Popen([FAULTER, "hog", "96", "3"], stdin=subprocess.DEVNULL)
+        p = subprocess.Popen([sys.executable, "-c", BIG_THEN_EXEC, FAULTER, "hog", "96", "3"],
+                             stdin=subprocess.DEVNULL)
         hwm = rss = 0
         deadline = time.monotonic() + 60
         while rss < (96 << 20) and time.monotonic() < deadline:
             time.sleep(0.2)
             with open(f"/proc/{p.pid}/status") as f:
                 st = dict(line.split(":", 1) for line in f)
+            if st["Name"].strip() != "faulter":
+                continue	# not exec'd yet
             hwm = int(st["VmHWM"].split()[0]) << 10
             rss = int(st["VmRSS"].split()[0]) << 10
         time.sleep(2.2)		# two of kscope's reports while it sleeps
@@ -236,7 +248,11 @@ def test_rss_peak_is_vmhwm(kscope, tmp_path):
         res = tr.stop(signal.SIGINT)
     assert res.rc == 0, res
     rows = [r for r in res.of("memory_stat") if r["pid"] == p.pid]
-    assert rows, res
+    before = [r for r in rows if r["comm"] != "faulter"]
+    rows = [r for r in rows if r["comm"] == "faulter"]
+    assert before and rows, res
+    # the reports before the exec saw the 160 MiB; those after, the program's own peak
+    assert max(r["rss_peak_bytes"] for r in before) >= 160 << 20, before
     peak = max(r["rss_peak_bytes"] for r in rows)
     assert abs(peak - hwm) <= hwm * 0.05, (peak, hwm, rows)
     # the largest RSS a report read: while it slept (a report during its growth reads less)
