@@ -62,6 +62,19 @@ exact in bytes and queue times; biolatency's histogram; bitesize's diostorm
 result (e.g. bpftrace's biolatency.bt, which attaches nothing here) counts as
 failed, never as fast.
 
+The fault-storm scenario runs bench/faultstorm.c: rounds of mmap() of 64
+anonymous private pages (MADV_NOHUGEPAGE), one byte written to each,
+munmap(): every write is one minor page fault, which the workload checks
+against its own ru_minflt. The tracers run system-wide: empty and counting
+floors on tp_btf/page_fault_user (bench/floor/mem.bpf.c), kscope memory, and
+the reference, a bpftrace one-liner counting
+tracepoint:exceptions:page_fault_user per comm. Each one's count is read from
+its output (kscope's memory_stat row of the storm's pid: its write faults;
+the one-liner's count for the storm's comm). drsnoop is not in it: it traces
+direct reclaim only, which the storm never enters (its output would be
+empty). The targets table also checks, from the bpf_stats pass, that
+kscope's program on mark_victim (the OOM path) never ran.
+
 The start-up scenario (kind "startup") has no workload: bench/startup.c
 runs each tracer, watches its file descriptors from the other CPU, and
 reports the time from execve() to the last of its BPF attachments (links

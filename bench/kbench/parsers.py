@@ -353,3 +353,53 @@ def parse_biopattern(files, res):
     if why:
         acc["failed"] = why
     return acc
+
+
+# ---- memory: faultstorm's page faults -----------------------------------------
+
+
+def parse_kscope_memory(files, res):
+    """kscope memory -j (summary rows at the end, --by process): the storm process's
+    memory_stat row; counted: its write faults (the storm's writes, warm-up included, and
+    the loader's and libc's on top), "faults": all its user faults; lost records."""
+    acc = {"delivered": 0, "records": 0, "lost": 0, "rows": 0, "faults": 0}
+    pid = '"pid":%d,' % res["pid"]
+    for line in _lines(files.data):
+        if not line.startswith('{"type":"memory_stat"'):
+            _kscope_lost(line, acc)
+            continue
+        if pid not in line:
+            continue
+        r = json.loads(line)
+        if r.get("pid") != res["pid"]:
+            continue
+        acc["rows"] += 1
+        acc["delivered"] += r.get("write_faults") or 0
+        acc["faults"] += r.get("faults") or 0
+    if not acc["rows"]:
+        acc["failed"] = "no memory_stat row for pid %d in its output" % res["pid"]
+    acc["records"] = 0       # a summary: nothing streamed per fault
+    return acc
+
+
+BT_MAP_RE = re.compile(r"^@\[(.*)\]: (\d+)$")
+
+
+def parse_bpftrace_comm(files, res):
+    """A bpftrace @[comm] = count() map printed at SIGINT (@[name]: N lines): counted:
+    the count of the storm's comm (every user fault of its process: the storm's writes,
+    warm-up included, and its loader's faults; the comm is the run's only process of
+    that name). A count has no way to report a loss."""
+    acc = {"delivered": 0, "records": 0, "lost": None, "keys": 0}
+    for line in _lines(files.out):
+        m = BT_MAP_RE.match(line.rstrip("\n"))
+        if not m:
+            continue
+        acc["keys"] += 1
+        if m.group(1) == res["comm"]:
+            acc["delivered"] += int(m.group(2))
+    if not acc["keys"]:
+        acc["failed"] = "empty output: no @[comm] map"
+    elif not acc["delivered"]:
+        acc["failed"] = "no count for %s in its map" % res["comm"]
+    return acc

@@ -1,5 +1,6 @@
 """kbench.render: a results file as markdown (--render): each scenario's table, and
-the issue-6 targets table with kscope's measured values."""
+the targets tables (diskio, memory, issue 14, issue 6) with kscope's measured values."""
+from .common import med
 from .soak import soak_curves, soak_headers, soak_rows
 from .startup import STARTUP_HEADERS, _mb, size_rows, startup_rows
 from .storm import columns, headers, table_rows
@@ -185,18 +186,21 @@ def net_targets(doc):
     return rows
 
 
-def _bpf_target(sc, tk, peer, what, k, p):
-    """BPF time per request against a peer's: the medians' ratio, and a verdict only
-    where every bpf_stats round agrees (each round runs both, side by side): a round
-    spreads by more than a hundred ns here, so a median a few percent apart is noise."""
+def _bpf_target(sc, tk, peer, what, k, p, peer_name=None):
+    """BPF time per operation (a disk scenario's request, the fault storm's fault) against
+    a peer's: the medians' ratio, and a verdict only where every bpf_stats round agrees
+    (each round runs both, side by side): a round spreads by more than a hundred ns here,
+    so a median a few percent apart is noise."""
+    unit = sc["workload"]["unit"]
     pairs = [(r[tk]["bpf"]["ns_per_op"], r[peer]["bpf"]["ns_per_op"])
              for r in sc.get("raw_bpf_stats", [])
              if "bpf" in r.get(tk, {}) and "bpf" in r.get(peer, {})]
     under = sum(1 for a, b in pairs if a <= b)
     r = k["bpf_ns_per_op"] / p["bpf_ns_per_op"]
-    row = ["%s: BPF time per request <= %s's" % (what, sc["labels"][peer].split(" (")[0]),
-           "%.0f ns vs %.0f ns per request: %.2f; at most the peer's in %d of %d rounds "
-           "(%s)" % (k["bpf_ns_per_op"], p["bpf_ns_per_op"], r, under, len(pairs),
+    row = ["%s: BPF time per %s <= %s's" % (what, unit, peer_name or
+                                           sc["labels"][peer].split(" (")[0]),
+           "%.0f ns vs %.0f ns per %s: %.2f; at most the peer's in %d of %d rounds "
+           "(%s)" % (k["bpf_ns_per_op"], p["bpf_ns_per_op"], unit, r, under, len(pairs),
                     ", ".join("%.0f/%.0f" % ab for ab in pairs))]
     if pairs and under == len(pairs):
         row += [_verdict(True), "%.2fx" % r]
@@ -205,6 +209,26 @@ def _bpf_target(sc, tk, peer, what, k, p):
                                                       p["bpf_ns_per_op"])]
     else:
         row += ["**not resolved**", "the rounds disagree: %.2fx by the medians" % r]
+    return row
+
+
+def _wall_target(sc, what, k, ref, peer_name):
+    """Added ns per operation (the wall clock) against the reference peer's: a verdict
+    only where both differ by more than the rounds' spread."""
+    # half the range of the paired differences (the wider of the two): a verdict on a
+    # difference smaller than that, or on a reference cost that cannot be told from 0, is
+    # noise
+    spread = max((e["added_max"] - e["added_min"]) / 2 for e in (k, ref))
+    row = ["%s: added ns per %s <= %s's (wall clock)" % (what, sc["workload"]["unit"],
+                                                         peer_name),
+           "%+.0f ns vs %+.0f ns (paired medians of %d rounds; the rounds spread "
+           "+-%.0f ns)" % (k["added_ns"], ref["added_ns"], k["runs"], spread)]
+    if ref["added_ns"] <= spread or abs(k["added_ns"] - ref["added_ns"]) <= spread:
+        row += ["**not resolved**", "the rounds' spread is wider than the costs compared"]
+    else:
+        ok = k["added_ns"] <= ref["added_ns"]
+        r = k["added_ns"] / ref["added_ns"]
+        row += [_verdict(ok), "%.2f of %s's" % (r, peer_name)]
     return row
 
 
@@ -226,21 +250,7 @@ def disk_targets(doc):
                 continue
             what = "%s, %s" % (sc["labels"][tk], sched)
             if k.get("added_ns") is not None and ref.get("added_ns") is not None:
-                # half the range of the paired differences (the wider of the two): a
-                # verdict on a difference smaller than that, or on a reference cost that
-                # cannot be told from 0, is noise
-                spread = max((e["added_max"] - e["added_min"]) / 2 for e in (k, ref))
-                row = ["%s: added ns per request <= biolatency's (wall clock)" % what,
-                       "%+.0f ns vs %+.0f ns (paired medians of %d rounds; the rounds spread "
-                       "+-%.0f ns)" % (k["added_ns"], ref["added_ns"], k["runs"], spread)]
-                if ref["added_ns"] <= spread or abs(k["added_ns"] - ref["added_ns"]) <= spread:
-                    row += ["**not resolved**", "the rounds' spread is wider than the costs "
-                            "compared"]
-                else:
-                    ok = k["added_ns"] <= ref["added_ns"]
-                    r = k["added_ns"] / ref["added_ns"]
-                    row += [_verdict(ok), "%.2f of biolatency's" % r]
-                rows.append(row)
+                rows.append(_wall_target(sc, what, k, ref, "biolatency"))
             for peer in (sc["reference"], "biolatency-Q"):
                 p = s.get(peer, {})
                 if k.get("bpf_ns_per_op") is None or not p.get("bpf_ns_per_op"):
@@ -257,6 +267,77 @@ def disk_targets(doc):
                                  exact, k["runs"], k["delivered_min"], k["generated"]),
                              _verdict(ok), "" if ok else "%d requests short in the worst "
                              "round" % (k["generated"] - k["delivered_min"])])
+    return rows
+
+
+# slack over the process's own minor faults (ru_minflt at its last getrusage): what it
+# faults after it (printf's buffer, exit)
+MEM_SLACK = 16
+
+
+def mem_targets(doc):
+    """[target, measured, verdict, margin]: the memory issue's targets on the fault storm:
+    kscope memory's added cost per fault below the bpftrace one-liner's (by BPF time and by
+    the wall clock), its OOM path idle without an OOM (its mark_victim program never ran
+    in the bpf_stats rounds, attached in all of them), and its count of the storm's write
+    faults exact."""
+    rows = []
+    sc = _scen(doc, "fault-storm")
+    if not sc:
+        return rows
+    s = sc["summary"]
+    ref = s.get(sc["reference"], {})
+    peer = "the bpftrace one-liner"
+    tk = "kscope-memory"
+    k = s.get(tk)
+    if not k or not k.get("runs"):
+        return rows
+    what = sc["labels"][tk]
+    if k.get("bpf_ns_per_op") is not None and ref.get("bpf_ns_per_op"):
+        rows.append(_bpf_target(sc, tk, sc["reference"], what, k, ref, peer))
+    if k.get("added_ns") is not None and ref.get("added_ns") is not None:
+        rows.append(_wall_target(sc, what, k, ref, peer))
+    # the OOM path: every bpf_stats round had kscope's program on mark_victim attached,
+    # and none counted a run of it (the runner records the programs that ran)
+    st = [r[tk] for r in sc.get("raw_bpf_stats", []) if "bpf" in r.get(tk, {})]
+    if st:
+        attached = sum(1 for r in st if "mark_victim" in r.get("attachments", []))
+        runs = sum(p["runs"] for r in st for p in r["bpf"]["progs"].values()
+                   if p["hook"] == "mark_victim")
+        per = {}
+        for r in st:
+            for n, p in r["bpf"]["progs"].items():
+                per.setdefault(p["hook"] or n, []).append(p)
+        ran = []
+        for h, ps in sorted(per.items(), key=lambda hp: -med([p["runs"] for p in hp[1]])):
+            v, n = med([p["runs_per_op"] for p in ps]), med([p["runs"] for p in ps])
+            ran.append("%s %s" % (h, "%.2f per %s" % (v, sc["workload"]["unit"]) if v >= 0.01
+                                  else "%.0f run%s" % (n, "" if n == 1 else "s")))
+        ok = attached == len(st) and runs == 0
+        rows.append(["%s: the OOM path adds nothing without an OOM (its mark_victim program "
+                     "never runs)" % what,
+                     "attached in %d of %d bpf_stats rounds, %d runs; the programs that ran "
+                     "(medians of the rounds): %s" % (attached, len(st), runs, ", ".join(ran)),
+                     _verdict(ok), "" if ok else
+                     "not attached in %d rounds" % (len(st) - attached) if not runs else
+                     "%d runs" % runs])
+    if k.get("delivered") is not None:
+        good = [r for r in sc["raw"] if r.get(tk, {}).get("delivered") is not None
+                and "error" not in r[tk]]
+        exact = sum(1 for r in good if r[tk]["generated"] <= r[tk]["delivered"] <=
+                    r[tk]["workload"]["minflt_total"] + MEM_SLACK)
+        extra = [r[tk]["delivered"] - r[tk]["generated"] for r in good]
+        ok = exact == k["runs"]
+        rows.append(["%s: every write fault of the storm counted in its process's row, none "
+                     "beyond the process's own" % what,
+                     "in %d of %d rounds: write faults >= the storm's %d writes (warm-up "
+                     "included) and <= the process's minor faults (ru_minflt); %s more "
+                     "(its loader's, libc's)" % (
+                         exact, k["runs"], k["generated"],
+                         "-".join(str(v) for v in sorted({min(extra), max(extra)}))),
+                     _verdict(ok), "" if ok else "%d faults short in the worst round" % (
+                         k["generated"] - k["delivered_min"])
+                     if k["delivered_min"] < k["generated"] else "more than the process's"])
     return rows
 
 
@@ -322,6 +403,13 @@ def markdown(doc):
     rows = disk_targets(doc)
     if rows:
         out.append("### Targets (diskio)\n")
+        out.append("| target | measured | verdict | margin |\n|---|---|---|---|")
+        for r in rows:
+            out.append("| " + " | ".join(r) + " |")
+        out.append("")
+    rows = mem_targets(doc)
+    if rows:
+        out.append("### Targets (memory)\n")
         out.append("| target | measured | verdict | margin |\n|---|---|---|---|")
         for r in rows:
             out.append("| " + " | ".join(r) + " |")

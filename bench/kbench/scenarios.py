@@ -3,8 +3,8 @@ configurations measured on it, the hooks no one else may be on, and its kind (st
 startup, soak)."""
 from .common import Scenario
 from .tracers import OPS, SYSOPS
-from .workloads import (bulkxfer, churn, connstorm, cswitch, diostorm, execstorm, loop_device,
-                        openstorm, sysstorm, writestorm)
+from .workloads import (bulkxfer, churn, connstorm, cswitch, diostorm, execstorm, faultstorm,
+                        loop_device, openstorm, sysstorm, writestorm)
 
 SCHED_TRACERS = ["none", "floor-switch", "floor-3", "kscope", "kscope-hist", "runqlat",
                  "bpftrace"]
@@ -48,6 +48,15 @@ DISK_TRACERS = ["none", "floor-disk", "floor-disk-lat", "kscope-diskio", "kscope
 # through mq-deadline: the tracers whose work changes when requests are inserted (queue
 # time); bitesize and biopattern do the same at issue or completion as without it
 DISK_MQ_TRACERS = ["none", "floor-disk-lat", "kscope-diskio", "biolatency", "biolatency-Q"]
+
+# kscope memory's hooks (kscope memory -v: "kscope: probe NAME: HOOK"); the storm fires
+# page_fault_user only (and sched_process_exit once, at its end)
+MEM_HOOKS = ("page_fault_user", "sched_process_exit", "mm_vmscan_direct_reclaim_begin",
+             "mm_vmscan_direct_reclaim_end", "mm_vmscan_memcg_reclaim_begin",
+             "mm_vmscan_memcg_reclaim_end", "mark_victim")
+# drsnoop (libbpf-tools) is not here: it traces direct reclaim only, which a storm without
+# memory pressure never enters; its output would be empty (a failed tracer)
+MEM_TRACERS = ["none", "floor-mem", "floor-mem-count", "kscope-memory", "bpftrace-faults"]
 
 SOAK_TRACERS = ["before-fileio-top1", "kscope-fileio-top1", "before-fileio", "kscope-fileio"]
 
@@ -143,6 +152,16 @@ SCENARIOS = [
              note="the same storm through the mq-deadline scheduler: every request is "
                   "inserted, then issued (block_rq_insert fires; kscope's rows must have a "
                   "queue time for every request)"),
+    Scenario("fault-storm", "memory: page-fault storm (mmap, touch, munmap)",
+             faultstorm(), 400, MEM_TRACERS, reference="bpftrace-faults", hooks=MEM_HOOKS,
+             delivered="counted",
+             note="one minor write fault per page touched (the workload checks its own "
+                  "ru_minflt); counted = the storm process's faults in the tracer's output: "
+                  "kscope's write_faults of its memory_stat row, the one-liner's count for "
+                  "its comm (both include its loader's faults: at least the storm's writes, "
+                  "warm-up included); drsnoop is left out: it traces direct reclaim only, "
+                  "which this storm (no memory pressure) never enters, so its output would "
+                  "be empty"),
     Scenario("soak", "fileio: soak under process churn", churn(), 180, SOAK_TRACERS,
              kind="soak", reference="kscope-fileio-top1", default=False,
              note="not run by default (--scenario soak; --soak-seconds for longer): does a "

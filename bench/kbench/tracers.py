@@ -5,10 +5,11 @@ import shutil
 import subprocess
 
 from .common import BENCH, Tracer
-from .parsers import (parse_biolatency, parse_biopattern, parse_bitesize,
+from .parsers import (parse_biolatency, parse_biopattern, parse_bitesize, parse_bpftrace_comm,
                       parse_kscope_diskio, parse_kscope_fileio, parse_kscope_hello,
-                      parse_kscope_net, parse_kscope_proc, parse_kscope_table,
-                      parse_peer_lines, parse_syscall_table, parse_tcplife, parse_tcpstates)
+                      parse_kscope_memory, parse_kscope_net, parse_kscope_proc,
+                      parse_kscope_table, parse_peer_lines, parse_syscall_table, parse_tcplife,
+                      parse_tcpstates)
 
 
 def _have(path):
@@ -89,6 +90,11 @@ NO_PRECHECK = ["--no-precheck", "--no-hook", "fentry,kprobe,lsm"]
 # the bpftrace printf one-liner of the open storm (%s: a filter, or nothing)
 BT_OPEN = 'tracepoint:syscalls:sys_enter_openat %s{ printf("%%d %%s %%s\\n", pid, comm, ' \
           'str(args->filename)); }'
+# the fault storm's reference: user page faults counted per process name, printed at SIGINT
+BT_FAULTS = "tracepoint:exceptions:page_fault_user { @[comm] = count(); }"
+# kscope memory's probes here: page_fault_user, sched_process_exit, the direct and memcg
+# reclaim begin/end pairs, mark_victim
+MEMORY_ATTACH = 7
 
 # bench/floor/sysops.bpf.c: an enter and/or an exit program per configuration
 # (None: that hook stays off), tp_btf
@@ -347,6 +353,29 @@ TRACERS = {t.key: t for t in [
            needs=_have("/usr/sbin/biopattern"), min_attach=2, parse=parse_biopattern,
            note="Debian libbpf-tools; tracepoint block_rq_complete (a perf event), random "
                 "vs sequential counts per disk"),
+] + [
+    # memory: faultstorm's page faults (bench/faultstorm.c)
+    Tracer("floor-mem", "empty tp_btf page_fault_user", _floor("empty_fault", obj="mem.bpf.o"),
+           needs=_floor_ready("mem.bpf.o"), min_attach=1,
+           note="bench/floor/mem.bpf.c: an empty program on tp_btf/page_fault_user, the hook "
+                "kscope memory counts faults on: the price of the hook alone"),
+    Tracer("floor-mem-count", "tp_btf page_fault_user: per-CPU array slot++",
+           _floor("count_fault", obj="mem.bpf.o"), needs=_floor_ready("mem.bpf.o"),
+           min_attach=1,
+           note="bench/floor/mem.bpf.c: the least a fault counter does, one per-CPU array "
+                "slot incremented per fault"),
+    Tracer("kscope-memory", "kscope memory -j -o FILE",
+           lambda ctx: [ctx.kscope, "memory", "-j", "-o", ctx.data],
+           needs=_kscope_has("memory"), min_attach=MEMORY_ATTACH, parse=parse_kscope_memory,
+           note="system-wide, summary rows per process at SIGINT, to a file: faults "
+                "(read/write/exec), minor/major, RSS and its peak, reclaim stalls, OOM "
+                "kills; probes on page_fault_user, sched_process_exit, direct and memcg "
+                "reclaim begin/end, mark_victim"),
+    Tracer("bpftrace-faults", "bpftrace @[comm] = count() on page_fault_user",
+           lambda ctx: [_bpftrace_path(), "-e", BT_FAULTS], needs=_bpftrace_ready,
+           min_attach=BT_ATTACH, parse=parse_bpftrace_comm,
+           note="one-liner: " + BT_FAULTS + " (a plain tracepoint through a perf event; the "
+                "map printed at SIGINT)"),
 ] + [
     Tracer("nopre-" + cmd, "kscope %s%s, no pre-check" % (cmd, " -j -o FILE" if stream else ""),
            lambda ctx, cmd=cmd, stream=stream: [ctx.kscope, cmd] + (

@@ -177,6 +177,40 @@ def diostorm(scheduler, mode="rand"):
         generated=lambda r: r["writes_total"])
 
 
+FAULT_PAGES = 64
+
+
+def faultstorm(pages=FAULT_PAGES):
+    """bench/faultstorm.c: rounds of mmap, one write per page, munmap; the size is the
+    number of timed rounds, an operation one page fault"""
+    def argv(ctx, n):
+        return [os.path.join(ctx.bin, "faultstorm"), "-n", str(n), "-p", str(pages),
+                "-c", str(ctx.workload_cpu)]
+
+    def check(r):
+        exp, got = r["faults_expected"], r["minflt"]
+        # each write is one minor fault; the getrusage() and clock calls around the
+        # loop may add one or two
+        if got < exp:
+            return "%d minor faults, expected %d: some writes did not fault (huge " \
+                   "pages?)" % (got, exp)
+        if got > exp + max(16, exp // 1000):
+            return "%d minor faults, expected %d: more than one fault per page" % (got, exp)
+        if r["majflt"]:
+            return "%d major faults in the storm" % r["majflt"]
+        return None
+
+    return Workload(
+        key="faultstorm", unit="fault",
+        label="faultstorm: one thread maps %d anonymous private pages (mmap, "
+              "MADV_NOHUGEPAGE), writes one byte to each and unmaps them, back to back; "
+              "each write is one minor page fault" % pages,
+        argv=argv, ops=lambda r: r["faults_expected"], check=check,
+        describe=lambda n: "%d rounds of %d pages = %d page faults per run" % (
+            n, pages, n * pages),
+        generated=lambda r: r["faults_total"])
+
+
 def loop_device(scheduler, size_mib=64):
     """A Scenario setup: a loop device on a file of size_mib MiB in /dev/shm (else /tmp),
     every page of the file written first (a timed write never allocates one), with the I/O
