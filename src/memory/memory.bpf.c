@@ -110,14 +110,22 @@ static __always_inline __u64 memcg_id(struct mem_cgroup *m)
 	return m ? BPF_CORE_READ(m, css.cgroup, kn, id) : 0;
 }
 
+/* A field of a task: a plain load through a BTF pointer (btf), else a probe read */
+#define T_READ(btf, t, field) ((btf) ? (t)->field : BPF_CORE_READ(t, field))
+
 /* Whose row: the thread, its process, or its memory cgroup */
-static __always_inline __u64 owner_of(struct task_struct *t)
+static __always_inline __u64 owner_of_btf(struct task_struct *t, bool btf)
 {
 	if (by == MEM_BY_THREAD)
-		return BPF_CORE_READ(t, pid);
+		return T_READ(btf, t, pid);
 	if (by == MEM_BY_CGROUP)
 		return memcg_id(task_memcg(t));
-	return BPF_CORE_READ(t, tgid);
+	return T_READ(btf, t, tgid);
+}
+
+static __always_inline __u64 owner_of(struct task_struct *t)
+{
+	return owner_of_btf(t, false);
 }
 
 static __always_inline struct mem_stat *stat_of(__u64 owner)
@@ -162,14 +170,14 @@ static __always_inline void emit_fault(struct mem_task *s, __u8 outcome)
  * (all its faults were), else from its counters now.
  */
 static __always_inline void settle(struct task_struct *t, struct mem_task *s, __u64 owner,
-				   struct mem_stat **stp)
+				   struct mem_stat **stp, bool btf)
 {
-	__u64 mn = BPF_CORE_READ(t, min_flt), mj = BPF_CORE_READ(t, maj_flt), dmin, dmaj;
+	__u64 mn = T_READ(btf, t, min_flt), mj = T_READ(btf, t, maj_flt), dmin, dmaj;
 	struct mem_stat *st = *stp;
 
 	if (!s->seen) {
 		s->seen = 1;
-		if (BPF_CORE_READ(t, start_time) < armed_ns) {
+		if (T_READ(btf, t, start_time) < armed_ns) {
 			s->min_flt = mn;
 			s->maj_flt = mj;
 		}
@@ -202,9 +210,11 @@ static __always_inline struct mem_task *task_slot(bool create)
  * the kernel, e.g. in copy_to_user: only settles the pending one). kind:
  * enum mem_fault_kind.
  */
-static __always_inline void on_fault(__u64 addr, __u64 ip, __u8 kind, bool user)
+static __always_inline void on_fault(__u64 addr, __u64 ip, __u8 kind, bool user, bool btf)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	/* BTF programs (tp_btf, fentry) read the task with plain loads: no helper call */
+	struct task_struct *t = btf ? bpf_get_current_task_btf() :
+				      (struct task_struct *)bpf_get_current_task();
 	struct mem_stat *st;
 	struct mem_task *s;
 	__u64 owner;
@@ -214,9 +224,9 @@ static __always_inline void on_fault(__u64 addr, __u64 ip, __u8 kind, bool user)
 	s = task_slot(true);
 	if (!s)
 		return;
-	owner = owner_of(t);
+	owner = owner_of_btf(t, btf);
 	st = user ? stat_of(owner) : NULL;
-	settle(t, s, owner, &st);
+	settle(t, s, owner, &st, btf);
 	if (!user)
 		return;
 	if (st) {
@@ -244,14 +254,14 @@ static __always_inline __u8 x86_kind(__u64 err)
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(mem_fault_btf, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	on_fault(address, PT_REGS_IP_CORE(regs), x86_kind(error_code), true);
+	on_fault(address, PT_REGS_IP_CORE(regs), x86_kind(error_code), true, true);
 	return 0;
 }
 
 SEC("raw_tp/page_fault_user")
 int BPF_PROG(mem_fault_raw, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	on_fault(address, PT_REGS_IP_CORE(regs), x86_kind(error_code), true);
+	on_fault(address, PT_REGS_IP_CORE(regs), x86_kind(error_code), true, false);
 	return 0;
 }
 
@@ -264,28 +274,28 @@ struct mem_exc_record {
 SEC("tracepoint/exceptions/page_fault_user")
 int mem_fault_tp(struct mem_exc_record *ctx)
 {
-	on_fault(ctx->address, ctx->ip, x86_kind(ctx->error_code), true);
+	on_fault(ctx->address, ctx->ip, x86_kind(ctx->error_code), true, false);
 	return 0;
 }
 
 SEC("tp_btf/page_fault_kernel")
 int BPF_PROG(mem_kfault_btf, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	on_fault(address, 0, 0, false);
+	on_fault(address, 0, 0, false, true);
 	return 0;
 }
 
 SEC("raw_tp/page_fault_kernel")
 int BPF_PROG(mem_kfault_raw, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	on_fault(address, 0, 0, false);
+	on_fault(address, 0, 0, false, false);
 	return 0;
 }
 
 SEC("tracepoint/exceptions/page_fault_kernel")
 int mem_kfault_tp(struct mem_exc_record *ctx)
 {
-	on_fault(ctx->address, 0, 0, false);
+	on_fault(ctx->address, 0, 0, false, false);
 	return 0;
 }
 
@@ -300,7 +310,8 @@ int mem_kfault_tp(struct mem_exc_record *ctx)
  * fault); get_user_pages() calls it without regs (not accounted by the
  * kernel either).
  */
-static __always_inline void on_mm_fault(__u64 address, __u32 flags, struct pt_regs *regs)
+static __always_inline void on_mm_fault(__u64 address, __u32 flags, struct pt_regs *regs,
+					bool btf)
 {
 	__u8 kind;
 
@@ -309,14 +320,14 @@ static __always_inline void on_mm_fault(__u64 address, __u32 flags, struct pt_re
 	kind = flags & FLT_BIT(FAULT_FLAG_WRITE, 1 << 0) ? MEM_FAULT_WRITE :
 	       flags & FLT_BIT(FAULT_FLAG_INSTRUCTION, 1 << 8) ? MEM_FAULT_EXEC : MEM_FAULT_READ;
 	on_fault(address, regs ? PT_REGS_IP_CORE(regs) : 0, kind,
-		 regs && (flags & FLT_BIT(FAULT_FLAG_USER, 1 << 6)));
+		 regs && (flags & FLT_BIT(FAULT_FLAG_USER, 1 << 6)), btf);
 }
 
 SEC("fentry/handle_mm_fault")
 int BPF_PROG(mem_fault_fentry, struct vm_area_struct *vma, unsigned long address,
 	     unsigned int flags, struct pt_regs *regs)
 {
-	on_mm_fault(address, flags, regs);
+	on_mm_fault(address, flags, regs, true);
 	return 0;
 }
 
@@ -324,7 +335,7 @@ SEC("kprobe/handle_mm_fault")
 int BPF_KPROBE(mem_fault_kprobe, struct vm_area_struct *vma, unsigned long address,
 	       unsigned int flags, struct pt_regs *regs)
 {
-	on_mm_fault(address, flags, regs);
+	on_mm_fault(address, flags, regs, false);
 	return 0;
 }
 
@@ -349,7 +360,7 @@ static __always_inline void on_exit(struct task_struct *t)
 		struct mem_stat *st = NULL;
 		__u64 owner = owner_of(t);
 
-		settle(t, s, owner, &st);
+		settle(t, s, owner, &st, false);
 		/* its row's name: the one it ends with (its first was before an exec, maybe) */
 		if (by == MEM_BY_THREAD || (by == MEM_BY_PROCESS && ks_group_dead(t))) {
 			char comm[KS_COMM_LEN] = {};
