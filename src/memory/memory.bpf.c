@@ -4,7 +4,7 @@
  *
  *   page_fault_user (x86)     a user-mode page fault, at its start: address,
  *                             ip, and the error code (write, instruction fetch)
- *   handle_mm_fault           the same elsewhere (fentry, kprobe): every fault
+ *   handle_mm_fault           the same elsewhere (a kprobe): every fault
  *                             on user memory, the flags say user/write/exec
  *   page_fault_kernel (x86)   a fault the kernel takes on user memory
  *                             (copy_to_user): only ends the pending one
@@ -212,7 +212,7 @@ static __always_inline struct mem_task *task_slot(bool create)
  */
 static __always_inline void on_fault(__u64 addr, __u64 ip, __u8 kind, bool user, bool btf)
 {
-	/* BTF programs (tp_btf, fentry) read the task with plain loads: no helper call */
+	/* BTF programs (tp_btf) read the task with plain loads: no helper call */
 	struct task_struct *t = btf ? bpf_get_current_task_btf() :
 				      (struct task_struct *)bpf_get_current_task();
 	struct mem_stat *st;
@@ -321,14 +321,6 @@ static __always_inline void on_mm_fault(__u64 address, __u32 flags, struct pt_re
 	       flags & FLT_BIT(FAULT_FLAG_INSTRUCTION, 1 << 8) ? MEM_FAULT_EXEC : MEM_FAULT_READ;
 	on_fault(address, regs ? PT_REGS_IP_CORE(regs) : 0, kind,
 		 regs && (flags & FLT_BIT(FAULT_FLAG_USER, 1 << 6)), btf);
-}
-
-SEC("fentry/handle_mm_fault")
-int BPF_PROG(mem_fault_fentry, struct vm_area_struct *vma, unsigned long address,
-	     unsigned int flags, struct pt_regs *regs)
-{
-	on_mm_fault(address, flags, regs, true);
-	return 0;
 }
 
 SEC("kprobe/handle_mm_fault")

@@ -177,10 +177,9 @@ def disk_start():
 
 
 def mem_fault():
-    """memory's fault probe: x86's exceptions:page_fault_user, then fentry and a kprobe on
+    """memory's fault probe: x86's exceptions:page_fault_user, then a kprobe on
     handle_mm_fault (every arch)."""
-    return (TP if tracepoint_exists("exceptions", "page_fault_user") else ()) + \
-        ("fentry", "kprobe")
+    return (TP if tracepoint_exists("exceptions", "page_fault_user") else ()) + ("kprobe",)
 
 
 def mem_kfault():
