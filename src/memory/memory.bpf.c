@@ -310,8 +310,7 @@ int mem_kfault_tp(struct mem_exc_record *ctx)
  * fault); get_user_pages() calls it without regs (not accounted by the
  * kernel either).
  */
-static __always_inline void on_mm_fault(__u64 address, __u32 flags, struct pt_regs *regs,
-					bool btf)
+static __always_inline void on_mm_fault(__u64 address, __u32 flags, struct pt_regs *regs)
 {
 	__u8 kind;
 
@@ -320,14 +319,14 @@ static __always_inline void on_mm_fault(__u64 address, __u32 flags, struct pt_re
 	kind = flags & FLT_BIT(FAULT_FLAG_WRITE, 1 << 0) ? MEM_FAULT_WRITE :
 	       flags & FLT_BIT(FAULT_FLAG_INSTRUCTION, 1 << 8) ? MEM_FAULT_EXEC : MEM_FAULT_READ;
 	on_fault(address, regs ? PT_REGS_IP_CORE(regs) : 0, kind,
-		 regs && (flags & FLT_BIT(FAULT_FLAG_USER, 1 << 6)), btf);
+		 regs && (flags & FLT_BIT(FAULT_FLAG_USER, 1 << 6)), false);
 }
 
 SEC("kprobe/handle_mm_fault")
 int BPF_KPROBE(mem_fault_kprobe, struct vm_area_struct *vma, unsigned long address,
 	       unsigned int flags, struct pt_regs *regs)
 {
-	on_mm_fault(address, flags, regs, false);
+	on_mm_fault(address, flags, regs);
 	return 0;
 }
 

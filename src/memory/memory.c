@@ -182,7 +182,7 @@ static const struct ks_table_desc mem_table = {
 	.prepare = row_prepare,
 };
 
-static const int by_none[] = { -1 }, by_pid[] = { C_PID, -1 }, by_tid[] = { C_TID, -1 },
+static const int by_pid[] = { C_PID, -1 }, by_tid[] = { C_TID, -1 },
 		 by_cgroup[] = { C_CGROUP_ID, -1 };
 
 /* ---- memory from /proc and the memory cgroup's files ---------------------- */
@@ -318,7 +318,7 @@ static bool memcg_mem(uint64_t id, struct mem_now *m)
  * first read it, else at the largest RSS kscope read. A cgroup: the
  * largest usage read.
  */
-static void put_mem(struct mem_state *st, struct ks_row *r, uint64_t id, const struct mem_now *m)
+static void put_mem(struct mem_state *st, struct ks_row *r, const struct mem_now *m)
 {
 	struct mem_ext *x = ks_row_ext(r);
 
@@ -338,7 +338,6 @@ static void put_mem(struct mem_state *st, struct ks_row *r, uint64_t id, const s
 		x->peak = m->rss;
 	if (m->hwm > x->peak && (x->all_traced || m->hwm > x->hwm_first))
 		x->peak = m->hwm;
-	(void)id;
 	ks_row_put(r, C_RSS, m->rss);
 	ks_row_put(r, C_ANON, m->anon);
 	ks_row_put(r, C_FILE, m->file);
@@ -432,7 +431,7 @@ static void collect_exited(struct mem_state *st)
 			}
 			if (!e->known)
 				e->all_traced = true;	/* first seen at its exit: it began while traced */
-			put_mem(st, r, k, &m);
+			put_mem(st, r, &m);
 		}
 	}
 	ks_map_delete_keys(fd, &done);
@@ -495,7 +494,7 @@ static void collect_stats(struct mem_state *st)
 				m.start_ns = proc_start_ns(key);
 		}
 		if (live)
-			put_mem(st, r, key, &m);
+			put_mem(st, r, &m);
 		if (key_gone(st, key) && ks_vec_push(&dead, &key))
 			ks_row_gone(r);
 	}
@@ -799,18 +798,13 @@ static void memory_housekeeping(void *state)
 		collect(st);
 }
 
-static int memory_finish(void *state, struct ks_out *o)
-{
-	(void)state;
-	(void)o;
-	return 0;
-}
-
 const struct ks_tracer memory_tracer = {
 	KS_TRACER(memory, "memory"),
 	.configure = memory_configure,
 	.wanted = memory_wanted,
-	KS_TRACER_SUMMARY(memory),
+	/* nothing to finish: the last report has every row */
+	.start = memory_start, .event = memory_event, .report = memory_report,
+	.housekeeping = memory_housekeeping,
 };
 
 /* ---- command line ------------------------------------------------------- */
@@ -911,7 +905,6 @@ static int memory_setup(void *state, struct ks_opts *o)
 			       st->by == MEM_BY_THREAD ? by_tid : by_pid;
 		ks_table_group(st->table, &st->group);
 	}
-	(void)by_none;
 	return 0;
 }
 
