@@ -8,6 +8,14 @@
 #                                               arm64: asm-generic/unistd.h)
 #   errno values     <linux/errno.h>  E*
 #   open(2) flags    <asm/fcntl.h>    O_*      (values differ per arch)
+#   capabilities     <linux/capability.h>  CAP_*
+#   ptrace requests  <linux/ptrace.h> PTRACE_* (with the arch's own; not the
+#                                               options, events and info kinds)
+#   namespace flags  <linux/sched.h>  CLONE_NEW*
+#   mount flags      <linux/mount.h>  MS_*     (not the masks and magic)
+#   bpf() commands, program and map types: the enumerators of <linux/bpf.h>'s
+#                    enum bpf_cmd, bpf_prog_type, bpf_map_type (an enum has no
+#                    macros: its block is read from the header's text)
 # Only the names are collected here (cpp -dM); their values are computed by
 # the compiler when it builds the generated file, so macros defined as
 # expressions (__NR3264_*, O_SYNC = __O_SYNC|O_DSYNC) come out right.
@@ -23,6 +31,11 @@ cat <<HDR
 #include <asm/unistd.h>
 #include <linux/errno.h>
 #include <asm/fcntl.h>
+#include <linux/capability.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/mount.h>
+#include <linux/bpf.h>
 #include "engine/names.h"
 
 HDR
@@ -54,3 +67,35 @@ names asm/fcntl.h 'O_[A-Z0-9_]*' | while read -r f; do
 done
 echo "};"
 echo "const unsigned ks_open_flag_table_len = sizeof(ks_open_flag_table) / sizeof(ks_open_flag_table[0]);"
+echo
+
+table() {	# table NAME: the macro names on stdin, as ks_NAME_table
+	echo "const struct ks_name ks_${1}_table[] = {"
+	while read -r m; do
+		printf '#ifdef %s\n\t{ %s, "%s" },\n#endif\n' "$m" "$m" "$m"
+	done
+	echo "};"
+	echo "const unsigned ks_${1}_table_len = sizeof(ks_${1}_table) / sizeof(ks_${1}_table[0]);"
+	echo
+}
+
+names linux/capability.h 'CAP_[A-Z0-9_]*' | grep -v -e '^CAP_LAST_CAP$' | table cap
+names linux/ptrace.h 'PTRACE_[A-Z0-9_]*' |
+	grep -v -e '^PTRACE_O_' -e '^PTRACE_EVENT' -e '^PTRACE_SYSCALL_INFO_' \
+		-e '^PTRACE_PEEKSIGINFO_SHARED$' | table ptrace
+names linux/sched.h 'CLONE_NEW[A-Z0-9_]*' | table clone_ns
+names linux/mount.h 'MS_[A-Z0-9_]*' | grep -v -e '^MS_RMT_MASK$' -e '^MS_MGC_' | table mount_flag
+
+enumerators() {	# enumerators ENUM: the names of linux/bpf.h's enum ENUM, in order
+	echo '#include <linux/bpf.h>' | $CC -E -P - |
+		awk -v e="enum $1 {" '$0 ~ e { on = 1; next } on && /}/ { on = 0 }
+			on { gsub(/[ \t,]/, ""); sub(/=.*/, ""); if ($0 ~ /^[A-Z]/ && $0 !~ /^__/) print }'
+}
+
+for e in bpf_cmd:bpf_cmd bpf_prog_type:bpf_prog_type bpf_map_type:bpf_map_type; do
+	echo "const struct ks_name ks_${e#*:}_table[] = {"
+	enumerators "${e%%:*}" | while read -r m; do printf '\t{ %s, "%s" },\n' "$m" "$m"; done
+	echo "};"
+	echo "const unsigned ks_${e#*:}_table_len = sizeof(ks_${e#*:}_table) / sizeof(ks_${e#*:}_table[0]);"
+	echo
+done

@@ -30,6 +30,7 @@ int cmd_fileio(int argc, char **argv);
 int cmd_net(int argc, char **argv);
 int cmd_diskio(int argc, char **argv);
 int cmd_memory(int argc, char **argv);
+int cmd_security(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 extern const struct ks_tracer hello_tracer;
 extern const struct ks_tracer proc_tracer;
@@ -39,5 +40,6 @@ extern const struct ks_tracer syscall_tracer;
 extern const struct ks_tracer net_tracer;
 extern const struct ks_tracer diskio_tracer;
 extern const struct ks_tracer memory_tracer;
+extern const struct ks_tracer security_tracer;
 
 #endif /* KSCOPE_H */

@@ -169,9 +169,14 @@ static void plan_row(struct doctor *d, const char *cmd, const struct ks_probe_pl
 
 			ks_json_kv_str(&d->out, "hook", k, strlen(k));
 			ks_json_kv_str(&d->out, "target", c->hook.target, strlen(c->hook.target));
+			if (c->lacks)
+				ks_json_kv_str(&d->out, "lacks", c->lacks, strlen(c->lacks));
+			else
+				ks_json_kv_null(&d->out, "lacks");
 		} else {
 			ks_json_kv_null(&d->out, "hook");
 			ks_json_kv_null(&d->out, "target");
+			ks_json_kv_null(&d->out, "lacks");
 		}
 		ks_json_key(&d->out, "skipped");
 		ks_json_arr_begin(&d->out);
@@ -203,6 +208,8 @@ static void plan_row(struct doctor *d, const char *cmd, const struct ks_probe_pl
 		ks_out_printf(&d->out, "%-10s %-15s   skipped %s/%s: %s\n", "", "",
 			      ks_hook_kind_name(pl->alts[j].hook.kind), pl->alts[j].hook.target,
 			      pl->alts[j].why ? pl->alts[j].why : "");
+	if (c && c->lacks)
+		ks_out_printf(&d->out, "%-10s %-15s   without %s\n", "", "", c->lacks);
 	if (!c && !pl->best)
 		d->problems++;
 }

@@ -432,6 +432,25 @@ static __always_inline bool ks_group_dead(struct task_struct *task)
 	return BPF_CORE_READ(task, signal, live.counter) == 0;
 }
 
+/* A 32-bit task's syscall numbers are another table's (x86 ia32, arm64 AArch32) */
+static __always_inline bool ks_task_is_compat(struct task_struct *t)
+{
+#if defined(__TARGET_ARCH_x86)
+	return t->thread_info.status & 0x0002;          /* TS_COMPAT */
+#elif defined(__TARGET_ARCH_arm64)
+	return t->thread_info.flags & (1ul << 22);      /* TIF_32BIT */
+#else
+	return false;
+#endif
+}
+
+/* The syscall number in a task's user registers (-1: none; x86 exceptions: their code) */
+#if defined(__TARGET_ARCH_x86)
+#define KS_REGS_SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define KS_REGS_SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#endif
+
 /* task_struct::state became __state in 5.14 (commit 2f064a59a11f) */
 struct task_struct___pre514 {
 	long state;

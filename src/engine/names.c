@@ -53,6 +53,55 @@ long ks_syscall_nr(const char *name)
 	return -1;
 }
 
+/* ---- any table ------------------------------------------------------------ */
+
+const char *ks_name_of(const struct ks_name *t, unsigned n, long v)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (t[i].value == v)
+			return t[i].name;
+	return NULL;
+}
+
+long ks_value_of(const struct ks_name *t, unsigned n, const char *name)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!strcmp(t[i].name, name))
+			return t[i].value;
+	return -1;
+}
+
+size_t ks_flag_names(char *buf, size_t cap, const struct ks_name *t, unsigned n,
+		     uint64_t flags)
+{
+	uint64_t left = flags;
+	size_t len = 0;
+
+#define PUT(...) do {								\
+		int w_ = snprintf(buf + (len < cap ? len : cap), len < cap ? cap - len : 0,	\
+				  __VA_ARGS__);					\
+		len += w_ > 0 ? (size_t)w_ : 0;					\
+	} while (0)
+	if (cap)
+		buf[0] = 0;
+	if (!flags) {
+		PUT("0");
+		return len;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t bit = (uint64_t)t[i].value;
+
+		if (t[i].value <= 0 || (bit & (bit - 1)) || !(left & bit))
+			continue;
+		PUT("%s%s", len ? "|" : "", t[i].name);
+		left &= ~bit;
+	}
+	if (left)
+		PUT("%s0x%llx", len ? "|" : "", (unsigned long long)left);
+#undef PUT
+	return len;
+}
+
 /* ---- errno -------------------------------------------------------------- */
 
 /*

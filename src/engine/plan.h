@@ -54,6 +54,7 @@ struct ks_alt {
 	struct ks_hook with_hook;
 	int err;                 /* 0, or why it was skipped/failed (-errno) */
 	const char *why;         /* human reason, static string */
+	const char *lacks;       /* what the probe does not have through it (ks_probe.lacks) */
 	bool failed;             /* failed to load or attach: never choose again */
 };
 

@@ -98,6 +98,7 @@ static int add_plan(struct ks_trace *c, struct ks_probe_plan *plans, int *n,
 		struct ks_alt *a = &pl->alts[pl->nalts++];
 
 		a->prog = p->progs[i];
+		a->lacks = p->lacks[i];
 		if (!prog || ks_hook_from_section(bpf_program__section_name(prog), &a->hook))
 			return c ? fail(c, -ENOENT, "internal error: probe '%s': no usable "
 					"program '%s'", p->name, p->progs[i]) : -ENOENT;

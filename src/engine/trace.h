@@ -51,6 +51,11 @@ struct ks_probe {
 	const char *progs[KS_MAX_ALTS + 1];   /* NULL-terminated */
 	unsigned flags;
 	struct ks_prog_with with[KS_MAX_ALTS];   /* KS_WITH; ends at the first empty one */
+	/*
+	 * Per alternative (as progs): what the probe does not have through it
+	 * ("the audit flag of a check"), for kscope doctor; NULL: nothing.
+	 */
+	const char *lacks[KS_MAX_ALTS];
 };
 
 /* Generic access to a bpftool-generated skeleton */

@@ -77,18 +77,6 @@ static __always_inline void skip_inc(__u32 kind)
 	ks_percpu_inc(&skipped, kind);
 }
 
-/* A 32-bit task's syscall numbers are another table's: not ours to name */
-static __always_inline bool is_compat(struct task_struct *t)
-{
-#if defined(__TARGET_ARCH_x86)
-	return t->thread_info.status & 0x0002;          /* TS_COMPAT */
-#elif defined(__TARGET_ARCH_arm64)
-	return t->thread_info.flags & (1ul << 22);      /* TIF_32BIT */
-#else
-	return false;
-#endif
-}
-
 /*
  * A number past the table (rare): said so for the traced tasks only. A 32-bit
  * task's calls there are compat calls like its others (arm64: ARM's private
@@ -99,7 +87,7 @@ static __always_inline void skip_out_of_range(void)
 {
 	if (!ks_wanted())
 		return;
-	skip_inc(ks_cfg.task_storage && is_compat(bpf_get_current_task_btf()) ?
+	skip_inc(ks_cfg.task_storage && ks_task_is_compat(bpf_get_current_task_btf()) ?
 		 SYS_SKIP_COMPAT : SYS_SKIP_RANGE);
 }
 
@@ -126,7 +114,7 @@ static __always_inline int on_enter(long id, struct pt_regs *regs, const unsigne
 		return 0;
 	if (!ks_wanted())
 		return 0;
-	if (ks_cfg.task_storage && is_compat(bpf_get_current_task_btf())) {
+	if (ks_cfg.task_storage && ks_task_is_compat(bpf_get_current_task_btf())) {
 		skip_inc(SYS_SKIP_COMPAT);
 		return 0;
 	}
@@ -279,13 +267,6 @@ static __always_inline int on_exit(long ret)
 	return 0;
 }
 
-/* The syscall number at sys_exit, from the registers (BTF hooks) */
-#if defined(__TARGET_ARCH_x86)
-#define SYS_NR(regs) BPF_CORE_READ(regs, orig_ax)
-#elif defined(__TARGET_ARCH_arm64)
-#define SYS_NR(regs) BPF_CORE_READ(regs, syscallno)
-#endif
-
 /*
  * --count-only: one program per call, at exit, with the number from the
  * registers: counts and errors, no latency (no state per call in flight).
@@ -306,7 +287,7 @@ static __always_inline int on_exit_count(long id, long ret)
 		return 0;
 	if ((errors_only && !err) || !ks_wanted())
 		return 0;
-	if (ks_cfg.task_storage && is_compat(bpf_get_current_task_btf())) {
+	if (ks_cfg.task_storage && ks_task_is_compat(bpf_get_current_task_btf())) {
 		skip_inc(SYS_SKIP_COMPAT);
 		return 0;
 	}
@@ -358,7 +339,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 {
 	if (count_only)
-		return on_exit_count(SYS_NR(regs), ret);
+		return on_exit_count(KS_REGS_SYSCALL_NR(regs), ret);
 	return on_exit(ret);
 }
 
@@ -366,7 +347,7 @@ SEC("raw_tp/sys_exit")
 int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 {
 	if (count_only)
-		return on_exit_count(SYS_NR(regs), ret);
+		return on_exit_count(KS_REGS_SYSCALL_NR(regs), ret);
 	return on_exit(ret);
 }
 

@@ -187,6 +187,12 @@ def mem_kfault():
     return TP if tracepoint_exists("exceptions", "page_fault_kernel") else ()
 
 
+def sec_cap():
+    """security's cap probe: capability:cap_capable (6.14+), then fexit, then a kretprobe
+    with its kprobe, on cap_capable() (named as NET_BYTES_KIND names them)."""
+    return (TP if tracepoint_exists("capability", "cap_capable") else ()) + ("fentry", "kprobe")
+
+
 def disk_merge():
     """diskio's merge (block_rq_merge, 5.9+): KS_PROBE_BEST too."""
     return TP if tracepoint_exists("block", "block_rq_merge") else ()

@@ -63,6 +63,9 @@ def test_doctor_plans_the_expected_hook(variant):
             want = hooks.plan(hooks.mem_fault(), variant)
         elif key == ("memory", "fault-kernel"):
             want = hooks.plan(hooks.mem_kfault(), variant)
+        elif key == ("security", "cap"):
+            want = hooks.plan(hooks.sec_cap(), variant)
+            want = hooks.NET_BYTES_KIND.get(want, want)
         elif key in (("net", "send"), ("net", "recv")):
             want = hooks.plan(hooks.net_bytes(), variant)
             want = hooks.NET_BYTES_KIND.get(want, want)
