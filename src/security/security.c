@@ -54,7 +54,7 @@ struct sec_state {
 };
 
 static const char *const kind_names[SEC_K_MAX] = {
-	[SEC_K_CAP] = "capability", [SEC_K_SETID] = "setid", [SEC_K_EXEC] = "exec",
+	[SEC_K_CAP] = "capability", [SEC_K_SETID] = "setid", [SEC_K_EXEC] = "setid_exec",
 	[SEC_K_PTRACE] = "ptrace", [SEC_K_BPF] = "bpf", [SEC_K_MODULE] = "module",
 	[SEC_K_MOUNT] = "mount", [SEC_K_NS] = "namespace",
 };

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
+ * secact -U
+ *   In a new user namespace (unshare(CLONE_NEWUSER): all capabilities there),
+ *   a new UTS namespace, then sethostname() x2: two CAP_SYS_ADMIN checks
+ *   against a child user namespace, granted. Prints {"pid": PID}.
  * secact [-m DIR] [-s SOURCE] [-n NAME] [-b BADNAME] [-x FILE] [-c COMM]
  *   Privileged actions whose every detail the test knows (kscope security),
  *   as root, in this order:
@@ -68,8 +72,18 @@ int main(int argc, char **argv)
 	pid_t traced, dropper, execer = 0;
 	int opt, status;
 
-	while ((opt = getopt(argc, argv, "m:s:n:b:x:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "Um:s:n:b:x:c:")) != -1) {
 		switch (opt) {
+		case 'U':
+			if (unshare(CLONE_NEWUSER))
+				return fail("unshare user");
+			if (unshare(CLONE_NEWUTS))
+				return fail("unshare uts");
+			for (int i = 0; i < 2; i++)
+				if (sethostname("kscope-userns", 13))
+					return fail("sethostname");
+			printf("{\"pid\": %d}\n", getpid());
+			return 0;
 		case 'm': dir = optarg; break;
 		case 's': source = optarg; break;
 		case 'n': name = optarg; break;
@@ -77,7 +91,7 @@ int main(int argc, char **argv)
 		case 'x': file = optarg; break;
 		case 'c': comm = optarg; break;
 		default:
-			fprintf(stderr, "usage: secact [-m DIR] [-s SOURCE] [-n NAME] [-b BADNAME] "
+			fprintf(stderr, "usage: secact -U | [-m DIR] [-s SOURCE] [-n NAME] [-b BADNAME] "
 				"[-x FILE] [-c COMM]\n");
 			return 2;
 		}
