@@ -66,6 +66,10 @@ static const struct mode modes[] = {
 	{ cmd_memory, { "memory", "--events" }, true, true },
 	{ cmd_memory, { "memory", "-j" }, true, true },
 	{ cmd_memory, { "memory" }, true, true },
+	/* 35: security's stream (text, JSON), and its summary (records: none, rejected) */
+	{ cmd_security, { "security" }, true, true },
+	{ cmd_security, { "security", "-j" }, true, true },
+	{ cmd_security, { "security", "--summary", "-j", "1" }, true, true },
 };
 
 #define NMODES   (sizeof(modes) / sizeof(modes[0]))

@@ -19,6 +19,7 @@
 #include "net/net.h"
 #include "diskio/diskio.h"
 #include "memory/memory.h"
+#include "security/security.h"
 #include "proc/proc.h"
 #include "sched/sched.h"
 #include "syscall/syscall.h"
@@ -43,7 +44,7 @@ static void put(const char *target, const char *name, const void *p, size_t n)
 /* ---- fuzz_events: [mode][u16 len][record]... --------------------------------- */
 
 struct feed {
-	unsigned char b[16384];
+	unsigned char b[65536];
 	size_t n;
 };
 
@@ -378,6 +379,70 @@ static void memory_records(struct feed *f)
 	feed_add(f, &e, sizeof(e) - 1);
 }
 
+/*
+ * security: checks granted and denied (in a child user namespace, outside a
+ * syscall, with and without the audit flag, a capability past the table),
+ * a privilege event of every op and one past them, strings without their
+ * NUL and with control bytes, ptrace and bpf numbers no header names, one
+ * too short of each
+ */
+static void security_records(struct feed *f)
+{
+	struct sec_cap_event c = { .hdr = hdr(SEC_EV_CAP, 0, 400, 400, "secact"),
+				   .userns_inum = 4026531837u, .cap = 21, .ret = -1, .euid = 1000,
+				   .syscall_nr = 170, .audit = SEC_AUDIT_YES };
+	static struct sec_event e;
+
+	feed_add(f, &c, sizeof(c));
+	c.ret = 0;
+	c.userns_level = 1;
+	c.syscall_nr = -1;
+	c.audit = SEC_AUDIT_UNKNOWN;
+	feed_add(f, &c, sizeof(c));
+	c.cap = 63;
+	c.audit = SEC_AUDIT_NO;
+	c.syscall_nr = 99999;
+	feed_add(f, &c, sizeof(c));
+	feed_add(f, &c, sizeof(c) - 1);
+	memset(&e, 0, sizeof(e));
+	e.hdr = hdr(SEC_EV_PRIV, 0, 400, 400, "secact");
+	e.old_creds = (struct sec_creds){ .cap_effective = ~0ull, .cap_permitted = ~0ull };
+	e.new_creds = (struct sec_creds){ .uid = 1000, .euid = 1000, .suid = 1000,
+					  .fsuid = 1000 };
+	e.flags = SEC_F_OLD;
+	for (unsigned op = SEC_OP_SETUID; op <= SEC_OP_MAX; op++) {
+		e.op = op;
+		e.args[0] = op == SEC_OP_PTRACE ? 16 : op == SEC_OP_BPF ? 5 : 1000;
+		e.args[1] = 0x4020000;
+		e.args[2] = 0xffffffffu;
+		e.args[3] = 6;
+		e.ret = op % 3 ? 0 : -1;
+		e.flags = SEC_F_OLD | (op % 2 ? SEC_F_ATTR : 0);
+		strcpy(e.str[0], "/tmp/m\"nt");
+		strcpy(e.str[1], "x\ty\n");
+		strcpy(e.fstype, "tmpfs");
+		strcpy(e.attr_name, "prog");
+		e.file_mode = 04755;
+		feed_add(f, &e, sizeof(e));
+	}
+	e.op = SEC_OP_MOUNT;
+	e.flags = SEC_F_STR0_CUT | SEC_F_STR1_CUT;
+	memset(e.str, 'a', sizeof(e.str));
+	memset(e.fstype, '\x1b', sizeof(e.fstype));
+	feed_add(f, &e, sizeof(e));
+	e.op = SEC_OP_BPF;
+	e.args[0] = 0;
+	e.flags = SEC_F_ATTR;
+	e.attr_type = 999;
+	memset(e.attr_name, '\n', sizeof(e.attr_name));
+	feed_add(f, &e, sizeof(e));
+	e.op = SEC_OP_PTRACE;
+	e.args[0] = 0x7777;
+	e.ret = -4096;
+	feed_add(f, &e, sizeof(e));
+	feed_add(f, &e, sizeof(e) - 1);
+}
+
 static void (*const mode_records[])(struct feed *) = {
 	proc_records, proc_records, proc_records, proc_records, proc_records, proc_records,
 	sched_records, sched_records, sched_records,
@@ -390,6 +455,7 @@ static void (*const mode_records[])(struct feed *) = {
 	net_records, net_records,
 	diskio_records, diskio_records,
 	memory_records, memory_records, memory_records,
+	security_records, security_records, security_records,
 };
 
 /*

@@ -38,7 +38,7 @@ void fuzz_quiet(void)
 /* Each tracer's skeleton, opened once: parsing the embedded object per input would dominate */
 static void *skeleton(const struct ks_tracer *t)
 {
-	static struct { const struct ks_tracer *t; void *skel; } cache[8];
+	static struct { const struct ks_tracer *t; void *skel; } cache[16];
 
 	for (size_t i = 0; i < sizeof(cache) / sizeof(cache[0]); i++) {
 		if (cache[i].t == t)

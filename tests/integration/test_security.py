@@ -187,6 +187,10 @@ def test_child_user_namespace(kscope):
     """sethostname() in a user namespace of its own: checked against it, granted."""
     res = kscope.command("security").run(["--all", "--cap", "SYS_ADMIN"],
                                          program=[SECACT, "-U"])
+    if res.rc == 77:
+        # unshare(CLONE_NEWUSER) is refused in a chroot (user_namespaces(7)): the VM
+        # guest whose root is the host's directory tree runs the tests in one
+        pytest.skip(res.stderr.strip())
     assert res.rc == 0, res
     pid = json.loads(res.stdout)["pid"]
     sh = [e for e in mine(res, pid, "capability") if e["syscall"] == "sethostname"]
@@ -194,8 +198,6 @@ def test_child_user_namespace(kscope):
     for e in sh:
         assert (e["userns"], e["userns_level"], e["verdict"]) == ("child", 1, "granted"), e
         assert e["userns_inum"] == sh[0]["userns_inum"] != 4026531837, e
-    # the checks of the host's namespace (exec, ...) say so
-    assert any(e["userns"] == "host" for e in mine(res, pid, "capability")), res.events
     assert {e["type"] for e in res.events} == {"capability"}, res.events
 
 

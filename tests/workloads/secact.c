@@ -3,7 +3,8 @@
  * secact -U
  *   In a new user namespace (unshare(CLONE_NEWUSER): all capabilities there),
  *   a new UTS namespace, then sethostname() x2: two CAP_SYS_ADMIN checks
- *   against a child user namespace, granted. Prints {"pid": PID}.
+ *   against a child user namespace, granted. Prints {"pid": PID}. Exit
+ *   status 77 if the kernel refuses the user namespace (EPERM: in a chroot).
  * secact [-m DIR] [-s SOURCE] [-n NAME] [-b BADNAME] [-x FILE] [-c COMM]
  *   Privileged actions whose every detail the test knows (kscope security),
  *   as root, in this order:
@@ -75,8 +76,13 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "Um:s:n:b:x:c:")) != -1) {
 		switch (opt) {
 		case 'U':
-			if (unshare(CLONE_NEWUSER))
-				return fail("unshare user");
+			if (unshare(CLONE_NEWUSER)) {
+				int err = errno;
+
+				/* refused in a chroot: 77, "cannot be done here" */
+				fail("unshare user");
+				return err == EPERM ? 77 : 1;
+			}
 			if (unshare(CLONE_NEWUTS))
 				return fail("unshare uts");
 			for (int i = 0; i < 2; i++)
