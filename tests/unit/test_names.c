@@ -16,6 +16,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <linux/bpf.h>
+#include <linux/capability.h>
+#include <linux/mount.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
 #include <cmocka.h>
 
 #include "engine/names.h"
@@ -368,6 +373,62 @@ static void test_open_flags_truncation(void **state)
 	}
 }
 
+/* ---- the other tables, and the look-ups over any table --------------------- */
+
+static void test_cap_ptrace_bpf_tables(void **state)
+{
+	(void)state;
+	assert_string_equal(ks_name_of(KS_NAMES(cap), CAP_SYS_ADMIN), "CAP_SYS_ADMIN");
+	assert_string_equal(ks_name_of(KS_NAMES(cap), CAP_CHOWN), "CAP_CHOWN");
+	assert_string_equal(ks_name_of(KS_NAMES(cap), CAP_SETUID), "CAP_SETUID");
+	assert_int_equal(ks_value_of(KS_NAMES(cap), "CAP_NET_RAW"), CAP_NET_RAW);
+	assert_int_equal(ks_value_of(KS_NAMES(cap), "CAP_LAST_CAP"), -1);	/* not a capability */
+	/* every capability up to the last the headers know is named */
+	for (long c = 0; c <= CAP_LAST_CAP; c++)
+		assert_non_null(ks_name_of(KS_NAMES(cap), c));
+	assert_null(ks_name_of(KS_NAMES(cap), CAP_LAST_CAP + 1));
+	assert_string_equal(ks_name_of(KS_NAMES(ptrace), PTRACE_ATTACH), "PTRACE_ATTACH");
+	assert_string_equal(ks_name_of(KS_NAMES(ptrace), PTRACE_DETACH), "PTRACE_DETACH");
+	assert_string_equal(ks_name_of(KS_NAMES(ptrace), PTRACE_SEIZE), "PTRACE_SEIZE");
+	/* the options and event numbers are not requests: 0x4200 is PTRACE_SETOPTIONS */
+	assert_string_equal(ks_name_of(KS_NAMES(ptrace), 0x4200), "PTRACE_SETOPTIONS");
+	assert_int_equal(ks_value_of(KS_NAMES(ptrace), "PTRACE_O_TRACEFORK"), -1);
+	assert_string_equal(ks_name_of(KS_NAMES(bpf_cmd), BPF_PROG_LOAD), "BPF_PROG_LOAD");
+	assert_string_equal(ks_name_of(KS_NAMES(bpf_cmd), BPF_MAP_CREATE), "BPF_MAP_CREATE");
+	assert_string_equal(ks_name_of(KS_NAMES(bpf_prog_type), BPF_PROG_TYPE_SOCKET_FILTER),
+			    "BPF_PROG_TYPE_SOCKET_FILTER");
+	assert_string_equal(ks_name_of(KS_NAMES(bpf_map_type), BPF_MAP_TYPE_RINGBUF),
+			    "BPF_MAP_TYPE_RINGBUF");
+	/* the enums' counters (__MAX_BPF_CMD...) are not names */
+	assert_int_equal(ks_value_of(KS_NAMES(bpf_cmd), "__MAX_BPF_CMD"), -1);
+	assert_null(ks_name_of(KS_NAMES(bpf_cmd), 100000));
+}
+
+static void test_flag_names(void **state)
+{
+	char buf[256];
+	size_t n;
+
+	(void)state;
+	n = ks_flag_names(buf, sizeof(buf), KS_NAMES(clone_ns), CLONE_NEWNS | CLONE_NEWUTS);
+	assert_int_equal(n, strlen(buf));
+	assert_string_equal(buf, "CLONE_NEWNS|CLONE_NEWUTS");
+	ks_flag_names(buf, sizeof(buf), KS_NAMES(clone_ns), 0);
+	assert_string_equal(buf, "0");
+	/* bits without a name: hex, after the names */
+	ks_flag_names(buf, sizeof(buf), KS_NAMES(clone_ns), CLONE_NEWPID | 0x1);
+	assert_string_equal(buf, "CLONE_NEWPID|0x1");
+	ks_flag_names(buf, sizeof(buf), KS_NAMES(mount_flag), MS_REC | MS_PRIVATE);
+	assert_string_equal(buf, "MS_REC|MS_PRIVATE");
+	ks_flag_names(buf, sizeof(buf), KS_NAMES(mount_flag), MS_NOSUID | MS_NODEV);
+	assert_string_equal(buf, "MS_NOSUID|MS_NODEV");
+	/* cut: the length it needed, the string terminated */
+	assert_int_equal(ks_flag_names(buf, 8, KS_NAMES(clone_ns), CLONE_NEWNS | CLONE_NEWUTS),
+			 strlen("CLONE_NEWNS|CLONE_NEWUTS"));
+	assert_int_equal(strlen(buf), 7);
+	assert_int_equal(ks_flag_names(buf, 0, KS_NAMES(clone_ns), CLONE_NEWNS), 11);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +447,8 @@ int main(void)
 		cmocka_unit_test(test_open_flags_unknown_bits),
 		cmocka_unit_test(test_open_flags_accmode_3),
 		cmocka_unit_test(test_open_flags_truncation),
+		cmocka_unit_test(test_cap_ptrace_bpf_tables),
+		cmocka_unit_test(test_flag_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
