@@ -54,13 +54,13 @@ struct sec_state {
 };
 
 static const char *const kind_names[SEC_K_MAX] = {
-	[SEC_K_CAP] = "capability", [SEC_K_SETID] = "setid", [SEC_K_EXEC] = "setid_exec",
+	[SEC_K_CAP] = "cap", [SEC_K_SETID] = "setid", [SEC_K_EXEC] = "suid",
 	[SEC_K_PTRACE] = "ptrace", [SEC_K_BPF] = "bpf", [SEC_K_MODULE] = "module",
-	[SEC_K_MOUNT] = "mount", [SEC_K_NS] = "namespace",
+	[SEC_K_MOUNT] = "mount", [SEC_K_NS] = "ns",
 };
 
-/* --kind's names (the event types are kind_names) */
-static const char *const kind_opts[] = { "cap", "setid", "exec", "ptrace", "bpf", "module",
+/* --kind's names: the event types */
+static const char *const kind_opts[] = { "cap", "setid", "suid", "ptrace", "bpf", "module",
 					 "mount", "ns", NULL };
 
 /* The syscalls of each op, by name (a name this architecture lacks is skipped) */
@@ -302,7 +302,7 @@ static void cap_event(struct ks_out *o, const struct sec_cap_event *e)
 	char buf[16];
 	const char *c = cap_name(e->cap, buf, sizeof(buf));
 
-	ks_rec_begin(o, "capability", &e->hdr);
+	ks_rec_begin(o, "cap", &e->hdr);
 	ks_rec_str(o, "capability", c, strlen(c), KS_TXT_BARE);
 	ks_rec_u64(o, "cap", e->cap, KS_TXT_HIDE);
 	ks_rec_str(o, "verdict", verdict, strlen(verdict), KS_TXT_BARE);
@@ -699,7 +699,7 @@ static const struct ks_cli_opt security_opts[] = {
 	{ "cap", OPT_CAP, "NAME[,NAME]", "only these capabilities (SYS_ADMIN, CAP_NET_RAW, 21)" },
 	{ "denied", OPT_DENIED, NULL, "only denied checks, and calls that failed",
 	  KS_CLI_SET(struct sec_state, denied) },
-	{ "kind", OPT_KIND, "LIST", "only these: cap,setid,exec,ptrace,bpf,module,mount,ns" },
+	{ "kind", OPT_KIND, "LIST", "only these: cap,setid,suid,ptrace,bpf,module,mount,ns" },
 	{ "sort", 's', "KEY", "--summary: order rows by count (default) or denied" },
 	{ "top", 'n', "N", "--summary: show the first N rows only" },
 	{ 0 }
@@ -743,7 +743,7 @@ static int security_parse(void *state, int key, const char *arg)
 		}
 		free(list);
 		if (i < 0 || !st->kinds || arg[strlen(arg) - 1] == ',') {
-			ks_cli_error(&security_cli, "invalid --kind '%s' (a list of cap, setid, exec, "
+			ks_cli_error(&security_cli, "invalid --kind '%s' (a list of cap, setid, suid, "
 				     "ptrace, bpf, module, mount, ns)", arg);
 			return -1;
 		}

@@ -98,7 +98,7 @@ def test_secact_events(kscope, tmp_path, setuid_file, variant):
     audit = None if expected_cap_hook(variant) in hooks.TP else True
 
     # the uid 1000 child: its CAP_SETUID grant, the transition, three denials
-    caps = mine(res, dropper, "capability")
+    caps = mine(res, dropper, "cap")
     for e in caps:
         assert set(e) == set(CAP_FIELDS), e
     assert [(e["capability"], e["verdict"], e["syscall"]) for e in caps] == \
@@ -148,12 +148,12 @@ def test_secact_events(kscope, tmp_path, setuid_file, variant):
     assert m[2]["target"] == mnt and m[2]["ret"] == 0, m[2]
 
     # the namespaces
-    (ns,) = mine(res, pid, "namespace")
+    (ns,) = mine(res, pid, "ns")
     assert ns["syscall"] == "unshare" and ns["flags"] == 0x04020000, ns
     assert set(ns["namespaces"].split("|")) == {"CLONE_NEWNS", "CLONE_NEWUTS"}, ns
 
     # the exec of the set-uid file: credentials before and after
-    (ex,) = mine(res, w["execer"], "setid_exec")
+    (ex,) = mine(res, w["execer"], "suid")
     assert ex["filename"] == setuid_file and ex["set"] == "setuid", ex
     assert (ex["file_uid"], ex["file_gid"], ex["file_mode"]) == (1000, 1000, "4755"), ex
     assert (ex["old_uid"], ex["old_euid"]) == (0, 0), ex
@@ -161,9 +161,9 @@ def test_secact_events(kscope, tmp_path, setuid_file, variant):
 
     # every event of the tree is one of these: nothing else from the workload
     for e in res.events:
-        if e["pid"] in (pid, dropper, w["execer"]) and e["type"] not in ("capability",):
-            assert e["type"] in ("setid", "ptrace", "bpf", "module", "mount", "namespace",
-                                 "setid_exec"), e
+        if e["pid"] in (pid, dropper, w["execer"]) and e["type"] not in ("cap",):
+            assert e["type"] in ("setid", "ptrace", "bpf", "module", "mount", "ns",
+                                 "suid"), e
     # its comm, escaped: JSON gives it back as set
     assert ns["comm"] == COMM, ns
 
@@ -193,12 +193,12 @@ def test_child_user_namespace(kscope):
         pytest.skip(res.stderr.strip())
     assert res.rc == 0, res
     pid = json.loads(res.stdout)["pid"]
-    sh = [e for e in mine(res, pid, "capability") if e["syscall"] == "sethostname"]
+    sh = [e for e in mine(res, pid, "cap") if e["syscall"] == "sethostname"]
     assert len(sh) == 2, sh
     for e in sh:
         assert (e["userns"], e["userns_level"], e["verdict"]) == ("child", 1, "granted"), e
         assert e["userns_inum"] == sh[0]["userns_inum"] != 4026531837, e
-    assert {e["type"] for e in res.events} == {"capability"}, res.events
+    assert {e["type"] for e in res.events} == {"cap"}, res.events
 
 
 def test_denied_only(kscope, tmp_path):
@@ -207,7 +207,7 @@ def test_denied_only(kscope, tmp_path):
     got = [(e["type"], e.get("capability") or e["syscall"]) for e in res.events
            if e["pid"] in tree]
     assert got == [("bpf", "bpf"), ("module", "finit_module"), ("module", "init_module")] + \
-        [("capability", "CAP_SYS_ADMIN")] * 3, got
+        [("cap", "CAP_SYS_ADMIN")] * 3, got
     assert all(e["ret"] < 0 for e in res.events if e["pid"] in tree), res.events
 
 
@@ -222,25 +222,25 @@ def test_cap_filter_all(kscope, tmp_path):
 def test_cap_all_counts_each_check(kscope, tmp_path):
     """--all: the parent's five granted sethostname() checks, one each."""
     res, w, _ = run_secact(kscope, tmp_path, ["--all", "--kind", "cap"])
-    sh = [e for e in mine(res, w["pid"], "capability") if e["syscall"] == "sethostname"]
+    sh = [e for e in mine(res, w["pid"], "cap") if e["syscall"] == "sethostname"]
     assert [(e["capability"], e["verdict"]) for e in sh] == [("CAP_SYS_ADMIN", "granted")] * 5
     # and the default shows one grant per (process, capability)
     res, w, _ = run_secact(kscope, tmp_path, ["--kind", "cap"])
-    caps = [e["capability"] for e in mine(res, w["pid"], "capability")]
+    caps = [e["capability"] for e in mine(res, w["pid"], "cap")]
     assert len(caps) == len(set(caps)) and "CAP_SYS_ADMIN" in caps, caps
 
 
 def test_unique(kscope, tmp_path):
     res, w, _ = run_secact(kscope, tmp_path, ["--unique"])
-    caps = mine(res, w["dropper"], "capability")
+    caps = mine(res, w["dropper"], "cap")
     assert [(e["capability"], e["verdict"]) for e in caps] == \
         [("CAP_SETUID", "granted"), ("CAP_SYS_ADMIN", "denied")], caps
 
 
 def test_kind_filter(kscope, tmp_path):
     res, w, _ = run_secact(kscope, tmp_path, ["--kind", "ptrace,ns", "-v"])
-    assert {e["type"] for e in res.events} == {"ptrace", "namespace"}, res.events
-    assert len(res.of("ptrace")) == 2 and len(res.of("namespace")) == 1, res.events
+    assert {e["type"] for e in res.events} == {"ptrace", "ns"}, res.events
+    assert len(res.of("ptrace")) == 2 and len(res.of("ns")) == 1, res.events
     assert "probe cap:" not in res.stderr and "probe exec:" not in res.stderr, res.stderr
 
 
@@ -257,8 +257,8 @@ def test_summary_per_process(kscope, tmp_path):
         r = rows[(pid, kind, name)]
         return r["count"], r["granted"], r["denied"]
 
-    assert counts(d, "capability", "CAP_SYS_ADMIN") == (3, 0, 3)
-    assert counts(d, "capability", "CAP_SETUID") == (1, 1, 0)
+    assert counts(d, "cap", "CAP_SYS_ADMIN") == (3, 0, 3)
+    assert counts(d, "cap", "CAP_SETUID") == (1, 1, 0)
     assert counts(d, "setid", "setresuid") == (1, 1, 0)
     p = w["pid"]
     assert counts(p, "ptrace", "PTRACE_ATTACH") == (1, 1, 0)
@@ -268,11 +268,11 @@ def test_summary_per_process(kscope, tmp_path):
     assert counts(p, "module", "init_module") == (1, 0, 1)
     assert counts(p, "mount", "mount") == (2, 2, 0)
     assert counts(p, "mount", "umount2") == (1, 1, 0)
-    assert counts(p, "namespace", "unshare") == (1, 1, 0)
+    assert counts(p, "ns", "unshare") == (1, 1, 0)
     # the parent's checks: its five sethostname() calls at least, all granted
-    c, g, dn = counts(p, "capability", "CAP_SYS_ADMIN")
+    c, g, dn = counts(p, "cap", "CAP_SYS_ADMIN")
     assert c >= 5 and dn == 0, (c, g, dn)
-    assert rows[(p, "capability", "CAP_SYS_ADMIN")]["comm"] == COMM
+    assert rows[(p, "cap", "CAP_SYS_ADMIN")]["comm"] == COMM
 
 
 def test_summary_per_cgroup(kscope, cgroup):
@@ -287,7 +287,7 @@ def test_summary_per_cgroup(kscope, cgroup):
     assert res.rc == 0, res
     rows = {(r["cgroup_id"], r["kind"], r["name"]): r for r in res.of("security_stat")}
     assert {k[0] for k in rows} == {cgid}, rows
-    r = rows[(cgid, "capability", "CAP_SYS_ADMIN")]
+    r = rows[(cgid, "cap", "CAP_SYS_ADMIN")]
     assert r["denied"] == 3 and r["granted"] >= 5, r
     r = rows[(cgid, "setid", "setresuid")]
     assert (r["count"], r["granted"], r["denied"]) == (1, 1, 0), r

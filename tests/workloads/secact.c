@@ -5,7 +5,7 @@
  *   a new UTS namespace, then sethostname() x2: two CAP_SYS_ADMIN checks
  *   against a child user namespace, granted. Prints {"pid": PID}. Exit
  *   status 77 if the kernel refuses the user namespace (EPERM: in a chroot).
- * secact [-m DIR] [-s SOURCE] [-n NAME] [-b BADNAME] [-x FILE] [-c COMM]
+ * secact [-q] [-m DIR] [-s SOURCE] [-n NAME] [-b BADNAME] [-x FILE] [-c COMM]
  *   Privileged actions whose every detail the test knows (kscope security),
  *   as root, in this order:
  *     - comm set to COMM (prctl), if given;
@@ -21,8 +21,8 @@
  *     - a child forked that calls setresuid(1000, 1000, 1000), then
  *       sethostname() x3 (each denied: EPERM);
  *     - with -x: a child forked that execs FILE (a set-uid file).
- *   Prints one JSON object: the pids and every result, for the test to
- *   compare with what kscope saw. Exit status 0; 2 usage; 1 a step that
+ *   Prints one JSON object (-q: nothing): the pids and every result, for
+ *   the test to compare with what kscope saw. Exit status 0; 2 usage; 1 a step that
  *   must succeed failed (said on stderr).
  */
 #include <errno.h>
@@ -72,8 +72,9 @@ int main(int argc, char **argv)
 	long fd, bad_ret = 0, finit_ret, init_ret;
 	pid_t traced, dropper, execer = 0;
 	int opt, status;
+	int quiet = 0;
 
-	while ((opt = getopt(argc, argv, "Um:s:n:b:x:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "Uqm:s:n:b:x:c:")) != -1) {
 		switch (opt) {
 		case 'U':
 			if (unshare(CLONE_NEWUSER)) {
@@ -90,6 +91,7 @@ int main(int argc, char **argv)
 					return fail("sethostname");
 			printf("{\"pid\": %d}\n", getpid());
 			return 0;
+		case 'q': quiet = 1; break;
 		case 'm': dir = optarg; break;
 		case 's': source = optarg; break;
 		case 'n': name = optarg; break;
@@ -97,7 +99,7 @@ int main(int argc, char **argv)
 		case 'x': file = optarg; break;
 		case 'c': comm = optarg; break;
 		default:
-			fprintf(stderr, "usage: secact -U | [-m DIR] [-s SOURCE] [-n NAME] [-b BADNAME] "
+			fprintf(stderr, "usage: secact -U | [-q] [-m DIR] [-s SOURCE] [-n NAME] [-b BADNAME] "
 				"[-x FILE] [-c COMM]\n");
 			return 2;
 		}
@@ -176,7 +178,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	printf("{\"pid\": %d, \"traced\": %d, \"dropper\": %d, \"execer\": %d, \"bpf_fd\": %ld, "
+	if (!quiet)
+		printf("{\"pid\": %d, \"traced\": %d, \"dropper\": %d, \"execer\": %d, \"bpf_fd\": %ld, "
 	       "\"bad_ret\": %ld, \"finit_ret\": %ld, \"init_ret\": %ld}\n", getpid(), traced,
 	       dropper, execer, fd, bad_ret, finit_ret, init_ret);
 	close(fd);
