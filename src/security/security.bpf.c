@@ -184,8 +184,10 @@ static __always_inline void on_cap(const struct cred *cred, const struct user_na
 		/* the common case, a grant shown already: one lookup */
 		if (bpf_map_lookup_elem(&seen, &key))
 			return;
-		/* made meanwhile on another CPU: that one is shown */
-		if (bpf_map_update_elem(&seen, &key, &one, BPF_NOEXIST))
+		/* made meanwhile on another CPU: that one is shown (any other
+		 * failure: this one is shown, and the next may be too) */
+		if (bpf_map_update_elem(&seen, &key, &one, BPF_NOEXIST) &&
+		    bpf_map_lookup_elem(&seen, &key))
 			return;
 	}
 	e = ks_reserve(sizeof(*e));
