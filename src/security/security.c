@@ -295,6 +295,22 @@ static void rec_result(struct ks_out *o, int64_t ret, bool can_fail)
 		ks_rec_null(o, "error", KS_TXT_HIDE);
 }
 
+/*
+ * key: the name of number v in table t (text: the name alone), null if it
+ * has none; num_key: the number (in text only when it has no name)
+ */
+static void rec_named(struct ks_out *o, const char *key, const char *num_key,
+		      const struct ks_name *t, unsigned n, uint64_t v, unsigned txt)
+{
+	const char *s = ks_name_of(t, n, (long)v);
+
+	if (s)
+		ks_rec_str(o, key, s, strlen(s), txt);
+	else
+		ks_rec_null(o, key, KS_TXT_HIDE);
+	ks_rec_u64(o, num_key, v, s ? KS_TXT_HIDE : 0);
+}
+
 static void cap_event(struct ks_out *o, const struct sec_cap_event *e)
 {
 	const char *verdict = e->ret ? "denied" : "granted";
@@ -448,38 +464,22 @@ static void priv_event(struct ks_out *o, const struct sec_event *e)
 			text_id_changes(o, e, false);
 		break;
 	case SEC_K_PTRACE:
-		s = ks_name_of(KS_NAMES(ptrace), (long)e->args[0]);
-		if (s)
-			ks_rec_str(o, "request", s, strlen(s), KS_TXT_BARE);
-		else
-			ks_rec_null(o, "request", KS_TXT_HIDE);
-		ks_rec_u64(o, "request_nr", e->args[0], s ? KS_TXT_HIDE : 0);
+		rec_named(o, "request", "request_nr", KS_NAMES(ptrace), e->args[0], KS_TXT_BARE);
 		ks_rec_u64(o, "target_pid", (uint32_t)e->args[1], 0);
 		rec_hex(o, "addr", e->args[2], KS_TXT_HIDE);
 		rec_hex(o, "data", e->args[3], KS_TXT_HIDE);
 		rec_result(o, e->ret, true);
 		break;
 	case SEC_K_BPF:
-		s = ks_name_of(KS_NAMES(bpf_cmd), (long)e->args[0]);
-		if (s)
-			ks_rec_str(o, "command", s, strlen(s), KS_TXT_BARE);
-		else
-			ks_rec_null(o, "command", KS_TXT_HIDE);
-		ks_rec_u64(o, "cmd", e->args[0], s ? KS_TXT_HIDE : 0);
+		rec_named(o, "command", "cmd", KS_NAMES(bpf_cmd), e->args[0], KS_TXT_BARE);
 		if ((e->flags & SEC_F_ATTR) && e->args[0] == 5) {
-			s = ks_name_of(KS_NAMES(bpf_prog_type), e->attr_type);
-			if (s)
-				ks_rec_str(o, "prog_type", s, strlen(s), 0);
-			else
-				ks_rec_u64(o, "prog_type", e->attr_type, 0);
+			rec_named(o, "prog_type", "prog_type_nr", KS_NAMES(bpf_prog_type),
+				  e->attr_type, 0);
 			ks_rec_str(o, "prog_name", e->attr_name, strnlen(e->attr_name, SEC_NAME), 0);
 			ks_rec_u64(o, "insn_cnt", e->attr_count, 0);
 		} else if ((e->flags & SEC_F_ATTR) && e->args[0] == 0) {
-			s = ks_name_of(KS_NAMES(bpf_map_type), e->attr_type);
-			if (s)
-				ks_rec_str(o, "map_type", s, strlen(s), 0);
-			else
-				ks_rec_u64(o, "map_type", e->attr_type, 0);
+			rec_named(o, "map_type", "map_type_nr", KS_NAMES(bpf_map_type), e->attr_type,
+				  0);
 			ks_rec_str(o, "map_name", e->attr_name, strnlen(e->attr_name, SEC_NAME), 0);
 		}
 		rec_result(o, e->ret, true);
