@@ -808,6 +808,10 @@ static int diskio_setup(void *state, struct ks_opts *o)
 					 [SORT_ERRORS] = C_ERRORS, [SORT_QUEUE] = C_Q + 1,
 					 [SORT_DEVICE] = C_D + 1 };
 
+	if (o->container && !st->events) {
+		ks_cli_error(&diskio_cli, "-C names the container of each event record: it needs --events");
+		return KS_EXIT_USAGE;
+	}
 	if (st->per_dev && !st->hist) {
 		ks_cli_error(&diskio_cli, "-D (--per-device) is for --hist");
 		return KS_EXIT_USAGE;

@@ -32,6 +32,7 @@ struct ks_opts {
 	struct ks_outfile outfile;     /* -o FILE: opened when parsed, begun at tracing */
 	int out_fd;                    /* stdout or the -o file */
 	bool wallclock;                /* -T */
+	bool container;                /* -C: each event's container */
 	int verbose;                   /* -v */
 	const char *btf_path;          /* --btf */
 	unsigned no_hook;              /* --no-hook: KS_FAM_* mask */

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "out.h"
 #include "util.h"
 
@@ -902,10 +903,11 @@ void ks_rec_header(struct ks_out *o)
 	if (o->json)
 		return;
 	ks_out_sep(o);		/* the event stream is a block of its own */
-	ks_out_printf(o, "%-*s %-*s %-*s %-*s %-*s %-*s %s\n",
+	ks_out_printf(o, "%-*s %-*s %-*s %-*s %-*s %-*s %s%s\n",
 		      o->wallclock ? 15 : 11, o->wallclock ? "TIME" : "TIME(s)",
 		      COL_EVENT, "EVENT", COL_PID, "PID", COL_PID, "TID",
-		      COL_PID, "PPID", KS_COMM_LEN, "COMM", "DETAILS");
+		      COL_PID, "PPID", KS_COMM_LEN, "COMM", o->container ? "CONTAINER    " : "",
+		      "DETAILS");
 }
 
 static void col_u64(struct ks_out *o, uint64_t v, size_t width)
@@ -953,6 +955,19 @@ static void rec_begin_json(struct ks_out *o, const char *type, const struct ks_h
 	d = put_lit(d, ",\"cpu\":");
 	d = put_u64(d, h->cpu);
 	commit(o, d);
+	if (o->container) {
+		const struct ks_container *c = ks_cgroup2_container(h->cgroup_id);
+		const char *rt = c ? ks_ctr_runtime_name(c->runtime) : NULL;
+
+		if (c)
+			ks_json_kv_str_n(o, "container", 9, c->id, strlen(c->id));
+		else
+			ks_json_kv_null_n(o, "container", 9);
+		if (rt)
+			ks_json_kv_str_n(o, "container_runtime", 17, rt, strlen(rt));
+		else
+			ks_json_kv_null_n(o, "container_runtime", 17);
+	}
 }
 
 /* worst case of the table's common columns, but COMM */
@@ -983,6 +998,18 @@ void ks_rec_begin(struct ks_out *o, const char *type, const struct ks_hdr *h)
 	start = o->len;
 	ks_out_text(o, h->comm, sizeof(h->comm));
 	ks_out_pad(o, start, KS_COMM_LEN);
+	if (o->container) {
+		const struct ks_container *c = ks_cgroup2_container(h->cgroup_id);
+
+		/* the short id, as docker ps shows it; "-" for the host */
+		ks_out_char(o, ' ');
+		start = o->len;
+		if (c && c->id[0])
+			ks_out_mem(o, c->id, 12);
+		else
+			ks_out_char(o, '-');
+		ks_out_pad(o, start, 12);
+	}
 }
 
 /* Table: separator and "key=" before a detail field; false if hidden */

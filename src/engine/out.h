@@ -33,6 +33,7 @@ struct ks_out {
 	int fd;
 	bool json;
 	bool wallclock;        /* -T */
+	bool container;        /* -C: event records name their task's container */
 	int err;               /* first write error (-EPIPE when the reader left) */
 	size_t dropped;        /* bytes not written after a stop (-ETIMEDOUT) */
 	/* set by a signal handler: then wait at most 1 s for a stalled reader */

@@ -708,6 +708,7 @@ struct ks_trace *ks_trace_new(const struct ks_tracer *t, struct ks_opts *o, void
 		errno = -err;
 		return NULL;
 	}
+	c->out.container = o->container;
 	return c;
 }
 

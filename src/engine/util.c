@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "container.h"
 #include "events.h"
 #include "util.h"
 
@@ -237,6 +238,41 @@ const char *ks_cgroup2_path(uint64_t id)
 		return NULL;
 	snprintf(cg_v2.root, sizeof(cg_v2.root), "%s", root);
 	return cg_tree_path(&cg_v2, id, false);
+}
+
+/* cgroup v2 ids to containers: open addressing, the newest entry wins a full probe run */
+#define CTR_CACHE 1024
+#define CTR_PROBES 8
+
+static struct ctr_ent {
+	uint64_t id;               /* 0: empty */
+	bool is;                   /* c holds a container */
+	struct ks_container c;
+} ctr_cache[CTR_CACHE];
+
+const struct ks_container *ks_cgroup2_container(uint64_t id)
+{
+	size_t h = (id * 0x9e3779b97f4a7c15ull) >> 54;	/* 10 bits: CTR_CACHE */
+	struct ctr_ent *slot = NULL;
+	const char *path;
+
+	for (int i = 0; i < CTR_PROBES; i++) {
+		struct ctr_ent *e = &ctr_cache[(h + i) % CTR_CACHE];
+
+		if (e->id == id)
+			return e->is ? &e->c : NULL;
+		if (!e->id && !slot)
+			slot = e;
+	}
+	path = id ? ks_cgroup2_path(id) : NULL;
+	if (!path)
+		return NULL;	/* not found (yet): asked again, walked again at most once a second */
+	if (!slot)
+		slot = &ctr_cache[h % CTR_CACHE];
+	slot->id = id;
+	slot->is = !ks_container_parse(path, strlen(path), &slot->c) && slot->c.id[0] &&
+		   !slot->c.monitor;
+	return slot->is ? &slot->c : NULL;
 }
 
 /* Does a mount's option list (comma-separated) hold this word? */

@@ -37,6 +37,13 @@ const char *ks_cgroup2_root(void);
  * id walks it again, at most once a second.
  */
 const char *ks_cgroup2_path(uint64_t id);
+/*
+ * The container whose cgroup (v2) this is or is below (container.h: from
+ * its path), or NULL: the host, a runtime's monitor, or a cgroup not
+ * found. Cached per id: a lookup costs a hash probe once a cgroup is known.
+ */
+struct ks_container;
+const struct ks_container *ks_cgroup2_container(uint64_t id);
 /* The mount point of the cgroup v1 hierarchy of this controller ("blkio"); NULL if none */
 const char *ks_cgroup_v1_root(const char *ctrl);
 /*

@@ -502,6 +502,9 @@ static int fileio_teardown(void *state, int rc)
 
 static const struct ks_cli_conflict fileio_conflicts[] = {
 	{ OPT_TOP, 'x', "--top prints the summary only" },
+	{ OPT_TOP, 'C', "-C names the container of each event record, --top prints none" },
+	{ KS_CLI_KEY_INTERVAL, 'C', "-C names the container of each event record, an interval "
+	  "prints the summary only (--top)" },
 	{ OPT_TOP, OPT_SLOW, "--top prints the summary only" },
 	{ KS_CLI_KEY_INTERVAL, 'x', "an interval prints the summary only (--top)" },
 	{ KS_CLI_KEY_INTERVAL, OPT_SLOW, "an interval prints the summary only (--top)" },

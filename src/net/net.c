@@ -979,6 +979,10 @@ static const struct ks_cli_conflict net_conflicts[] = {
 	{ '4', '6', "each leaves the other family out" },
 	{ OPT_EVENTS, KS_CLI_KEY_INTERVAL, "the events are a stream, an interval's table a summary" },
 	{ OPT_EVENTS, OPT_BY, "the events are a stream, --by a summary" },
+	{ 'C', KS_CLI_KEY_INTERVAL, "-C names the container of each record, an interval prints "
+	  "tables" },
+	{ 'C', OPT_BY, "-C names the container of each record, --by prints tables" },
+	{ 'C', OPT_DROPS, "-C names the container of each record, --drops prints tables" },
 	{ OPT_DROPS, OPT_EVENTS, "--drops shows packet drops instead of connections" },
 	{ OPT_DROPS, OPT_LADDR, "--drops counts packets: it filters by --port and -4/-6" },
 	{ OPT_DROPS, OPT_RADDR, "--drops counts packets: it filters by --port and -4/-6" },

@@ -173,6 +173,7 @@ static int proc_teardown(void *state, int rc)
 
 static const struct ks_cli_conflict proc_conflicts[] = {
 	{ OPT_TREE, 'e', "the tree is built from every fork, exec and exit" },
+	{ OPT_TREE, 'C', "-C names the container of each event record, the tree has none" },
 	{ OPT_TREE, 'x', "the tree shows the execs that happened, not the ones that failed" },
 	{ 0 }
 };

@@ -1078,6 +1078,10 @@ static int sched_setup(void *state, struct ks_opts *o)
 {
 	struct sched_state *st = state;
 
+	if (o->container && !st->events) {
+		ks_cli_error(&sched_cli, "-C names the container of each event record: it needs --events");
+		return KS_EXIT_USAGE;
+	}
 	if (st->by == SCHED_HIST_CGROUP && !st->hist_view) {
 		ks_cli_error(&sched_cli, "--by cgroup needs --hist");
 		return KS_EXIT_USAGE;

@@ -758,6 +758,7 @@ static const struct ks_cli_conflict security_conflicts[] = {
 	{ OPT_SUMMARY, OPT_ALL, "--summary counts every check, --all streams them" },
 	{ OPT_SUMMARY, OPT_UNIQUE, "--summary counts every check, --unique streams some" },
 	{ OPT_BY, OPT_ALL, "--by groups --summary's rows" },
+	{ OPT_SUMMARY, 'C', "-C names the container of each event record, --summary prints none" },
 	{ 0 }
 };
 

@@ -589,6 +589,10 @@ static int syscall_setup(void *state, struct ks_opts *o)
 	struct sys_state *st = state;
 	size_t vsize;
 
+	if (o->container && !st->events) {
+		ks_cli_error(&syscall_cli, "-C names the container of each event record: it needs --events");
+		return KS_EXIT_USAGE;
+	}
 	if (st->hist && st->by_process) {
 		ks_cli_error(&syscall_cli, "--hist is per syscall: it does not go with --by process");
 		return KS_EXIT_USAGE;
