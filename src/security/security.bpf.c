@@ -6,11 +6,19 @@
  *   cap_capable (6.14+)       a capability check and its verdict (the
  *                             tracepoint); before, fexit or a kretprobe on
  *                             cap_capable(), which also have the audit flag
- *   sys_enter / sys_exit      the watched syscalls only (setuid family,
- *                             capset, execve, ptrace, bpf, module loads,
- *                             mounts, unshare, setns): a byte of rodata per
- *                             syscall number says which, so every other
- *                             call costs one load and a compare
+ *   syscalls:sys_enter_NAME,  the watched syscalls (setuid family, capset,
+ *   syscalls:sys_exit_NAME    execve, ptrace, bpf, module loads, mounts,
+ *                             unshare, setns): one program for every enter
+ *                             and one for every exit, which userspace
+ *                             attaches to each syscall's own tracepoints,
+ *                             so no other syscall runs a program
+ *   sys_exit (raw_syscalls)   only for a watched syscall without
+ *                             tracepoints (the module syscalls of a kernel
+ *                             built without modules: their attempts are
+ *                             still seen): a byte of rodata per syscall
+ *                             number says which, and the call is taken
+ *                             whole at its exit (its arguments are still in
+ *                             its registers)
  *   sched_process_exec        an exec of a set-uid or set-gid file, with
  *                             the credentials before (seen at execve's
  *                             entry) and after
@@ -24,6 +32,7 @@
 #include "security.h"
 
 const volatile __u8 sec_op[SEC_NR_SLOTS];   /* enum sec_op per syscall number */
+const volatile __u8 sec_raw[SEC_NR_SLOTS];  /* 1: a watched syscall without tracepoints */
 const volatile __u64 cap_mask;              /* --cap: the capabilities shown; 0 all */
 const volatile __u8 denied_only;            /* --denied */
 const volatile __u8 cap_mode = SEC_CAPS_FIRST;
@@ -414,36 +423,23 @@ static __always_inline void enter_op(struct sec_task *s, __u8 op)
 	}
 }
 
-static __always_inline void on_sys_enter(long id, struct pt_regs *regs, const __u64 *tp_args)
+/* A watched syscall's entry (its tracepoint's record: the number and the arguments) */
+static __always_inline void on_sys_enter(long id, const __u64 *args)
 {
 	__u8 op = op_of(id);
 	struct sec_task *s;
 
 	if (op == SEC_OP_NONE || !counting)
 		return;
-	if (op == SEC_OP_BPF) {
-		__u64 cmd = tp_args ? tp_args[0] : PT_REGS_PARM1_CORE_SYSCALL(regs);
-
-		if (!bpf_all && !bpf_cmd_shown(cmd))
-			return;
-	}
+	if (op == SEC_OP_BPF && !bpf_all && !bpf_cmd_shown(args[0]))
+		return;
 	if (unwanted())
 		return;
-	if (ks_cfg.task_storage && ks_task_is_compat(bpf_get_current_task_btf()))
-		return;		/* a 32-bit task: its numbers are another table's */
 	s = slot(true);
 	if (!s)
 		return;
-	if (tp_args) {
-		for (int i = 0; i < 5; i++)
-			s->args[i] = tp_args[i];
-	} else {
-		s->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
-		s->args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
-		s->args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
-		s->args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
-		s->args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
-	}
+	for (int i = 0; i < 5; i++)
+		s->args[i] = args[i];
 	s->nr = id;
 	s->flags = SEC_F_OLD;
 	s->attr_type = s->attr_count = 0;
@@ -513,55 +509,136 @@ static __always_inline void on_sys_exit(long id, long ret)
 	emit_event(s, op, ret);
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sec_sys_enter_btf, struct pt_regs *regs, long id)
+/* syscalls:sys_enter_NAME and sys_exit_NAME: every syscall's record has this layout */
+struct sec_scall_enter_rec {
+	__u64 common;
+	int nr;
+	int pad;
+	__u64 args[6];
+};
+
+struct sec_scall_exit_rec {
+	__u64 common;
+	int nr;
+	int pad;
+	long ret;
+};
+
+/*
+ * Attached by userspace to each watched syscall's sys_enter_NAME (aux
+ * programs): one per argument count, as the kernel refuses to attach a
+ * program that may read past the tracepoint's record (its args[N - 1] is
+ * its last).
+ */
+#define SCALL_ENTER(n)								\
+	SEC("tracepoint")							\
+	int sec_scall_enter##n(struct sec_scall_enter_rec *ctx)			\
+	{									\
+		__u64 args[5] = {};						\
+										\
+		for (int i = 0; i < (n); i++)					\
+			args[i] = ctx->args[i];					\
+		on_sys_enter(ctx->nr, args);					\
+		return 0;							\
+	}
+
+SCALL_ENTER(1)
+SCALL_ENTER(2)
+SCALL_ENTER(3)
+SCALL_ENTER(4)
+SCALL_ENTER(5)
+
+SEC("tracepoint")
+int sec_scall_exit(struct sec_scall_exit_rec *ctx)
 {
-	on_sys_enter(id, regs, NULL);
+	on_sys_exit(ctx->nr, ctx->ret);
 	return 0;
 }
 
-SEC("raw_tp/sys_enter")
-int BPF_PROG(sec_sys_enter_raw, struct pt_regs *regs, long id)
+/*
+ * A watched syscall without tracepoints, whole at its exit (raw_syscalls):
+ * its arguments are still in its registers (x86: all but rax; arm64:
+ * orig_x0 and x1-x5), the user memory they point to too. Its credentials
+ * before are known only for the calls that cannot change them.
+ */
+static __always_inline void on_raw_exit(long id, struct pt_regs *regs, long ret)
 {
-	on_sys_enter(id, regs, NULL);
-	return 0;
-}
+	__u32 nr = id;
+	struct sec_task *s;
+	bool failed;
+	__u8 op;
 
-SEC("tracepoint/raw_syscalls/sys_enter")
-int sec_sys_enter_tp(struct trace_event_raw_sys_enter *ctx)
-{
-	__u64 args[5];
-
-	if (op_of(ctx->id) == SEC_OP_NONE)
-		return 0;
-	/* the verifier wants constant offsets into ctx */
-	args[0] = ctx->args[0];
-	args[1] = ctx->args[1];
-	args[2] = ctx->args[2];
-	args[3] = ctx->args[3];
-	args[4] = ctx->args[4];
-	on_sys_enter(ctx->id, NULL, args);
-	return 0;
+	if (nr >= SEC_NR_SLOTS)
+		return;
+	barrier_var(nr);
+	if (!sec_raw[nr & (SEC_NR_SLOTS - 1)])
+		return;
+	op = sec_op[nr & (SEC_NR_SLOTS - 1)];
+	/* an exec is reported at sched_process_exec */
+	if (op == SEC_OP_NONE || op == SEC_OP_EXECVE || op == SEC_OP_EXECVEAT || !counting)
+		return;
+	if (unwanted())
+		return;
+	if (ks_cfg.task_storage && ks_task_is_compat(bpf_get_current_task_btf()))
+		return;
+	if (!regs && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	s = slot(true);		/* scratch for the user memory read */
+	if (!s)
+		return;
+	__builtin_memset(s->args, 0, sizeof(s->args));
+	if (regs) {
+		s->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		s->args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		s->args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		s->args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
+		s->args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
+	}
+	s->nr = id;
+	s->flags = 0;
+	s->attr_type = s->attr_count = 0;
+	s->attr_name[0] = 0;
+	s->fstype[0] = 0;
+	s->str[0][0] = s->str[1][0] = 0;
+	if (sec_op_kind(op) != SEC_K_SETID) {
+		current_creds(&s->old_creds);
+		s->flags = SEC_F_OLD;
+	} else {
+		__builtin_memset(&s->old_creds, 0, sizeof(s->old_creds));
+	}
+	if (op != SEC_OP_BPF || bpf_all || bpf_cmd_shown(s->args[0]))
+		enter_op(s, op);
+	else
+		return;
+	s->op = SEC_OP_NONE;
+	failed = ret < 0 && ret >= -4095 && op != SEC_OP_SETFSUID && op != SEC_OP_SETFSGID;
+	if (denied_only && !failed)
+		return;
+	if (summary) {
+		count(sec_op_kind(op), event_name(op, s->args), failed);
+		return;
+	}
+	emit_event(s, op, ret);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sec_sys_exit_btf, struct pt_regs *regs, long ret)
 {
-	on_sys_exit(KS_REGS_SYSCALL_NR(regs), ret);
+	on_raw_exit(KS_REGS_SYSCALL_NR(regs), regs, ret);
 	return 0;
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(sec_sys_exit_raw, struct pt_regs *regs, long ret)
 {
-	on_sys_exit(KS_REGS_SYSCALL_NR(regs), ret);
+	on_raw_exit(KS_REGS_SYSCALL_NR(regs), regs, ret);
 	return 0;
 }
 
 SEC("tracepoint/raw_syscalls/sys_exit")
 int sec_sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
 {
-	on_sys_exit(ctx->id, ctx->ret);
+	on_raw_exit(ctx->id, NULL, ctx->ret);
 	return 0;
 }
 

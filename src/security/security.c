@@ -24,6 +24,7 @@
 #include "engine/cli.h"
 #include "engine/names.h"
 #include "engine/out.h"
+#include "engine/probe.h"
 #include "engine/table.h"
 #include "engine/trace.h"
 #include "engine/util.h"
@@ -33,6 +34,9 @@
 KS_SKEL_OPS(security_bpf);
 
 enum sort_key { SORT_COUNT, SORT_DENIED };
+
+/* the syscalls watched (op_syscalls below), at most */
+#define ARRAY_SIZE_OPS 32
 
 struct sec_state {
 	struct ks_opts *opts;
@@ -51,6 +55,12 @@ struct sec_state {
 	bool interval_mode;
 	int ncpus;
 	struct sec_count *vals;    /* lookup buffer: one per possible CPU */
+	/* the watched syscalls with tracepoints (op_syscalls indexes), and their links */
+	unsigned tp[ARRAY_SIZE_OPS], ntp;
+	unsigned char tp_args[ARRAY_SIZE_OPS];   /* their argument counts */
+	unsigned nraw;             /* watched syscalls without: raw_syscalls' sys_exit */
+	struct bpf_link *links[2 * ARRAY_SIZE_OPS];
+	unsigned nlinks;
 };
 
 static const char *const kind_names[SEC_K_MAX] = {
@@ -63,8 +73,12 @@ static const char *const kind_names[SEC_K_MAX] = {
 static const char *const kind_opts[] = { "cap", "setid", "suid", "ptrace", "bpf", "module",
 					 "mount", "ns", NULL };
 
-/* The syscalls of each op, by name (a name this architecture lacks is skipped) */
-static const struct { const char *name; enum sec_op op; } op_syscalls[] = {
+/*
+ * The syscalls of each op, by name (a name this architecture lacks is
+ * skipped), and their tracepoints' name where it is another (the kernel's
+ * SYSCALL_DEFINE name: umount2 is "umount")
+ */
+static const struct { const char *name; enum sec_op op; const char *tp; } op_syscalls[] = {
 	{ "setuid", SEC_OP_SETUID }, { "setgid", SEC_OP_SETGID },
 	{ "setreuid", SEC_OP_SETREUID }, { "setregid", SEC_OP_SETREGID },
 	{ "setresuid", SEC_OP_SETRESUID }, { "setresgid", SEC_OP_SETRESGID },
@@ -75,12 +89,15 @@ static const struct { const char *name; enum sec_op op; } op_syscalls[] = {
 	{ "bpf", SEC_OP_BPF },
 	{ "init_module", SEC_OP_INIT_MODULE }, { "finit_module", SEC_OP_FINIT_MODULE },
 	{ "delete_module", SEC_OP_DELETE_MODULE },
-	{ "mount", SEC_OP_MOUNT }, { "umount2", SEC_OP_UMOUNT }, { "umount", SEC_OP_UMOUNT },
+	{ "mount", SEC_OP_MOUNT }, { "umount2", SEC_OP_UMOUNT, "umount" },
+	{ "umount", SEC_OP_UMOUNT, "oldumount" },
 	{ "fsopen", SEC_OP_FSOPEN }, { "fsmount", SEC_OP_FSMOUNT }, { "fspick", SEC_OP_FSPICK },
 	{ "move_mount", SEC_OP_MOVE_MOUNT }, { "open_tree", SEC_OP_OPEN_TREE },
 	{ "mount_setattr", SEC_OP_MOUNT_SETATTR },
 	{ "unshare", SEC_OP_UNSHARE }, { "setns", SEC_OP_SETNS },
 };
+
+_Static_assert(ARRAY_SIZE(op_syscalls) <= ARRAY_SIZE_OPS, "sec_state's tp[] and links[]");
 
 /* The syscall name of an op (its first), for a summary row */
 static const char *op_name(unsigned op)
@@ -569,9 +586,11 @@ static const struct ks_probe security_probes[] = {
 	  KS_PROBE_OPTIONAL | KS_PROBE_BEST,
 	  .with = { KS_WITH(security_bpf, sec_cap_kretprobe, sec_cap_kprobe) },
 	  .lacks = { cap_lacks, cap_lacks, cap_lacks } },
-	{ "sys-enter", { KS_PROG(security_bpf, sec_sys_enter_btf),
-			 KS_PROG(security_bpf, sec_sys_enter_raw),
-			 KS_PROG(security_bpf, sec_sys_enter_tp) }, KS_PROBE_OPTIONAL },
+	/*
+	 * Watched syscalls without tracepoints of their own (a kernel built
+	 * without modules has no sys_enter_finit_module): whole at their exit.
+	 * The others are the aux programs', attached in security_start().
+	 */
 	{ "sys-exit", { KS_PROG(security_bpf, sec_sys_exit_btf),
 			KS_PROG(security_bpf, sec_sys_exit_raw),
 			KS_PROG(security_bpf, sec_sys_exit_tp) }, KS_PROBE_OPTIONAL },
@@ -579,18 +598,62 @@ static const struct ks_probe security_probes[] = {
 		    KS_PROG(security_bpf, sec_exec_tp) }, KS_PROBE_OPTIONAL },
 };
 
+/*
+ * The arguments the kernel's syscalls:sys_enter_NAME record has (the
+ * fields after __syscall_nr in its format), if it has that tracepoint and
+ * sys_exit_NAME too; else -1
+ */
+static int syscall_tracepoint_args(const char *name)
+{
+	const char *tfs = ks_tracefs();
+	char path[512], line[512];
+	int n = 0;
+	bool past_nr = false;
+	FILE *f;
+
+	if (!tfs)
+		return -1;
+	snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_%s/id", tfs, name);
+	if (access(path, F_OK))
+		return -1;
+	snprintf(path, sizeof(path), "%s/events/syscalls/sys_enter_%s/format", tfs, name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "field:"))
+			continue;
+		if (past_nr)
+			n++;
+		else if (strstr(line, "__syscall_nr;"))
+			past_nr = true;
+	}
+	fclose(f);
+	return past_nr ? n : -1;
+}
+
 static int security_configure(void *state, void *skel)
 {
 	struct sec_state *st = state;
 	struct security_bpf *s = skel;
 
-	for (size_t i = 0; i < ARRAY_SIZE(op_syscalls); i++) {
+	for (unsigned i = 0; i < ARRAY_SIZE(op_syscalls); i++) {
 		long nr = ks_syscall_nr(op_syscalls[i].name);
 		unsigned kind = sec_op_kind(op_syscalls[i].op);
+		int nargs;
 
 		if (nr < 0 || nr >= SEC_NR_SLOTS || !(st->kinds & (1u << kind)))
 			continue;
 		s->rodata->sec_op[nr] = op_syscalls[i].op;
+		nargs = syscall_tracepoint_args(op_syscalls[i].tp ? op_syscalls[i].tp :
+							 op_syscalls[i].name);
+		if (nargs > 0) {
+			st->tp_args[st->ntp] = nargs < 5 ? nargs : 5;
+			st->tp[st->ntp++] = i;
+		} else {
+			s->rodata->sec_raw[nr] = 1;
+			st->nraw++;
+		}
 	}
 	s->rodata->cap_mask = st->cap_mask;
 	s->rodata->denied_only = st->denied;
@@ -618,13 +681,18 @@ static bool security_wanted(void *state, const struct ks_probe *p)
 		return st->kinds & (1u << SEC_K_CAP);
 	if (!strcmp(p->name, "exec"))
 		return st->kinds & (1u << SEC_K_EXEC);
-	return st->kinds & SEC_KINDS_SYSCALL;
+	return st->nraw > 0;	/* sys-exit: the syscalls without tracepoints */
 }
 
 static int security_start(void *state, void *skel, struct ks_out *o)
 {
 	struct sec_state *st = state;
 	struct security_bpf *s = skel;
+
+	struct bpf_program *enter[5] = {
+		s->progs.sec_scall_enter1, s->progs.sec_scall_enter2, s->progs.sec_scall_enter3,
+		s->progs.sec_scall_enter4, s->progs.sec_scall_enter5,
+	};
 
 	st->skel = s;
 	if ((st->kinds & (1u << SEC_K_CAP)) && bpf_program__fd(s->progs.sec_cap_btf) < 0 &&
@@ -639,6 +707,46 @@ static int security_start(void *state, void *skel, struct ks_out *o)
 		}
 		fprintf(stderr, "kscope: security: capability checks are not shown: no hook for "
 			"them on this kernel (kscope doctor)\n");
+	}
+	for (unsigned i = 0; i < st->ntp; i++) {
+		const char *name = op_syscalls[st->tp[i]].tp ? op_syscalls[st->tp[i]].tp :
+				   op_syscalls[st->tp[i]].name;
+		char tp[64];
+
+		for (int exit = 0; exit < 2; exit++) {
+			struct bpf_link *l;
+
+			snprintf(tp, sizeof(tp), "sys_%s_%s", exit ? "exit" : "enter", name);
+			l = bpf_program__attach_tracepoint(exit ? s->progs.sec_scall_exit :
+							   enter[st->tp_args[i] - 1], "syscalls", tp);
+			if (!l) {
+				fprintf(stderr, "kscope: security: cannot attach syscalls:%s: %s\n", tp,
+					strerror(errno));
+				return -1;
+			}
+			st->links[st->nlinks++] = l;
+		}
+	}
+	if (st->opts->verbose && st->ntp) {
+		fprintf(stderr, "kscope: probe syscalls: tracepoint/syscalls/sys_{enter,exit}_* (");
+		for (unsigned i = 0; i < st->ntp; i++)
+			fprintf(stderr, "%s%s", i ? "," : "", op_syscalls[st->tp[i]].name);
+		fprintf(stderr, ")\n");
+	}
+	if (st->opts->verbose && st->nraw) {
+		bool first = true;
+
+		fprintf(stderr, "kscope: probe sys-exit: for the syscalls without tracepoints (");
+		for (unsigned i = 0; i < ARRAY_SIZE(op_syscalls); i++) {
+			long nr = ks_syscall_nr(op_syscalls[i].name);
+
+			if (nr >= 0 && nr < SEC_NR_SLOTS && s->rodata->sec_raw[nr] &&
+			    s->rodata->sec_op[nr] == op_syscalls[i].op) {
+				fprintf(stderr, "%s%s", first ? "" : ",", op_syscalls[i].name);
+				first = false;
+			}
+		}
+		fprintf(stderr, ")\n");
 	}
 	st->period_start = ks_now_ns(CLOCK_MONOTONIC);
 	s->bss->counting = 1;
@@ -665,6 +773,21 @@ static int security_event(void *state, struct ks_out *o, const void *data, size_
 	return -EINVAL;
 }
 
+static void detach_syscalls(struct sec_state *st)
+{
+	for (unsigned i = 0; i < st->nlinks; i++)
+		bpf_link__destroy(st->links[i]);
+	st->nlinks = 0;
+}
+
+/* After the last event: the syscall tracepoints' links are the command's own */
+static int security_finish(void *state, struct ks_out *o)
+{
+	(void)o;
+	detach_syscalls(state);
+	return 0;
+}
+
 static int security_report(void *state, struct ks_out *o, unsigned flags)
 {
 	struct sec_state *st = state;
@@ -677,8 +800,16 @@ static int security_report(void *state, struct ks_out *o, unsigned flags)
 	return 0;
 }
 
+/* Loaded with the probes, attached by security_start() to each watched syscall's tracepoints */
+static const char *const security_aux[] = {
+	"sec_scall_enter1", "sec_scall_enter2", "sec_scall_enter3", "sec_scall_enter4",
+	"sec_scall_enter5", "sec_scall_exit", NULL
+};
+
 const struct ks_tracer security_tracer = {
 	KS_TRACER(security, "capability checks and privilege changes"),
+	.aux_progs = security_aux,
+	.finish = security_finish,
 	.configure = security_configure,
 	.wanted = security_wanted,
 	.start = security_start, .event = security_event, .report = security_report,
@@ -808,6 +939,7 @@ static int security_teardown(void *state, int rc)
 {
 	struct sec_state *st = state;
 
+	detach_syscalls(st);
 	ks_table_free(st->table);
 	free(st->vals);
 	return rc;

@@ -165,6 +165,12 @@ def tracepoint_exists(category, name):
                for d in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"))
 
 
+def syscall_tracepoint(name):
+    """Does the kernel have syscalls:sys_enter_NAME (tracefs: not in BTF, not raw)?"""
+    return any(os.path.exists(f"{d}/events/syscalls/sys_enter_{name}")
+               for d in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"))
+
+
 def net_bytes():
     """NET_BYTES as this kernel has them: sock_send_length came in 6.3."""
     return NET_BYTES if tracepoint_exists("sock", "sock_send_length") else NET_BYTES[len(TP):]

@@ -92,8 +92,14 @@ def test_secact_events(kscope, tmp_path, setuid_file, variant):
     res, w, mnt = run_secact(kscope, tmp_path, ["-v", *hooks.options(variant)], setuid_file)
     tp = hooks.plan(hooks.TP, variant)
     assert f"kscope: probe cap: {expected_cap_hook(variant)}/" in res.stderr, res.stderr
-    for probe in ("sys-enter", "sys-exit", "exec"):
-        assert f"kscope: probe {probe}: {tp}/" in res.stderr, res.stderr
+    assert f"kscope: probe exec: {tp}/" in res.stderr, res.stderr
+    assert "kscope: probe syscalls: tracepoint/syscalls/sys_{enter,exit}_* (setuid," in \
+        res.stderr, res.stderr
+    # a kernel built without modules has no module syscall tracepoints: raw sys_exit then
+    no_mod = not hooks.syscall_tracepoint("finit_module")
+    assert (f"kscope: probe sys-exit: {tp}/" in res.stderr) == no_mod, res.stderr
+    assert ("without tracepoints (init_module,finit_module,delete_module)" in res.stderr) == \
+        no_mod, res.stderr
     pid, dropper = w["pid"], w["dropper"]
     audit = None if expected_cap_hook(variant) in hooks.TP else True
 
@@ -216,7 +222,8 @@ def test_cap_filter_all(kscope, tmp_path):
     res, w, _ = run_secact(kscope, tmp_path, ["--cap", "setuid", "--all", "-v"])
     assert [(e["pid"], e["capability"], e["verdict"]) for e in res.events] == \
         [(w["dropper"], "CAP_SETUID", "granted")], res.events
-    assert "probe sys-enter" not in res.stderr, res.stderr
+    assert "probe sys-exit" not in res.stderr and "probe syscalls" not in res.stderr, \
+        res.stderr
 
 
 def test_cap_all_counts_each_check(kscope, tmp_path):
