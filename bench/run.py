@@ -75,6 +75,28 @@ direct reclaim only, which the storm never enters (its output would be
 empty). The targets table also checks, from the bpf_stats pass, that
 kscope's program on mark_victim (the OOM path) never ran.
 
+The cap-storm scenario runs bench/capstorm.c: in a UTS namespace of its
+own (unshare(CLONE_NEWUTS): the host name stays), sethostname() calls back
+to back, each one CAP_SYS_ADMIN capability check (cap_capable), granted;
+the workload checks that every call returned 0. The tracers run
+system-wide: empty and counting floors on tp_btf/cap_capable
+(bench/floor/cap.bpf.c), kscope security in its default mode (denials and
+the first grant per process and capability: no count, but its output must
+hold the storm's first grant), --summary and --kind cap --summary (every
+check counted per process, capability and verdict), and the reference, a
+bpftrace one-liner counting tracepoint:capability:cap_capable per pid,
+capability and verdict. Each counting tool's count is read from its output
+(kscope's security_stat CAP_SYS_ADMIN row of the storm's pid, the
+one-liner's count for its pid: both at least the storm's checks, warm-up
+included, plus the memory accounting checks of its loader). libbpf-tools
+capable is not in it: it attaches a kprobe on cap_capable, and this kernel
+has no kprobes. The cap-unrelated scenario runs the getppid storm
+(bench/sysstorm.c) under kscope security, --kind cap, the empty
+sys_enter+sys_exit floor and bpftrace's setuids.bt: what having them
+attached costs the syscalls they do not report. The targets table compares
+kscope's BPF time and added wall-clock time per check with the one-liner's,
+and its getppid slowdown with the untraced rounds' spread.
+
 The start-up scenario (kind "startup") has no workload: bench/startup.c
 runs each tracer, watches its file descriptors from the other CPU, and
 reports the time from execve() to the last of its BPF attachments (links

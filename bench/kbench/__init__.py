@@ -11,6 +11,7 @@ what the benchmark does).
     storm      kind "storm": measure, rounds, bpf_stats pass, summary, text table
     startup    kind "startup": exec to attached, RSS, sizes
     soak       kind "soak": RSS and map entries over minutes under churn
-    render     --render: the markdown tables and the targets (issue 6, net, diskio)
+    render     --render: the markdown tables and the targets (issue 6, net, diskio, memory,
+               security)
     cli        the command line (main)
 """

@@ -403,3 +403,91 @@ def parse_bpftrace_comm(files, res):
     elif not acc["delivered"]:
         acc["failed"] = "no count for %s in its map" % res["comm"]
     return acc
+
+
+# ---- security: capstorm's capability checks -----------------------------------
+
+CAP_SYS_ADMIN = 21
+# a capability check's record type and security_stat kind: "cap" (docs/json.md; the first
+# builds of the command said "capability")
+SEC_CAP_KINDS = ("cap", "capability")
+
+
+def parse_kscope_security_stat(files, res):
+    """kscope security --summary -j (summary rows at the end, per process): the storm
+    process's security_stat rows of kind cap, CAP_SYS_ADMIN; counted: their count
+    (the storm's checks, warm-up and unshare() included, and its loader's and libc's
+    memory accounting checks on top), "denied": their denied checks; lost records."""
+    acc = {"delivered": 0, "records": 0, "lost": 0, "rows": 0, "denied": 0}
+    pid = '"pid":%d,' % res["pid"]
+    for line in _lines(files.data):
+        if not line.startswith('{"type":"security_stat"'):
+            _kscope_lost(line, acc)
+            continue
+        if pid not in line:
+            continue
+        r = json.loads(line)
+        if r.get("pid") != res["pid"] or r.get("kind") not in SEC_CAP_KINDS or \
+                r.get("name") != "CAP_SYS_ADMIN":
+            continue
+        acc["rows"] += 1
+        acc["delivered"] += r.get("count") or 0
+        acc["denied"] += r.get("denied") or 0
+    if not acc["rows"]:
+        acc["failed"] = "no security_stat CAP_SYS_ADMIN row for pid %d in its output" % \
+            res["pid"]
+    acc["records"] = 0       # a summary: nothing streamed per check
+    return acc
+
+
+def parse_kscope_security(files, res):
+    """kscope security -j (default mode): no count (only the first grant per (process,
+    capability) is shown, every later one is dropped in the kernel), so delivered is None;
+    but the storm's first CAP_SYS_ADMIN grant must be there, else the output is not a
+    result. records: 0, as for a summary (the storm's two records, its first grant and
+    its unshare(), would make a per-record CPU time of the whole storm). Without a count
+    there is nothing to set a loss against: lost is None."""
+    acc = {"delivered": None, "records": 0, "lost": None, "first": 0}
+    pid = '"pid":%d,' % res["pid"]
+    for line in _lines(files.data):
+        if pid not in line:
+            continue
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if r.get("pid") != res["pid"]:
+            continue
+        # its first check: made before or during its exec (the memory accounting of a
+        # mapping), under the comm it had then; the only one shown
+        if r.get("type") in SEC_CAP_KINDS and r.get("cap") == CAP_SYS_ADMIN:
+            acc["first"] += 1
+    if not acc["first"]:
+        acc["failed"] = "no CAP_SYS_ADMIN record for pid %d in its output" % res["pid"]
+    return acc
+
+
+def parse_bpftrace_caps(files, res):
+    """The bpftrace @[pid, cap, ret] = count() map printed at SIGINT (@[pid, cap, ret]: N
+    lines): counted: the storm pid's CAP_SYS_ADMIN checks (granted or not: "denied" has the
+    others; keyed by pid, so the checks its process made before its exec count too). A count
+    has no way to report a loss."""
+    acc = {"delivered": 0, "records": 0, "lost": None, "keys": 0, "denied": 0}
+    for line in _lines(files.out):
+        m = BT_MAP_RE.match(line.rstrip("\n"))
+        if not m:
+            continue
+        acc["keys"] += 1
+        try:
+            pid, cap, ret = (int(x) for x in m.group(1).split(","))
+        except ValueError:
+            continue
+        if pid == res["pid"] and cap == CAP_SYS_ADMIN:
+            acc["delivered"] += int(m.group(2))
+            if ret:
+                acc["denied"] += int(m.group(2))
+    if not acc["keys"]:
+        acc["failed"] = "empty output: no @[pid, cap, ret] map"
+    elif not acc["delivered"]:
+        acc["failed"] = "no CAP_SYS_ADMIN count for pid %d in its map" % res["pid"]
+    return acc

@@ -1,5 +1,6 @@
 """kbench.render: a results file as markdown (--render): each scenario's table, and
-the targets tables (diskio, memory, issue 14, issue 6) with kscope's measured values."""
+the targets tables (diskio, memory, security, issue 14, issue 6) with kscope's measured
+values."""
 from .common import med
 from .soak import soak_curves, soak_headers, soak_rows
 from .startup import STARTUP_HEADERS, _mb, size_rows, startup_rows
@@ -341,6 +342,93 @@ def mem_targets(doc):
     return rows
 
 
+# slack over the storm's own CAP_SYS_ADMIN checks (its checks_total: the unshare(), the
+# warm-up and the timed calls): the memory accounting checks (security_vm_enough_memory_mm,
+# CAP_SYS_ADMIN, not audited) of its loader's and libc's private writable mappings and brk,
+# 8 per run here (bpftrace on capability:cap_capable, kstack), and one before its exec
+# (the forked child, for a tool keyed by pid)
+CAP_SLACK = 16
+
+
+def security_targets(doc):
+    """[target, measured, verdict, margin]: the security issue's cost targets: kscope
+    security's added cost per capability check below the bpftrace one-liner's on the same
+    tracepoint (by BPF time and by the wall clock), its counts of the storm's checks exact
+    (--summary), and its cost to unrelated syscalls (the getppid storm) within the noise
+    of the untraced rounds."""
+    rows = []
+    sc = _scen(doc, "cap-storm")
+    if sc:
+        s = sc["summary"]
+        ref = s.get(sc["reference"], {})
+        peer = "the bpftrace one-liner"
+        for tk in ("kscope-security", "kscope-security-nomod", "kscope-security-summary",
+                   "kscope-security-cap"):
+            k = s.get(tk)
+            if not k or not k.get("runs"):
+                continue
+            what = sc["labels"][tk]
+            if k.get("bpf_ns_per_op") is not None and ref.get("bpf_ns_per_op"):
+                rows.append(_bpf_target(sc, tk, sc["reference"], what, k, ref, peer))
+            if k.get("added_ns") is not None and ref.get("added_ns") is not None:
+                rows.append(_wall_target(sc, what, k, ref, peer))
+            if k.get("delivered") is not None:
+                good = [r for r in sc["raw"] if r.get(tk, {}).get("delivered") is not None
+                        and "error" not in r[tk]]
+                exact = sum(1 for r in good if r[tk]["generated"] <= r[tk]["delivered"] <=
+                            r[tk]["generated"] + CAP_SLACK)
+                extra = [r[tk]["delivered"] - r[tk]["generated"] for r in good]
+                ok = exact == k["runs"]
+                rows.append(["%s: every capability check of the storm counted in its "
+                             "process's row" % what,
+                             "in %d of %d rounds: CAP_SYS_ADMIN checks >= the storm's %d "
+                             "(warm-up and unshare() included) and at most %d more; %s more "
+                             "(its loader's and libc's memory accounting checks)" % (
+                                 exact, k["runs"], k["generated"], CAP_SLACK,
+                                 "-".join(str(v) for v in sorted({min(extra), max(extra)}))
+                                 if extra else "none"),
+                             _verdict(ok), "" if ok else "%d checks short in the worst round" % (
+                                 k["generated"] - k["delivered_min"])
+                             if k["delivered_min"] < k["generated"] else "more than the storm "
+                             "and its loader made"])
+    sc = _scen(doc, "cap-unrelated")
+    if sc:
+        s = sc["summary"]
+        base = s.get(sc["baseline"], {})
+        for tk in ("kscope-security", "kscope-security-nomod", "kscope-security-cap"):
+            k = s.get(tk)
+            if not k or k.get("added_ns") is None or not base.get("median"):
+                continue
+            rows.append(_noise_target(sc, tk, k, base))
+    return rows
+
+
+def _noise_target(sc, tk, k, base):
+    """A tracer's cost to a storm it does not report, against no tracer: the slowdown, and
+    a verdict only where every round agrees: within noise when each round's paired
+    difference is at most half the range of the untraced rounds (how far the untraced storm
+    itself moves from round to round), outside it when each one is more."""
+    unit = sc["workload"]["unit"]
+    noise = (base["max"] - base["min"]) / 2
+    d = [r[tk]["ns_per_op"] - r[sc.get("baseline", "none")]["ns_per_op"]
+         for r in sc["raw"] if "error" not in r.get(tk, {"error": 1})
+         and "error" not in r.get(sc.get("baseline", "none"), {"error": 1})]
+    inside = sum(1 for v in d if v <= noise)
+    row = ["%s: unrelated syscalls (getppid) within noise" % sc["labels"][tk],
+           "%.3fx the time per %s, %+.1f ns (paired medians of %d rounds; per round %s ns); "
+           "the untraced rounds spread +-%.1f ns (%.0f ns per %s)" % (
+               k["slowdown"], unit, k["added_ns"], len(d), "/".join("%+.1f" % v for v in d),
+               noise, base["median"], unit)]
+    if d and inside == len(d):
+        row += [_verdict(True), "each round within +-%.1f ns" % noise]
+    elif d and inside == 0:
+        row += [_verdict(False), "%.0f%% slower; the median %.1f ns beyond the noise" % (
+            (k["slowdown"] - 1) * 100, k["added_ns"] - noise)]
+    else:
+        row += ["**not resolved**", "%d of %d rounds within the noise" % (inside, len(d))]
+    return row
+
+
 # ---- markdown ----------------------------------------------------------------
 
 
@@ -410,6 +498,13 @@ def markdown(doc):
     rows = mem_targets(doc)
     if rows:
         out.append("### Targets (memory)\n")
+        out.append("| target | measured | verdict | margin |\n|---|---|---|---|")
+        for r in rows:
+            out.append("| " + " | ".join(r) + " |")
+        out.append("")
+    rows = security_targets(doc)
+    if rows:
+        out.append("### Targets (security)\n")
         out.append("| target | measured | verdict | margin |\n|---|---|---|---|")
         for r in rows:
             out.append("| " + " | ".join(r) + " |")

@@ -3,8 +3,8 @@ configurations measured on it, the hooks no one else may be on, and its kind (st
 startup, soak)."""
 from .common import Scenario
 from .tracers import OPS, SYSOPS
-from .workloads import (bulkxfer, churn, connstorm, cswitch, diostorm, execstorm, faultstorm,
-                        loop_device, openstorm, sysstorm, writestorm)
+from .workloads import (bulkxfer, capstorm, churn, connstorm, cswitch, diostorm, execstorm,
+                        faultstorm, loop_device, openstorm, sysstorm, writestorm)
 
 SCHED_TRACERS = ["none", "floor-switch", "floor-3", "kscope", "kscope-hist", "runqlat",
                  "bpftrace"]
@@ -57,6 +57,24 @@ MEM_HOOKS = ("page_fault_user", "sched_process_exit", "mm_vmscan_direct_reclaim_
 # drsnoop (libbpf-tools) is not here: it traces direct reclaim only, which a storm without
 # memory pressure never enters; its output would be empty (a failed tracer)
 MEM_TRACERS = ["none", "floor-mem", "floor-mem-count", "kscope-memory", "bpftrace-faults"]
+
+# kscope security's hooks (kscope security -v: "kscope: probe NAME: HOOK"); the capability
+# storm fires cap_capable once per call, and sys_enter/sys_exit around it
+CAP_HOOKS = ("cap_capable",) + SYS_HOOKS + ("sched_process_exec",)
+# libbpf-tools capable is not here: it attaches a kprobe on cap_capable, and this kernel
+# has no kprobes (it fails to attach; bpftrace's capable.bt too): the one-liner on the
+# tracepoint stands in for it
+CAP_TRACERS = ["none", "floor-cap", "floor-cap-count", "kscope-security",
+               "kscope-security-nomod", "kscope-security-summary", "kscope-security-cap",
+               "bpftrace-caps"]
+# the getppid storm makes no capability check and no privilege syscall: what having the
+# tracers attached costs the syscalls they do not report (setuids.bt's per-syscall
+# tracepoints are on the hooks list too: any syscalls:* tracepoint slows every syscall)
+CAP_UNRELATED_HOOKS = CAP_HOOKS + ("sys_enter_setuid", "sys_exit_setuid", "sys_enter_setfsuid",
+                                   "sys_exit_setfsuid", "sys_enter_setresuid",
+                                   "sys_exit_setresuid")
+CAP_UNRELATED_TRACERS = ["none", "floor-sys-btf", "kscope-security", "kscope-security-nomod",
+                         "kscope-security-cap", "bpftrace-setuids"]
 
 SOAK_TRACERS = ["before-fileio-top1", "kscope-fileio-top1", "before-fileio", "kscope-fileio"]
 
@@ -162,6 +180,28 @@ SCENARIOS = [
                   "warm-up included); drsnoop is left out: it traces direct reclaim only, "
                   "which this storm (no memory pressure) never enters, so its output would "
                   "be empty"),
+    Scenario("cap-storm", "security: capability-check storm (sethostname)",
+             capstorm(), 500000, CAP_TRACERS, reference="bpftrace-caps", hooks=CAP_HOOKS,
+             delivered="counted",
+             note="one CAP_SYS_ADMIN check per sethostname() call, granted (the workload "
+                  "checks every call returned 0); counted = the storm process's "
+                  "CAP_SYS_ADMIN checks in the tracer's output: kscope --summary's "
+                  "security_stat row of its pid, the one-liner's count for its pid (both "
+                  "include the warm-up, the unshare() and the memory accounting checks of "
+                  "its loader and libc: at least the storm's); kscope security's default mode "
+                  "shows only the first grant per (process, capability), so it has no count "
+                  "(its output must hold that first grant); libbpf-tools capable is left out: "
+                  "it attaches a kprobe on cap_capable, and this kernel has no kprobes"),
+    Scenario("cap-unrelated", "security: getppid() storm, the syscalls kscope security does "
+             "not report", sysstorm(), 2000000, CAP_UNRELATED_TRACERS, reference="none",
+             hooks=CAP_UNRELATED_HOOKS,
+             note="no capability check and no privilege syscall in the storm: what having the "
+                  "tracer attached costs every other syscall of the system (kscope security's "
+                  "default mode watches its syscalls on their own tracepoints, which send "
+                  "every syscall through the kernel's syscall-tracing path, as setuids.bt's "
+                  "do, and the module syscalls this kernel has no tracepoints for at "
+                  "raw_syscalls sys_exit, a program every syscall runs; --kind cap has no "
+                  "syscall hook)"),
     Scenario("soak", "fileio: soak under process churn", churn(), 180, SOAK_TRACERS,
              kind="soak", reference="kscope-fileio-top1", default=False,
              note="not run by default (--scenario soak; --soak-seconds for longer): does a "

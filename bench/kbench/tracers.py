@@ -5,9 +5,10 @@ import shutil
 import subprocess
 
 from .common import BENCH, Tracer
-from .parsers import (parse_biolatency, parse_biopattern, parse_bitesize, parse_bpftrace_comm,
-                      parse_kscope_diskio, parse_kscope_fileio, parse_kscope_hello,
-                      parse_kscope_memory, parse_kscope_net, parse_kscope_proc,
+from .parsers import (parse_biolatency, parse_biopattern, parse_bitesize, parse_bpftrace_caps,
+                      parse_bpftrace_comm, parse_kscope_diskio, parse_kscope_fileio,
+                      parse_kscope_hello, parse_kscope_memory, parse_kscope_net,
+                      parse_kscope_proc, parse_kscope_security, parse_kscope_security_stat,
                       parse_kscope_table, parse_peer_lines, parse_syscall_table, parse_tcplife,
                       parse_tcpstates)
 
@@ -95,6 +96,22 @@ BT_FAULTS = "tracepoint:exceptions:page_fault_user { @[comm] = count(); }"
 # kscope memory's probes here: page_fault_user, sched_process_exit, the direct and memcg
 # reclaim begin/end pairs, mark_victim
 MEMORY_ATTACH = 7
+
+# the capability storm's reference: every check counted per (pid, capability, verdict),
+# the map printed at SIGINT
+BT_CAPS = "tracepoint:capability:cap_capable { @[pid, args->cap, args->ret] = count(); }"
+# bpftrace's setuids.bt (Debian's bpftrace package): six per-syscall tracepoints
+# (sys_enter/sys_exit of setuid, setfsuid, setresuid), one perf event each, and the
+# perf buffer (one per CPU)
+SETUIDS_BT = "/usr/sbin/setuids.bt"
+SETUIDS_ATTACH = 6 + (os.cpu_count() or 1)
+# kscope security's probes by default (kscope security -v: "kscope: probe NAME: HOOK"):
+# cap_capable, sched_process_exec (exec of set-id files), the watched syscalls' own
+# tracepoints (two per syscall: setuid family, capset, ptrace, bpf, mounts, namespaces),
+# and raw_syscalls sys_exit for those without (the module syscalls here); at least 4;
+# --kind cap: cap_capable alone
+SECURITY_ATTACH = 4
+SECURITY_CAP_ATTACH = 1
 
 # bench/floor/sysops.bpf.c: an enter and/or an exit program per configuration
 # (None: that hook stays off), tp_btf
@@ -376,6 +393,66 @@ TRACERS = {t.key: t for t in [
            min_attach=BT_ATTACH, parse=parse_bpftrace_comm,
            note="one-liner: " + BT_FAULTS + " (a plain tracepoint through a perf event; the "
                 "map printed at SIGINT)"),
+] + [
+    # security: capstorm's capability checks (bench/capstorm.c), and the getppid storm
+    # (bench/sysstorm.c) for what it costs the syscalls it does not report
+    Tracer("floor-cap", "empty tp_btf cap_capable", _floor("empty_cap", obj="cap.bpf.o"),
+           needs=_floor_ready("cap.bpf.o"), min_attach=1,
+           note="bench/floor/cap.bpf.c: an empty program on tp_btf/cap_capable, the hook "
+                "kscope security sees capability checks on: the price of the hook alone"),
+    Tracer("floor-cap-count", "tp_btf cap_capable: per-CPU array slot++",
+           _floor("count_cap", obj="cap.bpf.o"), needs=_floor_ready("cap.bpf.o"),
+           min_attach=1,
+           note="bench/floor/cap.bpf.c: the least a check counter does, one per-CPU array "
+                "slot incremented per check"),
+    Tracer("kscope-security", "kscope security -j -o FILE",
+           lambda ctx: [ctx.kscope, "security", "-j", "-o", ctx.data],
+           needs=_kscope_has("security"), min_attach=SECURITY_ATTACH,
+           parse=parse_kscope_security,
+           note="default mode, system-wide, streamed as NDJSON to a file: denials, and only "
+                "the first grant per (process, capability), every later grant dropped in the "
+                "kernel after one hash lookup (so no count of the storm's checks); plus the "
+                "privilege syscalls at their own tracepoints (syscalls:sys_enter_NAME, "
+                "sys_exit_NAME), raw_syscalls sys_exit for those without (the module "
+                "syscalls of this kernel, built without modules), and set-id execs at "
+                "sched_process_exec"),
+    Tracer("kscope-security-nomod", "kscope security --kind (all but module) -j -o FILE",
+           lambda ctx: [ctx.kscope, "security", "--kind", "cap,setid,suid,ptrace,bpf,mount,ns",
+                        "-j", "-o", ctx.data],
+           needs=_kscope_has("security"), min_attach=SECURITY_ATTACH,
+           parse=parse_kscope_security,
+           note="the default mode without module load attempts: every watched syscall has "
+                "its own tracepoints then, so no raw_syscalls program runs; what the default "
+                "mode costs on a kernel built with modules (whose module syscalls have "
+                "tracepoints), measured here"),
+    Tracer("kscope-security-summary", "kscope security --summary -j -o FILE",
+           lambda ctx: [ctx.kscope, "security", "--summary", "-j", "-o", ctx.data],
+           needs=_kscope_has("security"), min_attach=SECURITY_ATTACH,
+           parse=parse_kscope_security_stat,
+           note="every check counted in the kernel per (process, capability, verdict), the "
+                "privilege syscalls too; security_stat rows at SIGINT, to a file"),
+    Tracer("kscope-security-cap", "kscope security --kind cap --summary -j -o FILE",
+           lambda ctx: [ctx.kscope, "security", "--kind", "cap", "--summary", "-j", "-o",
+                        ctx.data],
+           needs=_kscope_has("security"), min_attach=SECURITY_CAP_ATTACH,
+           parse=parse_kscope_security_stat,
+           note="capability checks only, counted as --summary does: cap_capable alone, no "
+                "syscall hook"),
+    Tracer("bpftrace-caps", "bpftrace @[pid, cap, ret] = count() on cap_capable",
+           lambda ctx: [_bpftrace_path(), "-e", BT_CAPS], needs=_bpftrace_ready,
+           min_attach=BT_ATTACH, parse=parse_bpftrace_caps,
+           note="one-liner: " + BT_CAPS + " (a plain tracepoint through a perf event; the "
+                "map printed at SIGINT); the stand-in for capable: libbpf-tools capable "
+                "attaches a kprobe on cap_capable, which this kernel does not have "
+                "(no kprobes), and bpftrace's capable.bt is a kprobe too"),
+    Tracer("bpftrace-setuids", "bpftrace setuids.bt",
+           lambda ctx: [_bpftrace_path(), SETUIDS_BT],
+           needs=lambda ctx: _bpftrace_ready(ctx) or _have(SETUIDS_BT)(ctx),
+           min_attach=SETUIDS_ATTACH,
+           note="bpftrace's own setuids.bt: the per-syscall tracepoints sys_enter/sys_exit of "
+                "setuid, setfsuid and setresuid (a printf per call); enabling any "
+                "syscalls:* tracepoint sends every syscall through the slow path, as "
+                "raw_syscalls does"),
 ] + [
     Tracer("nopre-" + cmd, "kscope %s%s, no pre-check" % (cmd, " -j -o FILE" if stream else ""),
            lambda ctx, cmd=cmd, stream=stream: [ctx.kscope, cmd] + (

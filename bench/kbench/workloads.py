@@ -211,6 +211,32 @@ def faultstorm(pages=FAULT_PAGES):
         generated=lambda r: r["faults_total"])
 
 
+def capstorm():
+    """bench/capstorm.c: sethostname() calls in a UTS namespace of the workload's own; the
+    size is the number of timed calls, an operation one capability check (CAP_SYS_ADMIN,
+    granted)"""
+    def argv(ctx, n):
+        return [os.path.join(ctx.bin, "capstorm"), "-n", str(n), "-c", str(ctx.workload_cpu)]
+
+    def check(r):
+        if r["failed"]:
+            return "%d of %d sethostname() calls failed (errno %d): not granted?" % (
+                r["failed"], r["calls"], r["errno"])
+        if r["involuntary"] > max(20, r["calls"] // 100000):
+            return "%d involuntary switches: other tasks ran on CPU %d" % (r["involuntary"],
+                                                                          r["cpu"])
+        return None
+
+    return Workload(
+        key="capstorm", unit="check",
+        label="capstorm: one thread, in a UTS namespace of its own, calls "
+              "syscall(SYS_sethostname) back to back; each call is one CAP_SYS_ADMIN "
+              "capability check (cap_capable), granted",
+        argv=argv, ops=lambda r: r["checks_expected"], check=check,
+        describe=lambda n: "%d sethostname() calls = %d capability checks per run" % (n, n),
+        generated=lambda r: r["checks_total"])
+
+
 def loop_device(scheduler, size_mib=64):
     """A Scenario setup: a loop device on a file of size_mib MiB in /dev/shm (else /tmp),
     every page of the file written first (a timed write never allocates one), with the I/O
