@@ -154,7 +154,8 @@ static void check_hooks(struct doctor *d)
 		ks_json_arr_end(&d->out);
 }
 
-static void plan_row(struct doctor *d, const char *cmd, const struct ks_probe_plan *pl)
+static void plan_row(struct doctor *d, const char *cmd, const struct ks_probe_plan *pl,
+		     const char *note)
 {
 	const struct ks_alt *c = pl->chosen >= 0 ? &pl->alts[pl->chosen] : NULL;
 	int skipped = pl->chosen >= 0 ? pl->chosen : pl->nalts;
@@ -178,6 +179,10 @@ static void plan_row(struct doctor *d, const char *cmd, const struct ks_probe_pl
 			ks_json_kv_null(&d->out, "target");
 			ks_json_kv_null(&d->out, "lacks");
 		}
+		if (note)
+			ks_json_kv_str(&d->out, "note", note, strlen(note));
+		else
+			ks_json_kv_null(&d->out, "note");
 		ks_json_key(&d->out, "skipped");
 		ks_json_arr_begin(&d->out);
 		for (int j = 0; j < skipped; j++) {
@@ -210,8 +215,21 @@ static void plan_row(struct doctor *d, const char *cmd, const struct ks_probe_pl
 			      pl->alts[j].why ? pl->alts[j].why : "");
 	if (c && c->lacks)
 		ks_out_printf(&d->out, "%-10s %-15s   without %s\n", "", "", c->lacks);
+	if (note)
+		ks_out_printf(&d->out, "%-10s %-15s   %s\n", "", "", note);
 	if (!c && !pl->best)
 		d->problems++;
+}
+
+/* The tracer's note on its probe of this name, if it has one */
+static const char *probe_note(const struct ks_tracer *t, const char *name, char *buf, size_t n)
+{
+	if (!t->doctor_note)
+		return NULL;
+	for (int i = 0; i < t->nprobes; i++)
+		if (!strcmp(t->probes[i].name, name))
+			return t->doctor_note(&t->probes[i], buf, n);
+	return NULL;
 }
 
 static void check_commands(struct doctor *d)
@@ -219,6 +237,7 @@ static void check_commands(struct doctor *d)
 	section(d, "probes", "\n%-10s %-15s %s\n", "COMMAND", "PROBE", "HOOK USED HERE");
 	for (const struct ks_cmd *c = ks_cmds; c->name; c++) {
 		struct ks_probe_plan plans[KS_MAX_PROBES];
+		char note[512];
 		int n = 0;
 
 		if (!c->tracer)
@@ -240,7 +259,8 @@ static void check_commands(struct doctor *d)
 			if (plans[i].chosen < 0)
 				plans[i].chosen = ks_plan_choose(plans[i].alts, plans[i].nalts,
 								 d->forbid, ks_probe_hook, NULL);
-			plan_row(d, c->name, &plans[i]);
+			plan_row(d, c->name, &plans[i], probe_note(c->tracer, plans[i].name, note,
+								    sizeof(note)));
 		}
 	}
 	if (d->json)

@@ -128,6 +128,11 @@ struct ks_tracer {
 	void (*housekeeping)(void *state);
 	/* after the last event: summaries, trees */
 	int (*finish)(void *state, struct ks_out *out);
+	/*
+	 * kscope doctor: what probe p does on this kernel beyond its hook (e.g.
+	 * which syscalls it serves), written to buf; NULL for nothing. May be NULL.
+	 */
+	const char *(*doctor_note)(const struct ks_probe *p, char *buf, size_t n);
 };
 
 /*

@@ -800,6 +800,41 @@ static int security_report(void *state, struct ks_out *o, unsigned flags)
 	return 0;
 }
 
+/* kscope doctor: which watched syscalls sys-exit takes here, the others' tracepoints */
+static const char *security_doctor_note(const struct ks_probe *p, char *buf, size_t n)
+{
+	size_t len = 0, ntp = 0, nraw = 0;
+
+	if (strcmp(p->name, "sys-exit"))
+		return NULL;
+	buf[0] = 0;
+	for (unsigned i = 0; i < ARRAY_SIZE(op_syscalls); i++) {
+		const char *name = op_syscalls[i].name;
+
+		if (ks_syscall_nr(name) < 0)
+			continue;	/* not on this architecture */
+		if (syscall_tracepoint_args(op_syscalls[i].tp ? op_syscalls[i].tp : name) > 0) {
+			ntp++;
+			continue;
+		}
+		if (len < n)
+			len += snprintf(buf + len, n - len, "%s%s", nraw ? "," : "", name);
+		nraw++;
+	}
+	if (!nraw)
+		snprintf(buf, n, "not loaded here: the %zu watched syscalls have their own "
+			 "tracepoints (syscalls:sys_enter_NAME, sys_exit_NAME)", ntp);
+	else if (len < n) {
+		char list[256];
+
+		snprintf(list, sizeof(list), "%s", buf);
+		snprintf(buf, n, "takes the watched syscalls without tracepoints here: %s (every "
+			 "syscall runs it then; the other %zu have their own, syscalls:sys_enter_NAME "
+			 "and sys_exit_NAME)", list, ntp);
+	}
+	return buf;
+}
+
 /* Loaded with the probes, attached by security_start() to each watched syscall's tracepoints */
 static const char *const security_aux[] = {
 	"sec_scall_enter1", "sec_scall_enter2", "sec_scall_enter3", "sec_scall_enter4",
@@ -810,6 +845,7 @@ const struct ks_tracer security_tracer = {
 	KS_TRACER(security, "capability checks and privilege changes"),
 	.aux_progs = security_aux,
 	.finish = security_finish,
+	.doctor_note = security_doctor_note,
 	.configure = security_configure,
 	.wanted = security_wanted,
 	.start = security_start, .event = security_event, .report = security_report,

@@ -32,7 +32,7 @@ import subprocess
 import pytest
 
 import hooks
-from conftest import WORKLOADS, bpf_objects, check_gone, check_usage_error
+from conftest import WORKLOADS, bpf_objects, check_gone, check_usage_error, cli
 
 SECACT = os.path.join(WORKLOADS, "secact")
 
@@ -300,6 +300,24 @@ def test_summary_per_cgroup(kscope, cgroup):
     assert (r["count"], r["granted"], r["denied"]) == (1, 1, 0), r
     assert all(r["cgroup"] == "/" + os.path.basename(cgroup) for r in rows.values()), rows
     assert all("pid" not in r and "comm" not in r for r in rows.values()), rows
+
+
+def test_doctor_says_which_syscalls_need_the_raw_exit():
+    rc, out, err = cli(["doctor", "-j"])
+    assert rc == 0, (rc, err)
+    (p,) = [p for p in json.loads(out)["probes"]
+            if (p["command"], p["probe"]) == ("security", "sys-exit")]
+    if hooks.syscall_tracepoint("finit_module"):
+        assert p["note"].startswith("not loaded here: the "), p
+    else:
+        assert "without tracepoints here: init_module,finit_module,delete_module (" in \
+            p["note"], p
+    (c,) = [p for p in json.loads(out)["probes"]
+            if (p["command"], p["probe"]) == ("security", "cap")]
+    if c["hook"] in hooks.TP:
+        assert c["lacks"].startswith("the audit flag"), c
+    else:
+        assert c["lacks"] is None, c
 
 
 @pytest.mark.parametrize("args,msg", [
