@@ -424,6 +424,28 @@ static __always_inline void enter_op(struct sec_task *s, __u8 op)
 }
 
 /* A watched syscall's entry (its tracepoint's record: the number and the arguments) */
+/*
+ * A call's slot from its arguments (s->args, set): the rest cleared, the
+ * credentials before (old: known; else left unknown), the user memory the
+ * call reads
+ */
+static __always_inline void call_begin(struct sec_task *s, long id, __u8 op, bool old)
+{
+	s->nr = id;
+	s->flags = 0;
+	s->attr_type = s->attr_count = 0;
+	s->attr_name[0] = 0;
+	s->fstype[0] = 0;
+	s->str[0][0] = s->str[1][0] = 0;
+	if (old) {
+		current_creds(&s->old_creds);
+		s->flags = SEC_F_OLD;
+	} else {
+		__builtin_memset(&s->old_creds, 0, sizeof(s->old_creds));
+	}
+	enter_op(s, op);
+}
+
 static __always_inline void on_sys_enter(long id, const __u64 *args)
 {
 	__u8 op = op_of(id);
@@ -440,14 +462,7 @@ static __always_inline void on_sys_enter(long id, const __u64 *args)
 		return;
 	for (int i = 0; i < 5; i++)
 		s->args[i] = args[i];
-	s->nr = id;
-	s->flags = SEC_F_OLD;
-	s->attr_type = s->attr_count = 0;
-	s->attr_name[0] = 0;
-	s->fstype[0] = 0;
-	s->str[0][0] = s->str[1][0] = 0;
-	current_creds(&s->old_creds);
-	enter_op(s, op);
+	call_begin(s, id, op, true);
 	s->op = op;	/* last: the call is in flight */
 }
 
@@ -594,22 +609,10 @@ static __always_inline void on_raw_exit(long id, struct pt_regs *regs, long ret)
 		s->args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
 		s->args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
 	}
-	s->nr = id;
-	s->flags = 0;
-	s->attr_type = s->attr_count = 0;
-	s->attr_name[0] = 0;
-	s->fstype[0] = 0;
-	s->str[0][0] = s->str[1][0] = 0;
-	if (sec_op_kind(op) != SEC_K_SETID) {
-		current_creds(&s->old_creds);
-		s->flags = SEC_F_OLD;
-	} else {
-		__builtin_memset(&s->old_creds, 0, sizeof(s->old_creds));
-	}
-	if (op != SEC_OP_BPF || bpf_all || bpf_cmd_shown(s->args[0]))
-		enter_op(s, op);
-	else
+	if (op == SEC_OP_BPF && !bpf_all && !bpf_cmd_shown(s->args[0]))
 		return;
+	/* the credentials before: the call's own if it cannot change them */
+	call_begin(s, id, op, sec_op_kind(op) != SEC_K_SETID);
 	s->op = SEC_OP_NONE;
 	failed = ret < 0 && ret >= -4095 && op != SEC_OP_SETFSUID && op != SEC_OP_SETFSGID;
 	if (denied_only && !failed)
