@@ -43,6 +43,7 @@ struct sec_state {
 	struct security_bpf *skel;
 	/* options */
 	bool all, unique, summary, denied;
+	bool raw;                  /* --raw-syscalls */
 	bool kinds_set;
 	unsigned kinds;            /* 1 << enum sec_kind */
 	uint64_t cap_mask;
@@ -645,8 +646,8 @@ static int security_configure(void *state, void *skel)
 		if (nr < 0 || nr >= SEC_NR_SLOTS || !(st->kinds & (1u << kind)))
 			continue;
 		s->rodata->sec_op[nr] = op_syscalls[i].op;
-		nargs = syscall_tracepoint_args(op_syscalls[i].tp ? op_syscalls[i].tp :
-							 op_syscalls[i].name);
+		nargs = st->raw ? -1 : syscall_tracepoint_args(op_syscalls[i].tp ?
+							       op_syscalls[i].tp : op_syscalls[i].name);
 		if (nargs > 0) {
 			st->tp_args[st->ntp] = nargs < 5 ? nargs : 5;
 			st->tp[st->ntp++] = i;
@@ -853,7 +854,8 @@ const struct ks_tracer security_tracer = {
 
 /* ---- command line ------------------------------------------------------- */
 
-enum { OPT_ALL = 0x200, OPT_UNIQUE, OPT_SUMMARY, OPT_BY, OPT_CAP, OPT_DENIED, OPT_KIND };
+enum { OPT_ALL = 0x200, OPT_UNIQUE, OPT_SUMMARY, OPT_BY, OPT_CAP, OPT_DENIED, OPT_KIND,
+       OPT_RAW };
 
 static const struct ks_cli_opt security_opts[] = {
 	{ "all", OPT_ALL, NULL, "every capability check (and bpf()'s map and query commands)",
@@ -867,6 +869,9 @@ static const struct ks_cli_opt security_opts[] = {
 	{ "denied", OPT_DENIED, NULL, "only denied checks, and calls that failed",
 	  KS_CLI_SET(struct sec_state, denied) },
 	{ "kind", OPT_KIND, "LIST", "only these: cap,setid,suid,ptrace,bpf,module,mount,ns" },
+	{ "raw-syscalls", OPT_RAW, NULL, "every watched syscall at raw_syscalls sys_exit, not on "
+	  "its own tracepoints (as where the kernel has none: the credentials before a uid "
+	  "change or a set-id exec are then unknown)", KS_CLI_SET(struct sec_state, raw) },
 	{ "sort", 's', "KEY", "--summary: order rows by count (default) or denied" },
 	{ "top", 'n', "N", "--summary: show the first N rows only" },
 	{ 0 }

@@ -174,6 +174,38 @@ def test_secact_events(kscope, tmp_path, setuid_file, variant):
     assert ns["comm"] == COMM, ns
 
 
+@pytest.mark.parametrize("variant", hooks.variants_for(hooks.TP))
+def test_raw_syscalls(kscope, tmp_path, setuid_file, variant):
+    """--raw-syscalls: every watched syscall whole at raw_syscalls sys_exit (as where the
+    kernel has no syscall tracepoints): the same records, without the credentials
+    before a uid change or a set-id exec (null)."""
+    res, w, mnt = run_secact(kscope, tmp_path, ["-v", "--raw-syscalls",
+                                                *hooks.VARIANTS[variant]], setuid_file)
+    tp = hooks.plan(hooks.TP, variant)
+    assert f"kscope: probe sys-exit: {tp}/" in res.stderr, res.stderr
+    assert "probe syscalls:" not in res.stderr, res.stderr
+    pid, dropper = w["pid"], w["dropper"]
+    (sid,) = mine(res, dropper, "setid")
+    assert (sid["syscall"], sid["arg_ruid"], sid["arg_euid"], sid["arg_suid"], sid["ret"]) == \
+        ("setresuid", 1000, 1000, 1000, 0), sid
+    assert sid["old_uid"] is None and sid["new_uid"] == 1000, sid
+    assert [(e["request"], e["target_pid"]) for e in mine(res, pid, "ptrace")] == \
+        [("PTRACE_ATTACH", w["traced"]), ("PTRACE_DETACH", w["traced"])]
+    good, bad = mine(res, pid, "bpf")
+    assert (good["prog_name"], good["insn_cnt"], good["fd"]) == ("secact", 2, w["bpf_fd"]), good
+    assert (bad["prog_name"], bad["ret"]) == (BAD_PROG, -22), bad
+    assert [(e["syscall"], e["ret"]) for e in mine(res, pid, "module")] == \
+        [("finit_module", w["finit_ret"]), ("init_module", w["init_ret"])]
+    m = mine(res, pid, "mount")
+    assert [(e["syscall"], e.get("source"), e["target"]) for e in m] == \
+        [("mount", "", "/"), ("mount", SOURCE, mnt), ("umount2", None, mnt)], m
+    assert m[1]["old_uid"] == 0, m[1]       # a mount cannot change them: known
+    (ns,) = mine(res, pid, "ns")
+    assert ns["flags"] == 0x04020000, ns
+    (ex,) = mine(res, w["execer"], "suid")
+    assert ex["old_euid"] is None and ex["new_euid"] == 1000, ex
+
+
 def test_text_escapes_what_the_workload_controls(kscope, tmp_path):
     res, w, mnt = run_secact(kscope, tmp_path, [], json_mode=False)
     raw = res.events.encode("utf-8", "surrogateescape")
