@@ -81,10 +81,14 @@ struct {
 static __always_inline struct sec_task *slot(bool create)
 {
 	__u32 zero = 0;
-	void *z = bpf_map_lookup_elem(&task_zero, &zero);
+	void *z = NULL;
 
-	if (!z)
-		return NULL;
+	/* only the LRU hash (no task storage) makes a slot from a value */
+	if (create && !ks_cfg.task_storage) {
+		z = bpf_map_lookup_elem(&task_zero, &zero);
+		if (!z)
+			return NULL;
+	}
 	return ks_task_slot(&tasks, create, z);
 }
 

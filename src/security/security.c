@@ -100,6 +100,12 @@ static const struct { const char *name; enum sec_op op; const char *tp; } op_sys
 
 _Static_assert(ARRAY_SIZE(op_syscalls) <= ARRAY_SIZE_OPS, "sec_state's tp[] and links[]");
 
+/* The name of syscall i's tracepoints (syscalls:sys_enter_NAME) */
+static const char *tp_name(unsigned i)
+{
+	return op_syscalls[i].tp ? op_syscalls[i].tp : op_syscalls[i].name;
+}
+
 /* The syscall name of an op (its first), for a summary row */
 static const char *op_name(unsigned op)
 {
@@ -646,8 +652,7 @@ static int security_configure(void *state, void *skel)
 		if (nr < 0 || nr >= SEC_NR_SLOTS || !(st->kinds & (1u << kind)))
 			continue;
 		s->rodata->sec_op[nr] = op_syscalls[i].op;
-		nargs = st->raw ? -1 : syscall_tracepoint_args(op_syscalls[i].tp ?
-							       op_syscalls[i].tp : op_syscalls[i].name);
+		nargs = st->raw ? -1 : syscall_tracepoint_args(tp_name(i));
 		if (nargs > 0) {
 			st->tp_args[st->ntp] = nargs < 5 ? nargs : 5;
 			st->tp[st->ntp++] = i;
@@ -710,8 +715,7 @@ static int security_start(void *state, void *skel, struct ks_out *o)
 			"them on this kernel (kscope doctor)\n");
 	}
 	for (unsigned i = 0; i < st->ntp; i++) {
-		const char *name = op_syscalls[st->tp[i]].tp ? op_syscalls[st->tp[i]].tp :
-				   op_syscalls[st->tp[i]].name;
+		const char *name = tp_name(st->tp[i]);
 		char tp[64];
 
 		for (int exit = 0; exit < 2; exit++) {
@@ -814,7 +818,7 @@ static const char *security_doctor_note(const struct ks_probe *p, char *buf, siz
 
 		if (ks_syscall_nr(name) < 0)
 			continue;	/* not on this architecture */
-		if (syscall_tracepoint_args(op_syscalls[i].tp ? op_syscalls[i].tp : name) > 0) {
+		if (syscall_tracepoint_args(tp_name(i)) > 0) {
 			ntp++;
 			continue;
 		}
