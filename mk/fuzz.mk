@@ -37,7 +37,7 @@ FUZZ_OPTS := -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 
 
 $(FUZZ_OUT)/obj/%.o: src/%.c | $(SKELS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_OUT)/obj/gen/tables.o: $(OUT)/gen/tables.c src/engine/names.h
 	@mkdir -p $(@D)
@@ -45,7 +45,10 @@ $(FUZZ_OUT)/obj/gen/tables.o: $(OUT)/gen/tables.c src/engine/names.h
 
 $(FUZZ_OUT)/obj/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h | $(SKELS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link -c $< -o $@
+
+# headers: an object built against an older struct layout is never linked (the .d files)
+-include $(shell find $(FUZZ_OUT)/obj -name '*.d' 2>/dev/null)
 
 $(FUZZ_OUT)/fuzz_btf: $(FUZZ_OUT)/obj/fuzz/fuzz_btf.o $(FUZZ_OUT)/obj/engine/btf_scan.o
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -lelf -lz -o $@

@@ -889,10 +889,5 @@ static struct ks_cli diskio_cli = {
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 
-int cmd_diskio(int argc, char **argv)
-{
-	struct dio_state st = { .stage = DIO_DEVICE, .sort = SORT_REQUESTS,
-				.names = KS_VEC(struct dev_name) };
-
-	return ks_command_run(&diskio_cli, &diskio_tracer, &st, argc, argv);
-}
+KS_COMMAND(diskio, struct dio_state, { .stage = DIO_DEVICE, .sort = SORT_REQUESTS,
+						 .names = KS_VEC(struct dev_name) })

@@ -649,6 +649,71 @@ int ks_command_run(struct ks_cli *cli, const struct ks_tracer *t, void *state,
 	return cli->teardown ? cli->teardown(state, rc) : rc;
 }
 
+int ks_part_init(struct ks_part *p, struct ks_cli *cli, const struct ks_tracer *t, void *state,
+		 const struct ks_opts *base, int argc, char **argv)
+{
+	struct ks_opts *o = &p->opts;
+	int rc;
+
+	*p = (struct ks_part){ .cli = cli, .t = t, .state = state };
+	cli->state = state;
+	rc = ks_cli_parse(cli, argc, argv, o);
+	if (rc != KS_CLI_CONTINUE)
+		goto fail;
+	if (base) {
+		memcpy(o->pids, base->pids, sizeof(o->pids));
+		o->npids = base->npids;
+		o->follow = base->follow;
+		if (base->cgroup_fd >= 0) {
+			o->cgroup_fd = fcntl(base->cgroup_fd, F_DUPFD_CLOEXEC, 0);
+			if (o->cgroup_fd < 0) {
+				fprintf(stderr, "kscope: %s: %s\n", base->cgroup, strerror(errno));
+				rc = KS_EXIT_FAIL;
+				goto fail;
+			}
+			o->cgroup = base->cgroup;
+			o->cgroup_id = base->cgroup_id;
+			o->cgroup_level = base->cgroup_level;
+		}
+		o->uid_set = base->uid_set;
+		o->uid = base->uid;
+		o->comm = base->comm;
+		o->duration_s = base->duration_s;
+		o->wallclock = base->wallclock;
+		o->verbose = base->verbose;
+		o->btf_path = base->btf_path;
+		o->no_hook = base->no_hook;
+		o->no_precheck = base->no_precheck;
+		o->no_task_storage = base->no_task_storage;
+		o->ringbuf_kb = base->ringbuf_kb;
+		o->flush_ms = base->flush_ms;
+		o->interval_s = base->interval_s;
+		o->count = base->count;
+		o->program = base->program;
+	}
+	rc = cli->setup ? cli->setup(state, o) : 0;
+	if (rc) {
+		ks_opts_release(o);
+		goto fail;
+	}
+	p->set_up = true;
+	return 0;
+fail:
+	free(state);
+	p->state = NULL;
+	return rc;
+}
+
+int ks_part_free(struct ks_part *p, int rc)
+{
+	if (p->set_up && p->cli->teardown)
+		rc = p->cli->teardown(p->state, rc);
+	free(p->state);
+	p->state = NULL;
+	p->set_up = false;
+	return rc;
+}
+
 void ks_opts_release(struct ks_opts *o)
 {
 	if (o->cgroup_fd >= 0)

@@ -43,6 +43,9 @@ struct ks_opts {
 	double interval_s;             /* [interval [count]] */
 	uint64_t count;
 	char **program;                /* -- PROGRAM [ARGS] */
+	/* not options: where tables go instead (struct ks_out's sink), for a ks_part */
+	const struct ks_sink_ops *sink;
+	void *sink_priv;
 };
 
 /* One option of a command: getopt's struct plus its help text */
@@ -118,6 +121,37 @@ struct ks_cli {
 #define KS_CLI_OF(cmd)								\
 	.opts = cmd##_opts, .conflicts = cmd##_conflicts, .parse = cmd##_parse,	\
 	.setup = cmd##_setup, .teardown = cmd##_teardown
+
+/*
+ * A command run as one part of another command's session (kscope container
+ * runs sched, syscall, net... in one process): its own options parsed and
+ * checked from argv as its command line would be, the common ones (filters,
+ * -d, [interval [count]], -- PROGRAM, hooks) taken from the caller's base,
+ * its state made. The caller points opts' output where it wants it (out_fd,
+ * sink) and runs it with ks_session_run(), which releases the options;
+ * ks_part_free() then tears the state down.
+ */
+struct ks_part {
+	struct ks_cli *cli;
+	const struct ks_tracer *t;
+	void *state;                   /* malloc'd; NULL when init failed */
+	struct ks_opts opts;
+	bool set_up;
+};
+
+struct ks_tracer;
+/* 0, or the exit code after saying why (a usage error in argv: exit 2) */
+int ks_part_init(struct ks_part *p, struct ks_cli *cli, const struct ks_tracer *t, void *state,
+		 const struct ks_opts *base, int argc, char **argv);
+/* teardown; returns rc or the teardown's failure */
+int ks_part_free(struct ks_part *p, int rc);
+
+/*
+ * A command, run alone (cmd_NAME) or as a part (part_NAME), from its cli
+ * (NAME_cli), tracer (NAME_tracer), state type and the state's first value:
+ *	KS_COMMAND(syscall, struct sys_state, { .sort = SORT_COUNT })
+ */
+#define KS_COMMAND(name, type, ...)							int cmd_##name(int argc, char **argv)						{											type st = __VA_ARGS__;																		return ks_command_run(&name##_cli, &name##_tracer, &st, argc, argv); 	}										int part_##name(struct ks_part *p, const struct ks_opts *base, int argc, char **argv) 	{											type *st = malloc(sizeof(*st));																	if (!st)										return KS_EXIT_FAIL;							*st = (type)__VA_ARGS__;							return ks_part_init(p, &name##_cli, &name##_tracer, st, base, argc, argv); 	}
 
 /* ks_cli_parse(): continue, or return this exit code */
 #define KS_CLI_CONTINUE (-1)

@@ -62,7 +62,8 @@ struct ks_bpf_cfg {
 	__u8 follow;           /* track children of tracked pids (fork -> ks_pids) */
 	__u8 page_shift;       /* log2(page size): mm counters are in pages */
 	__u8 task_storage;     /* KS_TASK_SLOTS maps are task storage (else LRU hashes by tid) */
-	__u8 pad[5];
+	__u8 task_cg_v1;       /* no cgroup v2 mounted: a task's cgroup is its v1 cpu one */
+	__u8 pad[4];
 	__u64 wakeup_bytes;    /* wake the reader once this much data is queued */
 	char comm[KS_COMM_LEN];
 	__u64 cgroup_id;       /* -c: the cgroup's id (its inode number) ... */

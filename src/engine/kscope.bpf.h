@@ -261,6 +261,38 @@ static __always_inline bool ks_task_in_cgroup(struct task_struct *task)
 }
 
 /*
+ * The cgroup that owns a task's CPU time and calls, for rows keyed by
+ * cgroup (--by cgroup): its cgroup v2 (also on a hybrid host, where v2
+ * holds no controller), or on a host with no cgroup v2 mounted its v1 cpu
+ * controller's. Userspace names it with ks_cgroup_task_path().
+ */
+static __always_inline __u64 ks_task_cgroup_id(struct task_struct *task)
+{
+	struct cgroup_subsys_state *css = NULL;
+	struct css_set *cs;
+	int i;
+
+	if (!ks_cfg.task_cg_v1)
+		return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, cpu_cgrp_id))
+		return 0;
+	i = bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id);
+	cs = BPF_CORE_READ(task, cgroups);
+	if (!cs || i < 0 || i >= 16)
+		return 0;
+	bpf_probe_read_kernel(&css, sizeof(css), &cs->subsys[i]);
+	return css ? BPF_CORE_READ(css, cgroup, kn, id) : 0;
+}
+
+/* ... of the current task (bpf_get_current_cgroup_id() where v2 is mounted) */
+static __always_inline __u64 ks_current_cgroup_id(void)
+{
+	if (!ks_cfg.task_cg_v1)
+		return bpf_get_current_cgroup_id();
+	return ks_task_cgroup_id((struct task_struct *)bpf_get_current_task());
+}
+
+/*
  * ks_wanted() for a task that is not current (the next task of a switch,
  * the woken task): the same filters, read from the task itself.
  */

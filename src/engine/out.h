@@ -29,11 +29,20 @@
 
 #define KS_JSON_DEPTH 1100   /* process trees nest deep */
 
+struct ks_sink_ops;
+
 struct ks_out {
 	int fd;
 	bool json;
 	bool wallclock;        /* -T */
 	bool container;        /* -C: event records name their task's container */
+	/*
+	 * Where tables go instead of the text or JSON sink (ks_sink_init):
+	 * a command run as a part of another's session (ks_part) hands its
+	 * rows to that command. NULL: o->json decides.
+	 */
+	const struct ks_sink_ops *sink;
+	void *sink_priv;
 	int err;               /* first write error (-EPIPE when the reader left) */
 	size_t dropped;        /* bytes not written after a stop (-ETIMEDOUT) */
 	/* set by a signal handler: then wait at most 1 s for a stalled reader */

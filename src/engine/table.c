@@ -873,8 +873,9 @@ size_t ks_table_render(struct ks_table *t, struct ks_sink *s)
 
 void ks_sink_init(struct ks_sink *s, struct ks_out *o, uint64_t ts_ns, uint64_t interval_ns)
 {
-	*s = (struct ks_sink){ .ops = o->json ? &ks_sink_json : &ks_sink_text, .o = o,
-			       .ts_ns = ts_ns, .interval_ns = interval_ns };
+	*s = (struct ks_sink){ .ops = o->sink ? o->sink : o->json ? &ks_sink_json : &ks_sink_text,
+			       .o = o, .ts_ns = ts_ns, .interval_ns = interval_ns,
+			       .priv = o->sink_priv };
 }
 
 /* ---- the text sink ------------------------------------------------------ */
@@ -984,7 +985,10 @@ static void text_row(struct ks_sink *s, const struct ks_table *t, const struct k
 			/* escaped: its width is what the escaping wrote */
 			start = o->len;
 			str = ks_row_str(r, i, &len);
-			ks_out_text(o, str, len);
+			if (!len && (c->flags & KS_COL_NULL))
+				ks_out_text(o, "-", 1);
+			else
+				ks_out_text(o, str, len);
 			ks_out_pad(o, start, c->width);
 			break;
 		case KS_COL_CUSTOM:
@@ -1042,7 +1046,10 @@ static void json_row(struct ks_sink *s, const struct ks_table *t, const struct k
 		case KS_COL_STR:
 		case KS_COL_COMM:
 			str = ks_row_str(r, i, &len);
-			ks_json_kv_str(o, c->name, str, len);
+			if (!len && (c->flags & KS_COL_NULL))
+				ks_json_kv_null(o, c->name);	/* not known, not "" */
+			else
+				ks_json_kv_str(o, c->name, str, len);
 			break;
 		case KS_COL_CUSTOM:
 			ks_json_key(o, c->name);
@@ -1084,7 +1091,7 @@ void ks_table_report(struct ks_table *t, struct ks_out *o, const struct ks_sink_
 	if (!o->json && heading)
 		ks_out_time_heading(o);
 	ks_sink_init(&sink, o, now, now - *period_start);
-	if (ops)
+	if (ops && !o->sink)
 		sink.ops = ops;
 	ks_table_render(t, &sink);
 	ks_table_new_period(t);

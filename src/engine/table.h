@@ -68,7 +68,10 @@ enum ks_col_kind {
 /* derived: the q-th percentile of log-linear histogram `of`, at most column `per` */
 #define KS_COL_QUANTILE  (1u << 10)
 #define KS_COL_DASH      (1u << 11) /* text: "-" while column `unless` is 0 (JSON: the value) */
-/* absent (JSON null, text "-") while column `unless` is 0: not measured, not zero */
+/*
+ * absent (JSON null, text "-") while column `unless` is 0: not measured, not
+ * zero; a string column: while it is empty
+ */
 #define KS_COL_NULL      (1u << 12)
 /*
  * KS_COL_MAX | KS_COL_CUM: the kernel's maximum since its entry began, of

@@ -280,6 +280,7 @@ static int open_configured(struct ks_trace *c, void **skelp)
 	cfg.cgroup_level = o->cgroup_level;
 	cfg.follow = o->follow;
 	cfg.page_shift = page_shift();
+	cfg.task_cg_v1 = ks_cgroup_task_v1();
 	/* wake the reader at 1/8 full: room for bursts while it catches up */
 	cfg.wakeup_bytes = (uint64_t)o->ringbuf_kb * 1024 / 8;
 
@@ -709,6 +710,8 @@ struct ks_trace *ks_trace_new(const struct ks_tracer *t, struct ks_opts *o, void
 		return NULL;
 	}
 	c->out.container = o->container;
+	c->out.sink = o->sink;
+	c->out.sink_priv = o->sink_priv;
 	return c;
 }
 

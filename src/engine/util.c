@@ -240,39 +240,72 @@ const char *ks_cgroup2_path(uint64_t id)
 	return cg_tree_path(&cg_v2, id, false);
 }
 
-/* cgroup v2 ids to containers: open addressing, the newest entry wins a full probe run */
+/* cgroup ids to containers, per hierarchy: open addressing, the newest entry wins a full probe run */
 #define CTR_CACHE 1024
 #define CTR_PROBES 8
 
 static struct ctr_ent {
 	uint64_t id;               /* 0: empty */
+	const char *root;          /* the hierarchy's mount point (ks_cgroup*_root()) */
 	bool is;                   /* c holds a container */
 	struct ks_container c;
 } ctr_cache[CTR_CACHE];
 
-const struct ks_container *ks_cgroup2_container(uint64_t id)
+static const struct ks_container *ctr_lookup(const char *root, const char *v1_ctrl, uint64_t id)
 {
-	size_t h = (id * 0x9e3779b97f4a7c15ull) >> 54;	/* 10 bits: CTR_CACHE */
+	size_t h = ((id ^ (uintptr_t)root) * 0x9e3779b97f4a7c15ull) >> 54;	/* 10 bits */
 	struct ctr_ent *slot = NULL;
 	const char *path;
 
+	if (!root || !id)
+		return NULL;
 	for (int i = 0; i < CTR_PROBES; i++) {
 		struct ctr_ent *e = &ctr_cache[(h + i) % CTR_CACHE];
 
-		if (e->id == id)
+		if (e->id == id && e->root == root)
 			return e->is ? &e->c : NULL;
 		if (!e->id && !slot)
 			slot = e;
 	}
-	path = id ? ks_cgroup2_path(id) : NULL;
+	path = v1_ctrl ? ks_cgroup_ctrl_path(v1_ctrl, id) : ks_cgroup2_path(id);
 	if (!path)
 		return NULL;	/* not found (yet): asked again, walked again at most once a second */
 	if (!slot)
 		slot = &ctr_cache[h % CTR_CACHE];
 	slot->id = id;
+	slot->root = root;
 	slot->is = !ks_container_parse(path, strlen(path), &slot->c) && slot->c.id[0] &&
 		   !slot->c.monitor;
 	return slot->is ? &slot->c : NULL;
+}
+
+const struct ks_container *ks_cgroup2_container(uint64_t id)
+{
+	return ctr_lookup(ks_cgroup2_root(), NULL, id);
+}
+
+bool ks_cgroup_task_v1(void)
+{
+	return !ks_cgroup2_root() && ks_cgroup_v1_root("cpu");
+}
+
+const char *ks_cgroup_task_path(uint64_t id)
+{
+	return ks_cgroup_task_v1() ? ks_cgroup_ctrl_path("cpu", id) : ks_cgroup2_path(id);
+}
+
+const struct ks_container *ks_cgroup_ctrl_container(const char *v1_ctrl, uint64_t id)
+{
+	const char *root;
+
+	if (!v1_ctrl)
+		v1_ctrl = ks_cgroup_task_v1() ? "cpu" : "";
+	if (!*v1_ctrl)
+		return ks_cgroup2_container(id);
+	root = ks_cgroup_v1_root(v1_ctrl);
+	if (!root)
+		return ks_cgroup2_container(id);	/* the controller is on v2 */
+	return ctr_lookup(root, v1_ctrl, id);
 }
 
 /* Does a mount's option list (comma-separated) hold this word? */

@@ -59,6 +59,21 @@ const char *ks_cgroup_ctrl_path(const char *v1_ctrl, uint64_t id);
 const char *ks_cgroup_ctrl_path_now(const char *v1_ctrl, uint64_t id);
 
 /*
+ * The hierarchy of a task's cgroup in rows keyed by cgroup (CPU time,
+ * calls, files: ks_task_cgroup_id() in the kernel): cgroup v2 where it is
+ * mounted, hybrid hosts included; else (true) the v1 cpu controller's.
+ */
+bool ks_cgroup_task_v1(void);
+const char *ks_cgroup_task_path(uint64_t id);
+/*
+ * The container whose cgroup this is or is below, as ks_cgroup2_container(),
+ * for a cgroup of the hierarchy that holds v1_ctrl (ks_cgroup_ctrl_path();
+ * NULL: a task's, ks_cgroup_task_path(); "" the v2 one). Cached per
+ * (hierarchy, id).
+ */
+const struct ks_container *ks_cgroup_ctrl_container(const char *v1_ctrl, uint64_t id);
+
+/*
  * Wait until every BPF program that is running now has returned: tracing
  * programs run inside an RCU read-side section, and membarrier's GLOBAL
  * command waits for an RCU grace period. After a flag in a map or .bss

@@ -942,9 +942,4 @@ static struct ks_cli memory_cli = {
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 
-int cmd_memory(int argc, char **argv)
-{
-	struct mem_state st = { .sort = SORT_FAULTS };
-
-	return ks_command_run(&memory_cli, &memory_tracer, &st, argc, argv);
-}
+KS_COMMAND(memory, struct mem_state, { .sort = SORT_FAULTS })

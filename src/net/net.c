@@ -1136,9 +1136,4 @@ static struct ks_cli net_cli = {
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 
-int cmd_net(int argc, char **argv)
-{
-	struct net_state st = { .sort = -1 };
-
-	return ks_command_run(&net_cli, &net_tracer, &st, argc, argv);
-}
+KS_COMMAND(net, struct net_state, { .sort = -1 })

@@ -105,7 +105,7 @@ static __always_inline void count(__u16 kind, __u16 name, bool failed)
 	struct sec_key k = { .kind = kind, .name = name };
 	struct sec_count *c, zero = {};
 
-	k.owner = by == SEC_BY_CGROUP ? bpf_get_current_cgroup_id() :
+	k.owner = by == SEC_BY_CGROUP ? ks_current_cgroup_id() :
 					 bpf_get_current_pid_tgid() >> 32;
 	c = bpf_map_lookup_elem(&counts, &k);
 	if (!c) {

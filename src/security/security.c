@@ -184,7 +184,7 @@ static void row_prepare(struct ks_row *r)
 	    ks_proc_comm(ks_row_get(r, C_PID), buf))
 		ks_row_put_str(r, C_COMM, buf, sizeof(buf));
 	if (st->by == SEC_BY_CGROUP) {
-		const char *path = ks_cgroup2_path(ks_row_get(r, C_CGROUP_ID));
+		const char *path = ks_cgroup_task_path(ks_row_get(r, C_CGROUP_ID));
 
 		if (path)
 			ks_row_put_str(r, C_CGROUP, path, strlen(path));
@@ -1016,9 +1016,4 @@ static struct ks_cli security_cli = {
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 
-int cmd_security(int argc, char **argv)
-{
-	struct sec_state st = { .sort = SORT_COUNT };
-
-	return ks_command_run(&security_cli, &security_tracer, &st, argc, argv);
-}
+KS_COMMAND(security, struct sec_state, { .sort = SORT_COUNT })

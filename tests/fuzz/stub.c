@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ks_trace_run() for the fuzz targets (fuzz.h): no BPF. The tracer's own
+ * ks_trace_run() and ks_session_run() for the fuzz targets (fuzz.h): no BPF. The tracer's own
  * skeleton is opened (its embedded object parsed, never loaded: no kernel,
  * no privileges) and handed to the real start and finish, whose map reads
  * then simply fail, as on a kernel with nothing to report. With a feed,
@@ -54,51 +54,82 @@ static void *skeleton(const struct ks_tracer *t)
 	abort();
 }
 
-int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
+/*
+ * A session (kscope container: its parts, then itself): every tracer started,
+ * reported at each tick and finished in order, as the engine's loop does;
+ * the records go to the last one (the command whose own records they are).
+ */
+int ks_session_run(const struct ks_session_tracer *tr, int n)
 {
 	struct fuzz_feed *f = fuzz_feed;
-	struct ks_out out;
+	struct ks_out out[KS_SESSION_MAX];
+	const struct ks_tracer *t = tr[n - 1].t;
+	struct ks_opts *o = tr[n - 1].o;
+	void *state = tr[n - 1].state;
+	int ok = 0;
 
-	if (f && !ks_out_init(&out, o->out_fd, o->json, o->wallclock)) {
+	for (; f && ok < n; ok++)
+		if (ks_out_init(&out[ok], tr[ok].o->out_fd, tr[ok].o->json, tr[ok].o->wallclock))
+			break;
+	if (f && ok == n) {
 		const uint8_t *p = f->data, *end = f->data + f->size;
-		void *skel = skeleton(t);
 		uint64_t ticks = 0;
 
-		ks_out_set_epoch(&out);
-		if (f->start && t->start)
-			t->start(state, skel, &out);
+		for (int i = 0; i < n; i++) {
+			ks_out_set_epoch(&out[i]);
+			out[i].sink = tr[i].o->sink;
+			out[i].sink_priv = tr[i].o->sink_priv;
+			if (f->start && tr[i].t->start)
+				tr[i].t->start(tr[i].state, skeleton(tr[i].t), &out[i]);
+		}
 		while (end - p >= 2) {
-			size_t n = p[0] | (size_t)p[1] << 8;
+			size_t len = p[0] | (size_t)p[1] << 8;
 			void *rec;
 
 			p += 2;
-			if (n == FUZZ_TICK) {
-				if (f->finish && t->report)
-					t->report(state, &out, ks_tick_report_flags(o, ticks++));
+			if (len == FUZZ_TICK) {
+				unsigned flags = ks_tick_report_flags(o, ticks++);
+
+				for (int i = 0; f->finish && i < n; i++)
+					if (tr[i].t->report)
+						tr[i].t->report(tr[i].state, &out[i], flags);
 				/* the engine stops after the last of [count] */
 				if (f->finish && t->report && o->count && ticks >= o->count)
 					break;
-				if (f->finish && t->housekeeping)
-					t->housekeeping(state);
+				for (int i = 0; f->finish && i < n; i++)
+					if (tr[i].t->housekeeping)
+						tr[i].t->housekeeping(tr[i].state);
 				continue;
 			}
-			rec = malloc(n ? n : 1);
+			rec = malloc(len ? len : 1);
 			if (!rec)
 				abort();
-			if (n > (size_t)(end - p))
-				n = end - p;
-			memcpy(rec, p, n);
-			t->event(state, &out, rec, n);
+			if (len > (size_t)(end - p))
+				len = end - p;
+			memcpy(rec, p, len);
+			t->event(state, &out[n - 1], rec, len);
 			free(rec);
-			p += n;
+			p += len;
 		}
-		if (f->finish && t->report && ks_end_needs_report(o, ticks))
-			t->report(state, &out, KS_REPORT_LAST | KS_REPORT_END);
-		if (f->finish && t->finish)
-			t->finish(state, &out);
-		ks_out_flush(&out);
-		ks_out_free(&out);
+		for (int i = 0; i < n; i++) {
+			if (f->finish && tr[i].t->report && ks_end_needs_report(tr[i].o, ticks))
+				tr[i].t->report(tr[i].state, &out[i], KS_REPORT_LAST | KS_REPORT_END);
+			if (f->finish && tr[i].t->finish)
+				tr[i].t->finish(tr[i].state, &out[i]);
+		}
 	}
-	ks_opts_release(o);
+	for (int i = 0; i < ok; i++) {
+		ks_out_flush(&out[i]);
+		ks_out_free(&out[i]);
+	}
+	for (int i = 0; i < n; i++)
+		ks_opts_release(tr[i].o);
 	return 0;
+}
+
+int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state)
+{
+	const struct ks_session_tracer one = { t, o, state };
+
+	return ks_session_run(&one, 1);
 }
