@@ -14,7 +14,7 @@
 
 const volatile __u8 filter_nr;          /* -e: only the syscalls in nr_mask */
 const volatile __u8 errors_only;        /* --errors */
-const volatile __u8 by_process;         /* --by process */
+const volatile __u8 by = SYS_BY_SYSCALL; /* --by: rows per syscall, process or cgroup */
 const volatile __u8 want_hist;          /* --hist */
 const volatile __u8 emit_events;        /* --events */
 const volatile __u8 count_only;         /* --count-only: sys_exit alone, no latency */
@@ -34,18 +34,18 @@ struct {
 	__type(value, struct sys_stat);
 } sys_stats SEC(".maps");
 
-/* --by process; userspace sizes it to 1 otherwise */
+/* --by process or cgroup; userspace sizes it to 1 otherwise */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, SYS_MAX_PROC_KEYS);
-	__type(key, struct sys_proc_key);
+	__uint(max_entries, SYS_MAX_OWNER_KEYS);
+	__type(key, struct sys_owner_key);
 	__type(value, struct sys_stat);
-} proc_stats SEC(".maps");
+} owner_stats SEC(".maps");
 
 /* --by process: the process's comm, as it was when first counted */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SYS_MAX_PROC_KEYS);
+	__uint(max_entries, SYS_MAX_OWNER_KEYS);
 	__type(key, __u32);
 	__type(value, char[KS_COMM_LEN]);
 } proc_comm SEC(".maps");
@@ -159,33 +159,46 @@ static __always_inline void stat_add(struct sys_stat *st, __u64 lat, __u32 p)
 	}
 }
 
-static __always_inline void count_proc(__u32 pid, __u32 nr, __u64 lat, __u32 p)
+/* Whose row a call of the current task is in: --by process or cgroup */
+static __always_inline __u64 current_owner(void)
 {
-	struct sys_proc_key k = { .pid = pid, .nr = nr };
-	struct sys_stat *st = bpf_map_lookup_elem(&proc_stats, &k);
+	if (by == SYS_BY_CGROUP)
+		return ks_current_cgroup_id();
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+static __always_inline void count_owner(__u64 owner, __u32 nr, __u64 lat, __u32 p)
+{
+	struct sys_owner_key k = { .owner = owner, .nr = nr };
+	struct sys_stat *st = bpf_map_lookup_elem(&owner_stats, &k);
 
 	if (!st) {
 		struct sys_stat zero = {};
-		char comm[KS_COMM_LEN] = {};	/* the helper does not pad before 6.3-ish */
 
-		if (bpf_map_update_elem(&proc_stats, &k, &zero, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&proc_stats, &k)) {
+		if (bpf_map_update_elem(&owner_stats, &k, &zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&owner_stats, &k)) {
 			ks_lost_inc(KS_LOST_MAPFULL);
 			return;
 		}
-		/* the latest name: a new (process, syscall) pair comes soon after exec */
-		bpf_get_current_comm(comm, sizeof(comm));
-		bpf_map_update_elem(&proc_comm, &pid, comm, BPF_ANY);
-		st = bpf_map_lookup_elem(&proc_stats, &k);
+		if (by == SYS_BY_PROCESS) {
+			/* zeroed: the helper does not pad before 6.3-ish */
+			char comm[KS_COMM_LEN] = {};
+			__u32 pid = owner;
+
+			/* the latest name: a new (process, syscall) pair comes soon after exec */
+			bpf_get_current_comm(comm, sizeof(comm));
+			bpf_map_update_elem(&proc_comm, &pid, comm, BPF_ANY);
+		}
+		st = bpf_map_lookup_elem(&owner_stats, &k);
 		if (!st)
 			return;
 	}
 	stat_add(st, lat, p);
 }
 
-static __always_inline void count_errno(__u32 pid, __u32 nr, __u16 err)
+static __always_inline void count_errno(__u64 owner, __u32 nr, __u16 err)
 {
-	struct sys_err_key k = { .pid = pid, .nr = nr, .err = err };
+	struct sys_err_key k = { .owner = owner, .nr = nr, .err = err };
 	__u64 *n = bpf_map_lookup_elem(&err_stats, &k), one = 1;
 
 	if (n) {
@@ -222,8 +235,8 @@ static __always_inline int on_exit(long ret)
 {
 	struct sys_inflight *s = slot(false);
 	bool err = ret < 0 && ret >= -4095;
-	__u64 now, lat, enter;
-	__u32 nr, pid, p;
+	__u64 now, lat, enter, owner = 0;
+	__u32 nr, p;
 
 	if (!s || !s->ts_ns)
 		return 0;
@@ -235,20 +248,19 @@ static __always_inline int on_exit(long ret)
 	now = bpf_ktime_get_ns();
 	lat = now - enter;
 	nr = s->nr & (SYS_SLOTS - 1);
-	if (by_process) {
-		pid = bpf_get_current_pid_tgid() >> 32;
-		count_proc(pid, nr, lat, p);
+	if (by != SYS_BY_SYSCALL) {
+		owner = current_owner();
+		count_owner(owner, nr, lat, p);
 	} else {
 		struct sys_stat *st = bpf_map_lookup_elem(&sys_stats, &nr);
 
-		pid = 0;
 		if (st)
 			stat_add(st, lat, p);
 	}
 	/* after the count: userspace reads errnos first, then counts, so the
 	 * errors it sees (the sum of the errnos) never exceed the calls */
 	if (err)
-		count_errno(pid, nr, -ret);
+		count_errno(owner, nr, -ret);
 	if (want_hist) {
 		__u32 *h = bpf_map_lookup_elem(&sys_hist, &nr);
 
@@ -274,7 +286,8 @@ static __always_inline int on_exit(long ret)
 static __always_inline int on_exit_count(long id, long ret)
 {
 	bool err = ret < 0 && ret >= -4095;
-	__u32 nr = id, p = period, pid = 0;
+	__u32 nr = id, p = period;
+	__u64 owner = 0;
 
 	if (id < 0 || !p)
 		return 0;
@@ -292,9 +305,9 @@ static __always_inline int on_exit_count(long id, long ret)
 		return 0;
 	}
 	nr &= SYS_SLOTS - 1;
-	if (by_process) {
-		pid = bpf_get_current_pid_tgid() >> 32;
-		count_proc(pid, nr, 0, p);
+	if (by != SYS_BY_SYSCALL) {
+		owner = current_owner();
+		count_owner(owner, nr, 0, p);
 	} else {
 		struct sys_stat *st = bpf_map_lookup_elem(&sys_stats, &nr);
 
@@ -302,7 +315,7 @@ static __always_inline int on_exit_count(long id, long ret)
 			st->count++;
 	}
 	if (err)
-		count_errno(pid, nr, -ret);
+		count_errno(owner, nr, -ret);
 	return 0;
 }
 

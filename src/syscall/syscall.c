@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kscope syscall: what processes ask of the kernel. Counts, errors (by
- * errno), latency and log2 latency histograms per syscall or per process and
- * syscall, aggregated in the kernel; or the stream of calls (--events).
+ * errno), latency and log2 latency histograms per syscall, or per process or
+ * cgroup and syscall, aggregated in the kernel; or the stream of calls
+ * (--events).
  *
  * The kernel side keeps cumulative per-CPU counters; every collection (about
  * once a second, and at each report) folds what changed since the last one
@@ -37,16 +38,18 @@ KS_SKEL_OPS(syscall_bpf);
 
 enum sort_key { SORT_COUNT, SORT_TIME, SORT_ERRORS };
 
-/* A row's identity: one syscall (pid 0), or one syscall of one process */
+/* A row's identity: one syscall (owner 0), or one syscall of one process or cgroup */
 struct sys_key {
-	uint32_t pid, nr;
+	uint64_t owner;               /* struct sys_owner_key's */
+	uint32_t nr, pad;
 };
 
 struct sys_state {
 	struct ks_opts *opts;
 	struct syscall_bpf *skel;
 	/* options */
-	bool by_process, hist, errors_only, events, count_only;
+	int by;                    /* SYS_BY_* */
+	bool hist, errors_only, events, count_only;
 	int sort;                  /* enum sort_key */
 	unsigned top;
 	uint64_t mask[SYS_MASK_WORDS];
@@ -64,28 +67,41 @@ struct sys_state {
 
 /* ---- the table ---------------------------------------------------------- */
 
-enum { C_PID, C_COMM, C_SYSCALL, C_NR, C_COUNT, C_ERRORS, C_ERRNOS, C_TOTAL, C_AVG, C_MAX,
-       C_HIST, NCOLS };
+enum { C_PID, C_CGROUP_ID, C_COMM, C_CGROUP, C_SYSCALL, C_NR, C_COUNT, C_ERRORS, C_ERRNOS,
+       C_TOTAL, C_AVG, C_MAX, C_HIST, NCOLS };
 
-/* A live process by its current name, a gone one by the last the kernel saw */
+/*
+ * A live process by its current name, a gone one by the last the kernel
+ * saw; a cgroup by its path (the last one found, once it is removed)
+ */
 static void row_prepare(struct ks_row *r)
 {
 	struct sys_state *st = ks_table_ctx(ks_row_table(r));
 	const struct sys_key *k = ks_row_key(r);
 	char comm[KS_COMM_LEN] = "";
+	uint32_t pid = k->owner;
+	const char *path;
 	size_t len;
 
-	if (!st->by_process || ks_row_is_gone(r))
+	if (st->by == SYS_BY_CGROUP) {
+		path = ks_cgroup_task_path(k->owner);
+		if (path)
+			ks_row_put_str(r, C_CGROUP, path, strlen(path));
+		return;
+	}
+	if (st->by != SYS_BY_PROCESS || ks_row_is_gone(r))
 		return;
 	memcpy(comm, ks_row_str(r, C_COMM, &len), len);
-	if (ks_proc_comm(k->pid, comm) ||
-	    (!comm[0] && !bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.proc_comm), &k->pid, comm)))
+	if (ks_proc_comm(pid, comm) ||
+	    (!comm[0] && !bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.proc_comm), &pid, comm)))
 		ks_row_put_str(r, C_COMM, comm, sizeof(comm));
 }
 
 static const struct ks_col sys_cols[NCOLS] = {
 	[C_PID] = { "pid", "PID", KS_COL_COUNT, KS_COL_KEY | KS_COL_LEFT, 7 },
+	[C_CGROUP_ID] = { "cgroup_id", "", KS_COL_COUNT, KS_COL_KEY | KS_COL_TEXT_HIDE },
 	[C_COMM] = { "comm", "COMM", KS_COL_COMM, 0, 16 },
+	[C_CGROUP] = { "cgroup", "CGROUP", KS_COL_STR, 0, 24, .size = 256 },
 	[C_SYSCALL] = { "syscall", "SYSCALL", KS_COL_STR, 0, 20, .size = 32 },
 	[C_NR] = { "nr", "NR", KS_COL_COUNT, KS_COL_KEY | KS_COL_TEXT_HIDE },
 	[C_COUNT] = { "count", "COUNT", KS_COL_COUNT, KS_COL_CUM, 10,
@@ -102,8 +118,8 @@ static const struct ks_col sys_cols[NCOLS] = {
 	[C_HIST] = { "latency", "LATENCY", KS_COL_HIST, KS_COL_CUM },
 };
 
-static const int sys_text_order[] = { C_PID, C_COMM, C_SYSCALL, C_COUNT, C_ERRORS, C_TOTAL,
-				      C_AVG, C_MAX, C_ERRNOS, C_NR, C_HIST };
+static const int sys_text_order[] = { C_PID, C_COMM, C_CGROUP, C_SYSCALL, C_COUNT, C_ERRORS,
+				      C_TOTAL, C_AVG, C_MAX, C_ERRNOS, C_NR, C_CGROUP_ID, C_HIST };
 static const int sys_ties[] = { C_COUNT, -1 };
 
 static const struct ks_table_desc sys_table = {
@@ -116,6 +132,7 @@ static const struct ks_table_desc sys_table = {
 	.ext_size = sizeof(struct ks_errnos),
 	.ext_new_period = ks_errnos_new_period,
 	.ext_free = ks_errnos_free,
+	.ext_merge = ks_errnos_merge,	/* rows grouped (per container): errnos summed */
 	.prepare = row_prepare,
 };
 
@@ -129,10 +146,10 @@ static const char *sys_name(uint32_t nr, char *buf, size_t n)
 	return buf;
 }
 
-/* The row of (pid, nr), named */
-static struct ks_row *row_get(struct sys_state *st, uint32_t pid, uint32_t nr)
+/* The row of (owner, nr), named */
+static struct ks_row *row_get(struct sys_state *st, uint64_t owner, uint32_t nr)
 {
-	struct sys_key k = { pid, nr };
+	struct sys_key k = { .owner = owner, .nr = nr };
 	struct ks_row *r = ks_table_find(st->table, &k);
 	char nb[32];
 	const char *name;
@@ -143,7 +160,7 @@ static struct ks_row *row_get(struct sys_state *st, uint32_t pid, uint32_t nr)
 	if (!r)
 		return NULL;
 	name = sys_name(nr, nb, sizeof(nb));
-	ks_row_put(r, C_PID, pid);
+	ks_row_put(r, st->by == SYS_BY_CGROUP ? C_CGROUP_ID : C_PID, owner);
 	ks_row_put(r, C_NR, nr);
 	ks_row_put_str(r, C_SYSCALL, name, strlen(name));
 	return r;
@@ -210,37 +227,45 @@ static void collect_syscalls(struct sys_state *st, uint32_t period)
 	}
 }
 
-static void collect_procs(struct sys_state *st, uint32_t period)
+/*
+ * Per process or cgroup. A process that exited has its entries deleted; a
+ * cgroup's stay (its id is never reused), named by its last path found.
+ */
+static void collect_owners(struct sys_state *st, uint32_t period)
 {
-	int fd = bpf_map__fd(st->skel->maps.proc_stats);
+	int fd = bpf_map__fd(st->skel->maps.owner_stats);
 	int cfd = bpf_map__fd(st->skel->maps.proc_comm);
-	struct sys_proc_key key, next, *prev = NULL;
-	struct ks_vec dead = KS_VEC(struct sys_proc_key);
+	struct sys_owner_key key, next, *prev = NULL;
+	struct ks_vec dead = KS_VEC(struct sys_owner_key);
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		uint32_t pid = next.owner;
 		struct ks_row *r;
 
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, st->vals))
 			continue;
-		r = row_get(st, key.pid, key.nr);
+		r = row_get(st, key.owner, key.nr);
 		if (!r)
 			continue;
 		put_stat(st, r, st->vals, period);
-		if (!ks_pid_alive(key.pid)) {
+		if (st->by == SYS_BY_PROCESS && !ks_pid_alive(pid)) {
 			/* the name the kernel saw last; live ones are named at printing */
 			char comm[KS_COMM_LEN] = "";
 
-			if (!bpf_map_lookup_elem(cfd, &key.pid, comm))
+			if (!bpf_map_lookup_elem(cfd, &pid, comm))
 				ks_row_put_str(r, C_COMM, comm, sizeof(comm));
 			if (!ks_vec_push(&dead, &key))
 				continue;
 			ks_row_gone(r);	/* a reused pid starts at 0 */
 		}
 	}
-	for (size_t i = 0; i < dead.n; i++)
-		bpf_map_delete_elem(cfd, &((struct sys_proc_key *)dead.v)[i].pid);
+	for (size_t i = 0; i < dead.n; i++) {
+		uint32_t pid = ((struct sys_owner_key *)dead.v)[i].owner;
+
+		bpf_map_delete_elem(cfd, &pid);
+	}
 	ks_map_delete_keys(fd, &dead);
 }
 
@@ -261,10 +286,12 @@ static void collect_errnos(struct sys_state *st)
 			continue;
 		for (int c = 0; c < st->ncpus; c++)
 			sum += v[c];
-		r = row_get(st, key.pid, key.nr);
+		r = row_get(st, key.owner, key.nr);
 		if (!r || ks_errnos_put(ks_row_ext(r), key.err, sum))
 			continue;
-		if (key.pid && !ks_pid_alive(key.pid) && ks_vec_push(&dead, &key))
+		/* a process that exited: its entries go (a cgroup's stay, see collect_owners) */
+		if (st->by == SYS_BY_PROCESS && !ks_pid_alive(key.owner) &&
+		    ks_vec_push(&dead, &key))
 			ks_errnos_restart(ks_row_ext(r), key.err);
 	}
 	ks_map_delete_keys(fd, &dead);
@@ -296,8 +323,8 @@ static void collect(struct sys_state *st, uint32_t period)
 	if (st->events)
 		return;
 	collect_errnos(st);
-	if (st->by_process)
-		collect_procs(st, period);
+	if (st->by != SYS_BY_SYSCALL)
+		collect_owners(st, period);
 	else
 		collect_syscalls(st, period);
 	collect_skipped(st);
@@ -396,14 +423,14 @@ static int syscall_configure(void *state, void *skel)
 	s->rodata->filter_nr = st->masked;
 	memcpy((void *)s->rodata->nr_mask, st->mask, sizeof(st->mask));
 	s->rodata->errors_only = st->errors_only;
-	s->rodata->by_process = st->by_process;
+	s->rodata->by = st->by;
 	s->rodata->want_hist = st->hist;
 	s->rodata->emit_events = st->events;
 	s->rodata->count_only = st->count_only;
-	if (!st->by_process) {
-		err = err ?: bpf_map__set_max_entries(s->maps.proc_stats, 1);
+	if (st->by == SYS_BY_SYSCALL)
+		err = err ?: bpf_map__set_max_entries(s->maps.owner_stats, 1);
+	if (st->by != SYS_BY_PROCESS)
 		err = err ?: bpf_map__set_max_entries(s->maps.proc_comm, 1);
-	}
 	if (!st->hist)
 		err = err ?: bpf_map__set_max_entries(s->maps.sys_hist, 1);
 	return err;
@@ -506,7 +533,7 @@ enum { OPT_BY = 0x200, OPT_HIST, OPT_ERRORS, OPT_EVENTS, OPT_COUNT_ONLY };
 
 static const struct ks_cli_opt syscall_opts[] = {
 	{ "syscall", 'e', "NAME[,NAME]", "only these syscalls (filtered in the kernel)" },
-	{ "by", OPT_BY, "KIND", "syscall (default) or process" },
+	{ "by", OPT_BY, "KIND", "rows per syscall (default), process or cgroup (the task's)" },
 	{ "hist", OPT_HIST, "[SYSCALL]", "log2 latency histograms, per syscall or of one" },
 	{ "errors", OPT_ERRORS, NULL, "only failing calls", KS_CLI_SET(struct sys_state, errors_only) },
 	{ "count-only", OPT_COUNT_ONLY, NULL, "counts and errors only, no latency: the cheapest mode",
@@ -519,6 +546,11 @@ static const struct ks_cli_opt syscall_opts[] = {
 };
 
 static struct ks_cli syscall_cli;
+
+/* --by KIND: SYS_BY_* */
+static const char *const by_names[] = {
+	[SYS_BY_SYSCALL] = "syscall", [SYS_BY_PROCESS] = "process", [SYS_BY_CGROUP] = "cgroup", NULL
+};
 
 static int add_syscall(struct sys_state *st, const char *name)
 {
@@ -550,12 +582,13 @@ static int syscall_parse(void *state, int key, const char *arg)
 			ks_cli_error(&syscall_cli, "invalid syscall list '%s' (NAME[,NAME...])", arg);
 		return rc ? -1 : 0;
 	case OPT_BY:
-		if (!strcmp(arg, "process"))
-			st->by_process = true;
-		else if (!strcmp(arg, "syscall"))
-			st->by_process = false;
-		else
-			break;
+		rc = ks_cli_choice(arg, by_names);
+		if (rc < 0) {
+			ks_cli_error(&syscall_cli, "invalid --by '%s' (syscall, process or cgroup)",
+				     arg);
+			return -1;
+		}
+		st->by = rc;
 		return 0;
 	case OPT_HIST:
 		st->hist = true;
@@ -568,7 +601,6 @@ static int syscall_parse(void *state, int key, const char *arg)
 		}
 		return 0;
 	}
-	ks_cli_error(&syscall_cli, "invalid value '%s' for --by", arg);
 	return -1;
 }
 
@@ -593,12 +625,14 @@ static int syscall_setup(void *state, struct ks_opts *o)
 		ks_cli_error(&syscall_cli, "-C names the container of each event record: it needs --events");
 		return KS_EXIT_USAGE;
 	}
-	if (st->hist && st->by_process) {
-		ks_cli_error(&syscall_cli, "--hist is per syscall: it does not go with --by process");
+	if (st->hist && st->by != SYS_BY_SYSCALL) {
+		ks_cli_error(&syscall_cli, "--hist is per syscall: it does not go with --by %s",
+			     by_names[st->by]);
 		return KS_EXIT_USAGE;
 	}
-	if (st->events && st->by_process) {
-		ks_cli_error(&syscall_cli, "--events streams calls: it does not go with --by process");
+	if (st->events && st->by != SYS_BY_SYSCALL) {
+		ks_cli_error(&syscall_cli, "--events streams calls: it does not go with --by %s",
+			     by_names[st->by]);
 		return KS_EXIT_USAGE;
 	}
 	st->opts = o;
@@ -613,8 +647,10 @@ static int syscall_setup(void *state, struct ks_opts *o)
 	if (!st->vals || !st->table)
 		return KS_EXIT_FAIL;
 	ks_table_set_ctx(st->table, st);
-	ks_table_hide(st->table, C_PID, !st->by_process);
-	ks_table_hide(st->table, C_COMM, !st->by_process);
+	ks_table_hide(st->table, C_PID, st->by != SYS_BY_PROCESS);
+	ks_table_hide(st->table, C_COMM, st->by != SYS_BY_PROCESS);
+	ks_table_hide(st->table, C_CGROUP_ID, st->by != SYS_BY_CGROUP);
+	ks_table_hide(st->table, C_CGROUP, st->by != SYS_BY_CGROUP);
 	ks_table_hide(st->table, C_HIST, true);	/* --hist has its own renderer */
 	ks_table_absent(st->table, C_TOTAL, st->count_only);	/* not measured */
 	ks_table_absent(st->table, C_AVG, st->count_only);
@@ -636,15 +672,18 @@ static int syscall_teardown(void *state, int rc)
 
 static struct ks_cli syscall_cli = {
 	.cmd = "syscall",
-	.summary = "Syscalls: counts, errors by errno, latency, per syscall or per process.",
+	.summary = "Syscalls: counts, errors by errno, latency, per syscall, process or cgroup.",
 	.details =
 	"Counted in the kernel (raw_syscalls sys_enter/sys_exit); printed every interval,\n"
 	"or once at the end. Latency is from entry to exit of each call. Calls that never\n"
-	"return (exit, exit_group) are not counted. --events streams every call instead.",
+	"return (exit, exit_group) are not counted. --events streams every call instead.\n"
+	"--by process or cgroup: a row per (process or cgroup, syscall); a cgroup is the\n"
+	"task's cgroup v2 (also on a hybrid host), or without cgroup v2 its v1 cpu cgroup.",
 	.examples =
 	"  kscope syscall                        # per-syscall summary at Ctrl-C\n"
 	"  kscope syscall -p 1234 1 5            # one process, every second, 5 times\n"
 	"  kscope syscall --by process -s time   # per process, by time spent\n"
+	"  kscope syscall --by cgroup -n 20      # per cgroup (container), busiest first\n"
 	"  kscope syscall --errors -- make       # which calls fail, and how\n"
 	"  kscope syscall --hist read -d 10      # read() latency histogram\n"
 	"  kscope syscall --events -e openat,read,close -- cat /etc/hostname\n",
@@ -654,9 +693,4 @@ static struct ks_cli syscall_cli = {
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 
-int cmd_syscall(int argc, char **argv)
-{
-	struct sys_state st = { .sort = SORT_COUNT, .hist_nr = -1 };
-
-	return ks_command_run(&syscall_cli, &syscall_tracer, &st, argc, argv);
-}
+KS_COMMAND(syscall, struct sys_state, { .sort = SORT_COUNT, .hist_nr = -1 })

@@ -9,11 +9,14 @@
 /* Syscall numbers 0..SYS_SLOTS-1 are counted (x86_64 and arm64 stay < 512) */
 #define SYS_SLOTS        1024
 #define SYS_MASK_WORDS   (SYS_SLOTS / 64)
-#define SYS_MAX_PROC_KEYS 16384      /* --by process: (process, syscall) pairs */
-#define SYS_MAX_ERR_KEYS  4096       /* (process, syscall, errno) triples */
+#define SYS_MAX_OWNER_KEYS 16384     /* --by process/cgroup: (owner, syscall) pairs */
+#define SYS_MAX_ERR_KEYS  4096       /* (owner, syscall, errno) triples */
 #define SYS_NARGS         6
 
-/* Per syscall (array index: nr), or per (process, syscall) */
+/* --by: whose rows (rodata `by`) */
+enum { SYS_BY_SYSCALL = 0, SYS_BY_PROCESS, SYS_BY_CGROUP };
+
+/* Per syscall (array index: nr), or per (owner, syscall) */
 struct sys_stat {
 	__u64 count;          /* calls that returned (errors: in err_stats) */
 	__u64 total_ns;       /* sum of entry-to-exit latencies */
@@ -26,18 +29,25 @@ struct sys_stat {
 	__u32 max_period[2];  /* the period (.bss `period`) of max_ns[i] */
 };
 
-/* --by process: key of proc_stats */
-struct sys_proc_key {
-	__u32 pid;            /* tgid */
+/*
+ * --by process or cgroup: key of owner_stats. owner: the tgid, or the
+ * task's cgroup id (ks_current_cgroup_id(): a u64, hence the width)
+ */
+struct sys_owner_key {
+	__u64 owner;
 	__u32 nr;
+	__u32 pad;
 };
+_Static_assert(sizeof(struct sys_owner_key) == 16, "sys_owner_key layout");
 
-/* key of err_stats: pid is 0 unless --by process */
+/* key of err_stats: owner as in sys_owner_key, 0 with --by syscall */
 struct sys_err_key {
-	__u32 pid;
+	__u64 owner;
 	__u16 nr;
 	__u16 err;            /* positive errno */
+	__u32 pad;
 };
+_Static_assert(sizeof(struct sys_err_key) == 16, "sys_err_key layout");
 
 /* The call in flight, per task */
 struct sys_inflight {

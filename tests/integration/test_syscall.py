@@ -14,6 +14,11 @@ count is asserted exactly:
     a gated sys_calls (it makes no counted call before the test creates
     its GO file, and it opened its INFO file before that), the loader is
     done before tracing starts and openat() itself is counted exactly.
+  * --by cgroup: two gated sys_calls traced together (-p), one moved into a
+    fresh cgroup before it execs, one left in the test's own cgroup, each
+    with its own numbers of calls: each cgroup's rows hold exactly its
+    process's calls. The cgroup is the task's cgroup v2 (also on a hybrid
+    host), or without cgroup v2 its v1 cpu cgroup (task_cgroup below).
   * sys_seq makes a fixed sequence (openat of a file the test wrote, two
     reads, two closes, a failing openat, getppid) with all six arguments
     given, the unused ones carrying marker values: --events must show it
@@ -30,14 +35,17 @@ import signal
 
 import pytest
 
-from conftest import (HOOK_VARIANTS, TIMEOUT, Kscope, bpf_objects, check_gone, cgroup_id_of, cli,
-                      workload)
+import cgroups
+from conftest import (HOOK_VARIANTS, TIMEOUT, Kscope, bpf_objects, cgroup2_mount, check_gone,
+                      check_usage_error, cgroup_id_of, cli, wait_for_file, workload)
 
 STAT_FIELDS = ("type", "ts_ns", "interval_ns", "syscall", "nr", "count", "errors", "errnos",
                "total_ns", "avg_ns", "max_ns")
 HDR_FIELDS = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu")
 EVENT_FIELDS = HDR_FIELDS + ("syscall", "nr", "args", "ret", "latency_ns")
 HIST_FIELDS = ("type", "name", "unit", "syscall", "count", "buckets")
+# --by KIND: the fields that say whose a syscall_stat row is
+BY_FIELDS = {"syscall": (), "process": ("pid", "comm"), "cgroup": ("cgroup_id", "cgroup")}
 
 MISSING = "/kscope-nonexistent/no-such-file"
 U64 = (1 << 64) - 1
@@ -125,16 +133,22 @@ def is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def check_stat(r, by_process=False):
-    """What holds for every syscall_stat row."""
-    fields = STAT_FIELDS + (("pid", "comm") if by_process else ())
+def check_stat(r, by="syscall", count_only=False):
+    """What holds for every syscall_stat row (of --by BY; latency null with --count-only)."""
+    fields = STAT_FIELDS + BY_FIELDS[by]
     missing = [f for f in fields if f not in r]
     assert not missing, f"syscall_stat lacks {missing}: {r}"
+    others = [f for k, fs in BY_FIELDS.items() if k != by for f in fs if f in r]
+    assert not others, f"--by {by}: a syscall_stat row with {others}: {r}"
     assert r["type"] == "syscall_stat", r
-    for f in ("ts_ns", "interval_ns", "nr", "count", "errors", "total_ns", "avg_ns", "max_ns"):
+    for f in ("ts_ns", "interval_ns", "nr", "count", "errors") + \
+            (() if count_only else ("total_ns", "avg_ns", "max_ns")):
         assert is_int(r[f]) and r[f] >= 0, (f, r)
-    if by_process:
+    if by == "process":
         assert is_int(r["pid"]) and r["pid"] > 0 and isinstance(r["comm"], str), r
+    if by == "cgroup":
+        assert is_int(r["cgroup_id"]) and r["cgroup_id"] > 0, r
+        assert isinstance(r["cgroup"], str) and r["cgroup"].startswith("/"), r
     assert isinstance(r["syscall"], str) and r["syscall"], r
     assert r["count"] > 0, f"a row without calls: {r}"     # only syscalls that happened
     assert 0 <= r["errors"] <= r["count"], f"errors > count: {r}"
@@ -143,19 +157,22 @@ def check_stat(r, by_process=False):
         assert re.fullmatch(r"E[A-Z0-9_]+", k), (k, r)
         assert is_int(v) and v > 0, r
     assert sum(r["errnos"].values()) == r["errors"], f"errnos do not add up to errors: {r}"
+    assert r["syscall"] not in NEVER_RETURN, f"a call that never returns was counted: {r}"
+    if count_only:
+        assert r["total_ns"] is None and r["avg_ns"] is None and r["max_ns"] is None, r
+        return
     # latencies: consistent with each other (the mean may be rounded either way)
     assert r["max_ns"] <= r["total_ns"], f"max_ns > total_ns: {r}"
     assert abs(r["avg_ns"] * r["count"] - r["total_ns"]) <= r["count"], f"avg_ns: {r}"
     assert r["count"] == 0 or r["max_ns"] > 0, f"calls but max_ns 0: {r}"
     assert r["avg_ns"] <= r["max_ns"] + 1, f"max_ns below the mean: {r}"
-    assert r["syscall"] not in NEVER_RETURN, f"a call that never returns was counted: {r}"
 
 
-def stat_rows(res, by_process=False):
+def stat_rows(res, by="syscall", count_only=False):
     """Every row is a syscall_stat row: checked and returned."""
     assert res.rows, f"no rows: {res}"
     for r in res.rows:
-        check_stat(r, by_process)
+        check_stat(r, by, count_only)
     return res.rows
 
 
@@ -352,7 +369,7 @@ def test_by_process(sysc):
     """A parent (200 getppid, 100 failing opens) and its child (70, 30): one row each."""
     res, inf = sysc.calls(["--by", "process"], 200, 100, opts=["-c", "70,30"])
     check_stderr(res.stderr)
-    rows = stat_rows(res, by_process=True)
+    rows = stat_rows(res, by="process")
     one_period(rows)
     parent, child = inf["pid"], inf["child"]
     keyed = {}
@@ -369,6 +386,172 @@ def test_by_process(sysc):
         assert (pid, FAIL) in keyed, f"no {FAIL} row for {pid}: {rows}"
         if FAIL == "open":
             expect_fail(keyed[(pid, FAIL)], FAIL, inf["fail_nr"], m)
+
+
+# ---- c2: --by cgroup ------------------------------------------------------------------------
+
+@pytest.fixture
+def task_cgroup(request, bg):
+    """
+    A fresh cgroup of the hierarchy kscope's --by cgroup rows name (the task's
+    cgroup: v2 where cgroup2 is mounted, also on a hybrid host; else the v1 cpu
+    controller's): a cgroups.Cgroup (.path, .rel as kscope reports it, .id,
+    .argv) whose .ctl.own is this process's own cgroup there. Where cgroup2 is
+    mounted, conftest's `cgroup` fixture makes it.
+    """
+    try:
+        mount = cgroup2_mount()
+    except AssertionError:
+        mount = None
+    if mount:
+        path = request.getfixturevalue("cgroup")
+        with open("/proc/self/cgroup") as f:
+            own = [line[3:].rstrip("\n") for line in f if line.startswith("0::")][0]
+        ctl = cgroups.Controller(2, mount, own, "cpu", "")
+        yield cgroups.Cgroup(ctl, os.path.basename(path))
+        return
+    # no cgroup v2: the v1 cpu controller's (skipped, with the reason, if none)
+    with cgroups.child("cpu", "cpu", "kscope_sys") as cg:
+        try:
+            yield cg
+        finally:
+            bg.cleanup()
+
+
+class CgroupPair:
+    """Two gated sys_calls (-o openat): `inside` moved into a cgroup before its exec,
+    `outside` in this process's own cgroup, both past their exec and waiting."""
+
+    def __init__(self, bg, sysc, cg, inside, outside):
+        self.cg = cg
+        self.go = sysc.path(f"pair-{secrets.token_hex(3)}.go")
+        self.infos, self.procs = [], []
+        for i, (n, m) in enumerate((inside, outside)):
+            info = self.go[:-3] + f"-{i}.info"
+            argv = [workload("sys_calls"), "-g", self.go, "-o", "openat", info, str(n), str(m)]
+            self.procs.append(bg.start(cg.argv(argv) if i == 0 else argv))
+            self.infos.append(info)
+        # made by sys_calls itself: the shell that moved it is done, and traces nothing
+        for info, p in zip(self.infos, self.procs):
+            wait_for_file(info, p)
+
+    def pids(self):
+        return ",".join(str(p.pid) for p in self.procs)
+
+    def run(self, tracer):
+        """Release both, wait for them, stop the tracer: (Result, [info inside, outside])."""
+        try:
+            with open(self.go, "w"):
+                pass
+            for p in self.procs:
+                assert p.wait(TIMEOUT) == 0, "sys_calls failed"
+        finally:
+            res = tracer.stop()
+        assert res.rc == 0, res
+        check_stderr(res.stderr, tracer=True)
+        infs = [read_info(i) for i in self.infos]
+        for inf, p in zip(infs, self.procs):
+            assert inf["pid"] == p.pid and inf["done"] == 1, inf
+        assert self.cg.procs() == [], "sys_calls left in the cgroup"
+        return res, infs
+
+
+def by_cgroup(rows):
+    """{(cgroup_id, syscall): row}; one path per cgroup id."""
+    out, paths = {}, {}
+    for r in rows:
+        key = (r["cgroup_id"], r["syscall"])
+        assert key not in out, f"two rows for {key}: {rows}"
+        out[key] = r
+        assert paths.setdefault(r["cgroup_id"], r["cgroup"]) == r["cgroup"], rows
+    return out
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("mode", ["latency", "count_only"])
+def test_by_cgroup(bg, sysc, task_cgroup, mode, variant):
+    """
+    --by cgroup (-p both), on every hook path: the cgroup's rows are exactly
+    its process's 300 getppid and 120 failing openat (ENOENT), with its path
+    below the mount point and its id (the directory's inode); this process's
+    own cgroup has the other's 70 and 25, not those. --count-only: the same
+    counts, no latency.
+    """
+    cg = task_cgroup
+    pair = CgroupPair(bg, sysc, cg, (300, 120), (70, 25))
+    extra = ["--count-only"] if mode == "count_only" else []
+    extra += VARIANTS[variant][0]
+    res, (inf, inf_own) = pair.run(sysc.start(["--by", "cgroup", *extra, "-p", pair.pids()]))
+    rows = stat_rows(res, by="cgroup", count_only=mode == "count_only")
+    one_period(rows)
+    keyed = by_cgroup(rows)
+    own_id = cg.ctl.id_of(cg.ctl.own)
+    assert cg.id != own_id, (cg, own_id)
+    # -p: the two processes' cgroups, nothing else
+    assert {k[0] for k in keyed} == {cg.id, own_id}, rows
+    for (cgid, name), r in keyed.items():
+        assert r["cgroup"] == (cg.rel if cgid == cg.id else cg.ctl.own), (cg.rel, r)
+    for cgid, n, m in ((cg.id, 300, 120), (own_id, 70, 25)):
+        assert (cgid, "getppid") in keyed and (cgid, "openat") in keyed, (cgid, rows)
+        expect_ok(keyed[(cgid, "getppid")], "getppid", inf["getppid_nr"], n)
+        # gated: past the gate, sys_calls opens nothing else
+        expect_fail(keyed[(cgid, "openat")], "openat", inf["fail_nr"], m)
+    if mode == "latency":
+        r = keyed[(cg.id, "getppid")]
+        assert r["total_ns"] > 0 and r["max_ns"] > 0, r
+
+
+def test_by_cgroup_table(bg, sysc, task_cgroup):
+    """Text: a CGROUP column (the path) instead of PID and COMM, the exact counts."""
+    cg = task_cgroup
+    pair = CgroupPair(bg, sysc, cg, (300, 120), (70, 25))
+    res, infs = pair.run(sysc.start(["--by", "cgroup", "-p", pair.pids()], json_mode=False))
+    lines = res.rows.splitlines()
+    assert lines, res.rows
+    header = lines[0].split()
+    assert header[:3] == ["CGROUP", "SYSCALL", "COUNT"], lines[0]
+    assert "PID" not in header and "COMM" not in header, lines[0]
+    col = {name: header.index(name) for name in header}
+    rows = {}
+    for line in lines[1:]:
+        f = line.split()
+        if f:
+            key = (f[col["CGROUP"]], f[col["SYSCALL"]])
+            assert key not in rows, f"two rows for {key}: {lines}"
+            rows[key] = f
+    own = cg.ctl.own
+    assert {k[0] for k in rows} == {cg.rel, own}, lines
+    for path, n, m in ((cg.rel, "300", "120"), (own, "70", "25")):
+        assert rows[(path, "getppid")][col["COUNT"]] == n, (lines[0], rows[(path, "getppid")])
+        assert rows[(path, "openat")][col["COUNT"]] == m, (lines[0], rows[(path, "openat")])
+        assert rows[(path, "openat")][col["ERRORS"]] == m, (lines[0], rows[(path, "openat")])
+        assert rows[(path, "openat")][-1] == f"ENOENT:{m}", (lines[0], rows[(path, "openat")])
+
+
+def test_by_cgroup_sort_top(bg, sysc, task_cgroup):
+    """-s errors -n 1 --by cgroup: the cgroup's openat row alone, its 120 failures."""
+    cg = task_cgroup
+    pair = CgroupPair(bg, sysc, cg, (300, 120), (70, 25))
+    res, (inf, _) = pair.run(sysc.start(["--by", "cgroup", "-s", "errors", "-n", "1",
+                                         "-p", pair.pids()]))
+    (row,) = stat_rows(res, by="cgroup")
+    assert (row["cgroup_id"], row["cgroup"]) == (cg.id, cg.rel), row
+    expect_fail(row, "openat", inf["fail_nr"], 120)
+
+
+@pytest.mark.parametrize("by", ["process", "cgroup"])
+@pytest.mark.parametrize("opt,msg", [(["--hist"], "--hist is per syscall: it does not go with"),
+                                     (["--events"], "--events streams calls: it does not go with")],
+                         ids=["hist", "events"])
+def test_by_owner_usage(by, opt, msg):
+    """--hist and --events are per syscall or per call: refused with --by process or cgroup."""
+    check_usage_error("syscall", ["--by", by, *opt], f"{msg} --by {by}")
+
+
+def test_by_bad_value():
+    """A bad --by says which kinds there are."""
+    check_usage_error("syscall", ["--by", "container"],
+                      "invalid --by 'container' (syscall, process or cgroup)")
 
 
 # ---- d: -e, --errors ------------------------------------------------------------------------
