@@ -20,7 +20,8 @@
  * nothing goes through the ring buffer for them unless --slow asked for
  * calls slower than a threshold, except the final sums at close(2), which
  * free the entry at once (see stat_flush). Opens are streamed (unless
- * summary only).
+ * summary only). With --by, the same calls are summed per process or per
+ * cgroup in the owners map instead, and nothing else goes to userspace.
  */
 #include "../engine/kscope.bpf.h"
 #include "fileio.h"
@@ -35,6 +36,9 @@ const volatile __u32 self_pid;         /* kscope itself is never traced */
 /* follow descriptors for the per-file summary and --slow; 0 (--no-summary):
  * opens only, and userspace enables no other syscall in sys_op */
 const volatile __u8 track_fds;
+/* enum fio_by: the I/O summed per (process, open) in stats, or (--by) per
+ * process or cgroup in owners; the other map is made with one entry */
+const volatile __u8 by_owner;
 
 /* A traced task made 32-bit (compat) calls: not followed, but said so at exit */
 struct {
@@ -57,6 +61,14 @@ struct {
 	__type(key, struct fio_stat_key);
 	__type(value, struct fio_stat);
 } stats SEC(".maps");
+
+/* --by: tgid or cgroup id -> its sums */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FIO_MAX_OWNERS);
+	__type(key, __u64);
+	__type(value, struct fio_owner_stat);
+} owners SEC(".maps");
 
 /* The traced call each task is in (op 0: none) */
 KS_TASK_SLOTS(calls, struct fio_call);
@@ -550,8 +562,16 @@ static __always_inline int on_enter(struct sys_args *args, long nr)
 	default:	/* read, write, fsync and their variants */
 		call.fd = (int)sys_arg(args, 0);
 		f = fd_lookup(btf, pid, call.fd);
-		if (!f || !(s = stat_get(pid, f)))
+		if (!f)
 			return 0;	/* not a file we saw opened */
+		if (by_owner == FIO_BY_FILE && !(s = stat_get(pid, f)))
+			return 0;
+		/* the cgroup the task makes the call in (a write to cgroup.procs
+		 * moves it before it returns) */
+		if (by_owner == FIO_BY_CGROUP)
+			call.arg[1] = ks_current_cgroup_id();
+		else if (by_owner == FIO_BY_PROCESS)
+			call.arg[1] = pid;
 		call.id = f->id;
 		if (op == FIO_OP_READ || op == FIO_OP_WRITE ||
 		    op == FIO_OP_PREAD64 || op == FIO_OP_PWRITE64)
@@ -632,8 +652,8 @@ static __always_inline void open_exit(bool btf, __u32 pid, struct fio_call *call
 			ks_lost_inc(KS_LOST_MAPFULL);
 	}
 	emit = emit_opens && (!failed_only || ret < 0);
-	/* a path longer than the maps keep: userspace learns it in full here */
-	name_only = !emit && track_fds && ret >= 0 && n > FIO_PATH_MAX;
+	/* a path longer than the maps keep: the per-file summary learns it in full here */
+	name_only = !emit && track_fds && by_owner == FIO_BY_FILE && ret >= 0 && n > FIO_PATH_MAX;
 	if (!emit && !name_only)
 		return;
 	ks_fill_hdr_btf(&e->hdr, FIO_EV_OPEN, btf);
@@ -678,6 +698,48 @@ static __always_inline void slow_event(struct fio_call *call, struct fio_stat *s
 static __always_inline bool restarting(long ret)
 {
 	return ret <= -512 && ret >= -516;
+}
+
+/*
+ * --by: the call's sums go to its owner's entry (made at its first call),
+ * exactly as io_exit counts them per file. No call-in-flight count: the
+ * entry is never final while its owner lives.
+ */
+static __always_inline void owner_exit(struct fio_call *call, long ret, __u64 lat)
+{
+	__u64 owner = call->arg[1];
+	struct fio_owner_stat *s = bpf_map_lookup_elem(&owners, &owner);
+	__u8 op = call->op;
+
+	if (!s) {
+		struct fio_owner_stat zero = {};
+
+		if (by_owner == FIO_BY_PROCESS)
+			bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+		if (bpf_map_update_elem(&owners, &owner, &zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&owners, &owner)) {
+			ks_lost_inc(KS_LOST_MAPFULL);
+			return;
+		}
+		s = bpf_map_lookup_elem(&owners, &owner);
+		if (!s)
+			return;
+	}
+	if (ret < 0) {
+		if (!restarting(ret))
+			__sync_fetch_and_add(&s->errors, 1);
+	} else if (FIO_IS_READ(op)) {
+		__sync_fetch_and_add(&s->reads, 1);
+		__sync_fetch_and_add(&s->read_bytes, ret);
+		__sync_fetch_and_add(&s->read_ns, lat);
+	} else if (FIO_IS_WRITE(op)) {
+		__sync_fetch_and_add(&s->writes, 1);
+		__sync_fetch_and_add(&s->write_bytes, ret);
+		__sync_fetch_and_add(&s->write_ns, lat);
+	} else {
+		__sync_fetch_and_add(&s->fsyncs, 1);
+		__sync_fetch_and_add(&s->fsync_ns, lat);
+	}
 }
 
 static __always_inline void io_exit(__u32 pid, struct fio_call *call, long ret, __u64 lat)
@@ -766,6 +828,8 @@ static __always_inline int on_exit(bool btf, long nr, long ret)
 		open_exit(btf, pid, &call, ret);
 	else if (FIO_IS_DUP(op))
 		dup_exit(pid, &call, ret);
+	else if (by_owner != FIO_BY_FILE)
+		owner_exit(&call, ret, bpf_ktime_get_ns() - call.ts);
 	else
 		io_exit(pid, &call, ret, bpf_ktime_get_ns() - call.ts);
 	return 0;

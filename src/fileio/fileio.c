@@ -2,12 +2,15 @@
 /*
  * kscope fileio: file opens (opensnoop, with flags, mode and errors
  * decoded), calls slower than a threshold (fileslower), and a per-file,
- * per-process summary of reads, writes, bytes and latency (filetop).
+ * per-process summary of reads, writes, bytes and latency (filetop), or
+ * the same summed per process or cgroup (--by).
  *
  * The kernel side sums the I/O per (process, open) in a map and sends the
  * final sums of a file at its close(2); this side collects the rest about
  * once a second, deletes what is final (files closed otherwise, exited
- * processes), and prints the summary at the end or every interval.
+ * processes), and prints the summary at the end or every interval. With
+ * --by, the kernel sums per owner instead, and the rows are a table of
+ * the engine's (fileio_by.c).
  */
 #include <errno.h>
 #include <math.h>
@@ -23,6 +26,7 @@
 #include "../engine/cli.h"
 #include "../engine/names.h"
 #include "../engine/out.h"
+#include "../engine/table.h"
 #include "../engine/trace.h"
 #include "../engine/util.h"
 #include "fileio.h"
@@ -33,6 +37,8 @@ KS_SKEL_OPS(fileio_bpf);
 #define COMPACT_AT 4096                  /* fold finished entries once there are this many */
 /* rows of finished entries kept before those of exited processes fold (~300 bytes each) */
 #define FOLD_AT    16384
+/* --by process: rows of exited processes kept apart in a period, at most (~800 bytes each) */
+#define OWNERS_GONE_MAX 16384
 
 struct fileio_state {
 	const struct ks_opts *opts;
@@ -41,11 +47,13 @@ struct fileio_state {
 	bool failed;               /* --failed */
 	bool slow;                 /* --slow */
 	uint64_t slow_ns;
+	int by;                    /* enum fio_by: --by process or cgroup */
 	int sort;                  /* enum fio_sort */
 	unsigned rows;             /* -n */
 
 	struct fileio_bpf *skel;
 	struct fio_summary *sum;
+	struct ks_table *owners;   /* --by */
 	uint64_t period_start;
 	size_t compact_at;         /* fold gone entries once there are this many */
 };
@@ -285,11 +293,46 @@ static void collect(struct fileio_state *st)
 	fio_summary_fold(st->sum, FOLD_AT, st->sort, process_exited, NULL);
 }
 
+/*
+ * --by: each owner's sums into its row. A process that is gone has its
+ * entry read again (nothing adds to it any more: those are its last sums),
+ * then deleted, its row shown once more. A cgroup's entry stays.
+ */
+static void collect_owners(struct fileio_state *st)
+{
+	int fd = bpf_map__fd(st->skel->maps.owners);
+	struct dump d = { .ksize = sizeof(__u64), .vsize = sizeof(struct fio_owner_stat) };
+	struct ks_vec dead = KS_VEC(__u64);
+	struct ks_vec live = KS_VEC(struct fio_stat_key);
+
+	/* descriptors of processes that exited without closing: dropped from fds */
+	collect_fds(st, &live);
+	ks_vec_free(&live);
+	map_dump(fd, &d);
+	for (size_t i = 0; i < d.n; i++) {
+		__u64 owner = ((__u64 *)d.keys)[i];
+		const struct fio_owner_stat *v = (struct fio_owner_stat *)d.vals + i;
+		struct fio_owner_stat last;
+		bool gone = st->by == FIO_BY_PROCESS && process_gone(owner);
+
+		if (gone && !bpf_map_lookup_elem(fd, &owner, &last))
+			v = &last;
+		fio_owners_put(st->owners, owner, v, gone);
+		if (gone)
+			ks_vec_push(&dead, &owner);
+	}
+	dump_free(&d);
+	ks_map_delete_keys(fd, &dead);
+	fio_owners_fold(st->owners, OWNERS_GONE_MAX);
+}
+
 static void fileio_housekeeping(void *state)
 {
 	struct fileio_state *st = state;
 
-	if (!st->no_summary)
+	if (st->by)
+		collect_owners(st);
+	else if (!st->no_summary)
 		collect(st);
 }
 
@@ -301,6 +344,13 @@ static void report(struct fileio_state *st, struct ks_out *o, bool last)
 {
 	uint64_t now;
 
+	if (st->by) {
+		collect_owners(st);
+		if (last && st->opts->interval_s > 0 && !fio_owners_any(st->owners))
+			return;
+		ks_table_report(st->owners, o, NULL, st->opts->interval_s > 0, &st->period_start);
+		return;
+	}
 	collect(st);
 	now = ks_now_ns(CLOCK_MONOTONIC);
 	if (last && st->opts->interval_s > 0 && !fio_summary_any(st->sum))
@@ -338,6 +388,10 @@ static int fileio_configure(void *state, void *skel)
 			s->rodata->sys_op[nr] = syscalls[i].op;
 	}
 	s->rodata->track_fds = !st->no_summary;
+	s->rodata->by_owner = st->by;
+	/* the map of the other summary, unused: one entry */
+	if (bpf_map__set_max_entries(st->by ? s->maps.stats : s->maps.owners, 1))
+		return -1;
 	s->rodata->emit_opens = !st->top && (!st->slow || st->failed);
 	s->rodata->failed_only = st->failed;
 	s->rodata->emit_slow = st->slow;
@@ -433,14 +487,16 @@ const struct ks_tracer fileio_tracer = {
 
 /* ---- command line ------------------------------------------------------- */
 
-enum { OPT_SLOW = 0x200, OPT_TOP, OPT_NO_SUMMARY };
+enum { OPT_SLOW = 0x200, OPT_TOP, OPT_NO_SUMMARY, OPT_BY };
 
 static const struct ks_cli_opt fileio_opts[] = {
 	{ "failed", 'x', NULL, "only opens that failed (filtered in the kernel)",
 	  KS_CLI_SET(struct fileio_state, failed) },
 	{ "slow", OPT_SLOW, "MS", "stream read/write/fsync calls that took MS milliseconds or more, instead of opens" },
-	{ "top", OPT_TOP, NULL, "only the per-file summary (every interval with [interval [count]])",
+	{ "top", OPT_TOP, NULL, "only the summary, no opens (every interval with [interval [count]])",
 	  KS_CLI_SET(struct fileio_state, top) },
+	{ "by", OPT_BY, "KIND", "the summary per process or cgroup instead of per file (and no "
+	  "opens): every interval, or at the end" },
 	{ "no-summary", OPT_NO_SUMMARY, NULL,
 	  "only the open stream: no per-file summary, and none of its descriptor tracking (cheapest)",
 	  KS_CLI_SET(struct fileio_state, no_summary) },
@@ -469,9 +525,19 @@ static int parse_ms(const char *s, uint64_t *ns)
 
 static int fileio_parse(void *state, int key, const char *arg)
 {
+	static const char *const bys[] = { "process", "cgroup", NULL };
 	struct fileio_state *st = state;
+	int i;
 
 	switch (key) {
+	case OPT_BY:
+		i = ks_cli_choice(arg, bys);
+		if (i < 0) {
+			ks_cli_error(&fileio_cli, "invalid --by '%s' (process or cgroup)", arg);
+			return -1;
+		}
+		st->by = i == 0 ? FIO_BY_PROCESS : FIO_BY_CGROUP;
+		return 0;
 	case OPT_SLOW:
 		if (parse_ms(arg, &st->slow_ns)) {
 			ks_cli_error(&fileio_cli, "invalid --slow '%s' (milliseconds, >= 0)", arg);
@@ -487,16 +553,27 @@ static int fileio_setup(void *state, struct ks_opts *o)
 {
 	struct fileio_state *st = state;
 
-	if (o->interval_s > 0)
+	/* an interval, or --by: the summary only */
+	if (o->interval_s > 0 || st->by)
 		st->top = true;
 	st->opts = o;
 	st->sum = fio_summary_new();
-	return st->sum ? 0 : KS_EXIT_FAIL;
+	if (!st->sum)
+		return KS_EXIT_FAIL;
+	if (st->by) {
+		st->owners = fio_owners_new(st->by, st->sort, st->rows);
+		if (!st->owners)
+			return KS_EXIT_FAIL;
+	}
+	return 0;
 }
 
 static int fileio_teardown(void *state, int rc)
 {
-	fio_summary_free(((struct fileio_state *)state)->sum);
+	struct fileio_state *st = state;
+
+	fio_summary_free(st->sum);
+	ks_table_free(st->owners);
 	return rc;
 }
 
@@ -514,6 +591,10 @@ static const struct ks_cli_conflict fileio_conflicts[] = {
 	{ OPT_NO_SUMMARY, KS_CLI_KEY_INTERVAL, "--no-summary streams opens only" },
 	{ OPT_NO_SUMMARY, 's', "--no-summary prints no summary to sort" },
 	{ OPT_NO_SUMMARY, 'n', "--no-summary prints no summary to cut" },
+	{ OPT_NO_SUMMARY, OPT_BY, "--no-summary streams opens only" },
+	{ OPT_BY, OPT_SLOW, "--by sums the calls per process or cgroup, --slow streams them" },
+	{ OPT_BY, 'x', "--by prints its summary only, no opens" },
+	{ OPT_BY, 'C', "-C names the container of each event record, --by prints none" },
 	{ 0 }
 };
 
@@ -528,13 +609,17 @@ static struct ks_cli fileio_cli = {
 	"kernel, per file opened while kscope runs (descriptors are tracked from the open,\n"
 	"through dup and fork, to the close). --top prints the summary only, every interval\n"
 	"given; --slow streams the calls that took at least MS milliseconds instead of opens;\n"
-	"--no-summary streams the opens and tracks nothing else (the cheapest mode).",
+	"--no-summary streams the opens and tracks nothing else (the cheapest mode).\n"
+	"--by process or --by cgroup sums the same calls per process, or per cgroup (the\n"
+	"task's when it made the call: cgroup v2, or its v1 cpu cgroup on a host without v2),\n"
+	"and prints that summary only, at the end or every interval.",
 	.examples =
 	"  kscope fileio                         # opens as they happen, per-file I/O at Ctrl-C\n"
 	"  kscope fileio -x                      # failed opens only\n"
 	"  kscope fileio --no-summary -j -o F    # every open to a file, nothing else\n"
 	"  kscope fileio --top 1 -n 10           # the 10 busiest files, every second\n"
 	"  kscope fileio --slow 10 -p 1234       # calls of 10 ms or more by process 1234\n"
+	"  kscope fileio --by cgroup 5           # file I/O per cgroup, every 5 seconds\n"
 	"  kscope fileio -j -- make              # a build's opens and I/O as NDJSON\n",
 	KS_CLI_OF(fileio),
 	/* -s KEY: in enum fio_sort's order */
@@ -542,9 +627,5 @@ static struct ks_cli fileio_cli = {
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 
-int cmd_fileio(int argc, char **argv)
-{
-	struct fileio_state st = { .sort = FIO_SORT_BYTES };
-
-	return ks_command_run(&fileio_cli, &fileio_tracer, &st, argc, argv);
-}
+/* cmd_fileio, and part_fileio for a session of several commands (kscope container) */
+KS_COMMAND(fileio, struct fileio_state, { .sort = FIO_SORT_BYTES })

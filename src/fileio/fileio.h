@@ -27,6 +27,7 @@
  */
 #define FIO_MAX_FDS       16384   /* open files tracked at once: (pid, fd) */
 #define FIO_MAX_STATS     16384   /* (pid, open) pairs with I/O, open or not yet collected */
+#define FIO_MAX_OWNERS    16384   /* --by: processes (until seen gone) or cgroups (for good) */
 #define FIO_NR_MAX        1024    /* syscall numbers the filter table covers */
 #define FIO_INHERIT_DEPTH 3       /* ancestors searched for an inherited fd */
 #define FIO_NAME_DEPTH    32      /* steps (names, mounts) from a file up to the root, at most */
@@ -131,11 +132,43 @@ struct fio_stat {
 };
 _Static_assert(sizeof(struct fio_stat) == 368, "fio_stat layout");
 
+/*
+ * What the summary is per (rodata by_owner): per (process, open), the
+ * stats map; or, with --by, per process (tgid) or per cgroup (that of the
+ * task when it made the call, ks_current_cgroup_id()), the owners map.
+ */
+enum fio_by {
+	FIO_BY_FILE = 0,
+	FIO_BY_PROCESS,
+	FIO_BY_CGROUP,
+};
+
+/*
+ * The reads, writes and fsyncs of one process or cgroup (owners map, keyed
+ * by the tgid or cgroup id as a __u64), counted as struct fio_stat counts
+ * them: on the files kscope saw opened, the bytes the calls returned. An
+ * entry lives until userspace sees its process gone; a cgroup's for good
+ * (its id is never reused).
+ */
+struct fio_owner_stat {
+	__u64 reads;         /* read calls that returned >= 0 */
+	__u64 writes;
+	__u64 read_bytes;
+	__u64 write_bytes;
+	__u64 read_ns;       /* time inside those calls (syscall entry to exit) */
+	__u64 write_ns;
+	__u64 fsyncs;        /* fsync + fdatasync calls that returned >= 0 */
+	__u64 fsync_ns;
+	__u64 errors;        /* read/write/fsync calls that failed */
+	char comm[KS_COMM_LEN];  /* the process's at its first call (--by process) */
+};
+_Static_assert(sizeof(struct fio_owner_stat) == 88, "fio_owner_stat layout");
+
 /* A traced syscall in progress (calls: per-task slot; op 0 when none) */
 struct fio_call {
 	__u64 ts;            /* entry time */
 	__u64 id;            /* I/O: fio_file.id of the descriptor */
-	__u64 arg[4];        /* open: path, flags, mode, dfd/how; I/O: count */
+	__u64 arg[4];        /* open: path, flags, mode, dfd/how; I/O: count, owner (--by) */
 	__s32 fd;
 	__u8 op;
 	__u8 pad[3];
@@ -282,6 +315,32 @@ void fio_summary_new_period(struct fio_summary *s);
 /* Entries known, and those of them gone from the kernel (for tests and memory bounds) */
 size_t fio_summary_entries(const struct fio_summary *s);
 size_t fio_summary_gone_entries(const struct fio_summary *s);
+
+/* ---- the summary per process or cgroup, --by (fileio_by.c) ---- */
+
+struct ks_table;
+
+/*
+ * Its table: one row per owner (by: FIO_BY_PROCESS or FIO_BY_CGROUP),
+ * NDJSON type fileio_process_stat or fileio_cgroup_stat, sorted by sort,
+ * at most top rows (0: all). NULL without memory.
+ */
+struct ks_table *fio_owners_new(enum fio_by by, enum fio_sort sort, unsigned top);
+/*
+ * The kernel's cumulative values of owner (a tgid or a cgroup id); gone:
+ * these are its last (its process exited, the entry is deleted): the row
+ * is shown with this period, then dropped (a reused pid starts at 0).
+ */
+void fio_owners_put(struct ks_table *t, uint64_t owner, const struct fio_owner_stat *v,
+		    bool gone);
+/*
+ * More than max rows of processes gone held in the period (a long run of
+ * short processes, printed only at the end): merged into one, pid null
+ * ("-") and comm "(exited)", so that memory follows max, not the processes.
+ */
+void fio_owners_fold(struct ks_table *t, size_t max);
+/* Did any owner make a call this period? */
+bool fio_owners_any(const struct ks_table *t);
 #endif
 
 #endif /* KSCOPE_FILEIO_H */

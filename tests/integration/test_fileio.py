@@ -6,7 +6,10 @@ chooses: K reads or writes of exactly SIZE bytes on a path, N fsyncs,
 opens that must fail, writes through dup'ed and inherited descriptors, a
 read from a FIFO that the test keeps waiting; it records its pid and the fd
 of every open. kscope's numbers for that pid and path must be exactly those:
-calls, bytes, fds, flags, errno names.
+calls, bytes, fds, flags, errno names. --by process and --by cgroup sum
+the same calls per process or cgroup: a workload started (its INFO file
+open) before kscope traces, alone in a fresh cgroup, makes exactly the
+test's reads and writes there.
 
 Latencies are only checked for what the test itself guarantees: a call the
 test holds back for a second is at least the --slow threshold; every other
@@ -23,8 +26,8 @@ import time
 import pytest
 
 from conftest import (HOOK_VARIANTS, TIMEOUT, Kscope, Result, bpf_objects, bpftool_list,
-                      check_gone, cli, parse_ndjson, wait_for_file, wait_sleeping,
-                      workload)
+                      cgroup2_mount, cgroup_id_of, check_gone, check_usage_error, cli,
+                      parse_ndjson, wait_for_file, wait_sleeping, workload)
 
 HDR = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu")
 OPEN_FIELDS = HDR + ("fd", "errno", "ret", "flags", "flags_raw", "mode", "syscall", "dfd",
@@ -37,10 +40,16 @@ STAT_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "comm", "path", "path_trun
 # open(2) and creat(2) exist on x86_64; arm64 has only openat/openat2
 LEGACY = platform.machine() == "x86_64"
 
-FIELDS = {"open": OPEN_FIELDS, "slow_io": SLOW_FIELDS, "file_stat": STAT_FIELDS}
+OWNER_FIELDS = ("type", "ts_ns", "interval_ns", "reads", "writes", "read_bytes", "write_bytes",
+                "read_ns", "write_ns", "fsyncs", "fsync_ns", "errors")
+
+FIELDS = {"open": OPEN_FIELDS, "slow_io": SLOW_FIELDS, "file_stat": STAT_FIELDS,
+          "fileio_process_stat": OWNER_FIELDS + ("pid", "comm"),
+          "fileio_cgroup_stat": OWNER_FIELDS + ("cgroup_id", "cgroup")}
 
 SUMMARY_HEADER = ["PID", "COMM", "READS", "WRITES", "R-BYTES", "W-BYTES", "R-AVG", "W-AVG",
                   "FSYNCS", "PATH"]
+CGROUP_HEADER = ["CGROUP", "READS", "WRITES", "R-BYTES", "W-BYTES", "R-AVG", "W-AVG", "FSYNCS"]
 SETPRIV_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 TRACING_LINE = "Tracing file opens and I/O... Hit Ctrl-C to end."
 
@@ -774,6 +783,159 @@ def test_program_exit_status(fio):
     assert o["errno"] == "ENOENT", o
 
 
+# ---- --by process, --by cgroup ---------------------------------------------------------------
+
+def gated(bg, d, steps, cgroup=None):
+    """fileio_rw -g GO INFO STEPS, started now: its INFO file is open before kscope traces
+    (its lines are no I/O kscope follows), so once GO exists the steps are all the file I/O
+    it makes while traced; moved into cgroup (a cgroup v2 directory) first if given.
+    (process, info path, go path)."""
+    tag = secrets.token_hex(3)
+    info, go = os.path.join(d, f"o-{tag}.info"), os.path.join(d, f"o-{tag}.go")
+    p = bg.start([workload("fileio_rw"), "-g", go, info, *steps])
+    wait_for_file(info, p)
+    if cgroup:
+        with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
+            f.write(str(p.pid))
+    return p, info, go
+
+
+def run_owners(fio, args, procs, json_mode=True):
+    """kscope fileio ARGS while the gated workloads run to their end: its Result."""
+    tracer = fio.start(args, json_mode=json_mode)
+    try:
+        for p, info, go in procs:
+            with open(go, "w"):
+                pass
+        for p, info, go in procs:
+            assert p.wait(TIMEOUT) == 0, "fileio_rw failed"
+    finally:
+        res = tracer.stop()
+    assert res.rc == 0, res
+    check_stderr(res.stderr, tracer=True)
+    if json_mode:
+        check_rows(res.events)
+    return res
+
+
+def check_owner(row, reads=0, writes=0, read_bytes=0, write_bytes=0, fsyncs=0):
+    """Exact counts; each kind of call that happened took some time, the others none."""
+    assert row is not None, "no row"
+    want = {"reads": reads, "writes": writes, "read_bytes": read_bytes,
+            "write_bytes": write_bytes, "fsyncs": fsyncs, "errors": 0}
+    assert {k: row[k] for k in want} == want, row
+    for n, ns in (("reads", "read_ns"), ("writes", "write_ns"), ("fsyncs", "fsync_ns")):
+        assert (row[ns] > 0) == (row[n] > 0), row
+
+
+@pytest.mark.parametrize("variant", list(IO_VARIANTS))
+def test_by_cgroup(bg, fio, cgroup, variant):
+    """
+    --by cgroup: the workload alone in a fresh cgroup writes 7 x 1000 bytes, reads
+    3 x 2000, fsyncs twice and fails an open: its cgroup's one row holds exactly that,
+    named by its path below the cgroup2 mount and its id (the directory's inode); no
+    other row is that cgroup or holds those numbers, and nothing else is printed. On
+    every hook path.
+    """
+    extra, _ = IO_VARIANTS[variant]
+    a = fio.path("a")
+    cgid = os.stat(cgroup).st_ino
+    p, info, go = gated(bg, fio.tmpdir, ["write", a, "7", "1000", "read", a, "3", "2000",
+                                         "fsync", a, "2", "fail", fio.path("missing")],
+                        cgroup=cgroup)
+    assert cgroup_id_of(p.pid) == cgid
+    res = run_owners(fio, ["--by", "cgroup", *extra], [(p, info, go)])
+    assert res.rows and {r["type"] for r in res.rows} == {"fileio_cgroup_stat"}, res.rows
+    (row,) = [r for r in res.rows if r["cgroup_id"] == cgid]
+    check_owner(row, reads=3, writes=7, read_bytes=6000, write_bytes=7000, fsyncs=2)
+    assert row["cgroup"] == "/" + os.path.relpath(cgroup, cgroup2_mount()), row
+    assert row["interval_ns"] > 0 and row["ts_ns"] > 0, row
+    ids = [r["cgroup_id"] for r in res.rows]
+    assert len(ids) == len(set(ids)), res.rows
+    for r in res.rows:
+        if r is not row:
+            assert r["cgroup"] != row["cgroup"], r
+            assert (r["reads"], r["writes"], r["read_bytes"], r["write_bytes"]) != \
+                (3, 7, 6000, 7000), r
+    # sorted by bytes
+    tot = [r["read_bytes"] + r["write_bytes"] for r in res.rows]
+    assert tot == sorted(tot, reverse=True), tot
+
+
+def test_by_cgroup_text(bg, fio, cgroup):
+    """The table: CGROUP (its path) and the counters; -c keeps that cgroup's row alone."""
+    a = fio.path("a")
+    p, info, go = gated(bg, fio.tmpdir, ["write", a, "4", "256", "read", a, "2", "512"],
+                        cgroup=cgroup)
+    res = run_owners(fio, ["--by", "cgroup", "-c", cgroup], [(p, info, go)], json_mode=False)
+    lines = res.rows.splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].split() == CGROUP_HEADER, lines
+    row = lines[1].split()
+    rel = "/" + os.path.relpath(cgroup, cgroup2_mount())
+    assert row[:5] + row[7:] == [rel, "2", "4", "1.0KiB", "1.0KiB", "0"], row
+    for avg in row[5:7]:
+        assert re.fullmatch(r"\d+(\.\d+)?(ns|us|ms|s)", avg), row
+
+
+def test_by_process(bg, fio):
+    """
+    --by process: one row per process (tgid) with its comm and exactly its calls: the
+    parent's writes and reads; the child's writes on the descriptor it inherited in the
+    child's row only. -s calls orders them by calls.
+    """
+    a, b = fio.path("a"), fio.path("b")
+    p, info, go = gated(bg, fio.tmpdir, ["write", a, "7", "1000", "read", a, "3", "2000",
+                                         "fork", b, "5", "9"])
+    res = run_owners(fio, ["--by", "process", "-s", "calls"], [(p, info, go)])
+    assert res.rows and {r["type"] for r in res.rows} == {"fileio_process_stat"}, res.rows
+    (_, _, child) = [s for s in Info(info).steps if s[0] == "fork"][0]
+    (parent_row,) = [r for r in res.rows if r["pid"] == p.pid]
+    (child_row,) = [r for r in res.rows if r["pid"] == int(child)]
+    check_owner(parent_row, reads=3, writes=7, read_bytes=6000, write_bytes=7000)
+    check_owner(child_row, writes=5, write_bytes=45)
+    assert parent_row["comm"] == child_row["comm"] == "fileio_rw", (parent_row, child_row)
+    pids = [r["pid"] for r in res.rows]
+    assert len(pids) == len(set(pids)), res.rows
+    calls = [r["reads"] + r["writes"] + r["fsyncs"] for r in res.rows]
+    assert calls == sorted(calls, reverse=True), calls
+
+
+def test_by_process_interval(bg, fio):
+    """--by process 1: one row per period with activity; the periods add up exactly."""
+    a = fio.path("a")
+    p, info, go = gated(bg, fio.tmpdir, ["write", a, "3", "100", "sleep", "1500",
+                                         "write", a, "2", "100", "sleep", "1500",
+                                         "read", a, "1", "50"])
+    res = run_owners(fio, ["--by", "process", "-p", str(p.pid), "1"], [(p, info, go)])
+    rows = res.of("fileio_process_stat")
+    assert rows and all(r["pid"] == p.pid for r in rows), res.rows
+    assert len({r["ts_ns"] for r in rows}) == len(rows) >= 2, rows
+    assert all(r["interval_ns"] > 0 for r in rows), rows
+    assert sum(r["writes"] for r in rows) == 5, rows
+    assert sum(r["write_bytes"] for r in rows) == 500, rows
+    assert sum(r["reads"] for r in rows) == 1 and sum(r["read_bytes"] for r in rows) == 50, rows
+
+
+BY_ERRORS = {
+    ("--by", "cgroup", "--slow", "5"): "--by and --slow cannot be combined: --by sums the "
+        "calls per process or cgroup, --slow streams them",
+    ("--by", "process", "-x"): "--by and -x/--failed cannot be combined: --by prints its "
+        "summary only, no opens",
+    ("--no-summary", "--by", "cgroup"): "--no-summary and --by cannot be combined: "
+        "--no-summary streams opens only",
+    ("--by", "cgroup", "-C"): "--by and -C/--container-column cannot be combined: -C names "
+        "the container of each event record, --by prints none",
+    ("--by", "file"): "invalid --by 'file' (process or cgroup)",
+}
+
+
+@pytest.mark.parametrize("args", list(BY_ERRORS), ids=" ".join)
+def test_by_usage_error(args):
+    """Options --by would ignore are refused, with one line saying why."""
+    check_usage_error("fileio", list(args), BY_ERRORS[args])
+
+
 # ---- command line, doctor, signals ----------------------------------------------------------
 
 USAGE_ERRORS = [
@@ -804,6 +966,16 @@ USAGE_ERRORS = [
     ["1", "2", "3"],
     ["--bogus"],
     ["-p", "0"],
+    ["--by"],
+    ["--by", ""],
+    ["--by", "pid"],
+    ["--by", "cgroup", "--slow", "0"],
+    ["--slow", "5", "--by", "process"],
+    ["--by", "process", "--failed"],
+    ["-x", "--by", "cgroup"],
+    ["--by", "cgroup", "--no-summary"],
+    ["--by", "process", "-s", "bogus"],
+    ["--by", "process", "-n", "0"],
 ]
 
 
@@ -820,7 +992,7 @@ def test_help():
     rc, out, err = cli(["fileio", "--help"])
     assert rc == 0, err
     assert out.startswith("usage: kscope fileio "), out
-    for opt in ("--failed", "--slow", "--top", "--sort", "--rows", "-- PROGRAM"):
+    for opt in ("--failed", "--slow", "--top", "--by", "--sort", "--rows", "-- PROGRAM"):
         assert opt in out, opt
 
 
