@@ -77,6 +77,7 @@ new_task_stat(__u32 tid, struct task_struct *task)
 	st->start_ns = BPF_CORE_READ(task, start_time);
 	st->rt_base = BPF_CORE_READ(task, se.sum_exec_runtime);
 	st->rt_last = st->rt_base;
+	st->cgroup_id = ks_task_cgroup_id(task);
 	BPF_CORE_READ_STR_INTO(&st->comm, task, comm);
 	return st;
 }
@@ -228,6 +229,13 @@ static __always_inline void on_switch(bool btf, struct task_struct *prev, __u32 
 			} else {
 				ps->voluntary++;
 			}
+			/*
+			 * prev is current here: its cgroup is one helper call, on
+			 * every hook path, into an entry written anyway. Taken at
+			 * each switch-out, it is the cgroup its latest CPU time
+			 * ran in (a thread that moves counts in its latest one).
+			 */
+			ps->cgroup_id = ks_current_cgroup_id();
 			/* last: userspace reads an exited task off its CPU as final */
 			ps->on_cpu = 0;
 			flags |= SCHED_F_PREV_SELECTED;

@@ -77,7 +77,10 @@ struct sched_state {
 	bool interval_mode;
 	bool ended;                /* the end's report was made */
 
-	struct ks_table *tasks;    /* a row per thread (shown per process with --by process) */
+	struct ks_table *tasks;    /* a row per thread (shown per process or cgroup with --by) */
+	bool grouped;              /* ... grouped: --by process, or cgroup without --hist */
+	struct ks_col cols[KS_TABLE_MAX_COLS]; /* its columns as this run shows them */
+	struct ks_table_desc desc;
 	struct ks_table *cpu_table; /* a row per CPU */
 	struct cpu_ent *cpus;
 	int snap_fd;               /* cpu_snapshot, -1 once the kernel cannot run it per CPU */
@@ -110,9 +113,9 @@ struct task_ext {
 	bool exit_seen;                   /* read exited and off its CPU before */
 };
 
-enum { C_PID, C_TID, C_THREADS, C_COMM, C_CPU, C_SWITCHES, C_VOL, C_INVOL, C_UNREPORTED,
-       C_RUNQ_COUNT, C_RUNQ_TOTAL, C_RUNQ_AVG, C_RUNQ_P50, C_RUNQ_P99, C_RUNQ_MAX, C_RUNQ_HIST,
-       C_CPUS, NCOLS };
+enum { C_PID, C_TID, C_THREADS, C_COMM, C_CGROUP_ID, C_CGROUP, C_CPU, C_SWITCHES, C_VOL,
+       C_INVOL, C_UNREPORTED, C_RUNQ_COUNT, C_RUNQ_TOTAL, C_RUNQ_AVG, C_RUNQ_P50, C_RUNQ_P99,
+       C_RUNQ_MAX, C_RUNQ_HIST, C_CPUS, NCOLS };
 
 enum { K_CPU, K_BUSY, K_IDLE, K_UNKNOWN, K_SWITCHES, K_RUNQ_COUNT, K_RUNQ_TOTAL, K_RUNQ_AVG,
        K_RUNQ_P50, K_RUNQ_P99, K_RUNQ_MAX, K_RUNQ_HIST, KCOLS };
@@ -164,6 +167,20 @@ static bool task_active(const struct ks_row *r)
 	return false;
 }
 
+/* A row's cgroup by its path (the id's, if it is gone before it is shown) */
+static void cgroup_prepare(struct ks_row *r)
+{
+	uint64_t id = ks_row_get(r, C_CGROUP_ID);
+	const char *path = ks_cgroup_task_path(id);
+	char buf[24];
+
+	if (!path) {
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)id);
+		path = buf;
+	}
+	ks_row_put_str(r, C_CGROUP, path, strlen(path));
+}
+
 /* A process its leader did not name this period: by its name in /proc */
 static void process_prepare(struct ks_row *g)
 {
@@ -172,6 +189,7 @@ static void process_prepare(struct ks_row *g)
 
 	if (pid && ks_row_get(g, C_TID) != pid && ks_proc_comm(pid, comm))
 		ks_row_put_str(g, C_COMM, comm, sizeof(comm));
+	cgroup_prepare(g);
 }
 
 static const struct ks_col task_cols[NCOLS] = {
@@ -180,6 +198,11 @@ static const struct ks_col task_cols[NCOLS] = {
 	[C_THREADS] = { "threads", "THREADS", KS_COL_COUNT, KS_COL_LEFT, 7,
 			.help = "threads that did something in the period" },
 	[C_COMM] = { "comm", "COMM", KS_COL_COMM, 0, KS_COMM_LEN },
+	[C_CGROUP_ID] = { "cgroup_id", "", KS_COL_COUNT, KS_COL_LABEL | KS_COL_TEXT_HIDE,
+			  .help = "the thread's cgroup at its last switch-out: all its counts "
+			  "are that cgroup's" },
+	/* text with --by cgroup only (tables_new) */
+	[C_CGROUP] = { "cgroup", "CGROUP", KS_COL_STR, KS_COL_TEXT_HIDE, 24, .size = 256 },
 	[C_CPU] = { "cpu_ns", "CPU", KS_COL_NS, KS_COL_CUM | KS_COL_HOLD | KS_COL_LEFT, 9,
 		    .help = "CPU time: the kernel's se.sum_exec_runtime" },
 	[C_SWITCHES] = { "switches", "SWITCHES", KS_COL_COUNT, KS_COL_CUM | KS_COL_LEFT, 8 },
@@ -191,10 +214,11 @@ static const struct ks_col task_cols[NCOLS] = {
 	[C_CPUS] = { "cpus", "CPUS", KS_COL_CUSTOM, 0, 0, .text = cpus_text, .json = cpus_json },
 };
 
-static const int task_text_order[] = { C_PID, C_TID, C_COMM, C_THREADS, C_CPU, C_SWITCHES,
-				       C_VOL, C_INVOL, C_RUNQ_AVG, C_RUNQ_P50, C_RUNQ_P99,
-				       C_RUNQ_MAX, C_CPUS, C_UNREPORTED, C_RUNQ_COUNT,
-				       C_RUNQ_TOTAL, C_RUNQ_HIST };
+static const int task_text_order[] = { C_PID, C_TID, C_COMM, C_CGROUP, C_THREADS, C_CPU,
+				       C_SWITCHES, C_VOL, C_INVOL, C_RUNQ_AVG, C_RUNQ_P50,
+				       C_RUNQ_P99, C_RUNQ_MAX, C_CPUS, C_CGROUP_ID,
+				       C_UNREPORTED, C_RUNQ_COUNT, C_RUNQ_TOTAL, C_RUNQ_HIST };
+_Static_assert(ARRAY_SIZE(task_text_order) == NCOLS, "every column in the text order");
 
 static const struct ks_table_desc task_table = {
 	.type = "sched_task",
@@ -204,10 +228,11 @@ static const struct ks_table_desc task_table = {
 	.text_order = task_text_order,
 	.ext_size = sizeof(struct task_ext),
 	.visible = task_active,
+	.prepare = cgroup_prepare,
 	.ext_merge = task_merge,
 };
 
-static const int by_pid[] = { C_PID, -1 };
+static const int by_pid[] = { C_PID, -1 }, by_cgroup_id[] = { C_CGROUP_ID, -1 };
 
 /* --by process: threads summed into their process, named by its leader */
 static const struct ks_table_group by_process = {
@@ -215,6 +240,14 @@ static const struct ks_table_group by_process = {
 	.by = by_pid,
 	.leader = C_TID,
 	.prepare = process_prepare,
+};
+
+/* --by cgroup: threads summed into the cgroup each was last seen in */
+static const struct ks_table_group by_cgroup = {
+	.type = "sched_cgroup",
+	.by = by_cgroup_id,
+	.leader = -1,
+	.prepare = cgroup_prepare,
 };
 
 /* Every CPU, every period */
@@ -298,6 +331,7 @@ static void collect_tasks(struct sched_state *st, uint64_t now)
 		ks_row_put(r, C_TID, v.tid);
 		ks_row_put(r, C_THREADS, 1);
 		ks_row_put_str(r, C_COMM, v.comm, sizeof(v.comm));
+		ks_row_put(r, C_CGROUP_ID, v.cgroup_id);
 		for (int i = 0; i < SCHED_CPU_WORDS; i++)
 			x->cpus[i] |= v.cpus[i];
 		cpu_ns = v.rt_last - v.rt_base;
@@ -515,7 +549,13 @@ static void collect(struct sched_state *st, uint64_t now)
 	collect_tasks(st, now);
 	if (st->hist_view)
 		collect_hists(st);
-	/* too many exited tasks to keep apart: one row for them all */
+	/*
+	 * Too many exited tasks to keep apart: shown grouped, those of a
+	 * group into one row of it (they still count for their process or
+	 * cgroup); if that is not enough, one row for them all.
+	 */
+	if (st->grouped)
+		ks_table_fold_gone_groups(st->tasks, MAX_GONE_TASKS);
 	r = ks_table_fold_gone(st->tasks, MAX_GONE_TASKS, &exited);
 	if (r) {
 		ks_row_put(r, C_PID, 0);
@@ -998,7 +1038,8 @@ const struct ks_tracer sched_tracer = {
 enum { OPT_BY = 0x200, OPT_HIST, OPT_CPU, OPT_EVENTS, OPT_TIMELINE };
 
 static const struct ks_cli_opt sched_opts[] = {
-	{ "by", OPT_BY, "KIND", "thread (default), process, or (with --hist) cgroup" },
+	{ "by", OPT_BY, "KIND", "thread (default), process or cgroup (a thread counts in its "
+	  "latest cgroup)" },
 	{ "hist", OPT_HIST, NULL, "run-queue latency as a log2 histogram (all, --by process or cgroup)",
 	  KS_CLI_SET(struct sched_state, hist_view) },
 	{ "cpu", OPT_CPU, NULL, "per-CPU view: busy and idle time, switches, run-queue latency",
@@ -1051,17 +1092,26 @@ static int tables_new(struct sched_state *st)
 {
 	static const int sort_cols[] = { [SORT_CPU] = C_CPU, [SORT_SWITCHES] = C_SWITCHES,
 					 [SORT_RUNQ] = C_RUNQ_TOTAL, [SORT_RUNQ_MAX] = C_RUNQ_MAX };
-	bool proc = st->by == SCHED_HIST_PROCESS;
+	bool proc = st->by == SCHED_HIST_PROCESS, cg = st->by == SCHED_HIST_CGROUP && !st->hist_view;
 
-	st->tasks = ks_table_new(&task_table);
+	/* a cgroup's rows are known by its path: in text too */
+	memcpy(st->cols, task_cols, sizeof(task_cols));
+	if (cg)
+		st->cols[C_CGROUP].flags &= ~KS_COL_TEXT_HIDE;
+	st->desc = task_table;
+	st->desc.cols = st->cols;
+	st->grouped = proc || cg;
+	st->tasks = ks_table_new(&st->desc);
 	st->cpu_table = ks_table_new(&cpu_table);
 	if (!st->tasks || !st->cpu_table)
 		return -ENOMEM;
 	ks_table_set_ctx(st->tasks, st);
 	ks_table_set_ctx(st->cpu_table, st);
-	ks_table_group(st->tasks, proc ? &by_process : NULL);
-	ks_table_hide(st->tasks, C_TID, proc);
-	ks_table_hide(st->tasks, C_THREADS, !proc);
+	ks_table_group(st->tasks, proc ? &by_process : cg ? &by_cgroup : NULL);
+	ks_table_hide(st->tasks, C_PID, cg);
+	ks_table_hide(st->tasks, C_TID, st->grouped);
+	ks_table_hide(st->tasks, C_COMM, cg);
+	ks_table_hide(st->tasks, C_THREADS, !st->grouped);
 	ks_table_sort(st->tasks, sort_cols[st->sort]);
 	ks_table_top(st->tasks, st->top);
 	for (uint32_t c = 0; c < (uint32_t)st->ncpus; c++) {
@@ -1080,10 +1130,6 @@ static int sched_setup(void *state, struct ks_opts *o)
 
 	if (o->container && !st->events) {
 		ks_cli_error(&sched_cli, "-C names the container of each event record: it needs --events");
-		return KS_EXIT_USAGE;
-	}
-	if (st->by == SCHED_HIST_CGROUP && !st->hist_view) {
-		ks_cli_error(&sched_cli, "--by cgroup needs --hist");
 		return KS_EXIT_USAGE;
 	}
 	if (st->timeline) {
@@ -1125,15 +1171,18 @@ static int sched_teardown(void *state, int rc)
 
 static struct ks_cli sched_cli = {
 	.cmd = "sched",
-	.summary = "Scheduler view: CPU time, context switches and run-queue latency per task, process or CPU.",
+	.summary = "Scheduler view: CPU time, context switches and run-queue latency per task, process, cgroup or CPU.",
 	.details =
 	"Aggregated in the kernel; printed every interval, or once at the end. CPU time is\n"
 	"the kernel's own per-task runtime (as in /proc/PID/task/TID/schedstat). Run-queue\n"
 	"latency is the time from becoming runnable (wakeup, fork, preemption) to running;\n"
-	"its p50/p99 are within 12.5%; the max is exact.",
+	"its p50/p99 are within 12.5%; the max is exact. --by cgroup sums each thread\n"
+	"into the cgroup it was in at its latest switch-out (cgroup v2, or v1 cpu without\n"
+	"v2): a thread that moved counts all its numbers in its latest cgroup.",
 	.examples =
 	"  kscope sched                          # per-thread summary at Ctrl-C\n"
 	"  kscope sched 1 5 --by process         # per process, every second, 5 times\n"
+	"  kscope sched --by cgroup -d 10        # per cgroup, over 10 seconds\n"
 	"  kscope sched --hist --by process -d 5 # run-queue latency histograms\n"
 	"  kscope sched --cpu 2                  # per-CPU busy/idle every 2 seconds\n"
 	"  kscope sched --timeline t.json -- make   # open t.json in ui.perfetto.dev\n",
@@ -1143,9 +1192,4 @@ static struct ks_cli sched_cli = {
 	.flags = KS_CLI_TRACE | KS_CLI_INTERVAL | KS_CLI_PROGRAM,
 };
 
-int cmd_sched(int argc, char **argv)
-{
-	struct sched_state st = { .by = SCHED_HIST_ALL, .sort = SORT_CPU, .tl_file.fd = -1 };
-
-	return ks_command_run(&sched_cli, &sched_tracer, &st, argc, argv);
-}
+KS_COMMAND(sched, struct sched_state, { .by = SCHED_HIST_ALL, .sort = SORT_CPU, .tl_file.fd = -1 })

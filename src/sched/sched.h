@@ -32,6 +32,7 @@ struct sched_task_stat {
 	__u64 start_ns;       /* task->start_time: a reused tid is a new task */
 	__u64 cpus[SCHED_CPU_WORDS];
 	__u64 unreported;     /* its switches in or out the kernel did not report */
+	__u64 cgroup_id;      /* its cgroup (ks_task_cgroup_id) at its last switch-out */
 	__u32 pid, tid;
 	__u32 last_cpu;
 	__u8 on_cpu;

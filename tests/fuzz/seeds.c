@@ -539,6 +539,7 @@ static void cli_seeds(void)
 	cli("proc-btf", PROC, "--btf", "/sys/kernel/btf/vmlinux", "--btf", "/dev/null", NULL);
 	cli("sched", SCHED, "--by", "process", "-s", "runq", "-n", "5", "2", "3", NULL);
 	cli("sched-hist", SCHED, "--hist", "--by", "cgroup", "-d", "1", NULL);
+	cli("sched-cgroup", SCHED, "--by", "cgroup", "-s", "runq_max", "-n", "3", "1", "2", NULL);
 	cli("sched-cpu", SCHED, "--cpu", "--timeline", "t.json", "-o", "t.json", NULL);
 	cli("sched-events", SCHED, "--events", "--timeline", "t2.json", NULL);
 	cli("syscall", SYSCALL, "-e", "read,write", "--by", "process", "-s", "time", "-n", "3",

@@ -48,12 +48,19 @@ from conftest import (HOOK_VARIANTS, TIMEOUT, Kscope, bpf_objects, bpftool_list,
 
 SETPRIV_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
-TASK_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "tid", "comm", "cpu_ns", "switches",
-               "voluntary", "involuntary", "unreported_switches", "runq_count", "runq_avg_ns",
-               "runq_p50_ns", "runq_p99_ns", "runq_max_ns", "cpus")
-PROCESS_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "threads", "comm", "cpu_ns",
-                  "switches", "voluntary", "involuntary", "unreported_switches", "runq_count",
-                  "runq_avg_ns", "runq_p50_ns", "runq_p99_ns", "runq_max_ns", "cpus")
+TASK_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "tid", "comm", "cgroup_id", "cgroup",
+               "cpu_ns", "switches", "voluntary", "involuntary", "unreported_switches",
+               "runq_count", "runq_avg_ns", "runq_p50_ns", "runq_p99_ns", "runq_max_ns", "cpus")
+PROCESS_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "threads", "comm", "cgroup_id",
+                  "cgroup", "cpu_ns", "switches", "voluntary", "involuntary",
+                  "unreported_switches", "runq_count", "runq_avg_ns", "runq_p50_ns",
+                  "runq_p99_ns", "runq_max_ns", "cpus")
+CGROUP_FIELDS = ("type", "ts_ns", "interval_ns", "cgroup_id", "cgroup", "threads", "cpu_ns",
+                 "switches", "voluntary", "involuntary", "unreported_switches", "runq_count",
+                 "runq_avg_ns", "runq_p50_ns", "runq_p99_ns", "runq_max_ns", "cpus")
+# what a sched_cgroup row sums over its threads' sched_task rows (runq_max_ns: the largest)
+SUMMED = ("cpu_ns", "switches", "voluntary", "involuntary", "unreported_switches",
+          "runq_count")
 CPU_FIELDS = ("type", "ts_ns", "interval_ns", "cpu", "busy_ns", "idle_ns", "unknown_ns",
               "switches", "runq_count", "runq_avg_ns", "runq_p50_ns", "runq_p99_ns",
               "runq_max_ns")
@@ -156,7 +163,7 @@ def check_unreported(res):
     One period (no interval): the warning about unreported switches is there
     exactly when a row reported on is affected, and says by how much in all.
     """
-    tasks = res.of("sched_task") or res.of("sched_process")
+    tasks = res.of("sched_task") or res.of("sched_process") or res.of("sched_cgroup")
     said = [int(m[1]) for m in map(UNREPORTED_RE.match, res.stderr.splitlines()) if m]
     if tasks:
         total = sum(r["unreported_switches"] for r in tasks)
@@ -193,7 +200,7 @@ def check_fields(row, fields):
     missing = [f for f in fields if f not in row]
     assert not missing, f"{row['type']} lacks {missing}: {row}"
     for f in fields:
-        if f in ("type", "comm", "cpus", "next_comm", "prev_state"):
+        if f in ("type", "comm", "cgroup", "cpus", "next_comm", "prev_state"):
             continue
         assert isinstance(row[f], int) and not isinstance(row[f], bool), (f, row)
         if f not in ("prev_prio", "next_prio"):
@@ -382,6 +389,134 @@ def test_by_process(sched):
     for k in ("voluntary", "involuntary"):
         assert p[k] >= sum(t[k] for t in b.threads.values()), (k, p)
     assert p["switches"] >= p["runq_count"] > 0, p
+
+
+# ---- e2: --by cgroup ------------------------------------------------------------------
+
+def in_cgroup(cgroup, *cmd):
+    """cmd run by a shell that first moves itself into cgroup: the same task, which
+    began (and ran a little) in the test's own cgroup, then execs cmd there."""
+    return ["/bin/sh", "-c", 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"', "sh",
+            cgroup, *cmd]
+
+
+def ctxt_switches(pid):
+    """The kernel's (voluntary, nonvoluntary) context switches of a live thread."""
+    with open(f"/proc/{pid}/status") as f:
+        v = dict(line.split(":", 1) for line in f if "ctxt_switches" in line)
+    return int(v["voluntary_ctxt_switches"]), int(v["nonvoluntary_ctxt_switches"])
+
+
+def cgroup_rows(res):
+    rows = res.of("sched_cgroup")
+    assert len(rows) == len(res.rows), res.rows
+    for p in periods(rows):
+        assert len({r["cgroup_id"] for r in p}) == len(p), f"a cgroup twice in a period: {p}"
+    for r in rows:
+        check_fields(r, CGROUP_FIELDS)
+        check_metrics(r)
+        assert "pid" not in r and "tid" not in r and "comm" not in r, r
+        assert r["threads"] > 0, r
+    return rows
+
+
+@pytest.mark.parametrize("interval", [[], ["1"]], ids=["end", "interval"])
+def test_by_cgroup(bg, sched, cgroup, interval):
+    """
+    Two processes in a fresh cgroup, traced from their birth: burn (main + 3
+    workers, all exited at the end) and a sleep still asleep at the end. Each
+    began in the test's cgroup and moved itself: all of it counts in the new
+    one. The same run is traced per thread by a second kscope (no interval):
+    the cgroup's row is exactly its threads' rows summed (both see the same
+    switches), and those threads are exactly the workload's; the sleep's
+    switch counts are exactly the kernel's (a switch-out is never missed:
+    see the docstring), burn's workers' those of test_cpu_time_and_switches.
+    """
+    cgid = os.stat(cgroup).st_ino
+    own = cgroup_id_of()
+    assert own != cgid
+    ms = 1500 if interval else 200       # with an interval: over a few periods
+    info = sched.path("cg.info")
+    grouped = sched.start(["--by", "cgroup", *interval])
+    try:
+        threads = sched.start([])
+        try:
+            burn = bg.start(in_cgroup(cgroup, workload("burn"), info, "3", str(ms)))
+            sleeper = bg.start(in_cgroup(cgroup, "sleep", "600"))
+            assert burn.wait(TIMEOUT) == 0, "burn failed"
+            wait_sleeping(sleeper.pid)
+            # asleep from here to the end: its counts are final
+            vol, invol = ctxt_switches(sleeper.pid)
+        finally:
+            per_thread = threads.stop()
+    finally:
+        res = grouped.stop()
+    for r in (res, per_thread):
+        assert r.rc == 0, r
+        check_stderr(r.stderr, tracer=True)
+    if not interval:
+        check_unreported(res)
+    check_unreported(per_thread)
+    b = Burn(info)
+    assert len(b.threads) == 3 and b.pid == burn.pid, b.threads
+
+    tasks = task_rows(per_thread)
+    ours = [r for r in tasks if r["cgroup_id"] == cgid]
+    want = {b.pid, sleeper.pid} | b.tids
+    assert sorted(r["tid"] for r in ours) == sorted(want), ours
+    assert all(r["cgroup"] == "/" + os.path.basename(cgroup) for r in ours), ours
+    tids = by_tid(ours)
+    assert (tids[sleeper.pid]["voluntary"], tids[sleeper.pid]["involuntary"]) == (vol, invol), \
+        (tids[sleeper.pid], vol, invol)
+    check_workers([tids[t] for t in b.tids], b)
+
+    rows = cgroup_rows(res)
+    mine = [r for r in rows if r["cgroup_id"] == cgid]
+    assert mine, rows
+    assert all(r["cgroup"] == "/" + os.path.basename(cgroup) for r in mine), mine
+    if interval:
+        assert len(mine) >= 2, mine
+        for p in periods(rows):
+            assert len({(r["ts_ns"], r["interval_ns"]) for r in p}) == 1, p
+        for r in mine:
+            assert 1 <= r["threads"] <= len(want), r
+    else:
+        (row,) = mine
+        assert row["threads"] == len(want), (row, ours)
+        # the largest wait, as each run timed it (each reads the clock itself: a few
+        # microseconds apart)
+        top = max(r["runq_max_ns"] for r in ours)
+        assert abs(row["runq_max_ns"] - top) <= 0.05 * top, (row, ours)
+        assert row["cpus"] == sorted(set().union(*(r["cpus"] for r in ours))), (row, ours)
+    # the cgroup's counts are its threads', exactly; CPU time is read at different
+    # moments by the two runs (the workers' final slices), within the usual tolerance
+    got = {k: sum(r[k] for r in mine) for k in SUMMED}
+    sums = {k: sum(r[k] for r in ours) for k in SUMMED}
+    for k in SUMMED:
+        if k == "cpu_ns":
+            assert abs(got[k] - sums[k]) <= CPU_TOL * sums[k], (k, got, sums)
+        elif k != "unreported_switches":    # each run finds its own unreported ones
+            assert got[k] == sums[k], (k, got, sums)
+    assert got["cpu_ns"] >= sum(rec["cpu_ns"] for rec in b.threads.values()) > 0, got
+    assert got["voluntary"] >= vol + sum(rec["voluntary"] for rec in b.threads.values()), got
+    # the test's own cgroup (where kscope runs too) has a row of its own, not ours
+    home = [r for r in rows if r["cgroup_id"] == own]
+    assert home and all(r["cgroup"] != mine[0]["cgroup"] for r in home), home
+
+
+def test_by_cgroup_text(sched, cgroup):
+    info = sched.path("cgt.info")
+    res = sched.run(["--by", "cgroup"], program=in_cgroup(cgroup, workload("burn"), info, "2",
+                                                          "100"), json_mode=False)
+    assert res.rc == 0, res
+    check_stderr(res.stderr)
+    lines = res.rows.splitlines()
+    assert lines[0].split() == ["CGROUP", "THREADS", "CPU", "SWITCHES", "VOL", "INVOL",
+                                "RUNQ-AVG", "RUNQ-P50", "RUNQ-P99", "RUNQ-MAX", "CPUS"], lines
+    name = "/" + os.path.basename(cgroup)
+    (row,) = [line.split() for line in lines[1:] if line.split()[0] == name]
+    assert row[1] == "3", row        # main + 2 workers: PROGRAM's tree, all in the cgroup
+    assert len(lines) == 2, lines    # -- PROGRAM: nothing outside it
 
 
 # ---- f: --cpu -------------------------------------------------------------------------
@@ -843,6 +978,10 @@ def test_filter_cgroup(bg, sched, noise, cgroup):
         f.write(str(proc.pid))
     rows, b = run_filtered(sched, ["-c", cgroup], proc, info, go)
     check_only(rows, b, noise)
+    # moved in before it started its threads: every row of it is in that cgroup
+    cgid = os.stat(cgroup).st_ino
+    assert all(r["cgroup_id"] == cgid and r["cgroup"] == "/" + os.path.basename(cgroup)
+               for r in rows), rows
 
 
 # ---- sorting, -n, the table --------------------------------------------------------------------
@@ -886,7 +1025,7 @@ def test_table(sched):
 # ---- l: command line ---------------------------------------------------------------------------
 
 USAGE_ERRORS = [
-    ["--by", "cgroup"],
+    ["--by", "cgroup", "--cpu"],
     ["--hist", "--cpu"],
     ["--cpu", "--hist", "--by", "process"],
     ["--by", "bogus"],
