@@ -18,6 +18,7 @@ const struct ks_cmd ks_cmds[] = {
 	{ "diskio", cmd_diskio, "block I/O: requests, bytes, errors, queue and device latency", &diskio_tracer },
 	{ "memory", cmd_memory, "page faults, RSS and its peak, reclaim stalls, OOM kills and their cgroup", &memory_tracer },
 	{ "security", cmd_security, "capability checks and their verdict, uid/gid changes, set-id execs, ptrace, bpf(), modules, mounts, namespaces", &security_tracer },
+	{ "container", cmd_container, "one row per container and the host: TCP, disk, memory, privileges, lifecycle", &container_tracer },
 	{ "doctor", cmd_doctor, "what this kernel offers, and which hook each probe will use", NULL },
 	{ NULL, NULL, NULL, NULL },
 };

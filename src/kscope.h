@@ -32,6 +32,18 @@ int cmd_diskio(int argc, char **argv);
 int cmd_memory(int argc, char **argv);
 int cmd_security(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_container(int argc, char **argv);
+
+/* Commands that run as parts of kscope container's session (cli.h: KS_COMMAND) */
+struct ks_part;
+struct ks_opts;
+int part_sched(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);
+int part_syscall(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);
+int part_fileio(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);
+int part_net(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);
+int part_diskio(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);
+int part_memory(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);
+int part_security(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);
 extern const struct ks_tracer hello_tracer;
 extern const struct ks_tracer proc_tracer;
 extern const struct ks_tracer sched_tracer;
@@ -41,5 +53,6 @@ extern const struct ks_tracer net_tracer;
 extern const struct ks_tracer diskio_tracer;
 extern const struct ks_tracer memory_tracer;
 extern const struct ks_tracer security_tracer;
+extern const struct ks_tracer container_tracer;
 
 #endif /* KSCOPE_H */

@@ -100,3 +100,318 @@ def test_security_denials_name_the_container(kscope, docker_cgroup):
 ])
 def test_refused_without_event_records(command, args):
     check_usage_error(command, args, "-C")
+
+
+# ---- kscope container: a row per container ----------------------------------------------
+#
+# Two fake docker containers made by the test, each as docker's systemd driver makes
+# one: system.slice/docker-<64 hex>.scope in cgroup v2 and, where memory and blkio are
+# v1 hierarchies (a hybrid host), the same path there; on a v2-only host the memory
+# and io controllers are turned on down to it. The busy one has its own pid, net,
+# mount and uts namespaces (an `unshare` whose sleeping child is its first process)
+# and runs, each process joining its cgroups then entering its namespaces:
+#   - a loopback TCP exchange, both ends inside: 4242 bytes one way, 77 back;
+#   - 37 O_DIRECT writes of 4 KiB to a loop device (its file on a tmpfs: no device
+#     below it that could add requests);
+#   - a process touching exactly 3000 new pages;
+#   - one allocating 256 MiB under a 64 MiB limit: OOM-killed;
+#   - a process that drops to uid 1000 and calls sethostname() 3 times: 3 denied
+#     CAP_SYS_ADMIN checks.
+# The idle one holds one sleeping process.
+
+import contextlib
+import json
+import signal
+import subprocess
+import tempfile
+
+import blockdev
+import cgroups
+import hooks
+
+FAULTER = os.path.join(WORKLOADS, "faulter")
+BASE = 0x200000000000          # faulter's fixed mapping
+
+# every path of the lifecycle's tracepoints where the areas it needs have a hook
+NEEDED = (hooks.mem_fault(), hooks.net_bytes(), hooks.sec_cap())
+VARIANTS = [v for v in hooks.variants_needing(hooks.mem_fault(), hooks.TP, *NEEDED)
+            if all(hooks.plan(a, v) for a in NEEDED)]
+
+
+class FakeContainer:
+    """A docker container as its cgroups and namespaces make one (no docker)."""
+
+    def __init__(self, mem_limit=None):
+        self.id = secrets.token_hex(32)
+        self.rel = f"/system.slice/docker-{self.id}.scope"
+        self.dirs, self.made, self.turned_on = [], [], []
+        self.init = None
+        self.closed = False
+        self.mem = cgroups.controller("memory", "memory")
+        self.blk = cgroups.controller("blkio", "io")
+        self.v2root = cgroup2_mount()
+        self.v2 = self._make(self.v2root, [c.v2 for c in (self.mem, self.blk) if c.version == 2])
+        for ctl in (self.mem, self.blk):
+            if ctl.version == 1:
+                self._make(ctl.mount, [])
+        if mem_limit:
+            memdir = self.mem.mount + self.rel
+            if self.mem.version == 1:
+                cgroups.write(os.path.join(memdir, "memory.limit_in_bytes"), str(mem_limit))
+            else:
+                cgroups.write(os.path.join(memdir, "memory.max"), str(mem_limit))
+                if os.path.exists(os.path.join(memdir, "memory.swap.max")):
+                    cgroups.write(os.path.join(memdir, "memory.swap.max"), "0")
+
+    def _make(self, mount, v2_ctrls):
+        """mount/system.slice/docker-ID.scope, with v2_ctrls on in its parents"""
+        parent = os.path.join(mount, "system.slice")
+        for d in (mount, parent):
+            if d == parent and not os.path.isdir(parent):
+                os.mkdir(parent)
+                self.made.append(parent)
+            sc = os.path.join(d, "cgroup.subtree_control")
+            for c in v2_ctrls:
+                if c not in cgroups.read(sc).split():
+                    cgroups.write(sc, "+" + c)
+                    self.turned_on.append((sc, c))
+        path = mount + self.rel
+        os.mkdir(path)
+        self.dirs.append(path)
+        return path
+
+    def procs_files(self):
+        return [os.path.join(d, "cgroup.procs") for d in self.dirs]
+
+    def start(self, namespaces=True):
+        """Its first process: in new namespaces (unshare's child), then moved in."""
+        argv = ["unshare", "--pid", "--net", "--mount", "--uts", "--fork", "sleep", "1000"] \
+            if namespaces else ["sleep", "1000"]
+        self.unshare = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+        pid = self.unshare.pid
+        if namespaces:
+            deadline = time.monotonic() + 10
+            while True:
+                kids = cgroups.read(f"/proc/{pid}/task/{pid}/children").split()
+                if kids and os.readlink(f"/proc/{kids[0]}/exe").endswith("sleep"):
+                    pid = int(kids[0])
+                    break
+                assert time.monotonic() < deadline, "unshare made no child"
+                time.sleep(0.01)
+        for f in self.procs_files():
+            cgroups.write(f, str(pid))
+        self.init = pid
+        if namespaces:
+            self.run(["ip", "link", "set", "lo", "up"])
+
+    def argv(self, cmd):
+        """cmd run inside: a shell joins the cgroups, then enters the namespaces."""
+        join = "".join(f'echo $$ > "{f}"; ' for f in self.procs_files())
+        enter = ["nsenter", "-t", str(self.init), "--pid", "--net", "--mount", "--uts", "--"] \
+            if self.unshare.args[0] == "unshare" else []
+        return ["sh", "-c", join + 'exec "$@"', "sh", *enter, *cmd]
+
+    def run(self, cmd, **kw):
+        p = subprocess.run(self.argv(cmd), stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=120, **kw)
+        return p
+
+    def ns(self, kind):
+        return os.stat(f"/proc/{self.init}/ns/{kind}").st_ino
+
+    def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        if self.init:
+            self.unshare.kill()
+            with contextlib.suppress(OSError):
+                os.kill(self.init, signal.SIGKILL)
+            self.unshare.wait()
+        for d in reversed(self.dirs):
+            for pid in cgroups.read(os.path.join(d, "cgroup.procs")).split():
+                with contextlib.suppress(OSError):
+                    os.kill(int(pid), signal.SIGKILL)
+            cgroups.retry_busy(lambda: os.rmdir(d), f"rmdir {d}")
+        for sc, c in reversed(self.turned_on):
+            with contextlib.suppress(OSError):
+                cgroups.write(sc, "-" + c)
+        for d in reversed(self.made):
+            with contextlib.suppress(OSError):
+                os.rmdir(d)
+
+
+@contextlib.contextmanager
+def fake_container(**kw):
+    c = FakeContainer(**kw)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@contextlib.contextmanager
+def tmpfs_loop():
+    """A loop device whose file is on a private tmpfs (no block device under it)."""
+    d = tempfile.mkdtemp(prefix="kscope-ctr-")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=80m", "kscope", d], check=True)
+    try:
+        with blockdev.loop_device(d) as loop:
+            yield loop
+    finally:
+        subprocess.run(["umount", "-l", d], check=False)
+        os.rmdir(d)
+
+
+# a loopback TCP exchange, both ends in this process: 4242 bytes one way, 77 back
+XFER = r"""
+import socket, threading
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+def serve():
+    c, _ = srv.accept()
+    n = 0
+    while n < 4242:
+        n += len(c.recv(65536))
+    c.sendall(b"y" * 77)
+    c.shutdown(socket.SHUT_WR)
+    assert c.recv(1) == b""
+    c.close()
+t = threading.Thread(target=serve)
+t.start()
+cl = socket.create_connection(srv.getsockname())
+cl.sendall(b"x" * 4242)
+n = 0
+while n < 77:
+    n += len(cl.recv(65536))
+assert cl.recv(1) == b""
+cl.close()
+t.join()
+"""
+
+DENY3 = ("import os, socket\n"
+         "os.setresgid(1000, 1000, 1000); os.setresuid(1000, 1000, 1000)\n"
+         "for _ in range(3):\n"
+         "    try:\n"
+         "        socket.sethostname('kscope')\n"
+         "    except PermissionError:\n"
+         "        pass\n")
+
+
+def rows_by_container(res):
+    rows = res.of("container_stat")
+    out = {}
+    for r in rows:
+        key = r["container"] or r["runtime"]
+        assert key not in out, f"two rows for {key}: {rows}"
+        out[key] = r
+    return out
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_container_rollup(kscope, variant):
+    """The busy container's row has exactly its TCP bytes, disk writes, OOM kill and
+    denials, its faults; its lifecycle and namespaces as its cgroup tracepoints said;
+    the idle one (there before tracing) is a row of zeros with the namespaces of its
+    process; the host's row has none of it."""
+    with tmpfs_loop() as loop, fake_container() as idle:
+        idle.start(namespaces=False)
+        tr = kscope.command("container").start(["-v", *hooks.options(variant)])
+        try:
+            with fake_container(mem_limit=64 << 20) as busy:
+                busy.start()
+                ns = {k: busy.ns(k) for k in ("mnt", "net", "pid", "uts")}
+                p = busy.run(["/usr/bin/python3", "-c", XFER])
+                assert p.returncode == 0, p
+                p = busy.run(["dd", "if=/dev/zero", f"of={loop.path}", "bs=4096",
+                              "count=37", "oflag=direct"])
+                assert p.returncode == 0 and b"37+0 records out" in p.stderr, p
+                fp = subprocess.Popen(busy.argv([FAULTER, "touch", f"{BASE:x}", "3000"]),
+                                      stdin=subprocess.DEVNULL)
+                _, status, ru = os.wait4(fp.pid, 0)
+                fp.returncode = 0
+                assert status == 0, status
+                p = busy.run([FAULTER, "hog", "256"])
+                assert p.returncode != 0, p		# killed
+                p = busy.run(["/usr/bin/python3", "-c", DENY3])
+                assert p.returncode == 0, p
+                p = busy.run([os.path.join(WORKLOADS, "sys_calls"),
+                              f"/dev/shm/kscope-ctr-info-{busy.id[:8]}", "300", "120"])
+                os.unlink(f"/dev/shm/kscope-ctr-info-{busy.id[:8]}")
+                assert p.returncode == 0, p
+                p = busy.run(["dd", "if=/dev/zero", f"of=/dev/shm/kscope-ctr-{busy.id[:8]}",
+                              "bs=1000", "count=7"])
+                os.unlink(f"/dev/shm/kscope-ctr-{busy.id[:8]}")
+                assert p.returncode == 0, p
+                time.sleep(1.5)	# the memory and socket reads of the last second
+                busy_id, busy_rel, busy_init = busy.id, busy.rel, busy.init
+            time.sleep(0.5)
+        finally:
+            res = tr.stop(signal.SIGINT)
+        assert res.rc == 0, res
+        tp = hooks.plan(hooks.TP, variant)
+        for probe, tp_name in (("mkdir", "cgroup_mkdir"), ("attach", "cgroup_attach_task"),
+                               ("rmdir", "cgroup_rmdir")):
+            prefix = "cgroup/" if tp == "tracepoint" else ""
+            assert f"kscope: probe cgroup-{probe}: {tp}/{prefix}{tp_name}" in res.stderr, \
+                res.stderr
+        rows = rows_by_container(res)
+        b, i, h = rows[busy_id], rows[idle.id], rows["host"]
+        assert (b["runtime"], b["cgroup"]) == ("docker", busy_rel), b
+        assert (b["tcp_tx_bytes"], b["tcp_rx_bytes"]) == (4242 + 77, 4242 + 77), b
+        assert (b["disk_writes"], b["disk_write_bytes"]) == (37, 37 * 4096), b
+        assert b["disk_count"] >= 37 and b["disk_p99_ns"] > 0, b
+        assert b["oom_kills"] == 1, b
+        assert b["cap_denied"] == 3, b
+        assert b["page_faults"] >= 3000, b
+        # what its processes did besides, each at least the workloads' part of it
+        assert b["cpu_ns"] > 0 and b["runq_wait_ns"] >= 0, b
+        assert b["syscalls"] >= 300 + 120 and b["syscall_errors"] >= 120 + 3, b
+        assert b["file_write_bytes"] >= 7000, b
+        assert (b["first_pid"], b["first_comm"]) == (busy_init, "sleep"), b
+        assert (b["mntns"], b["netns"], b["pidns"], b["utsns"]) == \
+            (ns["mnt"], ns["net"], ns["pid"], ns["uts"]), (ns, b)
+        assert 0 < b["created_ns"] < b["removed_ns"] <= res.of("container_stat")[0]["ts_ns"], b
+        # the idle container, there before tracing: zeros, its process's namespaces
+        for k in ("cpu_ns", "syscalls", "file_write_bytes", "tcp_tx_bytes", "tcp_rx_bytes",
+                  "disk_writes", "disk_reads", "oom_kills", "cap_denied", "page_faults"):
+            assert i[k] == 0, (k, i)
+        assert (i["first_pid"], i["created_ns"], i["removed_ns"]) == (None, None, None), i
+        assert (i["mntns"], i["netns"]) == \
+            (os.stat("/proc/self/ns/mnt").st_ino, os.stat("/proc/self/ns/net").st_ino), i
+        # the host: none of it
+        assert h["oom_kills"] == 0 and h["cap_denied"] == 0, h
+        assert h["container"] is None, h
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--container", "XYZ"], "--container takes a container id (lowercase hex), not 'XYZ'"),
+    (["--container", "a" * 65], "--container takes 1 to 64 hex digits"),
+    (["--areas", "cpu,gpu"], "unknown area 'gpu' in --areas"),
+    (["--areas", ""], "--areas needs at least one area"),
+    (["-C"], "-C names each event's container"),
+    (["-s", "bytes"], None),
+])
+def test_container_bad_input(args, msg):
+    check_usage_error("container", args, msg)
+
+
+def test_container_filter_and_areas(kscope):
+    """--container PREFIX: that container's row only (no host row); --areas net: only
+    the TCP columns move, the others stay 0."""
+    with fake_container() as c:
+        c.start()
+        tr = kscope.command("container").start(["--container", c.id[:6], "--areas", "net"])
+        try:
+            p = c.run(["/usr/bin/python3", "-c", XFER])
+            assert p.returncode == 0, p
+            time.sleep(1.5)
+        finally:
+            res = tr.stop(signal.SIGINT)
+        assert res.rc == 0, res
+        rows = res.of("container_stat")
+        assert [r["container"] for r in rows] == [c.id], rows
+        (r,) = rows
+        assert (r["tcp_tx_bytes"], r["tcp_rx_bytes"]) == (4242 + 77, 4242 + 77), r
+        assert (r["cpu_ns"], r["syscalls"], r["page_faults"]) == (0, 0, 0), r
