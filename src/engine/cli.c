@@ -33,7 +33,7 @@ enum {
 static const struct ks_cli_opt trace_opts[] = {
 	{ "pid", 'p', "PID", "only these processes (comma list; threads included)" },
 	{ "follow", OPT_FOLLOW, NULL, "with -p: also the processes they start from now on" },
-	{ "cgroup", 'c', "PATH", "only tasks in this cgroup v2 directory or below it (absolute, or relative to the cgroup2 mount)" },
+	{ "cgroup", 'c', "PATH", "only tasks in this cgroup directory or below it: cgroup v2 (absolute, or relative to the cgroup2 mount) or a v1 controller's (absolute: its tasks' cgroup there)" },
 	{ "uid", 'u', "UID", "only tasks of this user (number or name)" },
 	{ "comm", OPT_COMM, "NAME", "only tasks whose command name (comm) is NAME" },
 	{ "duration", 'd', "SECONDS", "stop after SECONDS" },
@@ -290,23 +290,88 @@ static int cgroup_level(int fd)
 	return level;
 }
 
-/* path, if it is a cgroup v2 directory: its fd (level and id in o), or -errno */
+/*
+ * Depth of an open cgroup v1 directory below its hierarchy's mount point,
+ * and in *ssid1 the subsystem id + 1 of a controller of that hierarchy (the
+ * first in /proc/cgroups, which lists them by id); -errno if none
+ */
+static int cgroup_v1_level(int fd, unsigned *ssid1)
+{
+	char link[64], path[4096], dev[64], dir[256], type[64], opts[512], best[520] = "";
+	char name[64], line[256];
+	size_t best_len = 0;
+	int level = 0, id = 0;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n < 0)
+		return -ENOENT;
+	path[n] = '\0';
+	f = fopen("/proc/self/mounts", "re");
+	if (!f)
+		return -ENOENT;
+	while (fscanf(f, "%63s %255s %63s %511s %*[^\n]", dev, dir, type, opts) == 4) {
+		size_t dl = strlen(dir);
+
+		if (!strcmp(type, "cgroup") && dl > best_len && !strncmp(path, dir, dl) &&
+		    (!path[dl] || path[dl] == '/')) {
+			best_len = dl;
+			snprintf(best, sizeof(best), ",%s,", opts);
+		}
+	}
+	fclose(f);
+	if (!best_len)
+		return -ENOENT;
+	for (const char *p = path + best_len; *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			level++;
+	*ssid1 = 0;
+	f = fopen("/proc/cgroups", "re");
+	if (!f)
+		return -ENOENT;
+	while (!*ssid1 && fgets(line, sizeof(line), f)) {
+		char want[72];
+
+		if (line[0] == '#' || sscanf(line, "%63s", name) != 1)
+			continue;
+		snprintf(want, sizeof(want), ",%s,", name);
+		if (strstr(best, want))
+			*ssid1 = id + 1;
+		id++;
+	}
+	fclose(f);
+	return *ssid1 && *ssid1 <= 16 ? level : -ENOENT;
+}
+
+/*
+ * path, if it is a cgroup directory (v2, or of a v1 hierarchy with a
+ * controller): its fd (level, id, and the v1 subsystem in o), or -errno
+ */
 static int open_cgroup_dir(const char *path, struct ks_opts *o)
 {
+	unsigned ssid1 = 0;
 	struct statfs fs;
 	struct stat st;
-	int fd, level;
+	int fd, level = -1;
 
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	level = cgroup_level(fd);
-	if (fstatfs(fd, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC || fstat(fd, &st) || level < 0) {
+	if (!fstatfs(fd, &fs) && !fstat(fd, &st)) {
+		if (fs.f_type == CGROUP2_SUPER_MAGIC)
+			level = cgroup_level(fd);
+		else if (fs.f_type == CGROUP_SUPER_MAGIC)
+			level = cgroup_v1_level(fd, &ssid1);
+	}
+	if (level < 0) {
 		close(fd);
 		return -ENOTDIR;
 	}
 	o->cgroup_id = st.st_ino;	/* a cgroup's id is its kernfs inode number */
 	o->cgroup_level = level;
+	o->cgroup_ssid1 = ssid1;
 	return fd;
 }
 
@@ -351,7 +416,8 @@ static int parse_common(const struct ks_cli *cli, int key, const char *arg, stru
 			if (o->cgroup_fd == -EINVAL)
 				ks_cli_error(cli, "empty cgroup path (the root is '/')");
 			else
-				ks_cli_error(cli, "not a cgroup v2 directory: %s", arg);
+				ks_cli_error(cli, "not a cgroup directory (v2, or a v1 controller's): %s",
+					     arg);
 			return -1;
 		}
 		return 0;
@@ -674,6 +740,7 @@ int ks_part_init(struct ks_part *p, struct ks_cli *cli, const struct ks_tracer *
 			o->cgroup = base->cgroup;
 			o->cgroup_id = base->cgroup_id;
 			o->cgroup_level = base->cgroup_level;
+			o->cgroup_ssid1 = base->cgroup_ssid1;
 		}
 		o->uid_set = base->uid_set;
 		o->uid = base->uid;

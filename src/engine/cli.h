@@ -22,7 +22,8 @@ struct ks_opts {
 	const char *cgroup;            /* -c, as given */
 	int cgroup_fd;                 /* -1 if none */
 	uint64_t cgroup_id;            /* its id (inode number) */
-	uint32_t cgroup_level;         /* its depth below the cgroup2 root */
+	uint32_t cgroup_level;         /* its depth below its hierarchy's root */
+	unsigned cgroup_ssid1;         /* 0: a v2 cgroup; else a v1 one: its subsystem's id + 1 */
 	bool uid_set;
 	uint32_t uid;                  /* -u */
 	const char *comm;              /* --comm */

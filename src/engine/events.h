@@ -37,7 +37,7 @@ _Static_assert(sizeof(struct ks_hdr) == 56, "ks_hdr layout");
 /* ks_cfg.filter bits: which in-kernel filters are active */
 #define KS_FILTER_PID    (1u << 0)   /* tgid must be in ks_pids */
 #define KS_FILTER_UID    (1u << 1)
-#define KS_FILTER_CGROUP (1u << 2)   /* task under the cgroup in ks_cgroup[0] */
+#define KS_FILTER_CGROUP (1u << 2)   /* task under the -c cgroup (v2: in ks_cgroup[0]) */
 #define KS_FILTER_COMM   (1u << 3)
 
 /* Indexes of ks_lost counters (per-CPU, summed by userspace) */
@@ -63,7 +63,8 @@ struct ks_bpf_cfg {
 	__u8 page_shift;       /* log2(page size): mm counters are in pages */
 	__u8 task_storage;     /* KS_TASK_SLOTS maps are task storage (else LRU hashes by tid) */
 	__u8 task_cg_v1;       /* no cgroup v2 mounted: a task's cgroup is its v1 cpu one */
-	__u8 pad[4];
+	__u8 cgroup_ssid1;     /* -c names a v1 cgroup: its hierarchy's subsystem id + 1 */
+	__u8 pad[3];
 	__u64 wakeup_bytes;    /* wake the reader once this much data is queued */
 	char comm[KS_COMM_LEN];
 	__u64 cgroup_id;       /* -c: the cgroup's id (its inode number) ... */

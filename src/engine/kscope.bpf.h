@@ -145,6 +145,59 @@ static __always_inline void ks_missed_exit(__u64 entered_ns)
 		ks_lost_inc(KS_LOST_MISSED);
 }
 
+/* cgroup::ancestor_ids[] became cgroup::ancestors[] in 6.1 (7f203bc89eb6) */
+struct cgroup___pre61 {
+	int level;
+	__u64 ancestor_ids[];
+} __attribute__((preserve_access_index));
+
+/* Is this cgroup (v2) the filter cgroup or below it? (a task's, a socket's) */
+static __always_inline bool ks_cgroup_in_filter(struct cgroup *cg)
+{
+	__u32 level = ks_cfg.cgroup_level;
+	__u64 id = 0;
+
+	if (!cg || BPF_CORE_READ(cg, level) < (int)level)
+		return false;
+	if (bpf_core_field_exists(cg->ancestors)) {
+		struct cgroup *anc = NULL;
+
+		bpf_probe_read_kernel(&anc, sizeof(anc), (void *)cg +
+				      bpf_core_field_offset(cg->ancestors) + level * sizeof(anc));
+		id = BPF_CORE_READ(anc, kn, id);
+	} else {
+		struct cgroup___pre61 *old = (void *)cg;
+
+		bpf_probe_read_kernel(&id, sizeof(id), (void *)old +
+				      bpf_core_field_offset(old->ancestor_ids) + level * sizeof(id));
+	}
+	return id == ks_cfg.cgroup_id;
+}
+
+/*
+ * The task's cgroup in the -c cgroup's hierarchy: its v2 one, or (-c names
+ * a v1 cgroup) the one of that hierarchy's subsystem
+ */
+static __always_inline struct cgroup *ks_task_filter_cgroup(struct task_struct *task)
+{
+	struct cgroup_subsys_state *css = NULL;
+	struct css_set *cs;
+
+	if (!ks_cfg.cgroup_ssid1)
+		return BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	cs = BPF_CORE_READ(task, cgroups);
+	if (!cs)
+		return NULL;
+	bpf_probe_read_kernel(&css, sizeof(css), &cs->subsys[(ks_cfg.cgroup_ssid1 - 1) & 15]);
+	return css ? BPF_CORE_READ(css, cgroup) : NULL;
+}
+
+/* Is the task's cgroup the filter cgroup or below it? */
+static __always_inline bool ks_task_in_cgroup(struct task_struct *task)
+{
+	return ks_cgroup_in_filter(ks_task_filter_cgroup(task));
+}
+
 /* Does the current task pass every filter the user asked for? */
 static __always_inline bool ks_wanted(void)
 {
@@ -159,8 +212,9 @@ static __always_inline bool ks_wanted(void)
 	if ((filter & KS_FILTER_UID) &&
 	    (__u32)bpf_get_current_uid_gid() != ks_cfg.uid)
 		return false;
-	if ((filter & KS_FILTER_CGROUP) &&
-	    bpf_current_task_under_cgroup(&ks_cgroup, 0) != 1)
+	if ((filter & KS_FILTER_CGROUP) && (ks_cfg.cgroup_ssid1 ?
+	    !ks_task_in_cgroup((struct task_struct *)bpf_get_current_task()) :
+	    bpf_current_task_under_cgroup(&ks_cgroup, 0) != 1))
 		return false;
 	if (filter & KS_FILTER_COMM) {
 		/*
@@ -225,40 +279,6 @@ static __always_inline void *ks_task_slot(void *map, bool create, const void *ze
 	return v;
 }
 
-/* cgroup::ancestor_ids[] became cgroup::ancestors[] in 6.1 (7f203bc89eb6) */
-struct cgroup___pre61 {
-	int level;
-	__u64 ancestor_ids[];
-} __attribute__((preserve_access_index));
-
-/* Is this cgroup (v2) the filter cgroup or below it? (a task's, a socket's) */
-static __always_inline bool ks_cgroup_in_filter(struct cgroup *cg)
-{
-	__u32 level = ks_cfg.cgroup_level;
-	__u64 id = 0;
-
-	if (!cg || BPF_CORE_READ(cg, level) < (int)level)
-		return false;
-	if (bpf_core_field_exists(cg->ancestors)) {
-		struct cgroup *anc = NULL;
-
-		bpf_probe_read_kernel(&anc, sizeof(anc), (void *)cg +
-				      bpf_core_field_offset(cg->ancestors) + level * sizeof(anc));
-		id = BPF_CORE_READ(anc, kn, id);
-	} else {
-		struct cgroup___pre61 *old = (void *)cg;
-
-		bpf_probe_read_kernel(&id, sizeof(id), (void *)old +
-				      bpf_core_field_offset(old->ancestor_ids) + level * sizeof(id));
-	}
-	return id == ks_cfg.cgroup_id;
-}
-
-/* Is the task's cgroup (v2) the filter cgroup or below it? */
-static __always_inline bool ks_task_in_cgroup(struct task_struct *task)
-{
-	return ks_cgroup_in_filter(BPF_CORE_READ(task, cgroups, dfl_cgrp));
-}
 
 /*
  * The cgroup that owns a task's CPU time and calls, for rows keyed by

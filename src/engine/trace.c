@@ -278,6 +278,7 @@ static int open_configured(struct ks_trace *c, void **skelp)
 	cfg.uid = o->uid;
 	cfg.cgroup_id = o->cgroup_id;
 	cfg.cgroup_level = o->cgroup_level;
+	cfg.cgroup_ssid1 = o->cgroup_ssid1;
 	cfg.follow = o->follow;
 	cfg.page_shift = page_shift();
 	cfg.task_cg_v1 = ks_cgroup_task_v1();
@@ -523,7 +524,8 @@ static int setup_filters(struct ks_trace *c)
 
 	for (int i = 0; i < o->npids && !err; i++)
 		err = ks_trace_track_pid(c, o->pids[i]);
-	if (!err && o->cgroup_fd >= 0) {
+	/* a v1 cgroup is found by walking the task's (ks_task_filter_cgroup()) */
+	if (!err && o->cgroup_fd >= 0 && !o->cgroup_ssid1) {
 		struct bpf_map *map = bpf_object__find_map_by_name(c->obj, "ks_cgroup");
 		uint32_t key = 0, fd = o->cgroup_fd;
 

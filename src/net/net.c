@@ -1010,6 +1010,12 @@ static int net_setup(void *state, struct ks_opts *o)
 	int sort = st->sort >= 0 ? sort_cols[st->sort] : C_BYTES;
 
 	st->btf_path = o->btf_path;
+	if (st->drops && o->cgroup_ssid1) {
+		/* a dropped packet's owner is its socket's cgroup, a v2 one */
+		ks_cli_error(&net_cli, "--drops: -c takes a cgroup v2 directory (a socket's cgroup "
+			     "is its v2 one)");
+		return KS_EXIT_USAGE;
+	}
 	for (unsigned i = 0; st->family && i < st->nladdrs + st->nraddrs; i++) {
 		const struct net_addr *a = i < st->nladdrs ? &st->laddrs[i] :
 				&st->raddrs[i - st->nladdrs];

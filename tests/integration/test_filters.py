@@ -11,8 +11,9 @@ import secrets
 
 import pytest
 
-from conftest import (TIMEOUT, parse_ndjson, read_ints, read_text, wait_for_file,
-                      workload)
+import cgroups
+from conftest import (TIMEOUT, check_usage_error, parse_ndjson, read_ints, read_text,
+                      wait_for_file, workload)
 
 N = 3
 SETPRIV_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
@@ -168,6 +169,30 @@ def test_cgroup_filter(kscope, bg, noise, tmp_path, cgroup):
     t.check_children(res.events)
     assert len(res.events) == N + 1 + 2 * N, res.events
     noise.assert_absent(res.events)
+
+
+def test_cgroup_filter_controller(kscope, bg, noise, tmp_path):
+    """-c DIR of a controller's hierarchy (v1 memory on a hybrid host, else cgroup v2):
+    exactly the events of the tasks in that cgroup, found in the kernel by walking
+    each task's cgroup in that hierarchy."""
+    with cgroups.child("memory", "memory", "kscope_cgf") as cg:
+        t = Ticker(bg, str(tmp_path), "cgv")
+        cgroups.write(os.path.join(cg.path, "cgroup.procs"), str(t.pid))
+        tracer = kscope.start(["-c", cg.path])
+        before = noise.count()
+        t.go_and_wait()
+        noise.assert_progress(before)
+        res = tracer.stop()
+    assert res.rc == 0, res
+    assert {e["pid"] for e in res.events} == {t.pid, *t.kids}, res.events
+    t.check_forks(res.events)
+    t.check_exit(res.events)
+    assert len(res.events) == N + 1 + 2 * N, res.events
+    noise.assert_absent(res.events)
+
+
+def test_cgroup_filter_not_a_cgroup():
+    check_usage_error("proc", ["-c", "/tmp"], "not a cgroup directory (v2, or a v1 controller's)")
 
 
 def test_duration_ends_by_itself(kscope):

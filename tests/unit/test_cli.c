@@ -801,8 +801,8 @@ static void test_cgroup(void **state)
 	const char *cg = cgroup2_mount();
 	struct ks_opts o;
 
-	USAGE("not a cgroup v2 directory: /nonexistent", &o, "-c", "/nonexistent");
-	USAGE("not a cgroup v2 directory: /etc/passwd", &o, "-c", "/etc/passwd");
+	USAGE("not a cgroup directory (v2, or a v1 controller's): /nonexistent", &o, "-c", "/nonexistent");
+	USAGE("not a cgroup directory (v2, or a v1 controller's): /etc/passwd", &o, "-c", "/etc/passwd");
 	USAGE("empty cgroup path (the root is '/')", &o, "-c", "");
 
 	/* kscope's machines mount cgroup v2: its absence is a failure, not a skip */
