@@ -70,6 +70,9 @@ static const struct mode modes[] = {
 	{ cmd_security, { "security" }, true, true },
 	{ cmd_security, { "security", "-j" }, true, true },
 	{ cmd_security, { "security", "--summary", "-j", "1" }, true, true },
+	/* 38: kscope container's lifecycle records, its rows every period (text, JSON) */
+	{ cmd_container, { "container", "1" }, true, true },
+	{ cmd_container, { "container", "-j" }, true, true },
 };
 
 #define NMODES   (sizeof(modes) / sizeof(modes[0]))

@@ -20,6 +20,7 @@
 #include "diskio/diskio.h"
 #include "memory/memory.h"
 #include "security/security.h"
+#include "container/container.h"
 #include "proc/proc.h"
 #include "sched/sched.h"
 #include "syscall/syscall.h"
@@ -443,6 +444,50 @@ static void security_records(struct feed *f)
 	feed_add(f, &e, sizeof(e) - 1);
 }
 
+/*
+ * container: a docker container's cgroup made (v2), entered (with and
+ * without namespaces), a cri-o monitor's, a host cgroup's, a path without
+ * its NUL and with control bytes, a type past the known ones, removed;
+ * one record too short
+ */
+static void container_records(struct feed *f)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static struct ctr_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.ts_ns = 1000;
+	e.cgroup_id = 82;
+	e.type = CTR_EV_MKDIR;
+	e.level = 2;
+	snprintf(e.path, sizeof(e.path), "/system.slice/docker-%s.scope", id);
+	feed_add(f, &e, sizeof(e));
+	e.type = CTR_EV_ATTACH;
+	e.pid = 4242;
+	strcpy(e.comm, "sleep\n\"x");
+	e.ns[CTR_NS_MNT] = 4026532305u;
+	e.ns[CTR_NS_NET] = 4026532308u;
+	feed_add(f, &e, sizeof(e));
+	e.hierarchy = 4;
+	e.cgroup_id = 7592;
+	e.ns[CTR_NS_MNT] = 0;
+	snprintf(e.path, sizeof(e.path), "/docker/%s", id);
+	feed_add(f, &e, sizeof(e));
+	snprintf(e.path, sizeof(e.path), "/machine.slice/libpod-conmon-%s.scope", id);
+	feed_add(f, &e, sizeof(e));
+	strcpy(e.path, "/user.slice");
+	feed_add(f, &e, sizeof(e));
+	memset(e.path, '\x1b', sizeof(e.path));
+	feed_add(f, &e, sizeof(e));
+	snprintf(e.path, sizeof(e.path), "/system.slice/docker-%s.scope", id);
+	e.type = 77;
+	feed_add(f, &e, sizeof(e));
+	e.type = CTR_EV_RMDIR;
+	e.hierarchy = 0;
+	feed_add(f, &e, sizeof(e));
+	feed_add(f, &e, sizeof(e) - 1);
+}
+
 static void (*const mode_records[])(struct feed *) = {
 	proc_records, proc_records, proc_records, proc_records, proc_records, proc_records,
 	sched_records, sched_records, sched_records,
@@ -456,6 +501,7 @@ static void (*const mode_records[])(struct feed *) = {
 	diskio_records, diskio_records,
 	memory_records, memory_records, memory_records,
 	security_records, security_records, security_records,
+	container_records, container_records,
 };
 
 /*
