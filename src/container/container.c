@@ -51,6 +51,7 @@ KS_SKEL_OPS(container_bpf);
 /* Rows not of a container */
 #define RT_HOST    0              /* runtime KS_CTR_NONE: the host */
 #define RT_UNKNOWN 0xff           /* a cgroup gone before it could be named */
+#define RT_NS      0xfe           /* not named by its path: its processes' mount namespace */
 
 struct ctr_key {
 	uint8_t runtime;          /* enum ks_ctr_runtime, or RT_* */
@@ -85,8 +86,11 @@ static void short_text(struct ks_out *o, const struct ks_row *r)
 {
 	const struct ctr_key *k = ks_row_key(r);
 
-	ks_out_printf(o, "%.12s", k->runtime == RT_HOST ? "host" :
-				   k->runtime == RT_UNKNOWN ? "?" : k->id);
+	if (k->runtime == RT_NS)
+		ks_out_printf(o, "%s", k->id);	/* "mnt:INODE" */
+	else
+		ks_out_printf(o, "%.12s", k->runtime == RT_HOST ? "host" :
+					   k->runtime == RT_UNKNOWN ? "?" : k->id);
 }
 
 #define CUM KS_COL_CUM
@@ -96,7 +100,7 @@ static void short_text(struct ks_out *o, const struct ks_row *r)
 static const struct ks_col ctr_cols[NCOLS] = {
 	[C_ID] = { "container", "", KS_COL_STR, KS_COL_TEXT_HIDE | KS_COL_NULL, 0, .size = KS_CTR_ID_LEN + 1,
 		   .help = "the container's id (64 hex); null for the host" },
-	[C_SHORT] = { "", "CONTAINER", KS_COL_CUSTOM, KS_COL_JSON_HIDE | KS_COL_LEFT, 12,
+	[C_SHORT] = { "", "CONTAINER", KS_COL_CUSTOM, KS_COL_JSON_HIDE | KS_COL_LEFT, 14,
 		      .text = short_text },
 	[C_RUNTIME] = { "runtime", "RUNTIME", KS_COL_STR, 0, 10, .size = 16 },
 	[C_POD] = { "pod_uid", "", KS_COL_STR, KS_COL_TEXT_HIDE | KS_COL_NULL, 0, .size = KS_POD_UID_LEN + 1 },
@@ -341,7 +345,7 @@ static bool selected(const struct ctr_state *st, const struct ctr_key *k)
 {
 	if (!st->want)
 		return true;
-	return k->runtime != RT_HOST && k->runtime != RT_UNKNOWN &&
+	return k->runtime != RT_HOST && k->runtime != RT_UNKNOWN && k->runtime != RT_NS &&
 	       !strncmp(k->id, st->want, strlen(st->want));
 }
 
@@ -363,6 +367,9 @@ static struct ks_row *ctr_row(struct ctr_state *st, const struct ctr_key *k,
 		ks_row_put_str(r, C_RUNTIME, "host", 4);
 	} else if (k->runtime == RT_UNKNOWN) {
 		ks_row_put_str(r, C_RUNTIME, "unknown", 7);
+	} else if (k->runtime == RT_NS) {
+		ks_row_put_str(r, C_ID, k->id, strlen(k->id));
+		ks_row_put_str(r, C_RUNTIME, "namespace", 9);
 	} else {
 		ks_row_put_str(r, C_ID, k->id, strlen(k->id));
 		ks_row_put_str(r, C_RUNTIME, ks_ctr_runtime_name(k->runtime),
@@ -377,27 +384,130 @@ static struct ks_row *ctr_row(struct ctr_state *st, const struct ctr_key *k,
 	return r;
 }
 
-/* The container of an area's cgroup id: the lifecycle's name for it, else its path's */
+static uint64_t ns_inode(uint32_t pid, const char *ns)
+{
+	char path[64];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "/proc/%u/ns/%s", pid, ns);
+	return stat(path, &sb) ? 0 : sb.st_ino;
+}
+
+static void put_ns(struct ks_row *r, struct ctr_acc *a, uint32_t pid, const uint64_t *ns)
+{
+	static const char *const names[CTR_NS_N] = { "mnt", "net", "pid", "uts" };
+
+	for (int i = 0; i < CTR_NS_N; i++) {
+		uint64_t v = ns ? ns[i] : ns_inode(pid, names[i]);
+
+		if (v) {
+			a->v[C_MNTNS + i] = v;
+			ks_row_put(r, C_MNTNS + i, v);
+		}
+	}
+	(void)r;
+}
+
+/* The mount point of an area's hierarchy */
+static const char *area_root(int area)
+{
+	const char *ctrl = areas[area].v1_ctrl;
+
+	if (!ctrl)
+		ctrl = ks_cgroup_task_v1() ? "cpu" : "";
+	return *ctrl && ks_cgroup_v1_root(ctrl) ? ks_cgroup_v1_root(ctrl) : ks_cgroup2_root();
+}
+
+static uint64_t host_mntns(void)
+{
+	static uint64_t ino;
+	struct stat sb;
+
+	if (!ino)
+		ino = stat("/proc/1/ns/mnt", &sb) ? 1 : sb.st_ino;
+	return ino;
+}
+
+/*
+ * A cgroup its path does not name: if its processes run in a mount
+ * namespace other than the host's (PID 1's), that namespace groups it, as
+ * a container runtime no parser knows would (k: "mnt:INODE"; *pid one of
+ * them). -1 when it has no process now (asked again later), 0 the host's.
+ */
+static int ns_key(const char *root, const char *path, struct ctr_key *k, uint32_t *pid)
+{
+	char file[4352], buf[32];
+	uint64_t ns;
+	FILE *f;
+	bool got;
+
+	if (!root || !strcmp(path, "/"))
+		return 0;
+	snprintf(file, sizeof(file), "%s%s/cgroup.procs", root, path);
+	f = fopen(file, "re");
+	if (!f)
+		return -1;
+	got = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!got)
+		return -1;
+	*pid = strtoul(buf, NULL, 10);
+	ns = ns_inode(*pid, "mnt");
+	if (!ns)
+		return -1;
+	if (ns == host_mntns())
+		return 0;
+	memset(k, 0, sizeof(*k));
+	k->runtime = RT_NS;
+	snprintf(k->id, sizeof(k->id), "mnt:%" PRIu64, ns);
+	return 1;
+}
+
+/*
+ * The container of an area's cgroup id: the lifecycle's name for it, else
+ * its path's, else its processes' mount namespace's
+ */
 static struct ks_row *row_of_cgroup(struct ctr_state *st, int area, uint64_t id)
 {
 	const struct known_cg *k = known_find(st, st->hierarchy[area], id);
 	const struct ks_container *c;
-	struct ctr_key key;
+	struct known_cg kn;
+	struct ks_row *r;
 	const char *path;
+	uint32_t pid = 0;
+	int ns;
 
 	if (k)
 		return ctr_row(st, &k->key, NULL, NULL);
 	path = areas[area].v1_ctrl ? (*areas[area].v1_ctrl ?
 				      ks_cgroup_ctrl_path(areas[area].v1_ctrl, id) :
 				      ks_cgroup2_path(id)) : ks_cgroup_task_path(id);
+	memset(&kn, 0, sizeof(kn));
 	if (!path) {
-		memset(&key, 0, sizeof(key));
-		key.runtime = RT_UNKNOWN;
-		return ctr_row(st, &key, NULL, NULL);
+		kn.key.runtime = RT_UNKNOWN;
+		return ctr_row(st, &kn.key, NULL, NULL);
 	}
 	c = ks_cgroup_ctrl_container(areas[area].v1_ctrl, id);
-	key = key_of(c);
-	return ctr_row(st, &key, c, c ? path : NULL);
+	if (c) {
+		kn.key = key_of(c);
+		return ctr_row(st, &kn.key, c, path);
+	}
+	ns = ns_key(area_root(area), path, &kn.key, &pid);
+	if (ns >= 0) {	/* known for good: a cgroup's processes do not change namespaces */
+		kn.hierarchy = st->hierarchy[area];
+		kn.id = id;
+		ks_vec_push(&st->known, &kn);
+	}
+	r = ctr_row(st, &kn.key, NULL, ns > 0 ? path : NULL);
+	if (r && ns > 0) {
+		struct ctr_acc *a = ks_row_ext(r);
+
+		if (!a->ns_tried) {
+			put_ns(r, a, pid, NULL);
+			a->ns_tried = true;
+		}
+	}
+	return r;
 }
 
 /* ---- the fold sink: the parts' rows into containers' ------------------------------- */
@@ -464,30 +574,6 @@ static void fold_end(struct ks_sink *s, const struct ks_table *t, size_t not_sho
 static const struct ks_sink_ops fold_sink = { fold_begin, fold_row, fold_end };
 
 /* ---- containers that exist: the walk, namespaces --------------------------------- */
-
-static uint64_t ns_inode(uint32_t pid, const char *ns)
-{
-	char path[64];
-	struct stat sb;
-
-	snprintf(path, sizeof(path), "/proc/%u/ns/%s", pid, ns);
-	return stat(path, &sb) ? 0 : sb.st_ino;
-}
-
-static void put_ns(struct ks_row *r, struct ctr_acc *a, uint32_t pid, const uint64_t *ns)
-{
-	static const char *const names[CTR_NS_N] = { "mnt", "net", "pid", "uts" };
-
-	for (int i = 0; i < CTR_NS_N; i++) {
-		uint64_t v = ns ? ns[i] : ns_inode(pid, names[i]);
-
-		if (v) {
-			a->v[C_MNTNS + i] = v;
-			ks_row_put(r, C_MNTNS + i, v);
-		}
-	}
-	(void)r;
-}
 
 /* The namespaces of a container found without its first process: any of its processes' */
 static void find_ns(struct ks_row *r, struct ctr_acc *a)

@@ -143,9 +143,9 @@ VARIANTS = [v for v in hooks.variants_needing(hooks.mem_fault(), hooks.TP, *NEED
 class FakeContainer:
     """A docker container as its cgroups and namespaces make one (no docker)."""
 
-    def __init__(self, mem_limit=None):
+    def __init__(self, mem_limit=None, rel=None):
         self.id = secrets.token_hex(32)
-        self.rel = f"/system.slice/docker-{self.id}.scope"
+        self.rel = rel or f"/system.slice/docker-{self.id}.scope"
         self.dirs, self.made, self.turned_on = [], [], []
         self.init = None
         self.closed = False
@@ -166,9 +166,9 @@ class FakeContainer:
                     cgroups.write(os.path.join(memdir, "memory.swap.max"), "0")
 
     def _make(self, mount, v2_ctrls):
-        """mount/system.slice/docker-ID.scope, with v2_ctrls on in its parents"""
-        parent = os.path.join(mount, "system.slice")
-        for d in (mount, parent):
+        """mount/REL (system.slice/docker-ID.scope), with v2_ctrls on in its parents"""
+        parent = mount + os.path.dirname(self.rel).rstrip("/")
+        for d in dict.fromkeys((mount, parent)):
             if d == parent and not os.path.isdir(parent):
                 os.mkdir(parent)
                 self.made.append(parent)
@@ -423,3 +423,25 @@ def test_container_filter_and_areas(kscope):
         (r,) = rows
         assert (r["tcp_tx_bytes"], r["tcp_rx_bytes"]) == (4242 + 77, 4242 + 77), r
         assert (r["cpu_ns"], r["syscalls"], r["page_faults"]) == (0, 0, 0), r
+
+
+def test_container_by_mount_namespace(kscope):
+    """A cgroup whose path names no container, holding processes in their own mount
+    namespace: a row of its own, named by that namespace (runtime "namespace"), with
+    its TCP bytes exactly; not the host's."""
+    rel = f"/kscope-nsgroup-{secrets.token_hex(4)}"
+    with fake_container(rel=rel) as c:
+        c.start()
+        tr = kscope.command("container").start(["--areas", "net"])
+        try:
+            p = c.run(["/usr/bin/python3", "-c", XFER])
+            assert p.returncode == 0, p
+            time.sleep(1.5)
+        finally:
+            res = tr.stop(signal.SIGINT)
+        mnt = c.ns("mnt")
+    assert res.rc == 0, res
+    rows = rows_by_container(res)
+    r = rows[f"mnt:{mnt}"]
+    assert (r["runtime"], r["mntns"], r["cgroup"]) == ("namespace", mnt, rel), r
+    assert (r["tcp_tx_bytes"], r["tcp_rx_bytes"]) == (4242 + 77, 4242 + 77), r
