@@ -22,6 +22,7 @@
  * folded. Containers that exist when tracing starts are found by walking
  * the cgroup hierarchies.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -59,7 +60,7 @@ struct ctr_key {
 };
 
 enum {
-	C_ID, C_SHORT, C_RUNTIME, C_POD, C_QOS, C_CGROUP,
+	C_ID, C_SHORT, C_RUNTIME, C_NAME, C_POD, C_QOS, C_CGROUP,
 	C_CPU, C_RUNQ,
 	C_SYSCALLS, C_SYSERR,
 	C_FREAD, C_FWRITE,
@@ -103,6 +104,9 @@ static const struct ks_col ctr_cols[NCOLS] = {
 	[C_SHORT] = { "", "CONTAINER", KS_COL_CUSTOM, KS_COL_JSON_HIDE | KS_COL_LEFT, 14,
 		      .text = short_text },
 	[C_RUNTIME] = { "runtime", "RUNTIME", KS_COL_STR, 0, 10, .size = 16 },
+	[C_NAME] = { "name", "NAME", KS_COL_STR, KS_COL_NULL, 16, .size = 256,
+		     .help = "its name, where a file says it: docker's config.v2.json, the "
+		     "kubelet's /var/log/containers link (namespace/pod/container)" },
 	[C_POD] = { "pod_uid", "", KS_COL_STR, KS_COL_TEXT_HIDE | KS_COL_NULL, 0, .size = KS_POD_UID_LEN + 1 },
 	[C_QOS] = { "qos", "", KS_COL_STR, KS_COL_TEXT_HIDE | KS_COL_NULL, 0, .size = 16 },
 	[C_CGROUP] = { "cgroup", "", KS_COL_STR, KS_COL_TEXT_HIDE | KS_COL_NULL, 0, .size = 256 },
@@ -349,6 +353,108 @@ static bool selected(const struct ctr_state *st, const struct ctr_key *k)
 	       !strncmp(k->id, st->want, strlen(st->want));
 }
 
+/*
+ * Where a container's name can be read without asking its runtime (and
+ * without reading any process's environment): docker's own record of it,
+ * and the log links the kubelet makes for every container of a pod,
+ * whatever its runtime. Roots: the defaults, or KSCOPE_DOCKER_ROOT and
+ * KSCOPE_POD_LOGS for hosts that moved them.
+ */
+static const char *docker_root(void)
+{
+	const char *r = getenv("KSCOPE_DOCKER_ROOT");
+
+	return r && *r ? r : "/var/lib/docker";
+}
+
+static const char *pod_logs(void)
+{
+	const char *r = getenv("KSCOPE_POD_LOGS");
+
+	return r && *r ? r : "/var/log/containers";
+}
+
+/* docker: "Name":"/NAME" in containers/ID/config.v2.json (read up to its first one) */
+static bool docker_name(const char *id, char *name, size_t n)
+{
+	char path[512], buf[4096];
+	size_t got = 0, len;
+	const char *p, *e;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/containers/%s/config.v2.json", docker_root(), id);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	/* "Name" is a top-level key near the start; the config (with Env) is not kept */
+	got = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[got] = 0;
+	p = strstr(buf, "\"Name\"");
+	if (!p)
+		return false;
+	p += 6;
+	p += strspn(p, " \t\r\n");
+	if (*p++ != ':')
+		return false;
+	p += strspn(p, " \t\r\n");
+	if (*p++ != '"')
+		return false;
+	if (*p == '/')
+		p++;
+	e = strchr(p, '"');
+	if (!e || e == p)
+		return false;
+	len = e - p;
+	if (len >= n)
+		len = n - 1;
+	memcpy(name, p, len);
+	name[len] = 0;
+	return true;
+}
+
+/* the kubelet: POD_NAMESPACE_CONTAINER-ID.log in /var/log/containers, as NAMESPACE/POD/CONTAINER */
+static bool pod_name(const char *id, char *name, size_t n)
+{
+	char suffix[KS_CTR_ID_LEN + 8];
+	size_t sl;
+	bool found = false;
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(suffix, sizeof(suffix), "-%s.log", id);
+	sl = strlen(suffix);
+	dir = opendir(pod_logs());
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir))) {
+		size_t l = strlen(d->d_name);
+		char *u1, *u2, copy[256];
+
+		if (l <= sl || l >= sizeof(copy) || strcmp(d->d_name + l - sl, suffix))
+			continue;
+		memcpy(copy, d->d_name, l - sl);
+		copy[l - sl] = 0;
+		/* pod names and namespaces have no '_' (DNS labels); a container's neither */
+		u1 = strchr(copy, '_');
+		u2 = u1 ? strchr(u1 + 1, '_') : NULL;
+		if (!u2)
+			continue;
+		*u1 = *u2 = 0;
+		found = snprintf(name, n, "%s/%s/%s", u1 + 1, copy, u2 + 1) < (int)n;
+	}
+	closedir(dir);
+	return found;
+}
+
+static void put_name(struct ks_row *r, const char *id)
+{
+	char name[256];
+
+	if (pod_name(id, name, sizeof(name)) || docker_name(id, name, sizeof(name)))
+		ks_row_put_str(r, C_NAME, name, strlen(name));
+}
+
 /* The row of a container (made, with its labels, if new); NULL if not selected */
 static struct ks_row *ctr_row(struct ctr_state *st, const struct ctr_key *k,
 			      const struct ks_container *c, const char *path)
@@ -374,6 +480,7 @@ static struct ks_row *ctr_row(struct ctr_state *st, const struct ctr_key *k,
 		ks_row_put_str(r, C_ID, k->id, strlen(k->id));
 		ks_row_put_str(r, C_RUNTIME, ks_ctr_runtime_name(k->runtime),
 			       strlen(ks_ctr_runtime_name(k->runtime)));
+		put_name(r, k->id);
 	}
 	if (c && c->pod_uid[0])
 		ks_row_put_str(r, C_POD, c->pod_uid, strlen(c->pod_uid));
