@@ -871,8 +871,10 @@ const struct ks_tracer container_tracer = {
 enum { OPT_CONTAINER = 0x200, OPT_AREAS };
 
 static const struct ks_cli_opt container_opts[] = {
-	{ "container", OPT_CONTAINER, "ID", "only the container whose id starts with ID "
-	  "(as docker takes a prefix)" },
+	{ "container", OPT_CONTAINER, "ID", "only the containers whose id starts with ID "
+	  "(as docker takes a prefix); rows chosen here, every cgroup is still counted in "
+	  "the kernel (for a kernel filter: -c with its cgroup)" },
+	{ "filter", OPT_CONTAINER, "ID", "the same as --container" },
 	{ "areas", OPT_AREAS, "LIST", "what to measure: cpu, syscall, file, net, disk, memory, "
 	  "security (default: all)" },
 	{ "sort", 's', "KEY", "order rows by cpu, syscalls, net, disk or faults" },
