@@ -75,47 +75,30 @@ static __always_inline void on_record(__u32 type, void *ctx, int hierarchy, int 
 	ks_submit(e);
 }
 
-SEC("tp_btf/cgroup_mkdir")
-int BPF_PROG(ctr_mkdir_btf, struct cgroup *cg, const char *path)
-{
-	on_cgroup(CTR_EV_MKDIR, cg, path, NULL);
-	return 0;
-}
+/* A cgroup made or removed: its three hooks (tp_btf, raw_tp, tracepoint) */
+#define CGROUP_PROGS(name, type)						\
+	SEC("tp_btf/cgroup_" #name)						\
+	int BPF_PROG(ctr_##name##_btf, struct cgroup *cg, const char *path)	\
+	{									\
+		on_cgroup(type, cg, path, NULL);				\
+		return 0;							\
+	}									\
+	SEC("raw_tp/cgroup_" #name)						\
+	int BPF_PROG(ctr_##name##_raw, struct cgroup *cg, const char *path)	\
+	{									\
+		on_cgroup(type, cg, path, NULL);				\
+		return 0;							\
+	}									\
+	SEC("tracepoint/cgroup/cgroup_" #name)					\
+	int ctr_##name##_tp(struct trace_event_raw_cgroup *ctx)			\
+	{									\
+		on_record(type, ctx, ctx->root, ctx->level, ctx->id,		\
+			  ctx->__data_loc_path, 0, 0);				\
+		return 0;							\
+	}
 
-SEC("raw_tp/cgroup_mkdir")
-int BPF_PROG(ctr_mkdir_raw, struct cgroup *cg, const char *path)
-{
-	on_cgroup(CTR_EV_MKDIR, cg, path, NULL);
-	return 0;
-}
-
-SEC("tracepoint/cgroup/cgroup_mkdir")
-int ctr_mkdir_tp(struct trace_event_raw_cgroup *ctx)
-{
-	on_record(CTR_EV_MKDIR, ctx, ctx->root, ctx->level, ctx->id, ctx->__data_loc_path, 0, 0);
-	return 0;
-}
-
-SEC("tp_btf/cgroup_rmdir")
-int BPF_PROG(ctr_rmdir_btf, struct cgroup *cg, const char *path)
-{
-	on_cgroup(CTR_EV_RMDIR, cg, path, NULL);
-	return 0;
-}
-
-SEC("raw_tp/cgroup_rmdir")
-int BPF_PROG(ctr_rmdir_raw, struct cgroup *cg, const char *path)
-{
-	on_cgroup(CTR_EV_RMDIR, cg, path, NULL);
-	return 0;
-}
-
-SEC("tracepoint/cgroup/cgroup_rmdir")
-int ctr_rmdir_tp(struct trace_event_raw_cgroup *ctx)
-{
-	on_record(CTR_EV_RMDIR, ctx, ctx->root, ctx->level, ctx->id, ctx->__data_loc_path, 0, 0);
-	return 0;
-}
+CGROUP_PROGS(mkdir, CTR_EV_MKDIR)
+CGROUP_PROGS(rmdir, CTR_EV_RMDIR)
 
 SEC("tp_btf/cgroup_attach_task")
 int BPF_PROG(ctr_attach_btf, struct cgroup *cg, const char *path, struct task_struct *task,

@@ -406,19 +406,25 @@ def test_container_bad_input(args, msg):
     check_usage_error("container", args, msg)
 
 
+def xfer_traced(kscope, c, args):
+    """kscope container ARGS while container c makes the loopback exchange (XFER)."""
+    tr = kscope.command("container").start(args)
+    try:
+        p = c.run(["/usr/bin/python3", "-c", XFER])
+        assert p.returncode == 0, p
+        time.sleep(1.5)	# the socket reads of the last second
+    finally:
+        res = tr.stop(signal.SIGINT)
+    assert res.rc == 0, res
+    return res
+
+
 def test_container_filter_and_areas(kscope):
     """--container PREFIX: that container's row only (no host row); --areas net: only
     the TCP columns move, the others stay 0."""
     with fake_container() as c:
         c.start()
-        tr = kscope.command("container").start(["--container", c.id[:6], "--areas", "net"])
-        try:
-            p = c.run(["/usr/bin/python3", "-c", XFER])
-            assert p.returncode == 0, p
-            time.sleep(1.5)
-        finally:
-            res = tr.stop(signal.SIGINT)
-        assert res.rc == 0, res
+        res = xfer_traced(kscope, c, ["--container", c.id[:6], "--areas", "net"])
         rows = res.of("container_stat")
         assert [r["container"] for r in rows] == [c.id], rows
         (r,) = rows
@@ -433,15 +439,8 @@ def test_container_by_mount_namespace(kscope):
     rel = f"/kscope-nsgroup-{secrets.token_hex(4)}"
     with fake_container(rel=rel) as c:
         c.start()
-        tr = kscope.command("container").start(["--areas", "net"])
-        try:
-            p = c.run(["/usr/bin/python3", "-c", XFER])
-            assert p.returncode == 0, p
-            time.sleep(1.5)
-        finally:
-            res = tr.stop(signal.SIGINT)
+        res = xfer_traced(kscope, c, ["--areas", "net"])
         mnt = c.ns("mnt")
-    assert res.rc == 0, res
     rows = rows_by_container(res)
     r = rows[f"mnt:{mnt}"]
     assert (r["runtime"], r["mntns"], r["cgroup"]) == ("namespace", mnt, rel), r
