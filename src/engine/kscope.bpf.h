@@ -198,6 +198,16 @@ static __always_inline bool ks_task_in_cgroup(struct task_struct *task)
 	return ks_cgroup_in_filter(ks_task_filter_cgroup(task));
 }
 
+/*
+ * -c names a v1 cgroup: is the current task in it or below? A global
+ * function: verified once, on its own (inlined into ks_wanted(), the walk
+ * made 6.1's and 6.18's verifiers reject tracepoint programs, R6 !read_ok)
+ */
+__noinline int ks_current_in_v1_cgroup(void)
+{
+	return ks_task_in_cgroup((struct task_struct *)bpf_get_current_task());
+}
+
 /* Does the current task pass every filter the user asked for? */
 static __always_inline bool ks_wanted(void)
 {
@@ -212,10 +222,14 @@ static __always_inline bool ks_wanted(void)
 	if ((filter & KS_FILTER_UID) &&
 	    (__u32)bpf_get_current_uid_gid() != ks_cfg.uid)
 		return false;
-	if ((filter & KS_FILTER_CGROUP) && (ks_cfg.cgroup_ssid1 ?
-	    !ks_task_in_cgroup((struct task_struct *)bpf_get_current_task()) :
-	    bpf_current_task_under_cgroup(&ks_cgroup, 0) != 1))
-		return false;
+	if (filter & KS_FILTER_CGROUP) {
+		if (ks_cfg.cgroup_ssid1) {
+			if (!ks_current_in_v1_cgroup())
+				return false;
+		} else if (bpf_current_task_under_cgroup(&ks_cgroup, 0) != 1) {
+			return false;
+		}
+	}
 	if (filter & KS_FILTER_COMM) {
 		/*
 		 * Zeroed: before 6.3-ish the helper copies with strscpy(), not
