@@ -148,7 +148,8 @@ static void dev_scheduler(const char *name, char *buf, size_t n)
 /* ---- the table ---------------------------------------------------------- */
 
 /* in the order of the JSON keys */
-enum { C_PID, C_COMM, C_CGROUP_ID, C_CGROUP, C_DEVICE, C_MAJOR, C_MINOR, C_SCHED, C_OP,
+enum { C_PID, C_COMM, C_CGROUP_ID, C_CGROUP, C_CONTAINER, C_CONTAINER_RT = C_CONTAINER + 1,
+       C_DEVICE, C_MAJOR, C_MINOR, C_SCHED, C_OP,
        C_OPNR, C_SYNCNR, C_SYNC, C_REQS, C_BYTES, C_ERRORS, C_ERRNOS,
        C_Q, C_Q_END = C_Q + 6, C_D, C_D_END = C_D + 6, C_T, C_T_END = C_T + 6,
        C_SEQ, C_RND, C_CLS, C_SEQPCT,
@@ -176,7 +177,10 @@ static uint64_t row_seq_pct(const struct ks_row *r)
 	return n ? (ks_row_get(r, C_SEQ) * 100 + n / 2) / n : 0;
 }
 
-/* Labels looked up for what is shown: a live process's name, a cgroup's path, the scheduler */
+/*
+ * Labels looked up for what is shown: a live process's name, a cgroup's
+ * path and with -C its container, the scheduler
+ */
 static void row_prepare(struct ks_row *r)
 {
 	struct dio_state *st = ks_table_ctx(ks_row_table(r));
@@ -192,6 +196,7 @@ static void row_prepare(struct ks_row *r)
 
 		if (path)
 			ks_row_put_str(r, C_CGROUP, path, strlen(path));
+		ks_row_put_container(r, C_CONTAINER, "blkio", ks_row_get(r, C_CGROUP_ID));
 	}
 	name = ks_row_str(r, C_DEVICE, &len);
 	if (len && len < 32 && !memchr(name, '/', len)) {
@@ -212,6 +217,7 @@ static const struct ks_col dio_cols[NCOLS] = {
 	[C_COMM] = { "comm", "COMM", KS_COL_COMM, 0, 16 },
 	[C_CGROUP_ID] = { "cgroup_id", "", KS_COL_COUNT, KS_COL_KEY | KS_COL_TEXT_HIDE },
 	[C_CGROUP] = { "cgroup", "CGROUP", KS_COL_STR, 0, 24, .size = 256 },
+	KS_CONTAINER_COLS(C_CONTAINER),
 	[C_DEVICE] = { "device", "DEVICE", KS_COL_STR, 0, 10, .size = 32 },
 	[C_MAJOR] = { "major", "", KS_COL_COUNT, KS_COL_KEY | KS_COL_TEXT_HIDE },
 	[C_MINOR] = { "minor", "", KS_COL_COUNT, KS_COL_KEY | KS_COL_TEXT_HIDE },
@@ -251,12 +257,12 @@ static const struct ks_col dio_cols[NCOLS] = {
 };
 
 static const int dio_text_order[] = {
-	C_PID, C_COMM, C_CGROUP, C_DEVICE, C_OP, C_SYNC, C_REQS, C_BYTES, C_ERRORS,
+	C_PID, C_COMM, C_CGROUP, C_CONTAINER, C_DEVICE, C_OP, C_SYNC, C_REQS, C_BYTES, C_ERRORS,
 	C_Q + 2, C_Q + 3, C_Q + 4, C_Q + 5, C_D + 2, C_D + 3, C_D + 4, C_D + 5, C_SEQPCT, C_ERRNOS,
 	/* not in text: */
-	C_CGROUP_ID, C_MAJOR, C_MINOR, C_SCHED, C_OPNR, C_SYNCNR, C_SEQ, C_RND, C_CLS,
-	C_Q, C_Q + 1, C_Q + 6, C_D, C_D + 1, C_D + 6, C_T, C_T + 1, C_T + 2, C_T + 3, C_T + 4,
-	C_T + 5, C_T + 6, C_LOG2, C_LOG2 + 1, C_LOG2 + 2, C_SIZES,
+	C_CGROUP_ID, C_CONTAINER_RT, C_MAJOR, C_MINOR, C_SCHED, C_OPNR, C_SYNCNR, C_SEQ, C_RND,
+	C_CLS, C_Q, C_Q + 1, C_Q + 6, C_D, C_D + 1, C_D + 6, C_T, C_T + 1, C_T + 2, C_T + 3,
+	C_T + 4, C_T + 5, C_T + 6, C_LOG2, C_LOG2 + 1, C_LOG2 + 2, C_SIZES,
 };
 _Static_assert(sizeof(dio_text_order) / sizeof(dio_text_order[0]) == NCOLS, "text order");
 
@@ -808,8 +814,9 @@ static int diskio_setup(void *state, struct ks_opts *o)
 					 [SORT_ERRORS] = C_ERRORS, [SORT_QUEUE] = C_Q + 1,
 					 [SORT_DEVICE] = C_D + 1 };
 
-	if (o->container && !st->events) {
-		ks_cli_error(&diskio_cli, "-C names the container of each event record: it needs --events");
+	if (o->container && !st->events && (st->by != DIO_BY_CGROUP || st->hist || st->sizes)) {
+		ks_cli_error(&diskio_cli, "-C names the container of each event record or --by "
+			     "cgroup row: it needs --events, or --by cgroup without --hist or --sizes");
 		return KS_EXIT_USAGE;
 	}
 	if (st->per_dev && !st->hist) {
@@ -836,6 +843,8 @@ static int diskio_setup(void *state, struct ks_opts *o)
 	ks_table_hide(st->table, C_COMM, st->by != DIO_BY_PROCESS);
 	ks_table_hide(st->table, C_CGROUP_ID, st->by != DIO_BY_CGROUP);
 	ks_table_hide(st->table, C_CGROUP, st->by != DIO_BY_CGROUP);
+	ks_table_show_container(st->table, C_CONTAINER, o->container && st->by == DIO_BY_CGROUP &&
+				st->view == VIEW_TABLE);
 	ks_table_sort(st->table, sort_cols[st->sort]);
 	ks_table_top(st->table, st->top);
 	if (st->view == VIEW_HIST || st->view == VIEW_SIZES) {
@@ -873,7 +882,8 @@ static struct ks_cli diskio_cli = {
 	"issue to completion, total from the first of them to completion. A request counts\n"
 	"once, at its final completion. Its owner is the task it was started from\n"
 	"(block_io_start, 6.5+; else the task of its insert or issue); --by cgroup is the\n"
-	"request's blkcg (the cgroup that dirtied the data, also for writeback).",
+	"request's blkcg (the cgroup that dirtied the data, also for writeback); with -C\n"
+	"each of its rows names the blkcg's container.",
 	.examples =
 	"  kscope diskio                          # per device and op, at Ctrl-C\n"
 	"  kscope diskio --dev vda 1 5            # one device, every second, 5 times\n"

@@ -40,8 +40,8 @@ static const struct ks_cli_opt trace_opts[] = {
 	{ "json", 'j', NULL, "NDJSON output, one object per line (docs/json.md)" },
 	{ "output", 'o', "FILE", "write output to FILE instead of stdout" },
 	{ "timestamp", 'T', NULL, "wall-clock timestamps" },
-	{ "container-column", 'C', NULL, "each event's container: its id and runtime, from its "
-	  "task's cgroup (docs/json.md)" },
+	{ "container-column", 'C', NULL, "each event's container, and each --by cgroup row's: its "
+	  "id and runtime, from the cgroup's path (docs/json.md)" },
 	{ "verbose", 'v', NULL, "libbpf messages and the hook each probe uses" },
 	{ "btf", OPT_BTF, "FILE", "kernel BTF for kernels without /sys/kernel/btf/vmlinux" },
 	{ "no-hook", OPT_NO_HOOK, "LIST", "never use these hook types: fentry,kprobe,tp_btf,raw_tp,tracepoint,lsm" },

@@ -14,8 +14,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "container.h"
 #include "table.h"
 #include "util.h"
+
+_Static_assert(KS_CONTAINER_ID_SIZE == KS_CTR_ID_LEN + 1, "a container id and its NUL");
 
 #define BUCKETS_MIN 64
 
@@ -447,6 +450,47 @@ void *ks_row_ext(const struct ks_row *r)
 const struct ks_table *ks_row_table(const struct ks_row *r)
 {
 	return r->t;
+}
+
+/* ---- containers (-C) ---------------------------------------------------- */
+
+void ks_table_show_container(struct ks_table *t, int c, bool show)
+{
+	ks_table_hide(t, c, !show);
+	ks_table_hide(t, c + 1, !show);
+}
+
+void ks_row_put_container(struct ks_row *r, int c, const char *v1_ctrl, uint64_t id)
+{
+	const struct ks_container *ctr;
+	const char *rt;
+
+	if (r->t->hidden[c])
+		return;		/* no -C: not even a lookup */
+	ctr = ks_cgroup_ctrl_container(v1_ctrl, id);
+	if (!ctr)
+		return;		/* none, or a cgroup gone: what it had stays (ids are not reused) */
+	rt = ks_ctr_runtime_name(ctr->runtime);
+	ks_row_put_str(r, c, ctr->id, strlen(ctr->id));
+	ks_row_put_str(r, c + 1, rt ? rt : "", rt ? strlen(rt) : 0);
+}
+
+void ks_container_text(struct ks_out *o, const struct ks_row *r)
+{
+	const struct ks_table *t = r->t;
+	size_t len = 0;
+	const char *id = "";
+
+	/* the column whose cell this is: the table's one of KS_CONTAINER_COLS */
+	for (unsigned i = 0; i < t->d.ncols; i++)
+		if (t->d.cols[i].text == ks_container_text) {
+			id = ks_row_str(r, i, &len);
+			break;
+		}
+	if (len)
+		ks_out_text(o, id, len < 12 ? len : 12);	/* as docker ps shortens it */
+	else
+		ks_out_char(o, '-');
 }
 
 static bool derived(const struct ks_col *c)
@@ -985,7 +1029,9 @@ static void text_row(struct ks_sink *s, const struct ks_table *t, const struct k
 			/* escaped: its width is what the escaping wrote */
 			start = o->len;
 			str = ks_row_str(r, i, &len);
-			if (!len && (c->flags & KS_COL_NULL))
+			if (c->text)
+				c->text(o, r);	/* the command's cell of the string */
+			else if (!len && (c->flags & KS_COL_NULL))
 				ks_out_text(o, "-", 1);
 			else
 				ks_out_text(o, str, len);

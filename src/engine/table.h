@@ -112,6 +112,24 @@ enum ks_col_kind {
 	[(c) + 6] = { name "_hist", "", KS_COL_HIST,					\
 		      KS_COL_CUM | KS_COL_TEXT_HIDE | KS_COL_JSON_HIDE, .slots = KS_LL_SLOTS }
 
+/*
+ * The container of a row keyed by cgroup (-C), from column `c` on (2
+ * columns): JSON "container", its 64-hex id, and "container_runtime"
+ * ("docker", "containerd"...), both null for none (the host, a runtime's
+ * monitor); text a CONTAINER column, the id's first 12 characters as
+ * docker ps shows them, or "-". ks_row_put_container() fills them from the
+ * row's cgroup; ks_table_show_container() shows them (with -C only).
+ */
+#define KS_CONTAINER_COLS(c)							\
+	[c] = { "container", "CONTAINER", KS_COL_STR, KS_COL_NULL, 12,		\
+		.size = KS_CONTAINER_ID_SIZE, .text = ks_container_text,	\
+		.help = "the container the row's cgroup is or is below: its id" },	\
+	[(c) + 1] = { "container_runtime", "", KS_COL_STR,			\
+		      KS_COL_NULL | KS_COL_TEXT_HIDE, .size = 16,		\
+		      .help = "the runtime that made the container" }
+
+#define KS_CONTAINER_ID_SIZE 65	/* KS_CTR_ID_LEN hex digits and a NUL */
+
 struct ks_table;
 struct ks_row;
 
@@ -133,7 +151,10 @@ struct ks_col {
 	int unless;                /* KS_COL_DASH */
 	/* KS_COL_DERIVED: the value, from the row's period values */
 	uint64_t (*derive)(const struct ks_row *r);
-	/* KS_COL_CUSTOM: the cell in each sink (json writes the value of its key) */
+	/*
+	 * KS_COL_CUSTOM: the cell in each sink (json writes the value of its
+	 * key). text on a KS_COL_STR column: its text cell (JSON: the string).
+	 */
 	void (*text)(struct ks_out *o, const struct ks_row *r);
 	void (*json)(struct ks_out *o, const struct ks_row *r);
 };
@@ -250,6 +271,21 @@ const char *ks_row_str(const struct ks_row *r, int col, size_t *len);
 /* This period's slots (total: since tracing began) */
 const uint32_t *ks_row_hist(const struct ks_row *r, int col, bool total);
 const struct ks_table *ks_row_table(const struct ks_row *r);
+
+/* ---- containers (-C): KS_CONTAINER_COLS ---------------------------------- */
+
+/* Show the container columns from c on (-C and rows keyed by cgroup), or hide them */
+void ks_table_show_container(struct ks_table *t, int c, bool show);
+/*
+ * The container of cgroup `id` of the hierarchy that holds v1_ctrl (NULL:
+ * a task's; "": cgroup v2; see ks_cgroup_ctrl_container()) into the
+ * columns from c on. A cgroup found in no container leaves them as they
+ * are: empty, or what it was found in before it went (a cgroup id is never
+ * reused). Nothing while they are hidden (no -C: no lookup).
+ */
+void ks_row_put_container(struct ks_row *r, int c, const char *v1_ctrl, uint64_t id);
+/* The CONTAINER text cell: the id's first 12 characters, or "-" */
+void ks_container_text(struct ks_out *o, const struct ks_row *r);
 
 /* ---- rendering --------------------------------------------------------- */
 

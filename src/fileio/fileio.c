@@ -556,12 +556,20 @@ static int fileio_setup(void *state, struct ks_opts *o)
 	/* an interval, or --by: the summary only */
 	if (o->interval_s > 0 || st->by)
 		st->top = true;
+	if (o->container && st->top && st->by != FIO_BY_CGROUP) {
+		ks_cli_error(&fileio_cli, "-C names the container of each event record or --by "
+			     "cgroup row: %s, it needs --by cgroup",
+			     st->by ? "--by process prints none" : o->interval_s > 0 ?
+			     "an interval prints the per-file summary only" :
+			     "--top prints the per-file summary only");
+		return KS_EXIT_USAGE;
+	}
 	st->opts = o;
 	st->sum = fio_summary_new();
 	if (!st->sum)
 		return KS_EXIT_FAIL;
 	if (st->by) {
-		st->owners = fio_owners_new(st->by, st->sort, st->rows);
+		st->owners = fio_owners_new(st->by, st->sort, st->rows, o->container);
 		if (!st->owners)
 			return KS_EXIT_FAIL;
 	}
@@ -579,9 +587,6 @@ static int fileio_teardown(void *state, int rc)
 
 static const struct ks_cli_conflict fileio_conflicts[] = {
 	{ OPT_TOP, 'x', "--top prints the summary only" },
-	{ OPT_TOP, 'C', "-C names the container of each event record, --top prints none" },
-	{ KS_CLI_KEY_INTERVAL, 'C', "-C names the container of each event record, an interval "
-	  "prints the summary only (--top)" },
 	{ OPT_TOP, OPT_SLOW, "--top prints the summary only" },
 	{ KS_CLI_KEY_INTERVAL, 'x', "an interval prints the summary only (--top)" },
 	{ KS_CLI_KEY_INTERVAL, OPT_SLOW, "an interval prints the summary only (--top)" },
@@ -594,7 +599,6 @@ static const struct ks_cli_conflict fileio_conflicts[] = {
 	{ OPT_NO_SUMMARY, OPT_BY, "--no-summary streams opens only" },
 	{ OPT_BY, OPT_SLOW, "--by sums the calls per process or cgroup, --slow streams them" },
 	{ OPT_BY, 'x', "--by prints its summary only, no opens" },
-	{ OPT_BY, 'C', "-C names the container of each event record, --by prints none" },
 	{ 0 }
 };
 
@@ -612,7 +616,8 @@ static struct ks_cli fileio_cli = {
 	"--no-summary streams the opens and tracks nothing else (the cheapest mode).\n"
 	"--by process or --by cgroup sums the same calls per process, or per cgroup (the\n"
 	"task's when it made the call: cgroup v2, or its v1 cpu cgroup on a host without v2),\n"
-	"and prints that summary only, at the end or every interval.",
+	"and prints that summary only, at the end or every interval; with -C each cgroup's\n"
+	"row names its container.",
 	.examples =
 	"  kscope fileio                         # opens as they happen, per-file I/O at Ctrl-C\n"
 	"  kscope fileio -x                      # failed opens only\n"

@@ -323,9 +323,11 @@ struct ks_table;
 /*
  * Its table: one row per owner (by: FIO_BY_PROCESS or FIO_BY_CGROUP),
  * NDJSON type fileio_process_stat or fileio_cgroup_stat, sorted by sort,
- * at most top rows (0: all). NULL without memory.
+ * at most top rows (0: all); a cgroup's row names its container with
+ * container (-C). NULL without memory.
  */
-struct ks_table *fio_owners_new(enum fio_by by, enum fio_sort sort, unsigned top);
+struct ks_table *fio_owners_new(enum fio_by by, enum fio_sort sort, unsigned top,
+				bool container);
 /*
  * The kernel's cumulative values of owner (a tgid or a cgroup id); gone:
  * these are its last (its process exited, the entry is deleted): the row

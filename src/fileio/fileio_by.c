@@ -16,8 +16,8 @@
 #include "fileio.h"
 
 enum {
-	C_PID, C_COMM, C_CGROUP_ID, C_CGROUP, C_READS, C_WRITES, C_RBYTES, C_WBYTES,
-	C_RNS, C_WNS, C_FSYNCS, C_FSYNC_NS, C_ERRORS,
+	C_PID, C_COMM, C_CGROUP_ID, C_CGROUP, C_CONTAINER, C_CONTAINER_RT = C_CONTAINER + 1,
+	C_READS, C_WRITES, C_RBYTES, C_WBYTES, C_RNS, C_WNS, C_FSYNCS, C_FSYNC_NS, C_ERRORS,
 	C_RAVG, C_WAVG,                 /* text only */
 	C_BYTES, C_CALLS, C_TIME,       /* -s keys only */
 	NCOLS
@@ -67,7 +67,7 @@ static void text_wavg(struct ks_out *o, const struct ks_row *r)
 /*
  * Labels looked up for what is shown: a live process by its current name
  * (a gone one by the kernel's), a cgroup by its path (the last one found,
- * once it is removed)
+ * once it is removed) and with -C its container
  */
 static void row_prepare(struct ks_row *r)
 {
@@ -78,6 +78,7 @@ static void row_prepare(struct ks_row *r)
 		path = ks_cgroup_task_path(ks_row_get(r, C_CGROUP_ID));
 		if (path)
 			ks_row_put_str(r, C_CGROUP, path, strlen(path));
+		ks_row_put_container(r, C_CONTAINER, NULL, ks_row_get(r, C_CGROUP_ID));
 		return;
 	}
 	if (!ks_row_is_gone(r) && ks_proc_comm(ks_row_get(r, C_PID), comm))
@@ -94,6 +95,7 @@ static const struct ks_col cols[NCOLS] = {
 	[C_COMM] = { "comm", "COMM", KS_COL_COMM, 0, KS_COMM_LEN },
 	[C_CGROUP_ID] = { "cgroup_id", "", KS_COL_COUNT, KS_COL_KEY | KS_COL_TEXT_HIDE },
 	[C_CGROUP] = { "cgroup", "CGROUP", KS_COL_STR, 0, 24, .size = 256 },
+	KS_CONTAINER_COLS(C_CONTAINER),
 	[C_READS] = NUM(KS_COL_COUNT, "reads", "READS", 8,
 			"read calls on files that returned (not an error)"),
 	[C_WRITES] = NUM(KS_COL_COUNT, "writes", "WRITES", 8,
@@ -116,8 +118,8 @@ static const struct ks_col cols[NCOLS] = {
 };
 
 static const int text_order[] = {
-	C_PID, C_COMM, C_CGROUP, C_READS, C_WRITES, C_RBYTES, C_WBYTES, C_RAVG, C_WAVG, C_FSYNCS,
-	-1
+	C_PID, C_COMM, C_CGROUP, C_CONTAINER, C_READS, C_WRITES, C_RBYTES, C_WBYTES, C_RAVG,
+	C_WAVG, C_FSYNCS, -1
 };
 
 /* equal sort values: more calls first, then the owner's id */
@@ -133,7 +135,8 @@ static const struct ks_table_desc desc = {
 	.prepare = row_prepare,
 };
 
-struct ks_table *fio_owners_new(enum fio_by by, enum fio_sort sort, unsigned top)
+struct ks_table *fio_owners_new(enum fio_by by, enum fio_sort sort, unsigned top,
+				bool container)
 {
 	static const int sort_col[] = {
 		[FIO_SORT_BYTES] = C_BYTES, [FIO_SORT_CALLS] = C_CALLS, [FIO_SORT_TIME] = C_TIME,
@@ -151,6 +154,7 @@ struct ks_table *fio_owners_new(enum fio_by by, enum fio_sort sort, unsigned top
 	ks_table_hide(t, C_COMM, cg);
 	ks_table_hide(t, C_CGROUP_ID, !cg);
 	ks_table_hide(t, C_CGROUP, !cg);
+	ks_table_show_container(t, C_CONTAINER, container && cg);
 	ks_table_sort(t, sort_col[sort]);
 	ks_table_top(t, top);
 	return t;

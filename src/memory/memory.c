@@ -74,7 +74,7 @@ struct mem_ext {
 /* ---- the table ---------------------------------------------------------- */
 
 /* in the order of the JSON keys */
-enum { C_PID, C_TID, C_COMM, C_CGROUP_ID, C_CGROUP,
+enum { C_PID, C_TID, C_COMM, C_CGROUP_ID, C_CGROUP, C_CONTAINER, C_CONTAINER_RT = C_CONTAINER + 1,
        C_FAULTS, C_READ, C_WRITE, C_EXEC, C_MINOR, C_MAJOR,
        C_RSS, C_ANON, C_FILE, C_SHMEM, C_PEAK,
        C_DIRECT, C_DIRECT_NS, C_MEMCG, C_MEMCG_NS, C_RECLAIMS, C_RECLAIM_NS, C_OOM,
@@ -97,7 +97,10 @@ static uint64_t row_reclaim_ns(const struct ks_row *r)
 	return ks_row_get(r, C_DIRECT_NS) + ks_row_get(r, C_MEMCG_NS);
 }
 
-/* A live process's name, a cgroup's path: looked up for what is shown */
+/*
+ * A live process's name, a cgroup's path and with -C its container: looked
+ * up for what is shown
+ */
 static void row_prepare(struct ks_row *r)
 {
 	struct mem_state *st = ks_table_ctx(ks_row_table(r));
@@ -111,6 +114,7 @@ static void row_prepare(struct ks_row *r)
 
 		if (path)
 			ks_row_put_str(r, C_CGROUP, path, strlen(path));
+		ks_row_put_container(r, C_CONTAINER, "memory", ks_row_get(r, C_CGROUP_ID));
 	}
 }
 
@@ -131,6 +135,7 @@ static const struct ks_col mem_cols[NCOLS] = {
 	[C_COMM] = { "comm", "COMM", KS_COL_COMM, 0, 16 },
 	[C_CGROUP_ID] = { "cgroup_id", "", KS_COL_COUNT, KS_COL_KEY | KS_COL_TEXT_HIDE },
 	[C_CGROUP] = { "cgroup", "CGROUP", KS_COL_STR, 0, 24, .size = 256 },
+	KS_CONTAINER_COLS(C_CONTAINER),
 	[C_FAULTS] = { "faults", "FAULTS", KS_COL_COUNT, KS_COL_CUM, 8,
 		       .help = "page faults taken in user mode" },
 	[C_READ] = { "read_faults", "", KS_COL_COUNT, KS_COL_DERIVED | KS_COL_TEXT_HIDE,
@@ -897,6 +902,9 @@ static int memory_setup(void *state, struct ks_opts *o)
 	ks_table_hide(st->table, C_COMM, st->by == MEM_BY_CGROUP);
 	ks_table_hide(st->table, C_CGROUP_ID, st->by != MEM_BY_CGROUP);
 	ks_table_hide(st->table, C_CGROUP, st->by != MEM_BY_CGROUP);
+	/* -C otherwise names the container of the OOM kill records only */
+	ks_table_show_container(st->table, C_CONTAINER, o->container && st->by == MEM_BY_CGROUP &&
+				st->view == VIEW_TABLE);
 	ks_table_sort(st->table, sort_cols[st->sort]);
 	ks_table_top(st->table, st->top);
 	if (st->view == VIEW_HIST) {
@@ -928,7 +936,7 @@ static struct ks_cli memory_cli = {
 	"and memory.stat); PEAK: the largest while traced. RECLAIM: time stalled in direct\n"
 	"and memory cgroup reclaim. OOM kills are always streamed: the victim, the task that\n"
 	"triggered it, and the memory cgroup whose limit was hit, with its limit, usage and\n"
-	"failcnt then.",
+	"failcnt then. --by cgroup: a row per memory cgroup, with -C naming its container.",
 	.examples =
 	"  kscope memory                          # per process, at Ctrl-C\n"
 	"  kscope memory -s peak -n 10 5          # the 10 largest, every 5 seconds\n"

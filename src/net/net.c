@@ -83,8 +83,8 @@ enum { C_ID, C_PID, C_COMM, C_CGROUP, C_NETNS, C_FAMILY, C_LADDR, C_LPORT, C_RAD
        C_TX, C_RX, C_BYTES, C_DURATION, C_CLOSED, C_STATE, C_ERROR, C_RETRANS, C_RETRANS_BYTES,
        C_RTOS, C_SRTT, C_MIN_RTT, C_WIRE_SENT, C_WIRE_ACKED, C_WIRE_RECEIVED,
        /* --by: the owner's sums */
-       C_CGROUP_PATH, C_CONNS, C_OPENED, C_ENDED, C_RETRANS_PERIOD, C_RST_SENT_PERIOD,
-       C_RST_RECV_PERIOD, C_DROPS,
+       C_CGROUP_PATH, C_CONTAINER, C_CONTAINER_RT = C_CONTAINER + 1, C_CONNS, C_OPENED,
+       C_ENDED, C_RETRANS_PERIOD, C_RST_SENT_PERIOD, C_RST_RECV_PERIOD, C_DROPS,
        C_RESETS_SENT, C_RESETS_RECEIVED, C_RESET_REASON, NCOLS };
 
 static uint64_t row_bytes(const struct ks_row *r)
@@ -193,6 +193,7 @@ static const struct ks_col net_cols[NCOLS] = {
 			     .text = reset_reason_text, .json = reset_reason_json },
 	/* each connection's row holds 1 or 0: a group's row, how many */
 	[C_CGROUP_PATH] = { "cgroup", "CGROUP", KS_COL_STR, 0, 24, .size = 256 },
+	KS_CONTAINER_COLS(C_CONTAINER),
 	[C_CONNS] = { "conns", "CONNS", KS_COL_COUNT, 0, 6,
 		      .help = "connections that lived in the period" },
 	[C_OPENED] = { "conns_opened", "OPENED", KS_COL_COUNT, 0, 6,
@@ -209,14 +210,15 @@ static const struct ks_col net_cols[NCOLS] = {
 		      .help = "packets of the owner's sockets the kernel dropped in the period" },
 };
 
-static const int net_text_order[] = { C_PID, C_COMM, C_CGROUP_PATH, C_CONNS, C_OPENED, C_ENDED,
-				      C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX, C_RX,
-				      C_RETRANS_PERIOD, C_RST_SENT_PERIOD, C_RST_RECV_PERIOD, C_DROPS,
-				      C_DURATION, C_STATE, C_RETRANS, C_SRTT,
+static const int net_text_order[] = { C_PID, C_COMM, C_CGROUP_PATH, C_CONTAINER, C_CONNS,
+				      C_OPENED, C_ENDED, C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_TX,
+				      C_RX, C_RETRANS_PERIOD, C_RST_SENT_PERIOD, C_RST_RECV_PERIOD,
+				      C_DROPS, C_DURATION, C_STATE, C_RETRANS, C_SRTT,
 				      C_ERROR, C_ID, C_CGROUP, C_NETNS, C_FAMILY, C_BYTES,
 				      C_CLOSED, C_RETRANS_BYTES, C_RTOS, C_MIN_RTT, C_WIRE_SENT,
 				      C_WIRE_ACKED, C_WIRE_RECEIVED, C_RESETS_SENT,
-				      C_RESETS_RECEIVED, C_RESET_REASON };
+				      C_RESETS_RECEIVED, C_RESET_REASON, C_CONTAINER_RT };
+_Static_assert(ARRAY_SIZE(net_text_order) == NCOLS, "every column in the text order");
 static const int net_ties[] = { C_BYTES, -1 };
 
 static const struct ks_table_desc net_table = {
@@ -230,7 +232,7 @@ static const struct ks_table_desc net_table = {
 	.visible = row_visible,
 };
 
-/* A cgroup's path for its group row (the id's, if it is gone) */
+/* A cgroup's path for its group row (the id's, if it is gone); with -C its container */
 static void cgroup_prepare(struct ks_row *g)
 {
 	uint64_t id = ks_row_get(g, C_CGROUP);
@@ -242,6 +244,7 @@ static void cgroup_prepare(struct ks_row *g)
 		path = buf;
 	}
 	ks_row_put_str(g, C_CGROUP_PATH, path, strlen(path));
+	ks_row_put_container(g, C_CONTAINER, "", id);	/* a socket's cgroup is a v2 one */
 }
 
 static const int by_pid[] = { C_PID, -1 }, by_cgroup[] = { C_CGROUP, -1 };
@@ -979,10 +982,6 @@ static const struct ks_cli_conflict net_conflicts[] = {
 	{ '4', '6', "each leaves the other family out" },
 	{ OPT_EVENTS, KS_CLI_KEY_INTERVAL, "the events are a stream, an interval's table a summary" },
 	{ OPT_EVENTS, OPT_BY, "the events are a stream, --by a summary" },
-	{ 'C', KS_CLI_KEY_INTERVAL, "-C names the container of each record, an interval prints "
-	  "tables" },
-	{ 'C', OPT_BY, "-C names the container of each record, --by prints tables" },
-	{ 'C', OPT_DROPS, "-C names the container of each record, --drops prints tables" },
 	{ OPT_DROPS, OPT_EVENTS, "--drops shows packet drops instead of connections" },
 	{ OPT_DROPS, OPT_LADDR, "--drops counts packets: it filters by --port and -4/-6" },
 	{ OPT_DROPS, OPT_RADDR, "--drops counts packets: it filters by --port and -4/-6" },
@@ -1035,6 +1034,14 @@ static int net_setup(void *state, struct ks_opts *o)
 	st->filtered = o->npids || o->follow || o->uid_set || o->cgroup || o->comm;
 	st->no_hook = o->no_hook;
 	st->drops_view = st->drops && st->by == BY_CONN;
+	st->table_mode = st->interval_mode || st->by != BY_CONN;
+	if (o->container && (st->table_mode || st->drops_view) && st->by != BY_CGROUP) {
+		ks_cli_error(&net_cli, "-C names the container of each record or --by cgroup row: "
+			     "%s prints tables, it needs --by cgroup",
+			     st->by == BY_PROCESS ? "--by process" : st->drops_view ? "--drops" :
+			     "an interval");
+		return KS_EXIT_USAGE;
+	}
 	if (st->drops_view)
 		return drops_setup(st, o);
 	/* --by with --drops: the drops map read for a column; kfree_skb's socket as for --drops */
@@ -1044,7 +1051,6 @@ static int net_setup(void *state, struct ks_opts *o)
 		ks_cli_error(&net_cli, "-s count sorts the table of --drops");
 		return KS_EXIT_USAGE;
 	}
-	st->table_mode = st->interval_mode || st->by != BY_CONN;
 	if (!st->table_mode && (st->sort >= 0 || st->top)) {
 		ks_cli_error(&net_cli, "-s and -n order and cut a table: give an interval or --by "
 			     "(e.g. 'kscope net -s tx 1')");
@@ -1074,6 +1080,7 @@ static int net_setup(void *state, struct ks_opts *o)
 	for (size_t i = 0; i < ARRAY_SIZE(group_only); i++)
 		ks_table_hide(st->table, group_only[i], st->by == BY_CONN);
 	ks_table_hide(st->table, C_CGROUP_PATH, st->by != BY_CGROUP);
+	ks_table_show_container(st->table, C_CONTAINER, o->container && st->by == BY_CGROUP);
 	ks_table_hide(st->table, C_DROPS, !st->drops);
 	ks_table_hide(st->table, C_PID, st->by == BY_CGROUP);
 	ks_table_hide(st->table, C_COMM, st->by == BY_CGROUP);
@@ -1117,7 +1124,8 @@ static struct ks_cli net_cli = {
 	"The filters apply in the kernel; retransmits are traced only with --events.\n"
 	"\n"
 	"--by process or --by cgroup sums the connections per owner (each interval, or once\n"
-	"at the end): connections live, opened and closed, bytes, retransmits and resets.\n"
+	"at the end): connections live, opened and closed, bytes, retransmits and resets;\n"
+	"with -C each cgroup's row names its container.\n"
 	"\n"
 	"--drops shows, instead, the packets the kernel dropped, counted in the kernel by\n"
 	"its drop reason (names from the kernel's BTF), netns and protocol, with the\n"

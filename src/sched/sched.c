@@ -113,9 +113,10 @@ struct task_ext {
 	bool exit_seen;                   /* read exited and off its CPU before */
 };
 
-enum { C_PID, C_TID, C_THREADS, C_COMM, C_CGROUP_ID, C_CGROUP, C_CPU, C_SWITCHES, C_VOL,
-       C_INVOL, C_UNREPORTED, C_RUNQ_COUNT, C_RUNQ_TOTAL, C_RUNQ_AVG, C_RUNQ_P50, C_RUNQ_P99,
-       C_RUNQ_MAX, C_RUNQ_HIST, C_CPUS, NCOLS };
+enum { C_PID, C_TID, C_THREADS, C_COMM, C_CGROUP_ID, C_CGROUP, C_CONTAINER,
+       C_CONTAINER_RT = C_CONTAINER + 1, C_CPU, C_SWITCHES, C_VOL, C_INVOL, C_UNREPORTED,
+       C_RUNQ_COUNT, C_RUNQ_TOTAL, C_RUNQ_AVG, C_RUNQ_P50, C_RUNQ_P99, C_RUNQ_MAX, C_RUNQ_HIST,
+       C_CPUS, NCOLS };
 
 enum { K_CPU, K_BUSY, K_IDLE, K_UNKNOWN, K_SWITCHES, K_RUNQ_COUNT, K_RUNQ_TOTAL, K_RUNQ_AVG,
        K_RUNQ_P50, K_RUNQ_P99, K_RUNQ_MAX, K_RUNQ_HIST, KCOLS };
@@ -167,7 +168,10 @@ static bool task_active(const struct ks_row *r)
 	return false;
 }
 
-/* A row's cgroup by its path (the id's, if it is gone before it is shown) */
+/*
+ * A row's cgroup by its path (the id's, if it is gone before it is shown);
+ * with -C and --by cgroup its container
+ */
 static void cgroup_prepare(struct ks_row *r)
 {
 	uint64_t id = ks_row_get(r, C_CGROUP_ID);
@@ -179,6 +183,7 @@ static void cgroup_prepare(struct ks_row *r)
 		path = buf;
 	}
 	ks_row_put_str(r, C_CGROUP, path, strlen(path));
+	ks_row_put_container(r, C_CONTAINER, NULL, id);
 }
 
 /* A process its leader did not name this period: by its name in /proc */
@@ -203,6 +208,7 @@ static const struct ks_col task_cols[NCOLS] = {
 			  "are that cgroup's" },
 	/* text with --by cgroup only (tables_new) */
 	[C_CGROUP] = { "cgroup", "CGROUP", KS_COL_STR, KS_COL_TEXT_HIDE, 24, .size = 256 },
+	KS_CONTAINER_COLS(C_CONTAINER),
 	[C_CPU] = { "cpu_ns", "CPU", KS_COL_NS, KS_COL_CUM | KS_COL_HOLD | KS_COL_LEFT, 9,
 		    .help = "CPU time: the kernel's se.sum_exec_runtime" },
 	[C_SWITCHES] = { "switches", "SWITCHES", KS_COL_COUNT, KS_COL_CUM | KS_COL_LEFT, 8 },
@@ -214,10 +220,11 @@ static const struct ks_col task_cols[NCOLS] = {
 	[C_CPUS] = { "cpus", "CPUS", KS_COL_CUSTOM, 0, 0, .text = cpus_text, .json = cpus_json },
 };
 
-static const int task_text_order[] = { C_PID, C_TID, C_COMM, C_CGROUP, C_THREADS, C_CPU,
-				       C_SWITCHES, C_VOL, C_INVOL, C_RUNQ_AVG, C_RUNQ_P50,
+static const int task_text_order[] = { C_PID, C_TID, C_COMM, C_CGROUP, C_CONTAINER, C_THREADS,
+				       C_CPU, C_SWITCHES, C_VOL, C_INVOL, C_RUNQ_AVG, C_RUNQ_P50,
 				       C_RUNQ_P99, C_RUNQ_MAX, C_CPUS, C_CGROUP_ID,
-				       C_UNREPORTED, C_RUNQ_COUNT, C_RUNQ_TOTAL, C_RUNQ_HIST };
+				       C_UNREPORTED, C_RUNQ_COUNT, C_RUNQ_TOTAL, C_RUNQ_HIST,
+				       C_CONTAINER_RT };
 _Static_assert(ARRAY_SIZE(task_text_order) == NCOLS, "every column in the text order");
 
 static const struct ks_table_desc task_table = {
@@ -1112,6 +1119,7 @@ static int tables_new(struct sched_state *st)
 	ks_table_hide(st->tasks, C_TID, st->grouped);
 	ks_table_hide(st->tasks, C_COMM, cg);
 	ks_table_hide(st->tasks, C_THREADS, !st->grouped);
+	ks_table_show_container(st->tasks, C_CONTAINER, st->opts->container && cg);
 	ks_table_sort(st->tasks, sort_cols[st->sort]);
 	ks_table_top(st->tasks, st->top);
 	for (uint32_t c = 0; c < (uint32_t)st->ncpus; c++) {
@@ -1128,8 +1136,10 @@ static int sched_setup(void *state, struct ks_opts *o)
 {
 	struct sched_state *st = state;
 
-	if (o->container && !st->events) {
-		ks_cli_error(&sched_cli, "-C names the container of each event record: it needs --events");
+	if (o->container && !st->events &&
+	    (st->by != SCHED_HIST_CGROUP || st->hist_view || st->cpu_view)) {
+		ks_cli_error(&sched_cli, "-C names the container of each event record or --by "
+			     "cgroup row: it needs --events, or --by cgroup without --hist");
 		return KS_EXIT_USAGE;
 	}
 	if (st->timeline) {
@@ -1178,7 +1188,8 @@ static struct ks_cli sched_cli = {
 	"latency is the time from becoming runnable (wakeup, fork, preemption) to running;\n"
 	"its p50/p99 are within 12.5%; the max is exact. --by cgroup sums each thread\n"
 	"into the cgroup it was in at its latest switch-out (cgroup v2, or v1 cpu without\n"
-	"v2): a thread that moved counts all its numbers in its latest cgroup.",
+	"v2): a thread that moved counts all its numbers in its latest cgroup; with -C\n"
+	"each cgroup's row names its container.",
 	.examples =
 	"  kscope sched                          # per-thread summary at Ctrl-C\n"
 	"  kscope sched 1 5 --by process         # per process, every second, 5 times\n"

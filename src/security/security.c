@@ -165,8 +165,8 @@ int sec_parse_caps(const char *arg, uint64_t *mask)
 
 /* ---- the summary table ---------------------------------------------------- */
 
-enum { C_PID, C_CGROUP_ID, C_COMM, C_CGROUP, C_KIND, C_NAME, C_COUNT, C_GRANTED, C_DENIED,
-       NCOLS };
+enum { C_PID, C_CGROUP_ID, C_COMM, C_CGROUP, C_CONTAINER, C_CONTAINER_RT = C_CONTAINER + 1,
+       C_KIND, C_NAME, C_COUNT, C_GRANTED, C_DENIED, NCOLS };
 
 static uint64_t row_granted(const struct ks_row *r)
 {
@@ -188,6 +188,7 @@ static void row_prepare(struct ks_row *r)
 
 		if (path)
 			ks_row_put_str(r, C_CGROUP, path, strlen(path));
+		ks_row_put_container(r, C_CONTAINER, NULL, ks_row_get(r, C_CGROUP_ID));
 	}
 }
 
@@ -196,6 +197,7 @@ static const struct ks_col sec_cols[NCOLS] = {
 	[C_CGROUP_ID] = { "cgroup_id", "", KS_COL_COUNT, KS_COL_KEY | KS_COL_TEXT_HIDE },
 	[C_COMM] = { "comm", "COMM", KS_COL_COMM, 0, 16 },
 	[C_CGROUP] = { "cgroup", "CGROUP", KS_COL_STR, 0, 32, .size = 256 },
+	KS_CONTAINER_COLS(C_CONTAINER),
 	[C_KIND] = { "kind", "KIND", KS_COL_STR, 0, 10, .size = 16 },
 	[C_NAME] = { "name", "NAME", KS_COL_STR, 0, 26, .size = 48,
 		     .help = "the capability, ptrace request, bpf() command or syscall" },
@@ -934,7 +936,6 @@ static const struct ks_cli_conflict security_conflicts[] = {
 	{ OPT_SUMMARY, OPT_ALL, "--summary counts every check, --all streams them" },
 	{ OPT_SUMMARY, OPT_UNIQUE, "--summary counts every check, --unique streams some" },
 	{ OPT_BY, OPT_ALL, "--by groups --summary's rows" },
-	{ OPT_SUMMARY, 'C', "-C names the container of each event record, --summary prints none" },
 	{ 0 }
 };
 
@@ -947,6 +948,11 @@ static int security_setup(void *state, struct ks_opts *o)
 	if (!st->summary && (st->sort || st->top || o->interval_s > 0 ||
 			     st->by != SEC_BY_PROCESS)) {
 		ks_cli_error(&security_cli, "-s, -n, --by and an interval are for --summary");
+		return KS_EXIT_USAGE;
+	}
+	if (o->container && st->summary && st->by != SEC_BY_CGROUP) {
+		ks_cli_error(&security_cli, "-C names the container of each event record or --by "
+			     "cgroup row: --summary prints no records, it needs --by cgroup");
 		return KS_EXIT_USAGE;
 	}
 	if (!st->kinds_set)
@@ -975,6 +981,7 @@ static int security_setup(void *state, struct ks_opts *o)
 	ks_table_hide(st->table, C_COMM, st->by != SEC_BY_PROCESS);
 	ks_table_hide(st->table, C_CGROUP_ID, st->by != SEC_BY_CGROUP);
 	ks_table_hide(st->table, C_CGROUP, st->by != SEC_BY_CGROUP);
+	ks_table_show_container(st->table, C_CONTAINER, o->container && st->by == SEC_BY_CGROUP);
 	ks_table_sort(st->table, sort_cols[st->sort]);
 	ks_table_top(st->table, st->top);
 	return 0;
@@ -1002,7 +1009,8 @@ static struct ks_cli security_cli = {
 	"against (host or child) and the syscall the task was in. Privilege events are\n"
 	"reported when their call returns, with its result and the credentials before\n"
 	"and after. bpf() shows the commands that create, load, attach or pin (--all: the\n"
-	"map and query commands too). kscope's own calls are never shown.",
+	"map and query commands too). kscope's own calls are never shown. --summary counts\n"
+	"instead, per process or cgroup (--by cgroup: with -C each row names its container).",
 	.examples =
 	"  kscope security                         # denials, first grants, privilege events\n"
 	"  kscope security --denied -j             # what was refused, as NDJSON\n"

@@ -67,12 +67,13 @@ struct sys_state {
 
 /* ---- the table ---------------------------------------------------------- */
 
-enum { C_PID, C_CGROUP_ID, C_COMM, C_CGROUP, C_SYSCALL, C_NR, C_COUNT, C_ERRORS, C_ERRNOS,
-       C_TOTAL, C_AVG, C_MAX, C_HIST, NCOLS };
+enum { C_PID, C_CGROUP_ID, C_COMM, C_CGROUP, C_CONTAINER, C_CONTAINER_RT = C_CONTAINER + 1,
+       C_SYSCALL, C_NR, C_COUNT, C_ERRORS, C_ERRNOS, C_TOTAL, C_AVG, C_MAX, C_HIST, NCOLS };
 
 /*
  * A live process by its current name, a gone one by the last the kernel
- * saw; a cgroup by its path (the last one found, once it is removed)
+ * saw; a cgroup by its path (the last one found, once it is removed) and
+ * with -C its container
  */
 static void row_prepare(struct ks_row *r)
 {
@@ -87,6 +88,7 @@ static void row_prepare(struct ks_row *r)
 		path = ks_cgroup_task_path(k->owner);
 		if (path)
 			ks_row_put_str(r, C_CGROUP, path, strlen(path));
+		ks_row_put_container(r, C_CONTAINER, NULL, k->owner);
 		return;
 	}
 	if (st->by != SYS_BY_PROCESS || ks_row_is_gone(r))
@@ -102,6 +104,7 @@ static const struct ks_col sys_cols[NCOLS] = {
 	[C_CGROUP_ID] = { "cgroup_id", "", KS_COL_COUNT, KS_COL_KEY | KS_COL_TEXT_HIDE },
 	[C_COMM] = { "comm", "COMM", KS_COL_COMM, 0, 16 },
 	[C_CGROUP] = { "cgroup", "CGROUP", KS_COL_STR, 0, 24, .size = 256 },
+	KS_CONTAINER_COLS(C_CONTAINER),
 	[C_SYSCALL] = { "syscall", "SYSCALL", KS_COL_STR, 0, 20, .size = 32 },
 	[C_NR] = { "nr", "NR", KS_COL_COUNT, KS_COL_KEY | KS_COL_TEXT_HIDE },
 	[C_COUNT] = { "count", "COUNT", KS_COL_COUNT, KS_COL_CUM, 10,
@@ -118,8 +121,10 @@ static const struct ks_col sys_cols[NCOLS] = {
 	[C_HIST] = { "latency", "LATENCY", KS_COL_HIST, KS_COL_CUM },
 };
 
-static const int sys_text_order[] = { C_PID, C_COMM, C_CGROUP, C_SYSCALL, C_COUNT, C_ERRORS,
-				      C_TOTAL, C_AVG, C_MAX, C_ERRNOS, C_NR, C_CGROUP_ID, C_HIST };
+static const int sys_text_order[] = { C_PID, C_COMM, C_CGROUP, C_CONTAINER, C_SYSCALL, C_COUNT,
+				      C_ERRORS, C_TOTAL, C_AVG, C_MAX, C_ERRNOS, C_NR, C_CGROUP_ID,
+				      C_HIST, C_CONTAINER_RT };
+_Static_assert(ARRAY_SIZE(sys_text_order) == NCOLS, "every column in the text order");
 static const int sys_ties[] = { C_COUNT, -1 };
 
 static const struct ks_table_desc sys_table = {
@@ -621,8 +626,9 @@ static int syscall_setup(void *state, struct ks_opts *o)
 	struct sys_state *st = state;
 	size_t vsize;
 
-	if (o->container && !st->events) {
-		ks_cli_error(&syscall_cli, "-C names the container of each event record: it needs --events");
+	if (o->container && !st->events && st->by != SYS_BY_CGROUP) {
+		ks_cli_error(&syscall_cli, "-C names the container of each event record or --by "
+			     "cgroup row: it needs --events or --by cgroup");
 		return KS_EXIT_USAGE;
 	}
 	if (st->hist && st->by != SYS_BY_SYSCALL) {
@@ -651,6 +657,7 @@ static int syscall_setup(void *state, struct ks_opts *o)
 	ks_table_hide(st->table, C_COMM, st->by != SYS_BY_PROCESS);
 	ks_table_hide(st->table, C_CGROUP_ID, st->by != SYS_BY_CGROUP);
 	ks_table_hide(st->table, C_CGROUP, st->by != SYS_BY_CGROUP);
+	ks_table_show_container(st->table, C_CONTAINER, o->container && st->by == SYS_BY_CGROUP);
 	ks_table_hide(st->table, C_HIST, true);	/* --hist has its own renderer */
 	ks_table_absent(st->table, C_TOTAL, st->count_only);	/* not measured */
 	ks_table_absent(st->table, C_AVG, st->count_only);
@@ -678,7 +685,8 @@ static struct ks_cli syscall_cli = {
 	"or once at the end. Latency is from entry to exit of each call. Calls that never\n"
 	"return (exit, exit_group) are not counted. --events streams every call instead.\n"
 	"--by process or cgroup: a row per (process or cgroup, syscall); a cgroup is the\n"
-	"task's cgroup v2 (also on a hybrid host), or without cgroup v2 its v1 cpu cgroup.",
+	"task's cgroup v2 (also on a hybrid host), or without cgroup v2 its v1 cpu cgroup;\n"
+	"with -C each cgroup's row names its container.",
 	.examples =
 	"  kscope syscall                        # per-syscall summary at Ctrl-C\n"
 	"  kscope syscall -p 1234 1 5            # one process, every second, 5 times\n"

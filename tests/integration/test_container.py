@@ -20,6 +20,7 @@ import contextlib
 import ctypes
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import tempfile
@@ -30,7 +31,7 @@ import pytest
 import blockdev
 import cgroups
 import hooks
-from conftest import WORKLOADS, cgroup2_mount, check_usage_error, workload
+from conftest import WORKLOADS, cgroup2_mount, cgroup_id_of, check_usage_error, workload
 
 
 @pytest.fixture
@@ -108,6 +109,10 @@ def test_security_denials_name_the_container(kscope, docker_cgroup):
     ("syscall", ["-C"]), ("sched", ["-C"]), ("diskio", ["-C"]), ("proc", ["--tree", "-C"]),
     ("fileio", ["--top", "-C"]), ("net", ["-C", "--by", "process"]),
     ("security", ["--summary", "-C"]),
+    # rows keyed by cgroup carry it (test_by_cgroup_rows_name_the_container), others not
+    ("syscall", ["--by", "process", "-C"]), ("fileio", ["--by", "process", "-C"]),
+    ("fileio", ["-C", "1"]), ("net", ["-C", "1"]), ("net", ["--drops", "-C"]),
+    ("sched", ["--by", "cgroup", "--hist", "-C"]), ("diskio", ["--by", "cgroup", "--hist", "-C"]),
 ])
 def test_refused_without_event_records(command, args):
     check_usage_error(command, args, "-C")
@@ -445,3 +450,95 @@ def test_container_by_mount_namespace(kscope):
     r = rows[f"mnt:{mnt}"]
     assert (r["runtime"], r["mntns"], r["cgroup"]) == ("namespace", mnt, rel), r
     assert (r["tcp_tx_bytes"], r["tcp_rx_bytes"]) == (4242 + 77, 4242 + 77), r
+
+
+# ---- -C on the rows keyed by cgroup ---------------------------------------------------
+#
+# Each --by cgroup table, with -C: the rows of a fake docker container's cgroup (a
+# FakeContainer: its cgroup in every hierarchy) name it, those of the test's own cgroup
+# name none. A shell in our cgroup runs the workload in the container (a child shell
+# that joins it, then execs it), then the same itself, outside. Each table's cgroups
+# are of its own hierarchy: a task's (v2), a socket's (v2), a request's blkcg (blkio),
+# a memory cgroup (memory): on a hybrid host the last two are v1 ones.
+
+def inside_then_outside(c, inside, outside):
+    """sh: inside run in container c (all its cgroups), then outside in ours."""
+    join = "".join(f'echo $$ > "{f}"; ' for f in c.procs_files())
+    inner = ["sh", "-c", join + 'exec "$@"', "sh", *inside]
+    return ["sh", "-c", shlex.join(inner) + " && exec " + shlex.join(outside)]
+
+
+def own_and_container_ids(c, hierarchy):
+    """The cgroup ids, in a table's hierarchy (None: a task's), of ours and of c's."""
+    if hierarchy is None:
+        root = cgroup2_mount()
+        return cgroup_id_of(), os.stat(root + c.rel).st_ino
+    ctl = {"blkio": c.blk, "memory": c.mem}[hierarchy]
+    return ctl.id_of(ctl.effective(ctl.cgroup_of())), ctl.id_of(c.rel)
+
+
+SYS_CALLS = os.path.join(WORKLOADS, "sys_calls")
+BY_CGROUP = {
+    # command: its arguments, row type, hierarchy, workload (in the test's tmp dir, loop)
+    "syscall": ([], "syscall_stat", None,
+                lambda d, loop, tag: [SYS_CALLS, os.path.join(d, f"info-{tag}"), "30", "12"]),
+    "fileio": ([], "fileio_cgroup_stat", None,
+               lambda d, loop, tag: ["dd", "if=/dev/zero", f"of={os.path.join(d, tag)}",
+                                     "bs=1000", "count=7"]),
+    "sched": ([], "sched_cgroup", None,
+              lambda d, loop, tag: ["dd", "if=/dev/zero", "of=/dev/null", "count=20000"]),
+    "net": ([], "net_cgroup_stat", None,
+            lambda d, loop, tag: ["/usr/bin/python3", "-c", XFER]),
+    "diskio": ([], "diskio_stat", "blkio",
+               lambda d, loop, tag: ["dd", "if=/dev/zero", f"of={loop.path}", "bs=4096",
+                                     "count=5", "oflag=direct",
+                                     f"seek={0 if tag == 'in' else 64}"]),
+    "memory": ([], "memory_stat", "memory",
+               lambda d, loop, tag: [FAULTER, "touch", f"{BASE:x}", "300"]),
+    "security": (["--summary", "--kind", "cap", "--denied"], "security_stat", None,
+                 lambda d, loop, tag: ["/usr/bin/python3", "-c", DENY3]),
+}
+
+
+@pytest.mark.parametrize("command", list(BY_CGROUP))
+def test_by_cgroup_rows_name_the_container(kscope, command):
+    args, kind, hierarchy, work = BY_CGROUP[command]
+    with contextlib.ExitStack() as stack:
+        loop = stack.enter_context(tmpfs_loop()) if command == "diskio" else None
+        c = stack.enter_context(fake_container())
+        own, ctr = own_and_container_ids(c, hierarchy)
+        assert own != ctr
+        d = kscope.tmpdir
+        res = kscope.command(command).run(
+            [*args, "--by", "cgroup", "-C"],
+            program=inside_then_outside(c, work(d, loop, "in"), work(d, loop, "out")))
+    assert res.rc == 0, res
+    rows = res.of(kind)
+    assert all("container" in r and "container_runtime" in r for r in rows), rows
+    ours = [r for r in rows if r["cgroup_id"] == own]
+    theirs = [r for r in rows if r["cgroup_id"] == ctr]
+    assert ours and theirs, (own, ctr, rows)
+    assert {(r["container"], r["container_runtime"], r["cgroup"]) for r in theirs} == \
+        {(c.id, "docker", c.rel)}, theirs
+    assert {(r["container"], r["container_runtime"]) for r in ours} == {(None, None)}, ours
+
+
+def test_by_cgroup_table_shows_the_short_id(kscope):
+    """The text table: a CONTAINER column after CGROUP, the id as docker ps shortens it
+    ("-" for none); without -C neither the column nor the JSON keys."""
+    with fake_container() as c:
+        work = [SYS_CALLS, os.path.join(kscope.tmpdir, "info"), "30", "12"]
+        sys = kscope.command("syscall")
+        res = sys.run(["--by", "cgroup", "-C"], program=inside_then_outside(c, work, work),
+                      json_mode=False)
+        plain = sys.run(["--by", "cgroup"], program=inside_then_outside(c, work, work))
+    assert res.rc == 0 and plain.rc == 0, (res, plain)
+    lines = res.events.splitlines()
+    head = [line for line in lines if line.startswith("CGROUP")][0]
+    assert head.split()[:3] == ["CGROUP", "CONTAINER", "SYSCALL"], head
+    # a cgroup's path may be wider than its column: the cells by their order
+    shown = {line.split()[0]: line.split()[1] for line in lines if line[:1] == "/"}
+    assert shown[c.rel] == c.id[:12], lines
+    assert set(shown.values()) == {c.id[:12], "-"}, lines
+    assert plain.of("syscall_stat"), plain
+    assert all("container" not in r for r in plain.rows), plain.rows

@@ -924,8 +924,8 @@ BY_ERRORS = {
         "summary only, no opens",
     ("--no-summary", "--by", "cgroup"): "--no-summary and --by cannot be combined: "
         "--no-summary streams opens only",
-    ("--by", "cgroup", "-C"): "--by and -C/--container-column cannot be combined: -C names "
-        "the container of each event record, --by prints none",
+    ("--by", "process", "-C"): "-C names the container of each event record or --by cgroup "
+        "row: --by process prints none, it needs --by cgroup",
     ("--by", "file"): "invalid --by 'file' (process or cgroup)",
 }
 

@@ -758,6 +758,70 @@ static void test_fold_gone_groups(void **state)
 	ks_table_free(t);
 }
 
+/* ---- the container columns (-C, rows keyed by cgroup) --------------------- */
+
+enum { CC_ID, CC_CTR, CC_RT = CC_CTR + 1, CC_COUNT, CC_N };
+
+static const struct ks_col ctr_cols[CC_N] = {
+	[CC_ID] = { "cgroup_id", "ID", KS_COL_COUNT, KS_COL_KEY | KS_COL_LEFT, 3 },
+	KS_CONTAINER_COLS(CC_CTR),
+	[CC_COUNT] = { "count", "COUNT", KS_COL_COUNT, KS_COL_CUM, 5 },
+};
+
+static const struct ks_table_desc ctr_desc = {
+	.type = "test_cgroup",
+	.cols = ctr_cols,
+	.ncols = CC_N,
+	.key_size = sizeof(uint64_t),
+};
+
+static void test_container_cols(void **state)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef";
+	struct ks_table *t = ks_table_new(&ctr_desc);
+	uint64_t k1 = 1, k2 = 2;
+	struct ks_row *r1, *r2;
+
+	(void)state;
+	assert_non_null(t);
+	r1 = ks_table_row(t, &k1);
+	r2 = ks_table_row(t, &k2);
+	ks_row_put(r1, CC_ID, 1);
+	ks_row_put(r1, CC_COUNT, 7);
+	ks_row_put(r2, CC_ID, 2);
+	ks_row_put(r2, CC_COUNT, 3);
+	/* what ks_row_put_container puts for a docker container's cgroup */
+	ks_row_put_str(r2, CC_CTR, id, strlen(id));
+	ks_row_put_str(r2, CC_RT, "docker", 6);
+	/* hidden (no -C): nothing looked up, nothing shown */
+	ks_table_show_container(t, CC_CTR, false);
+	ks_row_put_container(r1, CC_CTR, "", 1);
+	out_open(&out, false);
+	render(t, false);
+	check_buf(&out, "ID  COUNT\n1       7\n2       3\n");
+	out_close(&out);
+	/* -C: the short id, "-" for none; JSON the id and runtime, or nulls */
+	ks_table_show_container(t, CC_CTR, true);
+	ks_row_put_container(r1, CC_CTR, "", 0);	/* no cgroup: no container */
+	out_open(&out, false);
+	render(t, false);
+	check_buf(&out, "ID  CONTAINER    COUNT\n"
+		  "1   -                7\n"
+		  "2   0123456789ab     3\n");
+	out_close(&out);
+	out_open(&out, true);
+	render(t, true);
+	check_buf(&out, "{\"type\":\"test_cgroup\",\"ts_ns\":5000,\"interval_ns\":1000,"
+		  "\"cgroup_id\":1,\"container\":null,\"container_runtime\":null,\"count\":7}\n"
+		  "{\"type\":\"test_cgroup\",\"ts_ns\":5000,\"interval_ns\":1000,"
+		  "\"cgroup_id\":2,\"container\":\"" "0123456789abcdef0123456789abcdef"
+		  "0123456789abcdef0123456789abcdef\",\"container_runtime\":\"docker\","
+		  "\"count\":3}\n");
+	out_close(&out);
+	ks_table_free(t);
+}
+
 static void test_bad_desc(void **state)
 {
 	struct ks_table_desc d = desc;
@@ -792,6 +856,7 @@ int main(void)
 		cmocka_unit_test(test_running_max_and_hold),
 		cmocka_unit_test(test_sweep_fold_next),
 		cmocka_unit_test(test_fold_gone_groups),
+		cmocka_unit_test(test_container_cols),
 		cmocka_unit_test(test_bad_desc),
 	};
 
