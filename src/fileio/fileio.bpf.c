@@ -700,6 +700,26 @@ static __always_inline bool restarting(long ret)
 	return ret <= -512 && ret >= -516;
 }
 
+/* A call returned: its sums into an open file's or an owner's counters */
+static __always_inline void count_call(struct fio_counts *c, __u8 op, long ret, __u64 lat)
+{
+	if (ret < 0) {
+		if (!restarting(ret))
+			__sync_fetch_and_add(&c->errors, 1);
+	} else if (FIO_IS_READ(op)) {
+		__sync_fetch_and_add(&c->reads, 1);
+		__sync_fetch_and_add(&c->read_bytes, ret);
+		__sync_fetch_and_add(&c->read_ns, lat);
+	} else if (FIO_IS_WRITE(op)) {
+		__sync_fetch_and_add(&c->writes, 1);
+		__sync_fetch_and_add(&c->write_bytes, ret);
+		__sync_fetch_and_add(&c->write_ns, lat);
+	} else {
+		__sync_fetch_and_add(&c->fsyncs, 1);
+		__sync_fetch_and_add(&c->fsync_ns, lat);
+	}
+}
+
 /*
  * --by: the call's sums go to its owner's entry (made at its first call),
  * exactly as io_exit counts them per file. No call-in-flight count: the
@@ -725,21 +745,7 @@ static __always_inline void owner_exit(struct fio_call *call, long ret, __u64 la
 		if (!s)
 			return;
 	}
-	if (ret < 0) {
-		if (!restarting(ret))
-			__sync_fetch_and_add(&s->errors, 1);
-	} else if (FIO_IS_READ(op)) {
-		__sync_fetch_and_add(&s->reads, 1);
-		__sync_fetch_and_add(&s->read_bytes, ret);
-		__sync_fetch_and_add(&s->read_ns, lat);
-	} else if (FIO_IS_WRITE(op)) {
-		__sync_fetch_and_add(&s->writes, 1);
-		__sync_fetch_and_add(&s->write_bytes, ret);
-		__sync_fetch_and_add(&s->write_ns, lat);
-	} else {
-		__sync_fetch_and_add(&s->fsyncs, 1);
-		__sync_fetch_and_add(&s->fsync_ns, lat);
-	}
+	count_call((struct fio_counts *)s, op, ret, lat);
 }
 
 static __always_inline void io_exit(__u32 pid, struct fio_call *call, long ret, __u64 lat)
@@ -765,21 +771,7 @@ static __always_inline void io_exit(__u32 pid, struct fio_call *call, long ret, 
 			return;
 		}
 	}
-	if (ret < 0) {
-		if (!restarting(ret))
-			__sync_fetch_and_add(&s->errors, 1);
-	} else if (FIO_IS_READ(op)) {
-		__sync_fetch_and_add(&s->reads, 1);
-		__sync_fetch_and_add(&s->read_bytes, ret);
-		__sync_fetch_and_add(&s->read_ns, lat);
-	} else if (FIO_IS_WRITE(op)) {
-		__sync_fetch_and_add(&s->writes, 1);
-		__sync_fetch_and_add(&s->write_bytes, ret);
-		__sync_fetch_and_add(&s->write_ns, lat);
-	} else {
-		__sync_fetch_and_add(&s->fsyncs, 1);
-		__sync_fetch_and_add(&s->fsync_ns, lat);
-	}
+	count_call((struct fio_counts *)s, op, ret, lat);
 	if (emit_slow && lat >= slow_ns)
 		slow_event(call, s, ret, lat);
 	/* last: a close that sees no call in flight sends sums with this one in */

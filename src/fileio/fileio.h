@@ -110,16 +110,28 @@ struct fio_stat_key {
  * (no (pid, fd) entry in fds holds its id any more) or its process gone, no
  * call in flight, and unchanged since the previous collection.
  */
-struct fio_stat {
-	__u64 reads;         /* read calls that returned >= 0 */
-	__u64 writes;
-	__u64 read_bytes;
-	__u64 write_bytes;
-	__u64 read_ns;       /* time inside those calls (syscall entry to exit) */
-	__u64 write_ns;
-	__u64 fsyncs;        /* fsync + fdatasync calls that returned >= 0 */
-	__u64 fsync_ns;
+/*
+ * The sums of an owner's read, write and fsync calls, first in struct
+ * fio_stat (per open file) and struct fio_owner_stat (per process or
+ * cgroup): one counting function adds a call to either (fio_counts)
+ */
+#define FIO_COUNTERS								\
+	__u64 reads;         /* read calls that returned >= 0 */		\
+	__u64 writes;								\
+	__u64 read_bytes;							\
+	__u64 write_bytes;							\
+	__u64 read_ns;       /* time inside those calls (syscall entry to exit) */ \
+	__u64 write_ns;								\
+	__u64 fsyncs;        /* fsync + fdatasync calls that returned >= 0 */	\
+	__u64 fsync_ns;								\
 	__u64 errors;        /* read/write/fsync calls that failed */
+
+struct fio_counts {
+	FIO_COUNTERS
+};
+
+struct fio_stat {
+	FIO_COUNTERS
 	__u64 id;
 	__u32 pid;
 	__u8 pad0;
@@ -151,15 +163,7 @@ enum fio_by {
  * (its id is never reused).
  */
 struct fio_owner_stat {
-	__u64 reads;         /* read calls that returned >= 0 */
-	__u64 writes;
-	__u64 read_bytes;
-	__u64 write_bytes;
-	__u64 read_ns;       /* time inside those calls (syscall entry to exit) */
-	__u64 write_ns;
-	__u64 fsyncs;        /* fsync + fdatasync calls that returned >= 0 */
-	__u64 fsync_ns;
-	__u64 errors;        /* read/write/fsync calls that failed */
+	FIO_COUNTERS
 	char comm[KS_COMM_LEN];  /* the process's at its first call (--by process) */
 };
 _Static_assert(sizeof(struct fio_owner_stat) == 88, "fio_owner_stat layout");
@@ -319,6 +323,10 @@ size_t fio_summary_gone_entries(const struct fio_summary *s);
 /* ---- the summary per process or cgroup, --by (fileio_by.c) ---- */
 
 struct ks_table;
+struct ks_out;
+
+/* A cell: the average time of a call, "-" without calls (fileio_sum.c; both tables') */
+void fio_text_avg(struct ks_out *o, uint64_t total, uint64_t n);
 
 /*
  * Its table: one row per owner (by: FIO_BY_PROCESS or FIO_BY_CGROUP),

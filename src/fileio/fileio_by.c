@@ -43,25 +43,14 @@ static uint64_t time_of(const struct ks_row *r)
 	return ks_row_get(r, C_RNS) + ks_row_get(r, C_WNS) + ks_row_get(r, C_FSYNC_NS);
 }
 
-/* The average time of a call, "-" without calls (as the per-file summary shows it) */
-static void text_avg(struct ks_out *o, uint64_t total, uint64_t n)
-{
-	char buf[32];
-
-	if (!n)
-		ks_out_char(o, '-');
-	else
-		ks_out_cstr(o, (ks_fmt_ns(buf, sizeof(buf), total / n), buf));
-}
-
 static void text_ravg(struct ks_out *o, const struct ks_row *r)
 {
-	text_avg(o, ks_row_get(r, C_RNS), ks_row_get(r, C_READS));
+	fio_text_avg(o, ks_row_get(r, C_RNS), ks_row_get(r, C_READS));
 }
 
 static void text_wavg(struct ks_out *o, const struct ks_row *r)
 {
-	text_avg(o, ks_row_get(r, C_WNS), ks_row_get(r, C_WRITES));
+	fio_text_avg(o, ks_row_get(r, C_WNS), ks_row_get(r, C_WRITES));
 }
 
 /*

@@ -550,8 +550,8 @@ static uint64_t time_of(const struct ks_row *r)
 	return sum3(r, C_RNS, C_WNS, C_FSYNC_NS);
 }
 
-/* The average time of a call, "-" without calls */
-static void text_avg(struct ks_out *o, uint64_t total, uint64_t n)
+/* The average time of a call, "-" without calls (the per-owner table's too) */
+void fio_text_avg(struct ks_out *o, uint64_t total, uint64_t n)
 {
 	char buf[32];
 
@@ -563,12 +563,12 @@ static void text_avg(struct ks_out *o, uint64_t total, uint64_t n)
 
 static void text_ravg(struct ks_out *o, const struct ks_row *r)
 {
-	text_avg(o, ks_row_get(r, C_RNS), ks_row_get(r, C_READS));
+	fio_text_avg(o, ks_row_get(r, C_RNS), ks_row_get(r, C_READS));
 }
 
 static void text_wavg(struct ks_out *o, const struct ks_row *r)
 {
-	text_avg(o, ks_row_get(r, C_WNS), ks_row_get(r, C_WRITES));
+	fio_text_avg(o, ks_row_get(r, C_WNS), ks_row_get(r, C_WRITES));
 }
 
 static void text_path(struct ks_out *o, const struct ks_row *r)
