@@ -262,6 +262,7 @@ static const struct area areas[] = {
 };
 
 #define NAREAS ARRAY_SIZE(areas)
+#define PART_RINGBUF_KB 256	/* a part's ring buffer (its default: 4 MiB) */
 
 /* ---- state ------------------------------------------------------------------------ */
 
@@ -525,13 +526,18 @@ static const char *area_root(int area)
 	return *ctrl && ks_cgroup_v1_root(ctrl) ? ks_cgroup_v1_root(ctrl) : ks_cgroup2_root();
 }
 
+/*
+ * The host's mount namespace: PID 1's, or where /proc/1 cannot be read
+ * (a sandbox refuses it, EACCES) kscope's own
+ */
 static uint64_t host_mntns(void)
 {
 	static uint64_t ino;
 	struct stat sb;
 
 	if (!ino)
-		ino = stat("/proc/1/ns/mnt", &sb) ? 1 : sb.st_ino;
+		ino = !stat("/proc/1/ns/mnt", &sb) || !stat("/proc/self/ns/mnt", &sb) ?
+		      sb.st_ino : 1;
 	return ino;
 }
 
@@ -562,8 +568,8 @@ static int ns_key(const char *root, const char *path, struct ctr_key *k, uint32_
 	ns = ns_inode(*pid, "mnt");
 	if (!ns)
 		return -1;
-	if (ns == host_mntns())
-		return 0;
+	if (ns == host_mntns() || ns == ns_inode(getpid(), "mnt"))
+		return 0;	/* the host's, or the one kscope runs in */
 	memset(k, 0, sizeof(*k));
 	k->runtime = RT_NS;
 	snprintf(k->id, sizeof(k->id), "mnt:%" PRIu64, ns);
@@ -1029,6 +1035,12 @@ int cmd_container(int argc, char **argv)
 		rc = areas[i].part(p, &opts, pargc, pargv);
 		if (rc)
 			break;
+		/*
+		 * rows come from maps, records are rare (an OOM kill): but net's,
+		 * whose ended connections come as records, keeps the default
+		 */
+		if (areas[i].part != part_net && p->opts.ringbuf_kb > PART_RINGBUF_KB)
+			p->opts.ringbuf_kb = PART_RINGBUF_KB;
 		p->opts.out_fd = st.devnull;
 		p->opts.json = true;
 		p->opts.sink = &fold_sink;
