@@ -8,7 +8,7 @@ import time
 
 from . import procfs
 from .common import REPO, SCHEMA, BenchError, Ctx, _run, machine, read
-from .render import markdown
+from .render import container_note, markdown
 from .scenarios import SCENARIOS
 from .soak import print_soak, run_soak, summarize_soak
 from .startup import print_startup, run_startup, summarize_startup
@@ -201,6 +201,9 @@ def main(docstring):
             scen["setup"] = made
         doc["scenarios"].append(scen)
         print_table(scen)
+        note = container_note(scen) if scen["key"] == "container-mix" else None
+        if note:
+            print("   " + note.replace("**", ""))
         sys.stdout.flush()
         save(doc, args, t_all)
     if args.out:

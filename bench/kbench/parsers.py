@@ -277,7 +277,9 @@ def parse_kscope_diskio(files, res):
     """kscope diskio -j (summary rows at the end, any --by): the storm's device's write
     rows; counted: their requests, when each row is exact (bytes = requests x the write
     size, no errors, a queue time for every request with an I/O scheduler and for none
-    without one); records: the rows; lost records."""
+    without one); records: the rows; lost records. mixstorm's run: parse_mix_diskio."""
+    if _is_mix(res):
+        return parse_mix_diskio(files, res)
     acc = {"delivered": 0, "records": 0, "lost": 0, "rows": 0}
     queued = res["scheduler"] not in (None, "none")
     for line in _lines(files.data):
@@ -490,4 +492,163 @@ def parse_bpftrace_caps(files, res):
         acc["failed"] = "empty output: no @[pid, cap, ret] map"
     elif not acc["delivered"]:
         acc["failed"] = "no CAP_SYS_ADMIN count for pid %d in its map" % res["pid"]
+    return acc
+
+
+# ---- container: mixstorm's operations, per cgroup ------------------------------
+#
+# Every command here keys its rows by cgroup, so a row holds the work of every process
+# of the storm's cgroup (on the host: the root, with the runner, the shell, ...): a count
+# is at least the storm's, not exactly it. "counted" is the storm's operations the row
+# accounts for (its bytes over an operation's bytes, its faults, its getppid() calls),
+# where an operation has something of the command's; the commands with nothing per
+# operation (sched: no switch; diskio: the one untimed write; security --denied: the one
+# untimed denial) have no count, and their output must still hold the storm's row.
+
+
+def _is_mix(res):
+    return "ops_total" in res and "net_bytes" in res
+
+
+def _rows(files, rtype, acc):
+    """The -j summary rows of type rtype (lost records counted in acc)"""
+    head = '{"type":"%s"' % rtype
+    for line in _lines(files.data):
+        if line.startswith(head):
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue
+        else:
+            _kscope_lost(line, acc)
+
+
+def _mix_count(files, res, rtype, cgroup, count, what):
+    """counted: count(row) summed over the rtype rows of cgroup; failed without one"""
+    acc = {"delivered": 0, "records": 0, "lost": 0, "rows": 0}
+    for r in _rows(files, rtype, acc):
+        if r.get("cgroup") == cgroup:
+            acc["rows"] += 1
+            acc["delivered"] += count(r)
+    if not acc["rows"]:
+        acc["failed"] = "no %s row for cgroup %s in its output" % (rtype, cgroup)
+    elif not acc["delivered"]:
+        acc["failed"] = "its %s row for cgroup %s has none of the storm's %s" % (
+            rtype, cgroup, what)
+    return acc
+
+
+def _mix_row(files, res, rtype, match, what):
+    """No count: the output must hold a row match(row) accepts (what: its description)"""
+    acc = {"delivered": None, "records": 0, "lost": None, "rows": 0}
+    for r in _rows(files, rtype, {"lost": 0}):
+        if match(r):
+            acc["rows"] += 1
+    if not acc["rows"]:
+        acc["failed"] = "no %s row %s in its output" % (rtype, what)
+    return acc
+
+
+def parse_mix_sched(files, res):
+    """kscope sched --by cgroup -j: the storm cgroup's sched_cgroup row, with at least the
+    storm's CPU time (its timed loop's); no count (no operation switches)."""
+    return _mix_row(files, res, "sched_cgroup",
+                    lambda r: r.get("cgroup") == res["cgroup"] and
+                    (r.get("cpu_ns") or 0) >= res["cpu_ns"],
+                    "for cgroup %s with the storm's %d ns of CPU" % (res["cgroup"],
+                                                                     res["cpu_ns"]))
+
+
+def parse_mix_syscall(files, res):
+    """kscope syscall --by cgroup --count-only -j: counted: the getppid calls of the storm's
+    cgroup (one per operation; and the storm's own getppid() before them)."""
+    return _mix_count(files, res, "syscall_stat", res["cgroup"],
+                      lambda r: r.get("count") or 0 if r.get("syscall") == "getppid" else 0,
+                      "getppid calls")
+
+
+def parse_mix_fileio(files, res):
+    """kscope fileio --by cgroup -j: counted: the storm cgroup's bytes written, in the
+    storm's 4 KiB writes."""
+    return _mix_count(files, res, "fileio_cgroup_stat", res["cgroup"],
+                      lambda r: (r.get("write_bytes") or 0) // res["file_bytes"],
+                      "file writes")
+
+
+def parse_mix_net(files, res):
+    """kscope net --by cgroup -j: counted: the storm cgroup's TCP bytes sent (its sockets'
+    cgroup), in the storm's 64-byte sends."""
+    return _mix_count(files, res, "net_cgroup_stat", res["cgroup"],
+                      lambda r: (r.get("tx_bytes") or 0) // res["net_bytes"], "TCP bytes")
+
+
+def parse_mix_memory(files, res):
+    """kscope memory --by cgroup -j: counted: the write faults of the storm's memory cgroup
+    (one per operation; and its loader's, and every other process's of that memcg)."""
+    return _mix_count(files, res, "memory_stat", res["memcg"],
+                      lambda r: r.get("write_faults") or 0, "write faults")
+
+
+def parse_mix_diskio(files, res):
+    """kscope diskio --by cgroup -j: the write row of the storm's loop device and blkcg (its
+    one untimed O_DIRECT write); no count (no operation does block I/O)."""
+    if not res.get("disk_writes"):
+        return {"delivered": None, "records": 0, "lost": None,
+                "failed": "the storm wrote to no block device (no -f DEVICE)"}
+    return _mix_row(files, res, "diskio_stat",
+                    lambda r: (r.get("major"), r.get("minor")) == (res["major"], res["minor"])
+                    and r.get("op") == "write" and r.get("cgroup") == res["blkcg"]
+                    and (r.get("requests") or 0) >= res["disk_writes"],
+                    "for %s (%d:%d) writes of cgroup %s" % (res["device"], res["major"],
+                                                            res["minor"], res["blkcg"]))
+
+
+def parse_mix_security(files, res):
+    """kscope security --summary --by cgroup --kind cap --denied -j: the storm cgroup's
+    CAP_SYS_ADMIN row with its one denied check (untimed); no count (every operation's
+    check is granted, and --denied counts only the refused)."""
+    return _mix_row(files, res, "security_stat",
+                    lambda r: r.get("cgroup") == res["cgroup"] and
+                    r.get("kind") in SEC_CAP_KINDS and r.get("name") == "CAP_SYS_ADMIN" and
+                    (r.get("denied") or 0) >= res["denied"],
+                    "for cgroup %s with the storm's denied CAP_SYS_ADMIN check" %
+                    res["cgroup"])
+
+
+def parse_mix_container(files, res):
+    """kscope container -j: the rows of the storm's cgroups: the host's (the storm runs on
+    the host), and the row its memory or blkio cgroup is folded into when that is named as
+    a container of its own: a cgroup of its path, or "mnt:INODE" of the storm's mount
+    namespace (a cgroup no path names whose processes are not in the host's mount
+    namespace: on this hybrid host, the v1 memcg of the machine's sandbox);
+    with every area in them: the storm's CPU time, syscalls, file bytes written, TCP bytes
+    sent, page faults, its denied check and its disk write (an area with none of them makes
+    the output a failure, as an empty one); counted: the operations every area accounts
+    for at least (the least of syscalls / 5, file bytes / 4 KiB, TCP bytes sent / 64 and
+    page faults)."""
+    acc = {"delivered": 0, "records": 0, "lost": 0, "rows": 0}
+    own = {res["cgroup"], res["memcg"], res["blkcg"]}
+    mnt = "mnt:%d" % res["mntns"]
+    rows = [r for r in _rows(files, "container_stat", acc)
+            if (r.get("runtime") == "host" and r.get("container") is None) or
+            (r.get("runtime") == "namespace" and r.get("container") == mnt) or
+            (r.get("cgroup") is not None and r.get("cgroup") in own)]
+    if not any(r.get("runtime") == "host" for r in rows):
+        acc["failed"] = "no container_stat row for the host in its output"
+        return acc
+    acc["rows"] = len(rows)
+
+    def tot(f):
+        return sum(r.get(f) or 0 for r in rows)
+
+    areas = {"cpu": tot("cpu_ns"), "syscalls": tot("syscalls"),
+             "file writes": tot("file_write_bytes"), "TCP bytes": tot("tcp_tx_bytes"),
+             "page faults": tot("page_faults"), "denied check": tot("cap_denied"),
+             "disk write": tot("disk_writes") if res.get("disk_writes") else 1}
+    acc["delivered"] = min(tot("syscalls") // res["syscalls_per_op"],
+                           tot("file_write_bytes") // res["file_bytes"],
+                           tot("tcp_tx_bytes") // res["net_bytes"], tot("page_faults"))
+    none = [a for a, v in areas.items() if not v]
+    if none:
+        acc["failed"] = "the rows of its cgroups have no %s" % ", ".join(none)
     return acc

@@ -2,6 +2,7 @@
 the targets tables (diskio, memory, security, issue 14, issue 6) with kscope's measured
 values."""
 from .common import med
+from .scenarios import CONTAINER_PARTS
 from .soak import soak_curves, soak_headers, soak_rows
 from .startup import STARTUP_HEADERS, _mb, size_rows, startup_rows
 from .storm import columns, headers, table_rows
@@ -429,6 +430,164 @@ def _noise_target(sc, tk, k, base):
     return row
 
 
+# ---- issue 18: kscope container against the sum of its parts ------------------------
+
+
+def _container_sums(sc):
+    """kscope container's added cost per operation against the sum of its parts' (each
+    single command's added cost over no tracer), by the wall clock (per round: each
+    configuration's ns per op minus the same round's untraced one, the parts' summed) and
+    by BPF time (per bpf_stats round: the container's against the parts' summed); None
+    without the container's or every part's results."""
+    s, ck, base = sc["summary"], sc["reference"], sc.get("baseline", "none")
+    parts = [k for k in CONTAINER_PARTS if k in sc["summary"]]
+    if not parts or s.get(ck, {}).get("added_ns") is None or \
+            any(s[k].get("added_ns") is None for k in parts):
+        return None
+    out = {"parts": parts, "added": s[ck]["added_ns"],
+           "parts_added": {k: s[k]["added_ns"] for k in parts},
+           "sum_added": sum(s[k]["added_ns"] for k in parts), "rounds": []}
+    for r in sc.get("raw", []):
+        keys = [ck, base] + parts
+        if all(k in r and "error" not in r[k] for k in keys):
+            b = r[base]["ns_per_op"]
+            out["rounds"].append((r[ck]["ns_per_op"] - b,
+                                  sum(r[k]["ns_per_op"] - b for k in parts)))
+    if s[ck].get("bpf_ns_per_op") is not None and \
+            all(s[k].get("bpf_ns_per_op") is not None for k in parts):
+        out["bpf"] = s[ck]["bpf_ns_per_op"]
+        out["parts_bpf"] = {k: s[k]["bpf_ns_per_op"] for k in parts}
+        out["sum_bpf"] = sum(out["parts_bpf"].values())
+        stats = [r for r in sc.get("raw_bpf_stats", [])
+                 if all("bpf" in r.get(k, {}) for k in [ck] + parts)]
+        out["bpf_rounds"] = [
+            (r[ck]["bpf"]["ns_per_op"], sum(r[k]["bpf"]["ns_per_op"] for k in parts))
+            for r in stats]
+        # the same at the parts' event counts: the programs are system-wide, so a run's
+        # BPF time per op holds every other process's events of that moment too (a busy
+        # moment: more syscalls and faults per storm operation); each of the container's
+        # programs' ns per run times the runs per op its part alone saw in the same round
+        # (the part's program of the same name), so only the cost per event differs
+        out["bpf_same_rounds"] = []
+        for r in stats:
+            alone = {n: p for k in parts for n, p in r[k]["bpf"]["progs"].items()}
+            c_ns = sum(p["ns_per_run"] * alone.get(n, p)["runs_per_op"]
+                       for n, p in r[ck]["bpf"]["progs"].items())
+            out["bpf_same_rounds"].append((c_ns, sum(r[k]["bpf"]["ns_per_op"] for k in parts)))
+        if out["bpf_same_rounds"]:
+            out["bpf_same"] = med([a for a, _ in out["bpf_same_rounds"]])
+            out["sum_bpf_same"] = med([b for _, b in out["bpf_same_rounds"]])
+    if s[ck].get("tracer_cpu_ns_per_op") is not None and \
+            all(s[k].get("tracer_cpu_ns_per_op") is not None for k in parts):
+        out["cpu"] = s[ck]["tracer_cpu_ns_per_op"]
+        out["sum_cpu"] = sum(s[k]["tracer_cpu_ns_per_op"] for k in parts)
+    return out
+
+
+def _part_name(sc, k):
+    """a part's command: "sched", "syscall", ... (its label's second word)"""
+    return sc["labels"][k].split()[1]
+
+
+def container_note(sc):
+    """The line under the container scenario's table: the container's added cost per
+    operation against the sum of its parts', measured in the same run."""
+    c = _container_sums(sc)
+    if not c:
+        return None
+    unit = sc["workload"]["unit"]
+    within = sum(1 for a, b in c["rounds"] if a <= b)
+    text = ("**kscope container against the sum of its parts, per %s%s:** %+.0f ns added, "
+            "against %+.0f ns for the %d single commands' added costs summed (%s): %.2f of "
+            "the sum, %s; per round (container / sum): %s, within the sum in %d of %d "
+            "rounds." % (
+                unit, " (the storm's CPU time)" if sc["workload"].get("clock") == "cpu_ns"
+                else "", c["added"], c["sum_added"], len(c["parts"]),
+                " ".join("%s %+.0f" % (_part_name(sc, k), v)
+                         for k, v in c["parts_added"].items()),
+                c["added"] / c["sum_added"] if c["sum_added"] > 0 else float("nan"),
+                "within it" if c["added"] <= c["sum_added"] else "above it",
+                ", ".join("%+.0f/%+.0f" % ab for ab in c["rounds"]), within,
+                len(c["rounds"])))
+    if "bpf" in c:
+        bw = sum(1 for a, b in c["bpf_rounds"] if a <= b)
+        text += (" BPF time: %.0f ns per %s against %.0f summed (%s): %.2f, within the sum in "
+                 "%d of %d bpf_stats rounds." % (
+                     c["bpf"], unit, c["sum_bpf"],
+                     " ".join("%s %.0f" % (_part_name(sc, k), v)
+                              for k, v in c["parts_bpf"].items()),
+                     c["bpf"] / c["sum_bpf"] if c["sum_bpf"] > 0 else float("nan"), bw,
+                     len(c["bpf_rounds"])))
+    if "bpf_same" in c:
+        sw = sum(1 for a, b in c["bpf_same_rounds"] if a <= b)
+        text += (" At the parts' event counts (each container program's ns per run times "
+                 "the runs per %s its part alone saw; the programs are system-wide, so the "
+                 "other processes' events of the moment count too): %.0f ns against %.0f "
+                 "(medians of the rounds), within the sum in %d of %d rounds (%s)." % (
+                     unit, c["bpf_same"], c["sum_bpf_same"], sw, len(c["bpf_same_rounds"]),
+                     ", ".join("%.0f/%.0f" % ab for ab in c["bpf_same_rounds"])))
+    if "cpu" in c:
+        text += " Tracer CPU: %.0f ns per %s against %.0f summed." % (c["cpu"], unit,
+                                                                     c["sum_cpu"])
+    return text
+
+
+def container_targets(doc):
+    """[target, measured, verdict, margin]: issue 18's cost target: kscope container with
+    every area costs no more than the sum of its parts run alone, by the wall clock (added
+    ns per operation, each round's container against the same round's parts summed) and by
+    BPF time (each bpf_stats round's); met when every round agrees, missed when none does,
+    not resolved otherwise."""
+    rows = []
+    sc = _scen(doc, "container-mix")
+    if not sc:
+        return rows
+    c = _container_sums(sc)
+    if not c:
+        return rows
+    unit = sc["workload"]["unit"]
+    what = sc["labels"][sc["reference"]]
+    # half the range of the container's paired differences: how far one round's cost
+    # moves; the parts' sum adds seven such spreads
+    e = sc["summary"][sc["reference"]]
+    spread = (e["added_max"] - e["added_min"]) / 2
+
+    def verdict(pairs, a, b, fmt):
+        under = sum(1 for x, y in pairs if x <= y)
+        r = a / b if b > 0 else float("inf")
+        if pairs and under == len(pairs):
+            return [_verdict(True), "%.2f of the sum (%s under it)" % (r, fmt % (b - a))]
+        if pairs and under == 0:
+            return [_verdict(False), "%.2fx the sum (%s over)" % (r, fmt % (a - b))]
+        return ["**not resolved**", "the rounds disagree: %.2f of the sum by the medians" % r]
+
+    clock = "the storm's CPU time" if sc["workload"].get("clock") == "cpu_ns" else "wall clock"
+    rows.append(["%s: added ns per %s <= the sum of its %d parts' alone (%s)" % (
+                     what, unit, len(c["parts"]), clock),
+                 "%+.0f ns vs %+.0f ns summed (paired medians of %d rounds; the container's "
+                 "rounds spread +-%.0f ns); per round %s" % (
+                     c["added"], c["sum_added"], e["runs"], spread,
+                     ", ".join("%+.0f/%+.0f" % ab for ab in c["rounds"]))]
+                + verdict(c["rounds"], c["added"], c["sum_added"], "%.0f ns"))
+    if "bpf" in c:
+        rows.append(["%s: BPF time per %s <= the sum of its parts' alone" % (what, unit),
+                     "%.0f ns vs %.0f ns summed; per bpf_stats round %s" % (
+                         c["bpf"], c["sum_bpf"],
+                         ", ".join("%.0f/%.0f" % ab for ab in c["bpf_rounds"]))]
+                    + verdict(c["bpf_rounds"], c["bpf"], c["sum_bpf"], "%.0f ns"))
+    if "bpf_same" in c:
+        rows.append(["%s: BPF time per %s at its parts' event counts <= the sum of its "
+                     "parts' alone" % (what, unit),
+                     "%.0f ns vs %.0f ns summed (medians of the bpf_stats rounds; the "
+                     "container's programs' ns per run times the runs per %s of the same "
+                     "program in its part alone, the same round); per round %s" % (
+                         c["bpf_same"], c["sum_bpf_same"], unit,
+                         ", ".join("%.0f/%.0f" % ab for ab in c["bpf_same_rounds"]))]
+                    + verdict(c["bpf_same_rounds"], c["bpf_same"], c["sum_bpf_same"],
+                              "%.0f ns"))
+    return rows
+
+
 # ---- markdown ----------------------------------------------------------------
 
 
@@ -487,6 +646,10 @@ def markdown(doc):
             out.append("\nBPF ns per program run (bpf_stats, median; programs that ran at least "
                        "once per 100 %s%s): " % (unit, "es" if unit.endswith("ch") else "s") +
                        "; ".join(progs) + ".")
+        if scen["key"] == "container-mix":
+            note = container_note(scen)
+            if note:
+                out.append("\n" + note)
         out.append("")
     rows = disk_targets(doc)
     if rows:
@@ -505,6 +668,13 @@ def markdown(doc):
     rows = security_targets(doc)
     if rows:
         out.append("### Targets (security)\n")
+        out.append("| target | measured | verdict | margin |\n|---|---|---|---|")
+        for r in rows:
+            out.append("| " + " | ".join(r) + " |")
+        out.append("")
+    rows = container_targets(doc)
+    if rows:
+        out.append("### Targets (container)\n")
         out.append("| target | measured | verdict | margin |\n|---|---|---|---|")
         for r in rows:
             out.append("| " + " | ".join(r) + " |")

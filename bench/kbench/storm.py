@@ -176,7 +176,7 @@ def run_storm(ctx, sc, keys, skipped, size, rounds_n, bpf_stats_rounds, machine_
         "key": sc.key, "title": sc.title, "note": sc.note, "kind": sc.kind,
         "delivered": sc.delivered, "date": machine_date(), "machine": machine_info,
         "workload": {"key": sc.workload.key, "label": sc.workload.label,
-                     "unit": sc.workload.unit, "size": size,
+                     "unit": sc.workload.unit, "clock": sc.workload.clock, "size": size,
                      "size_text": sc.workload.describe(size),
                      "argv": sc.workload.argv(ctx, size)},
         "rounds": rounds_n, "workload_cpu": ctx.workload_cpu,

@@ -9,7 +9,9 @@ from .parsers import (parse_biolatency, parse_biopattern, parse_bitesize, parse_
                       parse_bpftrace_comm, parse_kscope_diskio, parse_kscope_fileio,
                       parse_kscope_hello, parse_kscope_memory, parse_kscope_net,
                       parse_kscope_proc, parse_kscope_security, parse_kscope_security_stat,
-                      parse_kscope_table, parse_peer_lines, parse_syscall_table, parse_tcplife,
+                      parse_kscope_table, parse_mix_container, parse_mix_fileio,
+                      parse_mix_memory, parse_mix_net, parse_mix_sched, parse_mix_security,
+                      parse_mix_syscall, parse_peer_lines, parse_syscall_table, parse_tcplife,
                       parse_tcpstates)
 
 
@@ -113,6 +115,12 @@ SETUIDS_ATTACH = 6 + (os.cpu_count() or 1)
 SECURITY_ATTACH = 4
 SECURITY_CAP_ATTACH = 1
 
+# kscope container: its parts' probes (sched 5, syscall 1, fileio 2, net 6, diskio 4,
+# memory 8, security 1 here) and its own three (cgroup_mkdir, cgroup_rmdir,
+# cgroup_attach_task): 30 here; attached at the sum of the parts' minimums (those of the
+# single commands' configurations below) and its own
+CONTAINER_OWN_ATTACH = 3
+
 # bench/floor/sysops.bpf.c: an enter and/or an exit program per configuration
 # (None: that hook stays off), tp_btf
 SYSOPS = [
@@ -136,6 +144,33 @@ SYSOPS = [
                                         "delete), shared hash + atomics (syscount -L's way)"),
 ]
 
+
+# kscope container's parts as single commands, with the options it gives each
+# (src/container/container.c: sched_argv ... sec_argv): key, arguments, attachments that
+# mean attached, the parser of its rows of mixstorm's run, note. kscope-diskio-cgroup (the
+# disk scenarios') is the diskio part: its parser knows mixstorm's run.
+MIX_SINGLES = [
+    ("kscope-sched-cgroup", ["sched", "--by", "cgroup"], 3, parse_mix_sched,
+     "CPU time, switches and run-queue latency summed per cgroup (a thread counts in its "
+     "latest cgroup): sched_switch, sched_wakeup(_new), and exec/exit"),
+    ("kscope-syscall-cgroup-count", ["syscall", "--by", "cgroup", "--count-only"], 1,
+     parse_mix_syscall,
+     "counts and errors per (cgroup, syscall), no latency: sys_exit alone"),
+    ("kscope-fileio-cgroup", ["fileio", "--by", "cgroup"], 2, parse_mix_fileio,
+     "reads, writes and fsyncs of files summed per cgroup in a kernel map: sys_enter and "
+     "sys_exit"),
+    ("kscope-net-cgroup", ["net", "--by", "cgroup"], 4, parse_mix_net,
+     "TCP bytes, connections, retransmits and resets per socket cgroup: send/recv lengths, "
+     "state changes, destroy, resets"),
+    ("kscope-memory-cgroup", ["memory", "--by", "cgroup"], MEMORY_ATTACH, parse_mix_memory,
+     "faults, RSS, reclaim stalls and OOM kills per memory cgroup"),
+    ("kscope-security-cap-denied", ["security", "--summary", "--by", "cgroup", "--kind", "cap",
+                                    "--denied"], SECURITY_CAP_ATTACH, parse_mix_security,
+     "denied capability checks counted per (cgroup, capability): cap_capable alone, every "
+     "granted check dropped in the kernel"),
+]
+# the diskio part's attachments (kscope-diskio-cgroup's)
+MIX_DISK_ATTACH = 3
 
 TRACERS = {t.key: t for t in [
     Tracer("none", "no tracer", None),
@@ -453,6 +488,26 @@ TRACERS = {t.key: t for t in [
                 "setuid, setfsuid and setresuid (a printf per call); enabling any "
                 "syscalls:* tracepoint sends every syscall through the slow path, as "
                 "raw_syscalls does"),
+] + [
+    # container: mixstorm's operations (bench/mixstorm.c), under kscope container and under
+    # each of its parts run alone with the options the container gives it
+    # (src/container/container.c: *_argv), all -j to a file, rows at SIGINT
+    Tracer(key, "kscope %s -j -o FILE" % " ".join(args),
+           lambda ctx, args=args: [ctx.kscope, *args, "-j", "-o", ctx.data],
+           needs=_kscope_has(args[0]), min_attach=n, parse=parse, note=note)
+    for key, args, n, parse, note in MIX_SINGLES
+] + [
+    Tracer("kscope-container", "kscope container -j -o FILE",
+           lambda ctx: [ctx.kscope, "container", "-j", "-o", ctx.data],
+           needs=_kscope_has("container"),
+           min_attach=sum(n for _, _, n, _, _ in MIX_SINGLES) + MIX_DISK_ATTACH +
+               CONTAINER_OWN_ATTACH,
+           parse=parse_mix_container,
+           note="every area (cpu, syscall, file, net, disk, memory, security): the seven "
+                "commands below as parts of one process, their rows per cgroup folded into "
+                "a row per container and one for the host, plus its own programs on "
+                "cgroup_mkdir, cgroup_rmdir and cgroup_attach_task; container_stat rows at "
+                "SIGINT, to a file"),
 ] + [
     Tracer("nopre-" + cmd, "kscope %s%s, no pre-check" % (cmd, " -j -o FILE" if stream else ""),
            lambda ctx, cmd=cmd, stream=stream: [ctx.kscope, cmd] + (

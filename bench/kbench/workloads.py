@@ -237,6 +237,55 @@ def capstorm():
         generated=lambda r: r["checks_total"])
 
 
+MIX_PAGES = 256
+
+
+def mixstorm(pages=MIX_PAGES, clock="elapsed_ns"):
+    """bench/mixstorm.c: one operation of each area kscope container measures (a getppid(),
+    a 4 KiB pwrite() to a tmpfs file, a first touch of an anonymous page, 64 bytes sent and
+    received on a loopback TCP connection, a sethostname() in a UTS namespace of its own);
+    on the scenario's loop device (ctx.disk), one O_DIRECT write before the warm-up; the
+    size is the number of timed operations"""
+    def argv(ctx, n):
+        a = [os.path.join(ctx.bin, "mixstorm"), "-n", str(n), "-p", str(pages),
+             "-c", str(ctx.workload_cpu), "-d", ctx.work]
+        if ctx.disk:
+            a += ["-f", ctx.disk["path"]]
+        return a
+
+    def check(r):
+        if r["failed"]:
+            return "%d of %d operations failed (the first at %s, errno %d)" % (
+                r["failed"], r["ops"], r["failed_what"], r["errno"])
+        if not r["denied"]:
+            return "the untimed sethostname() as uid 65534 was not refused (EPERM)"
+        if r["minflt"] < r["ops"] or r["minflt"] > r["ops"] + max(16, r["ops"] // 1000):
+            return "%d minor faults in the timed loop, expected %d: not one per operation" % (
+                r["minflt"], r["ops"])
+        if r["involuntary"] > max(20, r["ops"] // 1000):
+            return "%d involuntary switches: other tasks ran on CPU %d" % (r["involuntary"],
+                                                                          r["cpu"])
+        return None
+
+    return Workload(
+        key="mixstorm" + ("" if clock == "elapsed_ns" else "-cpu"), unit="op",
+        label="mixstorm: one thread, in a UTS and a network namespace of its own, repeats one "
+              "operation back to back: getppid(), a 4 KiB pwrite() at offset 0 of a file on "
+              "tmpfs it opened, a first write to a new anonymous page (one minor fault; a "
+              "mapping of %d pages, a new one when all are touched), 64 bytes sent on one "
+              "side of a loopback TCP connection and received on the other (the direction "
+              "alternating), and sethostname() (one CAP_SYS_ADMIN check, granted): 5 "
+              "syscalls per operation; once before its warm-up, a child as uid 65534 is "
+              "refused a sethostname() (one denied check) and one 4 KiB O_DIRECT write goes "
+              "to a loop device (no I/O scheduler, on a file in /dev/shm)%s" % (
+                  pages, "" if clock == "elapsed_ns" else "; time: the storm thread's own "
+                  "CPU time (user + system: the BPF programs that run in its context, and "
+                  "the loopback's softirq work, included), not wall clock"),
+        argv=argv, ops=lambda r: r["ops_expected"], check=check,
+        describe=lambda n: "%d operations per run" % n,
+        generated=lambda r: r["ops_total"], clock=clock)
+
+
 def loop_device(scheduler, size_mib=64):
     """A Scenario setup: a loop device on a file of size_mib MiB in /dev/shm (else /tmp),
     every page of the file written first (a timed write never allocates one), with the I/O
