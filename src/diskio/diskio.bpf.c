@@ -177,18 +177,9 @@ static __always_inline void rwbs_of(__u32 opf, char *r)
 /* The io (v2) or blkio (v1) cgroup of the current task */
 static __always_inline __u64 task_blkcg(void)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct cgroup_subsys_state *css = NULL;
-	struct css_set *cs;
-	int i;
+	struct cgroup_subsys_state *css =
+		ks_task_css((struct task_struct *)bpf_get_current_task(), KS_SSID(io_cgrp_id));
 
-	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, io_cgrp_id))
-		return 0;
-	i = bpf_core_enum_value(enum cgroup_subsys_id, io_cgrp_id);
-	cs = BPF_CORE_READ(t, cgroups);
-	if (!cs || i < 0 || i >= 16)
-		return 0;
-	bpf_probe_read_kernel(&css, sizeof(css), &cs->subsys[i]);
 	return css ? BPF_CORE_READ(css, cgroup, kn, id) : 0;
 }
 

@@ -67,9 +67,26 @@ static __always_inline void ks_lost_inc(__u32 kind)
 }
 
 /*
- * The value of key in a hash map, made from the (never written) zero value
- * of array map zero_map if missing; NULL (counted as map_full) if the map is
- * full. For values too large for the stack (a row's counters and histograms).
+ * The value of key in a hash map, made from *init if missing; NULL (counted
+ * as map_full) if the map is full
+ */
+static __always_inline void *ks_map_get(void *map, const void *key, const void *init)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	/* made here, or by a program on another CPU meanwhile: either will do */
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(map, key);
+	if (!v)
+		ks_lost_inc(KS_LOST_MAPFULL);
+	return v;
+}
+
+/*
+ * The same, made from the (never written) zero value of array map zero_map:
+ * for values too large for the stack (a row's counters and histograms)
  */
 static __always_inline void *ks_lookup_or_init(void *map, const void *key, void *zero_map)
 {
@@ -79,14 +96,7 @@ static __always_inline void *ks_lookup_or_init(void *map, const void *key, void 
 	if (v)
 		return v;
 	init = bpf_map_lookup_elem(zero_map, &zero);
-	if (!init)
-		return NULL;
-	/* made here, or by a program on another CPU meanwhile: either will do */
-	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
-	v = bpf_map_lookup_elem(map, key);
-	if (!v)
-		ks_lost_inc(KS_LOST_MAPFULL);
-	return v;
+	return init ? ks_map_get(map, key, init) : NULL;
 }
 
 /*
@@ -175,20 +185,38 @@ static __always_inline bool ks_cgroup_in_filter(struct cgroup *cg)
 }
 
 /*
+ * A task's css of a subsystem (its cgroup_subsys_id: KS_SSID(memory_cgrp_id),
+ * or a number userspace found), or NULL
+ */
+static __always_inline struct cgroup_subsys_state *ks_task_css(struct task_struct *task, int ssid)
+{
+	struct cgroup_subsys_state *css = NULL;
+	struct css_set *cs;
+
+	if (ssid < 0 || ssid >= 16)
+		return NULL;
+	cs = BPF_CORE_READ(task, cgroups);
+	if (cs)
+		bpf_probe_read_kernel(&css, sizeof(css), &cs->subsys[ssid]);
+	return css;
+}
+
+/* This kernel's number of a subsystem (enum cgroup_subsys_id), -1 if it has none */
+#define KS_SSID(name)								\
+	(bpf_core_enum_value_exists(enum cgroup_subsys_id, name) ?		\
+	 (int)bpf_core_enum_value(enum cgroup_subsys_id, name) : -1)
+
+/*
  * The task's cgroup in the -c cgroup's hierarchy: its v2 one, or (-c names
  * a v1 cgroup) the one of that hierarchy's subsystem
  */
 static __always_inline struct cgroup *ks_task_filter_cgroup(struct task_struct *task)
 {
-	struct cgroup_subsys_state *css = NULL;
-	struct css_set *cs;
+	struct cgroup_subsys_state *css;
 
 	if (!ks_cfg.cgroup_ssid1)
 		return BPF_CORE_READ(task, cgroups, dfl_cgrp);
-	cs = BPF_CORE_READ(task, cgroups);
-	if (!cs)
-		return NULL;
-	bpf_probe_read_kernel(&css, sizeof(css), &cs->subsys[(ks_cfg.cgroup_ssid1 - 1) & 15]);
+	css = ks_task_css(task, (ks_cfg.cgroup_ssid1 - 1) & 15);
 	return css ? BPF_CORE_READ(css, cgroup) : NULL;
 }
 
@@ -293,7 +321,6 @@ static __always_inline void *ks_task_slot(void *map, bool create, const void *ze
 	return v;
 }
 
-
 /*
  * The cgroup that owns a task's CPU time and calls, for rows keyed by
  * cgroup (--by cgroup): its cgroup v2 (also on a hybrid host, where v2
@@ -302,19 +329,11 @@ static __always_inline void *ks_task_slot(void *map, bool create, const void *ze
  */
 static __always_inline __u64 ks_task_cgroup_id(struct task_struct *task)
 {
-	struct cgroup_subsys_state *css = NULL;
-	struct css_set *cs;
-	int i;
+	struct cgroup_subsys_state *css;
 
 	if (!ks_cfg.task_cg_v1)
 		return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, cpu_cgrp_id))
-		return 0;
-	i = bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id);
-	cs = BPF_CORE_READ(task, cgroups);
-	if (!cs || i < 0 || i >= 16)
-		return 0;
-	bpf_probe_read_kernel(&css, sizeof(css), &cs->subsys[i]);
+	css = ks_task_css(task, KS_SSID(cpu_cgrp_id));
 	return css ? BPF_CORE_READ(css, cgroup, kn, id) : 0;
 }
 

@@ -736,12 +736,7 @@ static __always_inline void owner_exit(struct fio_call *call, long ret, __u64 la
 
 		if (by_owner == FIO_BY_PROCESS)
 			bpf_get_current_comm(zero.comm, sizeof(zero.comm));
-		if (bpf_map_update_elem(&owners, &owner, &zero, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&owners, &owner)) {
-			ks_lost_inc(KS_LOST_MAPFULL);
-			return;
-		}
-		s = bpf_map_lookup_elem(&owners, &owner);
+		s = ks_map_get(&owners, &owner, &zero);
 		if (!s)
 			return;
 	}

@@ -91,18 +91,8 @@ static __always_inline void mm_rss(struct mm_struct *mm, __u64 *rss)
 /* The task's memory cgroup (v1 or v2: the same kernel object), or NULL */
 static __always_inline struct mem_cgroup *task_memcg(struct task_struct *t)
 {
-	struct cgroup_subsys_state *css = NULL;
-	struct css_set *cs;
-	int i;
-
-	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
-		return NULL;
-	i = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
-	cs = BPF_CORE_READ(t, cgroups);
-	if (!cs || i < 0 || i >= 16)
-		return NULL;
-	bpf_probe_read_kernel(&css, sizeof(css), &cs->subsys[i]);
-	return (struct mem_cgroup *)css;	/* css is its first member */
+	/* css is its first member */
+	return (struct mem_cgroup *)ks_task_css(t, KS_SSID(memory_cgrp_id));
 }
 
 static __always_inline __u64 memcg_id(struct mem_cgroup *m)

@@ -175,11 +175,9 @@ static __always_inline void count_owner(__u64 owner, __u32 nr, __u64 lat, __u32 
 	if (!st) {
 		struct sys_stat zero = {};
 
-		if (bpf_map_update_elem(&owner_stats, &k, &zero, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&owner_stats, &k)) {
-			ks_lost_inc(KS_LOST_MAPFULL);
+		st = ks_map_get(&owner_stats, &k, &zero);
+		if (!st)
 			return;
-		}
 		if (by == SYS_BY_PROCESS) {
 			/* zeroed: the helper does not pad before 6.3-ish */
 			char comm[KS_COMM_LEN] = {};
@@ -189,9 +187,6 @@ static __always_inline void count_owner(__u64 owner, __u32 nr, __u64 lat, __u32 
 			bpf_get_current_comm(comm, sizeof(comm));
 			bpf_map_update_elem(&proc_comm, &pid, comm, BPF_ANY);
 		}
-		st = bpf_map_lookup_elem(&owner_stats, &k);
-		if (!st)
-			return;
 	}
 	stat_add(st, lat, p);
 }
