@@ -191,13 +191,8 @@ static void row_prepare(struct ks_row *r)
 	if (st->by == DIO_BY_PROCESS && !ks_row_is_gone(r) &&
 	    ks_proc_comm(ks_row_get(r, C_PID), buf))
 		ks_row_put_str(r, C_COMM, buf, sizeof(buf));
-	if (st->by == DIO_BY_CGROUP) {
-		const char *path = ks_cgroup_ctrl_path("blkio", ks_row_get(r, C_CGROUP_ID));
-
-		if (path)
-			ks_row_put_str(r, C_CGROUP, path, strlen(path));
-		ks_row_put_container(r, C_CONTAINER, "blkio", ks_row_get(r, C_CGROUP_ID));
-	}
+	if (st->by == DIO_BY_CGROUP)
+		ks_row_put_cgroup(r, C_CGROUP, C_CONTAINER, "blkio", ks_row_get(r, C_CGROUP_ID));
 	name = ks_row_str(r, C_DEVICE, &len);
 	if (len && len < 32 && !memchr(name, '/', len)) {
 		char dev[32];

@@ -727,9 +727,20 @@ int ks_part_init(struct ks_part *p, struct ks_cli *cli, const struct ks_tracer *
 	if (rc != KS_CLI_CONTINUE)
 		goto fail;
 	if (base) {
-		memcpy(o->pids, base->pids, sizeof(o->pids));
-		o->npids = base->npids;
-		o->follow = base->follow;
+		/*
+		 * The common options are the caller's (argv holds the part's
+		 * own only); its output and its -c descriptor are its own
+		 */
+		struct ks_opts mine = *o;
+
+		*o = *base;
+		o->output = mine.output;
+		o->outfile = mine.outfile;
+		o->out_fd = mine.out_fd;
+		o->json = mine.json;
+		o->container = mine.container;
+		o->sink = NULL;
+		o->sink_priv = NULL;
 		if (base->cgroup_fd >= 0) {
 			o->cgroup_fd = fcntl(base->cgroup_fd, F_DUPFD_CLOEXEC, 0);
 			if (o->cgroup_fd < 0) {
@@ -737,26 +748,7 @@ int ks_part_init(struct ks_part *p, struct ks_cli *cli, const struct ks_tracer *
 				rc = KS_EXIT_FAIL;
 				goto fail;
 			}
-			o->cgroup = base->cgroup;
-			o->cgroup_id = base->cgroup_id;
-			o->cgroup_level = base->cgroup_level;
-			o->cgroup_ssid1 = base->cgroup_ssid1;
 		}
-		o->uid_set = base->uid_set;
-		o->uid = base->uid;
-		o->comm = base->comm;
-		o->duration_s = base->duration_s;
-		o->wallclock = base->wallclock;
-		o->verbose = base->verbose;
-		o->btf_path = base->btf_path;
-		o->no_hook = base->no_hook;
-		o->no_precheck = base->no_precheck;
-		o->no_task_storage = base->no_task_storage;
-		o->ringbuf_kb = base->ringbuf_kb;
-		o->flush_ms = base->flush_ms;
-		o->interval_s = base->interval_s;
-		o->count = base->count;
-		o->program = base->program;
 	}
 	rc = cli->setup ? cli->setup(state, o) : 0;
 	if (rc) {

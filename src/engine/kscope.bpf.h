@@ -325,7 +325,7 @@ static __always_inline void *ks_task_slot(void *map, bool create, const void *ze
  * The cgroup that owns a task's CPU time and calls, for rows keyed by
  * cgroup (--by cgroup): its cgroup v2 (also on a hybrid host, where v2
  * holds no controller), or on a host with no cgroup v2 mounted its v1 cpu
- * controller's. Userspace names it with ks_cgroup_task_path().
+ * controller's. Userspace names it with ks_cgroup_ctrl_path(NULL, id).
  */
 static __always_inline __u64 ks_task_cgroup_id(struct task_struct *task)
 {

@@ -475,6 +475,17 @@ void ks_row_put_container(struct ks_row *r, int c, const char *v1_ctrl, uint64_t
 	ks_row_put_str(r, c + 1, rt ? rt : "", rt ? strlen(rt) : 0);
 }
 
+bool ks_row_put_cgroup(struct ks_row *r, int path_col, int ctr_col, const char *v1_ctrl,
+		       uint64_t id)
+{
+	const char *path = ks_cgroup_ctrl_path(v1_ctrl, id);
+
+	if (path)
+		ks_row_put_str(r, path_col, path, strlen(path));
+	ks_row_put_container(r, ctr_col, v1_ctrl, id);
+	return path;
+}
+
 void ks_container_text(struct ks_out *o, const struct ks_row *r)
 {
 	const struct ks_table *t = r->t;

@@ -284,6 +284,13 @@ void ks_table_show_container(struct ks_table *t, int c, bool show);
  * reused). Nothing while they are hidden (no -C: no lookup).
  */
 void ks_row_put_container(struct ks_row *r, int c, const char *v1_ctrl, uint64_t id);
+/*
+ * A row keyed by cgroup `id` (of v1_ctrl's hierarchy, as above): its path
+ * into column path_col, if the cgroup is found (else what it had stays),
+ * and its container into the columns from ctr_col on. False if not found.
+ */
+bool ks_row_put_cgroup(struct ks_row *r, int path_col, int ctr_col, const char *v1_ctrl,
+		       uint64_t id);
 /* The CONTAINER text cell: the id's first 12 characters, or "-" */
 void ks_container_text(struct ks_out *o, const struct ks_row *r);
 

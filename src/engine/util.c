@@ -267,7 +267,7 @@ static const struct ks_container *ctr_lookup(const char *root, const char *v1_ct
 		if (!e->id && !slot)
 			slot = e;
 	}
-	path = v1_ctrl ? ks_cgroup_ctrl_path(v1_ctrl, id) : ks_cgroup2_path(id);
+	path = ks_cgroup_ctrl_path(v1_ctrl, id);
 	if (!path)
 		return NULL;	/* not found (yet): asked again, walked again at most once a second */
 	if (!slot)
@@ -281,7 +281,7 @@ static const struct ks_container *ctr_lookup(const char *root, const char *v1_ct
 
 const struct ks_container *ks_cgroup2_container(uint64_t id)
 {
-	return ctr_lookup(ks_cgroup2_root(), NULL, id);
+	return ctr_lookup(ks_cgroup2_root(), "", id);
 }
 
 bool ks_cgroup_task_v1(void)
@@ -289,23 +289,9 @@ bool ks_cgroup_task_v1(void)
 	return !ks_cgroup2_root() && ks_cgroup_v1_root("cpu");
 }
 
-const char *ks_cgroup_task_path(uint64_t id)
-{
-	return ks_cgroup_task_v1() ? ks_cgroup_ctrl_path("cpu", id) : ks_cgroup2_path(id);
-}
-
 const struct ks_container *ks_cgroup_ctrl_container(const char *v1_ctrl, uint64_t id)
 {
-	const char *root;
-
-	if (!v1_ctrl)
-		v1_ctrl = ks_cgroup_task_v1() ? "cpu" : "";
-	if (!*v1_ctrl)
-		return ks_cgroup2_container(id);
-	root = ks_cgroup_v1_root(v1_ctrl);
-	if (!root)
-		return ks_cgroup2_container(id);	/* the controller is on v2 */
-	return ctr_lookup(root, v1_ctrl, id);
+	return ctr_lookup(ks_cgroup_ctrl_root(v1_ctrl), v1_ctrl, id);
 }
 
 /* Does a mount's option list (comma-separated) hold this word? */
@@ -347,14 +333,30 @@ const char *ks_cgroup_v1_root(const char *ctrl)
 	return NULL;	/* more controllers than kept: not asked for */
 }
 
+/*
+ * The v1 controller whose hierarchy holds a cgroup of this kind (NULL: a
+ * task's, the cpu one without cgroup v2), or "" for cgroup v2
+ */
+static const char *ctrl_of(const char *v1_ctrl)
+{
+	if (!v1_ctrl)
+		v1_ctrl = ks_cgroup_task_v1() ? "cpu" : "";
+	return *v1_ctrl && ks_cgroup_v1_root(v1_ctrl) ? v1_ctrl : "";
+}
+
+const char *ks_cgroup_ctrl_root(const char *v1_ctrl)
+{
+	v1_ctrl = ctrl_of(v1_ctrl);
+	return *v1_ctrl ? ks_cgroup_v1_root(v1_ctrl) : ks_cgroup2_root();
+}
+
 static const char *ctrl_path(const char *v1_ctrl, uint64_t id, bool now_too)
 {
-	const char *root = ks_cgroup_v1_root(v1_ctrl);
+	const char *root = ks_cgroup_ctrl_root(v1_ctrl);
 
-	if (!root) {
-		root = ks_cgroup2_root();
-		if (!root)
-			return NULL;
+	if (!root)
+		return NULL;
+	if (!*ctrl_of(v1_ctrl)) {
 		snprintf(cg_v2.root, sizeof(cg_v2.root), "%s", root);
 		return cg_tree_path(&cg_v2, id, now_too);
 	}

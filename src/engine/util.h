@@ -49,26 +49,25 @@ const char *ks_cgroup_v1_root(const char *ctrl);
 /*
  * ks_cgroup2_path() for the hierarchy that holds a controller: its v1
  * hierarchy where it is mounted on v1 (a hybrid host's blkio, memory),
- * else the v2 one. The path is below that hierarchy's mount point.
+ * else the v2 one. The path is below that hierarchy's mount point. v1_ctrl
+ * NULL: the hierarchy of a task's cgroup in rows keyed by cgroup (cgroup v2,
+ * or the v1 cpu one on a host without v2: ks_task_cgroup_id() in the
+ * kernel); "": cgroup v2.
  */
 const char *ks_cgroup_ctrl_path(const char *v1_ctrl, uint64_t id);
+/* That hierarchy's mount point; NULL if none */
+const char *ks_cgroup_ctrl_root(const char *v1_ctrl);
 /*
  * The same for a rare record that must name its cgroup (an OOM kill): an id
  * not known is looked for at once, whenever the hierarchy was walked last.
  */
 const char *ks_cgroup_ctrl_path_now(const char *v1_ctrl, uint64_t id);
 
-/*
- * The hierarchy of a task's cgroup in rows keyed by cgroup (CPU time,
- * calls, files: ks_task_cgroup_id() in the kernel): cgroup v2 where it is
- * mounted, hybrid hosts included; else (true) the v1 cpu controller's.
- */
+/* A task's cgroup in rows keyed by cgroup is its v1 cpu one: no cgroup v2 is mounted */
 bool ks_cgroup_task_v1(void);
-const char *ks_cgroup_task_path(uint64_t id);
 /*
  * The container whose cgroup this is or is below, as ks_cgroup2_container(),
- * for a cgroup of the hierarchy that holds v1_ctrl (ks_cgroup_ctrl_path();
- * NULL: a task's, ks_cgroup_task_path(); "" the v2 one). Cached per
+ * for a cgroup of v1_ctrl's hierarchy (as ks_cgroup_ctrl_path()). Cached per
  * (hierarchy, id).
  */
 const struct ks_container *ks_cgroup_ctrl_container(const char *v1_ctrl, uint64_t id);

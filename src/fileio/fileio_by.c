@@ -61,13 +61,9 @@ static void text_wavg(struct ks_out *o, const struct ks_row *r)
 static void row_prepare(struct ks_row *r)
 {
 	char comm[KS_COMM_LEN];
-	const char *path;
 
 	if (by_cgroup(ks_row_table(r))) {
-		path = ks_cgroup_task_path(ks_row_get(r, C_CGROUP_ID));
-		if (path)
-			ks_row_put_str(r, C_CGROUP, path, strlen(path));
-		ks_row_put_container(r, C_CONTAINER, NULL, ks_row_get(r, C_CGROUP_ID));
+		ks_row_put_cgroup(r, C_CGROUP, C_CONTAINER, NULL, ks_row_get(r, C_CGROUP_ID));
 		return;
 	}
 	if (!ks_row_is_gone(r) && ks_proc_comm(ks_row_get(r, C_PID), comm))

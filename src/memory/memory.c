@@ -109,13 +109,8 @@ static void row_prepare(struct ks_row *r)
 
 	if (st->by != MEM_BY_CGROUP && !ks_row_is_gone(r) && ks_proc_comm(id, buf))
 		ks_row_put_str(r, C_COMM, buf, sizeof(buf));
-	if (st->by == MEM_BY_CGROUP) {
-		const char *path = ks_cgroup_ctrl_path("memory", ks_row_get(r, C_CGROUP_ID));
-
-		if (path)
-			ks_row_put_str(r, C_CGROUP, path, strlen(path));
-		ks_row_put_container(r, C_CONTAINER, "memory", ks_row_get(r, C_CGROUP_ID));
-	}
+	if (st->by == MEM_BY_CGROUP)
+		ks_row_put_cgroup(r, C_CGROUP, C_CONTAINER, "memory", ks_row_get(r, C_CGROUP_ID));
 }
 
 static void ext_merge(void *dst, const void *src)

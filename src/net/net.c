@@ -236,15 +236,13 @@ static const struct ks_table_desc net_table = {
 static void cgroup_prepare(struct ks_row *g)
 {
 	uint64_t id = ks_row_get(g, C_CGROUP);
-	const char *path = ks_cgroup2_path(id);
 	char buf[24];
 
-	if (!path) {
+	/* a socket's cgroup is a v2 one */
+	if (!ks_row_put_cgroup(g, C_CGROUP_PATH, C_CONTAINER, "", id)) {
 		snprintf(buf, sizeof(buf), "%" PRIu64, id);
-		path = buf;
+		ks_row_put_str(g, C_CGROUP_PATH, buf, strlen(buf));
 	}
-	ks_row_put_str(g, C_CGROUP_PATH, path, strlen(path));
-	ks_row_put_container(g, C_CONTAINER, "", id);	/* a socket's cgroup is a v2 one */
 }
 
 static const int by_pid[] = { C_PID, -1 }, by_cgroup[] = { C_CGROUP, -1 };

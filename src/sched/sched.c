@@ -175,15 +175,12 @@ static bool task_active(const struct ks_row *r)
 static void cgroup_prepare(struct ks_row *r)
 {
 	uint64_t id = ks_row_get(r, C_CGROUP_ID);
-	const char *path = ks_cgroup_task_path(id);
 	char buf[24];
 
-	if (!path) {
+	if (!ks_row_put_cgroup(r, C_CGROUP, C_CONTAINER, NULL, id)) {
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)id);
-		path = buf;
+		ks_row_put_str(r, C_CGROUP, buf, strlen(buf));
 	}
-	ks_row_put_str(r, C_CGROUP, path, strlen(path));
-	ks_row_put_container(r, C_CONTAINER, NULL, id);
 }
 
 /* A process its leader did not name this period: by its name in /proc */

@@ -183,13 +183,8 @@ static void row_prepare(struct ks_row *r)
 	if (st->by == SEC_BY_PROCESS && !ks_row_is_gone(r) &&
 	    ks_proc_comm(ks_row_get(r, C_PID), buf))
 		ks_row_put_str(r, C_COMM, buf, sizeof(buf));
-	if (st->by == SEC_BY_CGROUP) {
-		const char *path = ks_cgroup_task_path(ks_row_get(r, C_CGROUP_ID));
-
-		if (path)
-			ks_row_put_str(r, C_CGROUP, path, strlen(path));
-		ks_row_put_container(r, C_CONTAINER, NULL, ks_row_get(r, C_CGROUP_ID));
-	}
+	if (st->by == SEC_BY_CGROUP)
+		ks_row_put_cgroup(r, C_CGROUP, C_CONTAINER, NULL, ks_row_get(r, C_CGROUP_ID));
 }
 
 static const struct ks_col sec_cols[NCOLS] = {

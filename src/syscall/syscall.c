@@ -81,14 +81,10 @@ static void row_prepare(struct ks_row *r)
 	const struct sys_key *k = ks_row_key(r);
 	char comm[KS_COMM_LEN] = "";
 	uint32_t pid = k->owner;
-	const char *path;
 	size_t len;
 
 	if (st->by == SYS_BY_CGROUP) {
-		path = ks_cgroup_task_path(k->owner);
-		if (path)
-			ks_row_put_str(r, C_CGROUP, path, strlen(path));
-		ks_row_put_container(r, C_CONTAINER, NULL, k->owner);
+		ks_row_put_cgroup(r, C_CGROUP, C_CONTAINER, NULL, k->owner);
 		return;
 	}
 	if (st->by != SYS_BY_PROCESS || ks_row_is_gone(r))
@@ -137,7 +133,6 @@ static const struct ks_table_desc sys_table = {
 	.ext_size = sizeof(struct ks_errnos),
 	.ext_new_period = ks_errnos_new_period,
 	.ext_free = ks_errnos_free,
-	.ext_merge = ks_errnos_merge,	/* rows grouped (per container): errnos summed */
 	.prepare = row_prepare,
 };
 
