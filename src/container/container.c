@@ -60,7 +60,7 @@ struct ctr_key {
 };
 
 enum {
-	C_ID, C_SHORT, C_RUNTIME, C_NAME, C_POD, C_QOS, C_CGROUP,
+	C_ID, C_RUNTIME, C_NAME, C_POD, C_QOS, C_CGROUP,
 	C_CPU, C_RUNQ,
 	C_SYSCALLS, C_SYSERR,
 	C_FREAD, C_FWRITE,
@@ -83,6 +83,7 @@ struct ctr_acc {
 	bool existed;             /* there when tracing began: its first process was not seen */
 };
 
+/* Its CONTAINER cell: the id's first 12 characters, as docker ps shows them */
 static void short_text(struct ks_out *o, const struct ks_row *r)
 {
 	const struct ctr_key *k = ks_row_key(r);
@@ -99,10 +100,9 @@ static void short_text(struct ks_out *o, const struct ks_row *r)
 #define LABEL_J (KS_COL_LABEL | KS_COL_TEXT_HIDE)
 
 static const struct ks_col ctr_cols[NCOLS] = {
-	[C_ID] = { "container", "", KS_COL_STR, KS_COL_TEXT_HIDE | KS_COL_NULL, 0, .size = KS_CTR_ID_LEN + 1,
+	[C_ID] = { "container", "CONTAINER", KS_COL_STR, KS_COL_NULL | KS_COL_LEFT, 14,
+		   .size = KS_CTR_ID_LEN + 1, .text = short_text,
 		   .help = "the container's id (64 hex); null for the host" },
-	[C_SHORT] = { "", "CONTAINER", KS_COL_CUSTOM, KS_COL_JSON_HIDE | KS_COL_LEFT, 14,
-		      .text = short_text },
 	[C_RUNTIME] = { "runtime", "RUNTIME", KS_COL_STR, 0, 10, .size = 16 },
 	[C_NAME] = { "name", "NAME", KS_COL_STR, KS_COL_NULL, 16, .size = 256,
 		     .help = "its name, where a file says it: docker's config.v2.json, the "
@@ -167,9 +167,8 @@ static const struct ks_table_desc ctr_table = {
 
 /* ---- the areas ------------------------------------------------------------------- */
 
-#define FOLD_ADD  0
-#define FOLD_MAX  1               /* the disk latency's maximum */
-#define FOLD_SET  2               /* a gauge: the memory usage */
+#define FOLD_ADD  0               /* a count: the period's amount added */
+#define FOLD_SET  1               /* a gauge: the memory usage */
 
 struct fold {
 	const char *src;          /* the part's column */
@@ -291,7 +290,7 @@ struct ctr_state {
 	bool interval_mode;
 };
 
-static struct ctr_state *the_state;	/* for the fold sink and nftw */
+static struct ctr_state *the_state;	/* for nftw's callback */
 
 /* The hierarchy id (/proc/self/cgroup's first field) of a v1 controller; 0: v2 */
 static int hierarchy_of(const char *v1_ctrl)
@@ -302,7 +301,7 @@ static int hierarchy_of(const char *v1_ctrl)
 
 	if (!v1_ctrl)
 		v1_ctrl = ks_cgroup_task_v1() ? "cpu" : "";	/* a task's */
-	if (!*v1_ctrl || !ks_cgroup_v1_root(v1_ctrl))
+	if (ks_cgroup_ctrl_root(v1_ctrl) == ks_cgroup2_root())
 		return 0;
 	f = fopen("/proc/self/cgroup", "re");
 	if (!f)
@@ -513,17 +512,22 @@ static void put_ns(struct ks_row *r, struct ctr_acc *a, uint32_t pid, const uint
 			ks_row_put(r, C_MNTNS + i, v);
 		}
 	}
-	(void)r;
 }
 
-/* The mount point of an area's hierarchy */
-static const char *area_root(int area)
+/* A process in a cgroup (root: its hierarchy's mount point, path below it); 0 if none now */
+static uint32_t a_pid_of(const char *root, const char *path, size_t len)
 {
-	const char *ctrl = areas[area].v1_ctrl;
+	char file[4352], buf[32];
+	bool got;
+	FILE *f;
 
-	if (!ctrl)
-		ctrl = ks_cgroup_task_v1() ? "cpu" : "";
-	return *ctrl && ks_cgroup_v1_root(ctrl) ? ks_cgroup_v1_root(ctrl) : ks_cgroup2_root();
+	snprintf(file, sizeof(file), "%s%.*s/cgroup.procs", root, (int)len, path);
+	f = fopen(file, "re");
+	if (!f)
+		return 0;
+	got = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	return got ? strtoul(buf, NULL, 10) : 0;
 }
 
 /*
@@ -549,22 +553,13 @@ static uint64_t host_mntns(void)
  */
 static int ns_key(const char *root, const char *path, struct ctr_key *k, uint32_t *pid)
 {
-	char file[4352], buf[32];
 	uint64_t ns;
-	FILE *f;
-	bool got;
 
 	if (!root || !strcmp(path, "/"))
 		return 0;
-	snprintf(file, sizeof(file), "%s%s/cgroup.procs", root, path);
-	f = fopen(file, "re");
-	if (!f)
+	*pid = a_pid_of(root, path, strlen(path));
+	if (!*pid)
 		return -1;
-	got = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (!got)
-		return -1;
-	*pid = strtoul(buf, NULL, 10);
 	ns = ns_inode(*pid, "mnt");
 	if (!ns)
 		return -1;
@@ -592,9 +587,7 @@ static struct ks_row *row_of_cgroup(struct ctr_state *st, int area, uint64_t id)
 
 	if (k)
 		return ctr_row(st, &k->key, NULL, NULL);
-	path = areas[area].v1_ctrl ? (*areas[area].v1_ctrl ?
-				      ks_cgroup_ctrl_path(areas[area].v1_ctrl, id) :
-				      ks_cgroup2_path(id)) : ks_cgroup_task_path(id);
+	path = ks_cgroup_ctrl_path(areas[area].v1_ctrl, id);
 	memset(&kn, 0, sizeof(kn));
 	if (!path) {
 		kn.key.runtime = RT_UNKNOWN;
@@ -605,7 +598,7 @@ static struct ks_row *row_of_cgroup(struct ctr_state *st, int area, uint64_t id)
 		kn.key = key_of(c);
 		return ctr_row(st, &kn.key, c, path);
 	}
-	ns = ns_key(area_root(area), path, &kn.key, &pid);
+	ns = ns_key(ks_cgroup_ctrl_root(areas[area].v1_ctrl), path, &kn.key, &pid);
 	if (ns >= 0) {	/* known for good: a cgroup's processes do not change namespaces */
 		kn.hierarchy = st->hierarchy[area];
 		kn.id = id;
@@ -633,12 +626,6 @@ static int area_of_table(const struct ks_table *t)
 		if (!strcmp(type, areas[i].table))
 			return i;
 	return -1;
-}
-
-static void fold_begin(struct ks_sink *s, const struct ks_table *t)
-{
-	(void)s;
-	(void)t;
 }
 
 static void fold_row(struct ks_sink *s, const struct ks_table *t, const struct ks_row *r)
@@ -677,35 +664,20 @@ static void fold_row(struct ks_sink *s, const struct ks_table *t, const struct k
 		areas[area].custom(src, r, a);
 }
 
-static void fold_end(struct ks_sink *s, const struct ks_table *t, size_t not_shown)
-{
-	(void)s;
-	(void)t;
-	(void)not_shown;
-}
-
-static const struct ks_sink_ops fold_sink = { fold_begin, fold_row, fold_end };
+static const struct ks_sink_ops fold_sink = { .row = fold_row };
 
 /* ---- containers that exist: the walk, namespaces --------------------------------- */
 
 /* The namespaces of a container found without its first process: any of its processes' */
 static void find_ns(struct ks_row *r, struct ctr_acc *a)
 {
-	char path[512], buf[32];
 	size_t len;
 	const char *cg = ks_row_str(r, C_CGROUP, &len);
-	FILE *f;
+	uint32_t pid;
 
 	a->ns_tried = true;
-	if (!len || !ks_cgroup2_root())
-		return;
-	snprintf(path, sizeof(path), "%s%.*s/cgroup.procs", ks_cgroup2_root(), (int)len, cg);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(buf, sizeof(buf), f))
-		put_ns(r, a, strtoul(buf, NULL, 10), NULL);
-	fclose(f);
+	if (len && ks_cgroup2_root() && (pid = a_pid_of(ks_cgroup2_root(), cg, len)))
+		put_ns(r, a, pid, NULL);
 }
 
 static int walk_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -821,8 +793,9 @@ static void put_totals(struct ctr_state *st)
 		if (!a->ns_tried)
 			find_ns(r, a);
 		for (int c = C_CPU; c <= C_DENIED; c++) {
-			if (c == C_DLAT + 2 || c == C_DLAT + 3 || c == C_DLAT + 4 || c == C_DLAT + 6)
-				continue;	/* derived, and the histogram below */
+			if (ctr_cols[c].kind == KS_COL_HIST ||
+			    (ctr_cols[c].flags & (KS_COL_MEAN | KS_COL_QUANTILE)))
+				continue;	/* the histogram below, and what is derived from it */
 			if (c == C_RSS && !a->rss_seen)
 				continue;
 			ks_row_put(r, c, a->v[c]);
@@ -844,13 +817,6 @@ static int container_report(void *state, struct ks_out *o, unsigned flags)
 	return 0;
 }
 
-static int container_finish(void *state, struct ks_out *o)
-{
-	(void)state;
-	(void)o;
-	return 0;
-}
-
 static const struct ks_probe container_probes[] = {
 	{ "cgroup-mkdir", { KS_PROG(container_bpf, ctr_mkdir_btf),
 			    KS_PROG(container_bpf, ctr_mkdir_raw),
@@ -869,7 +835,6 @@ const struct ks_tracer container_tracer = {
 	.start = container_start,
 	.event = container_event,
 	.report = container_report,
-	.finish = container_finish,
 };
 
 /* ---- the command ------------------------------------------------------------------ */
