@@ -103,14 +103,6 @@ struct fio_stat_key {
 };
 
 /*
- * Cumulative I/O of one process on one open file (stats map). Created at
- * the first call. A close(2) with no call in flight on the file sends it
- * to userspace whole (FIO_EV_CLOSE) and deletes it. Otherwise userspace
- * collects it about once a second and deletes it once it is final: closed
- * (no (pid, fd) entry in fds holds its id any more) or its process gone, no
- * call in flight, and unchanged since the previous collection.
- */
-/*
  * The sums of an owner's read, write and fsync calls, first in struct
  * fio_stat (per open file) and struct fio_owner_stat (per process or
  * cgroup): one counting function adds a call to either (fio_counts)
@@ -130,6 +122,14 @@ struct fio_counts {
 	FIO_COUNTERS
 };
 
+/*
+ * Cumulative I/O of one process on one open file (stats map). Created at
+ * the first call. A close(2) with no call in flight on the file sends it
+ * to userspace whole (FIO_EV_CLOSE) and deletes it. Otherwise userspace
+ * collects it about once a second and deletes it once it is final: closed
+ * (no (pid, fd) entry in fds holds its id any more) or its process gone, no
+ * call in flight, and unchanged since the previous collection.
+ */
 struct fio_stat {
 	FIO_COUNTERS
 	__u64 id;

@@ -427,7 +427,6 @@ static __always_inline void enter_op(struct sec_task *s, __u8 op)
 	}
 }
 
-/* A watched syscall's entry (its tracepoint's record: the number and the arguments) */
 /*
  * A call's slot from its arguments (s->args, set): the rest cleared, the
  * credentials before (old: known; else left unknown), the user memory the
@@ -450,6 +449,7 @@ static __always_inline void call_begin(struct sec_task *s, long id, __u8 op, boo
 	enter_op(s, op);
 }
 
+/* A watched syscall's entry (its tracepoint's record: the number and the arguments) */
 static __always_inline void on_sys_enter(long id, const __u64 *args)
 {
 	__u8 op = op_of(id);
