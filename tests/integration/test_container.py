@@ -36,24 +36,10 @@ from conftest import WORKLOADS, cgroup2_mount, cgroup_id_of, check_usage_error, 
 
 @pytest.fixture
 def docker_cgroup():
-    """A cgroup v2 directory named as docker (systemd driver) names a container's."""
-    root = cgroup2_mount()
-    ctr_id = secrets.token_hex(32)
-    parent = os.path.join(root, "system.slice")
-    made_parent = not os.path.isdir(parent)
-    if made_parent:
-        os.mkdir(parent)
-    path = os.path.join(parent, f"docker-{ctr_id}.scope")
-    os.mkdir(path)
-    yield ctr_id, path
-    for _ in range(500):
-        try:
-            os.rmdir(path)
-            break
-        except OSError:
-            time.sleep(0.01)
-    if made_parent:
-        os.rmdir(parent)
+    """A cgroup v2 directory named as docker (systemd driver) names a container's
+    (FakeContainer's, below: its cgroups, with no process yet): (id, path)."""
+    with fake_container() as c:
+        yield c.id, c.v2
 
 
 def joined(cg, *argv):

@@ -8,23 +8,13 @@ here with KSCOPE_DOCKER_ROOT and KSCOPE_POD_LOGS (as a host that moved them
 would), so that the host's own are never written.
 """
 import json
-import os
 import secrets
-import shutil
-import time
 
-from conftest import cgroup2_mount
-from test_container import rows_by_container
+from test_container import fake_container, rows_by_container
 
 
 def test_container_names(kscope, tmp_path):
-    root = cgroup2_mount()
-    made = not os.path.isdir(os.path.join(root, "system.slice"))
-    if made:
-        os.mkdir(os.path.join(root, "system.slice"))
     web, pod, anon = (secrets.token_hex(32) for _ in range(3))
-    dirs = [os.path.join(root, "system.slice", f"{r}-{i}.scope")
-            for r, i in (("docker", web), ("cri-containerd", pod), ("docker", anon))]
     docker = tmp_path / "docker"
     (docker / "containers" / web).mkdir(parents=True)
     (docker / "containers" / web / "config.v2.json").write_text(json.dumps(
@@ -33,24 +23,11 @@ def test_container_names(kscope, tmp_path):
     logs = tmp_path / "pods"
     logs.mkdir()
     (logs / f"shop-7d9f_prod_nginx-{pod}.log").symlink_to("/dev/null")
-    try:
-        for d in dirs:
-            os.mkdir(d)
+    with fake_container(rel=f"/system.slice/docker-{web}.scope"), \
+            fake_container(rel=f"/system.slice/cri-containerd-{pod}.scope"), \
+            fake_container(rel=f"/system.slice/docker-{anon}.scope"):
         res = kscope.command("container").run(
             ["-d", "1"], env={"KSCOPE_DOCKER_ROOT": str(docker), "KSCOPE_POD_LOGS": str(logs)})
-    finally:
-        for d in dirs:
-            for _ in range(100):
-                try:
-                    os.rmdir(d)
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.01)
-        if made:
-            os.rmdir(os.path.join(root, "system.slice"))
-        shutil.rmtree(docker)
     assert res.rc == 0, res
     rows = rows_by_container(res)
     assert (rows[web]["name"], rows[web]["runtime"]) == ("web-1", "docker"), rows[web]

@@ -697,19 +697,8 @@ def gated_rw(bg, d, path, prefix=(), exe=None, k=5, size=100):
 
 
 def run_filtered(fio, args, procs):
-    """kscope fileio ARGS while the gated workloads run to their end: their rows."""
-    tracer = fio.start(["--top", *args])
-    try:
-        for p, info, go in procs:
-            with open(go, "w"):
-                pass
-        for p, info, go in procs:
-            assert p.wait(TIMEOUT) == 0, "fileio_rw failed"
-    finally:
-        res = tracer.stop()
-    assert res.rc == 0, res
-    check_stderr(res.stderr, tracer=True)
-    return check_rows(res.events)
+    """kscope fileio --top ARGS while the gated workloads run to their end: their rows."""
+    return check_rows(run_owners(fio, ["--top", *args], procs).events)
 
 
 def test_filter_pid(bg, fio):
