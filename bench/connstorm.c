@@ -91,27 +91,6 @@ static void usage(void)
 	exit(2);
 }
 
-/* A network namespace of our own, with its loopback up */
-static void own_netns(void)
-{
-	struct ifreq ifr;
-	int fd;
-
-	if (unshare(CLONE_NEWNET))
-		die("unshare(CLONE_NEWNET)");
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0)
-		die("socket");
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
-		die("SIOCGIFFLAGS lo");
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr))
-		die("SIOCSIFFLAGS lo");
-	close(fd);
-}
-
 static int listen_on(int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
@@ -314,7 +293,7 @@ int main(int argc, char **argv)
 
 	pin_cpu(cpu);
 	if (!keep_netns)
-		own_netns();
+		own_netns(0);
 	if (stat("/proc/self/ns/net", &ns))
 		die("stat /proc/self/ns/net");
 	port = 10000 + getpid() % 20000;

@@ -127,27 +127,6 @@ static void cleanup(void)
 		unlink(path);
 }
 
-/* A UTS and a network namespace of our own, with the loopback up */
-static void own_namespaces(void)
-{
-	struct ifreq ifr;
-	int fd;
-
-	if (unshare(CLONE_NEWUTS | CLONE_NEWNET))
-		die("unshare(CLONE_NEWUTS | CLONE_NEWNET)");
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0)
-		die("socket");
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
-		die("SIOCGIFFLAGS lo");
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr))
-		die("SIOCSIFFLAGS lo");
-	close(fd);
-}
-
 /* A connected pair of TCP sockets on 127.0.0.1 (the listener closed), TCP_NODELAY */
 static void tcp_pair(int sock[2])
 {
@@ -355,7 +334,7 @@ int main(int argc, char **argv)
 		die("stat /proc/self/ns/mnt");
 
 	pin_cpu(cpu);
-	own_namespaces();
+	own_netns(CLONE_NEWUTS);
 	tcp_pair(m.sock);
 	snprintf(path, sizeof(path), "%s/mixstorm.%d", dir, (int)getpid());
 	m.fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
