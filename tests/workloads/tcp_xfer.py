@@ -312,6 +312,10 @@ def reset(out, host, n):
 
 
 def storm(out, sync, k):
+    """K exchanges on loopback; "retrans": the segments this netns retransmitted
+    meanwhile (a slow guest's tail loss probe is one: the test runs it alone in a
+    netns of its own, so they are all its own)."""
+    retrans = snmp("Tcp")["RetransSegs"]
     ls, port = listener("127.0.0.1", backlog=16)
 
     def server():
@@ -335,7 +339,8 @@ def storm(out, sync, k):
     t.join(TIMEOUT)
     ls.close()
     wait_port_free(port)
-    write_json(out, {"pid": os.getpid(), "port": port, "lports": lports})
+    write_json(out, {"pid": os.getpid(), "port": port, "lports": lports,
+                     "retrans": snmp("Tcp")["RetransSegs"] - retrans})
     write_json(os.path.join(sync, "done"), {})
 
 
@@ -364,12 +369,16 @@ def udp_send(out, host, port, k):
     write_json(out, {"pid": os.getpid(), "comm": comm(), "sent": k})
 
 
-def udp_snmp():
-    """The Udp: counters of this netns: {name: value}."""
+def snmp(proto="Udp"):
+    """The PROTO: counters of this netns (/proc/net/snmp): {name: value}."""
     with open("/proc/self/net/snmp") as f:
         names, values = [line.split()[1:] for line in f.read().splitlines()
-                         if line.startswith("Udp:")]
+                         if line.startswith(proto + ":")]
     return dict(zip(names, map(int, values)))
+
+
+def udp_snmp():
+    return snmp("Udp")
 
 
 def udp_overflow(out, host, n, size):
