@@ -33,10 +33,12 @@ int cmd_memory(int argc, char **argv);
 int cmd_security(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_container(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 
 /* Commands that run as parts of kscope container's session (cli.h: KS_COMMAND) */
 struct ks_part;
 struct ks_opts;
+int part_proc(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);
 int part_sched(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);
 int part_syscall(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);
 int part_fileio(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);

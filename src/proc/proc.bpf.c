@@ -27,6 +27,75 @@ struct {
 	__type(value, struct exec_buf);
 } exec_scratch SEC(".maps");
 
+/* ---- --summary: counts per command name ----------------------------------- */
+
+/*
+ * Set before load: 0 streams records (one per event); --summary sets the
+ * events counted (1 << PROC_EV_*), and no handler reserves ring space then.
+ */
+const volatile __u32 count_events = 0;
+
+#define COUNTS(type) (count_events & (1u << (type)))
+
+/* Userspace sizes it (PROC_SUMMARY_MAX; 1 without --summary) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, PROC_SUMMARY_MAX);
+	__type(key, struct proc_comm_key);
+	__type(value, struct proc_comm_stat);
+} comm_stats SEC(".maps");
+
+/* What comm_stats had no room for (full: -E2BIG; or no memory) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct proc_comm_stat);
+} comm_other SEC(".maps");
+
+/* One more of counter i for this name: in its entry, made if new, else in comm_other */
+static __always_inline void count_comm(const struct proc_comm_key *k, __u32 i)
+{
+	struct proc_comm_stat *v = bpf_map_lookup_elem(&comm_stats, k);
+	__u32 zero = 0;
+
+	if (!v) {
+		struct proc_comm_stat init = {};
+
+		/* made here, or by a program on another CPU meanwhile: either will do */
+		bpf_map_update_elem(&comm_stats, k, &init, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&comm_stats, k);
+	}
+	if (!v)
+		v = bpf_map_lookup_elem(&comm_other, &zero);
+	if (!v) {
+		ks_lost_inc(KS_LOST_MAPFULL);	/* never: an array's entry is always there */
+		return;
+	}
+	if (i < PROC_N_MAX)
+		__sync_fetch_and_add(&v->n[i], 1);
+}
+
+/*
+ * A process's name: its thread-group leader's (what ps shows), so that a
+ * thread that named itself (pthread_setname_np) does not split its process's
+ * counts. Zeroed first: the kernel may leave bytes of an older name after
+ * the NUL, and the key is all 16 bytes.
+ */
+static __always_inline void leader_comm(struct task_struct *task, struct proc_comm_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	BPF_CORE_READ_STR_INTO(&k->comm, task, group_leader, comm);
+}
+
+/* ... and the current task's own (the new name, at exec) */
+static __always_inline void current_comm(struct proc_comm_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	bpf_get_current_comm(k->comm, sizeof(k->comm));
+}
+
 /* ---- fork ---------------------------------------------------------------- */
 
 static __always_inline int handle_fork(__u32 child_tgid, __u32 child_tid)
@@ -37,6 +106,15 @@ static __always_inline int handle_fork(__u32 child_tgid, __u32 child_tid)
 	ks_follow_fork(parent_tgid, child_tgid);
 	if (!ks_wanted())
 		return 0;
+	if (count_events) {
+		struct proc_comm_key k;
+
+		if (COUNTS(PROC_EV_FORK) && child_tgid == child_tid) {
+			leader_comm((struct task_struct *)bpf_get_current_task(), &k);
+			count_comm(&k, PROC_N_FORKS);
+		}
+		return 0;
+	}
 	e = ks_reserve(sizeof(*e));
 	if (!e)
 		return 0;
@@ -154,6 +232,15 @@ static __always_inline int handle_exec(const char *filename, __u32 old_tid)
 
 	if (!ks_wanted())
 		return 0;
+	if (count_events) {
+		struct proc_comm_key k;
+
+		if (COUNTS(PROC_EV_EXEC)) {
+			current_comm(&k);
+			count_comm(&k, PROC_N_EXECS);
+		}
+		return 0;
+	}
 	b = exec_begin(0, old_tid, filename, false, &off);
 	if (!b)
 		return 0;
@@ -244,6 +331,13 @@ static __always_inline int exec_exit(long ret)
 	bpf_map_delete_elem(&exec_pending, &tid);
 	if (ret >= 0)
 		return 0;	/* reported by sched_process_exec */
+	if (count_events) {
+		struct proc_comm_key k;
+
+		current_comm(&k);	/* the caller's: a failed exec changes nothing */
+		count_comm(&k, PROC_N_EXEC_FAILED);
+		return 0;
+	}
 	b = exec_begin(ret, tid, (const char *)filename, true, &off);
 	if (!b)
 		return 0;
@@ -304,16 +398,70 @@ static __always_inline __s64 mm_rss_pages(struct mm_struct *mm)
 	       ks_mm_counter(mm, KS_MM_SHMEM);
 }
 
-static __always_inline int handle_exit(struct task_struct *task)
+/*
+ * --summary counts a process's exit once. On the tracepoints, whether the
+ * group is dead is read from signal->live, which every thread decrements
+ * before its hook runs: threads exiting together (exit_group) can all see
+ * it at 0. The first of them to claim the process here counts it. The key
+ * is the process and its start, so a reused pid is another; an LRU hash,
+ * since a claim is needed only while the process's threads exit.
+ */
+#define EEXIST 17	/* uapi asm-generic/errno-base.h: BPF programs have no errno.h */
+
+struct exit_claim_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start_ns;	/* the group leader's start_time */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);	/* 1 without --summary */
+	__type(key, struct exit_claim_key);
+	__type(value, __u8);
+} exit_claims SEC(".maps");
+
+static __always_inline bool exit_claim(struct task_struct *task, __u32 tgid)
+{
+	struct exit_claim_key k = {
+		.tgid = tgid,
+		.start_ns = BPF_CORE_READ(task, group_leader, start_time),
+	};
+	__u8 one = 1;
+
+	return bpf_map_update_elem(&exit_claims, &k, &one, BPF_NOEXIST) != -EEXIST;
+}
+
+static __always_inline void count_exit(struct task_struct *task, __u32 tgid, bool exact)
+{
+	struct proc_comm_key k;
+
+	if (!exact && !exit_claim(task, tgid))
+		return;	/* another thread of it counted it */
+	leader_comm(task, &k);
+	count_comm(&k, proc_exit_class(BPF_CORE_READ(task, exit_code)));
+}
+
+/*
+ * group_dead: what the kernel passed taskstats_exit() (exact: this is the
+ * last thread), or -1 on the tracepoints (read from signal->live)
+ */
+static __always_inline int handle_exit(struct task_struct *task, int group_dead_arg)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
-	bool group_dead = ks_group_dead(task);
+	bool exact = group_dead_arg >= 0;
+	bool group_dead = exact ? group_dead_arg : ks_group_dead(task);
 	struct proc_exit_event *e;
 	struct mm_struct *mm;
 	__u64 maxrss, rss, shift = ks_cfg.page_shift;
 
 	if (!ks_wanted())
 		goto out;
+	if (count_events) {
+		if (COUNTS(PROC_EV_EXIT) && group_dead)
+			count_exit(task, tgid, exact);
+		goto out;
+	}
 	e = ks_reserve(sizeof(*e));
 	if (!e)
 		goto out;
@@ -362,29 +510,29 @@ out:
 SEC("fentry/taskstats_exit")
 int BPF_PROG(handle_exit_fentry, struct task_struct *tsk, int group_dead)
 {
-	return handle_exit(tsk);
+	return handle_exit(tsk, !!group_dead);
 }
 
 SEC("kprobe/taskstats_exit")
-int BPF_KPROBE(handle_exit_kprobe, struct task_struct *tsk)
+int BPF_KPROBE(handle_exit_kprobe, struct task_struct *tsk, int group_dead)
 {
-	return handle_exit(tsk);
+	return handle_exit(tsk, !!group_dead);
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit_btf, struct task_struct *p)
 {
-	return handle_exit(p);
+	return handle_exit(p, -1);
 }
 
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(handle_exit_raw, struct task_struct *p)
 {
-	return handle_exit(p);
+	return handle_exit(p, -1);
 }
 
 SEC("tracepoint/sched/sched_process_exit")
 int handle_exit_tp(void *ctx)
 {
-	return handle_exit((struct task_struct *)bpf_get_current_task());
+	return handle_exit((struct task_struct *)bpf_get_current_task(), -1);
 }

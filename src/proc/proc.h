@@ -60,6 +60,49 @@ struct proc_exit_event {
 };
 _Static_assert(sizeof(struct proc_exit_event) == 104, "proc_exit_event layout");
 
+/*
+ * --summary: counts per command name, aggregated in the kernel (no record
+ * per event). The kernel keeps them in a hash map keyed by the name (16
+ * bytes, zero-padded), at most PROC_SUMMARY_MAX names; what a full map has
+ * no entry for is counted in a one-entry array instead, shown as the name
+ * PROC_OTHER_COMM: every event is counted once, and the sums stay exact.
+ */
+#define PROC_SUMMARY_MAX 10240
+#define PROC_OTHER_COMM  "(other)"
+
+/* The counters of one name, in struct proc_comm_stat.n[] */
+enum proc_count {
+	PROC_N_FORKS = 0,       /* processes forked (not threads), under the forking process's name */
+	PROC_N_EXECS = 1,       /* execs that succeeded, under the new name */
+	PROC_N_EXEC_FAILED = 2, /* -x: execs that failed, under the caller's name */
+	PROC_N_EXIT_OK = 3,     /* processes that exited with code 0 ... */
+	PROC_N_EXIT_ERROR = 4,  /* ... with another code ... */
+	PROC_N_KILLED = 5,      /* ... or were terminated by a signal */
+	PROC_N_MAX = 6,
+};
+
+struct proc_comm_key {
+	char comm[KS_COMM_LEN];
+};
+_Static_assert(sizeof(struct proc_comm_key) == 16, "proc_comm_key layout");
+
+struct proc_comm_stat {
+	__u64 n[PROC_N_MAX];    /* enum proc_count; cumulative, never reset */
+};
+_Static_assert(sizeof(struct proc_comm_stat) == 48, "proc_comm_stat layout");
+
+/*
+ * How a process ended, from its raw exit code (status << 8 | core 0x80 |
+ * signal, as task->exit_code and wait(2) have it): PROC_N_EXIT_OK,
+ * PROC_N_EXIT_ERROR or PROC_N_KILLED. Shared by both sides.
+ */
+static inline __u32 proc_exit_class(__u32 exit_code)
+{
+	if (exit_code & 0x7f)
+		return PROC_N_KILLED;
+	return (exit_code >> 8) & 0xff ? PROC_N_EXIT_ERROR : PROC_N_EXIT_OK;
+}
+
 #ifndef __BPF__
 #include <stdbool.h>
 #include <stddef.h>
@@ -88,6 +131,26 @@ struct proc_tree *proc_tree_new(void);
 void proc_tree_free(struct proc_tree *t);
 int proc_tree_add(struct proc_tree *t, const void *data, size_t size);
 void proc_tree_print(struct proc_tree *t, struct ks_out *o);
+
+/* proc_summary.c, --summary: the proc_stat table, one row per command name */
+struct ks_table;
+enum proc_stat_col {
+	PROC_C_COMM, PROC_C_FORKS, PROC_C_EXECS, PROC_C_EXEC_FAILED, PROC_C_EXITS,
+	PROC_C_EXIT_OK, PROC_C_EXIT_ERROR, PROC_C_KILLED, PROC_NCOLS
+};
+struct ks_table *proc_stat_table_new(void);
+/*
+ * One name's cumulative counters into its row (comm NULL: those counted
+ * under PROC_OTHER_COMM); 0 or -ENOMEM
+ */
+int proc_stat_put(struct ks_table *t, const char *comm, const struct proc_comm_stat *v);
+/* Every name of the kernel's map (fd), and the (other) array's entry (other_fd) */
+int proc_stat_collect(struct ks_table *t, int fd, int other_fd);
+/*
+ * The names the kernel's map holds: KSCOPE_PROC_SUMMARY_MAX's value s (a
+ * test knob: 1..PROC_SUMMARY_MAX), PROC_SUMMARY_MAX when s is NULL; -EINVAL
+ */
+long proc_summary_max(const char *s);
 #endif
 
 #endif /* KSCOPE_PROC_H */

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for kscope proc: event checks, printing (src/proc/proc.c), --tree (proc_tree.c). */
+/*
+ * Unit tests for kscope proc: event checks, printing (src/proc/proc.c), --tree (proc_tree.c),
+ * --summary's exit classes and table (proc_summary.c).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -16,6 +19,7 @@
 #include "unit_out.h"
 
 #include "engine/out.h"
+#include "engine/table.h"
 #include "proc/proc.h"
 
 /* ---- building events ----------------------------------------------------- */
@@ -607,6 +611,130 @@ static void test_tree_deep_chain(void **state)
 	proc_tree_free(t);
 }
 
+/* ---- --summary ----------------------------------------------------------- */
+
+static void test_exit_class(void **state)
+{
+	(void)state;
+	assert_int_equal(proc_exit_class(0), PROC_N_EXIT_OK);
+	assert_int_equal(proc_exit_class(3 << 8), PROC_N_EXIT_ERROR);
+	assert_int_equal(proc_exit_class(255 << 8), PROC_N_EXIT_ERROR);
+	assert_int_equal(proc_exit_class(9), PROC_N_KILLED);		/* SIGKILL */
+	assert_int_equal(proc_exit_class(0x80 | 11), PROC_N_KILLED);	/* SIGSEGV, core dumped */
+	assert_int_equal(proc_exit_class(64), PROC_N_KILLED);		/* SIGRTMAX */
+}
+
+static void test_summary_max(void **state)
+{
+	(void)state;
+	assert_int_equal(proc_summary_max(NULL), PROC_SUMMARY_MAX);
+	assert_int_equal(proc_summary_max("4"), 4);
+	assert_int_equal(proc_summary_max("1"), 1);
+	assert_int_equal(proc_summary_max("10240"), 10240);
+	assert_int_equal(proc_summary_max("0"), -EINVAL);
+	assert_int_equal(proc_summary_max("10241"), -EINVAL);
+	assert_int_equal(proc_summary_max(""), -EINVAL);
+	assert_int_equal(proc_summary_max("4x"), -EINVAL);
+	assert_int_equal(proc_summary_max("-4"), -EINVAL);
+}
+
+static struct proc_comm_stat mk_stat(uint64_t forks, uint64_t execs, uint64_t failed, uint64_t ok,
+				     uint64_t error, uint64_t killed)
+{
+	struct proc_comm_stat v = { .n = {
+		[PROC_N_FORKS] = forks, [PROC_N_EXECS] = execs, [PROC_N_EXEC_FAILED] = failed,
+		[PROC_N_EXIT_OK] = ok, [PROC_N_EXIT_ERROR] = error, [PROC_N_KILLED] = killed,
+	} };
+
+	return v;
+}
+
+static void render_stat(struct ks_table *t, struct ks_out *o)
+{
+	struct ks_sink s;
+
+	ks_sink_init(&s, o, 5000, 1000);
+	ks_table_render(t, &s);
+	ks_table_new_period(t);
+}
+
+static void test_stat_rows(void **state)
+{
+	struct ks_table *t = proc_stat_table_new();
+	struct proc_comm_stat v;
+	struct ks_out o;
+
+	(void)state;
+	assert_non_null(t);
+	ks_table_sort(t, PROC_C_EXECS);
+	ks_table_hide(t, PROC_C_EXEC_FAILED, true);	/* no -x */
+	v = mk_stat(10, 1, 0, 1, 0, 0);
+	assert_int_equal(proc_stat_put(t, "sh", &v), 0);
+	v = mk_stat(0, 7, 0, 5, 1, 1);
+	assert_int_equal(proc_stat_put(t, "true", &v), 0);
+	v = mk_stat(0, 2, 0, 2, 0, 0);
+	assert_int_equal(proc_stat_put(t, NULL, &v), 0);	/* (other) */
+	/* an empty name is a name, apart from (other) */
+	v = mk_stat(0, 2, 0, 0, 0, 0);
+	assert_int_equal(proc_stat_put(t, "", &v), 0);
+	assert_int_equal(ks_table_rows(t), 4);
+
+	/* most execs first, ties by forks and exits, then by name ("" before "(other)") */
+	out_open(&o, true);
+	render_stat(t, &o);
+	check_buf(&o,
+		"{\"type\":\"proc_stat\",\"ts_ns\":5000,\"interval_ns\":1000,\"comm\":\"true\",\"forks\":0,"
+		"\"execs\":7,\"exits\":7,\"exit_ok\":5,\"exit_error\":1,\"killed\":1}\n"
+		"{\"type\":\"proc_stat\",\"ts_ns\":5000,\"interval_ns\":1000,\"comm\":\"(other)\",\"forks\":0,"
+		"\"execs\":2,\"exits\":2,\"exit_ok\":2,\"exit_error\":0,\"killed\":0}\n"
+		"{\"type\":\"proc_stat\",\"ts_ns\":5000,\"interval_ns\":1000,\"comm\":\"\",\"forks\":0,"
+		"\"execs\":2,\"exits\":0,\"exit_ok\":0,\"exit_error\":0,\"killed\":0}\n"
+		"{\"type\":\"proc_stat\",\"ts_ns\":5000,\"interval_ns\":1000,\"comm\":\"sh\",\"forks\":10,"
+		"\"execs\":1,\"exits\":1,\"exit_ok\":1,\"exit_error\":0,\"killed\":0}\n");
+	out_close(&o);
+
+	/* the next period: what grew, rows that did not grow are not shown; totals since start */
+	v = mk_stat(0, 9, 0, 6, 1, 2);
+	assert_int_equal(proc_stat_put(t, "true", &v), 0);
+	v = mk_stat(10, 1, 0, 1, 0, 0);
+	assert_int_equal(proc_stat_put(t, "sh", &v), 0);
+	out_open(&o, false);
+	render_stat(t, &o);
+	check_buf(&o,
+		"COMM                FORKS    EXECS    EXITS       OK    ERROR   KILLED\n"
+		"true                    0        2        2        1        0        1\n");
+	out_close(&o);
+	ks_table_free(t);
+}
+
+static void test_stat_other_text(void **state)
+{
+	struct ks_table *t = proc_stat_table_new();
+	struct proc_comm_stat v = mk_stat(3, 4, 5, 1, 1, 1);
+	struct ks_row *r;
+	struct ks_out o;
+	size_t len;
+
+	(void)state;
+	assert_non_null(t);
+	ks_table_absent(t, PROC_C_FORKS, true);		/* -e exec,exit */
+	assert_int_equal(proc_stat_put(t, NULL, &v), 0);
+	r = ks_table_next(t, NULL);
+	assert_non_null(r);
+	assert_string_equal(ks_row_str(r, PROC_C_COMM, &len), PROC_OTHER_COMM);
+	assert_int_equal(ks_row_total(r, PROC_C_EXITS), 3);
+	/* the kernel's names have 15 characters at most: a longer one is cut there */
+	assert_int_equal(proc_stat_put(t, "0123456789abcdef", &v), 0);
+	out_open(&o, false);
+	render_stat(t, &o);
+	check_buf(&o,
+		"COMM                FORKS    EXECS EXEC-FAIL    EXITS       OK    ERROR   KILLED\n"
+		"(other)                 -        4         5        3        1        1        1\n"
+		"0123456789abcde         -        4         5        3        1        1        1\n");
+	out_close(&o);
+	ks_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -624,6 +752,10 @@ int main(void)
 		cmocka_unit_test(test_tree_roots),
 		cmocka_unit_test(test_tree_empty_and_invalid),
 		cmocka_unit_test(test_tree_deep_chain),
+		cmocka_unit_test(test_exit_class),
+		cmocka_unit_test(test_summary_max),
+		cmocka_unit_test(test_stat_rows),
+		cmocka_unit_test(test_stat_other_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
