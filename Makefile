@@ -68,13 +68,14 @@ BPF_DEPS := $(BPF_OBJS:.o=.d)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	-I $(OUT)/skel -I src
-LDLIBS := -lbpf -lelf -lz
+LDLIBS := -lbpf -lelf -lz -lm -pthread
 ifeq ($(STATIC),1)
 LDFLAGS += -static
 endif
 
 ENGINE_SRCS := $(wildcard src/engine/*.c)
-CMD_SRCS := $(filter-out %.bpf.c,$(foreach d,$(BPF_CMDS) doctor,$(wildcard src/$(d)/*.c)))
+# commands without kernel code of their own: doctor, agent (its collectors are commands)
+CMD_SRCS := $(filter-out %.bpf.c,$(foreach d,$(BPF_CMDS) doctor agent,$(wildcard src/$(d)/*.c)))
 SRCS := src/main.c src/commands.c $(ENGINE_SRCS) $(CMD_SRCS)
 OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS)) $(OUT)/obj/gen/tables.o
 DEPS := $(OBJS:.o=.d)
@@ -115,6 +116,10 @@ $(OUT)/bpf/%.bpf.o: src/%/*.bpf.c $(VMLINUX) | $(ARCH_DEPS)
 $(OUT)/skel/%.skel.h: $(OUT)/bpf/%.bpf.o
 	@mkdir -p $(@D)
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+# kscope_build_info's revision: the commit built (only the agent's object sees it)
+REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+$(OUT)/obj/agent/agent.o: CFLAGS += -DKSCOPE_REVISION='"$(REVISION)"'
 
 $(OUT)/obj/%.o: src/%.c | $(SKELS) $(ARCH_DEPS)
 	@mkdir -p $(@D)

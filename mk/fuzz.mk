@@ -23,11 +23,12 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers -fno-omit-frame-pointer $(FUZZ_SAN) \
 	-I $(OUT)/skel -I src -I tests/fuzz
-FUZZ_TARGETS := fuzz_btf fuzz_events fuzz_cli
+FUZZ_TARGETS := fuzz_btf fuzz_events fuzz_cli fuzz_http
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/%,$(FUZZ_TARGETS))
 # every userspace source but main.c, commands.c, doctor (it probes the kernel
-# after parsing), trace.c and session.c (the stub's)
-FUZZ_SRCS := $(filter-out src/engine/trace.c src/engine/session.c src/doctor/%,$(ENGINE_SRCS) $(CMD_SRCS))
+# after parsing), the agent's command (it serves HTTP; its parser and store
+# are here: fuzz_http), trace.c and session.c (the stub's)
+FUZZ_SRCS := $(filter-out src/engine/trace.c src/engine/session.c src/doctor/% src/agent/agent.c,$(ENGINE_SRCS) $(CMD_SRCS))
 FUZZ_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_SRCS)) $(FUZZ_OUT)/obj/gen/tables.o
 # libFuzzer's options: kscope's own stderr closed (libFuzzer and the sanitizers
 # keep theirs), inputs up to a few ring buffer records, no input slower than 10 s
@@ -52,6 +53,10 @@ $(FUZZ_OUT)/obj/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h | $(SKELS)
 
 $(FUZZ_OUT)/fuzz_btf: $(FUZZ_OUT)/obj/fuzz/fuzz_btf.o $(FUZZ_OUT)/obj/engine/btf_scan.o
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -lelf -lz -o $@
+
+# the agent's HTTP request parser alone: a client's bytes (fuzz_http.c)
+$(FUZZ_OUT)/fuzz_http: $(FUZZ_OUT)/obj/fuzz/fuzz_http.o $(FUZZ_OUT)/obj/agent/http.o
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -lz -pthread -o $@
 
 $(FUZZ_OUT)/fuzz_%: $(FUZZ_OUT)/obj/fuzz/fuzz_%.o $(FUZZ_OUT)/obj/fuzz/stub.o $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -lbpf -lelf -lz -lm -o $@

@@ -28,6 +28,7 @@ test_pkgs=(
 	procps util-linux            # pgrep, setpriv/unshare used by tests
 	iproute2 nftables            # net tests: netns + veth, one segment dropped on purpose
 	libcap2-bin                  # capsh: run kscope without CAP_BPF in a test
+	prometheus                   # kscope agent tests: a real server, agent mode, remote write; ships promtool
 )
 
 bench_pkgs=(

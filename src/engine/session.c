@@ -37,6 +37,7 @@ extern char **environ;
 
 struct session {
 	const struct ks_session_tracer *tr;
+	const struct ks_session_hooks *h;
 	const struct ks_opts *o;       /* the first tracer's: -v, --flush-ms, -- PROGRAM */
 	struct ks_trace *c[KS_SESSION_MAX];
 	int n;
@@ -327,6 +328,8 @@ static int session_loop(struct session *s)
 		timeout = s->o->flush_ms;
 		for (int i = 0; i < s->n; i++)
 			tick |= ks_trace_tick(s->c[i], now, &timeout);
+		if ((tick & KS_TICK_REPORTED) && s->h && s->h->reported)
+			s->h->reported(s->h->ctx, s->c, s->n);
 		if (tick & KS_TICK_DONE)
 			break;
 		if (tick & KS_TICK_REPORTED)
@@ -359,7 +362,13 @@ static void say_tracing(const struct ks_session_tracer *tr, int n)
 
 int ks_session_run(const struct ks_session_tracer *tr, int n)
 {
-	struct session s = { .tr = tr, .epfd = -1, .child_go = -1, .child_err = -1 };
+	return ks_session_run_hooks(tr, n, NULL);
+}
+
+int ks_session_run_hooks(const struct ks_session_tracer *tr, int n,
+			 const struct ks_session_hooks *h)
+{
+	struct session s = { .tr = tr, .h = h, .epfd = -1, .child_go = -1, .child_err = -1 };
 	int code = KS_EXIT_FAIL, checked = 0, err;
 	const char *missing, *note;
 	bool out_failed = false;
@@ -439,7 +448,11 @@ int ks_session_run(const struct ks_session_tracer *tr, int n)
 	if (s.o->program)
 		release_program(&s);
 
-	if (session_loop(&s))
+	err = h && h->started ? h->started(h->ctx, s.c, s.n) : 0;
+	if (err < 0)
+		goto out;
+	/* err > 0: a check, everything attached, nothing more to do */
+	if (!err && session_loop(&s))
 		goto out;
 	code = KS_EXIT_OK;
 	for (int i = 0; i < s.n; i++)

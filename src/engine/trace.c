@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -52,6 +53,8 @@ struct ks_trace {
 	bool clock_started;
 	uint64_t deadline, interval, next_tick;
 	uint64_t ticks;                       /* interval reports made */
+	uint64_t report_ns;                   /* the last report's duration */
+	int report_rc;                        /* and what it returned */
 	uint64_t last_lost, last_housekeeping;
 
 	char why[1024];                       /* ks_trace_error() */
@@ -252,7 +255,20 @@ static int task_slots(struct ks_trace *c, struct bpf_object *obj, struct ks_bpf_
 /* Open the skeleton and set everything that must be set before load */
 static int open_configured(struct ks_trace *c, void **skelp)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = c->o->btf_path);
+	/*
+	 * Without CAP_SYS_ADMIN (CAP_BPF and CAP_PERFMON only: kscope agent's
+	 * systemd unit), libbpf 1.1 fails a CO-RE relocation whose type is not
+	 * in vmlinux (an older kernel's, as ks_mm_counter()'s mm_rss_stat___pre62)
+	 * because it then lists the modules' BTF, which needs CAP_SYS_ADMIN
+	 * (libbpf fixed that later). No kscope program uses a module's type:
+	 * naming vmlinux's BTF as the one to relocate against skips that search.
+	 */
+	const char *btf = c->o->btf_path;
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+
+	if (!btf && !ks_has_cap(CAP_SYS_ADMIN) && !access("/sys/kernel/btf/vmlinux", R_OK))
+		btf = "/sys/kernel/btf/vmlinux";
+	oo.btf_custom_path = btf;
 	struct ks_opts *o = c->o;
 	struct ks_bpf_cfg cfg = {};
 	struct bpf_object *obj;
@@ -741,6 +757,25 @@ const char *ks_trace_error(const struct ks_trace *c)
 	return c->why;
 }
 
+void ks_trace_stats(const struct ks_trace *c, struct ks_trace_stats *s)
+{
+	s->reports = c->ticks;
+	s->report_ns = c->report_ns;
+	s->report_rc = c->report_rc;
+	memcpy(s->lost, c->lost_seen, sizeof(s->lost));
+	s->malformed = c->malformed;
+}
+
+const char *ks_lost_reason(int k)
+{
+	return k >= 0 && k < KS_LOST_MAX ? lost_reason[k] : NULL;
+}
+
+struct bpf_object *ks_trace_object(const struct ks_trace *c)
+{
+	return c->obj;
+}
+
 const struct ks_probe_plan *ks_trace_plans(const struct ks_trace *c, int *n)
 {
 	*n = c->nplans;
@@ -798,8 +833,11 @@ int ks_trace_tick(struct ks_trace *c, uint64_t now, int *timeout_ms)
 		return KS_TICK_DONE;
 	if (c->next_tick && now >= c->next_tick) {
 		ring_buffer__consume(c->rb);
-		if (c->t->report)
-			c->t->report(c->state, &c->out, ks_tick_report_flags(c->o, c->ticks));
+		if (c->t->report) {
+			c->report_rc = c->t->report(c->state, &c->out,
+						    ks_tick_report_flags(c->o, c->ticks));
+			c->report_ns = ks_now_ns(CLOCK_MONOTONIC) - now;
+		}
 		ks_out_flush(&c->out);
 		/*
 		 * Reports stay on the interval's grid. After a stall

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "cli.h"
+#include "events.h"
 #include "out.h"
 #include "plan.h"
 
@@ -253,6 +254,20 @@ void ks_trace_lost_summary(struct ks_trace *c);
 /* Detach and free everything; no BPF program of c stays attached. NULL is fine. */
 void ks_trace_close(struct ks_trace *c);
 
+/* What a context has done so far, for a long-running caller's own metrics (kscope agent) */
+struct ks_trace_stats {
+	uint64_t reports;              /* interval reports made */
+	uint64_t report_ns;            /* how long the last one took (collect and render) */
+	int report_rc;                 /* what the last one returned: 0, or -errno */
+	uint64_t lost[KS_LOST_MAX];    /* counted by the kernel side, by KS_LOST_* */
+	uint64_t malformed;            /* records the tracer could not decode */
+};
+void ks_trace_stats(const struct ks_trace *c, struct ks_trace_stats *s);
+/* Why KS_LOST_* k counts ("ringbuf_full"...): the JSON reason of a "lost" record */
+const char *ks_lost_reason(int k);
+/* Its BPF object (loaded: each program's fd, name and kernel run statistics) */
+struct bpf_object *ks_trace_object(const struct ks_trace *c);
+
 /*
  * The run layer (session.c): what one process has once, however many
  * tracers it runs, and the loop over their contexts. It prints, and
@@ -264,7 +279,7 @@ struct ks_session_tracer {
 	void *state;
 };
 
-#define KS_SESSION_MAX 8
+#define KS_SESSION_MAX 16
 
 /*
  * Run n tracers in this process at once, each in its own context, all
@@ -275,6 +290,21 @@ struct ks_session_tracer {
  * in each). Returns the process exit code; every o is released.
  */
 int ks_session_run(const struct ks_session_tracer *tr, int n);
+
+/*
+ * A caller that lives beside its tracers (kscope agent): told when every
+ * tracer is attached and begun, and after each turn of the loop in which
+ * one of them reported. started() returns 0 to go on, 1 to end the run at
+ * once as a success (a configuration check), or -1 after saying why it
+ * cannot go on (a failure: exit 1).
+ */
+struct ks_session_hooks {
+	void *ctx;
+	int (*started)(void *ctx, struct ks_trace *const *c, int n);
+	void (*reported)(void *ctx, struct ks_trace *const *c, int n);
+};
+int ks_session_run_hooks(const struct ks_session_tracer *tr, int n,
+			 const struct ks_session_hooks *h);
 /* Run one tracer to completion; returns the process exit code. */
 int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state);
 

@@ -450,6 +450,16 @@ int ks_check_caps(const char **missing)
 	return -EPERM;
 }
 
+bool ks_has_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (cap < 0 || cap > 63 || syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
 bool ks_proc_comm(uint32_t pid, char *comm)
 {
 	char path[64], buf[KS_COMM_LEN + 1];

@@ -102,6 +102,8 @@ const char *ks_signal_name(int sig);
  * otherwise -EPERM with a description of what is missing in *missing.
  */
 int ks_check_caps(const char **missing);
+/* Whether capability cap is in this thread's effective set */
+bool ks_has_cap(int cap);
 
 /* The kernel's possible CPUs (per-CPU map values come in this many); 1 if unknown */
 int ks_possible_cpus(void);

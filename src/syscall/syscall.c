@@ -398,7 +398,7 @@ static void report(struct sys_state *st, struct ks_out *o, bool final)
 	if (!o->json && st->interval_mode)
 		ks_out_time_heading(o);
 	ks_sink_init(&sink, o, now, period);
-	if (st->hist)
+	if (st->hist && !o->sink)	/* a caller's sink (a part) takes the rows as they are */
 		sink.ops = &hist_sink;
 	ks_table_render(st->table, &sink);
 	ks_table_new_period(st->table);
