@@ -403,19 +403,16 @@ static __always_inline __s64 mm_rss_pages(struct mm_struct *mm)
  * group is dead is read from signal->live, which every thread decrements
  * before its hook runs: threads exiting together (exit_group) can all see
  * it at 0. The first of them to claim the process here counts it. The key
- * is the process and its start, so a reused pid is another; an LRU hash,
- * since a claim is needed only while the process's threads exit.
+ * is the process and its start, so a reused pid is another. A plain hash:
+ * an LRU one may evict a claim while the process's other threads still
+ * exit (seen on a 2-CPU guest: one exit counted twice); userspace deletes
+ * the claims of processes that are gone (proc_housekeeping), and a claim
+ * that cannot be made (the map full) counts the exit, as without claims.
  */
 #define EEXIST 17	/* uapi asm-generic/errno-base.h: BPF programs have no errno.h */
 
-struct exit_claim_key {
-	__u32 tgid;
-	__u32 pad;
-	__u64 start_ns;	/* the group leader's start_time */
-};
-
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);	/* 1 without --summary */
 	__type(key, struct exit_claim_key);
 	__type(value, __u8);

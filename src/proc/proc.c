@@ -5,10 +5,12 @@
  * per command name in the kernel (--summary: proc_summary.c).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "../kscope.h"
@@ -133,6 +135,32 @@ static int proc_report(void *state, struct ks_out *o, unsigned flags)
 	return err;
 }
 
+/*
+ * --summary: the exit claims of processes that are gone. A process's /proc
+ * entry outlives its threads' exits (its leader is reaped last), so once
+ * kill(tgid, 0) says ESRCH no thread of it can claim again. A reused pid
+ * keeps the stale claim until that process goes too (another start: it
+ * claims under its own key).
+ */
+static void proc_housekeeping(void *state)
+{
+	struct proc_state *st = state;
+	struct exit_claim_key key, next, *prev = NULL;
+	struct ks_vec gone = KS_VEC(struct exit_claim_key);
+	int fd;
+
+	if (!st->summary || !st->skel)
+		return;
+	fd = bpf_map__fd(st->skel->maps.exit_claims);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (kill((pid_t)key.tgid, 0) && errno == ESRCH)
+			ks_vec_push(&gone, &key);
+	}
+	ks_map_delete_keys(fd, &gone);
+}
+
 static int proc_finish(void *state, struct ks_out *o)
 {
 	struct proc_state *st = state;
@@ -149,6 +177,7 @@ const struct ks_tracer proc_tracer = {
 	.start = proc_start,
 	.event = proc_event,
 	.report = proc_report,
+	.housekeeping = proc_housekeeping,
 	.finish = proc_finish,
 };
 

@@ -153,4 +153,11 @@ int proc_stat_collect(struct ks_table *t, int fd, int other_fd);
 long proc_summary_max(const char *s);
 #endif
 
+/* --summary: a process whose exit was counted (proc.bpf.c's exit_claims) */
+struct exit_claim_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start_ns;	/* the group leader's start_time */
+};
+
 #endif /* KSCOPE_PROC_H */
