@@ -68,7 +68,9 @@ BPF_DEPS := $(BPF_OBJS:.o=.d)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	-I $(OUT)/skel -I src
-LDLIBS := -lbpf -lelf -lz -lm -pthread
+# the agent's --web.config.file: OpenSSL (TLS; -lssl before -lcrypto, which
+# static needs -ldl and -pthread), libyaml (the file), libxcrypt (bcrypt)
+LDLIBS := -lssl -lcrypto -lyaml -lcrypt -lbpf -lelf -lz -lm -ldl -pthread
 ifeq ($(STATIC),1)
 LDFLAGS += -static
 endif

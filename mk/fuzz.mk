@@ -32,6 +32,8 @@ FUZZ_SRCS := $(filter-out src/engine/trace.c src/engine/session.c src/doctor/% s
 FUZZ_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_SRCS)) $(FUZZ_OUT)/obj/gen/tables.o
 # libFuzzer's options: kscope's own stderr closed (libFuzzer and the sanitizers
 # keep theirs), inputs up to a few ring buffer records, no input slower than 10 s
+# the agent's objects (http.c, webcfg.c) need them (dynamic here)
+FUZZ_WEB_LIBS := -lssl -lcrypto -lyaml -lcrypt
 FUZZ_OPTS := -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -close_fd_mask=2
 
 .PHONY: fuzz fuzz-regress fuzz-merge fuzz-build fuzz-seeds
@@ -55,15 +57,16 @@ $(FUZZ_OUT)/fuzz_btf: $(FUZZ_OUT)/obj/fuzz/fuzz_btf.o $(FUZZ_OUT)/obj/engine/btf
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -lelf -lz -o $@
 
 # the agent's HTTP request parser alone: a client's bytes (fuzz_http.c)
-$(FUZZ_OUT)/fuzz_http: $(FUZZ_OUT)/obj/fuzz/fuzz_http.o $(FUZZ_OUT)/obj/agent/http.o
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -lz -pthread -o $@
+$(FUZZ_OUT)/fuzz_http: $(FUZZ_OUT)/obj/fuzz/fuzz_http.o $(FUZZ_OUT)/obj/agent/http.o \
+		$(FUZZ_OUT)/obj/agent/webcfg.o
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ $(FUZZ_WEB_LIBS) -lz -pthread -o $@
 
 $(FUZZ_OUT)/fuzz_%: $(FUZZ_OUT)/obj/fuzz/fuzz_%.o $(FUZZ_OUT)/obj/fuzz/stub.o $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -lbpf -lelf -lz -lm -o $@
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ $(FUZZ_WEB_LIBS) -lbpf -lelf -lz -lm -o $@
 
 # fuzz_cli's open(2) refuses FIFOs and devices (fuzz_cli.c)
 $(FUZZ_OUT)/fuzz_cli: $(FUZZ_OUT)/obj/fuzz/fuzz_cli.o $(FUZZ_OUT)/obj/fuzz/stub.o $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -Wl,--wrap=open $^ -lbpf -lelf -lz -lm -o $@
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -Wl,--wrap=open $^ $(FUZZ_WEB_LIBS) -lbpf -lelf -lz -lm -o $@
 
 fuzz-build: $(FUZZ_BINS)
 

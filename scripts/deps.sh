@@ -19,6 +19,7 @@ build_pkgs=(
 	make gcc clang llvm          # userspace C11, BPF C (clang -target bpf), llvm-strip
 	bpftool                      # vmlinux.h and skeleton generation
 	libbpf-dev libelf-dev zlib1g-dev  # static libbpf.a, libelf.a, libz.a
+	libssl-dev libyaml-dev libcrypt-dev  # kscope agent --web.config.file: TLS, the YAML file, bcrypt
 	linux-libc-dev pkg-config
 )
 test_pkgs=(
@@ -42,6 +43,7 @@ arm64_pkgs=(
 	gcc-aarch64-linux-gnu         # aarch64-linux-gnu-gcc, with the arm64 glibc (libc6-dev-arm64-cross)
 	linux-libc-dev-arm64-cross    # arm64 uapi headers: gen-tables.sh's syscall numbers and O_* flags
 	libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64  # libbpf.a, libelf.a, libz.a for aarch64
+	libssl-dev:arm64 libyaml-dev:arm64 libcrypt-dev:arm64  # libssl.a, libcrypto.a, libyaml.a, libcrypt.a for aarch64
 	qemu-user-static              # run build/arm64/kscope here (it reports that bpf() is missing)
 )
 

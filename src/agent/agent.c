@@ -47,6 +47,7 @@
 #include "../engine/util.h"
 #include "http.h"
 #include "prom.h"
+#include "webcfg.h"
 
 #ifndef KSCOPE_REVISION
 #define KSCOPE_REVISION "unknown"
@@ -265,7 +266,7 @@ static const struct collector collectors[] = {
 /* ---- the command's state ------------------------------------------------------- */
 
 enum {
-	OPT_LISTEN = 0x200, OPT_PATH, OPT_INTERVAL, OPT_CHECK, OPT_CAPS,
+	OPT_LISTEN = 0x200, OPT_WEB_CONFIG, OPT_PATH, OPT_INTERVAL, OPT_CHECK, OPT_CAPS,
 	OPT_MAX_SERIES, OPT_EXPIRE, OPT_DISABLE_DEFAULTS, OPT_MAX_CONNS,
 	OPT_COLLECTOR = 0x300,     /* + index: --collector.NAME */
 	OPT_NO_COLLECTOR = 0x380,  /* + index: --no-collector.NAME */
@@ -280,6 +281,7 @@ struct running {
 struct agent {
 	/* options */
 	const char *listen, *path;
+	const char *web_config;   /* --web.config.file */
 	double interval_s;
 	bool check;
 	bool caps_given;
@@ -295,6 +297,7 @@ struct agent {
 	int port;
 	int devnull;
 	struct ks_http_server *http;
+	struct ks_web *web;
 	struct ks_prom *prom;
 	struct ks_prom_family *fam[NFAM];
 	struct running run[2 * NCOLL];
@@ -766,6 +769,7 @@ static int agent_started(void *ctx, struct ks_trace *const *c, int n)
 	struct agent *a = ctx;
 	struct ks_http_config hc = {
 		.fd = a->listen_fd, .metrics_path = a->path, .max_conns = a->max_conns,
+		.web = a->web,
 	};
 	int err;
 
@@ -787,6 +791,10 @@ static int agent_started(void *ctx, struct ks_trace *const *c, int n)
 	a->now = ks_now_ns(CLOCK_MONOTONIC);
 	self_metrics(a, c, n);
 	publish(a);
+	if (a->web)
+		fprintf(stderr, "kscope agent: --web.config.file %s: %s, %s\n", a->web_config,
+			ks_web_tls(a->web) ? "TLS" : "no TLS",
+			ks_web_auth_on(a->web) ? "basic auth" : "no basic auth");
 	fprintf(stderr, "kscope agent: serving %s on port %d\n", a->path, a->port);
 	return 0;
 }
@@ -828,6 +836,9 @@ static struct ks_cli_opt agent_opts[16 + 2 * NCOLL + 1] = {
 	{ "web.listen-address", OPT_LISTEN, "ADDR",
 	  "where to serve: HOST:PORT (default 127.0.0.1:9435; :PORT is every interface), "
 	  "fd://N or systemd (socket activation)" },
+	{ "web.config.file", OPT_WEB_CONFIG, "FILE",
+	  "TLS and basic auth, in exporter-toolkit's web config format (docs/agent.md); "
+	  "re-read when it changes" },
 	{ "web.telemetry-path", OPT_PATH, "PATH", "the metrics' path (default /metrics)" },
 	{ "web.max-connections", OPT_MAX_CONNS, "N",
 	  "connections held at once (default 1024): past it, the oldest idle one is closed" },
@@ -849,7 +860,7 @@ static struct ks_cli_opt agent_opts[16 + 2 * NCOLL + 1] = {
 /* --collector.NAME and --no-collector.NAME, from the collector table */
 static void add_collector_opts(void)
 {
-	static char names[2 * NCOLL][48], helps[NCOLL][160];
+	static char names[2 * NCOLL][48], helps[NCOLL][160], nohelps[NCOLL][48];
 	size_t n = 0;
 
 	while (agent_opts[n].name)
@@ -862,8 +873,10 @@ static void add_collector_opts(void)
 		snprintf(helps[i], sizeof(helps[0]), "%s (on by default)", collectors[i].help);
 		agent_opts[n++] = (struct ks_cli_opt){ names[2 * i], OPT_COLLECTOR + (int)i, NULL,
 						       helps[i] };
+		snprintf(nohelps[i], sizeof(nohelps[0]), "leave the %s collector out",
+			 collectors[i].name);
 		agent_opts[n++] = (struct ks_cli_opt){ names[2 * i + 1], OPT_NO_COLLECTOR + (int)i,
-						       NULL, "" };
+						       NULL, nohelps[i] };
 	}
 }
 
@@ -885,6 +898,9 @@ static int agent_parse(void *state, int key, const char *arg)
 	switch (key) {
 	case OPT_LISTEN:
 		a->listen = arg;
+		return 0;
+	case OPT_WEB_CONFIG:
+		a->web_config = arg;
 		return 0;
 	case OPT_PATH:
 		if (arg[0] != '/' || strpbrk(arg, " ?#\r\n\t")) {
@@ -950,7 +966,7 @@ static const struct ks_cli_conflict agent_conflicts[] = { { 0 } };
 static int agent_setup(void *state, struct ks_opts *o)
 {
 	struct agent *a = state;
-	char err[256];
+	char err[512];
 
 	if (o->json || o->output || o->wallclock || o->container) {
 		ks_cli_error(&agent_cli, "%s: kscope agent serves metrics over HTTP and prints "
@@ -970,6 +986,15 @@ static int agent_setup(void *state, struct ks_opts *o)
 	a->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (a->devnull < 0)
 		return KS_EXIT_FAIL;
+	/* before attaching: a bad file is said at once (and --config.check checks it) */
+	if (a->web_config) {
+		a->web = ks_web_load(a->web_config, err, sizeof(err));
+		if (!a->web) {
+			fprintf(stderr, "kscope agent: --web.config.file %s: %s\n", a->web_config,
+				err);
+			return KS_EXIT_USAGE;
+		}
+	}
 	if (!a->check) {
 		/* before attaching: a port in use is said at once */
 		a->listen_fd = ks_http_listen(a->listen, err, sizeof(err));
@@ -1002,6 +1027,7 @@ static int agent_teardown(void *state, int rc)
 
 	if (a->http)
 		ks_http_stop(a->http);
+	ks_web_free(a->web);
 	for (int i = 0; i < a->nrun; i++)
 		rc = ks_part_free(&a->run[i].part, rc);
 	if (a->listen_fd >= 0)

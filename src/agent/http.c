@@ -15,6 +15,13 @@
  *
  * Every state has a deadline; when the table is full, a new connection
  * pushes out an old one that has not sent a complete request (http.h).
+ *
+ * With TLS (--web.config.file), a connection begins in CONN_HANDSHAKE (its
+ * SSL made when its first bytes come) under the same deadline as the
+ * request that follows; reads and writes go through OpenSSL, nonblocking,
+ * and poll() waits for what OpenSSL wants (want: a read may need to write,
+ * and the other way round). Basic auth is checked on each well-formed
+ * request before it is routed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,8 +46,11 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <zlib.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "agent/http.h"
+#include "agent/webcfg.h"
 
 /* empty lines skipped before a request line (RFC 9112 2.2) */
 #define HTTP_MAX_EMPTY	8
@@ -420,6 +430,7 @@ static void body_put(struct ks_http_body *b)
 
 enum conn_state {
 	CONN_FREE,
+	CONN_HANDSHAKE,	/* TLS: the handshake (the request's deadline runs) */
 	CONN_READ,	/* reading a request head (or idle between requests) */
 	CONN_WRITE,	/* writing a response */
 	CONN_LINGER,	/* our side shut after an answer that closes: draining theirs */
@@ -428,6 +439,8 @@ enum conn_state {
 struct conn {
 	enum conn_state state;
 	int fd;
+	SSL *ssl;		/* TLS: made at the first bytes; NULL: plain HTTP */
+	short want;		/* TLS: the poll events OpenSSL waits for (0: the state's) */
 	bool served;		/* a response was written in full: a keep-alive client */
 	bool close_after;	/* close (linger) once this response is out */
 	char *buf;		/* max_header bytes; NULL until the first bytes come */
@@ -453,6 +466,7 @@ struct ks_http_server {
 	size_t max_header;
 	uint64_t seq;
 	struct conn *conns;
+	struct ks_web *web;	/* --web.config.file, or NULL (the caller's) */
 	struct pollfd *pfd;	/* 0: wake, 1: lfd, then the connections */
 	unsigned *pidx;		/* pfd[i] is conns[pidx[i]] */
 	pthread_t thread;
@@ -492,6 +506,7 @@ static const char *reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
@@ -506,6 +521,7 @@ static const char *reason(int status)
 static const char *error_text(int status)
 {
 	switch (status) {
+	case 401: return "unauthorized\n";
 	case 404: return "not found\n";
 	case 405: return "method not allowed\n";
 	case 408: return "request timeout\n";
@@ -605,13 +621,21 @@ static void conn_respond(struct ks_http_server *s, struct conn *c, const struct 
 	char date[64];
 	int n;
 
-	if (status == 200)
+	if (status == 200 && ks_web_auth_on(s->web)) {
+		ks_web_refresh(s->web, now);
+		/* every path, as exporter-toolkit's */
+		if (!ks_web_auth(s->web, req->auth, req->auth_len))
+			r.status = 401;
+	}
+	if (r.status == 200)
 		route(s, req, &r);
 	if (r.status != 200) {
 		r.body = error_text(r.status);
 		r.len = strlen(r.body);
 		if (r.status == 405)
 			r.extra = "Allow: GET, HEAD\r\n";
+		else if (r.status == 401)
+			r.extra = "WWW-Authenticate: Basic realm=\"kscope\"\r\n";
 	}
 	/* after an error, what else the client sent is not trusted: close */
 	c->close_after = r.status >= 400 || !req->keep_alive;
@@ -636,9 +660,74 @@ static void conn_respond(struct ks_http_server *s, struct conn *c, const struct 
 		COUNT(s->requests[r.status / 100 - 2]);
 }
 
+/*
+ * After an OpenSSL call returned r <= 0: -1 with errno EAGAIN (want set:
+ * poll for it), 0 at the peer's close_notify, else -1 with errno
+ * ECONNRESET (a broken or refused TLS session: it is only closed).
+ */
+static int ssl_fail(struct conn *c, int r)
+{
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		c->want = POLLIN;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		c->want = POLLOUT;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	}
+	ERR_clear_error();
+	errno = ECONNRESET;
+	return -1;
+}
+
+/* recv(), through TLS if the connection has it */
+static ssize_t conn_recv(struct conn *c, void *buf, size_t n)
+{
+	int r;
+
+	if (!c->ssl)
+		return recv(c->fd, buf, n, 0);
+	c->want = 0;
+	ERR_clear_error();
+	r = SSL_read(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
+	return r > 0 ? r : ssl_fail(c, r);
+}
+
+/* conn_write() through TLS: one SSL_write for the head, then the body's */
+static int conn_write_tls(struct conn *c)
+{
+	while (c->hdr_off < c->hdr_len || c->body_off < c->body_len) {
+		bool hdr = c->hdr_off < c->hdr_len;
+		const char *p = hdr ? c->hdr + c->hdr_off : c->body + c->body_off;
+		size_t n = hdr ? c->hdr_len - c->hdr_off : c->body_len - c->body_off;
+		int w;
+
+		c->want = 0;
+		ERR_clear_error();
+		/* a retry after WANT_* passes the same bytes again, as OpenSSL requires */
+		w = SSL_write(c->ssl, p, n > (1u << 30) ? (1 << 30) : (int)n);
+		if (w <= 0) {
+			if (ssl_fail(c, w) < 0 && errno == EAGAIN)
+				return 0;
+			return -EPIPE;
+		}
+		if (hdr)
+			c->hdr_off += w;
+		else
+			c->body_off += w;
+	}
+	return 1;
+}
+
 /* Writes what the socket takes: 1 when the response is out, 0: wait for POLLOUT, or -errno */
 static int conn_write(struct conn *c)
 {
+	if (c->ssl)
+		return conn_write_tls(c);
 	while (c->hdr_off < c->hdr_len || c->body_off < c->body_len) {
 		struct iovec iov[2];
 		struct msghdr m = { .msg_iov = iov };
@@ -671,6 +760,7 @@ static int conn_write(struct conn *c)
 
 static void conn_close(struct ks_http_server *s, struct conn *c)
 {
+	SSL_free(c->ssl);
 	close(c->fd);
 	free(c->buf);
 	body_put(c->ref);
@@ -690,6 +780,13 @@ static void conn_linger(struct conn *c, uint64_t now)
 	body_put(c->ref);
 	c->ref = NULL;
 	c->body = NULL;
+	/* TLS: a close_notify if the socket takes it now (never waited for) */
+	if (c->ssl) {
+		ERR_clear_error();
+		SSL_shutdown(c->ssl);
+		ERR_clear_error();
+		c->want = 0;
+	}
 	shutdown(c->fd, SHUT_WR);
 	c->state = CONN_LINGER;
 	c->deadline = now + KS_HTTP_LINGER_MS;
@@ -771,32 +868,74 @@ static void conn_run(struct ks_http_server *s, struct conn *c, uint64_t now)
 	}
 }
 
+/* TLS: bytes OpenSSL holds already, which poll() would never announce */
+static bool conn_pending(const struct ks_http_server *s, const struct conn *c)
+{
+	return c->state == CONN_READ && c->ssl && c->len < s->max_header &&
+	       SSL_has_pending(c->ssl);
+}
+
 static void conn_read(struct ks_http_server *s, struct conn *c, uint64_t now)
 {
 	ssize_t n;
 
-	/* here only once the client sent something: a silent one costs no buffer */
-	if (!c->buf) {
-		c->buf = malloc(s->max_header);
+	do {
+		/* here only once the client sent something: a silent one costs no buffer */
 		if (!c->buf) {
+			c->buf = malloc(s->max_header);
+			if (!c->buf) {
+				COUNT(s->dropped);
+				conn_close(s, c);
+				return;
+			}
+		}
+		/* len < max_header: a full buffer always parses to a head or a 431 */
+		n = conn_recv(c, c->buf + c->len, s->max_header - c->len);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		if (n <= 0) {
+			conn_close(s, c);
+			return;
+		}
+		/* a keep-alive connection begins its next request: now it has timeout_ms */
+		if (!c->len && c->served)
+			c->deadline = now + s->timeout_ms;
+		c->len += n;
+		conn_run(s, c, now);
+	} while (conn_pending(s, c));
+}
+
+/* TLS: the handshake, as far as it goes; then the request, under the same deadline */
+static void conn_handshake(struct ks_http_server *s, struct conn *c, uint64_t now)
+{
+	int r;
+
+	/* made at the first bytes, as the buffer: a silent client costs no SSL */
+	if (!c->ssl) {
+		SSL_CTX *ctx = ks_web_tls(s->web);
+
+		c->ssl = ctx ? SSL_new(ctx) : NULL;
+		if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
 			COUNT(s->dropped);
 			conn_close(s, c);
 			return;
 		}
+		SSL_set_accept_state(c->ssl);
 	}
-	/* len < max_header: a full buffer always parses to a head or a 431 */
-	n = recv(c->fd, c->buf + c->len, s->max_header - c->len, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return;
-	if (n <= 0) {
-		conn_close(s, c);
+	c->want = 0;
+	ERR_clear_error();
+	r = SSL_do_handshake(c->ssl);
+	if (r == 1) {
+		c->state = CONN_READ;
+		/* the request may have come with the handshake's last flight */
+		conn_read(s, c, now);
 		return;
 	}
-	/* a keep-alive connection begins its next request: now it has timeout_ms */
-	if (!c->len && c->served)
-		c->deadline = now + s->timeout_ms;
-	c->len += n;
-	conn_run(s, c, now);
+	if (ssl_fail(c, r) < 0 && errno == EAGAIN)
+		return;
+	/* plain HTTP on the TLS port, a client certificate refused, garbage: closed */
+	COUNT(s->dropped);
+	conn_close(s, c);
 }
 
 /* Input after our answer: read and drop it until EOF or the deadline */
@@ -835,6 +974,8 @@ static bool conn_evict(struct ks_http_server *s)
 
 		if (c->state == CONN_LINGER)
 			rank = 0;
+		else if (c->state == CONN_HANDSHAKE)
+			rank = 1;
 		else if (c->state == CONN_READ)
 			rank = c->served ? 2 : 1;
 		else
@@ -881,6 +1022,8 @@ static void refuse_one(struct ks_http_server *s)
 
 static void conn_accept(struct ks_http_server *s, uint64_t now)
 {
+	/* a new certificate (or config) is taken for the connections to come */
+	ks_web_refresh(s->web, now);
 	/* a bounded batch: the connections already held are served in between */
 	for (int k = 0; k < 256; k++) {
 		struct conn *c;
@@ -910,7 +1053,7 @@ static void conn_accept(struct ks_http_server *s, uint64_t now)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		memset(c, 0, offsetof(struct conn, hdr));
 		c->fd = fd;
-		c->state = CONN_READ;
+		c->state = ks_web_tls(s->web) ? CONN_HANDSHAKE : CONN_READ;
 		c->seq = ++s->seq;
 		c->deadline = now + s->timeout_ms;
 		s->nconns++;
@@ -942,6 +1085,8 @@ static int conn_expire(struct ks_http_server *s, uint64_t now)
 			}
 			if (c->len || !c->served)
 				COUNT(s->dropped);
+		} else if (c->state == CONN_HANDSHAKE) {
+			COUNT(s->dropped);
 		} else if (c->state == CONN_WRITE) {
 			COUNT(s->requests[KS_HTTP_ABORTED]);
 		}
@@ -970,7 +1115,8 @@ static void *server_main(void *arg)
 			if (c->state == CONN_FREE)
 				continue;
 			s->pfd[nfd].fd = c->fd;
-			s->pfd[nfd].events = c->state == CONN_WRITE ? POLLOUT : POLLIN;
+			s->pfd[nfd].events = c->want ? c->want :
+					     c->state == CONN_WRITE ? POLLOUT : POLLIN;
 			s->pfd[nfd].revents = 0;
 			s->pidx[nfd++] = i;
 		}
@@ -989,12 +1135,18 @@ static void *server_main(void *arg)
 
 			if (!s->pfd[k].revents)
 				continue;
-			if (c->state == CONN_READ)
+			if (c->state == CONN_HANDSHAKE) {
+				conn_handshake(s, c, now);
+			} else if (c->state == CONN_READ) {
 				conn_read(s, c, now);
-			else if (c->state == CONN_WRITE)
+			} else if (c->state == CONN_WRITE) {
 				conn_run(s, c, now);
-			else if (c->state == CONN_LINGER)
+				/* the next pipelined request may sit decrypted in OpenSSL */
+				if (conn_pending(s, c))
+					conn_read(s, c, now);
+			} else if (c->state == CONN_LINGER) {
 				conn_drain(s, c);
+			}
 		}
 		if (s->pfd[1].revents)
 			conn_accept(s, now);
@@ -1062,6 +1214,7 @@ struct ks_http_server *ks_http_start(const struct ks_http_config *cfg)
 	if (!s)
 		return NULL;
 	s->lfd = cfg->fd;
+	s->web = cfg->web;
 	s->wake = s->reserve = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	s->max_conns = cfg->max_conns ? cfg->max_conns : KS_HTTP_MAX_CONNS;

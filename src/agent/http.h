@@ -32,6 +32,7 @@
 #define KS_HTTP_BACKLOG		1024
 
 struct ks_http_server;
+struct ks_web;
 
 struct ks_http_config {
 	int fd;                    /* a listening socket (ks_http_listen); the server owns it */
@@ -40,6 +41,13 @@ struct ks_http_config {
 	unsigned timeout_ms;       /* a request is complete within this (0: KS_HTTP_TIMEOUT_MS) */
 	size_t max_header;         /* request head cap in bytes (0: KS_HTTP_MAX_HEADER) */
 	const char *landing;       /* HTML of "/" (NULL: a page linking metrics_path); copied */
+	/*
+	 * --web.config.file (webcfg.h), or NULL: TLS when it has a certificate,
+	 * basic auth on every path when it has users. Used by the server
+	 * thread only (re-read there when the files change); the caller frees
+	 * it after ks_http_stop().
+	 */
+	struct ks_web *web;
 };
 
 /*
@@ -79,7 +87,7 @@ int ks_http_publish(struct ks_http_server *s, const char *body, size_t len);
 enum {
 	KS_HTTP_2XX,		/* responses queued, by status class */
 	KS_HTTP_3XX,		/* (none: the server never redirects) */
-	KS_HTTP_4XX,		/* 400 404 405 414 431 (408: KS_HTTP_TIMEOUT) */
+	KS_HTTP_4XX,		/* 400 401 404 405 414 431 (408: KS_HTTP_TIMEOUT) */
 	KS_HTTP_5XX,		/* 503 (not ready), 505 */
 	KS_HTTP_TIMEOUT,	/* requests begun but incomplete after timeout_ms: 408, closed */
 	KS_HTTP_ABORTED,	/* responses not written in full: the client left or stalled */
@@ -89,7 +97,10 @@ enum {
 struct ks_http_stats {
 	uint64_t requests[KS_HTTP_NCLASS];	/* by outcome (the enum above) */
 	uint64_t conns_accepted;		/* connections accepted (refused ones included) */
-	/* closed by the server before a complete request: evicted or refused when full, timed out */
+	/*
+	 * closed by the server before a complete request: evicted or refused
+	 * when full, timed out, a failed TLS handshake
+	 */
 	uint64_t conns_dropped;
 	uint64_t scrapes;			/* 200s on metrics_path (GET and HEAD) */
 };

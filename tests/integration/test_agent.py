@@ -15,7 +15,10 @@ kscope agent on every kernel of the matrix: what the kernel side decides.
     collectors are reading their maps;
   * capabilities dropped after attaching (/proc/PID/status), SIGTERM exits 0
     with no BPF object left, --config.check, socket activation (fd://N,
-    systemd's LISTEN_FDS), usage errors.
+    systemd's LISTEN_FDS), usage errors;
+  * --web.config.file: HTTPS with the test CA (tests/integration/data/tls),
+    basic auth (right, wrong, none), plain HTTP on the TLS port, a client
+    certificate required, a bad file, a reload.
 
 The Prometheus server, promtool, the fleet path and the cardinality budget
 are in test_agent_prom.py (the host: they are userspace, the same on every
@@ -25,8 +28,10 @@ import gzip
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -412,3 +417,182 @@ def test_port_in_use():
     assert p.returncode == 1, p
     lines = p.stderr.decode().splitlines()
     assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0], lines
+
+
+# ---- --web.config.file: TLS and basic auth -------------------------------------------------
+
+TLS_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "tls")
+# user alice, password "secret" (tests/integration/data/tls/README)
+ALICE_HASH = "$2b$10$kscopetestsaltkscopetezgD7UxSgEfQw3RLYw/y2tgf18dyZ1Bu"
+LIGHT = ["--web.listen-address=127.0.0.1:0", "--collect.interval=0.3s",
+         "--collector.disable-defaults", "--collector.proc"]
+
+
+def basic(user, password):
+    import base64
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def web_config(tmp_path, tls=True, users=True, extra=""):
+    """A web config in tmp_path, the certificates beside it (relative paths)."""
+    for f in ("server.crt", "server.key", "ca.crt"):
+        shutil.copy(os.path.join(TLS_DATA, f), tmp_path / f)
+    text = ""
+    if tls:
+        text += "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n" + extra
+    if users:
+        text += f"basic_auth_users:\n  alice: {ALICE_HASH}\n"
+    path = tmp_path / "web.yml"
+    path.write_text(text)
+    return str(path)
+
+
+def tls_context(cert=False):
+    ctx = ssl.create_default_context(cafile=os.path.join(TLS_DATA, "ca.crt"))
+    if cert:
+        ctx.load_cert_chain(os.path.join(TLS_DATA, "client.crt"),
+                            os.path.join(TLS_DATA, "client.key"))
+    return ctx
+
+
+def https_get(port, path="/metrics", headers=None, conn=None, ctx=None):
+    c = conn or http.client.HTTPSConnection("127.0.0.1", port, timeout=TIMEOUT,
+                                            context=ctx or tls_context())
+    c.request("GET", path, headers=headers or {})
+    r = c.getresponse()
+    out = r.status, dict(r.getheaders()), r.read()
+    if not conn:
+        c.close()
+    return out
+
+
+def test_tls_basic_auth(tmp_path):
+    """HTTPS with the CA: the right password gets the metrics, over one kept-alive
+    connection; a wrong one or none: 401 with WWW-Authenticate, and closed."""
+    with Agent(LIGHT + [f"--web.config.file={web_config(tmp_path)}"]) as a:
+        assert b": TLS, basic auth\n" in a.err, a.err
+        conn = http.client.HTTPSConnection("127.0.0.1", a.port, timeout=TIMEOUT,
+                                           context=tls_context())
+        for _ in range(3):	# keep-alive: the same TLS session serves each
+            status, hdrs, body = https_get(a.port, headers=basic("alice", "secret"), conn=conn)
+            assert status == 200, (status, body)
+            samples, types = parse(body.decode())
+            assert types.get("kscope_build_info") == "gauge", types
+        sock = conn.sock
+        status, _, _ = https_get(a.port, "/-/healthy", basic("alice", "secret"), conn=conn)
+        assert status == 200 and conn.sock is sock, "one connection, kept alive"
+        conn.close()
+        for headers in (basic("alice", "wrong"), basic("bob", "secret"), {}):
+            for path in ("/metrics", "/", "/-/healthy"):
+                status, hdrs, body = https_get(a.port, path, headers)
+                assert status == 401, (headers, path, status)
+                assert hdrs.get("WWW-Authenticate") == 'Basic realm="kscope"', hdrs
+                assert hdrs.get("Connection") == "close", hdrs
+        assert a.proc.poll() is None
+        assert a.stop() == 0, a.err
+
+
+def test_tls_plain_http_refused(tmp_path):
+    """Plain HTTP on the TLS port: no HTTP answer, the connection closed; HTTPS still
+    served after, and a client that does not trust the certificate fails its handshake."""
+    with Agent(LIGHT + [f"--web.config.file={web_config(tmp_path, users=False)}"]) as a:
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", a.port), timeout=TIMEOUT)
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            got = b""
+            try:
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    got += chunk
+            except ConnectionResetError:
+                pass
+            s.close()
+            assert b"HTTP/" not in got, got[:100]
+        with pytest.raises(ssl.SSLCertVerificationError):
+            https_get(a.port, ctx=ssl.create_default_context())
+        # a client that connects and stays silent blocks no one
+        silent = socket.create_connection(("127.0.0.1", a.port))
+        status, _, body = https_get(a.port)
+        assert status == 200 and b"kscope_build_info" in body
+        silent.close()
+        assert a.proc.poll() is None
+        assert a.stop() == 0, a.err
+
+
+def test_tls_client_cert_required(tmp_path):
+    """RequireAndVerifyClientCert: without a certificate the handshake fails (no HTTP),
+    with the CA's client certificate it is served."""
+    extra = "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n" \
+            "  min_version: TLS13\n"
+    with Agent(LIGHT + [f"--web.config.file={web_config(tmp_path, users=False, extra=extra)}"]) as a:
+        # TLS 1.3: the client may finish its side first; the refusal comes with the
+        # first read at the latest
+        with pytest.raises((ssl.SSLError, ConnectionResetError, http.client.RemoteDisconnected,
+                            BrokenPipeError)):
+            https_get(a.port)
+        status, _, body = https_get(a.port, ctx=tls_context(cert=True))
+        assert status == 200 and b"kscope_build_info" in body
+        # TLS 1.2 is below min_version
+        ctx = tls_context(cert=True)
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        with pytest.raises(ssl.SSLError):
+            https_get(a.port, ctx=ctx)
+        assert a.stop() == 0, a.err
+
+
+def test_web_config_reload(tmp_path):
+    """Users change without a restart; a file made invalid is said once on stderr and the
+    last good config stays."""
+    path = web_config(tmp_path, tls=False)
+    with Agent(LIGHT + [f"--web.config.file={path}"]) as a:
+        assert a.get(headers=basic("alice", "secret"))[0] == 200
+        assert a.get()[0] == 401
+        # bob with alice's hash, alice gone (a rename: the agent sees one or the other)
+        with open(path + ".tmp", "w") as f:
+            f.write(f"basic_auth_users:\n  bob: '{ALICE_HASH}'\n")
+        os.rename(path + ".tmp", path)
+        deadline = time.monotonic() + TIMEOUT
+        while a.get(headers=basic("bob", "secret"))[0] != 200:
+            assert time.monotonic() < deadline, a.err
+            time.sleep(0.2)
+        assert a.get(headers=basic("alice", "secret"))[0] == 401
+        with open(path + ".tmp", "w") as f:
+            f.write("basic_auth_users:\n  bob: [\n")
+        os.rename(path + ".tmp", path)
+        deadline = time.monotonic() + TIMEOUT
+        while b"last good configuration" not in a.err:
+            assert time.monotonic() < deadline, a.err
+            assert a.get(headers=basic("bob", "secret"))[0] == 200
+            time.sleep(0.2)
+        for _ in range(8):
+            assert a.get(headers=basic("bob", "secret"))[0] == 200
+            time.sleep(0.2)
+        assert a.stop() == 0, a.err
+        assert a.err.count(b"last good configuration") == 1, a.err
+
+
+@pytest.mark.parametrize("text, msg", [
+    ("tls_server_config:\n  cert_file: server.crt\n", "tls_server_config: key_file is required"),
+    ("basic_auth_users:\n  alice: secret\n", "line 2: basic_auth_users: alice: not a bcrypt hash"),
+    ("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+     "  client_auth_type: RequireAnyClientCert\n",
+     "line 4: client_auth_type RequireAnyClientCert is not supported"),
+    ("tls_server_config:\n  cert_file: nope.crt\n  key_file: server.key\n",
+     "line 2: cert_file "),
+    ("tls_server_config:\n  cert_file: server.crt\n  key_file: ca.crt\n", "line 3: key_file "),
+    ("web:\n  x: 1\n", 'line 1: unknown key "web"'),
+])
+def test_web_config_errors(tmp_path, text, msg):
+    """A bad file: exit 2 before anything is attached, one line naming the file."""
+    path = web_config(tmp_path)
+    with open(path, "w") as f:
+        f.write(text)
+    p = subprocess.run([KSCOPE, "agent", "--web.listen-address=127.0.0.1:0",
+                        f"--web.config.file={path}"], capture_output=True, timeout=TIMEOUT)
+    err = p.stderr.decode()
+    assert p.returncode == 2, (p.returncode, err)
+    assert err.count("\n") == 1 and err.startswith(
+        f"kscope agent: --web.config.file {path}: "), err
+    assert msg in err, err

@@ -8,7 +8,8 @@ external labels, remote-writing to a central one) delivers its series; the
 series budget folds 5000 command names into "other" without losing a single
 count; the agent runs as an unprivileged user with only the systemd unit's
 capabilities and holds none once attached; a scrape serves the published
-snapshot and reads nothing from the kernel.
+snapshot and reads nothing from the kernel; a Prometheus scrapes it over
+HTTPS with basic auth (--web.config.file).
 
 Everything listens on 127.0.0.1 with ephemeral ports (the agent's and
 Prometheus's own ports are read from what they log), and every process a
@@ -17,6 +18,7 @@ test starts is stopped in a finally block. No assertion is on a duration.
 import contextlib
 import glob
 import gzip
+import http.client
 import json
 import math
 import os
@@ -501,6 +503,65 @@ def test_fleet_remote_write(tmp_path):
                 assert res[0]["value"][1] == "1", res
                 node.stop()
             central.stop()
+        a.stop()
+
+
+TLS_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "tls")
+# user alice, password "secret" (tests/integration/data/tls/README)
+ALICE_HASH = "$2b$10$kscopetestsaltkscopetezgD7UxSgEfQw3RLYw/y2tgf18dyZ1Bu"
+
+
+def test_prometheus_https_basic_auth(tmp_path):
+    """
+    --web.config.file with TLS and a user: a real Prometheus with scheme https, the
+    test CA and the password scrapes it (up is 1, the series are stored); a second
+    job with a wrong password is down.
+    """
+    tmp = str(tmp_path)
+    web = os.path.join(tmp, "web.yml")
+    with open(web, "w") as f:
+        f.write("tls_server_config:\n"
+                f"  cert_file: {TLS_DATA}/server.crt\n"
+                f"  key_file: {TLS_DATA}/server.key\n"
+                "basic_auth_users:\n"
+                f"  alice: '{ALICE_HASH}'\n")
+
+    def job(name, port, password):
+        return (f"  - job_name: {name}\n"
+                "    scheme: https\n"
+                "    tls_config:\n"
+                f"      ca_file: {TLS_DATA}/ca.crt\n"
+                "    basic_auth:\n"
+                "      username: alice\n"
+                f"      password: {password}\n"
+                "    static_configs:\n"
+                f"      - targets: [\"127.0.0.1:{port}\"]\n")
+
+    with agent(tmp, ["--collector.disable-defaults", "--collector.proc",
+                     "--collect.interval=0.5s", f"--web.config.file={web}"]) as a:
+        # plain HTTP is not served on the TLS port
+        try:
+            status = http_get(a.url("/-/healthy"))[0]
+        except (OSError, http.client.HTTPException):
+            status = None
+        assert status is None, status
+        cfg = (GLOBAL_1S + "scrape_configs:\n" + job("kscope", a.port, "secret") +
+               job("wrong", a.port, "guess"))
+        with prometheus(os.path.join(tmp, "prom"), cfg,
+                        [f"--storage.tsdb.path={tmp}/prom/data"]) as prom:
+            deadline = time.monotonic() + TIMEOUT
+            while True:
+                up, down = prom.query('up{job="kscope"}'), prom.query('up{job="wrong"}')
+                build = prom.query('kscope_build_info{job="kscope"}')
+                if scalar(up) == 1 and build and down:
+                    break
+                assert time.monotonic() < deadline, (up, down, build, prom.log()[-3000:])
+                time.sleep(0.2)
+            assert scalar(down) == 0, down
+            targets = prom.api("targets")["activeTargets"]
+            wrong = [t for t in targets if t["labels"]["job"] == "wrong"]
+            assert wrong and "401" in wrong[0]["lastError"], wrong
+            prom.stop()
         a.stop()
 
 
