@@ -425,8 +425,23 @@ static __always_inline bool exit_claim(struct task_struct *task, __u32 tgid)
 		.start_ns = BPF_CORE_READ(task, group_leader, start_time),
 	};
 	__u8 one = 1;
+	long err;
 
-	return bpf_map_update_elem(&exit_claims, &k, &one, BPF_NOEXIST) != -EEXIST;
+	/*
+	 * An update can fail for another reason than the claim being there
+	 * (seen on the arm64 guest: the bucket busy while threads of the
+	 * process exit on both CPUs): look, and try again
+	 */
+	for (int i = 0; i < 4; i++) {
+		err = bpf_map_update_elem(&exit_claims, &k, &one, BPF_NOEXIST);
+		if (!err)
+			return true;
+		if (err == -EEXIST || bpf_map_lookup_elem(&exit_claims, &k))
+			return false;	/* another thread of it claimed it */
+	}
+	/* no claim could be made (the map full): counted, and said */
+	ks_lost_inc(KS_LOST_MAPFULL);
+	return true;
 }
 
 static __always_inline void count_exit(struct task_struct *task, __u32 tgid, bool exact)
