@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../engine/out.h"
 #include "prom.h"
 
 #define KEY_MAX 4096              /* bytes of a series' label values, joined */
@@ -153,36 +154,6 @@ static void put_double(struct buf *b, double v)
 	buf_str(b, s);
 }
 
-/* The length of the valid UTF-8 sequence at s (at most n bytes), 0 if none */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong, surrogates, beyond U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /*
  * A label value: \\, \" and \n as the format says; a byte that is not
  * UTF-8, or another control character, as the four characters \xNN (the
@@ -194,7 +165,8 @@ static void put_label_value(struct buf *b, const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_len(u + i, n - i);
+		uint32_t cp;
+		size_t l = ks_utf8_seq(u + i, n - i, &cp);
 
 		if (u[i] == '\\') {
 			buf_put(b, "\\\\", 2);

@@ -378,7 +378,7 @@ void ks_out_pad(struct ks_out *o, size_t start, size_t width)
  * valid UTF-8 (overlong, surrogate, > U+10FFFF, truncated). *cp gets the
  * code point.
  */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+size_t ks_utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	unsigned char c = s[0];
 	size_t len, i;
@@ -503,7 +503,7 @@ static size_t escape(char *dst, const char *src, size_t n, bool json, char quote
 			i++;
 			continue;
 		}
-		len = c < 0x80 ? 0 : utf8_seq(s + i, n - i, &cp);
+		len = c < 0x80 ? 0 : ks_utf8_seq(s + i, n - i, &cp);
 		if (len && !cp_unsafe(cp)) {
 			memcpy(d, s + i, len);
 			d += len;

@@ -312,4 +312,11 @@ void ks_rec_end(struct ks_out *o);
 void ks_out_time_text(struct ks_out *o, uint64_t ts_ns);
 void ks_out_time_json(struct ks_out *o, uint64_t ts_ns);
 
+/*
+ * Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes are not
+ * valid UTF-8 (overlong, surrogate, > U+10FFFF, truncated); *cp gets the
+ * code point. Every sink's escaping starts here.
+ */
+size_t ks_utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
+
 #endif

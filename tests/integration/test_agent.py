@@ -596,3 +596,22 @@ def test_web_config_errors(tmp_path, text, msg):
     assert err.count("\n") == 1 and err.startswith(
         f"kscope agent: --web.config.file {path}: "), err
     assert msg in err, err
+
+
+def test_label_escaping(tmp_path):
+    """A command name is any bytes: quote, backslash, newline and a byte that is not
+    UTF-8 reach the exposition escaped, which stays valid UTF-8 and parses back."""
+    name = b'ks"q\\b\nn\xffz'
+    link = os.path.join(os.fsencode(str(tmp_path)), name)
+    os.symlink(b"/bin/true", link)
+    with Agent(["--web.listen-address=127.0.0.1:0", "--collect.interval=0.3s",
+                "--collector.disable-defaults", "--collector.proc"]) as a:
+        subprocess.run([link], check=True)
+        want = 'ks"q\\b\nn\\xffz'	# the invalid byte as the four characters \xff
+        s = a.wait_for(lambda s: value(s, "kscope_process_execs_total", comm=want) >= 1,
+                       "the exec of the oddly named program")
+        assert value(s, "kscope_process_execs_total", comm=want) == 1
+        status, _, body = a.get()
+        body.decode("utf-8")	# strict: every byte the kernel gave is escaped
+        assert b'comm="ks\\"q\\\\b\\nn\\\\xffz"' in body
+        assert a.stop() == 0, a.err
