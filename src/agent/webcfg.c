@@ -802,8 +802,11 @@ bool ks_web_auth(struct ks_web *w, const char *auth, size_t len)
 	for (size_t i = 0; i < w->cfg.nusers; i++)
 		if (!strcmp(w->cfg.users[i].name, user))
 			hash = w->cfg.users[i].hash;
-	if (!hash)
+	if (!hash) {
+		/* as long as a wrong password: the time does not say who exists */
+		crypt_r(pass, w->cfg.users[0].hash, w->cd);
 		goto out;
+	}
 	if (ks_web_cache_has(&w->cache, user, pass, hash)) {
 		ok = true;
 		goto out;
