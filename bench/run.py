@@ -97,6 +97,23 @@ attached costs the syscalls they do not report. The targets table compares
 kscope's BPF time and added wall-clock time per check with the one-liner's,
 and its getppid slowdown with the untraced rounds' spread.
 
+The agent-scrape scenario (kind "scrape") measures Prometheus exporters side by
+side: kscope agent (every default collector, --collect.interval=5s) and Debian's
+prometheus-node-exporter (its default collectors), each started alone in turn on the
+tracers' CPU (the order rotating per round), given two of the agent's collections, then
+scraped by bench/scrape.c from the other CPU: 20 untimed and 200 timed scrapes on one
+keep-alive connection, without and with Accept-Encoding: gzip (Prometheus's request
+headers). Per exporter: scrape latency p50/p99 (the client's), bytes and samples per
+scrape, CPU per scrape (its CPU time, all threads, over the scrapes minus its CPU over
+an idle window of the same length right after; a block in which the agent's background
+threads collected is measured again), its background CPU over 10 s without scrapes, and
+VmRSS/VmHWM with RSS by mapping (/proc/PID/smaps) and its BPF maps' kernel memory. Every
+response must be a 200 with a body holding the exporter's metric names, else the
+exporter failed. The agent-cost scenarios (agent-cost: the getppid storm,
+agent-cost-sched: the pipe ping-pong, agent-cost-disk: the O_DIRECT storm) run the
+agent with one collector against the command that collector runs, and the agent with
+every collector; --render prints the agent's targets and the per-round comparisons.
+
 The start-up scenario (kind "startup") has no workload: bench/startup.c
 runs each tracer, watches its file descriptors from the other CPU, and
 reports the time from execve() to the last of its BPF attachments (links
@@ -121,8 +138,8 @@ did not measure (each scenario records its own date and machine), so
 one scenario can be re-measured without re-running the rest.
 
 This file is the entry point; the code is the package bench/kbench, one
-module per part (its __init__.py lists them): storm.py, startup.py and
-soak.py each hold one kind of scenario (measure, summarize, the text
+module per part (its __init__.py lists them): storm.py, startup.py, soak.py and
+scrape.py each hold one kind of scenario (measure, summarize, the text
 table), render.py the markdown, cli.py the command line.
 
 To add a workload or peer: write the workload under bench/ (it prints one

@@ -35,6 +35,7 @@ test_pkgs=(
 bench_pkgs=(
 	libbpf-tools                 # the peers: runqlat, syscount, opensnoop, execsnoop...
 	bpftrace                     # the scripting peer (one-liners, bench/peers/*.bt)
+	prometheus-node-exporter     # kscope agent's peer: scrape latency, bytes, CPU, RSS
 	python3
 )
 

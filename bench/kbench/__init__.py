@@ -11,6 +11,8 @@ what the benchmark does).
     storm      kind "storm": measure, rounds, bpf_stats pass, summary, text table
     startup    kind "startup": exec to attached, RSS, sizes
     soak       kind "soak": RSS and map entries over minutes under churn
+    scrape     kind "scrape": Prometheus exporters scraped side by side (kscope agent,
+               node_exporter); the agent's targets and its agent-cost comparisons
     render     --render: the markdown tables and the targets (issue 6, net, diskio, memory,
                security)
     cli        the command line (main)

@@ -10,6 +10,7 @@ from . import procfs
 from .common import REPO, SCHEMA, BenchError, Ctx, _run, machine, read
 from .render import container_note, markdown
 from .scenarios import SCENARIOS
+from .scrape import agent_cost_rows, print_scrape, run_scrape, summarize_scrape
 from .soak import print_soak, run_soak, summarize_soak
 from .startup import print_startup, run_startup, summarize_startup
 from .storm import print_table, run_storm, summarize
@@ -94,6 +95,8 @@ def main(docstring):
                 scen["summary"] = summarize_startup(sc, scen["raw"])
             elif scen.get("kind") == "soak":
                 scen["summary"] = summarize_soak(sc, scen["raw"])
+            elif scen.get("kind") == "scrape":
+                scen["summary"] = summarize_scrape(sc, scen["raw"])
             else:
                 scen["summary"] = summarize(sc, scen["raw"], scen.get("raw_bpf_stats", []))
         with open(args.resummarize, "w") as f:
@@ -176,6 +179,13 @@ def main(docstring):
             sys.stdout.flush()
             save(doc, args, t_all)
             continue
+        if sc.kind == "scrape":
+            scen = run_scrape(ctx, sc, keys, skipped, size, args.rounds)
+            doc["scenarios"].append(scen)
+            print_scrape(scen)
+            sys.stdout.flush()
+            save(doc, args, t_all)
+            continue
         if sc.kind == "startup":
             scen = run_startup(ctx, sc, keys, skipped, args.rounds)
             doc["scenarios"].append(scen)
@@ -204,6 +214,8 @@ def main(docstring):
         note = container_note(scen) if scen["key"] == "container-mix" else None
         if note:
             print("   " + note.replace("**", ""))
+        for r in agent_cost_rows({"scenarios": [scen]}):
+            print("   %s: %s: %s %s" % (r[0], r[1], r[2].replace("**", ""), r[3]))
         sys.stdout.flush()
         save(doc, args, t_all)
     if args.out:

@@ -7,7 +7,7 @@ import os
 import platform
 import statistics
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -31,6 +31,9 @@ class Ctx:
     # the block device a scenario's setup made for its workload (the disk scenarios):
     # {"path": "/dev/loop3", "name": "loop3", "scheduler": "none", ...}; None otherwise
     disk: Optional[dict] = None
+    # the ports the scrape scenario's exporters listen on, by tracer key (free ones, picked
+    # before each start)
+    ports: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -3,6 +3,7 @@ the targets tables (diskio, memory, security, issue 14, issue 6) with kscope's m
 values."""
 from .common import med
 from .scenarios import CONTAINER_PARTS
+from .scrape import agent_cost_rows, agent_targets, scrape_markdown
 from .soak import soak_curves, soak_headers, soak_rows
 from .startup import STARTUP_HEADERS, _mb, size_rows, startup_rows
 from .storm import columns, headers, table_rows
@@ -611,6 +612,9 @@ def markdown(doc):
                 out.append("- " + c)
             out.append("")
             continue
+        if scen.get("kind") == "scrape":
+            out.append(scrape_markdown(scen))
+            continue
         if scen.get("kind") == "startup":
             out.append("%d rounds, each tracer started on CPU %d and watched from CPU %d; "
                        "%s.\n" % (scen["rounds"], scen["tracer_cpu"], scen["workload_cpu"],
@@ -676,6 +680,20 @@ def markdown(doc):
     if rows:
         out.append("### Targets (container)\n")
         out.append("| target | measured | verdict | margin |\n|---|---|---|---|")
+        for r in rows:
+            out.append("| " + " | ".join(r) + " |")
+        out.append("")
+    rows = agent_targets(doc)
+    if rows:
+        out.append("### Targets (agent)\n")
+        out.append("| target | measured | verdict | margin |\n|---|---|---|---|")
+        for r in rows:
+            out.append("| " + " | ".join(r) + " |")
+        out.append("")
+    rows = agent_cost_rows(doc)
+    if rows:
+        out.append("### The agent against its collectors' commands alone (no target)\n")
+        out.append("| configuration | measured | verdict | difference |\n|---|---|---|---|")
         for r in rows:
             out.append("| " + " | ".join(r) + " |")
         out.append("")

@@ -4,7 +4,8 @@ startup, soak)."""
 from .common import Scenario
 from .tracers import OPS, SYSOPS
 from .workloads import (bulkxfer, capstorm, churn, connstorm, cswitch, diostorm, execstorm,
-                        faultstorm, loop_device, mixstorm, openstorm, sysstorm, writestorm)
+                        faultstorm, loop_device, mixstorm, openstorm, scraper, sysstorm,
+                        writestorm)
 
 SCHED_TRACERS = ["none", "floor-switch", "floor-3", "kscope", "kscope-hist", "runqlat",
                  "bpftrace"]
@@ -88,6 +89,13 @@ CONTAINER_TRACERS = ["none", "kscope-container", "kscope-sched-cgroup",
                      "kscope-security-cap-denied"]
 # the single commands whose added costs the container's is set against (their sum)
 CONTAINER_PARTS = CONTAINER_TRACERS[2:]
+
+# kscope agent: scraped side by side with Debian's node_exporter; and on the storms, against
+# the single command its collector runs (src/agent/agent.c) and with every collector on
+SCRAPE_EXPORTERS = ["exporter-kscope-agent", "exporter-node"]
+AGENT_SYS_TRACERS = ["none", "kscope-syscall-hist", "kscope-agent-syscall", "kscope-agent"]
+AGENT_SCHED_TRACERS = ["none", "kscope-sched-cgroup-C", "kscope-agent-sched", "kscope-agent"]
+AGENT_DISK_TRACERS = ["none", "kscope-diskio", "kscope-agent-diskio", "kscope-agent"]
 
 SOAK_TRACERS = ["before-fileio-top1", "kscope-fileio-top1", "before-fileio", "kscope-fileio"]
 
@@ -236,6 +244,46 @@ SCENARIOS = [
                   "timed by the storm's own CPU time: this shared machine's other tasks "
                   "preempt a 20 us operation often enough to move the wall clock by more "
                   "than the tracers' cost"),
+    Scenario("agent-scrape", "agent: scrapes against prometheus-node-exporter",
+             scraper(), 200, SCRAPE_EXPORTERS, kind="scrape", reference="exporter-node",
+             note="The agent serves the text it rendered and gzip'd at its last collection "
+                  "(every 5 s, in the background); node_exporter reads /proc and /sys at "
+                  "each scrape. Latency: the scraper's, from writing the request to the "
+                  "last byte of the response (nearest-rank percentiles of a round's scrapes; "
+                  "the medians over rounds, and their range). Bytes: the body as sent "
+                  "(gzip'd or not); text bytes: decompressed; samples: its lines that do not "
+                  "start with #. CPU per scrape: the exporter's CPU time over the block (all "
+                  "its threads, schedstat) minus its CPU over an idle window of the same "
+                  "length right after it, divided by the scrapes; for the agent a block (or "
+                  "its idle window) in which a collection ran is measured again, and its "
+                  "scrape thread's (ks-http) CPU per scrape is shown too. Background CPU: "
+                  "the exporter's CPU per second over 10 s without scrapes (the agent: two "
+                  "collections); CPU per 15 s scrape interval: that for 15 s plus one "
+                  "gzip'd scrape (Prometheus's default interval). RSS: at the end of a "
+                  "round (after 4 or more collections and 2 x 220 scrapes); peak: VmHWM; "
+                  "the mappings: /proc/PID/smaps, medians; BPF maps: bpftool's "
+                  "bytes_memlock of the agent's maps (kernel memory, in its RSS only where "
+                  "mapped: ring buffers)."),
+    Scenario("agent-cost", "agent: getppid() storm, the agent against its syscall "
+             "collector's command alone", sysstorm(), 2000000, AGENT_SYS_TRACERS,
+             reference="kscope-syscall-hist", hooks=SYS_HOOKS,
+             note="the agent's syscall collector runs `kscope syscall --hist` as a part of "
+                  "its process: the same programs, so what the agent adds per syscall beyond "
+                  "the command alone is its own (nobody scrapes it here; it collects every "
+                  "5 s in the background); and the agent with every default collector"),
+    Scenario("agent-cost-sched", "agent: context-switch storm (pipe), the agent against its "
+             "sched collector's command alone", cswitch("pipe"), 200000, AGENT_SCHED_TRACERS,
+             reference="kscope-sched-cgroup-C", hooks=SCHED_HOOKS,
+             note="the agent's sched collector runs `kscope sched --by cgroup -C` as a part; "
+                  "and the agent with every default collector (its syscall collector runs "
+                  "on the storm's reads and writes too)"),
+    Scenario("agent-cost-disk", "agent: O_DIRECT write storm to a loop device, the agent "
+             "against its diskio collector's command alone", diostorm("none"), 10000,
+             AGENT_DISK_TRACERS, reference="kscope-diskio", hooks=DISK_HOOKS,
+             setup=loop_device("none"),
+             note="the agent's diskio collector runs `kscope diskio` as a part; and the agent "
+                  "with every default collector (its syscall, fileio and memory collectors "
+                  "run on the storm's pwrite() calls too)"),
     Scenario("soak", "fileio: soak under process churn", churn(), 180, SOAK_TRACERS,
              kind="soak", reference="kscope-fileio-top1", default=False,
              note="not run by default (--scenario soak; --soak-seconds for longer): does a "

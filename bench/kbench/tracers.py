@@ -121,6 +121,14 @@ SECURITY_CAP_ATTACH = 1
 # single commands' configurations below) and its own
 CONTAINER_OWN_ATTACH = 3
 
+# kscope agent with every default collector: its parts' attachments here (each collector
+# alone: syscall 2, sched 5, proc 3, fileio 2, net 13 with the drops part, diskio 4,
+# memory 8, security 1: 38 on this kernel); its collection interval in the benchmarks
+# (its default)
+AGENT_ATTACH = 38
+AGENT_INTERVAL_S = 5
+NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
+
 # bench/floor/sysops.bpf.c: an enter and/or an exit program per configuration
 # (None: that hook stays off), tp_btf
 SYSOPS = [
@@ -508,6 +516,65 @@ TRACERS = {t.key: t for t in [
                 "a row per container and one for the host, plus its own programs on "
                 "cgroup_mkdir, cgroup_rmdir and cgroup_attach_task; container_stat rows at "
                 "SIGINT, to a file"),
+] + [
+    # the agent (kscope agent, a Prometheus exporter): as an exporter scraped side by side
+    # with Debian's node_exporter (the scrape scenario; ctx.ports: a free port each), and
+    # as a tracer on the storms, against the single command each collector runs
+    # (src/agent/agent.c: sys_argv ... sec_argv): on an ephemeral port, nobody scrapes it
+    Tracer("exporter-kscope-agent", "kscope agent",
+           lambda ctx: [ctx.kscope, "agent", "--web.listen-address=127.0.0.1:%d" %
+                        ctx.ports.get("exporter-kscope-agent", 0),
+                        "--collect.interval=%ds" % AGENT_INTERVAL_S],
+           needs=_kscope_has("agent"), min_attach=AGENT_ATTACH,
+           note="every default collector (syscall, sched, proc, fileio, net, diskio, memory, "
+                "security); its maps read every --collect.interval=%ds in the background, the "
+                "text rendered and gzip'd once per collection; a scrape copies the last "
+                "rendering" % AGENT_INTERVAL_S),
+    Tracer("exporter-node", "prometheus-node-exporter",
+           lambda ctx: [NODE_EXPORTER, "--web.listen-address=127.0.0.1:%d" %
+                        ctx.ports.get("exporter-node", 0)],
+           needs=_have(NODE_EXPORTER), min_attach=0,
+           note="Debian's package, its default collectors (/etc/default's ARGS is empty); "
+                "it reads /proc and /sys at each scrape, its collectors in parallel "
+                "goroutines, GOMAXPROCS from its CPU affinity (one CPU here)"),
+    Tracer("kscope-syscall-hist", "kscope syscall --hist",
+           lambda ctx: [ctx.kscope, "syscall", "--hist"],
+           needs=_kscope_has("syscall"), min_attach=2,
+           note="the command the agent's syscall collector runs: counts, errors by errno and "
+                "a log2 latency histogram per syscall; table printed at SIGINT (to a file)"),
+    Tracer("kscope-sched-cgroup-C", "kscope sched --by cgroup -C",
+           lambda ctx: [ctx.kscope, "sched", "--by", "cgroup", "-C"],
+           needs=_kscope_has("sched"), min_attach=5,
+           note="the command the agent's sched collector runs: CPU time, switches and "
+                "run-queue latency per cgroup with container labels"),
+    Tracer("kscope-agent-syscall", "kscope agent --collector.disable-defaults "
+           "--collector.syscall",
+           lambda ctx: [ctx.kscope, "agent", "--web.listen-address=127.0.0.1:0",
+                        "--collect.interval=%ds" % AGENT_INTERVAL_S,
+                        "--collector.disable-defaults", "--collector.syscall"],
+           needs=_kscope_has("agent"), min_attach=2,
+           note="the agent with its syscall collector alone (`syscall --hist` as a part), "
+                "not scraped"),
+    Tracer("kscope-agent-sched", "kscope agent --collector.disable-defaults "
+           "--collector.sched",
+           lambda ctx: [ctx.kscope, "agent", "--web.listen-address=127.0.0.1:0",
+                        "--collect.interval=%ds" % AGENT_INTERVAL_S,
+                        "--collector.disable-defaults", "--collector.sched"],
+           needs=_kscope_has("agent"), min_attach=5,
+           note="the agent with its sched collector alone (`sched --by cgroup -C` as a part), "
+                "not scraped"),
+    Tracer("kscope-agent-diskio", "kscope agent --collector.disable-defaults "
+           "--collector.diskio",
+           lambda ctx: [ctx.kscope, "agent", "--web.listen-address=127.0.0.1:0",
+                        "--collect.interval=%ds" % AGENT_INTERVAL_S,
+                        "--collector.disable-defaults", "--collector.diskio"],
+           needs=_kscope_has("agent"), min_attach=4,
+           note="the agent with its diskio collector alone (`diskio` as a part), not scraped"),
+    Tracer("kscope-agent", "kscope agent (every default collector)",
+           lambda ctx: [ctx.kscope, "agent", "--web.listen-address=127.0.0.1:0",
+                        "--collect.interval=%ds" % AGENT_INTERVAL_S],
+           needs=_kscope_has("agent"), min_attach=AGENT_ATTACH,
+           note="all eight default collectors, not scraped"),
 ] + [
     Tracer("nopre-" + cmd, "kscope %s%s, no pre-check" % (cmd, " -j -o FILE" if stream else ""),
            lambda ctx, cmd=cmd, stream=stream: [ctx.kscope, cmd] + (

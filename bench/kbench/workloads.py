@@ -286,6 +286,23 @@ def mixstorm(pages=MIX_PAGES, clock="elapsed_ns"):
         generated=lambda r: r["ops_total"], clock=clock)
 
 
+def scraper():
+    """bench/scrape.c: the scrape scenario's client (its command line is made by
+    kbench.scrape: the exporter's port, the encoding); the size is the number of timed
+    scrapes per exporter and encoding"""
+    def argv(ctx, n):
+        return [os.path.join(ctx.bin, "scrape"), "-n", str(n), "-c", str(ctx.workload_cpu)]
+
+    return Workload(
+        key="scrape", unit="scrape",
+        label="scrape: one connection (HTTP/1.1 keep-alive), GET /metrics back to back, each "
+              "sent when the last response is read in full, with Prometheus's request "
+              "headers (and Accept-Encoding: gzip, or not); every response checked (200, a "
+              "body, the exporter's metric names, gzip magic when gzip'd)",
+        argv=argv, ops=lambda r: r["ok"], check=lambda r: r.get("first_error"),
+        describe=lambda n: "%d timed scrapes per exporter and encoding" % n)
+
+
 def loop_device(scheduler, size_mib=64):
     """A Scenario setup: a loop device on a file of size_mib MiB in /dev/shm (else /tmp),
     every page of the file written first (a timed write never allocates one), with the I/O
