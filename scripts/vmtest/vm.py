@@ -363,6 +363,13 @@ def build_initrd(k, kern, kid, pytest_timeout, accel):
                     with open(os.path.join(td, fn), "rb") as f:
                         c.file(f"kscope/tests/{d}/{fn}", f.read(), 0o755 if d == "workloads"
                                else 0o644)
+        # the tests' data files (tests/integration/data: TLS certificates), as they are
+        data = os.path.join(REPO, "tests", "integration", "data")
+        for root, _, files in sorted(os.walk(data)):
+            for fn in sorted(files):
+                p = os.path.join(root, fn)
+                with open(p, "rb") as f:
+                    c.file("kscope/" + os.path.relpath(p, REPO), f.read(), 0o644)
         with open(os.path.join(HERE, "runner.py"), "rb") as f:
             c.file("kscope/scripts/vmtest/runner.py", f.read())
     run_cmd = shlex.join(["/usr/bin/python3", *runner_args(k, kid, GUEST_OUT, repo,
