@@ -699,10 +699,6 @@ static void publish(struct agent *a)
 	size_t len;
 
 	ks_prom_maintain(a->prom, a->now);
-	/* twice: the series counts are of the rendering they describe */
-	if (ks_prom_render(a->prom, &body, &len))
-		return;
-	free(body);
 	series_metrics(a);
 	if (ks_prom_render(a->prom, &body, &len))
 		return;

@@ -48,7 +48,6 @@ struct ks_prom_family {
 	uint64_t other_slots[KS_PROM_HIST_MAX];
 	bool other_used;
 	uint64_t folded_total;
-	size_t exported;              /* series in the last rendering */
 	struct ks_prom_family *next;
 };
 
@@ -264,7 +263,19 @@ const char *ks_prom_family_name(const struct ks_prom_family *f)
 
 size_t ks_prom_family_series(const struct ks_prom_family *f)
 {
-	return f->exported;
+	size_t n = 0;
+	bool other = f->other_used;
+
+	for (size_t j = 0; j < f->cap; j++) {
+		if (!f->tab[j])
+			continue;
+		if (f->tab[j]->folded)
+			other = true;
+		else
+			n++;
+	}
+	/* a family without labels shows its one series (0) from the start */
+	return n + other ? n + other : !f->nlabels;
 }
 
 uint64_t ks_prom_family_folded(const struct ks_prom_family *f)
@@ -687,7 +698,6 @@ static void render_family(struct buf *b, struct ks_prom_family *f)
 				oslots[i] += s->slots[i];
 	}
 	qsort(v, n, sizeof(*v), cmp_series);
-	f->exported = n + other;
 	/* a family with labels and no series yet: nothing (a bare HELP and TYPE add nothing) */
 	if (!n && !other && f->nlabels) {
 		free(v);
@@ -715,7 +725,6 @@ static void render_family(struct buf *b, struct ks_prom_family *f)
 			buf_str(b, f->d->name);
 			put_value(b, f, false, 0, 0, 0);
 		}
-		f->exported = 1;
 	}
 	if (other) {
 		char *k = okey;

@@ -103,7 +103,7 @@ void ks_prom_clear(struct ks_prom_family *f);
 size_t ks_prom_maintain(struct ks_prom *p, uint64_t now);
 int ks_prom_render(struct ks_prom *p, char **buf, size_t *len);
 
-/* Per family: series exported now, and series folded into "other" since start */
+/* Per family: series it exports now (after ks_prom_maintain), and series folded into "other" since start */
 size_t ks_prom_family_series(const struct ks_prom_family *f);
 uint64_t ks_prom_family_folded(const struct ks_prom_family *f);
 const char *ks_prom_family_name(const struct ks_prom_family *f);
