@@ -5,7 +5,6 @@
  * per command name in the kernel (--summary: proc_summary.c).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +137,7 @@ static int proc_report(void *state, struct ks_out *o, unsigned flags)
 /*
  * --summary: the exit claims of processes that are gone. A process's /proc
  * entry outlives its threads' exits (its leader is reaped last), so once
- * kill(tgid, 0) says ESRCH no thread of it can claim again. A reused pid
+ * it is gone no thread of it can claim again. A reused pid
  * keeps the stale claim until that process goes too (another start: it
  * claims under its own key).
  */
@@ -155,7 +154,7 @@ static void proc_housekeeping(void *state)
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (kill((pid_t)key.tgid, 0) && errno == ESRCH)
+		if (!ks_pid_alive(key.tgid))
 			ks_vec_push(&gone, &key);
 	}
 	ks_map_delete_keys(fd, &gone);
