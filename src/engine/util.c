@@ -425,18 +425,27 @@ const char *ks_signal_name(int sig)
 #define CAP_BPF 39
 #endif
 
-int ks_check_caps(const char **missing)
+/* This thread's effective capabilities; 0, or -errno */
+static int effective_caps(uint64_t *eff)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	*eff = (uint64_t)data[1].effective << 32 | data[0].effective;
+	return 0;
+}
+
+int ks_check_caps(const char **missing)
+{
 	uint64_t eff;
 	bool bpf, perfmon;
 
-	if (syscall(SYS_capget, &hdr, data)) {
+	if (effective_caps(&eff)) {
 		*missing = "CAP_BPF and CAP_PERFMON (cannot read capabilities)";
 		return -EPERM;
 	}
-	eff = (uint64_t)data[1].effective << 32 | data[0].effective;
 	if (eff & (1ull << CAP_SYS_ADMIN))
 		return 0;
 	bpf = eff & (1ull << CAP_BPF);
@@ -452,12 +461,9 @@ int ks_check_caps(const char **missing)
 
 bool ks_has_cap(int cap)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = {};
+	uint64_t eff;
 
-	if (cap < 0 || cap > 63 || syscall(SYS_capget, &hdr, data))
-		return false;
-	return data[cap / 32].effective & (1u << (cap % 32));
+	return cap >= 0 && cap <= 63 && !effective_caps(&eff) && (eff & (1ull << cap));
 }
 
 bool ks_proc_comm(uint32_t pid, char *comm)
