@@ -81,6 +81,7 @@ static void row_prepare(struct ks_row *r)
 	const struct sys_key *k = ks_row_key(r);
 	char comm[KS_COMM_LEN] = "";
 	uint32_t pid = k->owner;
+	const char *name;
 	size_t len;
 
 	if (st->by == SYS_BY_CGROUP) {
@@ -89,7 +90,9 @@ static void row_prepare(struct ks_row *r)
 	}
 	if (st->by != SYS_BY_PROCESS || ks_row_is_gone(r))
 		return;
-	memcpy(comm, ks_row_str(r, C_COMM, &len), len);
+	/* two statements: an argument list does not order the call before len is read */
+	name = ks_row_str(r, C_COMM, &len);
+	memcpy(comm, name, len < sizeof(comm) ? len : sizeof(comm) - 1);
 	if (ks_proc_comm(pid, comm) ||
 	    (!comm[0] && !bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.proc_comm), &pid, comm)))
 		ks_row_put_str(r, C_COMM, comm, sizeof(comm));
