@@ -70,14 +70,15 @@ CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initia
 	-I $(OUT)/skel -I src
 # the agent's --web.config.file: OpenSSL (TLS; -lssl before -lcrypto, which
 # static needs -ldl and -pthread), libyaml (the file), libxcrypt (bcrypt)
-LDLIBS := -lssl -lcrypto -lyaml -lcrypt -lbpf -lelf -lz -lm -ldl -pthread
+# kscope top's full screen: ncursesw and its terminfo library (libtinfo)
+LDLIBS := -lssl -lcrypto -lyaml -lcrypt -lncursesw -ltinfo -lbpf -lelf -lz -lm -ldl -pthread
 ifeq ($(STATIC),1)
 LDFLAGS += -static
 endif
 
 ENGINE_SRCS := $(wildcard src/engine/*.c)
-# commands without kernel code of their own: doctor, agent (its collectors are commands)
-CMD_SRCS := $(filter-out %.bpf.c,$(foreach d,$(BPF_CMDS) doctor agent,$(wildcard src/$(d)/*.c)))
+# commands without kernel code of their own: doctor, agent and top (their parts are commands)
+CMD_SRCS := $(filter-out %.bpf.c,$(foreach d,$(BPF_CMDS) doctor agent top,$(wildcard src/$(d)/*.c)))
 SRCS := src/main.c src/commands.c $(ENGINE_SRCS) $(CMD_SRCS)
 OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS)) $(OUT)/obj/gen/tables.o
 DEPS := $(OBJS:.o=.d)

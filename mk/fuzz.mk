@@ -28,7 +28,7 @@ FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/%,$(FUZZ_TARGETS))
 # every userspace source but main.c, commands.c, doctor (it probes the kernel
 # after parsing), the agent's command (it serves HTTP; its parser and store
 # are here: fuzz_http), trace.c and session.c (the stub's)
-FUZZ_SRCS := $(filter-out src/engine/trace.c src/engine/session.c src/doctor/% src/agent/agent.c,$(ENGINE_SRCS) $(CMD_SRCS))
+FUZZ_SRCS := $(filter-out src/engine/trace.c src/engine/session.c src/doctor/% src/agent/agent.c src/top/%,$(ENGINE_SRCS) $(CMD_SRCS))
 FUZZ_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_SRCS)) $(FUZZ_OUT)/obj/gen/tables.o
 # libFuzzer's options: kscope's own stderr closed (libFuzzer and the sanitizers
 # keep theirs), inputs up to a few ring buffer records, no input slower than 10 s

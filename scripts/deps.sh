@@ -20,6 +20,7 @@ build_pkgs=(
 	bpftool                      # vmlinux.h and skeleton generation
 	libbpf-dev libelf-dev zlib1g-dev  # static libbpf.a, libelf.a, libz.a
 	libssl-dev libyaml-dev libcrypt-dev  # kscope agent --web.config.file: TLS, the YAML file, bcrypt
+	libncurses-dev               # kscope top's full screen: static libncursesw.a and libtinfo.a
 	linux-libc-dev pkg-config
 )
 test_pkgs=(
@@ -30,12 +31,14 @@ test_pkgs=(
 	iproute2 nftables            # net tests: netns + veth, one segment dropped on purpose
 	libcap2-bin                  # capsh: run kscope without CAP_BPF in a test
 	prometheus                   # kscope agent tests: a real server, agent mode, remote write; ships promtool
+	tmux                         # kscope top tests: its full screen in a real terminal (send-keys, capture-pane)
 )
 
 bench_pkgs=(
 	libbpf-tools                 # the peers: runqlat, syscount, opensnoop, execsnoop...
 	bpftrace                     # the scripting peer (one-liners, bench/peers/*.bt)
 	prometheus-node-exporter     # kscope agent's peer: scrape latency, bytes, CPU, RSS
+	htop                         # kscope top's peer (and procps' top): CPU per refresh
 	python3
 )
 
@@ -45,6 +48,7 @@ arm64_pkgs=(
 	linux-libc-dev-arm64-cross    # arm64 uapi headers: gen-tables.sh's syscall numbers and O_* flags
 	libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64  # libbpf.a, libelf.a, libz.a for aarch64
 	libssl-dev:arm64 libyaml-dev:arm64 libcrypt-dev:arm64  # libssl.a, libcrypto.a, libyaml.a, libcrypt.a for aarch64
+	libncurses-dev:arm64          # libncursesw.a, libtinfo.a for aarch64
 	qemu-user-static              # run build/arm64/kscope here (it reports that bpf() is missing)
 )
 

@@ -19,6 +19,7 @@ const struct ks_cmd ks_cmds[] = {
 	{ "memory", cmd_memory, "page faults, RSS and its peak, reclaim stalls, OOM kills and their cgroup", &memory_tracer },
 	{ "security", cmd_security, "capability checks and their verdict, uid/gid changes, set-id execs, ptrace, bpf(), modules, mounts, namespaces", &security_tracer },
 	{ "container", cmd_container, "one row per container and the host: TCP, disk, memory, privileges, lifecycle", &container_tracer },
+	{ "top", cmd_top, "a live full-screen view of every process: CPU, run-queue wait, syscalls, file, disk and net I/O", NULL },
 	{ "agent", cmd_agent, "a Prometheus exporter: the commands' in-kernel aggregations as metrics, over HTTP", NULL },
 	{ "doctor", cmd_doctor, "what this kernel offers, and which hook each probe will use", NULL },
 	{ NULL, NULL, NULL, NULL },

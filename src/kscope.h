@@ -34,6 +34,7 @@ int cmd_security(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_container(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /* Commands that run as parts of kscope container's session (cli.h: KS_COMMAND) */
 struct ks_part;

@@ -76,12 +76,17 @@ void ks_cli_error(const struct ks_cli *cli, const char *fmt, ...)
 	ks_errorf("kscope %s: %s (see 'kscope %s --help')", cli->cmd, msg, cli->cmd);
 }
 
-static void print_opts(const struct ks_cli_opt *opts)
+static bool cmd_has(const struct ks_cli *cli, const struct ks_cli_opt *common);
+
+/* A table of options (with `cmd`: but those it defines itself) */
+static void print_opts(const struct ks_cli_opt *opts, const struct ks_cli *cmd)
 {
 	for (; opts && opts->name; opts++) {
 		char left[64];
 		int n = 0;
 
+		if (cmd_has(cmd, opts))
+			continue;
 		if (opts->key < 0x100)
 			n = snprintf(left, sizeof(left), "-%c, ", opts->key);
 		else
@@ -102,16 +107,16 @@ void ks_cli_usage(const struct ks_cli *cli)
 		printf("\n%s\n", cli->details);
 	if (cli->opts && cli->opts->name) {
 		printf("\n%s options:\n", cli->cmd);
-		print_opts(cli->opts);
+		print_opts(cli->opts, NULL);
 	}
 	if (cli->flags & KS_CLI_TRACE) {
 		printf("\ncommon options:\n");
-		print_opts(trace_opts);
+		print_opts(trace_opts, cli);
 	} else if (cli->flags & KS_CLI_JSON) {
 		printf("\noptions:\n");
-		print_opts(json_opts);
+		print_opts(json_opts, cli);
 	}
-	print_opts(help_opt);
+	print_opts(help_opt, NULL);
 	if (cli->flags & KS_CLI_PROGRAM)
 		printf("  %-26s %s\n", "-- PROGRAM [ARGS]",
 		       "run PROGRAM, trace it and its descendants, exit with its status");
@@ -152,11 +157,25 @@ static int parse_cmd(const struct ks_cli *cli, int key, const char *arg)
 	return cli->parse ? cli->parse(st, key, arg) : -1;
 }
 
-/* Append a table of options to getopt's long options and short string */
-static int add_opts(const struct ks_cli_opt *src, struct option *lo, int *nlo,
-		    char *so, int *nso, int max)
+/* Does the command define an option of this letter or long name? */
+static bool cmd_has(const struct ks_cli *cli, const struct ks_cli_opt *common)
+{
+	for (const struct ks_cli_opt *p = cli ? cli->opts : NULL; p && p->name; p++)
+		if (p->key == common->key || !strcmp(p->name, common->name))
+			return true;
+	return false;
+}
+
+/*
+ * Append a table of options to getopt's long options and short string;
+ * with `cmd`, those it defines itself are left out (its own win: top's -d)
+ */
+static int add_opts(const struct ks_cli_opt *src, const struct ks_cli *cmd, struct option *lo,
+		    int *nlo, char *so, int *nso, int max)
 {
 	for (; src && src->name; src++) {
+		if (cmd_has(cmd, src))
+			continue;
 		if (*nlo >= max - 1)
 			return -E2BIG;
 		lo[*nlo] = (struct option){ src->name,
@@ -637,12 +656,12 @@ int ks_cli_parse(const struct ks_cli *cli, int argc, char **argv, struct ks_opts
 		o->program = argv + dd + 1;
 	}
 
-	add_opts(cli->opts, lo, &nlo, so, &nso, ARRAY_SIZE(lo));
+	add_opts(cli->opts, NULL, lo, &nlo, so, &nso, ARRAY_SIZE(lo));
 	if (cli->flags & KS_CLI_TRACE)
-		add_opts(trace_opts, lo, &nlo, so, &nso, ARRAY_SIZE(lo));
+		add_opts(trace_opts, cli, lo, &nlo, so, &nso, ARRAY_SIZE(lo));
 	else if (cli->flags & KS_CLI_JSON)
-		add_opts(json_opts, lo, &nlo, so, &nso, ARRAY_SIZE(lo));
-	add_opts(help_opt, lo, &nlo, so, &nso, ARRAY_SIZE(lo));
+		add_opts(json_opts, cli, lo, &nlo, so, &nso, ARRAY_SIZE(lo));
+	add_opts(help_opt, NULL, lo, &nlo, so, &nso, ARRAY_SIZE(lo));
 	lo[nlo] = (struct option){ 0 };
 	so[nso] = '\0';
 
@@ -676,7 +695,8 @@ int ks_cli_parse(const struct ks_cli *cli, int argc, char **argv, struct ks_opts
 			optarg = argv[optind++];
 		if (nseen < (int)ARRAY_SIZE(seen) && !key_seen(seen, nseen, key))
 			seen[nseen++] = key;
-		err = (cli->flags & (KS_CLI_TRACE | KS_CLI_JSON)) ? parse_common(cli, key, optarg, o) : 1;
+		err = (cli->flags & (KS_CLI_TRACE | KS_CLI_JSON)) && !cmd_opt(cli, key) ?
+		      parse_common(cli, key, optarg, o) : 1;
 		if (err > 0)
 			err = parse_cmd(cli, key, optarg);
 		if (err) {

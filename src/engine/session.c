@@ -295,12 +295,21 @@ static bool output_failed(const struct session *s)
 	return false;
 }
 
+/* The caller's input file among the ready ones (its tag: KS_SESSION_MAX) */
+static bool input_ready(const struct epoll_event *evs, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (evs[i].data.u32 == KS_SESSION_MAX)
+			return true;
+	return false;
+}
+
 static int session_loop(struct session *s)
 {
 	bool forwarded = false;
 
 	for (;;) {
-		struct epoll_event evs[KS_SESSION_MAX];
+		struct epoll_event evs[KS_SESSION_MAX + 1];
 		uint64_t now;
 		int timeout, n, tick = 0;
 
@@ -343,6 +352,9 @@ static int session_loop(struct session *s)
 		}
 		for (int i = 0; i < s->n; i++)
 			ks_trace_poll(s->c[i], now);
+		if (s->h && s->h->input && s->h->input_fd >= 0 &&
+		    (n < 0 || input_ready(evs, n)) && s->h->input(s->h->ctx, s->c, s->n))
+			break;
 	}
 	return 0;
 }
@@ -426,6 +438,14 @@ int ks_session_run_hooks(const struct ks_session_tracer *tr, int n,
 			goto out;
 		}
 	}
+	if (h && h->input && h->input_fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = KS_SESSION_MAX };
+
+		if (epoll_ctl(s.epfd, EPOLL_CTL_ADD, h->input_fd, &ev)) {
+			fprintf(stderr, "kscope: cannot poll the input: %s\n", strerror(errno));
+			goto out;
+		}
+	}
 	/* attached: now an existing -o FILE may be emptied */
 	for (int i = 0; i < n; i++)
 		if (ks_opts_begin_output(tr[i].o))
@@ -443,7 +463,8 @@ int ks_session_run_hooks(const struct ks_session_tracer *tr, int n,
 	for (int i = 0; i < s.n; i++)
 		if (ks_trace_begin(s.c[i]))
 			goto out;
-	if (isatty(STDERR_FILENO) && !s.o->program)
+	/* not under a caller that owns the terminal (kscope top's screen) */
+	if (isatty(STDERR_FILENO) && !s.o->program && !(h && h->input))
 		say_tracing(tr, n);
 	if (s.o->program)
 		release_program(&s);
@@ -458,6 +479,8 @@ int ks_session_run_hooks(const struct ks_session_tracer *tr, int n,
 	for (int i = 0; i < s.n; i++)
 		if (ks_trace_end(s.c[i]) < 0)
 			code = KS_EXIT_FAIL;
+	if (h && h->ended)
+		h->ended(h->ctx, s.c, s.n);
 out:
 	for (int i = 0; i < s.n; i++)
 		ks_trace_lost_summary(s.c[i]);

@@ -52,6 +52,7 @@ struct ks_table {
 	bool hidden[KS_TABLE_MAX_COLS], absent[KS_TABLE_MAX_COLS];
 	int sort_col;
 	size_t top;
+	const char *top_opt;           /* the option that says it, for "(N more not shown: -n)" */
 	void *ctx;
 	const struct ks_table_group *group;
 	const int *by;             /* a group view: its rows' identity, for sort ties */
@@ -178,6 +179,11 @@ void ks_table_sort(struct ks_table *t, int col)
 void ks_table_top(struct ks_table *t, size_t top)
 {
 	t->top = top;
+}
+
+void ks_table_top_option(struct ks_table *t, const char *opt)
+{
+	t->top_opt = opt;
 }
 
 const struct ks_col *ks_table_cols(const struct ks_table *t, unsigned *n)
@@ -1071,9 +1077,9 @@ static void text_row(struct ks_sink *s, const struct ks_table *t, const struct k
 
 static void text_end(struct ks_sink *s, const struct ks_table *t, size_t not_shown)
 {
-	(void)t;
 	if (not_shown)
-		ks_out_printf(s->o, "(%zu more not shown: -n)\n", not_shown);
+		ks_out_printf(s->o, "(%zu more not shown: %s)\n", not_shown,
+			      t->top_opt ? t->top_opt : "-n");
 }
 
 const struct ks_sink_ops ks_sink_text = {

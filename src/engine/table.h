@@ -216,6 +216,8 @@ void ks_table_group(struct ks_table *t, const struct ks_table_group *g);
 /* -s: the column to sort by (descending); -n: rows shown at most (0: all) */
 void ks_table_sort(struct ks_table *t, int col);
 void ks_table_top(struct ks_table *t, size_t top);
+/* The option that sets top, named where rows were cut (default "-n") */
+void ks_table_top_option(struct ks_table *t, const char *opt);
 
 /* ---- rows (from a command's collect) ----------------------------------- */
 

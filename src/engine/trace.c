@@ -861,6 +861,15 @@ int ks_trace_tick(struct ks_trace *c, uint64_t now, int *timeout_ms)
 	return 0;
 }
 
+void ks_trace_set_interval(struct ks_trace *c, double seconds, uint64_t now)
+{
+	c->o->interval_s = seconds;
+	if (!c->clock_started)
+		return;	/* the first tick takes it from the options */
+	c->interval = seconds * 1e9;
+	c->next_tick = now + c->interval;
+}
+
 int ks_trace_poll(struct ks_trace *c, uint64_t now)
 {
 	struct epoll_event evs[2];

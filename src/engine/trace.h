@@ -265,6 +265,11 @@ struct ks_trace_stats {
 void ks_trace_stats(const struct ks_trace *c, struct ks_trace_stats *s);
 /* Why KS_LOST_* k counts ("ringbuf_full"...): the JSON reason of a "lost" record */
 const char *ks_lost_reason(int k);
+/*
+ * A new interval from now on (seconds > 0): the period in progress ends at
+ * now + seconds. Contexts of one session given the same now stay aligned.
+ */
+void ks_trace_set_interval(struct ks_trace *c, double seconds, uint64_t now);
 /* Its BPF object (loaded: each program's fd, name and kernel run statistics) */
 struct bpf_object *ks_trace_object(const struct ks_trace *c);
 
@@ -302,6 +307,15 @@ struct ks_session_hooks {
 	void *ctx;
 	int (*started)(void *ctx, struct ks_trace *const *c, int n);
 	void (*reported)(void *ctx, struct ks_trace *const *c, int n);
+	/*
+	 * A file of the caller's polled in the same loop (a terminal's input:
+	 * kscope top), used only with input(), which is called when it is readable or a signal (SIGWINCH) woke
+	 * the loop, and returns non-zero to end the run.
+	 */
+	int input_fd;
+	int (*input)(void *ctx, struct ks_trace *const *c, int n);
+	/* after every tracer's last report (ks_trace_end), before the loss lines */
+	void (*ended)(void *ctx, struct ks_trace *const *c, int n);
 };
 int ks_session_run_hooks(const struct ks_session_tracer *tr, int n,
 			 const struct ks_session_hooks *h);

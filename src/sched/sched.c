@@ -1007,6 +1007,9 @@ static void warn_unreported(struct sched_state *st)
 			"missing\n", (unsigned long long)st->unreported);
 		return;
 	}
+	/* a part's rows go to another command's sink (top, container): no switch counts there */
+	if (st->opts->sink)
+		return;
 	ks_errorf("kscope: the kernel did not report %llu switches in or out of the traced "
 		  "tasks (sched_switch; most: tid %u %.*s, %llu): their SWITCHES, VOL and INVOL "
 		  "are low by that much (\"unreported_switches\" with -j); CPU time is the "
