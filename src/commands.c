@@ -8,6 +8,9 @@
 
 #include "kscope.h"
 
+/* The commands a command runs as its parts (kscope doctor lists them) */
+#define PARTS(...) (const char *const[]){ __VA_ARGS__, NULL }
+
 const struct ks_cmd ks_cmds[] = {
 	{ "hello", cmd_hello, "one line per exec: the smallest command, and a check that eBPF works here", &hello_tracer },
 	{ "proc", cmd_proc, "process lifecycle: fork, exec, exit, and the process tree", &proc_tracer },
@@ -18,9 +21,12 @@ const struct ks_cmd ks_cmds[] = {
 	{ "diskio", cmd_diskio, "block I/O: requests, bytes, errors, queue and device latency", &diskio_tracer },
 	{ "memory", cmd_memory, "page faults, RSS and its peak, reclaim stalls, OOM kills and their cgroup", &memory_tracer },
 	{ "security", cmd_security, "capability checks and their verdict, uid/gid changes, set-id execs, ptrace, bpf(), modules, mounts, namespaces", &security_tracer },
-	{ "container", cmd_container, "one row per container and the host: TCP, disk, memory, privileges, lifecycle", &container_tracer },
-	{ "top", cmd_top, "a live full-screen view of every process: CPU, run-queue wait, syscalls, file, disk and net I/O", NULL },
-	{ "agent", cmd_agent, "a Prometheus exporter: the commands' in-kernel aggregations as metrics, over HTTP", NULL },
+	{ "container", cmd_container, "one row per container and the host: TCP, disk, memory, privileges, lifecycle", &container_tracer,
+	  PARTS("sched", "syscall", "fileio", "net", "diskio", "memory", "security") },
+	{ "top", cmd_top, "a live full-screen view of every process: CPU, run-queue wait, syscalls, file, disk and net I/O", NULL,
+	  PARTS("sched", "syscall", "fileio", "diskio", "net") },
+	{ "agent", cmd_agent, "a Prometheus exporter: the commands' in-kernel aggregations as metrics, over HTTP", NULL,
+	  PARTS("syscall", "sched", "proc", "fileio", "net", "diskio", "memory", "security") },
 	{ "doctor", cmd_doctor, "what this kernel offers, and which hook each probe will use", NULL },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -17,6 +17,8 @@ struct ks_cmd {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 	const struct ks_tracer *tracer;   /* its probes, for `kscope doctor` */
+	/* a command made of others run as its parts (their probes are its): NULL-terminated */
+	const char *const *parts;
 };
 
 extern const struct ks_cmd ks_cmds[];

@@ -267,6 +267,38 @@ static void check_commands(struct doctor *d)
 		ks_json_arr_end(&d->out);
 }
 
+/* The commands made of others: their probes are those of their parts, listed above */
+static void check_parts(struct doctor *d)
+{
+	section(d, "parts", "\n%-10s %s\n", "COMMAND", "RUNS THE PROBES OF");
+	for (const struct ks_cmd *c = ks_cmds; c->name; c++) {
+		if (!c->parts)
+			continue;
+		if (d->json) {
+			ks_json_begin(&d->out);
+			ks_json_kv_str(&d->out, "command", c->name, strlen(c->name));
+			ks_json_key(&d->out, "parts");
+			ks_json_arr_begin(&d->out);
+		} else {
+			ks_out_printf(&d->out, "%-10s", c->name);
+		}
+		for (const char *const *p = c->parts; *p; p++) {
+			if (d->json)
+				ks_json_str(&d->out, *p, strlen(*p));
+			else
+				ks_out_printf(&d->out, " %s", *p);
+		}
+		if (d->json) {
+			ks_json_arr_end(&d->out);
+			ks_json_end(&d->out);
+		} else {
+			ks_out_char(&d->out, '\n');
+		}
+	}
+	if (d->json)
+		ks_json_arr_end(&d->out);
+}
+
 enum { OPT_NO_HOOK = 0x200 };
 
 static const struct ks_cli_opt doctor_opts[] = {
@@ -340,6 +372,7 @@ int cmd_doctor(int argc, char **argv)
 	if (d.privileged) {
 		check_hooks(&d);
 		check_commands(&d);
+		check_parts(&d);
 	} else if (!d.json) {
 		ks_out_printf(&d.out, "\n%s\n", d.bpf_syscall ? "run as root to probe hook types and plans"
 				: "no bpf() here: hook types and plans cannot be probed");
