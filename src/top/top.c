@@ -936,7 +936,7 @@ static int top_setup(void *state, struct ks_opts *o)
 
 	st->opts = o;
 	if (o->container) {
-		ks_cli_error(&top_cli, "-C: kscope top shows each process's container already");
+		ks_cli_error(&top_cli, "-C is not needed: each row names its container (CONTAINER)");
 		return KS_EXIT_USAGE;
 	}
 	o->interval_s = st->view.interval_s;
