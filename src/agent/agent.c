@@ -207,8 +207,7 @@ struct agent;
 typedef void row_fn(struct agent *a, const struct ks_table *t, const struct ks_row *r);
 
 struct part_spec {
-	int (*part)(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);
-	const char *const *argv;
+	struct ks_part_spec spec;  /* the part, its own options, its ring buffer */
 	const char *table;        /* the NDJSON type of the rows it takes */
 	row_fn *row;
 };
@@ -235,34 +234,34 @@ static const char *const sec_argv[] = {
 	"security", "--summary", "--by", "cgroup", "--kind", "cap", "--denied", NULL
 };
 
-static const struct collector collectors[] = {
-	{ "syscall", "calls and errors by syscall and errno, latency histograms",
-	  { { part_syscall, sys_argv, "syscall_stat", syscall_row } } },
-	{ "sched", "run-queue latency histogram, CPU and run-queue time per cgroup",
-	  { { part_sched, sched_argv, "sched_cgroup", sched_row } } },
-	{ "proc", "execs, forks and exits (by class) per command name",
-	  { { part_proc, proc_argv, "proc_stat", proc_row } } },
-	{ "fileio", "file bytes read and written per cgroup",
-	  { { part_fileio, file_argv, "fileio_cgroup_stat", fileio_row } } },
-	{ "net", "TCP bytes, connections, retransmits, resets per cgroup; drops by reason",
-	  { { part_net, net_argv, "net_cgroup_stat", net_row },
-	    { part_net, drop_argv, "net_drop_stat", drop_row } } },
-	{ "diskio", "block I/O queue and device latency, requests, bytes, errors",
-	  { { part_diskio, disk_argv, "diskio_stat", disk_row } } },
-	{ "memory", "page faults, OOM kills and memory per memory cgroup",
-	  { { part_memory, mem_argv, "memory_stat", memory_row } } },
-	{ "security", "capability denials by capability",
-	  { { part_security, sec_argv, "security_stat", security_row } } },
-};
-
-#define NCOLL ARRAY_SIZE(collectors)
 /*
  * A part's ring buffer: rows come from maps, records are rare (an OOM kill);
  * but net's ended connections come as records: it gets more
  */
-#define PART_RINGBUF_KB 256
-#define NET_RINGBUF_KB 1024
+#define RB 256
+#define NET_RB 1024
 
+static const struct collector collectors[] = {
+	{ "syscall", "calls and errors by syscall and errno, latency histograms",
+	  { { { part_syscall, sys_argv, RB }, "syscall_stat", syscall_row } } },
+	{ "sched", "run-queue latency histogram, CPU and run-queue time per cgroup",
+	  { { { part_sched, sched_argv, RB }, "sched_cgroup", sched_row } } },
+	{ "proc", "execs, forks and exits (by class) per command name",
+	  { { { part_proc, proc_argv, RB }, "proc_stat", proc_row } } },
+	{ "fileio", "file bytes read and written per cgroup",
+	  { { { part_fileio, file_argv, RB }, "fileio_cgroup_stat", fileio_row } } },
+	{ "net", "TCP bytes, connections, retransmits, resets per cgroup; drops by reason",
+	  { { { part_net, net_argv, NET_RB }, "net_cgroup_stat", net_row },
+	    { { part_net, drop_argv, NET_RB }, "net_drop_stat", drop_row } } },
+	{ "diskio", "block I/O queue and device latency, requests, bytes, errors",
+	  { { { part_diskio, disk_argv, RB }, "diskio_stat", disk_row } } },
+	{ "memory", "page faults, OOM kills and memory per memory cgroup",
+	  { { { part_memory, mem_argv, RB }, "memory_stat", memory_row } } },
+	{ "security", "capability denials by capability",
+	  { { { part_security, sec_argv, RB }, "security_stat", security_row } } },
+};
+
+#define NCOLL ARRAY_SIZE(collectors)
 /* ---- the command's state ------------------------------------------------------- */
 
 enum {
@@ -1086,31 +1085,17 @@ int cmd_agent(int argc, char **argv)
 		for (size_t j = 0; !rc && j < ARRAY_SIZE(collectors[i].parts); j++) {
 			const struct part_spec *ps = &collectors[i].parts[j];
 			struct running *run = &a.run[a.nrun];
-			char *pargv[16];
-			int pargc = 0;
 
-			if (!ps->part || !(want & (1u << i)))
+			if (!ps->spec.part || !(want & (1u << i)))
 				continue;
-			while (ps->argv[pargc] && pargc < 15) {
-				pargv[pargc] = (char *)ps->argv[pargc];
-				pargc++;
-			}
-			pargv[pargc] = NULL;
 			run->coll = i;
 			run->spec = j;
-			rc = ps->part(&run->part, &opts, pargc, pargv);
+			rc = ks_part_start(&run->part, &ps->spec, &opts, &agent_sink, &a, a.devnull,
+					   &tr[n]);
 			if (rc)
 				break;
 			a.nrun++;
-			if (run->part.opts.ringbuf_kb > PART_RINGBUF_KB)
-				run->part.opts.ringbuf_kb = ps->part == part_net ? NET_RINGBUF_KB :
-							    PART_RINGBUF_KB;
-			run->part.opts.out_fd = a.devnull;
-			run->part.opts.json = true;
-			run->part.opts.sink = &agent_sink;
-			run->part.opts.sink_priv = &a;
-			tr[n++] = (struct ks_session_tracer){ run->part.t, &run->part.opts,
-							      run->part.state };
+			n++;
 		}
 	}
 	if (rc) {

@@ -178,8 +178,7 @@ struct fold {
 
 struct area {
 	const char *name;         /* --areas */
-	int (*part)(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);
-	const char *const *argv;  /* the part's own options */
+	struct ks_part_spec spec; /* the part, its own options, its ring buffer */
 	const char *table;        /* the NDJSON type of its rows keyed by cgroup */
 	/* the hierarchy of its cgroup ids: NULL a task's, "" v2, else a v1 controller's */
 	const char *v1_ctrl;
@@ -250,18 +249,25 @@ static const char *const sec_argv[] = {
 	"security", "--summary", "--by", "cgroup", "--kind", "cap", "--denied", NULL
 };
 
+/*
+ * A part's ring buffer (its default: 4 MiB): rows come from maps, records
+ * are rare (an OOM kill); but net's, whose ended connections come as
+ * records, keeps the default
+ */
+#define RB 256
+
 static const struct area areas[] = {
-	{ "cpu", part_sched, sched_argv, "sched_cgroup", NULL, sched_folds },
-	{ "syscall", part_syscall, sys_argv, "syscall_stat", NULL, sys_folds },
-	{ "file", part_fileio, file_argv, "fileio_cgroup_stat", NULL, file_folds },
-	{ "net", part_net, net_argv, "net_cgroup_stat", "", net_folds },
-	{ "disk", part_diskio, disk_argv, "diskio_stat", "blkio", no_folds, fold_disk },
-	{ "memory", part_memory, mem_argv, "memory_stat", "memory", mem_folds },
-	{ "security", part_security, sec_argv, "security_stat", NULL, no_folds, fold_security },
+	{ "cpu", { part_sched, sched_argv, RB }, "sched_cgroup", NULL, sched_folds },
+	{ "syscall", { part_syscall, sys_argv, RB }, "syscall_stat", NULL, sys_folds },
+	{ "file", { part_fileio, file_argv, RB }, "fileio_cgroup_stat", NULL, file_folds },
+	{ "net", { part_net, net_argv, 0 }, "net_cgroup_stat", "", net_folds },
+	{ "disk", { part_diskio, disk_argv, RB }, "diskio_stat", "blkio", no_folds, fold_disk },
+	{ "memory", { part_memory, mem_argv, RB }, "memory_stat", "memory", mem_folds },
+	{ "security", { part_security, sec_argv, RB }, "security_stat", NULL, no_folds,
+	  fold_security },
 };
 
 #define NAREAS ARRAY_SIZE(areas)
-#define PART_RINGBUF_KB 256	/* a part's ring buffer (its default: 4 MiB) */
 
 /* ---- state ------------------------------------------------------------------------ */
 
@@ -986,31 +992,12 @@ int cmd_container(int argc, char **argv)
 		return rc;
 	rc = container_setup(&st, &opts);
 	for (size_t i = 0; !rc && i < NAREAS; i++) {
-		struct ks_part *p = &st.parts[i];
-		char *pargv[16];	/* getopt permutes it: a copy */
-		int pargc = 0;
-
 		if (!(st.areas & (1u << i)))
 			continue;
-		while (areas[i].argv[pargc] && pargc < 15) {
-			pargv[pargc] = (char *)areas[i].argv[pargc];
-			pargc++;
-		}
-		pargv[pargc] = NULL;
-		rc = areas[i].part(p, &opts, pargc, pargv);
-		if (rc)
-			break;
-		/*
-		 * rows come from maps, records are rare (an OOM kill): but net's,
-		 * whose ended connections come as records, keeps the default
-		 */
-		if (areas[i].part != part_net && p->opts.ringbuf_kb > PART_RINGBUF_KB)
-			p->opts.ringbuf_kb = PART_RINGBUF_KB;
-		p->opts.out_fd = st.devnull;
-		p->opts.json = true;
-		p->opts.sink = &fold_sink;
-		p->opts.sink_priv = &st;
-		tr[n++] = (struct ks_session_tracer){ p->t, &p->opts, p->state };
+		rc = ks_part_start(&st.parts[i], &areas[i].spec, &opts, &fold_sink, &st, st.devnull,
+				   &tr[n]);
+		if (!rc)
+			n++;
 	}
 	if (rc) {
 		for (int i = 0; i < n; i++)

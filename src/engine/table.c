@@ -815,6 +815,7 @@ static struct ks_table *group_rows(const struct ks_table *t, struct ks_row **row
 	memcpy(g->absent, t->absent, sizeof(g->absent));
 	g->sort_col = t->sort_col;
 	g->top = t->top;
+	g->top_opt = t->top_opt;
 	g->ctx = t->ctx;
 	g->by = gr->by;
 	/* in key order: a group without a leader is named by its first member */

@@ -319,6 +319,22 @@ struct ks_session_hooks {
 };
 int ks_session_run_hooks(const struct ks_session_tracer *tr, int n,
 			 const struct ks_session_hooks *h);
+/*
+ * A command run as a part of the caller's session (ks_part) from a static
+ * argv (its own options), nothing of it printed: its tables go to `sink`
+ * (with priv), the rest of its output (JSON) to out_fd; its ring buffer at
+ * most ringbuf_kb (0: its own). *tr is its entry for ks_session_run. 0, or
+ * the exit code after saying why.
+ */
+struct ks_part_spec {
+	int (*part)(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);
+	const char *const *argv;       /* NULL-terminated, its command's name first */
+	uint32_t ringbuf_kb;
+};
+int ks_part_start(struct ks_part *p, const struct ks_part_spec *spec, const struct ks_opts *base,
+		  const struct ks_sink_ops *sink, void *priv, int out_fd,
+		  struct ks_session_tracer *tr);
+
 /* Run one tracer to completion; returns the process exit code. */
 int ks_trace_run(const struct ks_tracer *t, struct ks_opts *o, void *state);
 

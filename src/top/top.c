@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,18 +139,13 @@ void top_fmt_rate(char *buf, size_t n, double v)
 		snprintf(buf, n, v < 10 ? "%.1f%c" : "%.0f%c", v, unit[u]);
 }
 
-static void human(struct ks_out *o, double v)
-{
-	char buf[32];
-
-	top_fmt_rate(buf, sizeof(buf), v);
-	ks_out_printf(o, "%s", buf);
-}
-
 #define RATE_TEXT(name, col)								\
 	static void name(struct ks_out *o, const struct ks_row *r)			\
 	{										\
-		human(o, ks_row_get(r, col) / period_s(r));				\
+		char buf[32];								\
+											\
+		top_fmt_rate(buf, sizeof(buf), ks_row_get(r, col) / period_s(r));	\
+		ks_out_printf(o, "%s", buf);						\
 	}
 RATE_TEXT(syscalls_rate, C_SYSCALLS)
 RATE_TEXT(errors_rate, C_ERRORS)
@@ -669,43 +665,62 @@ static size_t put_totals(struct top_state *st)
 	return procs;
 }
 
+/* Appended to buf (of n bytes, NUL-terminated), never past it */
+static void cat(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void cat(char *buf, size_t n, const char *fmt, ...)
+{
+	size_t len = strnlen(buf, n);
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (len + 1 < n)
+		vsnprintf(buf + len, n - len, fmt, ap);
+	va_end(ap);
+}
+
+void top_cpus_line(char *buf, size_t n, const struct top_totals *t)
+{
+	snprintf(buf, n, "%d CPUs busy %.1f%% (", t->ncpus, t->busy_all);
+	for (int i = 0; i < t->ncpus; i++)
+		cat(buf, n, "%scpu%d %.1f%%", i ? " " : "", i, t->busy_pct[i]);
+	if (t->runq_count)
+		cat(buf, n, ")  runq p99 %.3fms", t->runq_p99_ns / 1e6);
+	else
+		cat(buf, n, ")  runq p99 -");
+}
+
+void top_rates_line(char *buf, size_t n, const uint64_t *v, double secs)
+{
+	static const struct { int tv; const char *before; } parts[] = {
+		{ TV_SYSCALLS, "syscalls " }, { TV_ERRORS, "/s (err " }, { TV_READ, "/s)  file R " },
+		{ TV_WRITE, "/s W " }, { TV_DREAD, "/s  disk R " }, { TV_DWRITE, "/s W " },
+		{ TV_RX, "/s  net RX " }, { TV_TX, "/s TX " },
+	};
+	char rate[32];
+
+	buf[0] = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		top_fmt_rate(rate, sizeof(rate), v[parts[i].tv] / secs);
+		cat(buf, n, "%s%s", parts[i].before, rate);
+	}
+	cat(buf, n, "/s");
+}
+
 static void summary_text(struct top_state *st, const struct top_totals *t)
 {
 	struct ks_out *o = &st->out;
-	double s = t->interval_ns ? t->interval_ns / 1e9 : 1;
-
+	char hms[16] = "", cpus[TOP_LINE], rates[TOP_LINE];
 	time_t now = time(NULL);
 	struct tm tm;
-	char hms[16] = "";
 
 	if (localtime_r(&now, &tm))
 		strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+	top_cpus_line(cpus, sizeof(cpus), t);
+	top_rates_line(rates, sizeof(rates), t->v, t->interval_ns ? t->interval_ns / 1e9 : 1);
 	ks_out_sep(o);
-	ks_out_printf(o, "%s  %d CPUs busy %.1f%% (", hms, t->ncpus, t->busy_all);
-	for (int i = 0; i < t->ncpus; i++)
-		ks_out_printf(o, "%scpu%d %.1f%%", i ? " " : "", i, t->busy_pct[i]);
-	ks_out_printf(o, ")  runq p99 ");
-	if (t->runq_count)
-		ks_out_printf(o, "%.3fms", t->runq_p99_ns / 1e6);
-	else
-		ks_out_printf(o, "-");
-	ks_out_printf(o, "  procs %zu  lost %" PRIu64 "\nsyscalls ", t->processes, t->lost);
-	human(o, t->v[TV_SYSCALLS] / s);
-	ks_out_printf(o, "/s (err ");
-	human(o, t->v[TV_ERRORS] / s);
-	ks_out_printf(o, "/s)  file R ");
-	human(o, t->v[TV_READ] / s);
-	ks_out_printf(o, "/s W ");
-	human(o, t->v[TV_WRITE] / s);
-	ks_out_printf(o, "/s  disk R ");
-	human(o, t->v[TV_DREAD] / s);
-	ks_out_printf(o, "/s W ");
-	human(o, t->v[TV_DWRITE] / s);
-	ks_out_printf(o, "/s  net RX ");
-	human(o, t->v[TV_RX] / s);
-	ks_out_printf(o, "/s TX ");
-	human(o, t->v[TV_TX] / s);
-	ks_out_printf(o, "/s\n\n");
+	ks_out_printf(o, "%s  %s  procs %zu  lost %" PRIu64 "\n%s\n\n", hms, cpus, t->processes,
+		      t->lost, rates);
 }
 
 static void summary_json(struct top_state *st, const struct top_totals *t, uint64_t now)
@@ -1015,15 +1030,14 @@ static const char *const file_argv[] = { "fileio", "--by", "process", NULL };
 static const char *const disk_argv[] = { "diskio", "--by", "process", NULL };
 static const char *const net_argv[] = { "net", "--by", "process", NULL };
 
-static const struct {
-	int (*part)(struct ks_part *p, const struct ks_opts *base, int argc, char **argv);
-	const char *const *argv;
-} top_parts[] = {
-	{ part_sched, sched_argv }, { part_syscall, sys_argv }, { part_fileio, file_argv },
-	{ part_diskio, disk_argv }, { part_net, net_argv },
-};
-
 #define PART_RINGBUF_KB 256	/* rows come from maps: records are rare */
+
+/* net's ended connections come as records: its ring buffer stays */
+static const struct ks_part_spec top_parts[] = {
+	{ part_sched, sched_argv, PART_RINGBUF_KB }, { part_syscall, sys_argv, PART_RINGBUF_KB },
+	{ part_fileio, file_argv, PART_RINGBUF_KB }, { part_diskio, disk_argv, PART_RINGBUF_KB },
+	{ part_net, net_argv, 0 },
+};
 
 int cmd_top(int argc, char **argv)
 {
@@ -1045,26 +1059,10 @@ int cmd_top(int argc, char **argv)
 		return rc;
 	rc = top_setup(&st, &opts);
 	for (size_t i = 0; !rc && i < ARRAY_SIZE(top_parts); i++) {
-		struct ks_part *p = &st.parts[i];
-		char *pargv[8];
-		int pargc = 0;
-
-		while (top_parts[i].argv[pargc] && pargc < 7) {
-			pargv[pargc] = (char *)top_parts[i].argv[pargc];
-			pargc++;
-		}
-		pargv[pargc] = NULL;
-		rc = top_parts[i].part(p, &opts, pargc, pargv);
-		if (rc)
-			break;
-		st.nparts++;
-		if (top_parts[i].part != part_net && p->opts.ringbuf_kb > PART_RINGBUF_KB)
-			p->opts.ringbuf_kb = PART_RINGBUF_KB;
-		p->opts.out_fd = st.devnull;
-		p->opts.json = true;
-		p->opts.sink = &fold_sink;
-		p->opts.sink_priv = &st;
-		tr[n++] = (struct ks_session_tracer){ p->t, &p->opts, p->state };
+		rc = ks_part_start(&st.parts[i], &top_parts[i], &opts, &fold_sink, &st, st.devnull,
+				   &tr[n]);
+		if (!rc)
+			st.nparts = ++n;
 	}
 	if (rc) {
 		for (int i = 0; i < n; i++)

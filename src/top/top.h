@@ -91,5 +91,10 @@ uint64_t top_row_sort_value(const struct top_row *r, int key);
 const char *top_sort_name(int key);
 /* "12.3K": a rate (or an amount) 1024-based, as top and htop show bytes */
 void top_fmt_rate(char *buf, size_t n, double v);
+#define TOP_LINE 4096
+/* "2 CPUs busy 21.3% (cpu0 12.5% cpu1 30.1%)  runq p99 1.200ms" */
+void top_cpus_line(char *buf, size_t n, const struct top_totals *t);
+/* "syscalls 12K/s (err 5/s)  file R 1.2M/s W 0/s  disk R 0/s W 12M/s  net RX 1.1M/s TX 1.1M/s" */
+void top_rates_line(char *buf, size_t n, const uint64_t *v, double secs);
 
 #endif /* KSCOPE_TOP_H */

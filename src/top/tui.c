@@ -225,31 +225,12 @@ static void title(struct top_tui *u, const struct top_frame *f)
 
 static void summary(const struct top_frame *f)
 {
-	const struct top_totals *t = &f->tot;
-	double s = secs(f);
-	char a[32], b[32], c[32], d[32];
+	char line[TOP_LINE];
 
-	move(1, 0);
-	printw("%d CPUs busy %.1f%% (", t->ncpus, t->busy_all);
-	for (int i = 0; i < t->ncpus; i++)
-		printw("%scpu%d %.1f%%", i ? " " : "", i, t->busy_pct[i]);
-	printw(")  runq p99 ");
-	if (t->runq_count)
-		printw("%.3fms", t->runq_p99_ns / 1e6);
-	else
-		printw("-");
-	move(2, 0);
-	top_fmt_rate(a, sizeof(a), t->v[TV_SYSCALLS] / s);
-	top_fmt_rate(b, sizeof(b), t->v[TV_ERRORS] / s);
-	printw("syscalls %s/s (err %s/s)", a, b);
-	top_fmt_rate(a, sizeof(a), t->v[TV_READ] / s);
-	top_fmt_rate(b, sizeof(b), t->v[TV_WRITE] / s);
-	printw("  file R %s/s W %s/s", a, b);
-	top_fmt_rate(a, sizeof(a), t->v[TV_DREAD] / s);
-	top_fmt_rate(b, sizeof(b), t->v[TV_DWRITE] / s);
-	top_fmt_rate(c, sizeof(c), t->v[TV_RX] / s);
-	top_fmt_rate(d, sizeof(d), t->v[TV_TX] / s);
-	printw("  disk R %s/s W %s/s  net RX %s/s TX %s/s", a, b, c, d);
+	top_cpus_line(line, sizeof(line), &f->tot);
+	mvaddnstr(1, 0, line, COLS);
+	top_rates_line(line, sizeof(line), f->tot.v, secs(f));
+	mvaddnstr(2, 0, line, COLS);
 }
 
 static void prompt_line(struct top_tui *u)
@@ -444,7 +425,7 @@ static void detail(struct top_tui *u, const struct top_frame *f)
 	size_t ninodes = 0;
 	double s = secs(f);
 	int line = 2, budget, n;
-	char a[32], b[32];
+	char text[TOP_LINE];
 
 	move(0, 0);
 	attron(A_BOLD);
@@ -457,16 +438,9 @@ static void detail(struct top_tui *u, const struct top_frame *f)
 	printw("  (Esc: back)");
 	move(1, 0);
 	if (r) {
-		printw("CPU %.1f%%  runq %.1fms/s", r->v[TV_CPU] / 1e7 / s, r->v[TV_RUNQ] / 1e6 / s);
-		top_fmt_rate(a, sizeof(a), r->v[TV_SYSCALLS] / s);
-		top_fmt_rate(b, sizeof(b), r->v[TV_ERRORS] / s);
-		printw("  syscalls %s/s (err %s/s)", a, b);
-		top_fmt_rate(a, sizeof(a), r->v[TV_READ] / s);
-		top_fmt_rate(b, sizeof(b), r->v[TV_WRITE] / s);
-		printw("  file R %s/s W %s/s", a, b);
-		top_fmt_rate(a, sizeof(a), (r->v[TV_DREAD] + r->v[TV_DWRITE]) / s);
-		top_fmt_rate(b, sizeof(b), (r->v[TV_RX] + r->v[TV_TX]) / s);
-		printw("  disk %s/s  net %s/s", a, b);
+		top_rates_line(text, sizeof(text), r->v, s);
+		printw("CPU %.1f%%  runq %.1fms/s  ", r->v[TV_CPU] / 1e7 / s, r->v[TV_RUNQ] / 1e6 / s);
+		addnstr(text, COLS);
 	} else {
 		printw("(nothing in the last interval)");
 	}
