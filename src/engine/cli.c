@@ -783,6 +783,31 @@ fail:
 	return rc;
 }
 
+int ks_part_start(struct ks_part *p, const struct ks_part_spec *spec, const struct ks_opts *base,
+		  const struct ks_sink_ops *sink, void *priv, int out_fd,
+		  struct ks_session_tracer *tr)
+{
+	char *argv[16];	/* getopt permutes it: a copy */
+	int argc = 0, rc;
+
+	while (spec->argv[argc] && argc < 15) {
+		argv[argc] = (char *)spec->argv[argc];
+		argc++;
+	}
+	argv[argc] = NULL;
+	rc = spec->part(p, base, argc, argv);
+	if (rc)
+		return rc;
+	if (spec->ringbuf_kb && p->opts.ringbuf_kb > spec->ringbuf_kb)
+		p->opts.ringbuf_kb = spec->ringbuf_kb;
+	p->opts.out_fd = out_fd;
+	p->opts.json = true;
+	p->opts.sink = sink;
+	p->opts.sink_priv = priv;
+	*tr = (struct ks_session_tracer){ p->t, &p->opts, p->state };
+	return 0;
+}
+
 int ks_part_free(struct ks_part *p, int rc)
 {
 	if (p->set_up && p->cli->teardown)
