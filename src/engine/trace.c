@@ -845,10 +845,13 @@ int ks_trace_tick(struct ks_trace *c, uint64_t now, int *timeout_ms)
 		 * skipped, not made up for with a burst of near-empty
 		 * reports: the late report covers the whole stall, and the
 		 * next one is the first grid point at least half an
-		 * interval away, so no period is shorter than that.
+		 * interval away, so no period is shorter than that. Away
+		 * from the loop turn's now, not from the end of this report:
+		 * the tracers of one session (a command's parts) decide the
+		 * same, however long each one's report took, and stay on
+		 * one grid.
 		 */
 		c->next_tick += c->interval;
-		now = ks_now_ns(CLOCK_MONOTONIC);
 		if (c->next_tick < now + c->interval / 2)
 			c->next_tick += ((now + c->interval / 2 - c->next_tick) / c->interval + 1) *
 					c->interval;

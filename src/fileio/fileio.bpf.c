@@ -234,6 +234,26 @@ static __always_inline __u64 file_inode(struct file *f)
 	return f ? (__u64)BPF_CORE_READ(f, f_inode) : 0;
 }
 
+#define FIO_S_IFMT  0170000
+#define FIO_S_IFREG 0100000
+#define FIO_S_IFBLK 0060000
+
+/*
+ * --by: is fd a regular file or a block device, opened before tracing
+ * began? Its I/O counts as a tracked open's would. Not a socket, a pipe, or
+ * a character device (a terminal, /dev/null) it did not open while traced.
+ */
+static __always_inline bool fd_is_file(bool btf, int fd)
+{
+	struct file *file = fd_file(btf, fd);
+	__u16 mode;
+
+	if (!file)
+		return false;
+	mode = BPF_CORE_READ(file, f_inode, i_mode) & FIO_S_IFMT;
+	return mode == FIO_S_IFREG || mode == FIO_S_IFBLK;
+}
+
 /*
  * The fd is gone: drop its entry. A file whose (process, open) no longer
  * appears in fds is closed, and userspace tells that from the maps (an fd
@@ -562,8 +582,12 @@ static __always_inline int on_enter(struct sys_args *args, long nr)
 	default:	/* read, write, fsync and their variants */
 		call.fd = (int)sys_arg(args, 0);
 		f = fd_lookup(btf, pid, call.fd);
-		if (!f)
-			return 0;	/* not a file we saw opened */
+		/*
+		 * not a file we saw opened: per file it has no row (no path);
+		 * per owner it counts if it is a file (opened before tracing)
+		 */
+		if (!f && (by_owner == FIO_BY_FILE || !fd_is_file(btf, call.fd)))
+			return 0;
 		if (by_owner == FIO_BY_FILE && !(s = stat_get(pid, f)))
 			return 0;
 		/* the cgroup the task makes the call in (a write to cgroup.procs
@@ -572,7 +596,7 @@ static __always_inline int on_enter(struct sys_args *args, long nr)
 			call.arg[1] = ks_current_cgroup_id();
 		else if (by_owner == FIO_BY_PROCESS)
 			call.arg[1] = pid;
-		call.id = f->id;
+		call.id = f ? f->id : 0;
 		if (op == FIO_OP_READ || op == FIO_OP_WRITE ||
 		    op == FIO_OP_PREAD64 || op == FIO_OP_PWRITE64)
 			call.arg[0] = sys_arg(args, 2);
