@@ -383,10 +383,18 @@ const char *ks_cgroup_ctrl_path_now(const char *v1_ctrl, uint64_t id)
 
 bool ks_pid_alive(uint32_t pid)
 {
+	static struct { uint32_t pid; bool alive; uint64_t at; } memo[512];
+	uint64_t now = ks_now_ns(CLOCK_MONOTONIC);
+	__typeof__(memo[0]) *m = &memo[pid % ARRAY_SIZE(memo)];
 	char path[32];
 
+	if (m->at && m->pid == pid && now - m->at < 5 * 1000 * 1000)
+		return m->alive;
 	snprintf(path, sizeof(path), "/proc/%u", pid);
-	return access(path, F_OK) == 0;
+	m->pid = pid;
+	m->alive = access(path, F_OK) == 0;
+	m->at = now;
+	return m->alive;
 }
 
 uint64_t ks_now_ns(int clock)

@@ -23,7 +23,12 @@ int ks_parse_uid(const char *s, uint32_t *uid);
 
 uint64_t ks_now_ns(int clock);                 /* clock_gettime in ns */
 
-/* Does /proc/PID exist (a live or not yet reaped process)? */
+/*
+ * Does /proc/PID exist (a live or not yet reaped process)? An answer is
+ * kept for 5 ms: one walk of a map asks about each of its processes once,
+ * however many entries each has (a process that exits in that time is
+ * found gone at the next walk; its counts are not lost).
+ */
 bool ks_pid_alive(uint32_t pid);
 /* A process's current name from /proc/PID/comm into comm[KS_COMM_LEN]; false if gone */
 bool ks_proc_comm(uint32_t pid, char *comm);
