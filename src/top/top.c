@@ -77,7 +77,7 @@ struct top_state {
 	struct ks_table_group group;
 	struct ks_out out;
 	bool out_ready;
-	uint64_t period_start, period_ns;
+	uint64_t period_start, period_ns, sched_period_ns;
 	bool pending;                  /* the parts reported since the last frame */
 
 	/* this period's system totals, as the parts' rows came */
@@ -513,8 +513,10 @@ static void fold_begin(struct ks_sink *s, const struct ks_table *t)
 {
 	struct top_state *st = s->priv;
 
-	(void)t;
 	st->pending = true;	/* a period with no row is still a period */
+	/* the scheduler's period: the one its CPU times were read over */
+	if (!strcmp(ks_table_desc(t)->type, "sched_task"))
+		st->sched_period_ns = s->interval_ns;
 }
 
 static const struct ks_sink_ops fold_sink = { .begin = fold_begin, .row = fold_row };
@@ -762,7 +764,12 @@ static void frame(struct top_state *st)
 	struct top_totals *t = &st->frame.tot;
 
 	st->pending = false;
-	st->period_ns = now - st->period_start;
+	/*
+	 * The period: the one sched read its CPU times over (CPU% is theirs
+	 * over it), else (nothing from sched yet) since the last frame
+	 */
+	st->period_ns = st->sched_period_ns ? st->sched_period_ns : now - st->period_start;
+	st->sched_period_ns = 0;
 	t->processes = put_totals(st);
 	t->interval_ns = st->period_ns;
 	read_cpus(st, t);
