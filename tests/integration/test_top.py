@@ -21,8 +21,8 @@ Batch/JSON (every kernel, no terminal):
   * bad input: exit 2 and one line on stderr.
 
   * -s KEY: every key is taken and its column is in descending order.
-  * the exact totals on every hook path the parts' probes take here
-    (conftest's HOOK_VARIANTS: the same sums, whichever hook counts them).
+  * the exact totals on every hook path the parts' probes take here (the
+    same sums, whichever hook counts them).
 
 The TUI runs in tmux on a private socket (-L kscope-test-RANDOM), 160x40, the
 status line off, under a shell that writes kscope's exit status to a file
@@ -49,8 +49,9 @@ import time
 
 import pytest
 
-from conftest import (HOOK_VARIANTS, KSCOPE, REPO, TIMEOUT, Kscope, bpf_objects, bpftool_list,
-                      check_gone, check_usage_error, cli, parse_ndjson, workload)
+import hooks
+from conftest import (KSCOPE, REPO, TIMEOUT, Kscope, bpf_objects, bpftool_list, check_gone,
+                      check_usage_error, cli, parse_ndjson, workload)
 
 SUMMARY_FIELDS = ("type", "ts_ns", "interval_ns", "cpus", "cpu_busy_pct", "busy_pct",
                   "processes", "cpu_ns", "runq_count", "runq_p99_ns", "syscalls",
@@ -186,12 +187,18 @@ def test_json_exact_totals(top):
     assert counted[1] - counted[0] == extra, counted
 
 
-@pytest.mark.parametrize("variant", [v for v in HOOK_VARIANTS if v != "default"])
+# The hook paths the parts' tracepoint probes take on this kernel, among those under
+# which net's byte counting (a tracepoint on 6.3+, else fexit or kretprobe) still has
+# a hook: top needs every part
+TOP_VARIANTS = [v for v in hooks.variants_needing(hooks.net_bytes(), hooks.TP) if v != "default"]
+
+
+@pytest.mark.parametrize("variant", TOP_VARIANTS)
 def test_json_exact_hooks(top, variant):
     """The same exact sums on every other hook path the parts' probes take on this
     kernel (--no-hook, --no-precheck): bytes written exactly, CPU time within 2%,
     and -v says the sched and syscall parts took the variant's hook."""
-    opts, hook = HOOK_VARIANTS[variant]
+    opts, hook = hooks.options(variant), hooks.plan(hooks.TP, variant)
     res, blocks, info, size = run_topload(top, 1000, [*opts, "-v"])
     t = totals(blocks, info["pid"])
     assert t["write_bytes"] == K * SIZE + size, (t, K * SIZE + size)
