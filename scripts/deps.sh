@@ -38,7 +38,8 @@ bench_pkgs=(
 	libbpf-tools                 # the peers: runqlat, syscount, opensnoop, execsnoop...
 	bpftrace                     # the scripting peer (one-liners, bench/peers/*.bt)
 	prometheus-node-exporter     # kscope agent's peer: scrape latency, bytes, CPU, RSS
-	htop                         # kscope top's peer (and procps' top): CPU per refresh
+	htop procps                  # kscope top's peers (htop, top): CPU per refresh
+	tmux                         # ... each full-screen view runs in a tmux pane
 	python3
 )
 
