@@ -50,8 +50,8 @@ import time
 import pytest
 
 import hooks
-from conftest import (KSCOPE, REPO, TIMEOUT, Kscope, bpf_objects, bpftool_list, check_gone,
-                      check_usage_error, cli, parse_ndjson, workload)
+from conftest import (KSCOPE, REPO, TIMEOUT, Background, Kscope, bpf_objects, bpftool_list,
+                      check_gone, check_usage_error, cli, parse_ndjson, workload)
 
 SUMMARY_FIELDS = ("type", "ts_ns", "interval_ns", "cpus", "cpu_busy_pct", "busy_pct",
                   "processes", "cpu_ns", "runq_count", "runq_p99_ns", "syscalls",
@@ -430,7 +430,8 @@ class Loads:
         self.prefix = "kt" + secrets.token_hex(3)
         self.dir = tempfile.mkdtemp(prefix="kt", dir="/tmp")
         self.held = os.path.join(self.dir, "held.txt")
-        self.procs, self.comm, self.pid = [], {}, {}
+        self.bg = Background()	# conftest's: started in new sessions, killed by group
+        self.procs, self.comm, self.pid = self.bg.procs, {}, {}
         py = os.path.realpath(sys.executable)
         dd = os.path.realpath(shutil.which("dd"))
         for kind in ("cpu", "sys", "net"):
@@ -456,11 +457,7 @@ class Loads:
         return os.path.join(self.dir, f"{kind}.ready")
 
     def spawn(self, argv, **kw):
-        kw.setdefault("stdin", subprocess.DEVNULL)
-        kw.setdefault("stdout", subprocess.DEVNULL)
-        p = subprocess.Popen(argv, start_new_session=True, **kw)
-        self.procs.append(p)
-        return p
+        return self.bg.start(argv, **kw)
 
     def link(self, kind, target):
         comm = self.prefix + kind
@@ -473,13 +470,7 @@ class Loads:
         self.pid[kind] = self.spawn([self.link(kind, target), *args], **kw).pid
 
     def close(self):
-        for p in self.procs:
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            p.wait(TIMEOUT)
+        self.bg.cleanup()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
