@@ -3,6 +3,7 @@ scenarios chosen, saved (and merged with --merge) after each one."""
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 
@@ -14,6 +15,7 @@ from .scrape import agent_cost_rows, print_scrape, run_scrape, summarize_scrape
 from .soak import print_soak, run_soak, summarize_soak
 from .startup import print_startup, run_startup, summarize_startup
 from .storm import print_table, run_storm, summarize
+from .top import overhead_targets, print_topcpu, run_topcpu, summarize_topcpu
 from .tracers import TRACERS
 
 
@@ -97,6 +99,8 @@ def main(docstring):
                 scen["summary"] = summarize_soak(sc, scen["raw"])
             elif scen.get("kind") == "scrape":
                 scen["summary"] = summarize_scrape(sc, scen["raw"])
+            elif scen.get("kind") == "topcpu":
+                scen["summary"] = summarize_topcpu(sc, scen["raw"], scen.get("raw_bpf_stats", []))
             else:
                 scen["summary"] = summarize(sc, scen["raw"], scen.get("raw_bpf_stats", []))
         with open(args.resummarize, "w") as f:
@@ -107,6 +111,11 @@ def main(docstring):
     if os.geteuid() != 0:
         print("bench: needs root (loads BPF programs)", file=sys.stderr)
         return 1
+    # SIGINT and SIGTERM end the run through its finally clauses (a scenario's setup undone:
+    # the loop device detached, top-cpu's sleeping processes killed), also when it was
+    # started in the background of a shell, which starts it with SIGINT ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(128 + sig))
     ncpu = os.cpu_count() or 1
     if ncpu < 2:
         print("bench: one CPU only: workload and tracers share it", file=sys.stderr)
@@ -137,6 +146,8 @@ def main(docstring):
         print("bench: no such scenario", file=sys.stderr)
         return 1
     for sc in scenarios:
+        if sc.kind == "topcpu":
+            continue    # no workload: the views themselves (their needs say what is missing)
         p = sc.workload.argv(ctx, 1)[0] if sc.workload else os.path.join(ctx.bin, "startup")
         if not os.access(p, os.X_OK):
             print("bench: %s missing (make bench builds it)" % p, file=sys.stderr)
@@ -167,7 +178,8 @@ def main(docstring):
             else:
                 keys.append(k)
         print("bench: %s: %s, %d rounds of %s" % (
-            sc.key, sc.workload.describe(size) if sc.workload else "start-up",
+            sc.key, sc.workload.describe(size) if sc.workload else
+            "a %d s window per view" % size if sc.kind == "topcpu" else "start-up",
             args.rounds, ", ".join(keys)), file=sys.stderr)
         for k, why in skipped.items():
             print("bench:   skipping %s: %s" % (k, why), file=sys.stderr)
@@ -183,6 +195,20 @@ def main(docstring):
             scen = run_scrape(ctx, sc, keys, skipped, size, args.rounds)
             doc["scenarios"].append(scen)
             print_scrape(scen)
+            sys.stdout.flush()
+            save(doc, args, t_all)
+            continue
+        if sc.kind == "topcpu":
+            made, undo = sc.setup(ctx) if sc.setup else (None, None)
+            try:
+                scen = run_topcpu(ctx, sc, keys, skipped, size, args.rounds,
+                                  args.bpf_stats_rounds > 0)
+            finally:
+                if undo:
+                    undo()
+            scen["setup"] = made
+            doc["scenarios"].append(scen)
+            print_topcpu(scen)
             sys.stdout.flush()
             save(doc, args, t_all)
             continue
@@ -214,7 +240,8 @@ def main(docstring):
         note = container_note(scen) if scen["key"] == "container-mix" else None
         if note:
             print("   " + note.replace("**", ""))
-        for r in agent_cost_rows({"scenarios": [scen]}):
+        for r in agent_cost_rows({"scenarios": [scen]}) + \
+                overhead_targets({"scenarios": [scen]}):
             print("   %s: %s: %s %s" % (r[0], r[1], r[2].replace("**", ""), r[3]))
         sys.stdout.flush()
         save(doc, args, t_all)

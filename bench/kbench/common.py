@@ -69,6 +69,16 @@ class Tracer:
     parse: Optional[Callable[["Files", dict], dict]] = None
     sigstop: bool = False   # overload: the tracer is stopped (SIGSTOP) during the workload,
                             # then resumed and sent one more event (a run of size 1)
+    # more commands started with it, as one configuration ("the peers together"): each its
+    # own process with its own output files (Files.more); attachments, CPU time and peak
+    # RSS are summed over all of them, and all are stopped alike
+    also: Optional[Callable[[Ctx], List[List[str]]]] = None
+    # the top-cpu scenario (kbench.top): "tty": a full-screen view, run in a terminal (a
+    # private tmux server); "batch": plain text to a file; its refresh interval (seconds)
+    # and what marks one refresh in its batch output (a regular expression)
+    view: str = ""
+    interval_s: float = 1.0
+    frame_re: str = ""
 
 
 @dataclass
@@ -98,6 +108,7 @@ class Files:
     out: str    # its stdout
     err: str    # its stderr
     data: str   # its -o FILE (kscope)
+    more: list = field(default_factory=list)  # Tracer.also's commands' Files, in order
 
 
 class BenchError(Exception):

@@ -652,3 +652,123 @@ def parse_mix_container(files, res):
     if none:
         acc["failed"] = "the rows of its cgroups have no %s" % ", ".join(none)
     return acc
+
+
+# ---- top: kscope top and its peers on readstorm's reads --------------------------------
+
+
+def parse_kscope_top_json(files, res):
+    """kscope top -j -o FILE: per interval a top_summary record, then a top_process record
+    per process that did something; counted: the storm process's read_bytes summed over the
+    intervals, in reads of the storm's size (at least the storm's reads, warm-up included:
+    its loader's reads of files it opened count too); lost: the summaries' lost_events; a
+    run with no summary, or no record of the storm's pid, failed."""
+    acc = {"delivered": 0, "records": None, "lost": 0}
+    pid = '"pid":%d,' % res["pid"]
+    intervals, read_bytes, rows = 0, 0, 0
+    for line in _lines(files.data):
+        if line.startswith('{"type":"top_summary"'):
+            intervals += 1
+            try:
+                acc["lost"] += json.loads(line).get("lost_events", 0)
+            except ValueError:
+                pass
+        elif line.startswith('{"type":"top_process"') and pid in line:
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            if r.get("pid") == res["pid"]:
+                rows += 1
+                read_bytes += r.get("read_bytes", 0)
+    acc["delivered"] = read_bytes // res["bytes"]
+    if not intervals:
+        acc["failed"] = "empty output: no top_summary record"
+    elif not rows:
+        acc["failed"] = "no top_process record of the storm's pid %d in %d intervals" % (
+            res["pid"], intervals)
+    return acc
+
+
+TOP_FRAME_RE = re.compile(r"^\d\d:\d\d:\d\d\s+\d+ CPUs? busy")
+
+
+def parse_kscope_top_text(files, res):
+    """kscope top -b (text, one block per interval; its rates rounded, so no count): the
+    storm process's rows (by PID, the first column); a run without an interval block, or
+    without a row of the storm, failed."""
+    acc = {"delivered": None, "records": None, "lost": None}
+    pid, intervals, rows = str(res["pid"]), 0, 0
+    for line in _lines(files.out):
+        if TOP_FRAME_RE.match(line):
+            intervals += 1
+        elif line.split(" ", 1)[0] == pid:
+            rows += 1
+    if not intervals:
+        acc["failed"] = "empty output: no interval block"
+    elif not rows:
+        acc["failed"] = "no row of the storm's pid %s in %d intervals" % (pid, intervals)
+    return acc
+
+
+def parse_syscount_pid(files, res):
+    """libbpf-tools syscount -P -i 1: every interval a "PID COMM COUNT" table (the last,
+    partial one printed at SIGINT); counted: the storm pid's syscalls summed (at least its
+    reads, warm-up included, plus its few other syscalls); a run without a table, or
+    without the storm's row, failed."""
+    acc = {"delivered": 0, "records": None, "lost": None}
+    pid, tables, rows = str(res["pid"]), 0, 0
+    for line in _lines(files.out):
+        f = line.split()
+        if f[:3] == ["PID", "COMM", "COUNT"]:
+            tables += 1
+        elif len(f) >= 3 and f[0] == pid and f[-1].isdigit():
+            rows += 1
+            acc["delivered"] += int(f[-1])
+    if not tables:
+        acc["failed"] = "empty output: no PID COMM COUNT table"
+    elif not rows:
+        acc["failed"] = "no row of the storm's pid %s in %d tables" % (pid, tables)
+    return acc
+
+
+BT_STATS_RE = re.compile(r"^@(\w+)\[(\d+), ([^,]*), (-?\d+)\]: count (\d+), average (-?\d+), "
+                         r"total (-?\d+)$")
+
+
+def parse_bpftrace_filetop(files, res):
+    """The filetop-style bpftrace script (kbench.tracers.BT_FILETOP): every interval and at
+    exit, @reads[pid, comm, fd] and @writes[...] = stats(bytes asked); counted: the storm
+    pid's reads summed (its preads, warm-up included; bpftrace's print-then-clear of a
+    per-CPU map drops what comes between the two); a run without a @reads entry, or
+    without the storm's, failed."""
+    acc = {"delivered": 0, "records": None, "lost": _peer_lost(files)}
+    entries, rows = 0, 0
+    for line in _lines(files.out):
+        m = BT_STATS_RE.match(line.rstrip("\n"))
+        if not m:
+            continue
+        entries += 1
+        if m.group(1) == "reads" and int(m.group(2)) == res["pid"]:
+            rows += 1
+            acc["delivered"] += int(m.group(5))
+    if not entries:
+        acc["failed"] = "empty output: no @reads/@writes entry"
+    elif not rows:
+        acc["failed"] = "no @reads entry of the storm's pid %d" % res["pid"]
+    return acc
+
+
+def parse_top_peers(files, res):
+    """syscount -P -i 1 and the filetop-style bpftrace script run together (Files.more[0]:
+    bpftrace's): both must have the storm's rows (either empty: failed); counted: the
+    lesser of their counts of the storm (syscount's syscalls, bpftrace's reads)."""
+    a = parse_syscount_pid(files, res)
+    b = parse_bpftrace_filetop(files.more[0], res) if files.more else {
+        "delivered": 0, "lost": 0, "failed": "bpftrace did not run"}
+    acc = {"delivered": min(a["delivered"], b["delivered"]), "records": None, "lost": None}
+    failed = ["syscount: " + a["failed"]] if a.get("failed") else []
+    failed += ["bpftrace: " + b["failed"]] if b.get("failed") else []
+    if failed:
+        acc["failed"] = "; ".join(failed)
+    return acc

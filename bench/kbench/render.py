@@ -7,6 +7,7 @@ from .scrape import agent_cost_rows, agent_targets, scrape_markdown
 from .soak import soak_curves, soak_headers, soak_rows
 from .startup import STARTUP_HEADERS, _mb, size_rows, startup_rows
 from .storm import columns, headers, table_rows
+from .top import overhead_targets, topcpu_markdown, topcpu_targets
 
 
 # ---- the issue-6 targets -----------------------------------------------------
@@ -615,6 +616,9 @@ def markdown(doc):
         if scen.get("kind") == "scrape":
             out.append(scrape_markdown(scen))
             continue
+        if scen.get("kind") == "topcpu":
+            out.append(topcpu_markdown(scen))
+            continue
         if scen.get("kind") == "startup":
             out.append("%d rounds, each tracer started on CPU %d and watched from CPU %d; "
                        "%s.\n" % (scen["rounds"], scen["tracer_cpu"], scen["workload_cpu"],
@@ -694,6 +698,13 @@ def markdown(doc):
     if rows:
         out.append("### The agent against its collectors' commands alone (no target)\n")
         out.append("| configuration | measured | verdict | difference |\n|---|---|---|---|")
+        for r in rows:
+            out.append("| " + " | ".join(r) + " |")
+        out.append("")
+    rows = topcpu_targets(doc) + overhead_targets(doc)
+    if rows:
+        out.append("### Targets (top)\n")
+        out.append("| target | measured | verdict | margin |\n|---|---|---|---|")
         for r in rows:
             out.append("| " + " | ".join(r) + " |")
         out.append("")

@@ -3,9 +3,10 @@ configurations measured on it, the hooks no one else may be on, and its kind (st
 startup, soak)."""
 from .common import Scenario
 from .tracers import OPS, SYSOPS
+from .top import churning, sleepers, together
 from .workloads import (bulkxfer, capstorm, churn, connstorm, cswitch, diostorm, execstorm,
-                        faultstorm, loop_device, mixstorm, openstorm, scraper, sysstorm,
-                        writestorm)
+                        faultstorm, loop_device, mixstorm, openstorm, readstorm, scraper,
+                        sysstorm, writestorm)
 
 SCHED_TRACERS = ["none", "floor-switch", "floor-3", "kscope", "kscope-hist", "runqlat",
                  "bpftrace"]
@@ -89,6 +90,36 @@ CONTAINER_TRACERS = ["none", "kscope-container", "kscope-sched-cgroup",
                      "kscope-security-cap-denied"]
 # the single commands whose added costs the container's is set against (their sum)
 CONTAINER_PARTS = CONTAINER_TRACERS[2:]
+
+# kscope top: its cost on a read storm against the peers that show part of what it shows,
+# together (the reference) and alone; the empty sys_enter+sys_exit pair is the floor of
+# anything that counts syscalls
+TOP_TRACERS = ["none", "floor-sys-btf", "kscope-top-b", "kscope-top-j", "top-peers",
+               "syscount-P", "bpftrace-filetop"]
+TOP_HOOKS = SYS_HOOKS + tuple("sys_%s_%s" % (d, c) for d in ("enter", "exit")
+                              for c in ("read", "pread64", "write", "pwrite64"))
+# and its own CPU against top's and htop's, full-screen and batch
+TOP_VIEWS = ["view-kscope-top", "view-htop", "view-top", "view-kscope-top-b", "view-top-b"]
+TOP_TTY_VIEWS = TOP_VIEWS[:3]
+# the machine's processes for the views (the research's realistic host: about 500), and
+# top-cpu-busy's background work (bench/churn.c): new processes and file opens per second
+TOP_PROCESSES = 500
+TOP_CHURN = (20, 2000)
+TOP_CPU_NOTE = (
+    "The issue's target: kscope top uses less CPU per refresh than htop at the same "
+    "interval (1 s; htop -d 10, in tenths) while showing more. CPU per refresh: the view's "
+    "CPU time over the window (all its threads, and its children's) divided by the window's "
+    "length in intervals. kscope top's process is not all it costs: its BPF programs run in "
+    "the context of the tasks they trace (every syscall, context switch, block request and "
+    "TCP send or receive of the machine), so their time (kernel.bpf_stats_enabled, the same "
+    "window) is added to its CPU for the comparison, and grows with how busy the machine is; "
+    "top and htop read /proc for every process at every refresh, so their cost grows with "
+    "the number of processes; kscope top's userspace work grows with the processes that did "
+    "something in the interval. The terminal's CPU (the tmux server drawing what the view "
+    "wrote) is not the view's, shown apart. Peak RSS: VmHWM at the end of the window. The "
+    "machine's busy share and context switches per second are of the window, from "
+    "/proc/stat: other sessions' work on this shared machine moves kscope top's numbers "
+    "more than htop's.")
 
 # kscope agent: scraped side by side with Debian's node_exporter; and on the storms, against
 # the single command its collector runs (src/agent/agent.c) and with every collector on
@@ -284,6 +315,37 @@ SCENARIOS = [
              note="the agent's diskio collector runs `kscope diskio` as a part; and the agent "
                   "with every default collector (its syscall, fileio and memory collectors "
                   "run on the storm's pwrite() calls too)"),
+    Scenario("top-cpu", "top: each view's own CPU per refresh, kscope top against htop and top",
+             None, 30, TOP_VIEWS, kind="topcpu", reference="view-htop",
+             setup=sleepers(TOP_PROCESSES), note=TOP_CPU_NOTE),
+    Scenario("top-cpu-busy", "top: each view's own CPU per refresh on a busy host (process "
+             "churn)", None, 30, TOP_TTY_VIEWS, kind="topcpu", reference="view-htop",
+             setup=together(sleepers(TOP_PROCESSES), churning(*TOP_CHURN)),
+             note="top-cpu's full-screen views with bench/churn.c running on the other CPU "
+                  "throughout (%d fork+exec/s of short programs that write files, %d "
+                  "open+write+close/s): a host where processes come and go and do I/O, "
+                  "which kscope top shows a row for and counts events of, and htop and top "
+                  "find in /proc. " % TOP_CHURN + TOP_CPU_NOTE),
+    Scenario("top-overhead", "top: read storm, kscope top against syscount + filetop together",
+             readstorm(clock="cpu_ns"), 2000000, TOP_TRACERS, reference="top-peers",
+             hooks=TOP_HOOKS,
+             delivered="counted",
+             note="the issue's comparison: what the workload pays for kscope top (which shows "
+                  "syscalls and file bytes per process, and CPU, run-queue wait, disk and net "
+                  "bytes) against the peers that show its syscall and file columns, run "
+                  "together, each refreshing every second: libbpf-tools syscount -P -i 1 and "
+                  "a filetop-style bpftrace script on the read/write syscalls' own tracepoints "
+                  "(libbpf-tools filetop attaches kprobes, which this kernel does not have); "
+                  "counted = the storm's reads in the output: kscope top -j's read_bytes of "
+                  "the storm's pid in reads of 64 bytes (its loader's reads of files it opened "
+                  "too: at least the storm's), syscount's syscalls of its pid (its few other "
+                  "syscalls too), the script's reads of its pid (bpftrace's print-then-clear of "
+                  "a per-CPU map drops the calls that come between the two); for the two "
+                  "together the lesser; kscope top -b's rates are rounded, so it has no count, "
+                  "but its output must hold the storm's row, as every peer's (an empty output "
+                  "is a failure, not a fast run); timed by the storm thread's own CPU time "
+                  "(the programs and tracepoints run in its context; other tasks on its CPU, "
+                  "which move the wall clock on this shared machine, do not count)"),
     Scenario("soak", "fileio: soak under process churn", churn(), 180, SOAK_TRACERS,
              kind="soak", reference="kscope-fileio-top1", default=False,
              note="not run by default (--scenario soak; --soak-seconds for longer): does a "

@@ -9,7 +9,7 @@ import time
 from . import procfs
 from .common import (BenchError, Files, _mib, _print_rows, fmt, machine_date, med, quartiles,
                      read)
-from .procfs import bpf_fds, prog_names, task_cpu_ns, vm_hwm_kb, wait_no_foreign, wait_quiet_cpu
+from .procfs import prog_names, wait_no_foreign, wait_quiet_cpu
 from .running import Running, run_workload
 from .tracers import TRACERS
 
@@ -24,11 +24,11 @@ def measure(ctx, sc, tracer, size, tag, bpf_stats=False):
     t_begin = time.monotonic()
     run = Running(ctx, tracer, tag) if tracer.argv else None
     try:
-        foreign = wait_no_foreign(sc.hooks, {run.pid} if run else set())
+        foreign = wait_no_foreign(sc.hooks, set(run.pids()) if run else set())
         busy = wait_quiet_cpu(ctx.workload_cpu)
         if run:
-            cpu0 = task_cpu_ns(run.pid)
-            _, progs0 = bpf_fds(run.pid)
+            cpu0 = run.cpu_ns()
+            _, progs0 = run.bpf()
             if tracer.sigstop:
                 os.kill(run.pid, signal.SIGSTOP)
         try:
@@ -37,7 +37,7 @@ def measure(ctx, sc, tracer, size, tag, bpf_stats=False):
             if run and tracer.sigstop:
                 os.kill(run.pid, signal.SIGCONT)
         if run:
-            links, progs1 = bpf_fds(run.pid)
+            links, progs1 = run.bpf()
             names = prog_names() if bpf_stats else {}
             if sc.drain:
                 # what it was sent and has not written yet is its work too
@@ -47,9 +47,9 @@ def measure(ctx, sc, tracer, size, tag, bpf_stats=False):
                 # on that CPU's buffer: give every tool one, from the workload's CPU
                 run_workload(ctx, sc.workload, 1)
                 drain_s += run.drain()
-            cpu1 = task_cpu_ns(run.pid)
-            hwm = vm_hwm_kb(run.pid)
-        foreign = foreign or wait_no_foreign(sc.hooks, {run.pid} if run else set(), 0)
+            cpu1 = run.cpu_ns()
+            hwm = run.hwm_kb()
+        foreign = foreign or wait_no_foreign(sc.hooks, set(run.pids()) if run else set(), 0)
     except BaseException:
         if run:
             run.kill()
@@ -74,12 +74,13 @@ def measure(ctx, sc, tracer, size, tag, bpf_stats=False):
         tracer_cpu_total_ns=int((ru.ru_utime + ru.ru_stime) * 1e9),
         vm_hwm_kb=hwm, maxrss_kb=ru.ru_maxrss,
         attachments=[(a.get("tp") or a.get("type") or a["kind"]) for a in run.links],
-        output_bytes=os.path.getsize(run.out) + (os.path.getsize(run.data)
-                                                  if os.path.exists(run.data) else 0))
+        output_bytes=sum(os.path.getsize(o) for o, _ in run.files) + (
+            os.path.getsize(run.data) if os.path.exists(run.data) else 0))
     if sc.drain:
         rec["drain_s"] = round(drain_s, 3)
     if sc.delivered and tracer.parse:
-        got = tracer.parse(Files(run.out, run.err, run.data), res)
+        got = tracer.parse(Files(run.out, run.err, run.data,
+                                 [Files(o, e, "") for o, e in run.files[1:]]), res)
         gen = (sc.workload.generated or sc.workload.ops)(res)
         rec.update(generated=gen, delivered=got["delivered"], records=got["records"],
                    lost=got["lost"])

@@ -6,13 +6,14 @@ import subprocess
 
 from .common import BENCH, Tracer
 from .parsers import (parse_biolatency, parse_biopattern, parse_bitesize, parse_bpftrace_caps,
-                      parse_bpftrace_comm, parse_kscope_diskio, parse_kscope_fileio,
-                      parse_kscope_hello, parse_kscope_memory, parse_kscope_net,
-                      parse_kscope_proc, parse_kscope_security, parse_kscope_security_stat,
-                      parse_kscope_table, parse_mix_container, parse_mix_fileio,
+                      parse_bpftrace_comm, parse_bpftrace_filetop, parse_kscope_diskio,
+                      parse_kscope_fileio, parse_kscope_hello, parse_kscope_memory,
+                      parse_kscope_net, parse_kscope_proc, parse_kscope_security,
+                      parse_kscope_security_stat, parse_kscope_table, parse_kscope_top_json,
+                      parse_kscope_top_text, parse_mix_container, parse_mix_fileio,
                       parse_mix_memory, parse_mix_net, parse_mix_sched, parse_mix_security,
-                      parse_mix_syscall, parse_peer_lines, parse_syscall_table, parse_tcplife,
-                      parse_tcpstates)
+                      parse_mix_syscall, parse_peer_lines, parse_syscall_table,
+                      parse_syscount_pid, parse_tcplife, parse_tcpstates, parse_top_peers)
 
 
 def _have(path):
@@ -128,6 +129,42 @@ CONTAINER_OWN_ATTACH = 3
 AGENT_ATTACH = 38
 AGENT_INTERVAL_S = 5
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
+
+# kscope top: its attachments here (its parts' probes: sched 5 with exec and exit, syscall
+# --count-only 1, fileio 2, diskio 5, net 6), and its refresh interval in the benchmarks,
+# which the views it is compared with use too (htop's -d is in tenths)
+TOP_ATTACH = 19
+TOP_INTERVAL_S = 1
+# a refresh in a batch view's output: kscope top -b's first summary line, top -b's first
+TOP_FRAME_RE = r"^\d\d:\d\d:\d\d\s+\d+ CPUs? busy"
+PROCPS_FRAME_RE = r"^top - "
+# the filetop-style peer: libbpf-tools filetop attaches kprobes on vfs_read/vfs_write, which
+# this kernel does not have ("failed to create kprobe 'vfs_read+0x0' perf event"); this is
+# filetop on tracepoints: at the entry of each read and write syscall (as filetop's kprobe
+# at vfs_read/vfs_write's entry), the bytes asked for summed per (process, comm, file
+# descriptor), printed and cleared every second
+BT_FILETOP = ("tracepoint:syscalls:sys_enter_read,tracepoint:syscalls:sys_enter_pread64 "
+              "{ @reads[pid, comm, args->fd] = stats(args->count); } "
+              "tracepoint:syscalls:sys_enter_write,tracepoint:syscalls:sys_enter_pwrite64 "
+              "{ @writes[pid, comm, args->fd] = stats(args->count); } "
+              "interval:s:%d { time(\"%%H:%%M:%%S\\n\"); print(@reads); print(@writes); "
+              "clear(@reads); clear(@writes); }" % TOP_INTERVAL_S)
+# its four tracepoints and the interval (a perf event each), and bpftrace's perf buffer
+BT_FILETOP_ATTACH = 5 + (os.cpu_count() or 1)
+SYSCOUNT_P = ["/usr/sbin/syscount", "-P", "-i", str(TOP_INTERVAL_S)]
+TMUX = "/usr/bin/tmux"
+
+
+def _all(*needs):
+    """needs: the first reason any of `needs` gives"""
+    def need(ctx):
+        for n in needs:
+            why = n(ctx)
+            if why:
+                return why
+        return None
+    return need
+
 
 # bench/floor/sysops.bpf.c: an enter and/or an exit program per configuration
 # (None: that hook stays off), tp_btf
@@ -575,6 +612,69 @@ TRACERS = {t.key: t for t in [
                         "--collect.interval=%ds" % AGENT_INTERVAL_S],
            needs=_kscope_has("agent"), min_attach=AGENT_ATTACH,
            note="all eight default collectors, not scraped"),
+] + [
+    # kscope top: its cost on a read storm (bench/readstorm.c) against the peers that show
+    # part of what it shows, every second: syscalls per process (syscount -P) and file I/O
+    # per process and file (filetop, here on tracepoints), run together
+    Tracer("kscope-top-b", "kscope top -b -d %d" % TOP_INTERVAL_S,
+           lambda ctx: [ctx.kscope, "top", "-b", "-d", str(TOP_INTERVAL_S)],
+           needs=_kscope_has("top"), min_attach=TOP_ATTACH, parse=parse_kscope_top_text,
+           note="batch mode: a text block per second (summary lines, a row per process that "
+                "did something) to its stdout, a file on tmpfs"),
+    Tracer("kscope-top-j", "kscope top -j -d %d -o FILE" % TOP_INTERVAL_S,
+           lambda ctx: [ctx.kscope, "top", "-j", "-d", str(TOP_INTERVAL_S), "-o", ctx.data],
+           needs=_kscope_has("top"), min_attach=TOP_ATTACH, parse=parse_kscope_top_json,
+           note="the same as NDJSON to a file: the interval's exact amounts per process "
+                "(here: the storm's read bytes, counted)"),
+    Tracer("top-peers", "syscount -P -i %d + filetop.bt (together)" % TOP_INTERVAL_S,
+           lambda ctx: SYSCOUNT_P, also=lambda ctx: [[_bpftrace_path(), "-e", BT_FILETOP]],
+           needs=_all(_have(SYSCOUNT_P[0]), _bpftrace_ready),
+           min_attach=SYSCOUNT_ATTACH + BT_FILETOP_ATTACH, parse=parse_top_peers,
+           note="the two peers as two processes at once, measured as one (CPU time and peak "
+                "RSS summed): libbpf-tools syscount -P -i %d (syscalls per process, sys_exit "
+                "counted in a hash) and the filetop-style bpftrace script (reads and writes "
+                "per process and descriptor, at their syscalls' own tracepoints), each "
+                "printing every second" % TOP_INTERVAL_S),
+    Tracer("syscount-P", "syscount -P -i %d (libbpf-tools)" % TOP_INTERVAL_S,
+           lambda ctx: SYSCOUNT_P, needs=_have(SYSCOUNT_P[0]), min_attach=SYSCOUNT_ATTACH,
+           parse=parse_syscount_pid,
+           note="Debian libbpf-tools; syscalls counted per process (sys_exit, a hash and an "
+                "atomic add), the table printed every second"),
+    Tracer("bpftrace-filetop", "bpftrace filetop-style (syscall tracepoints)",
+           lambda ctx: [_bpftrace_path(), "-e", BT_FILETOP], needs=_bpftrace_ready,
+           min_attach=BT_FILETOP_ATTACH, parse=parse_bpftrace_filetop,
+           note="libbpf-tools filetop needs kprobes (vfs_read, vfs_write), which this kernel "
+                "does not have; this one-liner is its stand-in: " + BT_FILETOP),
+] + [
+    # kscope top against top and htop (the top-cpu scenario, kbench.top): each view's own
+    # CPU per refresh at the same interval, full-screen in a terminal (tmux) or batch
+    Tracer("view-kscope-top", "kscope top -d %d (full-screen)" % TOP_INTERVAL_S,
+           lambda ctx: [ctx.kscope, "top", "-d", str(TOP_INTERVAL_S)],
+           needs=_all(_kscope_has("top"), _have(TMUX)), min_attach=TOP_ATTACH, view="tty",
+           interval_s=TOP_INTERVAL_S,
+           note="its TUI in a tmux pane: the processes that did something in the interval, "
+                "with CPU, run-queue wait, syscalls, file, disk and net bytes"),
+    Tracer("view-top", "top -d %d (procps, full-screen)" % TOP_INTERVAL_S,
+           lambda ctx: ["/usr/bin/top", "-d", str(TOP_INTERVAL_S)],
+           needs=_all(_have("/usr/bin/top"), _have(TMUX)), min_attach=0, view="tty",
+           interval_s=TOP_INTERVAL_S,
+           note="Debian procps, its default settings (no toprc): every process, from /proc"),
+    Tracer("view-htop", "htop -d %d (full-screen)" % (TOP_INTERVAL_S * 10),
+           lambda ctx: ["/usr/bin/htop", "-d", str(TOP_INTERVAL_S * 10)],
+           needs=_all(_have("/usr/bin/htop"), _have(TMUX)), min_attach=0, view="tty",
+           interval_s=TOP_INTERVAL_S,
+           note="Debian htop, its default settings (no htoprc): every process and its "
+                "threads, from /proc; -d is in tenths of a second"),
+    Tracer("view-kscope-top-b", "kscope top -b -d %d > FILE" % TOP_INTERVAL_S,
+           lambda ctx: [ctx.kscope, "top", "-b", "-d", str(TOP_INTERVAL_S)],
+           needs=_kscope_has("top"), min_attach=TOP_ATTACH, view="batch",
+           interval_s=TOP_INTERVAL_S, frame_re=TOP_FRAME_RE,
+           note="batch mode, its text to a file on tmpfs"),
+    Tracer("view-top-b", "top -b -d %d > FILE (procps)" % TOP_INTERVAL_S,
+           lambda ctx: ["/usr/bin/top", "-b", "-d", str(TOP_INTERVAL_S)],
+           needs=_have("/usr/bin/top"), min_attach=0, view="batch", interval_s=TOP_INTERVAL_S,
+           frame_re=PROCPS_FRAME_RE,
+           note="batch mode, every process each second, to a file on tmpfs"),
 ] + [
     Tracer("nopre-" + cmd, "kscope %s%s, no pre-check" % (cmd, " -j -o FILE" if stream else ""),
            lambda ctx, cmd=cmd, stream=stream: [ctx.kscope, cmd] + (

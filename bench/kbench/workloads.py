@@ -106,6 +106,33 @@ def writestorm():
         generated=lambda r: r["writes_total"])
 
 
+def readstorm(clock="elapsed_ns"):
+    """bench/readstorm.c: pread64() of 64 bytes at offset 0 of a 4 KiB file on tmpfs (in
+    the runner's work directory), back to back; an operation is one read"""
+    def argv(ctx, n):
+        return [os.path.join(ctx.bin, "readstorm"), "-n", str(n), "-c", str(ctx.workload_cpu),
+                "-d", ctx.work]
+
+    def check(r):
+        if r["short"]:
+            return "%d of %d reads were short" % (r["short"], r["reads"])
+        if r["involuntary"] > max(20, r["reads"] // 100000):
+            return "%d involuntary switches: other tasks ran on CPU %d" % (r["involuntary"],
+                                                                          r["cpu"])
+        return None
+
+    return Workload(
+        key="readstorm" + ("" if clock == "elapsed_ns" else "-cpu"), unit="read",
+        label="readstorm: one thread reads 64 bytes (pread64) at offset 0 of a 4 KiB file on "
+              "tmpfs, opened once, back to back%s" % (
+                  "" if clock == "elapsed_ns" else "; time: the storm thread's own CPU time "
+                  "(user + system: the BPF programs and tracepoints that run in its context "
+                  "included), not wall clock"),
+        argv=argv, ops=lambda r: r["reads_expected"], check=check,
+        describe=lambda n: "%d pread64() calls per run" % n,
+        generated=lambda r: r["reads_total"], clock=clock)
+
+
 def connstorm():
     def argv(ctx, n):
         return [os.path.join(ctx.bin, "connstorm"), "-n", str(n), "-c", str(ctx.workload_cpu)]
