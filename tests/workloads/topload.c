@@ -4,6 +4,9 @@
  *
  * A process whose every number `kscope top` shows is known, for
  * tests/integration/test_top.py. In order:
+ *   0. a 1 ms sleep: a switch-out before anything is counted (on the plain
+ *      tracepoint path sched's accounting of a task starts at its first
+ *      switch-out, so only the loader's start-up is left out there);
  *   1. N getppid() calls through syscall(2);
  *   2. FILE opened (O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC), K write()s of SIZE
  *      bytes each (a short write exits 3), closed;
@@ -72,6 +75,10 @@ int main(int argc, char **argv)
 		return 2;
 	memset(buf, 't', size);
 
+	ts.tv_sec = 0;
+	ts.tv_nsec = 1000 * 1000;
+	if (nanosleep(&ts, NULL))
+		return 3;
 	ppid = syscall(SYS_getppid);
 	for (long i = 1; i < n; i++)
 		if (syscall(SYS_getppid) != ppid)
