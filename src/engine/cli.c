@@ -220,19 +220,9 @@ int ks_cli_list(const char *arg, int (*fn)(void *ctx, const char *item), void *c
 /* The process a task id belongs to (its Tgid), or 0 if /proc cannot tell */
 static uint32_t tgid_of(uint32_t tid)
 {
-	char path[64], line[128];
-	unsigned long tgid = 0;
-	FILE *f;
+	uint64_t tgid;
 
-	snprintf(path, sizeof(path), "/proc/%u/status", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %lu", &tgid) == 1)
-			break;
-	fclose(f);
-	return tgid;
+	return ks_proc_status(tid, "Tgid", &tgid) ? tgid : 0;
 }
 
 struct pid_list {

@@ -309,8 +309,9 @@ struct ks_session_hooks {
 	void (*reported)(void *ctx, struct ks_trace *const *c, int n);
 	/*
 	 * A file of the caller's polled in the same loop (a terminal's input:
-	 * kscope top), used only with input(), which is called when it is readable or a signal (SIGWINCH) woke
-	 * the loop, and returns non-zero to end the run.
+	 * kscope top), used only with input(), which is called when it is
+	 * readable or a signal (SIGWINCH) woke the loop, and returns non-zero
+	 * to end the run.
 	 */
 	int input_fd;
 	int (*input)(void *ctx, struct ks_trace *const *c, int n);

@@ -474,6 +474,28 @@ bool ks_has_cap(int cap)
 	return cap >= 0 && cap <= 63 && !effective_caps(&eff) && (eff & (1ull << cap));
 }
 
+bool ks_proc_status(uint32_t pid, const char *key, uint64_t *v)
+{
+	char path[64], line[256];
+	size_t n = strlen(key);
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':') {
+			unsigned long long x;
+
+			found = sscanf(line + n + 1, "%llu", &x) == 1;
+			*v = x;
+		}
+	fclose(f);
+	return found;
+}
+
 bool ks_proc_comm(uint32_t pid, char *comm)
 {
 	char path[64], buf[KS_COMM_LEN + 1];

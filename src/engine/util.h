@@ -30,6 +30,8 @@ uint64_t ks_now_ns(int clock);                 /* clock_gettime in ns */
  * found gone at the next walk; its counts are not lost).
  */
 bool ks_pid_alive(uint32_t pid);
+/* The first number of field KEY ("Tgid", "Uid") of /proc/PID/status; false if gone or none */
+bool ks_proc_status(uint32_t pid, const char *key, uint64_t *v);
 /* A process's current name from /proc/PID/comm into comm[KS_COMM_LEN]; false if gone */
 bool ks_proc_comm(uint32_t pid, char *comm);
 /* Where cgroup v2 is mounted (/sys/fs/cgroup, or .../unified on hybrid systems) */

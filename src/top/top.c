@@ -114,12 +114,8 @@ static double period_s(const struct ks_row *r)
 	return ns ? ns / 1e9 : 1;
 }
 
-static void cpu_pct_text(struct ks_out *o, const struct ks_row *r)
-{
-	ks_out_printf(o, "%.1f", ks_row_get(r, C_CPU) / 1e7 / period_s(r));
-}
-
-static void cpu_pct_json(struct ks_out *o, const struct ks_row *r)
+/* CPU%: the text cell and the JSON number are the same digits */
+static void cpu_pct(struct ks_out *o, const struct ks_row *r)
 {
 	ks_out_printf(o, "%.1f", ks_row_get(r, C_CPU) / 1e7 / period_s(r));
 }
@@ -183,8 +179,8 @@ static const struct ks_col top_cols[NCOLS] = {
 		     .help = "the real user, from /proc: null for a process gone before it was read" },
 	[C_UID] = { "uid", "", KS_COL_COUNT, KS_COL_LABEL | KS_COL_TEXT_HIDE },
 	[C_COMM] = { "comm", "COMM", KS_COL_COMM, 0, 15 },
-	[C_CPU_PCT] = { "cpu_pct", "CPU%", KS_COL_CUSTOM, 0, 6, .text = cpu_pct_text,
-			.json = cpu_pct_json, .help = "time on a CPU, percent of one CPU" },
+	[C_CPU_PCT] = { "cpu_pct", "CPU%", KS_COL_CUSTOM, 0, 6, .text = cpu_pct,
+			.json = cpu_pct, .help = "time on a CPU, percent of one CPU" },
 	[C_CPU] = { "cpu_ns", "", KS_COL_NS, CUM_J, .help = "time on a CPU (sched_switch)" },
 	[C_RUNQ] = { "runq_ns", "", KS_COL_NS, CUM_J, .help = "time waiting on a run queue" },
 	[C_SYSCALLS] = { "syscalls", "", KS_COL_COUNT, CUM_J, .help = "syscalls that returned" },
@@ -312,38 +308,18 @@ static void load_users(struct top_state *st)
 		fclose(f);
 }
 
-/* The real uid of a live task, from /proc (once per row) */
-static bool task_uid(uint32_t pid, uint32_t *uid)
-{
-	char path[64], line[256];
-	bool found = false;
-	unsigned long v;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	f = fopen(path, "re");
-	while (f && !found && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Uid: %lu", &v) == 1) {
-			*uid = v;
-			found = true;
-		}
-	if (f)
-		fclose(f);
-	return found;
-}
-
 static void put_user(struct top_state *st, struct ks_row *r, uint32_t task)
 {
 	struct top_acc *a = ks_row_ext(r);
 	char name[16];
-	uint32_t uid;
+	uint64_t uid;
 
 	if (a->user_tried)
 		return;
 	a->user_tried = true;
-	if (!task_uid(task, &uid))
+	if (!ks_proc_status(task, "Uid", &uid))	/* the real uid, once per row */
 		return;
-	snprintf(name, sizeof(name), "%u", uid);
+	snprintf(name, sizeof(name), "%" PRIu64, uid);
 	for (size_t i = 0; i < st->nusers; i++)
 		if (st->users[i].uid == uid) {
 			snprintf(name, sizeof(name), "%s", st->users[i].name);
