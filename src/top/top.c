@@ -90,15 +90,17 @@ struct top_state {
 
 	struct top_frame frame;
 	/* the detail process's syscalls as the period's rows come (the frame has the last's) */
-	struct top_call *calls;
-	size_t ncalls, cap_calls;
+	struct ks_vec calls;           /* struct top_call */
 	struct top_tui *tui;
 	struct ks_trace *const *c;
 	int nc;
 
-	/* uid -> name, from /etc/passwd */
-	struct { uint32_t uid; char name[16]; } *users;
-	size_t nusers;
+	struct ks_vec users;           /* struct user: uid -> name, from /etc/passwd */
+};
+
+struct user {
+	uint32_t uid;
+	char name[16];
 };
 
 static struct top_state *state_of(const struct ks_row *r)
@@ -285,24 +287,18 @@ static void load_users(struct top_state *st)
 {
 	char line[1024];
 	FILE *f = fopen("/etc/passwd", "re");
-	size_t cap = 0;
 
 	while (f && fgets(line, sizeof(line), f)) {
 		char *name = strtok(line, ":"), *pw = name ? strtok(NULL, ":") : NULL;
 		char *uid = pw ? strtok(NULL, ":") : NULL;
+		struct user u;
 
 		if (!uid)
 			continue;
-		if (st->nusers == cap) {
-			void *p = realloc(st->users, (cap = cap ? cap * 2 : 64) * sizeof(*st->users));
-
-			if (!p)
-				break;
-			st->users = p;
-		}
-		st->users[st->nusers].uid = strtoul(uid, NULL, 10);
-		snprintf(st->users[st->nusers].name, sizeof(st->users[0].name), "%s", name);
-		st->nusers++;
+		u.uid = strtoul(uid, NULL, 10);
+		snprintf(u.name, sizeof(u.name), "%s", name);
+		if (!ks_vec_push(&st->users, &u))
+			break;
 	}
 	if (f)
 		fclose(f);
@@ -320,11 +316,14 @@ static void put_user(struct top_state *st, struct ks_row *r, uint32_t task)
 	if (!ks_proc_status(task, "Uid", &uid))	/* the real uid, once per row */
 		return;
 	snprintf(name, sizeof(name), "%" PRIu64, uid);
-	for (size_t i = 0; i < st->nusers; i++)
-		if (st->users[i].uid == uid) {
-			snprintf(name, sizeof(name), "%s", st->users[i].name);
+	for (size_t i = 0; i < st->users.n; i++) {
+		const struct user *u = ks_vec_at(&st->users, i);
+
+		if (u->uid == uid) {
+			snprintf(name, sizeof(name), "%s", u->name);
 			break;
 		}
+	}
 	ks_row_put(r, C_UID, uid);
 	ks_row_put_str(r, C_USER, name, sizeof(name));
 }
@@ -388,23 +387,12 @@ static void put_comm(struct ks_table *t, const struct ks_row *src, struct ks_row
 /* The detail view's process: its syscalls this period */
 static void keep_call(struct top_state *st, struct ks_table *t, const struct ks_row *r)
 {
-	struct top_call *call;
+	struct top_call c = { 0 }, *call = &c;
 	int sc = ks_table_col(t, "syscall"), en = ks_table_col(t, "errnos");
 	const char *name;
 	unsigned ncols;
 	size_t len;
 
-	if (st->ncalls == st->cap_calls) {
-		size_t cap = st->cap_calls ? st->cap_calls * 2 : 32;
-		void *p = realloc(st->calls, cap * sizeof(*st->calls));
-
-		if (!p)
-			return;
-		st->calls = p;
-		st->cap_calls = cap;
-	}
-	call = &st->calls[st->ncalls++];
-	memset(call, 0, sizeof(*call));
 	name = sc >= 0 ? ks_row_str(r, sc, &len) : "";
 	snprintf(call->name, sizeof(call->name), "%.*s", (int)(sc >= 0 ? len : 0), name);
 	call->count = get(t, r, "count");
@@ -420,6 +408,7 @@ static void keep_call(struct top_state *st, struct ks_table *t, const struct ks_
 			ks_out_free(&o);
 		}
 	}
+	ks_vec_push(&st->calls, call);	/* without memory: not shown */
 }
 
 static void fold_row(struct ks_sink *s, const struct ks_table *t, const struct ks_row *r)
@@ -569,26 +558,14 @@ static void copy_row(const struct ks_row *r, struct top_row *out)
 		out->v[v] = ks_row_get(r, C_VAL(v));
 }
 
-struct copy_sink {
-	struct top_row **rows;
-	size_t *n, *cap;
-};
-
+/* priv: the frame's ks_vec of struct top_row */
 static void copy_row_sink(struct ks_sink *s, const struct ks_table *t, const struct ks_row *r)
 {
-	struct copy_sink *cs = s->priv;
+	struct top_row row;
 
 	(void)t;
-	if (*cs->n == *cs->cap) {
-		size_t cap = *cs->cap ? *cs->cap * 2 : 256;
-		void *p = realloc(*cs->rows, cap * sizeof(**cs->rows));
-
-		if (!p)
-			return;
-		*cs->rows = p;
-		*cs->cap = cap;
-	}
-	copy_row(r, &(*cs->rows)[(*cs->n)++]);
+	copy_row(r, &row);
+	ks_vec_push(s->priv, &row);	/* without memory: not shown */
 }
 
 static const struct ks_sink_ops copy_ops = { .row = copy_row_sink };
@@ -609,15 +586,13 @@ static void render(struct top_state *st, const struct ks_sink_ops *ops, void *pr
 static void copy_frame(struct top_state *st, uint64_t now)
 {
 	struct top_frame *f = &st->frame;
-	struct copy_sink procs = { &f->procs, &f->nprocs, &f->cap_procs };
-	struct copy_sink threads = { &f->threads, &f->nthreads, &f->cap_threads };
 
-	f->nprocs = f->nthreads = 0;
+	f->procs.n = f->threads.n = 0;
 	ks_table_top(st->table, 0);
 	ks_table_group(st->table, &st->group);
-	render(st, &copy_ops, &procs, now);
+	render(st, &copy_ops, &f->procs, now);
 	ks_table_group(st->table, NULL);
-	render(st, &copy_ops, &threads, now);
+	render(st, &copy_ops, &f->threads, now);
 }
 
 /* The rows' totals into their columns; returns the processes that did something */
@@ -755,15 +730,11 @@ static void frame(struct top_state *st)
 	t->lost = st->c ? lost_events(st->c, st->nc) : 0;
 	st->frame.ts_ns = now;
 	if (st->tui && !st->view.paused) {
-		struct top_call *calls = st->frame.calls;
-		size_t cap = st->frame.cap_calls;
+		struct ks_vec calls = st->frame.calls;
 
 		/* the detail's syscalls: this period's into the frame, the frame's buffer back */
 		st->frame.calls = st->calls;
-		st->frame.ncalls = st->ncalls;
-		st->frame.cap_calls = st->cap_calls;
 		st->calls = calls;
-		st->cap_calls = cap;
 		copy_frame(st, now);
 		top_tui_draw(st->tui, &st->frame);
 	} else if (!st->tui) {
@@ -783,7 +754,7 @@ static void frame(struct top_state *st)
 	memset(st->tot, 0, sizeof(st->tot));
 	memset(st->runq_hist, 0, sizeof(st->runq_hist));
 	st->runq_count = st->runq_max = 0;
-	st->ncalls = 0;
+	st->calls.n = 0;
 }
 
 /* ---- the session's hooks ------------------------------------------------------------------ */
@@ -978,11 +949,11 @@ static int top_teardown(void *state, int rc)
 	ks_table_free(st->table);
 	free(st->cpu_busy);
 	free(st->cpu_all);
-	free(st->users);
-	free(st->frame.procs);
-	free(st->frame.threads);
-	free(st->frame.calls);
-	free(st->calls);
+	ks_vec_free(&st->users);
+	ks_vec_free(&st->frame.procs);
+	ks_vec_free(&st->frame.threads);
+	ks_vec_free(&st->frame.calls);
+	ks_vec_free(&st->calls);
 	if (st->devnull >= 0)
 		close(st->devnull);
 	return rc;
@@ -1026,6 +997,9 @@ int cmd_top(int argc, char **argv)
 {
 	struct top_state st = {
 		.view = { .sort = TS_CPU, .interval_s = 1 }, .devnull = -1,
+		.users = KS_VEC(struct user), .calls = KS_VEC(struct top_call),
+		.frame = { .procs = KS_VEC(struct top_row), .threads = KS_VEC(struct top_row),
+			   .calls = KS_VEC(struct top_call) },
 	};
 	struct ks_session_tracer tr[KS_SESSION_MAX];
 	struct ks_session_hooks hooks = {

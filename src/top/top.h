@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "../engine/events.h"
+#include "../engine/util.h"
 
 /* A row's amounts in the period, in the order of the columns */
 enum top_val {
@@ -58,10 +59,8 @@ struct top_call {
 struct top_frame {
 	uint64_t ts_ns;                /* CLOCK_MONOTONIC at its end */
 	struct top_totals tot;
-	struct top_row *procs, *threads;
-	size_t nprocs, nthreads, cap_procs, cap_threads;
-	struct top_call *calls;        /* the detail process's, this period */
-	size_t ncalls, cap_calls;
+	struct ks_vec procs, threads;  /* struct top_row */
+	struct ks_vec calls;           /* struct top_call: the detail process's, this period */
 };
 
 struct top_state;

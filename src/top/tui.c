@@ -151,8 +151,9 @@ static int cmp_rows(const void *a, const void *b)
 
 static void select_rows(struct top_tui *u, const struct top_frame *f)
 {
-	const struct top_row *rows = u->v->threads ? f->threads : f->procs;
-	size_t n = u->v->threads ? f->nthreads : f->nprocs;
+	const struct ks_vec *all = u->v->threads ? &f->threads : &f->procs;
+	const struct top_row *rows = all->v;
+	size_t n = all->n;
 
 	u->nshown = 0;
 	if (n > u->cap_shown) {
@@ -302,9 +303,11 @@ static void list(struct top_tui *u, const struct top_frame *f)
 
 static const struct top_row *detail_row(const struct top_tui *u, const struct top_frame *f)
 {
-	for (size_t i = 0; i < f->nprocs; i++)
-		if (f->procs[i].pid == u->v->detail_pid)
-			return &f->procs[i];
+	const struct top_row *procs = f->procs.v;
+
+	for (size_t i = 0; i < f->procs.n; i++)
+		if (procs[i].pid == u->v->detail_pid)
+			return &procs[i];
 	return NULL;
 }
 
@@ -421,6 +424,7 @@ static int open_files(uint32_t pid, int line, int max, unsigned long *inodes, si
 static void detail(struct top_tui *u, const struct top_frame *f)
 {
 	const struct top_row *r = detail_row(u, f);
+	struct top_call *calls = f->calls.v;
 	unsigned long inodes[256];
 	size_t ninodes = 0;
 	double s = secs(f);
@@ -451,12 +455,12 @@ static void detail(struct top_tui *u, const struct top_frame *f)
 	mvprintw(line++, 0, "syscalls in the last interval: NAME, CALLS, ERRORS, ERRNOS");
 	hline(' ', COLS);
 	attroff(A_REVERSE);
-	qsort(f->calls, f->ncalls, sizeof(*f->calls), cmp_calls);
-	for (n = 0; n < (int)f->ncalls && n < budget; n++)
-		mvprintw(line + n, 2, "%-20s %10llu %8llu  %s", f->calls[n].name,
-			 (unsigned long long)f->calls[n].count, (unsigned long long)f->calls[n].errors,
-			 f->calls[n].errnos);
-	if (!f->ncalls)
+	qsort(calls, f->calls.n, sizeof(*calls), cmp_calls);
+	for (n = 0; n < (int)f->calls.n && n < budget; n++)
+		mvprintw(line + n, 2, "%-20s %10llu %8llu  %s", calls[n].name,
+			 (unsigned long long)calls[n].count, (unsigned long long)calls[n].errors,
+			 calls[n].errnos);
+	if (!f->calls.n)
 		mvprintw(line + n++, 2, "(none yet: counted from the next refresh)");
 	line += n;
 	attron(A_REVERSE);
