@@ -63,6 +63,13 @@ struct top_acc {
 	bool user_tried;
 };
 
+/*
+ * The parts' columns top reads, found by name once per table the parts
+ * render (fold_begin), not per row
+ */
+enum { S_PID, S_TID, S_COMM, S_CGROUP_ID, S_CPU, S_RUNQ, S_RUNQ_HIST, S_RUNQ_COUNT, S_RUNQ_MAX,
+       S_COUNT, S_ERRORS, S_SYSCALL, S_ERRNOS, S_READ, S_WRITE, S_OP, S_BYTES, S_RX, S_TX, S_N };
+
 struct top_state {
 	struct ks_opts *opts;
 	struct top_view view;
@@ -78,6 +85,8 @@ struct top_state {
 	struct ks_out out;
 	bool out_ready;
 	uint64_t period_start, period_ns, sched_period_ns;
+	/* the table the parts render now: its kind (SRC_*), the columns top reads (S_*) */
+	int src_kind, src[S_N];
 	bool pending;                  /* the parts reported since the last frame */
 
 	/* this period's system totals, as the parts' rows came */
@@ -364,123 +373,155 @@ static void add(struct top_state *st, struct ks_row *r, int tv, uint64_t v)
 	st->tot[tv] += v;
 }
 
-static uint64_t get(struct ks_table *t, const struct ks_row *r, const char *col)
+static const char *const src_names[S_N] = {
+	"pid", "tid", "comm", "cgroup_id", "cpu_ns", "runq_total_ns", "runq_hist", "runq_count",
+	"runq_max_ns", "count", "errors", "syscall", "errnos", "read_bytes", "write_bytes", "op",
+	"bytes", "rx_bytes", "tx_bytes",
+};
+
+/* Which part's table it is (its NDJSON type) */
+enum { SRC_NONE, SRC_SCHED, SRC_SYSCALL, SRC_FILE, SRC_DISK, SRC_NET };
+
+static const char *const src_types[] = {
+	[SRC_SCHED] = "sched_task", [SRC_SYSCALL] = "syscall_stat",
+	[SRC_FILE] = "fileio_process_stat", [SRC_DISK] = "diskio_stat",
+	[SRC_NET] = "net_process_stat",
+};
+
+static uint64_t get(struct top_state *st, const struct ks_row *r, int col)
 {
-	int c = ks_table_col(t, col);
+	int c = st->src[col];
 
 	return c >= 0 && !ks_row_absent(r, c) ? ks_row_get(r, c) : 0;
 }
 
-static void put_comm(struct ks_table *t, const struct ks_row *src, struct ks_row *dst)
+static const char *get_str(struct top_state *st, const struct ks_row *r, int col, size_t *len)
 {
-	int c = ks_table_col(t, "comm");
-	const char *s;
-	size_t len;
+	int c = st->src[col];
 
-	if (c < 0)
-		return;
-	s = ks_row_str(src, c, &len);
+	*len = 0;
+	return c >= 0 ? ks_row_str(r, c, len) : "";
+}
+
+static void put_comm(struct top_state *st, const struct ks_row *src, struct ks_row *dst)
+{
+	size_t len;
+	const char *s = get_str(st, src, S_COMM, &len);
+
 	if (len)
 		ks_row_put_str(dst, C_COMM, s, len);
 }
 
 /* The detail view's process: its syscalls this period */
-static void keep_call(struct top_state *st, struct ks_table *t, const struct ks_row *r)
+static void keep_call(struct top_state *st, const struct ks_table *t, const struct ks_row *r)
 {
-	struct top_call c = { 0 }, *call = &c;
-	int sc = ks_table_col(t, "syscall"), en = ks_table_col(t, "errnos");
+	struct top_call call = { 0 };
+	int en = st->src[S_ERRNOS];
+	const struct ks_col *cols;
 	const char *name;
 	unsigned ncols;
 	size_t len;
 
-	name = sc >= 0 ? ks_row_str(r, sc, &len) : "";
-	snprintf(call->name, sizeof(call->name), "%.*s", (int)(sc >= 0 ? len : 0), name);
-	call->count = get(t, r, "count");
-	call->errors = get(t, r, "errors");
-	if (en >= 0 && call->errors && ks_table_cols(t, &ncols)[en].text) {
+	name = get_str(st, r, S_SYSCALL, &len);
+	snprintf(call.name, sizeof(call.name), "%.*s", (int)len, name);
+	call.count = get(st, r, S_COUNT);
+	call.errors = get(st, r, S_ERRORS);
+	cols = ks_table_cols(t, &ncols);
+	if (en >= 0 && call.errors && cols[en].text) {
 		/* the errno names as syscall's table writes them */
 		struct ks_out o;
 
 		if (!ks_out_init(&o, -1, false, false)) {
-			ks_table_cols(t, &ncols)[en].text(&o, r);
-			snprintf(call->errnos, sizeof(call->errnos), "%.*s", (int)o.len, o.buf);
+			cols[en].text(&o, r);
+			snprintf(call.errnos, sizeof(call.errnos), "%.*s", (int)o.len, o.buf);
 			o.len = 0;
 			ks_out_free(&o);
 		}
 	}
-	ks_vec_push(&st->calls, call);	/* without memory: not shown */
+	ks_vec_push(&st->calls, &call);	/* without memory: not shown */
 }
 
 static void fold_row(struct ks_sink *s, const struct ks_table *t, const struct ks_row *r)
 {
 	struct top_state *st = s->priv;
-	struct ks_table *src = (struct ks_table *)t;
-	const char *type = ks_table_desc(t)->type;
-	uint32_t pid = get(src, r, "pid");
+	uint32_t pid = get(st, r, S_PID);
 	struct ks_row *row;
 
-	if (!pid)
-		return;	/* an idle CPU's, or a row of no process */
+	if (!pid || st->src_kind == SRC_NONE)
+		return;	/* an idle CPU's, a row of no process, or another table of a part's */
 	st->pending = true;
-	if (!strcmp(type, "sched_task")) {
-		uint32_t tid = get(src, r, "tid");
-		int h = ks_table_col(src, "runq_hist");
+	if (st->src_kind == SRC_SCHED) {
+		uint32_t tid = get(st, r, S_TID);
+		int h = st->src[S_RUNQ_HIST];
 		const uint32_t *slots = h >= 0 ? ks_row_hist(r, h, false) : NULL;
 		struct ks_row *proc = row_of(st, pid, 0);
+		uint64_t cgroup = get(st, r, S_CGROUP_ID), max = get(st, r, S_RUNQ_MAX);
 
 		row = row_of(st, pid, tid ? tid : pid);
 		if (!row || !proc)
 			return;
 		((struct top_acc *)ks_row_ext(proc))->moved = true;
-		add(st, row, TV_CPU, get(src, r, "cpu_ns"));
-		add(st, row, TV_RUNQ, get(src, r, "runq_total_ns"));
-		put_comm(src, r, row);
+		add(st, row, TV_CPU, get(st, r, S_CPU));
+		add(st, row, TV_RUNQ, get(st, r, S_RUNQ));
+		put_comm(st, r, row);
 		if (tid == pid || !ks_row_str(proc, C_COMM, &(size_t){ 0 })[0])
-			put_comm(src, r, proc);
-		ks_row_put_container(row, C_CTR, NULL, get(src, r, "cgroup_id"));
-		ks_row_put_container(proc, C_CTR, NULL, get(src, r, "cgroup_id"));
-		st->runq_count += get(src, r, "runq_count");
+			put_comm(st, r, proc);
+		ks_row_put_container(row, C_CTR, NULL, cgroup);
+		ks_row_put_container(proc, C_CTR, NULL, cgroup);
+		st->runq_count += get(st, r, S_RUNQ_COUNT);
 		for (int i = 0; slots && i < KS_LL_SLOTS; i++)
 			st->runq_hist[i] += slots[i];
-		if (get(src, r, "runq_max_ns") > st->runq_max)
-			st->runq_max = get(src, r, "runq_max_ns");
+		if (max > st->runq_max)
+			st->runq_max = max;
 		return;
 	}
 	row = row_of(st, pid, 0);
 	if (!row)
 		return;
 	if (!ks_row_str(row, C_COMM, &(size_t){ 0 })[0])
-		put_comm(src, r, row);
-	if (!strcmp(type, "syscall_stat")) {
-		add(st, row, TV_SYSCALLS, get(src, r, "count"));
-		add(st, row, TV_ERRORS, get(src, r, "errors"));
+		put_comm(st, r, row);
+	switch (st->src_kind) {
+	case SRC_SYSCALL:
+		add(st, row, TV_SYSCALLS, get(st, r, S_COUNT));
+		add(st, row, TV_ERRORS, get(st, r, S_ERRORS));
 		if (pid == st->view.detail_pid)
-			keep_call(st, src, r);
-	} else if (!strcmp(type, "fileio_process_stat")) {
-		add(st, row, TV_READ, get(src, r, "read_bytes"));
-		add(st, row, TV_WRITE, get(src, r, "write_bytes"));
-	} else if (!strcmp(type, "diskio_stat")) {
-		int op = ks_table_col(src, "op");
-		size_t len = 0;
-		const char *name = op >= 0 ? ks_row_str(r, op, &len) : "";
+			keep_call(st, t, r);
+		break;
+	case SRC_FILE:
+		add(st, row, TV_READ, get(st, r, S_READ));
+		add(st, row, TV_WRITE, get(st, r, S_WRITE));
+		break;
+	case SRC_DISK: {
+		size_t len;
+		const char *op = get_str(st, r, S_OP, &len);
 
-		if (len == 4 && !memcmp(name, "read", 4))
-			add(st, row, TV_DREAD, get(src, r, "bytes"));
-		else if (len == 5 && !memcmp(name, "write", 5))
-			add(st, row, TV_DWRITE, get(src, r, "bytes"));
-	} else if (!strcmp(type, "net_process_stat")) {
-		add(st, row, TV_RX, get(src, r, "rx_bytes"));
-		add(st, row, TV_TX, get(src, r, "tx_bytes"));
+		if (len == 4 && !memcmp(op, "read", 4))
+			add(st, row, TV_DREAD, get(st, r, S_BYTES));
+		else if (len == 5 && !memcmp(op, "write", 5))
+			add(st, row, TV_DWRITE, get(st, r, S_BYTES));
+		break;
+	}
+	case SRC_NET:
+		add(st, row, TV_RX, get(st, r, S_RX));
+		add(st, row, TV_TX, get(st, r, S_TX));
+		break;
 	}
 }
 
 static void fold_begin(struct ks_sink *s, const struct ks_table *t)
 {
 	struct top_state *st = s->priv;
+	const char *type = ks_table_desc(t)->type;
 
 	st->pending = true;	/* a period with no row is still a period */
+	st->src_kind = SRC_NONE;
+	for (size_t i = 1; i < ARRAY_SIZE(src_types); i++)
+		if (!strcmp(type, src_types[i]))
+			st->src_kind = i;
+	for (int i = 0; i < S_N; i++)
+		st->src[i] = ks_table_col(t, src_names[i]);
 	/* the scheduler's period: the one its CPU times were read over */
-	if (!strcmp(ks_table_desc(t)->type, "sched_task"))
+	if (st->src_kind == SRC_SCHED)
 		st->sched_period_ns = s->interval_ns;
 }
 
