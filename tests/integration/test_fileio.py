@@ -542,6 +542,17 @@ def test_call_outlives_its_close(fio):
     check_io(res.stat(res.info.pid, fifo), reads=1, read_bytes=5)
 
 
+def gone_open(res):
+    """
+    The open events of fifogone's thread: its fd number, opened by a thread other than the
+    main one. The main thread polls /proc/self/task/TID/syscall while it waits for the
+    thread's open, and a poll before the thread's openat gets the same (lowest free) number.
+    """
+    pid = res.info.pid
+    return [r for r in res.of("open", pid) if r["fd"] == res.info.fd("fifogone") and
+            r["tid"] != pid]
+
+
 def test_path_gone_from_memory(fio):
     """
     The path string is no longer in the process's memory when its open returns:
@@ -565,7 +576,7 @@ def test_path_gone_from_memory(fio):
         # the thread's read, and the main thread's write (its path was never gone)
         check_io(res.stat(pid, fifo), reads=1, read_bytes=5, writes=1, write_bytes=5)
         if not args:
-            (o,) = [r for r in res.of("open", pid) if r["fd"] == res.info.fd("fifogone")]
+            (o,) = gone_open(res)
             assert o["path"] == fifo and o["path_truncated"] is False, o
     # deeper than the 32 names (and mount points) kscope walks up: the last ones, said cut
     deep = os.path.join(os.path.dirname(fifo), *["d%d" % i for i in range(40)])
@@ -574,7 +585,7 @@ def test_path_gone_from_memory(fio):
     os.mkfifo(fifo)
     res = fio.rw([], ["fifogone", fifo, "5"])
     assert res.rc == 0, res
-    (o,) = [r for r in res.of("open", res.info.pid) if r["fd"] == res.info.fd("fifogone")]
+    (o,) = gone_open(res)
     tail = "/" + "/".join(fifo.split("/")[-32:])
     assert o["path"] == tail and o["path_truncated"] is True, o
     # its own row (the writer's open named it whole): the read, under the cut name
