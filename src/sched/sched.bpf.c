@@ -78,6 +78,7 @@ new_task_stat(__u32 tid, struct task_struct *task)
 	st->rt_base = BPF_CORE_READ(task, se.sum_exec_runtime);
 	st->rt_last = st->rt_base;
 	st->cgroup_id = ks_task_cgroup_id(task);
+	st->uid = BPF_CORE_READ(task, real_cred, uid.val);
 	BPF_CORE_READ_STR_INTO(&st->comm, task, comm);
 	return st;
 }
@@ -236,6 +237,8 @@ static __always_inline void on_switch(bool btf, struct task_struct *prev, __u32 
 			 * ran in (a thread that moves counts in its latest one).
 			 */
 			ps->cgroup_id = ks_current_cgroup_id();
+			/* and its user, which a setuid() since first sight changed */
+			ps->uid = (__u32)bpf_get_current_uid_gid();
 			/* last: userspace reads an exited task off its CPU as final */
 			ps->on_cpu = 0;
 			flags |= SCHED_F_PREV_SELECTED;

@@ -113,7 +113,7 @@ struct task_ext {
 	bool exit_seen;                   /* read exited and off its CPU before */
 };
 
-enum { C_PID, C_TID, C_THREADS, C_COMM, C_CGROUP_ID, C_CGROUP, C_CONTAINER,
+enum { C_PID, C_TID, C_THREADS, C_COMM, C_UID, C_CGROUP_ID, C_CGROUP, C_CONTAINER,
        C_CONTAINER_RT = C_CONTAINER + 1, C_CPU, C_SWITCHES, C_VOL, C_INVOL, C_UNREPORTED,
        C_RUNQ_COUNT, C_RUNQ_TOTAL, C_RUNQ_AVG, C_RUNQ_P50, C_RUNQ_P99, C_RUNQ_MAX, C_RUNQ_HIST,
        C_CPUS, NCOLS };
@@ -200,6 +200,9 @@ static const struct ks_col task_cols[NCOLS] = {
 	[C_THREADS] = { "threads", "THREADS", KS_COL_COUNT, KS_COL_LEFT, 7,
 			.help = "threads that did something in the period" },
 	[C_COMM] = { "comm", "COMM", KS_COL_COMM, 0, KS_COMM_LEN },
+	[C_UID] = { "uid", "", KS_COL_COUNT, KS_COL_LABEL | KS_COL_TEXT_HIDE,
+		    .help = "the thread's real uid at its last switch-out (a process's: its "
+		    "leader's)" },
 	[C_CGROUP_ID] = { "cgroup_id", "", KS_COL_COUNT, KS_COL_LABEL | KS_COL_TEXT_HIDE,
 			  .help = "the thread's cgroup at its last switch-out: all its counts "
 			  "are that cgroup's" },
@@ -219,7 +222,7 @@ static const struct ks_col task_cols[NCOLS] = {
 
 static const int task_text_order[] = { C_PID, C_TID, C_COMM, C_CGROUP, C_CONTAINER, C_THREADS,
 				       C_CPU, C_SWITCHES, C_VOL, C_INVOL, C_RUNQ_AVG, C_RUNQ_P50,
-				       C_RUNQ_P99, C_RUNQ_MAX, C_CPUS, C_CGROUP_ID,
+				       C_RUNQ_P99, C_RUNQ_MAX, C_CPUS, C_UID, C_CGROUP_ID,
 				       C_UNREPORTED, C_RUNQ_COUNT, C_RUNQ_TOTAL, C_RUNQ_HIST,
 				       C_CONTAINER_RT };
 _Static_assert(ARRAY_SIZE(task_text_order) == NCOLS, "every column in the text order");
@@ -335,6 +338,7 @@ static void collect_tasks(struct sched_state *st, uint64_t now)
 		ks_row_put(r, C_TID, v.tid);
 		ks_row_put(r, C_THREADS, 1);
 		ks_row_put_str(r, C_COMM, v.comm, sizeof(v.comm));
+		ks_row_put(r, C_UID, v.uid);
 		ks_row_put(r, C_CGROUP_ID, v.cgroup_id);
 		for (int i = 0; i < SCHED_CPU_WORDS; i++)
 			x->cpus[i] |= v.cpus[i];
@@ -1118,6 +1122,7 @@ static int tables_new(struct sched_state *st)
 	ks_table_hide(st->tasks, C_PID, cg);
 	ks_table_hide(st->tasks, C_TID, st->grouped);
 	ks_table_hide(st->tasks, C_COMM, cg);
+	ks_table_hide(st->tasks, C_UID, cg);
 	ks_table_hide(st->tasks, C_THREADS, !st->grouped);
 	ks_table_show_container(st->tasks, C_CONTAINER, st->opts->container && cg);
 	ks_table_sort(st->tasks, sort_cols[st->sort]);

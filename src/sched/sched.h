@@ -35,6 +35,7 @@ struct sched_task_stat {
 	__u64 cgroup_id;      /* its cgroup (ks_task_cgroup_id) at its last switch-out */
 	__u32 pid, tid;
 	__u32 last_cpu;
+	__u32 uid;            /* its real uid (global) at its last switch-out */
 	__u8 on_cpu;
 	__u8 exited;          /* sched_process_exit seen: removed once read */
 	__u8 pad[2];

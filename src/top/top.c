@@ -68,7 +68,8 @@ struct top_acc {
  * render (fold_begin), not per row
  */
 enum { S_PID, S_TID, S_COMM, S_CGROUP_ID, S_CPU, S_RUNQ, S_RUNQ_HIST, S_RUNQ_COUNT, S_RUNQ_MAX,
-       S_COUNT, S_ERRORS, S_SYSCALL, S_ERRNOS, S_READ, S_WRITE, S_OP, S_BYTES, S_RX, S_TX, S_N };
+       S_COUNT, S_ERRORS, S_SYSCALL, S_ERRNOS, S_READ, S_WRITE, S_OP, S_BYTES, S_RX, S_TX, S_UID,
+       S_N };
 
 struct top_state {
 	struct ks_opts *opts;
@@ -187,7 +188,8 @@ static const struct ks_col top_cols[NCOLS] = {
 	[C_TID] = { "tid", "TID", KS_COL_COUNT, KS_COL_KEY | KS_COL_LEFT | KS_COL_DASH, 7,
 		    .unless = C_TID, .help = "the thread (-t); 0: the process's own amounts" },
 	[C_USER] = { "user", "USER", KS_COL_STR, KS_COL_NULL, 8, .size = 16,
-		     .help = "the real user, from /proc: null for a process gone before it was read" },
+		     .help = "the real user (the scheduler's; from /proc for a process that did not run "
+		     "in the period): null if unknown" },
 	[C_UID] = { "uid", "", KS_COL_COUNT, KS_COL_LABEL | KS_COL_TEXT_HIDE },
 	[C_COMM] = { "comm", "COMM", KS_COL_COMM, 0, 15 },
 	[C_CPU_PCT] = { "cpu_pct", "CPU%", KS_COL_CUSTOM, 0, 6, .text = cpu_pct,
@@ -313,16 +315,12 @@ static void load_users(struct top_state *st)
 		fclose(f);
 }
 
-static void put_user(struct top_state *st, struct ks_row *r, uint32_t task)
+/* A row's user: uid, by its name in /etc/passwd (else the number) */
+static void set_user(struct top_state *st, struct ks_row *r, uint64_t uid)
 {
-	struct top_acc *a = ks_row_ext(r);
 	char name[16];
-	uint64_t uid;
 
-	if (a->user_tried)
-		return;
-	a->user_tried = true;
-	if (!ks_proc_status(task, "Uid", &uid))	/* the real uid, once per row */
+	if (!ks_row_absent(r, C_UID) && ks_row_get(r, C_UID) == uid)
 		return;
 	snprintf(name, sizeof(name), "%" PRIu64, uid);
 	for (size_t i = 0; i < st->users.n; i++) {
@@ -335,6 +333,22 @@ static void put_user(struct top_state *st, struct ks_row *r, uint32_t task)
 	}
 	ks_row_put(r, C_UID, uid);
 	ks_row_put_str(r, C_USER, name, sizeof(name));
+}
+
+/*
+ * A row the scheduler gave no uid (sched's rows carry the kernel's): from
+ * /proc, tried once per row; a process gone by then stays without one
+ */
+static void proc_user(struct top_state *st, struct ks_row *r, uint32_t task)
+{
+	struct top_acc *a = ks_row_ext(r);
+	uint64_t uid;
+
+	if (a->user_tried || !ks_row_absent(r, C_UID))
+		return;
+	a->user_tried = true;
+	if (ks_proc_status(task, "Uid", &uid))	/* the real uid */
+		set_user(st, r, uid);
 }
 
 /* ---- the fold sink: the parts' rows into ours --------------------------------------------- */
@@ -352,7 +366,6 @@ static struct ks_row *row_of(struct top_state *st, uint32_t pid, uint32_t tid)
 	ks_row_put(r, C_PID, pid);
 	ks_row_put(r, C_TID, tid);
 	ks_row_put_absent(r, C_UID);
-	put_user(st, r, tid ? tid : pid);
 	if (!tid) {
 		/* the process's name, whichever of its threads shows first */
 		char comm[KS_COMM_LEN];
@@ -376,7 +389,7 @@ static void add(struct top_state *st, struct ks_row *r, int tv, uint64_t v)
 static const char *const src_names[S_N] = {
 	"pid", "tid", "comm", "cgroup_id", "cpu_ns", "runq_total_ns", "runq_hist", "runq_count",
 	"runq_max_ns", "count", "errors", "syscall", "errnos", "read_bytes", "write_bytes", "op",
-	"bytes", "rx_bytes", "tx_bytes",
+	"bytes", "rx_bytes", "tx_bytes", "uid",
 };
 
 /* Which part's table it is (its NDJSON type) */
@@ -466,6 +479,13 @@ static void fold_row(struct ks_sink *s, const struct ks_table *t, const struct k
 		put_comm(st, r, row);
 		if (tid == pid || !ks_row_str(proc, C_COMM, &(size_t){ 0 })[0])
 			put_comm(st, r, proc);
+		if (st->src[S_UID] >= 0 && !ks_row_absent(r, st->src[S_UID])) {
+			uint64_t uid = ks_row_get(r, st->src[S_UID]);
+
+			set_user(st, row, uid);
+			if (tid == pid || ks_row_absent(proc, C_UID))
+				set_user(st, proc, uid);
+		}
 		ks_row_put_container(row, C_CTR, NULL, cgroup);
 		ks_row_put_container(proc, C_CTR, NULL, cgroup);
 		st->runq_count += get(st, r, S_RUNQ_COUNT);
@@ -647,6 +667,8 @@ static size_t put_totals(struct top_state *st)
 
 		if (!k->tid && a->moved)
 			procs++;
+		if (a->moved)
+			proc_user(st, r, k->tid ? k->tid : k->pid);
 		for (int v = 0; v < TV_N; v++)
 			ks_row_put(r, C_VAL(v), a->v[v]);
 		/* idle this period and gone: shown no more, its memory freed */

@@ -505,6 +505,10 @@ def cgroup(bg):
             os.rmdir(path)
 
 
+# runs the command after it as uid and gid 65534 (nobody), with no other groups
+SETPRIV_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
 @pytest.fixture
 def shared_dir():
     """A directory that uid 65534 can write to (tmp_path's parents are 0700)."""

@@ -25,9 +25,9 @@ import time
 
 import pytest
 
-from conftest import (HOOK_VARIANTS, TIMEOUT, Kscope, Result, bpf_objects, bpftool_list,
-                      cgroup2_mount, cgroup_id_of, check_gone, check_usage_error, cli,
-                      parse_ndjson, wait_for_file, wait_sleeping, workload)
+from conftest import (HOOK_VARIANTS, SETPRIV_NOBODY, TIMEOUT, Kscope, Result, bpf_objects,
+                      bpftool_list, cgroup2_mount, cgroup_id_of, check_gone, check_usage_error,
+                      cli, parse_ndjson, wait_for_file, wait_sleeping, workload)
 
 HDR = ("type", "ts_ns", "pid", "tid", "ppid", "uid", "comm", "cgroup_id", "cpu")
 OPEN_FIELDS = HDR + ("fd", "errno", "ret", "flags", "flags_raw", "mode", "syscall", "dfd",
@@ -50,7 +50,6 @@ FIELDS = {"open": OPEN_FIELDS, "slow_io": SLOW_FIELDS, "file_stat": STAT_FIELDS,
 SUMMARY_HEADER = ["PID", "COMM", "READS", "WRITES", "R-BYTES", "W-BYTES", "R-AVG", "W-AVG",
                   "FSYNCS", "PATH"]
 CGROUP_HEADER = ["CGROUP", "READS", "WRITES", "R-BYTES", "W-BYTES", "R-AVG", "W-AVG", "FSYNCS"]
-SETPRIV_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 TRACING_LINE = "Tracing file opens and I/O... Hit Ctrl-C to end."
 
 

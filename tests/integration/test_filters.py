@@ -12,11 +12,10 @@ import secrets
 import pytest
 
 import cgroups
-from conftest import (TIMEOUT, check_usage_error, parse_ndjson, read_ints, read_text,
+from conftest import (SETPRIV_NOBODY, TIMEOUT, check_usage_error, parse_ndjson, read_ints, read_text,
                       wait_for_file, workload)
 
 N = 3
-SETPRIV_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
 class Ticker:

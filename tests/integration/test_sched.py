@@ -42,16 +42,15 @@ import time
 
 import pytest
 
-from conftest import (HOOK_VARIANTS, TIMEOUT, Kscope, bpf_objects, bpftool_list, check_gone, cli,
+from conftest import (HOOK_VARIANTS, SETPRIV_NOBODY, TIMEOUT, Kscope, bpf_objects, bpftool_list, check_gone, cli,
                       cgroup_id_of, expected_prio, parse_ndjson, wait_sleeping,
                       workload)
 
-SETPRIV_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
-TASK_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "tid", "comm", "cgroup_id", "cgroup",
+TASK_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "tid", "comm", "uid", "cgroup_id", "cgroup",
                "cpu_ns", "switches", "voluntary", "involuntary", "unreported_switches",
                "runq_count", "runq_avg_ns", "runq_p50_ns", "runq_p99_ns", "runq_max_ns", "cpus")
-PROCESS_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "threads", "comm", "cgroup_id",
+PROCESS_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "threads", "comm", "uid", "cgroup_id",
                   "cgroup", "cpu_ns", "switches", "voluntary", "involuntary",
                   "unreported_switches", "runq_count", "runq_avg_ns", "runq_p50_ns",
                   "runq_p99_ns", "runq_max_ns", "cpus")
@@ -380,7 +379,7 @@ def test_by_process(sched):
     (p,) = res.rows
     check_fields(p, PROCESS_FIELDS)
     check_metrics(p)
-    assert p["pid"] == b.pid and p["comm"] == "burn", p
+    assert p["pid"] == b.pid and p["comm"] == "burn" and p["uid"] == 0, p
     assert p["threads"] == 4, p           # main + 3 workers
     total = sum(t["cpu_ns"] for t in b.threads.values())
     # the workers' CPU time, plus main's (exec, thread creation: a little, but up to
@@ -415,7 +414,7 @@ def cgroup_rows(res):
     for r in rows:
         check_fields(r, CGROUP_FIELDS)
         check_metrics(r)
-        assert "pid" not in r and "tid" not in r and "comm" not in r, r
+        assert not {"pid", "tid", "comm", "uid"} & set(r), r
         assert r["threads"] > 0, r
     return rows
 
@@ -952,11 +951,13 @@ def test_filter_comm(bg, sched, noise, tmp_path):
 
 
 def test_filter_uid(bg, sched, noise, shared_dir, shared_bin):
-    """-u 65534 with a burn of uid 65534 (rows carry no uid: checked by pid)."""
+    """-u 65534 with a burn of uid 65534: every row is of uid 65534, the kernel's
+    figure at the thread's last switch-out, also for tasks gone since."""
     proc, info, go = gated_burn(bg, shared_dir, prefix=SETPRIV_NOBODY,
                                 burn=shared_bin(workload("burn")))
     rows, b = run_filtered(sched, ["-u", "65534"], proc, info, go)
     assert rows, "nothing traced"
+    assert {r["uid"] for r in rows} == {65534}, rows
     # Only burn here; but uid 65534 is shared (another test run on this machine may
     # have its processes): any other pid must be one of uid 65534 if still there,
     # and never the root processes we know of.

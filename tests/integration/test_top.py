@@ -37,6 +37,7 @@ among our own workloads (a filter on their common prefix).
 """
 import json
 import os
+import pwd
 import re
 import secrets
 import shlex
@@ -50,8 +51,8 @@ import time
 import pytest
 
 import hooks
-from conftest import (KSCOPE, REPO, TIMEOUT, Background, Kscope, bpf_objects, bpftool_list,
-                      check_gone, check_usage_error, cli, parse_ndjson, workload)
+from conftest import (KSCOPE, REPO, SETPRIV_NOBODY, TIMEOUT, Background, Kscope, bpf_objects,
+                      bpftool_list, check_gone, check_usage_error, cli, parse_ndjson, workload)
 
 SUMMARY_FIELDS = ("type", "ts_ns", "interval_ns", "cpus", "cpu_busy_pct", "busy_pct",
                   "processes", "cpu_ns", "runq_count", "runq_p99_ns", "syscalls",
@@ -238,6 +239,32 @@ def test_json_threads_cpu(top):
     assert totals(blocks, pid, key="tid")["cpu_ns"] > 0
     proc = [r for _, rows in blocks for r in rows if r["tid"] in (None, 0)]
     assert sum(r["syscalls"] for r in proc) > 0 and sum(r["cpu_ns"] for r in proc) == 0, proc
+
+
+@pytest.mark.parametrize("threads", [False, True])
+def test_json_user_of_process_gone(top, shared_dir, shared_bin, threads):
+    """USER of a process of another user that is gone before top first shows it (one
+    interval longer than its life, printed when it ends: /proc has nothing of it by
+    then): the scheduler's uid, named from /etc/passwd, on its rows and its threads'."""
+    info = os.path.join(shared_dir, "burn.info")
+    res = top.run(["-d", "60", *(["-t"] if threads else [])],
+                  program=[*SETPRIV_NOBODY, shared_bin(workload("burn")), info, "2", "30"])
+    assert res.rc == 0, res
+    blocks = intervals(res.rows, "top_thread" if threads else "top_process")
+    assert len(blocks) == 1, blocks         # the one partial interval, after it ended
+    with open(info) as f:
+        pid = int(f.readline())
+    assert not os.path.exists(f"/proc/{pid}")
+    mine = [r for r in blocks[0][1] if r["pid"] == pid]
+    try:
+        name = pwd.getpwuid(65534).pw_name
+    except KeyError:
+        name = "65534"
+    assert mine and all((r["comm"], r["uid"], r["user"]) == ("burn", 65534, name)
+                        for r in mine), mine
+    if threads:
+        # the main thread, both workers and the process's own row
+        assert len({r["tid"] for r in mine}) == 4, mine
 
 
 def test_json_net_bytes(top):
