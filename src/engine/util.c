@@ -485,13 +485,15 @@ bool ks_proc_status(uint32_t pid, const char *key, uint64_t *v)
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':') {
-			unsigned long long x;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long long x;
 
-			found = sscanf(line + n + 1, "%llu", &x) == 1;
+		if (!strncmp(line, key, n) && line[n] == ':' &&
+		    sscanf(line + n + 1, "%llu", &x) == 1) {
 			*v = x;
+			found = true;
 		}
+	}
 	fclose(f);
 	return found;
 }
