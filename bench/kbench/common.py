@@ -134,6 +134,26 @@ def med(xs):
     return statistics.median(xs) if xs else None
 
 
+def below_every_round(pairs, what, unit, spec, kb, ratio="%.2g"):
+    """A target row [what, measured, verdict, margin] for "a below b" over paired rounds
+    [(a, b)]: met when every round has a below b, missed when none does, else not resolved;
+    with the medians (spec: a number's format; ratio: the margin's when met; kb: b's
+    name)."""
+    a, b = med([p[0] for p in pairs]), med([p[1] for p in pairs])
+    under = sum(1 for x, y in pairs if x < y)
+    row = [what, ("%s vs %s %s (medians of %d rounds; per round %s)" % (
+        spec % a, spec % b, unit, len(pairs), ", ".join(
+            ("%s/%s" % (spec, spec)) % p for p in pairs)))]
+    if under == len(pairs):
+        row += ["**met**", ("%s of %%s's" % ratio) % (a / b, kb) if b else ""]
+    elif under == 0:
+        row += ["**missed**", "%.2fx %s's" % (a / b, kb) if b else ""]
+    else:
+        row += ["**not resolved**", "the rounds disagree (%d of %d under): %.2fx by the "
+                "medians" % (under, len(pairs), a / b if b else float("nan"))]
+    return row
+
+
 def quartiles(xs):
     if len(xs) < 2:
         return (xs[0], xs[0]) if xs else (None, None)

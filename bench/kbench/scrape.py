@@ -14,7 +14,8 @@ import time
 import http.client
 
 from . import procfs
-from .common import BenchError, _mib, _print_rows, fmt, machine, machine_date, med, read
+from .common import (BenchError, _mib, _print_rows, below_every_round, fmt, machine,
+                     machine_date, med, read)
 from .procfs import wait_quiet_cpu
 from .running import Running
 from .tracers import AGENT_INTERVAL_S, TRACERS
@@ -637,24 +638,6 @@ def _per_round(sc, a, b, enc, get):
     return out
 
 
-def _lower(pairs, what, unit, spec, ka, kb):
-    """a target "the agent's below the peer's": met when every round agrees, missed when
-    none does, else not resolved; with the medians"""
-    a, b = med([p[0] for p in pairs]), med([p[1] for p in pairs])
-    under = sum(1 for x, y in pairs if x < y)
-    row = [what, ("%s vs %s %s (medians of %d rounds; per round %s)" % (
-        spec % a, spec % b, unit, len(pairs), ", ".join(
-            ("%s/%s" % (spec, spec)) % p for p in pairs)))]
-    if under == len(pairs):
-        row += ["**met**", "%.2g of %s's" % (a / b, kb) if b else ""]
-    elif under == 0:
-        row += ["**missed**", "%.2fx %s's" % (a / b, kb) if b else ""]
-    else:
-        row += ["**not resolved**", "the rounds disagree (%d of %d under): %.2fx by the "
-                "medians" % (under, len(pairs), a / b if b else float("nan"))]
-    return row
-
-
 def agent_targets(doc):
     """[target, measured, verdict, margin]: the agent issue's targets: scrape latency (p50
     and p99) and CPU per scrape below node_exporter's, plain and gzip'd; peak RSS under
@@ -671,14 +654,16 @@ def agent_targets(doc):
                 pairs = _per_round(sc, a, b, enc,
                                    lambda r, e, q=q: _blk(r, e, "lat_ns", q))
                 if pairs:
-                    rows.append(_lower(pairs, "scrape latency %s below node_exporter's (%s)" % (
-                        q, enc), "us", "%.0f", a, "node_exporter"))
+                    rows.append(below_every_round(
+                        pairs, "scrape latency %s below node_exporter's (%s)" % (q, enc),
+                        "us", "%.0f", "node_exporter"))
         for enc in ("plain", "gzip"):
             pairs = _per_round(sc, a, b, enc, lambda r, e: _blk(r, e, "cpu_ns_per_scrape"))
             if pairs:
                 pairs = [(x / 1e3, y / 1e3) for x, y in pairs]
-                rows.append(_lower(pairs, "CPU per scrape below node_exporter's (%s)" % enc,
-                                   "us", "%.0f", a, "node_exporter"))
+                rows.append(below_every_round(
+                    pairs, "CPU per scrape below node_exporter's (%s)" % enc, "us", "%.0f",
+                    "node_exporter"))
     # not targets, but what the targets leave out: the agent collects in the background
     # whether scraped or not, and serves more series
     ea, eb = s.get(a, {}), s.get(b, {})

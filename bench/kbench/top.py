@@ -16,7 +16,8 @@ import sys
 import time
 
 from . import procfs
-from .common import BenchError, _mib, _print_rows, fmt, machine, machine_date, med, read
+from .common import (BenchError, _mib, _print_rows, below_every_round, fmt, machine,
+                     machine_date, med, read)
 from .procfs import bpf_fds, task_cpu_ns, wait_quiet_cpu
 from .running import _stop
 from .tracers import TMUX, TRACERS
@@ -716,19 +717,8 @@ def topcpu_markdown(scen):
 
 
 def _below(pairs, what, kb):
-    """met when every round has a below b, missed when none does, else not resolved"""
-    a, b = med([p[0] for p in pairs]), med([p[1] for p in pairs])
-    under = sum(1 for x, y in pairs if x < y)
-    row = [what, "%.2f vs %.2f ms per refresh (medians of %d rounds; per round %s)" % (
-        a, b, len(pairs), ", ".join("%.2f/%.2f" % p for p in pairs))]
-    if under == len(pairs):
-        row += ["**met**", "%.2f of %s's" % (a / b, kb) if b else ""]
-    elif under == 0:
-        row += ["**missed**", "%.2fx %s's" % (a / b, kb) if b else ""]
-    else:
-        row += ["**not resolved**", "the rounds disagree (%d of %d under): %.2fx by the "
-                "medians" % (under, len(pairs), a / b if b else float("nan"))]
-    return row
+    """kscope top's ms per refresh below kb's in every round"""
+    return below_every_round(pairs, what, "ms per refresh", "%.2f", kb, ratio="%.2f")
 
 
 def topcpu_targets(doc):
