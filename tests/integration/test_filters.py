@@ -12,8 +12,8 @@ import secrets
 import pytest
 
 import cgroups
-from conftest import (SETPRIV_NOBODY, TIMEOUT, check_usage_error, parse_ndjson, read_ints, read_text,
-                      wait_for_file, workload)
+from conftest import (SETPRIV_NOBODY, TIMEOUT, check_usage_error, parse_ndjson, read_ints,
+                      read_text, wait_for_file, workload)
 
 N = 3
 

@@ -42,9 +42,9 @@ import time
 
 import pytest
 
-from conftest import (HOOK_VARIANTS, SETPRIV_NOBODY, TIMEOUT, Kscope, bpf_objects, bpftool_list, check_gone, cli,
-                      cgroup_id_of, expected_prio, parse_ndjson, wait_sleeping,
-                      workload)
+from conftest import (HOOK_VARIANTS, SETPRIV_NOBODY, TIMEOUT, Kscope, bpf_objects, bpftool_list,
+                      check_gone, cli, cgroup_id_of, expected_prio, parse_ndjson,
+                      wait_sleeping, workload)
 
 
 TASK_FIELDS = ("type", "ts_ns", "interval_ns", "pid", "tid", "comm", "uid", "cgroup_id", "cgroup",
