@@ -294,7 +294,7 @@ def missing_deps(ctx, cmd, cwd):
 
 # ---- shape ---------------------------------------------------------------------------------
 
-NUM = re.compile(r"0x[0-9a-fA-F]+|\d+(?:\.\d+)*(?:ns|us|ms|s|B|KiB|MiB|GiB|TiB)?")
+NUM = re.compile(r"0x[0-9a-fA-F]+|\d+(?:\.\d+)*(?:e[-+]\d+)?(?:ns|us|ms|s|B|KiB|MiB|GiB|TiB)?")
 HDR_TOKEN = re.compile(r"^[A-Z][A-Z0-9_-]*(?:\([a-z%]+\))?$")
 REST = ("HOOK USED HERE", "WORKS HERE", "DETAILS", "PATH", "ERRNOS")
 FIXED = ("COMM",)
